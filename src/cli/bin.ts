@@ -1,0 +1,96 @@
+#!/usr/bin/env node
+/**
+ * `berth` entry point: finds `commands/<name>.ts` and runs it. Wiring only.
+ */
+import { existsSync, readdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { ExitCode, UsageError, type Command, type CommandIo } from './command.ts';
+
+const commandsDir = fileURLToPath(new URL('./commands/', import.meta.url));
+
+async function loadCommand(name: string): Promise<Command | undefined> {
+  if (!/^[a-z][a-z-]*$/.test(name)) return undefined;
+  const file = `${commandsDir}${name}.ts`;
+  if (!existsSync(file)) return undefined;
+  const mod = (await import(file)) as { default: Command };
+  return mod.default;
+}
+
+async function listCommands(): Promise<Command[]> {
+  const names = readdirSync(commandsDir)
+    .filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts'))
+    .map((f) => f.slice(0, -3))
+    .sort();
+  const cmds = await Promise.all(names.map(loadCommand));
+  return cmds.filter((c): c is Command => c !== undefined);
+}
+
+async function printHelp(io: CommandIo): Promise<void> {
+  const cmds = await listCommands();
+  const width = Math.max(...cmds.map((c) => c.name.length), 4);
+  io.stdout.write(
+    'berth — GitOps control plane for MCP servers\n\nUsage: berth <command> [options]\n\nCommands:\n' +
+      cmds.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}\n`).join('') +
+      '\nRun `berth help <command>` for a command\'s options.\n',
+  );
+}
+
+/** Runs `berth` with `argv` (without node and script) and resolves to the exit code. */
+export async function main(argv: string[], io: CommandIo): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === 'help' || name === '--help' || name === '-h') {
+    const topic = name === 'help' ? rest[0] : undefined;
+    const cmd = topic ? await loadCommand(topic) : undefined;
+    if (cmd) io.stdout.write(cmd.usage.endsWith('\n') ? cmd.usage : `${cmd.usage}\n`);
+    else await printHelp(io);
+    return topic && !cmd ? ExitCode.Usage : ExitCode.Ok;
+  }
+  if (name === '--version' || name === 'version') {
+    const pkg = (await import('../../package.json', { with: { type: 'json' } })).default as { version: string };
+    io.stdout.write(`berth ${pkg.version}\n`);
+    return ExitCode.Ok;
+  }
+  const cmd = await loadCommand(name);
+  if (!cmd) {
+    io.stderr.write(`berth: unknown command "${name}". Run \`berth help\` to list commands.\n`);
+    return ExitCode.Usage;
+  }
+  try {
+    return await cmd.run(rest, io);
+  } catch (err) {
+    if (err instanceof UsageError) {
+      io.stderr.write(`berth ${cmd.name}: ${err.message}\n\n${cmd.usage}\n`);
+      return ExitCode.Usage;
+    }
+    throw err;
+  }
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === (await import('node:fs')).realpathSync(process.argv[1])) {
+  const controller = new AbortController();
+  let interrupts = 0;
+  const onSignal = (sig: NodeJS.Signals): void => {
+    interrupts += 1;
+    if (interrupts > 1) process.exit(ExitCode.Interrupted);
+    controller.abort(new Error(`received ${sig}`));
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  const io: CommandIo = {
+    stdin: process.stdin,
+    stdout: process.stdout,
+    stderr: process.stderr,
+    env: process.env,
+    cwd: process.cwd(),
+    signal: controller.signal,
+  };
+  main(process.argv.slice(2), io).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (err: unknown) => {
+      process.stderr.write(`berth: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+      process.exitCode = ExitCode.Failed;
+    },
+  );
+}

@@ -1,0 +1,167 @@
+/**
+ * Spec and status types of each kind. The JSON Schemas in `schemas/` are the source
+ * of truth; `types.test.ts` fails when these types and the schemas disagree.
+ * Optional fields marked "default" are always present after `applyDefaults`.
+ */
+import type { Condition, Resource } from './resource.ts';
+
+/** Lifecycle stages, in the order a server normally moves through them. */
+export const LIFECYCLE_STAGES = [
+  'draft',
+  'submitted',
+  'security-review',
+  'approved-dev',
+  'approved-production',
+  'deprecated',
+  'retired',
+] as const;
+/** One of {@link LIFECYCLE_STAGES}. */
+export type LifecycleStage = (typeof LIFECYCLE_STAGES)[number];
+
+/** Deployment environments. */
+export type Environment = 'dev' | 'staging' | 'production';
+/** MCP transports a server may speak. */
+export type Transport = 'streamable-http' | 'sse' | 'stdio';
+/** Risk rating set by the owning team and reviewed by security. */
+export type Risk = 'low' | 'medium' | 'high';
+/** Sensitivity of the data a server can reach. */
+export type DataClassification = 'public' | 'internal' | 'confidential' | 'restricted';
+
+/** A reference to a secret held in AWS Secrets Manager or SSM Parameter Store. Never a literal value. */
+export interface SecretRef {
+  /** Environment variable (runtime) or header (remote) the secret is exposed as. */
+  name: string;
+  /** ARN of a Secrets Manager secret or an SSM parameter. */
+  valueFrom: string;
+}
+
+/** Health check of a runtime server (ALB target group on ECS; HTTP or MCP ping locally). */
+export interface HealthCheckSpec {
+  /** HTTP path answered with 2xx when healthy. Absent: an MCP ping on the server's MCP path. */
+  path?: string;
+  /** default 10 */
+  intervalSeconds?: number;
+  /** default 5 */
+  timeoutSeconds?: number;
+  /** default 2 */
+  healthyThreshold?: number;
+  /** default 3 */
+  unhealthyThreshold?: number;
+  /** Seconds after a task starts before failed checks count. default 30 */
+  gracePeriodSeconds?: number;
+}
+
+/** How the single-machine (local) runtime starts the server as a process. */
+export interface LocalRunSpec {
+  /** Executable. `node` means the Node.js running Berth. */
+  command: string;
+  args?: string[];
+  env?: Record<string, string>;
+  /** Working directory, relative to the manifest's folder or absolute. */
+  cwd?: string;
+}
+
+/** A server Berth runs: a container image on ECS, or a local process. */
+export interface RuntimeSpec {
+  /** Container image, by tag or pinned by digest (`repo@sha256:…`). */
+  image: string;
+  command?: string[];
+  args?: string[];
+  env?: Record<string, string>;
+  secrets?: SecretRef[];
+  /** Container port the MCP endpoint listens on. Ignored for stdio. */
+  port?: number;
+  transport: Transport;
+  /** Fargate CPU units. default 256 */
+  cpu?: number;
+  /** Fargate memory MiB, valid for the cpu. default 512 */
+  memory?: number;
+  /** default 1 */
+  replicas?: number;
+  /** MCP endpoint path inside the container. default "/mcp" */
+  mcpPath?: string;
+  healthCheck?: HealthCheckSpec;
+  local?: LocalRunSpec;
+}
+
+/** A server hosted elsewhere: Berth health-checks it and routes to it. */
+export interface RemoteSpec {
+  url: string;
+  transport: 'streamable-http' | 'sse';
+  headers?: SecretRef[];
+}
+
+/** A tool the server exposes and the scopes a caller needs for it. */
+export interface ToolSpec {
+  name: string;
+  description?: string;
+  scopes: string[];
+  /** default "none" */
+  approval?: 'none' | 'required';
+}
+
+/** Desired state of an MCP server. */
+export interface MCPServerSpec {
+  description?: string;
+  owner: { team: string; contact?: string };
+  environment: Environment;
+  lifecycle: LifecycleStage;
+  risk: Risk;
+  dataClassification: DataClassification;
+  /** Kinds of data the server touches, e.g. customer, revenue. */
+  dataCategories?: string[];
+  version?: string;
+  deprecation?: { date: string; replacement?: string };
+  /** Exactly one of runtime and remote. */
+  runtime?: RuntimeSpec;
+  remote?: RemoteSpec;
+  /** default { path: "/mcp/<name>" } */
+  routing?: { path?: string; host?: string };
+  tools?: ToolSpec[];
+  /** Scopes required for tools the server exposes but `tools` does not list. */
+  defaultScopes?: string[];
+}
+
+/** Summary phase shown by `berth get`. */
+export type ServerPhase = 'Pending' | 'Progressing' | 'Ready' | 'Degraded' | 'Retiring' | 'Retired' | 'NotDeployed';
+
+/** A tool seen by MCP `tools/list` on the running server. */
+export interface DiscoveredTool {
+  name: string;
+  description?: string;
+}
+
+/** Observed state of an MCP server, written by the reconciler. */
+export interface MCPServerStatus {
+  observedGeneration?: number;
+  phase?: ServerPhase;
+  conditions?: Condition[];
+  /** URL the gateway forwards to. */
+  endpoint?: string;
+  tools?: DiscoveredTool[];
+  health?: { status: 'Healthy' | 'Unhealthy' | 'Unknown'; lastChecked?: string; message?: string };
+  /** Provider-specific facts: ARNs owned, rollout, target health, last error. */
+  runtime?: Record<string, unknown>;
+}
+
+/** Who a policy applies to. */
+export type Subject = { agent: string } | { group: string };
+
+/** Desired state of an access policy: subjects → scopes. Deny wins over allow. */
+export interface AccessPolicySpec {
+  description?: string;
+  subjects: Subject[];
+  /** Scopes granted; a trailing `*` matches any suffix (`salesforce.*`). */
+  allow: string[];
+  /** Scopes granted only with a human approval. */
+  requireApproval?: string[];
+  /** Scopes never granted, whatever `allow` says. */
+  deny?: string[];
+}
+
+/** A stored MCPServer. */
+export type MCPServer = Resource<MCPServerSpec, MCPServerStatus> & { kind: 'MCPServer' };
+/** A stored AccessPolicy. */
+export type AccessPolicy = Resource<AccessPolicySpec, undefined> & { kind: 'AccessPolicy' };
+/** Any object the registry stores. */
+export type AnyResource = MCPServer | AccessPolicy;

@@ -1,0 +1,743 @@
+/**
+ * Interop with the official MCP Registry `server.json` (schema 2025-12-11).
+ *
+ * `importServerJson` turns a server.json into an MCPServer manifest; `exportServerJson`
+ * turns a manifest back into server.json. Both are pure and return `notes`: one sentence
+ * per thing the user must know or do (a placeholder to fill, a field Berth can't hold).
+ *
+ * Round trip: everything server.json says that the spec has no field for is kept in
+ * annotations (`berth.dev/server-json.*`, JSON values), and the package or remote the
+ * spec was made from is kept verbatim, so import → export gives back the same document.
+ * Export starts from those kept originals and applies what the spec now says, so edits
+ * to the manifest (image, transport, env, url) show up in the exported file.
+ */
+import { API_VERSION } from './resource.ts';
+import type {
+  DataClassification,
+  Environment,
+  LifecycleStage,
+  MCPServer,
+  MCPServerSpec,
+  RemoteSpec,
+  Risk,
+  RuntimeSpec,
+  SecretRef,
+  Transport,
+} from './types.ts';
+
+/** The server.json schema this module reads and writes. */
+export const SERVER_JSON_SCHEMA_URL = 'https://static.modelcontextprotocol.io/schemas/2025-12-11/server.schema.json';
+
+/** Annotation holding the full reverse-DNS registry name (`io.github.owner/name`). */
+export const REGISTRY_NAME_ANNOTATION = 'berth.dev/registry-name';
+/** Prefix of the annotations that keep server.json fields the spec has no place for. */
+export const SERVER_JSON_ANNOTATION_PREFIX = 'berth.dev/server-json.';
+
+/** Image used when server.json has no container image; the user must replace it. */
+export const PLACEHOLDER_IMAGE_REGISTRY = 'replace-me.invalid';
+/** Account id of the placeholder secret ARNs import writes; the user must replace them. */
+export const PLACEHOLDER_ACCOUNT = '000000000000';
+
+// ---------------------------------------------------------------------------
+// server.json types (the subset of the 2025-12-11 schema this module touches;
+// unknown fields are carried along untouched).
+
+/** A server.json `Input` / `KeyValueInput` (environment variable or header). */
+export interface ServerJsonKeyValueInput {
+  name: string;
+  description?: string;
+  isRequired?: boolean;
+  isSecret?: boolean;
+  format?: 'string' | 'number' | 'boolean' | 'filepath';
+  value?: string;
+  default?: string;
+  placeholder?: string;
+  choices?: string[];
+  variables?: Record<string, unknown>;
+  [extra: string]: unknown;
+}
+
+/** A server.json runtime or package argument. */
+export interface ServerJsonArgument {
+  type: 'positional' | 'named';
+  name?: string;
+  value?: string;
+  valueHint?: string;
+  default?: string;
+  isRequired?: boolean;
+  isRepeated?: boolean;
+  [extra: string]: unknown;
+}
+
+/** A server.json transport (`stdio`, `streamable-http`, `sse`). */
+export interface ServerJsonTransport {
+  type: 'stdio' | 'streamable-http' | 'sse';
+  url?: string;
+  headers?: ServerJsonKeyValueInput[];
+  variables?: Record<string, unknown>;
+  [extra: string]: unknown;
+}
+
+/** A server.json package. */
+export interface ServerJsonPackage {
+  registryType: string;
+  registryBaseUrl?: string;
+  identifier: string;
+  version?: string;
+  fileSha256?: string;
+  runtimeHint?: string;
+  transport: ServerJsonTransport;
+  runtimeArguments?: ServerJsonArgument[];
+  packageArguments?: ServerJsonArgument[];
+  environmentVariables?: ServerJsonKeyValueInput[];
+  [extra: string]: unknown;
+}
+
+/** A server.json remote. */
+export interface ServerJsonRemote extends ServerJsonTransport {
+  type: 'streamable-http' | 'sse';
+  url: string;
+}
+
+/** A server.json document. */
+export interface ServerJson {
+  $schema?: string;
+  name: string;
+  title?: string;
+  description: string;
+  version: string;
+  repository?: { url: string; source: string; id?: string; subfolder?: string };
+  websiteUrl?: string;
+  icons?: Array<{ src: string; mimeType?: string; sizes?: string[]; theme?: 'light' | 'dark' }>;
+  packages?: ServerJsonPackage[];
+  remotes?: ServerJsonRemote[];
+  _meta?: Record<string, unknown>;
+  [extra: string]: unknown;
+}
+
+// ---------------------------------------------------------------------------
+
+/** Thrown when a document is not a server.json this module can read; `problems` lists every one found. */
+export class ServerJsonError extends Error {
+  override readonly name = 'ServerJsonError';
+  /** One `path: message` line per problem, e.g. `packages[0].transport.type: must be one of stdio, …`. */
+  readonly problems: string[];
+  constructor(problems: string[], options?: ErrorOptions) {
+    super(`not a valid server.json:\n  ${problems.join('\n  ')}`, options);
+    this.problems = problems;
+  }
+}
+
+/** Values for the Berth fields server.json has no source for. Each default is the conservative one. */
+export interface ImportOptions {
+  /** default "unassigned" */
+  team?: string;
+  /** default "dev" */
+  environment?: Environment;
+  /** default "draft" (not deployed until promoted) */
+  lifecycle?: LifecycleStage;
+  /** default "high" until someone reviews it */
+  risk?: Risk;
+  /** default "internal" */
+  dataClassification?: DataClassification;
+}
+
+/** What {@link importServerJson} returns. */
+export interface ImportResult {
+  /** A plain MCPServer object, ready to print as YAML. */
+  manifest: MCPServer;
+  /** What the user must check, fill in or know, one sentence each. */
+  notes: string[];
+}
+
+/** What {@link exportServerJson} returns. */
+export interface ExportResult {
+  serverJson: ServerJson;
+  /** Manifest fields server.json can't carry, and anything guessed. */
+  notes: string[];
+}
+
+// Top-level server.json fields kept in annotations, and the annotation key each uses
+// (keys must be valid annotation names, so `$schema` and `_meta` are renamed).
+const KEPT_FIELDS: ReadonlyArray<readonly [field: string, key: string]> = [
+  ['$schema', 'schema'],
+  ['title', 'title'],
+  ['repository', 'repository'],
+  ['websiteUrl', 'websiteUrl'],
+  ['icons', 'icons'],
+  ['_meta', 'meta'],
+];
+const MAPPED_FIELDS = new Set(['name', 'description', 'version', 'packages', 'remotes', ...KEPT_FIELDS.map(([f]) => f)]);
+const PACKAGES_KEY = 'packages';
+const REMOTES_KEY = 'remotes';
+const EXTRA_KEY = 'extra';
+/** Which server.json entry the spec's runtime/remote came from: `packages[i]`, `remotes[i]` or `none`. */
+const SOURCE_KEY = 'source';
+
+const ann = (key: string): string => `${SERVER_JSON_ANNOTATION_PREFIX}${key}`;
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function clone<T>(v: T): T {
+  return structuredClone(v);
+}
+
+function deepEqual(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (Array.isArray(a) && Array.isArray(b)) return a.length === b.length && a.every((x, i) => deepEqual(x, b[i]));
+  if (isRecord(a) && isRecord(b)) {
+    const ka = Object.keys(a);
+    return ka.length === Object.keys(b).length && ka.every((k) => k in b && deepEqual(a[k], b[k]));
+  }
+  return false;
+}
+
+// ---------------------------------------------------------------------------
+// Shape check: enough to map safely; full validation is the registry's job.
+
+const TRANSPORTS = ['stdio', 'streamable-http', 'sse'];
+const NAME_PATTERN = /^[a-zA-Z0-9.-]+\/[a-zA-Z0-9._-]+$/;
+
+function checkInputs(list: unknown, path: string, problems: string[]): void {
+  if (list === undefined) return;
+  if (!Array.isArray(list)) {
+    problems.push(`${path}: must be an array`);
+    return;
+  }
+  list.forEach((item, i) => {
+    if (!isRecord(item) || typeof item['name'] !== 'string' || item['name'] === '') problems.push(`${path}[${i}].name: must be a non-empty string`);
+  });
+}
+
+function checkTransport(t: unknown, path: string, remote: boolean, problems: string[]): void {
+  if (!isRecord(t)) {
+    problems.push(`${path}: must be an object with "type"`);
+    return;
+  }
+  const allowed = remote ? TRANSPORTS.slice(1) : TRANSPORTS;
+  if (typeof t['type'] !== 'string' || !allowed.includes(t['type'])) {
+    problems.push(`${path}.type: must be one of ${allowed.join(', ')} (got ${JSON.stringify(t['type'])})`);
+  } else if (t['type'] !== 'stdio' && typeof t['url'] !== 'string') {
+    problems.push(`${path}.url: required for ${t['type']}`);
+  }
+  checkInputs(t['headers'], `${path}.headers`, problems);
+}
+
+/** Checks `doc` has the shape the mapping relies on; throws {@link ServerJsonError} listing every problem. */
+export function assertServerJson(doc: unknown): asserts doc is ServerJson {
+  const problems: string[] = [];
+  if (!isRecord(doc)) throw new ServerJsonError(['(document): must be a JSON object']);
+  if (typeof doc['name'] !== 'string' || !NAME_PATTERN.test(doc['name'])) {
+    problems.push(`name: must be a reverse-DNS name with one "/", e.g. "io.github.owner/weather" (got ${JSON.stringify(doc['name'])})`);
+  }
+  if (typeof doc['description'] !== 'string') problems.push('description: required string');
+  if (typeof doc['version'] !== 'string') problems.push('version: required string');
+  const packages = doc['packages'];
+  if (packages !== undefined) {
+    if (!Array.isArray(packages)) problems.push('packages: must be an array');
+    else
+      packages.forEach((p, i) => {
+        const at = `packages[${i}]`;
+        if (!isRecord(p)) return void problems.push(`${at}: must be an object`);
+        if (typeof p['registryType'] !== 'string') problems.push(`${at}.registryType: required string (npm, pypi, oci, nuget, mcpb)`);
+        if (typeof p['identifier'] !== 'string') problems.push(`${at}.identifier: required string`);
+        if (p['version'] !== undefined && typeof p['version'] !== 'string') problems.push(`${at}.version: must be a string`);
+        checkTransport(p['transport'], `${at}.transport`, false, problems);
+        checkInputs(p['environmentVariables'], `${at}.environmentVariables`, problems);
+        for (const key of ['runtimeArguments', 'packageArguments']) {
+          const args = p[key];
+          if (args !== undefined && (!Array.isArray(args) || !args.every(isRecord))) problems.push(`${at}.${key}: must be an array of objects`);
+        }
+      });
+  }
+  const remotes = doc['remotes'];
+  if (remotes !== undefined) {
+    if (!Array.isArray(remotes)) problems.push('remotes: must be an array');
+    else remotes.forEach((r, i) => checkTransport(r, `remotes[${i}]`, true, problems));
+  }
+  if (problems.length > 0) throw new ServerJsonError(problems);
+}
+
+// ---------------------------------------------------------------------------
+// Import
+
+/**
+ * A DNS label (lower-case letters, digits, '-', 1–63, starting with a letter) made
+ * from the last segment of a registry name.
+ * @example dnsLabelFromRegistryName('io.github.acme/Weather_API') // "weather-api"
+ */
+export function dnsLabelFromRegistryName(registryName: string): string {
+  const last = registryName.split('/').at(-1) ?? '';
+  const label = last
+    .toLowerCase()
+    .replace(/[^a-z0-9-]+/g, '-')
+    .replace(/-+/g, '-')
+    .replace(/^[^a-z]+/, '')
+    .slice(0, 63)
+    .replace(/-+$/, '');
+  return label === '' ? 'imported-server' : label;
+}
+
+function placeholderImage(name: string, version: string | undefined): string {
+  return `${PLACEHOLDER_IMAGE_REGISTRY}/${name}:${version ?? 'latest'}`;
+}
+
+function placeholderSecretArn(server: string, variable: string): string {
+  return `arn:aws:secretsmanager:us-east-1:${PLACEHOLDER_ACCOUNT}:secret:replace-me/${server}/${variable}`;
+}
+
+/** True for an ARN written by import that the user has not replaced yet. */
+export function isPlaceholderSecretArn(arn: string): boolean {
+  return arn.includes(`:${PLACEHOLDER_ACCOUNT}:secret:replace-me/`);
+}
+
+/** `image:tag` of an oci package: the 2025-12-11 identifier carries the tag; older files put it in `version`. */
+function ociImage(pkg: ServerJsonPackage): string {
+  const lastSegment = pkg.identifier.split('/').at(-1) ?? '';
+  if (lastSegment.includes(':') || pkg.identifier.includes('@')) return pkg.identifier;
+  return pkg.version !== undefined ? `${pkg.identifier}:${pkg.version}` : pkg.identifier;
+}
+
+/** Arguments with a literal value, rendered for a command line; the rest are reported. */
+function renderArguments(args: ServerJsonArgument[] | undefined, where: string, notes: string[]): string[] {
+  const out: string[] = [];
+  const missing: string[] = [];
+  for (const a of args ?? []) {
+    const value = a.value ?? a.default;
+    if (a.type === 'named' && a.name !== undefined) {
+      if (value !== undefined) out.push(a.name, value);
+      else missing.push(a.name);
+    } else if (value !== undefined) out.push(value);
+    else missing.push(a.valueHint ?? '(positional)');
+  }
+  if (missing.length > 0) {
+    notes.push(`${where} ${missing.join(', ')} ${missing.length === 1 ? 'has' : 'have'} no value in server.json and ${missing.length === 1 ? 'was' : 'were'} left out; add ${missing.length === 1 ? 'it' : 'them'} to the command if the server needs ${missing.length === 1 ? 'it' : 'them'}.`);
+  }
+  return out;
+}
+
+/** The local command that runs a registry package, or undefined when there is none. */
+function localCommand(pkg: ServerJsonPackage, where: string, notes: string[]): { command: string; args: string[] } | undefined {
+  const versioned = (sep: string): string => (pkg.version !== undefined ? `${pkg.identifier}${sep}${pkg.version}` : pkg.identifier);
+  const defaults: Record<string, { command: string; args: string[] }> = {
+    npm: { command: 'npx', args: ['-y', versioned('@')] },
+    pypi: { command: 'uvx', args: [versioned('==')] },
+    nuget: { command: 'dnx', args: [versioned('@'), '--yes'] },
+  };
+  const base = defaults[pkg.registryType];
+  if (!base) return undefined;
+  const runtimeArgs = renderArguments(pkg.runtimeArguments, `${where}.runtimeArguments`, notes);
+  const packageArgs = renderArguments(pkg.packageArguments, `${where}.packageArguments`, notes);
+  // runtimeArguments replace the default runtime flags (e.g. npx's -y) when the publisher gave some.
+  const [flags, target] = pkg.registryType === 'nuget' ? [[], base.args] : [base.args.slice(0, -1), base.args.slice(-1)];
+  return {
+    command: pkg.runtimeHint ?? base.command,
+    args: [...(runtimeArgs.length > 0 ? runtimeArgs : flags), ...target, ...packageArgs],
+  };
+}
+
+/**
+ * The value of an input with its `{variable}`s replaced by their value or default.
+ * Variables without either stay as written, with a note.
+ */
+function resolveVariables(input: ServerJsonKeyValueInput, where: string, notes: string[]): string | undefined {
+  const raw = input.value ?? input.default;
+  if (raw === undefined) return undefined;
+  const variables = isRecord(input.variables) ? input.variables : {};
+  const unresolved: string[] = [];
+  const resolved = raw.replace(/\{([a-zA-Z_][a-zA-Z0-9_]*)\}/g, (whole, key: string) => {
+    const v = variables[key];
+    const val = isRecord(v) ? (v['value'] ?? v['default']) : undefined;
+    if (typeof val === 'string') return val;
+    unresolved.push(key);
+    return whole;
+  });
+  if (unresolved.length > 0) notes.push(`${where}: ${input.name} is "${raw}" and {${unresolved.join('}, {')}} has no value or default; replace it.`);
+  return resolved;
+}
+
+interface EnvMapping {
+  env: Record<string, string>;
+  secrets: SecretRef[];
+}
+
+function mapInputs(inputs: ServerJsonKeyValueInput[] | undefined, server: string, envPath: string, secretPath: string, notes: string[]): EnvMapping {
+  const env: Record<string, string> = {};
+  const secrets: SecretRef[] = [];
+  const unset: string[] = [];
+  for (const v of inputs ?? []) {
+    if (v.isSecret === true) {
+      secrets.push({ name: v.name, valueFrom: placeholderSecretArn(server, v.name) });
+      notes.push(
+        `${secretPath}: ${v.name} is a secret; it points at the placeholder ARN ${placeholderSecretArn(server, v.name)}. ` +
+          'Store the value in Secrets Manager or SSM Parameter Store and put that ARN there (never the value itself).',
+      );
+      continue;
+    }
+    const value = resolveVariables(v, envPath, notes);
+    if (value !== undefined) env[v.name] = value;
+    else if (v.isRequired === true) notes.push(`${envPath}: ${v.name} is required and server.json gives no value; set it in env before deploying.`);
+    else unset.push(v.name);
+  }
+  if (unset.length > 0) notes.push(`${envPath}: optional ${unset.join(', ')} ${unset.length === 1 ? 'has' : 'have'} no default and ${unset.length === 1 ? 'is' : 'are'} not set.`);
+  return { env, secrets };
+}
+
+/** Port and MCP path of a package's HTTP transport URL, when it is a plain URL. */
+function portAndPath(transport: ServerJsonTransport, notes: string[]): { port?: number; mcpPath?: string } {
+  if (transport.type === 'stdio' || transport.url === undefined) return {};
+  if (/\{[^}]*\}/.test(transport.url)) {
+    notes.push(`spec.runtime: the package transport URL ${transport.url} is a template; set spec.runtime.port and mcpPath to what the server listens on.`);
+    return {};
+  }
+  try {
+    const url = new URL(transport.url);
+    const port = url.port !== '' ? Number(url.port) : url.protocol === 'https:' ? 443 : 80;
+    return { port, mcpPath: url.pathname };
+  } catch (cause) {
+    notes.push(`spec.runtime: the package transport URL ${transport.url} is not a URL (${String(cause)}); set spec.runtime.port.`);
+    return {};
+  }
+}
+
+/** The runtime a package maps to (pure; export uses it to see what changed since import). */
+function packageToRuntime(pkg: ServerJsonPackage, server: string, index: number, notes: string[]): RuntimeSpec {
+  const where = `packages[${index}]`;
+  const { env, secrets } = mapInputs(pkg.environmentVariables, server, 'spec.runtime.env', 'spec.runtime.secrets', notes);
+  const runtime: RuntimeSpec = {
+    image: pkg.registryType === 'oci' ? ociImage(pkg) : placeholderImage(server, pkg.version),
+    transport: pkg.transport.type,
+  };
+  const { port, mcpPath } = portAndPath(pkg.transport, notes);
+  if (port !== undefined) runtime.port = port;
+  if (mcpPath !== undefined) runtime.mcpPath = mcpPath;
+  if (Object.keys(env).length > 0) runtime.env = env;
+  if (secrets.length > 0) runtime.secrets = secrets;
+  if (pkg.registryType === 'oci') {
+    const args = renderArguments(pkg.packageArguments, `${where}.packageArguments`, notes);
+    if (args.length > 0) runtime.args = args;
+    if ((pkg.runtimeArguments ?? []).length > 0) {
+      notes.push(`${where}.runtimeArguments are docker options (${(pkg.runtimeArguments ?? []).map((a) => a.name ?? a.value ?? a.valueHint).join(', ')}); Berth sets the container up itself, so they are not applied (kept in annotation ${ann(PACKAGES_KEY)}).`);
+    }
+    notes.push(`spec.runtime.local is not set: the local runtime can't start the ${runtime.image} image; add a local command to run it on one machine.`);
+    return runtime;
+  }
+  const local = localCommand(pkg, where, notes);
+  if (local) runtime.local = local;
+  else notes.push(`${where}: ${pkg.registryType} packages have no command the local runtime can run; add spec.runtime.local yourself.`);
+  notes.push(
+    `spec.runtime.image is the placeholder ${runtime.image}: server.json publishes ${where} as a ${pkg.registryType} package, not a container image. ` +
+      'Build and push an image that runs it and put its reference there before deploying to ECS.',
+  );
+  return runtime;
+}
+
+/** The remote spec a server.json remote maps to. */
+function remoteToSpec(remote: ServerJsonRemote, server: string, index: number, notes: string[]): RemoteSpec {
+  const spec: RemoteSpec = { url: remote.url, transport: remote.type };
+  const headers: SecretRef[] = [];
+  for (const h of remote.headers ?? []) {
+    if (h.isSecret === true) {
+      headers.push({ name: h.name, valueFrom: placeholderSecretArn(server, h.name) });
+      notes.push(
+        `spec.remote.headers: ${h.name} is a secret; it points at the placeholder ARN ${placeholderSecretArn(server, h.name)}. ` +
+          'Store the header value in Secrets Manager or SSM Parameter Store and put that ARN there.',
+      );
+    } else {
+      notes.push(`remotes[${index}].headers: ${h.name} is not a secret, and Berth's remote headers are secret references only; it is not sent (kept in annotation ${ann(REMOTES_KEY)}).`);
+    }
+  }
+  if (headers.length > 0) spec.headers = headers;
+  if (/\{[^}]*\}/.test(remote.url)) notes.push(`spec.remote.url ${remote.url} contains template variables; replace them with real values.`);
+  return spec;
+}
+
+/** Which entry becomes the spec's runtime or remote: an image Berth can run, else a remote, else any package. */
+function chooseSource(doc: ServerJson): string {
+  const packages = doc.packages ?? [];
+  const oci = packages.findIndex((p) => p.registryType === 'oci');
+  if (oci >= 0) return `packages[${oci}]`;
+  if ((doc.remotes ?? []).length > 0) return 'remotes[0]';
+  if (packages.length > 0) return 'packages[0]';
+  return 'none';
+}
+
+function parseSource(source: string | undefined): { kind: 'packages' | 'remotes'; index: number } | undefined {
+  const m = /^(packages|remotes)\[(\d+)\]$/.exec(source ?? '');
+  return m ? { kind: m[1] as 'packages' | 'remotes', index: Number(m[2]) } : undefined;
+}
+
+function describeEntry(doc: ServerJson, kind: 'packages' | 'remotes', index: number): string {
+  if (kind === 'packages') {
+    const p = doc.packages![index]!;
+    return `packages[${index}] (${p.registryType} ${p.identifier}${p.version !== undefined ? ` ${p.version}` : ''})`;
+  }
+  const r = doc.remotes![index]!;
+  return `remotes[${index}] (${r.type} ${r.url})`;
+}
+
+/**
+ * Turns a server.json document into an MCPServer manifest.
+ * Throws {@link ServerJsonError} when `doc` lacks what the mapping needs.
+ * @example
+ * const { manifest, notes } = importServerJson(JSON.parse(text), { team: 'payments' });
+ */
+export function importServerJson(doc: unknown, options: ImportOptions = {}): ImportResult {
+  assertServerJson(doc);
+  const notes: string[] = [];
+  const name = dnsLabelFromRegistryName(doc.name);
+  notes.push(`metadata.name "${name}" is derived from the registry name ${doc.name}, which is kept in annotation ${REGISTRY_NAME_ANNOTATION}.`);
+
+  const annotations: Record<string, string> = { [REGISTRY_NAME_ANNOTATION]: doc.name };
+  for (const [field, key] of KEPT_FIELDS) {
+    if (doc[field] !== undefined) annotations[ann(key)] = JSON.stringify(doc[field]);
+  }
+  const extras = Object.fromEntries(Object.entries(doc).filter(([k]) => !MAPPED_FIELDS.has(k)));
+  if (Object.keys(extras).length > 0) {
+    annotations[ann(EXTRA_KEY)] = JSON.stringify(extras);
+    notes.push(`${Object.keys(extras).join(', ')} ${Object.keys(extras).length === 1 ? 'is' : 'are'} not part of server.json 2025-12-11; kept in annotation ${ann(EXTRA_KEY)}.`);
+  }
+  if (doc.packages !== undefined) annotations[ann(PACKAGES_KEY)] = JSON.stringify(doc.packages);
+  if (doc.remotes !== undefined) annotations[ann(REMOTES_KEY)] = JSON.stringify(doc.remotes);
+
+  const team = options.team ?? 'unassigned';
+  const environment = options.environment ?? 'dev';
+  const lifecycle = options.lifecycle ?? 'draft';
+  const risk = options.risk ?? 'high';
+  const dataClassification = options.dataClassification ?? 'internal';
+  notes.push(`spec.owner.team is "${team}"${options.team === undefined ? ': server.json has no owner; set the owning team (--team)' : ' (given)'}.`);
+  notes.push(`spec.environment is "${environment}"${options.environment === undefined ? ': server.json has no environment (--environment)' : ' (given)'}.`);
+  notes.push(`spec.lifecycle is "${lifecycle}": an imported server is not deployed until it is reviewed and promoted.`);
+  notes.push(`spec.risk is "${risk}" until someone rates it: server.json says nothing about risk.`);
+  notes.push(`spec.dataClassification is "${dataClassification}": server.json says nothing about the data the server reaches; set it.`);
+
+  const spec: MCPServerSpec = {
+    description: doc.description,
+    owner: { team },
+    environment,
+    lifecycle,
+    risk,
+    dataClassification,
+    version: doc.version,
+  };
+
+  const source = chooseSource(doc);
+  annotations[ann(SOURCE_KEY)] = source;
+  const chosen = parseSource(source);
+  if (chosen?.kind === 'packages') {
+    spec.runtime = packageToRuntime(doc.packages![chosen.index]!, name, chosen.index, notes);
+  } else if (chosen?.kind === 'remotes') {
+    spec.remote = remoteToSpec(doc.remotes![chosen.index]!, name, chosen.index, notes);
+  } else {
+    spec.runtime = { image: placeholderImage(name, doc.version), transport: 'streamable-http' };
+    notes.push(`server.json has no packages and no remotes, so there is nothing to run: spec.runtime.image is the placeholder ${spec.runtime.image}; put the server's image there.`);
+  }
+  if (chosen) notes.push(`spec.${chosen.kind === 'packages' ? 'runtime' : 'remote'} is made from ${describeEntry(doc, chosen.kind, chosen.index)}.`);
+  const others = [
+    ...(doc.packages ?? []).map((_, i) => ['packages', i] as const),
+    ...(doc.remotes ?? []).map((_, i) => ['remotes', i] as const),
+  ].filter(([kind, i]) => !(chosen?.kind === kind && chosen.index === i));
+  for (const [kind, i] of others) {
+    notes.push(`${describeEntry(doc, kind, i)} is not deployed: a manifest runs one package or one remote. It is kept in annotation ${ann(kind)} and exported again.`);
+  }
+
+  const manifest: MCPServer = {
+    apiVersion: API_VERSION,
+    kind: 'MCPServer',
+    metadata: { name, annotations },
+    spec,
+  };
+  return { manifest, notes };
+}
+
+// ---------------------------------------------------------------------------
+// Export
+
+function readAnnotation(annotations: Record<string, string>, key: string, notes: string[]): unknown {
+  const raw = annotations[ann(key)];
+  if (raw === undefined) return undefined;
+  try {
+    return JSON.parse(raw) as unknown;
+  } catch (cause) {
+    notes.push(`annotation ${ann(key)} is not valid JSON (${String(cause)}); left out.`);
+    return undefined;
+  }
+}
+
+function splitImage(image: string): { repository: string; tag?: string } {
+  const at = image.indexOf('@');
+  if (at >= 0) return { repository: image.slice(0, at), tag: image.slice(at + 1) };
+  const colon = image.lastIndexOf(':');
+  return colon > image.lastIndexOf('/') ? { repository: image.slice(0, colon), tag: image.slice(colon + 1) } : { repository: image };
+}
+
+function httpUrl(runtime: RuntimeSpec): string {
+  return `http://localhost:${runtime.port ?? 8080}${runtime.mcpPath ?? '/mcp'}`;
+}
+
+/** Writes the env and secrets of `runtime` into `inputs`, keeping every field it doesn't change. */
+function patchInputs(
+  inputs: ServerJsonKeyValueInput[] | undefined,
+  derived: EnvMapping,
+  env: Record<string, string>,
+  secrets: SecretRef[],
+): ServerJsonKeyValueInput[] | undefined {
+  const out = clone(inputs ?? []);
+  const byName = new Map(out.map((v) => [v.name, v]));
+  for (const [name, value] of Object.entries(env)) {
+    const existing = byName.get(name);
+    if (!existing) out.push({ name, default: value });
+    else if (derived.env[name] !== value) {
+      if (existing.value !== undefined) existing.value = value;
+      else existing.default = value;
+    }
+  }
+  for (const v of out) {
+    if (v.isSecret !== true && derived.env[v.name] !== undefined && env[v.name] === undefined) {
+      delete v.value;
+      delete v.default;
+    }
+  }
+  for (const s of secrets) if (!byName.has(s.name)) out.push({ name: s.name, isRequired: true, isSecret: true });
+  return out.length > 0 || inputs !== undefined ? out : undefined;
+}
+
+/** The package for `runtime`, starting from the package it was imported from (if any) and changing only what differs. */
+function runtimeToPackage(runtime: RuntimeSpec, base: ServerJsonPackage | undefined, server: string): ServerJsonPackage {
+  const scratch: string[] = [];
+  const derived = base ? packageToRuntime(base, server, 0, scratch) : undefined;
+  const pkg: ServerJsonPackage = base
+    ? clone(base)
+    : { registryType: 'oci', identifier: runtime.image, transport: { type: runtime.transport } };
+
+  if (base && base.registryType === 'oci' && derived!.image !== runtime.image) {
+    const { repository, tag } = splitImage(runtime.image);
+    if (base.version !== undefined && tag !== undefined) {
+      pkg.identifier = repository;
+      pkg.version = tag;
+    } else pkg.identifier = runtime.image;
+  }
+  if (!base || derived!.transport !== runtime.transport) {
+    pkg.transport = runtime.transport === 'stdio' ? { type: 'stdio' } : { ...pkg.transport, type: runtime.transport, url: pkg.transport.url ?? httpUrl(runtime) };
+    if (runtime.transport === 'stdio') delete pkg.transport.url;
+  }
+  const derivedEnv: EnvMapping = base ? mapInputs(base.environmentVariables, server, '', '', scratch) : { env: {}, secrets: [] };
+  const environmentVariables = patchInputs(base?.environmentVariables, derivedEnv, runtime.env ?? {}, runtime.secrets ?? []);
+  if (environmentVariables !== undefined) pkg.environmentVariables = environmentVariables;
+  return pkg;
+}
+
+/** The remote for `remote`, starting from the remote it was imported from (if any). */
+function specToRemote(remote: RemoteSpec, base: ServerJsonRemote | undefined): ServerJsonRemote {
+  const out: ServerJsonRemote = base ? clone(base) : { type: remote.transport, url: remote.url };
+  out.type = remote.transport;
+  out.url = remote.url;
+  const known = new Set((out.headers ?? []).map((h) => h.name));
+  const added = (remote.headers ?? []).filter((h) => !known.has(h.name));
+  if (added.length > 0) out.headers = [...(out.headers ?? []), ...added.map((h) => ({ name: h.name, isRequired: true, isSecret: true }))];
+  return out;
+}
+
+/**
+ * Turns an MCPServer manifest into a server.json document. Fields kept by
+ * {@link importServerJson} come back as they were; what the spec now says wins.
+ * @example
+ * const { serverJson, notes } = exportServerJson(manifest);
+ */
+export function exportServerJson(manifest: MCPServer): ExportResult {
+  const notes: string[] = [];
+  const annotations = manifest.metadata.annotations ?? {};
+  const spec = manifest.spec;
+  const server = manifest.metadata.name;
+
+  let name = annotations[REGISTRY_NAME_ANNOTATION];
+  if (name === undefined) {
+    name = `dev.berth.${dnsLabelFromRegistryName(spec.owner.team)}/${server}`;
+    notes.push(`name: the manifest has no ${REGISTRY_NAME_ANNOTATION} annotation, so the registry name is "${name}"; set the annotation to the reverse-DNS name you publish under.`);
+  }
+  let description = spec.description;
+  if (description === undefined) {
+    description = server;
+    notes.push('description: spec.description is empty; the server name is used. server.json requires a description.');
+  } else if (description.length > 100) {
+    notes.push(`description: ${description.length} characters; the MCP Registry accepts at most 100.`);
+  }
+  let version = spec.version;
+  if (version === undefined) {
+    version = '0.0.0';
+    notes.push('version: spec.version is empty; "0.0.0" is used. server.json requires a version.');
+  }
+
+  const kept = new Map<string, unknown>();
+  for (const [field, key] of KEPT_FIELDS) {
+    const value = readAnnotation(annotations, key, notes);
+    if (value !== undefined) kept.set(field, value);
+  }
+  const extras = readAnnotation(annotations, EXTRA_KEY, notes);
+  let packages = readAnnotation(annotations, PACKAGES_KEY, notes) as ServerJsonPackage[] | undefined;
+  let remotes = readAnnotation(annotations, REMOTES_KEY, notes) as ServerJsonRemote[] | undefined;
+  const source = parseSource(annotations[ann(SOURCE_KEY)]);
+  const importedNothing = annotations[ann(SOURCE_KEY)] === 'none';
+
+  if (spec.runtime && !importedNothing) {
+    const index = source?.kind === 'packages' ? source.index : undefined;
+    const base = index !== undefined ? packages?.[index] : undefined;
+    const placeholder = spec.runtime.image.startsWith(`${PLACEHOLDER_IMAGE_REGISTRY}/`);
+    packages = [...(packages ?? [])];
+    if (index !== undefined && base) packages[index] = runtimeToPackage(spec.runtime, base, server);
+    if (!placeholder && (!base || base.registryType !== 'oci')) {
+      // The spec now names a real image the imported package didn't have: publish it too.
+      packages.push(runtimeToPackage(spec.runtime, undefined, server));
+      if (base) notes.push(`packages[${packages.length - 1}]: an oci package for ${spec.runtime.image} is added next to the imported ${base.registryType} package.`);
+    } else if (placeholder && !base) {
+      notes.push(`packages: spec.runtime.image is still the placeholder ${spec.runtime.image}; no package is exported for it.`);
+    }
+    if (packages.length === 0) packages = undefined;
+  }
+  if (spec.remote) {
+    const index = source?.kind === 'remotes' ? source.index : undefined;
+    const base = index !== undefined ? remotes?.[index] : undefined;
+    const remote = specToRemote(spec.remote, base);
+    remotes = [...(remotes ?? [])];
+    if (index !== undefined && base) remotes[index] = remote;
+    else remotes.push(remote);
+  }
+
+  const serverJson: ServerJson = {
+    ...(kept.has('$schema') ? { $schema: kept.get('$schema') as string } : { $schema: SERVER_JSON_SCHEMA_URL }),
+    name,
+    ...(kept.has('title') ? { title: kept.get('title') as string } : {}),
+    description,
+    version,
+    ...(kept.has('repository') ? { repository: kept.get('repository') as ServerJson['repository'] } : {}),
+    ...(kept.has('websiteUrl') ? { websiteUrl: kept.get('websiteUrl') as string } : {}),
+    ...(kept.has('icons') ? { icons: kept.get('icons') as ServerJson['icons'] } : {}),
+    ...(packages !== undefined ? { packages } : {}),
+    ...(remotes !== undefined ? { remotes } : {}),
+    ...(kept.has('_meta') ? { _meta: kept.get('_meta') as Record<string, unknown> } : {}),
+    ...(isRecord(extras) ? extras : {}),
+  };
+  if (!kept.has('$schema')) notes.push(`$schema: set to ${SERVER_JSON_SCHEMA_URL}.`);
+
+  const dropped = [
+    'owner',
+    'environment',
+    'lifecycle',
+    'risk',
+    'dataClassification',
+    ...(['dataCategories', 'deprecation', 'routing', 'tools', 'defaultScopes'] as const).filter((k) => spec[k] !== undefined),
+  ];
+  notes.push(`spec.${dropped.join(', spec.')} ${dropped.length === 1 ? 'has' : 'have'} no place in server.json and ${dropped.length === 1 ? 'is' : 'are'} not exported.`);
+  const runtimeOnly = (['cpu', 'memory', 'replicas', 'healthCheck', 'command'] as const).filter((k) => spec.runtime?.[k] !== undefined);
+  if (runtimeOnly.length > 0) notes.push(`spec.runtime.${runtimeOnly.join(', spec.runtime.')} ${runtimeOnly.length === 1 ? 'is' : 'are'} deployment settings server.json can't carry; not exported.`);
+  const secretRefs = [...(spec.runtime?.secrets ?? []), ...(spec.remote?.headers ?? [])].filter((s) => !isPlaceholderSecretArn(s.valueFrom));
+  if (secretRefs.length > 0) notes.push(`secret ARNs (${secretRefs.map((s) => s.name).join(', ')}) are not exported; server.json only says the value is a secret.`);
+  if (spec.runtime?.local && source?.kind === 'packages') {
+    const scratch: string[] = [];
+    const derived = packages?.[source.index] ? packageToRuntime(packages[source.index]!, server, source.index, scratch).local : undefined;
+    if (derived !== undefined && !deepEqual(derived, spec.runtime.local)) notes.push('spec.runtime.local changed since import; server.json describes how to fetch the package, so the change is not exported.');
+  }
+  return { serverJson, notes };
+}

@@ -130,6 +130,15 @@ export class GoneError extends Error {
   readonly code = 'gone';
 }
 
+/**
+ * Thrown when a request's arguments are malformed (bad label selector, bad continue
+ * token, out-of-range limit). HTTP 400. Added for list arguments the store parses.
+ */
+export class InvalidRequestError extends Error {
+  override readonly name = 'InvalidRequestError';
+  readonly code = 'invalid';
+}
+
 /** Port to the registry database. See the module comment for the rules. */
 export interface Store {
   /** Creates the object (generation 1, new uid). Throws AlreadyExistsError. */

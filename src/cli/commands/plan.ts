@@ -1,0 +1,93 @@
+/**
+ * `berth plan`: prints what the reconciler would do now for each server, and why,
+ * without doing any of it. Reads the registry and observes the runtime; writes
+ * nothing and starts nothing.
+ */
+import { resolve } from 'node:path';
+import pino from 'pino';
+import type { Environment } from '../../manifest/types.ts';
+import { createLocalProvider } from '../../providers/local/index.ts';
+import type { RuntimeProvider } from '../../providers/provider.ts';
+import { createRemoteProvider } from '../../providers/remote/index.ts';
+import { planAll } from '../../reconciler/plan-all.ts';
+import { describeError } from '../../reconciler/reconcile.ts';
+import { ExitCode, UsageError, type Command, type CommandIo } from '../command.ts';
+import { CLIENT_FLAGS, connectRegistry, DEFAULT_SERVER, parseFlags, reportClientError } from '../config.ts';
+
+const usage = `Usage: berth plan [--provider local|ecs] [--environment ENV] [-o text|json] [--state-dir DIR] [--detailed-exitcode]
+
+Prints, for every MCPServer, the reconciler's decision (deploy, retire, skip) with
+its reason and the runtime actions it would take, like a Terraform plan. Servers a
+runtime still holds but the registry no longer has are listed as orphans.
+Nothing is written and nothing is started.
+
+Options:
+  --provider P          runtime set to plan for: local (local processes + remote servers; default) or ecs
+  --environment ENV     plan as a reconciler serving only ENV (dev, staging, production)
+  -o, --output F        text (default) or json
+  --state-dir DIR       local runtime state folder (default ./.berth)
+  --detailed-exitcode   exit 1 when some server would change, 0 when none would
+  -s, --server URL      registry address (default: BERTH_SERVER, config file, ${DEFAULT_SERVER})
+  --token TOKEN         API token (default: BERTH_TOKEN, config file, ./.berth/admin-token for a local registry)
+  -h, --help            show this help`;
+
+const ENVIRONMENTS: readonly Environment[] = ['dev', 'staging', 'production'];
+
+const command: Command = {
+  name: 'plan',
+  summary: 'show what the reconciler would do now for each server, with reasons',
+  usage,
+  async run(args: string[], io: CommandIo): Promise<number> {
+    const { values, positionals } = parseFlags(args, {
+      ...CLIENT_FLAGS,
+      server: { type: 'string', short: 's' },
+      provider: { type: 'string' },
+      environment: { type: 'string' },
+      output: { type: 'string', short: 'o' },
+      'state-dir': { type: 'string' },
+      'detailed-exitcode': { type: 'boolean' },
+    });
+    if (values.help) {
+      io.stdout.write(`${usage}\n`);
+      return ExitCode.Ok;
+    }
+    if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"; berth plan takes only options`);
+    const output = values.output ?? 'text';
+    if (output !== 'text' && output !== 'json') throw new UsageError(`-o must be text or json (got "${output}")`);
+    const environment = values.environment as Environment | undefined;
+    if (environment !== undefined && !ENVIRONMENTS.includes(environment)) {
+      throw new UsageError(`--environment must be one of ${ENVIRONMENTS.join(', ')} (got "${environment}")`);
+    }
+    const providerSet = values.provider ?? 'local';
+    if (providerSet === 'ecs') {
+      io.stderr.write('berth plan: the ecs provider is not part of this build yet; use --provider local\n');
+      return ExitCode.Failed;
+    }
+    if (providerSet !== 'local') throw new UsageError(`--provider must be local or ecs (got "${providerSet}")`);
+
+    // Providers log only problems, to stderr, so stdout stays the plan.
+    const logger = pino({ level: 'warn' }, io.stderr);
+    const providers: RuntimeProvider[] = [
+      createLocalProvider({ logger, stateDir: resolve(io.cwd, values['state-dir'] ?? '.berth'), nodePath: process.execPath, parentEnv: io.env, defaultCwd: io.cwd }),
+      createRemoteProvider({ logger }),
+    ];
+    try {
+      const registry = await connectRegistry(values, io);
+      const report = await planAll(registry, providers, environment, io.signal);
+      io.stdout.write(output === 'json' ? `${JSON.stringify(report.json(), null, 2)}\n` : report.text());
+      return values['detailed-exitcode'] && report.changes > 0 ? ExitCode.Failed : ExitCode.Ok;
+    } catch (err) {
+      try {
+        return reportClientError(err, io, 'plan');
+      } catch {
+        // Not a registry error: a runtime could not be observed. Say which and why.
+        io.stderr.write(`berth plan: ${describeError(err)}\n`);
+        return ExitCode.Failed;
+      }
+    } finally {
+      await Promise.all(providers.map((p) => p.close()));
+    }
+  },
+};
+
+export default command;

@@ -1,0 +1,95 @@
+/**
+ * `berth plan` end to end: the real command through bin's `main`, against a real
+ * registry HTTP server over a real SQLite store, observing through the real local
+ * and remote providers. It must explain every decision and write nothing.
+ */
+import { PassThrough } from 'node:stream';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { main } from '../src/cli/bin.ts';
+import type { CommandIo } from '../src/cli/command.ts';
+import { createLocalProvider } from '../src/providers/local/index.ts';
+import { startRegistryServer } from '../src/registry/server.ts';
+import { openRegistry, serverManifest, tempDir, testLogger } from './fixtures/reconciler/helpers.ts';
+
+const cleanups: Array<() => Promise<void> | void> = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+
+async function run(argv: string[], cwd: string): Promise<{ code: number; out: string; err: string }> {
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  let out = '';
+  let err = '';
+  stdout.on('data', (d: Buffer) => (out += d.toString()));
+  stderr.on('data', (d: Buffer) => (err += d.toString()));
+  const io: CommandIo = { stdin: new PassThrough(), stdout, stderr, env: { PATH: process.env['PATH'] }, cwd, signal: new AbortController().signal };
+  const code = await main(argv, io);
+  return { code, out, err };
+}
+
+describe('berth plan', () => {
+  it('prints each server’s decision with reasons and actions, as text and JSON, and writes nothing', async () => {
+    const tmp = tempDir('plan');
+    cleanups.push(tmp.remove);
+    const stateDir = join(tmp.dir, '.berth');
+    mkdirSync(stateDir);
+    const { store } = await openRegistry(tmp.dir);
+    cleanups.push(() => store.close());
+    const registry = await startRegistryServer({ store, host: '127.0.0.1', port: 0, stateDir, logger: testLogger() });
+    cleanups.push(() => registry.close());
+
+    await store.create(serverManifest('alpha'));
+    await store.create(serverManifest('beta', { lifecycle: 'draft' }));
+    await store.create(serverManifest('delta', { environment: 'production' }));
+    await store.create(serverManifest('gamma', { runtime: undefined, remote: { url: 'http://127.0.0.1:9/mcp', transport: 'streamable-http' } }));
+    const versionBefore = await store.currentVersion();
+
+    const text = await run(['plan', '--server', registry.url], tmp.dir);
+    if (process.env['BERTH_TEST_LOG']) console.log(text.out);
+    expect(text.err).toBe('');
+    expect(text.code).toBe(0);
+    expect(text.out).toContain('MCPServer/alpha (generation 1): deploy with local');
+    expect(text.out).toContain("why: lifecycle stage 'approved-dev' allows deployment to dev; runtime 'local' handles it");
+    expect(text.out).toContain('+ start process alpha [local]: not running');
+    expect(text.out).toContain('MCPServer/beta (generation 1): not deployed');
+    expect(text.out).toContain("why: lifecycle stage 'draft' is not deployed; move it to approved-dev to deploy");
+    expect(text.out).toContain("why: lifecycle stage 'approved-dev' is not deployed to production; move it to approved-production to deploy");
+    expect(text.out).toContain('MCPServer/gamma (generation 1): deploy with remote');
+    expect(text.out).toContain('+ track remote gamma [remote]: ');
+    expect(text.out).toContain('nothing to remove: no runtime holds anything for it');
+    expect(text.out).toMatch(/Plan: 2 of 4 server\(s\) to change, 0 skipped\./);
+
+    const json = await run(['plan', '-s', registry.url, '-o', 'json', '--environment', 'dev', '--detailed-exitcode'], tmp.dir);
+    expect(json.code).toBe(1); // changes pending
+    const report = JSON.parse(json.out) as { environment: string; changes: number; servers: Array<{ name: string; decision: { kind: string; cause?: string; provider?: string; reason: string }; actions: Array<{ provider: string; op: string }> }> };
+    expect(report.environment).toBe('dev');
+    const byName = Object.fromEntries(report.servers.map((s) => [s.name, s]));
+    expect(byName['alpha']?.decision).toMatchObject({ kind: 'deploy', provider: 'local' });
+    expect(byName['alpha']?.actions).toEqual([expect.objectContaining({ provider: 'local', op: 'start' })]);
+    expect(byName['beta']?.decision).toMatchObject({ kind: 'retire', cause: 'not-deployed' });
+    expect(byName['beta']?.actions).toEqual([]);
+    expect(byName['delta']?.decision).toMatchObject({ kind: 'skip', cause: 'other-environment' });
+    expect(byName['gamma']?.decision).toMatchObject({ kind: 'deploy', provider: 'remote' });
+    expect(report.changes).toBe(2);
+
+    // Nothing was written to the registry and nothing was started.
+    expect(await store.currentVersion()).toBe(versionBefore);
+    const local = createLocalProvider({ logger: testLogger(), stateDir, nodePath: process.execPath });
+    expect(await local.listManaged()).toEqual([]);
+    await local.close();
+  });
+
+  it('says so when the registry is unreachable, and rejects bad flags with usage', async () => {
+    const tmp = tempDir('plan-bad');
+    cleanups.push(tmp.remove);
+    const unreachable = await run(['plan', '--server', 'http://127.0.0.1:9'], tmp.dir);
+    expect(unreachable.code).toBe(3);
+    expect(unreachable.err).toMatch(/^berth plan: /);
+    const bad = await run(['plan', '-o', 'yaml'], tmp.dir);
+    expect(bad.code).toBe(2);
+    expect(bad.err).toContain('-o must be text or json (got "yaml")');
+  });
+});

@@ -69,17 +69,18 @@ export interface RuntimeSpec {
   args?: string[];
   env?: Record<string, string>;
   secrets?: SecretRef[];
-  /** Container port the MCP endpoint listens on. Ignored for stdio. */
+  /** Container port the MCP endpoint listens on. Ignored for stdio. default 8080 */
   port?: number;
   transport: Transport;
-  /** Fargate CPU units. default 256 */
+  /** Fargate CPU units (the schema allows only Fargate values). default 256, or the smallest cpu that allows `memory` */
   cpu?: number;
-  /** Fargate memory MiB, valid for the cpu. default 512 */
+  /** Fargate memory MiB, valid for the cpu. default 512, or the smallest valid for `cpu` */
   memory?: number;
   /** default 1 */
   replicas?: number;
   /** MCP endpoint path inside the container. default "/mcp" */
   mcpPath?: string;
+  /** default {} (then its own fields' defaults) */
   healthCheck?: HealthCheckSpec;
   local?: LocalRunSpec;
 }

@@ -1,0 +1,178 @@
+/**
+ * Checks a JSON Schema cannot express. They run on the object after defaults and
+ * look only at fields of the right type, so a schema error is never reported twice.
+ */
+import { describeMemoryFor, FARGATE_MEMORY, isValidFargatePair, smallestCpuFor } from './fargate.ts';
+import { formatPath, type Finding } from './finding.ts';
+import { literalSecretReason, secretValueKind } from './secret-lint.ts';
+import type { PathSegment } from './yaml-source.ts';
+
+type Rec = Record<string, unknown>;
+
+/**
+ * Problems within one object. `defaulted` is the object after `applyDefaults`;
+ * `written` is what the user wrote (to say "default" where a value was not written).
+ */
+export function objectFindings(defaulted: unknown, written: unknown): Finding[] {
+  if (!isRec(defaulted) || defaulted['kind'] !== 'MCPServer' || !isRec(defaulted['spec'])) return [];
+  const spec = defaulted['spec'];
+  const writtenSpec = isRec(written) && isRec(written['spec']) ? written['spec'] : {};
+  return [
+    ...lifecycleFindings(spec),
+    ...runtimeFindings(spec, isRec(writtenSpec['runtime']) ? writtenSpec['runtime'] : {}),
+    ...remoteFindings(spec),
+    ...toolFindings(spec),
+  ];
+}
+
+function lifecycleFindings(spec: Rec): Finding[] {
+  const out: Finding[] = [];
+  if (spec['environment'] === 'production' && spec['lifecycle'] === 'draft') {
+    out.push({
+      path: ['spec', 'lifecycle'],
+      target: 'value',
+      code: 'production-draft',
+      message: 'a production server cannot be a draft; move it through submitted → security-review → approved-production, or use environment dev',
+    });
+  }
+  if (spec['lifecycle'] === 'deprecated' && spec['deprecation'] === undefined) {
+    out.push({
+      path: ['spec', 'lifecycle'],
+      target: 'value',
+      code: 'deprecation-date',
+      message: 'a deprecated server needs spec.deprecation.date (YYYY-MM-DD) saying when it goes away, and ideally deprecation.replacement',
+    });
+  }
+  return out;
+}
+
+function runtimeFindings(spec: Rec, written: Rec): Finding[] {
+  const runtime = spec['runtime'];
+  if (!isRec(runtime)) return [];
+  const out: Finding[] = [];
+  const base: PathSegment[] = ['spec', 'runtime'];
+
+  const { cpu, memory } = runtime;
+  if (typeof cpu === 'number' && typeof memory === 'number' && cpu in FARGATE_MEMORY && !isValidFargatePair(cpu, memory)) {
+    const cpuWritten = written['cpu'] !== undefined;
+    const fitting = smallestCpuFor(memory);
+    out.push({
+      path: [...base, written['memory'] !== undefined ? 'memory' : 'cpu'],
+      target: 'value',
+      code: 'fargate-size',
+      message:
+        `Fargate does not offer ${memory} MiB with ${cpu} CPU units${cpuWritten ? '' : ' (the default)'}; ` +
+        `with cpu ${cpu} memory must be ${describeMemoryFor(cpu)}` +
+        (fitting !== undefined ? `, or set cpu: ${fitting} for ${memory} MiB` : ''),
+    });
+  }
+
+  const health = runtime['healthCheck'];
+  if (isRec(health) && typeof health['timeoutSeconds'] === 'number' && typeof health['intervalSeconds'] === 'number') {
+    if (health['timeoutSeconds'] >= health['intervalSeconds']) {
+      out.push({
+        path: [...base, 'healthCheck', 'timeoutSeconds'],
+        target: 'value',
+        code: 'health-timeout',
+        message: `must be less than intervalSeconds (${health['intervalSeconds']}); a check cannot outlast the gap between checks`,
+      });
+    }
+  }
+
+  out.push(...envSecretFindings(runtime['env'], [...base, 'env']));
+  const local = runtime['local'];
+  if (isRec(local)) {
+    out.push(...envSecretFindings(local['env'], [...base, 'local', 'env']));
+    out.push(...argSecretFindings(local['args'], [...base, 'local', 'args']));
+  }
+  out.push(...argSecretFindings(runtime['args'], [...base, 'args']));
+  out.push(...argSecretFindings(runtime['command'], [...base, 'command']));
+
+  const secrets = Array.isArray(runtime['secrets']) ? runtime['secrets'] : [];
+  const env = isRec(runtime['env']) ? runtime['env'] : {};
+  out.push(...duplicateNameFindings(secrets, [...base, 'secrets'], 'secret'));
+  secrets.forEach((s, i) => {
+    if (isRec(s) && typeof s['name'] === 'string' && s['name'] in env) {
+      out.push({
+        path: [...base, 'secrets', i, 'name'],
+        target: 'value',
+        code: 'secret-env-clash',
+        message: `"${s['name']}" is also set in env; a variable comes from env or from secrets, not both`,
+      });
+    }
+  });
+  return out;
+}
+
+function envSecretFindings(env: unknown, path: PathSegment[]): Finding[] {
+  if (!isRec(env)) return [];
+  const out: Finding[] = [];
+  for (const [name, value] of Object.entries(env)) {
+    if (typeof value !== 'string') continue;
+    const reason = literalSecretReason(name, value);
+    if (reason) {
+      out.push({
+        path: [...path, name],
+        target: 'value',
+        code: 'literal-secret',
+        message: `looks like a literal secret (${reason}); never commit secrets — use secrets: [{ name: ${name}, valueFrom: <Secrets Manager or SSM ARN> }]`,
+      });
+    }
+  }
+  return out;
+}
+
+function argSecretFindings(args: unknown, path: PathSegment[]): Finding[] {
+  if (!Array.isArray(args)) return [];
+  const out: Finding[] = [];
+  args.forEach((arg, i) => {
+    const kind = typeof arg === 'string' ? secretValueKind(arg) : undefined;
+    if (kind) {
+      out.push({
+        path: [...path, i],
+        target: 'value',
+        code: 'literal-secret',
+        message: `looks like ${kind} written in plain text; never commit secrets — pass it through secrets: with valueFrom (an ARN) and read it from the environment`,
+      });
+    }
+  });
+  return out;
+}
+
+function remoteFindings(spec: Rec): Finding[] {
+  const remote = spec['remote'];
+  if (!isRec(remote) || !Array.isArray(remote['headers'])) return [];
+  return duplicateNameFindings(remote['headers'], ['spec', 'remote', 'headers'], 'header', true);
+}
+
+function toolFindings(spec: Rec): Finding[] {
+  const tools = spec['tools'];
+  if (!Array.isArray(tools)) return [];
+  return duplicateNameFindings(tools, ['spec', 'tools'], 'tool');
+}
+
+/** Flags every item whose `name` repeats an earlier one's. */
+function duplicateNameFindings(items: readonly unknown[], path: PathSegment[], what: string, ignoreCase = false): Finding[] {
+  const first = new Map<string, number>();
+  const out: Finding[] = [];
+  items.forEach((item, i) => {
+    if (!isRec(item) || typeof item['name'] !== 'string') return;
+    const key = ignoreCase ? item['name'].toLowerCase() : item['name'];
+    const earlier = first.get(key);
+    if (earlier === undefined) {
+      first.set(key, i);
+      return;
+    }
+    out.push({
+      path: [...path, i, 'name'],
+      target: 'value',
+      code: `duplicate-${what}`,
+      message: `${what} "${item['name']}" is already listed at ${formatPath([...path, earlier])}; each ${what} name may appear once`,
+    });
+  });
+  return out;
+}
+
+function isRec(x: unknown): x is Rec {
+  return typeof x === 'object' && x !== null && !Array.isArray(x);
+}

@@ -1,0 +1,124 @@
+/**
+ * `berth get [kind] [name] [-o table|wide|yaml|json] [-l selector]`: lists or shows
+ * objects from the registry.
+ */
+import { stringify } from 'yaml';
+import type { Kind, Resource } from '../../manifest/resource.ts';
+import type { AccessPolicySpec, MCPServerSpec, MCPServerStatus } from '../../manifest/types.ts';
+import { ExitCode, UsageError, type Command, type CommandIo } from '../command.ts';
+import { age, ALL_KINDS, CLIENT_FLAGS, CLIENT_FLAGS_USAGE, connectRegistry, formatTable, objectRef, parseFlags, reportClientError, requireKind } from '../config.ts';
+
+const usage = `Usage: berth get [kind] [name] [-o table|wide|yaml|json] [-l selector]
+
+Lists objects (all kinds when no kind is given) or shows one.
+Kinds: mcpserver (server, mcp), accesspolicy (policy); singular or plural.
+
+Options:
+  -o, --output F     table (default), wide, yaml or json
+  -l, --selector S   label selector, e.g. "berth.dev/source=servers,tier!=dev"
+  --team T           only objects whose spec.owner.team is T
+${CLIENT_FLAGS_USAGE}`;
+
+type Output = 'table' | 'wide' | 'yaml' | 'json';
+
+function readyOf(status: MCPServerStatus | undefined): string {
+  return status?.conditions?.find((c) => c.type === 'Ready')?.status ?? '-';
+}
+
+/** Table rows for MCPServers: NAME TEAM ENV LIFECYCLE PHASE READY ENDPOINT AGE (+ wide columns). */
+export function serverRows(items: Resource[], wide: boolean, now: Date): { header: string[]; rows: string[][] } {
+  const header = ['NAME', 'TEAM', 'ENV', 'LIFECYCLE', 'PHASE', 'READY', 'ENDPOINT', 'AGE'];
+  if (wide) header.push('RISK', 'GEN', 'OBSERVED', 'RUNTIME');
+  const rows = items.map((o) => {
+    const spec = o.spec as MCPServerSpec;
+    const status = o.status as MCPServerStatus | undefined;
+    const phase = o.metadata.deletionTimestamp ? 'Deleting' : (status?.phase ?? 'Pending');
+    const row = [o.metadata.name, spec.owner?.team ?? '-', spec.environment ?? '-', spec.lifecycle ?? '-', phase, readyOf(status), status?.endpoint ?? '-', age(o.metadata.creationTimestamp, now)];
+    if (wide) {
+      row.push(spec.risk ?? '-', String(o.metadata.generation ?? '-'), String(status?.observedGeneration ?? '-'), spec.runtime ? spec.runtime.image : spec.remote ? `remote ${spec.remote.url}` : '-');
+    }
+    return row;
+  });
+  return { header, rows };
+}
+
+/** Table rows for AccessPolicies: NAME SUBJECTS ALLOW DENY AGE. */
+export function policyRows(items: Resource[], wide: boolean, now: Date): { header: string[]; rows: string[][] } {
+  const header = ['NAME', 'SUBJECTS', 'ALLOW', 'DENY', 'AGE'];
+  if (wide) header.push('APPROVAL');
+  const rows = items.map((o) => {
+    const spec = o.spec as AccessPolicySpec;
+    const subjects = (spec.subjects ?? []).map((s) => ('agent' in s ? `agent:${s.agent}` : `group:${s.group}`)).join(',');
+    const row = [o.metadata.name, subjects || '-', (spec.allow ?? []).join(',') || '-', (spec.deny ?? []).join(',') || '-', age(o.metadata.creationTimestamp, now)];
+    if (wide) row.push((spec.requireApproval ?? []).join(',') || '-');
+    return row;
+  });
+  return { header, rows };
+}
+
+const command: Command = {
+  name: 'get',
+  summary: 'list objects or show one',
+  usage,
+  async run(args: string[], io: CommandIo): Promise<number> {
+    const { values, positionals } = parseFlags(args, {
+      ...CLIENT_FLAGS,
+      output: { type: 'string', short: 'o' },
+      selector: { type: 'string', short: 'l' },
+      team: { type: 'string' },
+    });
+    if (values.help) {
+      io.stdout.write(`${usage}\n`);
+      return ExitCode.Ok;
+    }
+    const output = (values.output ?? 'table') as Output;
+    if (!['table', 'wide', 'yaml', 'json'].includes(output)) throw new UsageError(`-o must be table, wide, yaml or json (got "${values.output}")`);
+    if (positionals.length > 2) throw new UsageError(`too many arguments; expected [kind] [name]`);
+    const [kindArg, name] = positionals;
+    const kinds: readonly Kind[] = kindArg ? [requireKind(kindArg)] : ALL_KINDS;
+    if (name !== undefined && (values.selector || values.team)) throw new UsageError('-l and --team select many objects; leave out the name');
+    const client = await connectRegistry(values, io);
+    const now = new Date();
+    try {
+      if (name !== undefined) {
+        const obj = await client.get(kinds[0]!, name);
+        if (!obj) {
+          io.stderr.write(`berth get: ${objectRef(kinds[0]!, name)} not found\n`);
+          return ExitCode.Failed;
+        }
+        if (output === 'json') io.stdout.write(`${JSON.stringify(obj, null, 2)}\n`);
+        else if (output === 'yaml') io.stdout.write(stringify(obj));
+        else {
+          const t = kinds[0] === 'MCPServer' ? serverRows([obj], output === 'wide', now) : policyRows([obj], output === 'wide', now);
+          io.stdout.write(formatTable(t.header, t.rows));
+        }
+        return ExitCode.Ok;
+      }
+      const all: Resource[] = [];
+      let printed = 0;
+      for (const kind of kinds) {
+        const { items } = await client.listAll(kind, {
+          ...(values.selector ? { labelSelector: values.selector } : {}),
+          ...(values.team ? { ownerTeam: values.team } : {}),
+        });
+        all.push(...items);
+        if (output === 'table' || output === 'wide') {
+          if (items.length === 0) continue;
+          const t = kind === 'MCPServer' ? serverRows(items, output === 'wide', now) : policyRows(items, output === 'wide', now);
+          if (printed > 0) io.stdout.write('\n');
+          if (kinds.length > 1) io.stdout.write(`${kind}:\n`);
+          io.stdout.write(formatTable(t.header, t.rows));
+          printed += 1;
+        }
+      }
+      if (output === 'json') io.stdout.write(`${JSON.stringify({ apiVersion: 'berth.dev/v1alpha1', kind: 'List', items: all }, null, 2)}\n`);
+      else if (output === 'yaml') io.stdout.write(all.map((o) => stringify(o)).join('---\n'));
+      else if (printed === 0) io.stderr.write('No objects found.\n');
+      return ExitCode.Ok;
+    } catch (err) {
+      return reportClientError(err, io, 'get');
+    }
+  },
+};
+
+export default command;

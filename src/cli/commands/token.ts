@@ -1,0 +1,81 @@
+/**
+ * `berth token create|list|revoke`: API tokens (admin). The token itself is
+ * printed once, on stdout alone, so `TOKEN=$(berth token create …)` works.
+ */
+import { ROLES, parseDuration, type Role } from '../../registry/auth/tokens.ts';
+import { ExitCode, UsageError, type Command, type CommandIo } from '../command.ts';
+import { CLIENT_FLAGS, CLIENT_FLAGS_USAGE, connectRegistry, formatTable, parseFlags, reportClientError } from '../config.ts';
+
+const usage = `Usage:
+  berth token create --role ${ROLES.join('|')} [--team T] [--expires 30d] [--description TEXT]
+  berth token list
+  berth token revoke <id>
+
+Roles: admin (everything), publisher (writes MCPServers of its --team), approver
+(changes spec.lifecycle only), reader (read and watch), agent (read-only, for gateways).
+The token is printed once; only its hash is stored.
+
+Options:
+${CLIENT_FLAGS_USAGE}`;
+
+const command: Command = {
+  name: 'token',
+  summary: 'create, list and revoke API tokens',
+  usage,
+  async run(args: string[], io: CommandIo): Promise<number> {
+    const { values, positionals } = parseFlags(args, {
+      ...CLIENT_FLAGS,
+      role: { type: 'string' },
+      team: { type: 'string' },
+      expires: { type: 'string' },
+      description: { type: 'string' },
+    });
+    if (values.help) {
+      io.stdout.write(`${usage}\n`);
+      return ExitCode.Ok;
+    }
+    const [sub, ...rest] = positionals;
+    if (sub === 'create') {
+      if (rest.length > 0) throw new UsageError(`unexpected argument "${rest[0]}"`);
+      const role = values.role as Role | undefined;
+      if (!role || !ROLES.includes(role)) throw new UsageError(`--role must be one of ${ROLES.join(', ')}`);
+      if (role === 'publisher' && !values.team) throw new UsageError('a publisher token needs --team T');
+      if (values.expires !== undefined && parseDuration(values.expires) === undefined) throw new UsageError(`--expires must be a duration like 30d, 12h or 90m (got "${values.expires}")`);
+    } else if (sub === 'revoke') {
+      if (rest.length !== 1) throw new UsageError('expected `berth token revoke <id>`');
+    } else if (sub === 'list') {
+      if (rest.length > 0) throw new UsageError(`unexpected argument "${rest[0]}"`);
+    } else {
+      throw new UsageError(sub ? `unknown subcommand "${sub}"` : 'expected create, list or revoke');
+    }
+    const client = await connectRegistry(values, io);
+    try {
+      if (sub === 'create') {
+        const { token, record } = await client.createToken({
+          role: values.role as Role,
+          ...(values.team ? { team: values.team } : {}),
+          ...(values.expires ? { expires: values.expires } : {}),
+          ...(values.description ? { description: values.description } : {}),
+        });
+        io.stderr.write(`created token ${record.id} (${record.role}${record.team ? `, team ${record.team}` : ''}${record.expiresAt ? `, expires ${record.expiresAt}` : ''}); it is shown only now:\n`);
+        io.stdout.write(`${token}\n`);
+      } else if (sub === 'list') {
+        const tokens = await client.listTokens();
+        io.stdout.write(
+          formatTable(
+            ['ID', 'ROLE', 'TEAM', 'CREATED', 'EXPIRES', 'REVOKED', 'DESCRIPTION'],
+            tokens.map((t) => [t.id, t.role, t.team ?? '-', t.createdAt, t.expiresAt ?? 'never', t.revokedAt ?? '-', t.description ?? '']),
+          ),
+        );
+      } else {
+        await client.revokeToken(rest[0]!);
+        io.stdout.write(`token ${rest[0]} revoked\n`);
+      }
+      return ExitCode.Ok;
+    } catch (err) {
+      return reportClientError(err, io, 'token');
+    }
+  },
+};
+
+export default command;

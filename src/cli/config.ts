@@ -1,0 +1,225 @@
+/**
+ * Client-side configuration of the registry commands (apply, diff, get, describe,
+ * delete, audit, token), in one place: where the registry is, which token to send,
+ * how flags are parsed, how kinds are named, and how client errors are reported.
+ *
+ * Registry address, first found wins:
+ *   1. `--server URL`   2. `BERTH_SERVER`   3. `./.berth/config.json` {"server"}
+ *   4. `$XDG_CONFIG_HOME/berth/config.json` or `~/.config/berth/config.json` {"server"}
+ *   5. http://127.0.0.1:7070
+ * Token: `--token`, `BERTH_TOKEN`, the same config files {"token"}, then — only when
+ * the server is on this machine — `./.berth/admin-token` written by `berth registry`.
+ * Environment variables are read only from `io.env`.
+ */
+import { readFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { KINDS, type Kind } from '../manifest/resource.ts';
+import { HttpRegistryClient, RegistryAuthError, RegistryProblemError, RegistryUnreachableError } from '../registry/http-client.ts';
+import { AlreadyExistsError, ConflictError, GoneError, NotFoundError } from '../registry/store.ts';
+import { ExitCode, UsageError, type CommandIo } from './command.ts';
+
+/** Registry address used when nothing else says where it is. */
+export const DEFAULT_SERVER = 'http://127.0.0.1:7070';
+
+/** Flags every registry client command takes. */
+export const CLIENT_FLAGS = {
+  server: { type: 'string' },
+  token: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const satisfies ParseArgsConfig['options'];
+
+/** Usage lines for {@link CLIENT_FLAGS}. */
+export const CLIENT_FLAGS_USAGE = `  --server URL     registry address (default: BERTH_SERVER, config file, ${DEFAULT_SERVER})
+  --token TOKEN    API token (default: BERTH_TOKEN, config file, ./.berth/admin-token for a local registry)
+  -h, --help       show this help`;
+
+/**
+ * `node:util` parseArgs in strict mode, with its errors turned into UsageError.
+ * @example const { values, positionals } = parseFlags(args, { ...CLIENT_FLAGS, output: { type: 'string', short: 'o' } });
+ */
+export function parseFlags<O extends NonNullable<ParseArgsConfig['options']>>(args: string[], options: O) {
+  try {
+    return parseArgs({ args, options, allowPositionals: true, strict: true });
+  } catch (err) {
+    throw new UsageError(err instanceof Error ? err.message.replace(/^.*?: /, '') : String(err), { cause: err });
+  }
+}
+
+/** Where the client connects and with which token (the token is never printed). */
+export interface ClientConfig {
+  server: string;
+  token?: string;
+  /** Where the server and the token came from, for error messages. */
+  serverFrom: string;
+  tokenFrom?: string;
+}
+
+interface ConfigFile {
+  server?: string;
+  token?: string;
+}
+
+async function readConfigFile(path: string): Promise<ConfigFile | undefined> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw new Error(`cannot read ${path}`, { cause: err });
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (cause) {
+    throw new UsageError(`${path} is not valid JSON (${(cause as Error).message}); expected {"server": "http://…", "token": "berth_…"}`, { cause });
+  }
+  if (!parsed || typeof parsed !== 'object') throw new UsageError(`${path} must hold a JSON object {"server": …, "token": …}`);
+  const { server, token } = parsed as Record<string, unknown>;
+  return { ...(typeof server === 'string' ? { server } : {}), ...(typeof token === 'string' ? { token } : {}) };
+}
+
+function isLocalHost(server: string): boolean {
+  try {
+    const host = new URL(server).hostname;
+    return host === 'localhost' || host === '127.0.0.1' || host === '[::1]' || host === '::1';
+  } catch {
+    return false;
+  }
+}
+
+/** Resolves server and token from flags, `io.env` and config files (see the module comment). */
+export async function resolveClientConfig(flags: { server?: string | undefined; token?: string | undefined }, io: Pick<CommandIo, 'env' | 'cwd'>): Promise<ClientConfig> {
+  const projectFile = join(io.cwd, '.berth', 'config.json');
+  const home = io.env.HOME ?? io.env.USERPROFILE;
+  const userDir = io.env.XDG_CONFIG_HOME ?? (home ? join(home, '.config') : undefined);
+  const userFile = userDir ? join(userDir, 'berth', 'config.json') : undefined;
+  const files: [string, ConfigFile | undefined][] = [[projectFile, await readConfigFile(projectFile)]];
+  if (userFile) files.push([userFile, await readConfigFile(userFile)]);
+
+  let server: string | undefined;
+  let serverFrom = 'default';
+  if (flags.server) [server, serverFrom] = [flags.server, '--server'];
+  else if (io.env.BERTH_SERVER) [server, serverFrom] = [io.env.BERTH_SERVER, 'BERTH_SERVER'];
+  else {
+    for (const [file, cfg] of files) {
+      if (cfg?.server) {
+        [server, serverFrom] = [cfg.server, file];
+        break;
+      }
+    }
+  }
+  server ??= DEFAULT_SERVER;
+  try {
+    const url = new URL(server);
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error('not http(s)');
+  } catch (cause) {
+    throw new UsageError(`registry address ${JSON.stringify(server)} (from ${serverFrom}) is not an http:// or https:// URL`, { cause });
+  }
+
+  let token: string | undefined;
+  let tokenFrom: string | undefined;
+  if (flags.token) [token, tokenFrom] = [flags.token, '--token'];
+  else if (io.env.BERTH_TOKEN) [token, tokenFrom] = [io.env.BERTH_TOKEN, 'BERTH_TOKEN'];
+  else {
+    for (const [file, cfg] of files) {
+      if (cfg?.token) {
+        [token, tokenFrom] = [cfg.token, file];
+        break;
+      }
+    }
+  }
+  if (!token && isLocalHost(server)) {
+    const file = resolve(io.cwd, '.berth', 'admin-token');
+    try {
+      token = (await readFile(file, 'utf8')).trim();
+      tokenFrom = file;
+    } catch {
+      // No local bootstrap token: the registry will answer 401 with a clear message.
+    }
+  }
+  return { server, serverFrom, ...(token ? { token } : {}), ...(tokenFrom ? { tokenFrom } : {}) };
+}
+
+/** An HTTP client for the registry the flags and environment point at. */
+export async function connectRegistry(flags: { server?: string | undefined; token?: string | undefined }, io: Pick<CommandIo, 'env' | 'cwd'>): Promise<HttpRegistryClient> {
+  const cfg = await resolveClientConfig(flags, io);
+  return new HttpRegistryClient({ baseUrl: cfg.server, ...(cfg.token ? { token: cfg.token } : {}) });
+}
+
+const KIND_ALIASES: Readonly<Record<string, Kind>> = {
+  mcpserver: 'MCPServer',
+  mcpservers: 'MCPServer',
+  server: 'MCPServer',
+  servers: 'MCPServer',
+  mcp: 'MCPServer',
+  accesspolicy: 'AccessPolicy',
+  accesspolicies: 'AccessPolicy',
+  policy: 'AccessPolicy',
+  policies: 'AccessPolicy',
+};
+
+/** The kind a user typed (`mcp`, `servers`, `policy`, …; case-insensitive), or undefined. */
+export function kindFromAlias(text: string): Kind | undefined {
+  return KIND_ALIASES[text.toLowerCase()];
+}
+
+/** Like {@link kindFromAlias} but a UsageError listing the accepted names. */
+export function requireKind(text: string): Kind {
+  const kind = kindFromAlias(text);
+  if (!kind) throw new UsageError(`unknown kind "${text}"; use one of: ${Object.keys(KIND_ALIASES).join(', ')}`);
+  return kind;
+}
+
+/** `mcpserver/weather` — how commands name an object in their output. */
+export function objectRef(kind: Kind, name: string): string {
+  return `${kind.toLowerCase()}/${name}`;
+}
+
+/** Every kind, in display order. */
+export const ALL_KINDS: readonly Kind[] = KINDS;
+
+/**
+ * Prints a registry client error for a person and returns the exit code:
+ * 3 when the registry can't be reached or refused the token, 1 otherwise.
+ * Anything that is not a client error is rethrown.
+ */
+export function reportClientError(err: unknown, io: Pick<CommandIo, 'stderr'>, command: string): number {
+  const out = (s: string): void => void io.stderr.write(`berth ${command}: ${s}\n`);
+  if (err instanceof RegistryUnreachableError) {
+    out(err.message);
+    return ExitCode.Unreachable;
+  }
+  if (err instanceof RegistryAuthError) {
+    out(err.message);
+    return err.status === 401 ? ExitCode.Unreachable : ExitCode.Failed;
+  }
+  if (err instanceof RegistryProblemError) {
+    out(err.message);
+    for (const e of err.problem.errors ?? []) io.stderr.write(`  ${e.path || '(document)'}  ${e.message}\n`);
+    return ExitCode.Failed;
+  }
+  if (err instanceof NotFoundError || err instanceof ConflictError || err instanceof AlreadyExistsError || err instanceof GoneError) {
+    out(err.message);
+    return ExitCode.Failed;
+  }
+  throw err;
+}
+
+/** Short age like `45s`, `12m`, `3h`, `5d` from an RFC 3339 time to `now`. */
+export function age(iso: string | undefined, now: Date): string {
+  if (!iso) return '-';
+  const s = Math.max(0, Math.floor((now.getTime() - Date.parse(iso)) / 1000));
+  if (Number.isNaN(s)) return '-';
+  if (s < 120) return `${s}s`;
+  if (s < 7200) return `${Math.floor(s / 60)}m`;
+  if (s < 172_800) return `${Math.floor(s / 3600)}h`;
+  return `${Math.floor(s / 86_400)}d`;
+}
+
+/** Left-aligned columns separated by three spaces, like kubectl. */
+export function formatTable(header: string[], rows: string[][]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: string[]): string => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!))).join('   ').trimEnd();
+  return `${[line(header), ...rows.map(line)].join('\n')}\n`;
+}

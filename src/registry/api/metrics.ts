@@ -1,0 +1,57 @@
+/**
+ * Prometheus metrics of one registry instance. Each call makes its own prom-client
+ * Registry (no global default), so several registries in one process (tests,
+ * `berth up`) don't collide.
+ */
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { KINDS } from '../../manifest/resource.ts';
+import type { Store } from '../store.ts';
+
+/** The metrics the API updates. */
+export interface RegistryMetrics {
+  registry: Registry;
+  /** berth_registry_http_requests_total{method,route,code} */
+  requests: Counter<'method' | 'route' | 'code'>;
+  /** berth_registry_http_request_duration_seconds{method,route} */
+  duration: Histogram<'method' | 'route'>;
+  /** berth_registry_watchers — open watch streams. */
+  watchers: Gauge;
+}
+
+/** Creates the metrics; `berth_registry_objects{kind}` is counted from `store` at scrape time. */
+export function createRegistryMetrics(store: Store): RegistryMetrics {
+  const registry = new Registry();
+  const requests = new Counter({
+    name: 'berth_registry_http_requests_total',
+    help: 'HTTP requests handled, by method, route pattern and status code.',
+    labelNames: ['method', 'route', 'code'] as const,
+    registers: [registry],
+  });
+  const duration = new Histogram({
+    name: 'berth_registry_http_request_duration_seconds',
+    help: 'Time to handle an HTTP request (watch streams: time to first byte).',
+    labelNames: ['method', 'route'] as const,
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers: [registry],
+  });
+  const watchers = new Gauge({ name: 'berth_registry_watchers', help: 'Open watch streams.', registers: [registry] });
+  new Gauge({
+    name: 'berth_registry_objects',
+    help: 'Objects stored, by kind.',
+    labelNames: ['kind'] as const,
+    registers: [registry],
+    async collect() {
+      for (const kind of KINDS) {
+        let count = 0;
+        let cont: string | undefined;
+        do {
+          const page = await store.list(kind, { limit: 500, ...(cont ? { continue: cont } : {}) });
+          count += page.items.length;
+          cont = page.continue;
+        } while (cont);
+        this.set({ kind }, count);
+      }
+    },
+  });
+  return { registry, requests, duration, watchers };
+}

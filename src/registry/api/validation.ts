@@ -1,0 +1,56 @@
+/**
+ * Server-side validation of submitted objects: the registry never trusts clients.
+ * Uses the same validator as `berth validate`, so API callers get the same
+ * messages, as the problem's `errors` array (path + message + code).
+ */
+import { applyDefaults, stripServerOwned, validateObject, type AnyResource } from '../../manifest/index.ts';
+import { API_VERSION, type Kind, type Resource } from '../../manifest/resource.ts';
+import { HttpProblem } from './problem.ts';
+
+/**
+ * Checks a parsed body against the URL it was sent to and the kind's schema and
+ * rules, then applies defaults.
+ * @param kind the kind named by the URL
+ * Server-owned fields (resourceVersion, status, …) are reported as in `berth validate`,
+ * except with `roundTrip` (PUT of an object read back from the registry): then they
+ * are dropped before validation and only `metadata.resourceVersion` (for optimistic
+ * concurrency) and `metadata.finalizers` are kept.
+ * @param name the name in the URL (absent for a create on the collection)
+ * @throws HttpProblem 400 when kind or name disagree with the URL, 422 with every problem when invalid
+ */
+export function admitObject(body: Record<string, unknown>, kind: Kind, name?: string, roundTrip = false): Resource {
+  if (body.kind !== undefined && body.kind !== kind) {
+    throw new HttpProblem(400, {
+      type: 'kind-mismatch',
+      title: 'Kind does not match the URL',
+      detail: `the body is a ${JSON.stringify(body.kind)} but this URL holds ${kind} objects`,
+    });
+  }
+  const meta = body.metadata as { name?: unknown } | undefined;
+  if (name !== undefined && meta && typeof meta === 'object' && meta.name !== undefined && meta.name !== name) {
+    throw new HttpProblem(400, {
+      type: 'name-mismatch',
+      title: 'Name does not match the URL',
+      detail: `metadata.name is ${JSON.stringify(meta.name)} but the URL names ${JSON.stringify(name)}`,
+    });
+  }
+  const sentMeta = (meta && typeof meta === 'object' ? meta : {}) as { resourceVersion?: unknown; finalizers?: unknown };
+  const candidate = roundTrip ? stripServerOwned(body) : body;
+  const problems = validateObject(candidate);
+  if (problems.length > 0) {
+    const label = `${kind}/${typeof meta?.name === 'string' ? meta.name : name ?? '(unnamed)'}`;
+    throw new HttpProblem(422, {
+      type: 'invalid-object',
+      title: 'Invalid object',
+      detail: `${label} is invalid (${problems.length} problem${problems.length === 1 ? '' : 's'}): ${problems[0]!.path || '(document)'} ${problems[0]!.message}`,
+      errors: problems.map((p) => ({ path: p.path, message: p.message, code: p.code })),
+    });
+  }
+  const admitted = applyDefaults(structuredClone(candidate) as unknown as AnyResource) as Resource;
+  if (admitted.apiVersion !== API_VERSION) throw new Error(`validator admitted apiVersion ${String(admitted.apiVersion)}`);
+  if (roundTrip) {
+    if (typeof sentMeta.resourceVersion === 'string') admitted.metadata.resourceVersion = sentMeta.resourceVersion;
+    if (Array.isArray(sentMeta.finalizers)) admitted.metadata.finalizers = sentMeta.finalizers.filter((f): f is string => typeof f === 'string');
+  }
+  return admitted;
+}

@@ -1,0 +1,192 @@
+/**
+ * Every write the API makes, in one place, each in the same order: read the
+ * stored object, authorize (old and new object), write through the Store, and
+ * audit — only when something actually changed, so no-op writes leave no trace.
+ *
+ * Apply (`applyObject`) is server-side: it creates the object or replaces the
+ * user's fields (labels, annotations, spec; finalizers and status are kept) and
+ * reports created / configured / unchanged. Unchanged applies write nothing, so
+ * generation, resourceVersion and the audit log stay as they were.
+ */
+import type { Logger } from 'pino';
+import { specHash } from '../../manifest/index.ts';
+import type { Kind, Resource } from '../../manifest/resource.ts';
+import type { Principal } from '../auth/authenticate.ts';
+import { enforce, mayAdminister, mayWriteObject } from '../auth/authorize.ts';
+import { AlreadyExistsError, ConflictError, NotFoundError, type Store } from '../store.ts';
+import { jsonEqual } from './equality.ts';
+import { HttpProblem } from './problem.ts';
+
+/** Who writes, and where. */
+export interface WriteContext {
+  store: Store;
+  principal: Principal;
+  logger: Logger;
+}
+
+/** What apply did to one object. */
+export type ApplyOutcome = 'created' | 'configured' | 'unchanged';
+
+const APPLY_ATTEMPTS = 5;
+
+function notFound(kind: Kind, name: string): HttpProblem {
+  return new HttpProblem(404, { type: 'not-found', title: 'Not found', detail: `${kind}/${name} does not exist` });
+}
+
+/** Appends the audit record of one effective write. A failed append is logged, not thrown: the write already happened. */
+async function audit(ctx: WriteContext, action: string, kind: Kind, name: string, before: Resource | undefined, after: Resource | undefined, details: Record<string, unknown> = {}): Promise<void> {
+  const spec = after?.spec ?? before?.spec;
+  try {
+    await ctx.store.appendAudit({
+      actor: ctx.principal.tokenId,
+      action,
+      kind,
+      name,
+      ...(before?.metadata.generation !== undefined ? { generationBefore: before.metadata.generation } : {}),
+      ...(after?.metadata.generation !== undefined ? { generationAfter: after.metadata.generation } : {}),
+      ...(spec !== undefined ? { specHash: specHash(spec) } : {}),
+      details: {
+        role: ctx.principal.role,
+        ...(ctx.principal.team !== undefined ? { team: ctx.principal.team } : {}),
+        ...(after?.metadata.resourceVersion !== undefined ? { resourceVersion: after.metadata.resourceVersion } : {}),
+        ...details,
+      },
+    });
+  } catch (err) {
+    ctx.logger.error({ err, action, kind, name }, 'audit append failed after a successful write');
+  }
+}
+
+function rejectDeleting(stored: Resource): void {
+  if (stored.metadata.deletionTimestamp !== undefined) {
+    throw new HttpProblem(409, {
+      type: 'deleting',
+      title: 'Object is being deleted',
+      detail: `${stored.kind}/${stored.metadata.name} is being deleted (since ${stored.metadata.deletionTimestamp}); wait until it is gone, then create it again`,
+    });
+  }
+}
+
+/** POST on the collection: creates `obj` (already admitted). 409 when it exists. */
+export async function createObject(ctx: WriteContext, obj: Resource, opts: { dryRun?: boolean } = {}): Promise<Resource> {
+  enforce(mayWriteObject(ctx.principal, obj.kind, undefined, obj));
+  const created = await ctx.store.create(obj, { dryRun: opts.dryRun ?? false });
+  if (!opts.dryRun) await audit(ctx, 'create', obj.kind, obj.metadata.name, undefined, created);
+  return created;
+}
+
+/**
+ * PUT: replaces labels, annotations, spec (and finalizers when sent) of an existing
+ * object; `obj.metadata.resourceVersion`, when sent, must match (else 409).
+ */
+export async function replaceObject(ctx: WriteContext, obj: Resource, opts: { dryRun?: boolean } = {}): Promise<Resource> {
+  const { kind } = obj;
+  const { name } = obj.metadata;
+  const before = await ctx.store.get(kind, name);
+  if (!before) throw notFound(kind, name);
+  const expected = obj.metadata.resourceVersion;
+  if (expected !== undefined && expected !== before.metadata.resourceVersion) {
+    throw new ConflictError(`${kind}/${name} is at resourceVersion ${before.metadata.resourceVersion ?? '?'}, not ${expected}`);
+  }
+  const next: Resource = {
+    ...obj,
+    metadata: { ...obj.metadata, finalizers: obj.metadata.finalizers ?? before.metadata.finalizers ?? [] },
+  };
+  enforce(mayWriteObject(ctx.principal, kind, before, next));
+  const after = await ctx.store.update(next, {
+    ...(expected !== undefined ? { expectedResourceVersion: expected } : { expectedResourceVersion: before.metadata.resourceVersion! }),
+    dryRun: opts.dryRun ?? false,
+  });
+  if (!opts.dryRun && after.metadata.resourceVersion !== before.metadata.resourceVersion) {
+    await audit(ctx, 'update', kind, name, before, after);
+  }
+  return after;
+}
+
+function sameUserFields(stored: Resource, wanted: Resource): boolean {
+  return (
+    jsonEqual(stored.metadata.labels ?? {}, wanted.metadata.labels ?? {}) &&
+    jsonEqual(stored.metadata.annotations ?? {}, wanted.metadata.annotations ?? {}) &&
+    jsonEqual(stored.spec, wanted.spec)
+  );
+}
+
+/**
+ * Server-side apply of one admitted object: create when absent, replace the
+ * user's fields when they differ, nothing when they are equal. Races with other
+ * writers are retried from a fresh read.
+ */
+export async function applyObject(ctx: WriteContext, obj: Resource, opts: { dryRun?: boolean } = {}): Promise<{ outcome: ApplyOutcome; object: Resource }> {
+  const { kind } = obj;
+  const { name } = obj.metadata;
+  const dryRun = opts.dryRun ?? false;
+  for (let attempt = 1; ; attempt++) {
+    const before = await ctx.store.get(kind, name);
+    try {
+      if (!before) {
+        enforce(mayWriteObject(ctx.principal, kind, undefined, obj));
+        const created = await ctx.store.create(obj, { dryRun });
+        if (!dryRun) await audit(ctx, 'create', kind, name, undefined, created, { via: 'apply' });
+        return { outcome: 'created', object: created };
+      }
+      rejectDeleting(before);
+      const wanted: Resource = {
+        apiVersion: obj.apiVersion,
+        kind,
+        metadata: {
+          name,
+          ...(obj.metadata.labels ? { labels: obj.metadata.labels } : {}),
+          ...(obj.metadata.annotations ? { annotations: obj.metadata.annotations } : {}),
+          ...(before.metadata.finalizers ? { finalizers: before.metadata.finalizers } : {}),
+        },
+        spec: obj.spec,
+      };
+      if (sameUserFields(before, wanted)) return { outcome: 'unchanged', object: before };
+      enforce(mayWriteObject(ctx.principal, kind, before, wanted));
+      const after = await ctx.store.update(wanted, { expectedResourceVersion: before.metadata.resourceVersion!, dryRun });
+      if (!dryRun && after.metadata.resourceVersion !== before.metadata.resourceVersion) {
+        await audit(ctx, 'update', kind, name, before, after, { via: 'apply' });
+      }
+      return { outcome: 'configured', object: after };
+    } catch (err) {
+      const raced = err instanceof ConflictError || err instanceof AlreadyExistsError || err instanceof NotFoundError;
+      if (!raced || attempt >= APPLY_ATTEMPTS) throw err;
+    }
+  }
+}
+
+/** DELETE: removes the object, or marks it deleting while finalizers remain. */
+export async function deleteObject(ctx: WriteContext, kind: Kind, name: string, opts: { expectedResourceVersion?: string; reason?: string } = {}): Promise<{ removed: boolean; object: Resource }> {
+  const before = await ctx.store.get(kind, name);
+  if (!before) throw notFound(kind, name);
+  enforce(mayWriteObject(ctx.principal, kind, before, undefined));
+  const result = await ctx.store.delete(kind, name, {
+    expectedResourceVersion: opts.expectedResourceVersion ?? before.metadata.resourceVersion!,
+  });
+  const changed = result.removed || result.object.metadata.resourceVersion !== before.metadata.resourceVersion;
+  if (changed) {
+    await audit(ctx, opts.reason === 'prune' ? 'prune' : 'delete', kind, name, before, result.removed ? undefined : result.object, {
+      removed: result.removed,
+    });
+  }
+  return result;
+}
+
+/**
+ * Status write (admin only: the reconciler's path). `status` replaces the stored
+ * status; an equal status writes nothing.
+ */
+export async function writeStatus(ctx: WriteContext, kind: Kind, name: string, status: unknown, opts: { expectedResourceVersion?: string } = {}): Promise<Resource> {
+  enforce(mayAdminister(ctx.principal));
+  const before = await ctx.store.get(kind, name);
+  if (!before) throw notFound(kind, name);
+  if (opts.expectedResourceVersion !== undefined && opts.expectedResourceVersion !== before.metadata.resourceVersion) {
+    throw new ConflictError(`${kind}/${name} is at resourceVersion ${before.metadata.resourceVersion ?? '?'}, not ${opts.expectedResourceVersion}`);
+  }
+  if (jsonEqual(before.status ?? null, status ?? null)) return before;
+  const after = await ctx.store.updateStatus(kind, name, status, {
+    expectedResourceVersion: opts.expectedResourceVersion ?? before.metadata.resourceVersion!,
+  });
+  await audit(ctx, 'status', kind, name, before, after);
+  return after;
+}

@@ -1,0 +1,84 @@
+/**
+ * What each role may do. One function per question; each returns the reason it
+ * refuses, so the 403 says why.
+ *
+ * | role      | read/watch | audit read | spec writes                                     | status, tokens, leases, audit append |
+ * |-----------|------------|------------|-------------------------------------------------|--------------------------------------|
+ * | admin     | yes        | yes        | everything                                      | yes                                  |
+ * | publisher | yes        | yes        | MCPServers whose spec.owner.team is its team,   | no                                   |
+ * |           |            |            | before AND after the write; no AccessPolicies   |                                      |
+ * | approver  | yes        | yes        | only `spec.lifecycle` of an existing MCPServer  | no                                   |
+ * | reader    | yes        | yes        | no                                              | no                                   |
+ * | agent     | yes        | no         | no                                              | no                                   |
+ *
+ * AccessPolicies grant scopes to agents, so only admins write them. Status is
+ * written by the reconciler, which runs with an admin token (or in-process).
+ */
+import type { Kind, Resource } from '../../manifest/resource.ts';
+import { HttpProblem } from '../api/problem.ts';
+import { jsonEqual } from '../api/equality.ts';
+import type { Principal } from './authenticate.ts';
+
+/** Outcome of an authorization question: allowed, or refused with the reason. */
+export type Decision = { allowed: true } | { allowed: false; reason: string };
+
+const allow: Decision = { allowed: true };
+
+function teamOf(obj: Resource | undefined): string | undefined {
+  const spec = obj?.spec as { owner?: { team?: unknown } } | undefined;
+  return typeof spec?.owner?.team === 'string' ? spec.owner.team : undefined;
+}
+
+/** May `who` write spec/metadata of `kind`, turning `before` (absent on create) into `after` (absent on delete)? */
+export function mayWriteObject(who: Principal, kind: Kind, before: Resource | undefined, after: Resource | undefined): Decision {
+  switch (who.role) {
+    case 'admin':
+      return allow;
+    case 'publisher': {
+      if (kind !== 'MCPServer') return { allowed: false, reason: `publishers may not write ${kind} objects; ask an admin` };
+      if (!who.team) return { allowed: false, reason: `publisher token ${who.tokenId} has no team` };
+      for (const [label, obj] of [['stored', before], ['submitted', after]] as const) {
+        if (obj && teamOf(obj) !== who.team) {
+          return {
+            allowed: false,
+            reason: `the ${label} object belongs to team ${JSON.stringify(teamOf(obj) ?? '(none)')}; token ${who.tokenId} publishes for team ${JSON.stringify(who.team)}`,
+          };
+        }
+      }
+      return allow;
+    }
+    case 'approver': {
+      if (kind !== 'MCPServer' || !before || !after) {
+        return { allowed: false, reason: 'approvers may only change spec.lifecycle of an existing MCPServer' };
+      }
+      const strip = (o: Resource): unknown => ({
+        labels: o.metadata.labels ?? {},
+        annotations: o.metadata.annotations ?? {},
+        spec: { ...(o.spec as object), lifecycle: undefined },
+      });
+      if (!jsonEqual(strip(before), strip(after))) {
+        return { allowed: false, reason: 'approvers may only change spec.lifecycle; this write changes other fields' };
+      }
+      return allow;
+    }
+    default:
+      return { allowed: false, reason: `role ${who.role} is read-only` };
+  }
+}
+
+/** May `who` use admin-only endpoints (status writes, tokens, leases, audit append)? */
+export function mayAdminister(who: Principal): Decision {
+  return who.role === 'admin' ? allow : { allowed: false, reason: `this needs an admin token; ${who.tokenId} is ${who.role}` };
+}
+
+/** May `who` read the audit log? */
+export function mayReadAudit(who: Principal): Decision {
+  return who.role === 'agent' ? { allowed: false, reason: 'agent tokens may not read the audit log' } : allow;
+}
+
+/** Throws a 403 problem carrying the reason when `decision` refuses. */
+export function enforce(decision: Decision): void {
+  if (!decision.allowed) {
+    throw new HttpProblem(403, { type: 'forbidden', title: 'Forbidden', detail: decision.reason });
+  }
+}

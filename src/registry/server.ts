@@ -1,0 +1,115 @@
+/**
+ * Runs the registry API on a socket: `berth registry` and `berth up` call
+ * {@link startRegistryServer}. Wiring only; the API is in `api/`.
+ *
+ * Shutdown (`close()`): stop accepting connections, end watch streams with a
+ * RECONNECT line, let in-flight requests (writes) finish, then close idle
+ * keep-alive connections; anything still open after `drainMs` is cut.
+ *
+ * @example
+ * const store = await openSqliteStore({ path: '.berth/registry.db' });
+ * const server = await startRegistryServer({ store, host: '127.0.0.1', port: 7070, stateDir: '.berth', logger });
+ * // … server.url is "http://127.0.0.1:7070"
+ * await server.close();
+ */
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createAdaptorServer } from '@hono/node-server';
+import type { Logger } from 'pino';
+import { createRegistryApp } from './api/app.ts';
+import { createRegistryMetrics } from './api/metrics.ts';
+import { ensureBootstrapAdmin } from './auth/bootstrap.ts';
+import type { Store } from './store.ts';
+
+/**
+ * Pino redaction paths for registry loggers: authorization headers never reach a
+ * log even if a request object is logged by mistake.
+ */
+export const REDACT_PATHS = [
+  'req.headers.authorization',
+  'headers.authorization',
+  'authorization',
+  '*.authorization',
+  'token',
+  '*.token',
+];
+
+/** Options of {@link startRegistryServer}. */
+export interface RegistryServerOptions {
+  store: Store;
+  host: string;
+  /** 0 picks a free port. */
+  port: number;
+  /** Where the bootstrap admin token is written on first start. */
+  stateDir: string;
+  logger: Logger;
+  clock?: () => Date;
+  /** Idle time before watch streams send a BOOKMARK line. Default 15 s. */
+  heartbeatMs?: number;
+  /** How long close() waits for in-flight requests. Default 10 s. */
+  drainMs?: number;
+  version?: string;
+}
+
+/** A running registry. */
+export interface RunningRegistry {
+  /** Base URL, e.g. "http://127.0.0.1:7070". */
+  url: string;
+  /** The bootstrap token file when this start created one. */
+  bootstrapTokenFile?: string;
+  /** Graceful shutdown (idempotent). Does not close the store. */
+  close(): Promise<void>;
+}
+
+/** Starts the API server; resolves once it is listening. */
+export async function startRegistryServer(opts: RegistryServerOptions): Promise<RunningRegistry> {
+  const { store, logger } = opts;
+  const clock = opts.clock ?? (() => new Date());
+  const bootstrapTokenFile = await ensureBootstrapAdmin({ store, stateDir: opts.stateDir, logger, now: clock() });
+  const shutdown = new AbortController();
+  const app = createRegistryApp({
+    store,
+    logger,
+    metrics: createRegistryMetrics(store),
+    shutdownSignal: shutdown.signal,
+    clock,
+    ...(opts.heartbeatMs !== undefined ? { heartbeatMs: opts.heartbeatMs } : {}),
+    ...(opts.version !== undefined ? { version: opts.version } : {}),
+  });
+  const server = createAdaptorServer({ fetch: app.fetch }) as Server;
+  // Slow-loris guard: a request must arrive in full within 30 s.
+  server.requestTimeout = 30_000;
+  server.headersTimeout = 10_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port, opts.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const addr = server.address() as AddressInfo;
+  const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
+  const url = `http://${host}:${addr.port}`;
+  logger.info({ url }, 'registry listening');
+
+  let closing: Promise<void> | undefined;
+  const close = (): Promise<void> =>
+    (closing ??= new Promise<void>((resolve) => {
+      const drainMs = opts.drainMs ?? 10_000;
+      const closed = new Promise<void>((done) => server.close(() => done()));
+      shutdown.abort(new Error('registry shutting down'));
+      // Connections that finish their request become idle; close them as they do.
+      const sweep = setInterval(() => server.closeIdleConnections(), 25);
+      const deadline = setTimeout(() => {
+        logger.warn({ drainMs }, 'requests still open at shutdown deadline; closing their connections');
+        server.closeAllConnections();
+      }, drainMs);
+      void closed.then(() => {
+        clearInterval(sweep);
+        clearTimeout(deadline);
+        logger.info('registry stopped');
+        resolve();
+      });
+    }));
+  return { url, ...(bootstrapTokenFile !== undefined ? { bootstrapTokenFile } : {}), close };
+}

@@ -76,6 +76,11 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === (await import('node:fs
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  // `berth get | head` closes the pipe early: that is the reader's choice, not an error.
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(process.exitCode ?? ExitCode.Ok);
+    throw err;
+  });
   const io: CommandIo = {
     stdin: process.stdin,
     stdout: process.stdout,

@@ -1,0 +1,43 @@
+/**
+ * The one-line live summary `berth up` shows: how many servers are Ready, how
+ * many tools they expose, and which servers are not Ready and why.
+ */
+import type { Resource } from '../manifest/resource.ts';
+import type { MCPServerSpec, MCPServerStatus } from '../manifest/types.ts';
+
+/** Counts behind the summary line. */
+export interface FleetSummary {
+  /** Servers Berth is asked to run (not draft, not retired). */
+  deployable: number;
+  ready: number;
+  tools: number;
+  /** `name: Phase (reason)` for each deployable server that is not Ready. */
+  waiting: string[];
+}
+
+const NOT_DEPLOYED = new Set(['draft', 'submitted', 'security-review', 'retired']);
+
+/** Summarises MCPServer objects as stored (spec + status). Pure. */
+export function summarizeFleet(servers: readonly Resource[]): FleetSummary {
+  const summary: FleetSummary = { deployable: 0, ready: 0, tools: 0, waiting: [] };
+  for (const obj of servers) {
+    const spec = obj.spec as MCPServerSpec;
+    if (NOT_DEPLOYED.has(spec.lifecycle) || obj.metadata.deletionTimestamp) continue;
+    summary.deployable += 1;
+    const status = obj.status as MCPServerStatus | undefined;
+    const ready = status?.conditions?.find((c) => c.type === 'Ready');
+    if (status !== undefined && ready?.status === 'True' && status.observedGeneration === obj.metadata.generation) {
+      summary.ready += 1;
+      summary.tools += status.tools?.length ?? 0;
+    } else {
+      summary.waiting.push(`${obj.metadata.name}: ${status?.phase ?? 'Pending'}${ready ? ` (${ready.reason})` : ''}`);
+    }
+  }
+  return summary;
+}
+
+/** "4/4 servers Ready, 11 tools" plus what is still waiting. */
+export function formatSummary(s: FleetSummary): string {
+  const head = `${s.ready}/${s.deployable} servers Ready, ${s.tools} tools`;
+  return s.waiting.length === 0 ? head : `${head} — waiting: ${s.waiting.join('; ')}`;
+}

@@ -45,7 +45,7 @@ function whyNotServer(obj: Record<string, unknown>): string | undefined {
 
 const command: Command = {
   name: 'export',
-  summary: 'Print the MCP Registry server.json for an MCPServer manifest',
+  summary: 'print the MCP Registry server.json for an MCPServer manifest',
   usage,
   async run(args, io) {
     const unknown = args.find((a) => a.startsWith('-') && a !== '-');

@@ -67,7 +67,7 @@ async function readAll(stream: Readable): Promise<string> {
 
 const command: Command = {
   name: 'import',
-  summary: 'Print an MCPServer manifest for an MCP Registry server.json',
+  summary: 'print an MCPServer manifest for an MCP Registry server.json',
   usage,
   async run(args, io) {
     const { file, options, output } = parseArgs(args);

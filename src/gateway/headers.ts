@@ -1,0 +1,89 @@
+/**
+ * Which headers cross the gateway. Requests: an allow-list (MCP's own headers
+ * plus content negotiation), so cookies and other credentials meant for the
+ * gateway never reach an upstream; `Authorization` only when configured.
+ * Responses: everything except hop-by-hop headers, which describe the
+ * connection between two hops and must not be forwarded (RFC 9110 §7.6.1).
+ */
+import type { IncomingMessage, OutgoingHttpHeaders } from 'node:http';
+import type { UpstreamTarget } from './route.ts';
+
+/** Request headers forwarded to upstreams (lower case). */
+export const FORWARDED_REQUEST_HEADERS = [
+  'mcp-session-id',
+  'mcp-protocol-version',
+  'accept',
+  'content-type',
+  'last-event-id',
+  'user-agent',
+] as const;
+
+/**
+ * Builds the upstream request headers for `req`.
+ * `extra` lists more request headers to forward (lower case), e.g. ['authorization'].
+ */
+export function upstreamRequestHeaders(
+  req: IncomingMessage,
+  target: UpstreamTarget,
+  extra: readonly string[],
+  contentLength: number | undefined,
+): OutgoingHttpHeaders {
+  const h = req.headers;
+  const out: OutgoingHttpHeaders = { host: target.host };
+  for (const name of FORWARDED_REQUEST_HEADERS) {
+    const v: string | string[] | undefined = h[name];
+    if (v !== undefined) out[name as string] = v;
+  }
+  for (const name of extra) {
+    const v = h[name];
+    if (v !== undefined) out[name] = v;
+  }
+  if (contentLength !== undefined) out['content-length'] = contentLength;
+  const remote = req.socket.remoteAddress;
+  const prior = h['x-forwarded-for'];
+  if (remote) out['x-forwarded-for'] = prior ? `${prior}, ${remote}` : remote;
+  if (h.host) out['x-forwarded-host'] = h.host;
+  out['x-forwarded-proto'] = (req.socket as { encrypted?: boolean }).encrypted ? 'https' : 'http';
+  return out;
+}
+
+/**
+ * True for hop-by-hop header names (any case). Length is checked first so the
+ * common headers cost one comparison and no allocation.
+ */
+export function isHopByHop(name: string): boolean {
+  switch (name.length) {
+    case 2:
+      return name.toLowerCase() === 'te';
+    case 7:
+      return /^(trailer|upgrade)$/i.test(name);
+    case 10:
+      return /^(connection|keep-alive)$/i.test(name);
+    case 16:
+      return name.toLowerCase() === 'proxy-connection';
+    case 17:
+      return name.toLowerCase() === 'transfer-encoding';
+    case 18:
+      return name.toLowerCase() === 'proxy-authenticate';
+    case 19:
+      return name.toLowerCase() === 'proxy-authorization';
+    default:
+      return false;
+  }
+}
+
+/** Raw response headers without hop-by-hop ones, plus the upstream's content type (lower case, or ''). */
+export function filterResponseHeaders(raw: readonly string[]): { headers: string[]; contentType: string; sessionId: string | undefined } {
+  const headers: string[] = [];
+  let contentType = '';
+  let sessionId: string | undefined;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i]!;
+    if (isHopByHop(name)) continue;
+    const value = raw[i + 1]!;
+    if (name.length === 12 && name.toLowerCase() === 'content-type') contentType = value.toLowerCase();
+    else if (name.length === 14 && name.toLowerCase() === 'mcp-session-id') sessionId = value;
+    headers.push(name, value);
+  }
+  return { headers, contentType, sessionId };
+}

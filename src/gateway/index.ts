@@ -1,0 +1,9 @@
+/** Public surface of the gateway's data path. */
+export { startGateway, type GatewayOptions, type RunningGateway } from './gateway.ts';
+export { createProxy, type Proxy, type ProxyOptions } from './proxy.ts';
+export { RouteTable } from './route-table.ts';
+export { routeFromServer, unroutableReason, routePath, type Route, type UpstreamTarget } from './route.ts';
+export { followRegistry, type FollowRegistryOptions } from './follow-registry.ts';
+export { CONTINUE, type GatewayContext, type GatewayStep, type StepVerdict } from './pipeline.ts';
+export { GatewayErrorCode, type JsonRpcMessage, type JsonRpcId, type JsonRpcErrorObject } from './json-rpc.ts';
+export { MemorySessionAffinity, type SessionAffinity } from './session-affinity.ts';

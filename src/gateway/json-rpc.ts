@@ -1,0 +1,91 @@
+/**
+ * The slice of JSON-RPC 2.0 the gateway needs: message shapes it inspects, the
+ * error codes it answers with, and body builders for its own error responses.
+ * Wire errors only: these go to MCP clients, so messages name the server and
+ * say what to do; nothing secret goes in them.
+ */
+
+/** A JSON-RPC id. `null` only on error responses to requests whose id is unknown. */
+export type JsonRpcId = string | number | null;
+
+/** The error object of a JSON-RPC error response. */
+export interface JsonRpcErrorObject {
+  code: number;
+  message: string;
+  data?: unknown;
+}
+
+/**
+ * Any JSON-RPC message (request, notification, result or error response), loosely
+ * typed: the gateway passes through fields it does not know.
+ */
+export interface JsonRpcMessage {
+  jsonrpc: '2.0';
+  id?: JsonRpcId;
+  method?: string;
+  params?: unknown;
+  result?: unknown;
+  error?: JsonRpcErrorObject;
+  [extra: string]: unknown;
+}
+
+/**
+ * Error codes the gateway itself answers with. -32700/-32600 are JSON-RPC's own;
+ * the -3200x range is implementation-defined server errors.
+ */
+export const GatewayErrorCode = {
+  ParseError: -32700,
+  InvalidRequest: -32600,
+  /** No server is routed at the request path (HTTP 404). */
+  RouteNotFound: -32001,
+  /** The server exists but is not routable now (HTTP 503). */
+  ServerUnavailable: -32002,
+  /** The upstream failed, refused, reset or timed out (HTTP 502 / 504, or in-stream). */
+  UpstreamFailed: -32003,
+  /** The request body is larger than the gateway accepts (HTTP 413). */
+  PayloadTooLarge: -32004,
+  /** A gateway step refused the request (identity, scopes, rate limits …). */
+  Rejected: -32005,
+} as const;
+
+/**
+ * Serialises a JSON-RPC error response.
+ * @example jsonRpcErrorBody(-32001, 'no MCP server routed at /mcp/x', null)
+ * // '{"jsonrpc":"2.0","error":{"code":-32001,"message":"no MCP server routed at /mcp/x"},"id":null}'
+ */
+export function jsonRpcErrorBody(code: number, message: string, id: JsonRpcId, data?: unknown): string {
+  const error: JsonRpcErrorObject = data === undefined ? { code, message } : { code, message, data };
+  return JSON.stringify({ jsonrpc: '2.0', error, id });
+}
+
+/** True for a request (has a method and an id); notifications and responses are not. */
+export function isJsonRpcRequest(m: JsonRpcMessage): boolean {
+  return typeof m.method === 'string' && m.id !== undefined && m.id !== null;
+}
+
+/**
+ * Parses a POST body as one JSON-RPC message or a batch.
+ * Returns `undefined` when the body is not JSON or is not an object / array of objects,
+ * so the caller answers with a parse error instead of throwing on the hot path.
+ */
+export function parseJsonRpcBody(body: Buffer): { messages: JsonRpcMessage[]; batch: boolean } | undefined {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body.toString('utf8'));
+  } catch {
+    return undefined;
+  }
+  if (Array.isArray(parsed)) {
+    for (const m of parsed) if (typeof m !== 'object' || m === null) return undefined;
+    return { messages: parsed as JsonRpcMessage[], batch: true };
+  }
+  if (typeof parsed !== 'object' || parsed === null) return undefined;
+  return { messages: [parsed as JsonRpcMessage], batch: false };
+}
+
+/** Ids of the requests among `messages` (the ones that expect a response). */
+export function requestIds(messages: readonly JsonRpcMessage[]): JsonRpcId[] {
+  const ids: JsonRpcId[] = [];
+  for (const m of messages) if (isJsonRpcRequest(m)) ids.push(m.id as JsonRpcId);
+  return ids;
+}

@@ -1,0 +1,430 @@
+/**
+ * The gateway's data path: a streaming reverse proxy for MCP's streamable HTTP
+ * transport, on bare node:http because it is the hot path.
+ *
+ * Per request: match the route (404 / 503 JSON-RPC errors naming the server and
+ * its condition), read and parse a POST body as JSON-RPC (413 above the limit,
+ * 400 when not JSON), run the {@link GatewayStep}s, forward to the server's
+ * endpoint over a keep-alive pool, and stream the answer back without buffering:
+ * `application/json` and `text/event-stream` bodies are relayed chunk by chunk
+ * (relay.ts; SSE headers leave within 5 ms even on a silent stream). Only when a step transforms responses is a JSON
+ * body buffered (it is one message) or an SSE stream re-framed event by event.
+ *
+ * Failure rules (never a hang):
+ * - upstream refuses, resets, or dies before answering → 502 with a JSON-RPC error
+ *   (id of the request when there is one); no headers within
+ *   `upstreamHeadersTimeoutMs` → 504;
+ * - upstream dies mid-SSE-stream → a JSON-RPC error event is written for each
+ *   request of the POST (so the client's pending calls fail at once), then the
+ *   stream ends; mid-JSON-body → the client connection is destroyed;
+ * - the client goes away → the upstream request is aborted.
+ *
+ * POST bodies are always parsed (the later steps need the messages), but the
+ * original bytes are forwarded untouched unless a step replaced the messages.
+ */
+import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import https from 'node:https';
+import type { Logger } from 'pino';
+import {
+  GatewayErrorCode,
+  jsonRpcErrorBody,
+  parseJsonRpcBody,
+  requestIds,
+  type JsonRpcId,
+  type JsonRpcMessage,
+} from './json-rpc.ts';
+import { filterResponseHeaders, upstreamRequestHeaders } from './headers.ts';
+import type { GatewayContext, GatewayStep } from './pipeline.ts';
+import type { Route, UpstreamTarget } from './route.ts';
+import type { RouteTable } from './route-table.ts';
+import { MemorySessionAffinity, type SessionAffinity } from './session-affinity.ts';
+import { formatSseEvent, SseParser } from './sse.ts';
+import { relay } from './relay.ts';
+
+/** Options of {@link createProxy}. */
+export interface ProxyOptions {
+  routeTable: RouteTable;
+  logger: Logger;
+  /** Steps run on every request, in order. Default none (pure pass-through). */
+  steps?: readonly GatewayStep[];
+  /** Largest POST body accepted; larger gets 413. Default 4 MiB. */
+  maxBodyBytes?: number;
+  /** How long to wait for an upstream's response headers; then 504. Default 60 s. */
+  upstreamHeadersTimeoutMs?: number;
+  /** Extra request headers to forward (lower case), e.g. `['authorization']`. Default none. */
+  forwardHeaders?: readonly string[];
+  /** Keep-alive pool size per upstream host:port. Default 256. */
+  maxSocketsPerUpstream?: number;
+  /** Session → endpoint affinity. Default {@link MemorySessionAffinity}. */
+  affinity?: SessionAffinity;
+}
+
+/** A proxy: a node:http request listener plus its upstream connection pools. */
+export interface Proxy {
+  /** Request listener for `http.createServer`. Never throws. */
+  handle(req: IncomingMessage, res: ServerResponse): void;
+  /** Closes the upstream keep-alive pools (in-flight requests are destroyed). */
+  close(): void;
+}
+
+const JSON_HEADERS = { 'content-type': 'application/json' } as const;
+const ALLOW = 'GET, POST, DELETE';
+
+function sendError(res: ServerResponse, status: number, code: number, message: string, id: JsonRpcId, extra?: Record<string, string>): void {
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  const body = jsonRpcErrorBody(code, message, id);
+  res.writeHead(status, extra ? { ...JSON_HEADERS, ...extra } : JSON_HEADERS);
+  res.end(body);
+}
+
+function singleId(messages: readonly JsonRpcMessage[] | undefined): JsonRpcId {
+  if (messages?.length !== 1) return null;
+  const id = messages[0]!.id;
+  return id === undefined ? null : id;
+}
+
+function describeError(err: unknown): string {
+  const e = err as { code?: string; message?: string };
+  return e.code ? `${e.code}${e.message && !e.message.includes(e.code) ? ` (${e.message})` : ''}` : (e.message ?? String(err));
+}
+
+/**
+ * Creates the proxy. See the module comment for the behaviour.
+ * @example
+ * const proxy = createProxy({ routeTable, logger });
+ * http.createServer(proxy.handle).listen(8080);
+ */
+export function createProxy(opts: ProxyOptions): Proxy {
+  const table = opts.routeTable;
+  const logger = opts.logger;
+  const steps = opts.steps ?? [];
+  const requestSteps = steps.filter((s) => s.onRequest);
+  const responseSteps = steps.filter((s) => s.transformResponse);
+  const maxBody = opts.maxBodyBytes ?? 4 * 1024 * 1024;
+  const headersTimeout = opts.upstreamHeadersTimeoutMs ?? 60_000;
+  const extraHeaders = opts.forwardHeaders ?? [];
+  const affinity = opts.affinity ?? new MemorySessionAffinity();
+  const maxSockets = opts.maxSocketsPerUpstream ?? 256;
+  const agentOptions = { keepAlive: true, maxSockets, maxFreeSockets: maxSockets, scheduling: 'lifo' as const };
+  const httpAgent = new http.Agent(agentOptions);
+  const httpsAgent = new https.Agent(agentOptions);
+
+  function handle(req: IncomingMessage, res: ServerResponse): void {
+    const url = req.url ?? '/';
+    const q = url.indexOf('?');
+    const pathname = q === -1 ? url : url.slice(0, q);
+    const route = table.lookup(pathname, req.headers.host);
+    if (route === undefined) {
+      if (!table.synced) {
+        sendError(res, 503, GatewayErrorCode.ServerUnavailable, 'the gateway has not loaded its routes from the registry yet; retry in a moment', null, { 'retry-after': '1' });
+      } else {
+        sendError(res, 404, GatewayErrorCode.RouteNotFound, `no MCP server routed at ${pathname}`, null);
+      }
+      return;
+    }
+    if (!route.routable) {
+      sendError(res, 503, GatewayErrorCode.ServerUnavailable, route.reason ?? `server "${route.name}" is not routable`, null);
+      return;
+    }
+    const query = q === -1 ? '' : url.slice(q);
+    const method = req.method;
+    if (method === 'POST') readBody(req, res, route, query);
+    else if (method === 'GET' || method === 'DELETE') {
+      if (requestSteps.length === 0 && responseSteps.length === 0) forward(req, res, route, query, undefined, undefined, undefined);
+      else void runSteps(req, res, route, query, undefined, [], false);
+    } else {
+      sendError(res, 405, GatewayErrorCode.InvalidRequest, `method ${method} is not allowed on an MCP endpoint; use ${ALLOW}`, null, { allow: ALLOW });
+    }
+  }
+
+  function readBody(req: IncomingMessage, res: ServerResponse, route: Route, query: string): void {
+    const declared = req.headers['content-length'];
+    if (declared !== undefined && Number(declared) > maxBody) {
+      tooLarge(req, res);
+      return;
+    }
+    let first: Buffer | undefined;
+    let chunks: Buffer[] | undefined;
+    let size = 0;
+    let over = false;
+    req.on('data', (chunk: Buffer) => {
+      if (over) return;
+      size += chunk.length;
+      if (size > maxBody) {
+        over = true;
+        tooLarge(req, res);
+        return;
+      }
+      if (first === undefined) first = chunk;
+      else (chunks ??= [first]).push(chunk);
+    });
+    req.on('end', () => {
+      if (over) return;
+      const body = chunks ? Buffer.concat(chunks, size) : (first ?? Buffer.alloc(0));
+      onBody(req, res, route, query, body);
+    });
+  }
+
+  function tooLarge(req: IncomingMessage, res: ServerResponse): void {
+    // Answer at once and close the connection: reading megabytes we will discard helps nobody.
+    sendError(res, 413, GatewayErrorCode.PayloadTooLarge, `request body exceeds the gateway limit of ${maxBody} bytes`, null, { connection: 'close' });
+    req.resume();
+  }
+
+  function onBody(req: IncomingMessage, res: ServerResponse, route: Route, query: string, body: Buffer): void {
+    const parsed = parseJsonRpcBody(body);
+    if (parsed === undefined) {
+      sendError(res, 400, GatewayErrorCode.ParseError, 'request body is not a JSON-RPC message or batch (invalid JSON)', null);
+      return;
+    }
+    if (requestSteps.length === 0 && responseSteps.length === 0) {
+      forward(req, res, route, query, body, parsed.messages, undefined);
+      return;
+    }
+    void runSteps(req, res, route, query, body, parsed.messages, parsed.batch);
+  }
+
+  async function runSteps(
+    req: IncomingMessage,
+    res: ServerResponse,
+    route: Route,
+    query: string,
+    body: Buffer | undefined,
+    messages: JsonRpcMessage[],
+    batch: boolean,
+  ): Promise<void> {
+    const ctx: GatewayContext = {
+      route,
+      httpMethod: req.method ?? 'GET',
+      headers: req.headers,
+      sessionId: req.headers['mcp-session-id'] as string | undefined,
+      remoteAddress: req.socket.remoteAddress,
+      state: new Map(),
+    };
+    let current = messages;
+    let replaced = false;
+    try {
+      for (const step of requestSteps) {
+        const verdict = await step.onRequest!(ctx, current);
+        if (verdict.action === 'reject') {
+          const status = verdict.httpStatus ?? 403;
+          const ids = requestIds(current);
+          const payload =
+            batch && ids.length > 0
+              ? JSON.stringify(ids.map((id) => ({ jsonrpc: '2.0', error: verdict.error, id })))
+              : JSON.stringify({ jsonrpc: '2.0', error: verdict.error, id: singleId(current) });
+          if (!res.headersSent) {
+            res.writeHead(status, JSON_HEADERS);
+            res.end(payload);
+          }
+          return;
+        }
+        if (verdict.messages) {
+          current = verdict.messages;
+          replaced = true;
+        }
+      }
+    } catch (err) {
+      logger.error({ err, server: route.name }, 'gateway step failed');
+      sendError(res, 500, -32603, `the gateway failed to process the request for server "${route.name}"`, singleId(current));
+      return;
+    }
+    if (replaced && body !== undefined) body = Buffer.from(JSON.stringify(batch ? current : current[0]));
+    forward(req, res, route, query, body, current, responseSteps.length > 0 ? ctx : undefined);
+  }
+
+  function forward(
+    req: IncomingMessage,
+    res: ServerResponse,
+    route: Route,
+    query: string,
+    body: Buffer | undefined,
+    messages: JsonRpcMessage[] | undefined,
+    transformCtx: GatewayContext | undefined,
+    retried = false,
+  ): void {
+    const sessionId = req.headers['mcp-session-id'] as string | undefined;
+    const target = affinity.pick(route, sessionId);
+    if (target === undefined) {
+      sendError(res, 503, GatewayErrorCode.ServerUnavailable, `server "${route.name}" has no endpoint to route to`, singleId(messages));
+      return;
+    }
+    const secure = target.protocol === 'https:';
+    const path = query === '' ? target.path : target.path.includes('?') ? `${target.path}&${query.slice(1)}` : target.path + query;
+    const upReq = (secure ? https : http).request({
+      agent: secure ? httpsAgent : httpAgent,
+      hostname: target.hostname,
+      port: target.port,
+      method: req.method,
+      path,
+      headers: upstreamRequestHeaders(req, target, extraHeaders, body?.length),
+    });
+    let settled = false; // response headers arrived or the exchange failed
+    const timer = setTimeout(() => {
+      if (settled) return;
+      settled = true;
+      upReq.destroy();
+      logger.warn({ server: route.name, upstream: target.url, timeoutMs: headersTimeout }, 'upstream did not answer in time');
+      sendError(res, 504, GatewayErrorCode.UpstreamFailed, `server "${route.name}" did not answer within ${headersTimeout} ms`, singleId(messages));
+    }, headersTimeout);
+
+    const onClientGone = () => {
+      if (!res.writableFinished) upReq.destroy();
+    };
+    res.once('close', onClientGone);
+
+    upReq.on('error', (err: NodeJS.ErrnoException) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      if (res.destroyed) return; // client left first; nothing to tell
+      // A pooled socket the upstream closed while idle: the request never reached it, retry once.
+      if (!retried && upReq.reusedSocket && err.code === 'ECONNRESET') {
+        res.removeListener('close', onClientGone);
+        forward(req, res, route, query, body, messages, transformCtx, true);
+        return;
+      }
+      logger.warn({ server: route.name, upstream: target.url, err: describeError(err) }, 'upstream request failed');
+      sendError(res, 502, GatewayErrorCode.UpstreamFailed, `server "${route.name}" failed before answering: ${describeError(err)}`, singleId(messages));
+    });
+
+    upReq.on('response', (upRes: IncomingMessage) => {
+      if (settled) {
+        upRes.destroy();
+        return;
+      }
+      settled = true;
+      clearTimeout(timer);
+      const status = upRes.statusCode ?? 502;
+      const { headers, contentType, sessionId: createdSession } = filterResponseHeaders(upRes.rawHeaders);
+      if (createdSession !== undefined && route.targets.length > 1) affinity.remember(route, createdSession, target);
+      if (req.method === 'DELETE' && sessionId !== undefined && status < 300) affinity.forget(route, sessionId);
+      const sse = contentType.startsWith('text/event-stream');
+      const answered = new Set<JsonRpcId>();
+
+      const onUpstreamBroken = (err: unknown) => {
+        if (res.writableEnded || res.destroyed) return;
+        logger.warn({ server: route.name, upstream: target.url, err: describeError(err) }, 'upstream broke off its response');
+        if (!res.headersSent) {
+          sendError(res, 502, GatewayErrorCode.UpstreamFailed, `server "${route.name}" broke off its response: ${describeError(err)}`, singleId(messages));
+        } else if (sse) {
+          const message = `server "${route.name}" closed the stream before answering: ${describeError(err)}`;
+          for (const id of messages ? requestIds(messages) : []) {
+            if (answered.has(id)) continue;
+            res.write(`event: message\ndata: ${jsonRpcErrorBody(GatewayErrorCode.UpstreamFailed, message, id)}\n\n`);
+          }
+          res.end();
+        } else {
+          res.destroy();
+        }
+      };
+      upRes.on('error', onUpstreamBroken);
+      upRes.on('close', () => {
+        if (!upRes.complete) onUpstreamBroken(Object.assign(new Error('connection closed mid-response'), { code: 'ECONNRESET' }));
+      });
+
+      if (transformCtx === undefined || (!sse && !contentType.startsWith('application/json'))) {
+        res.writeHead(status, headers);
+        relay(upRes, res, sse);
+        return;
+      }
+      if (sse) transformSse(upRes, res, status, headers, transformCtx, answered, onUpstreamBroken);
+      else transformJson(upRes, res, status, headers, transformCtx, onUpstreamBroken);
+    });
+
+    upReq.end(body);
+  }
+
+  async function applyResponseSteps(ctx: GatewayContext, m: JsonRpcMessage): Promise<JsonRpcMessage> {
+    for (const step of responseSteps) m = await step.transformResponse!(ctx, m);
+    return m;
+  }
+
+  function transformJson(
+    upRes: IncomingMessage,
+    res: ServerResponse,
+    status: number,
+    headers: string[],
+    ctx: GatewayContext,
+    broken: (err: unknown) => void,
+  ): void {
+    const chunks: Buffer[] = [];
+    upRes.on('data', (c: Buffer) => chunks.push(c));
+    upRes.on('end', () => {
+      void (async () => {
+        const raw = Buffer.concat(chunks);
+        const parsed = parseJsonRpcBody(raw);
+        let out = raw;
+        if (parsed) {
+          try {
+            const msgs: JsonRpcMessage[] = [];
+            for (const m of parsed.messages) msgs.push(await applyResponseSteps(ctx, m));
+            out = Buffer.from(JSON.stringify(parsed.batch ? msgs : msgs[0]));
+          } catch (err) {
+            broken(err);
+            return;
+          }
+        }
+        const h: string[] = [];
+        for (let i = 0; i < headers.length; i += 2) if (headers[i]!.toLowerCase() !== 'content-length') h.push(headers[i]!, headers[i + 1]!);
+        h.push('content-length', String(out.length));
+        if (!res.destroyed) {
+          res.writeHead(status, h);
+          res.end(out);
+        }
+      })();
+    });
+  }
+
+  function transformSse(
+    upRes: IncomingMessage,
+    res: ServerResponse,
+    status: number,
+    headers: string[],
+    ctx: GatewayContext,
+    answered: Set<JsonRpcId>,
+    broken: (err: unknown) => void,
+  ): void {
+    res.writeHead(status, headers);
+    res.flushHeaders();
+    const parser = new SseParser();
+    let chain = Promise.resolve();
+    upRes.on('data', (chunk: Buffer) => {
+      const events = parser.push(chunk);
+      if (events.length === 0) return;
+      chain = chain.then(async () => {
+        for (const ev of events) {
+          if (ev.data && (ev.event === undefined || ev.event === 'message')) {
+            let m: JsonRpcMessage | undefined;
+            try {
+              m = JSON.parse(ev.data) as JsonRpcMessage;
+            } catch {
+              m = undefined; // not JSON-RPC: pass the event through untouched
+            }
+            if (m && typeof m === 'object') {
+              m = await applyResponseSteps(ctx, m);
+              if (m.id !== undefined && m.method === undefined) answered.add(m.id);
+              ev.data = JSON.stringify(m);
+            }
+          }
+          if (!res.destroyed) res.write(formatSseEvent(ev));
+        }
+      });
+      chain.catch(broken);
+    });
+    upRes.on('end', () => {
+      chain.then(() => res.end(), broken);
+    });
+  }
+
+  return {
+    handle,
+    close() {
+      httpAgent.destroy();
+      httpsAgent.destroy();
+    },
+  };
+}

@@ -1,0 +1,122 @@
+/**
+ * Turns one MCPServer object into the gateway's view of it: where it is routed,
+ * where traffic goes, and — when it must not get traffic — why, in words the
+ * 503 response can carry.
+ */
+import type { Condition } from '../manifest/resource.ts';
+import type { MCPServer } from '../manifest/types.ts';
+import { ConditionType } from '../manifest/conditions.ts';
+
+/** A parsed upstream URL, split once so the hot path never parses URLs. */
+export interface UpstreamTarget {
+  /** The endpoint as written in status, for logs and messages. */
+  url: string;
+  protocol: 'http:' | 'https:';
+  hostname: string;
+  port: number;
+  /** Path (and query) of the MCP endpoint on the upstream, e.g. "/mcp". */
+  path: string;
+  /** Value for the upstream `Host` header. */
+  host: string;
+}
+
+/** The gateway's view of one server. Immutable: a change makes a new Route. */
+export interface Route {
+  /** metadata.name of the MCPServer. */
+  name: string;
+  /** Exact path the gateway serves it at (no trailing slash), e.g. "/mcp/quote". */
+  path: string;
+  /** When set, only requests whose Host (without port, lower case) equals it match. */
+  host?: string;
+  /** Upstream endpoints; one today, several once servers have replicas. Empty when not routable. */
+  targets: readonly UpstreamTarget[];
+  /** True when traffic may flow. */
+  routable: boolean;
+  /**
+   * When not routable: why, as a sentence naming the server and its condition,
+   * e.g. `server "quote" is not Ready: Progressing/Starting — process starting`.
+   */
+  reason?: string;
+  /** resourceVersion of the object this route was built from. */
+  resourceVersion: string;
+}
+
+/** The path a server is routed at: spec.routing.path, or `/mcp/<name>`. Normalised without trailing slash. */
+export function routePath(server: MCPServer): string {
+  return normalisePath(server.spec.routing?.path ?? `/mcp/${server.metadata.name}`);
+}
+
+/** Strips trailing slashes (keeping "/" itself) so "/mcp/x/" and "/mcp/x" are one route. */
+export function normalisePath(path: string): string {
+  let end = path.length;
+  while (end > 1 && path.charCodeAt(end - 1) === 47 /* / */) end--;
+  return end === path.length ? path : path.slice(0, end);
+}
+
+/**
+ * Parses an upstream endpoint URL.
+ * @throws Error naming the server when the URL is not http(s).
+ */
+export function parseTarget(server: string, endpoint: string): UpstreamTarget {
+  let u: URL;
+  try {
+    u = new URL(endpoint);
+  } catch (cause) {
+    throw new Error(`server "${server}" has an invalid status.endpoint ${JSON.stringify(endpoint)}`, { cause });
+  }
+  if (u.protocol !== 'http:' && u.protocol !== 'https:') {
+    throw new Error(`server "${server}" has status.endpoint ${endpoint} with unsupported protocol ${u.protocol}; use http or https`);
+  }
+  const port = u.port ? Number(u.port) : u.protocol === 'https:' ? 443 : 80;
+  // URL keeps IPv6 literals bracketed; http.request wants them bare.
+  const hostname = u.hostname.startsWith('[') ? u.hostname.slice(1, -1) : u.hostname;
+  return { url: endpoint, protocol: u.protocol, hostname, port, path: (u.pathname || '/') + u.search, host: u.host };
+}
+
+function describe(c: Condition): string {
+  return c.message ? `${c.type}/${c.reason} — ${c.message}` : `${c.type}/${c.reason}`;
+}
+
+/**
+ * Why a server must not receive traffic, or `undefined` when it may.
+ * Rules: being deleted, lifecycle `draft` or `retired`, `Ready` not True, or no endpoint
+ * all block traffic. When Ready is not True the most telling condition is named:
+ * Degraded (True) first, then Progressing (True), else Ready itself.
+ */
+export function unroutableReason(server: MCPServer): string | undefined {
+  const name = server.metadata.name;
+  if (server.metadata.deletionTimestamp) return `server "${name}" is being deleted`;
+  const lifecycle = server.spec.lifecycle;
+  if (lifecycle === 'draft' || lifecycle === 'retired') {
+    return `server "${name}" is not routable: lifecycle is ${lifecycle}; move spec.lifecycle to a deployable stage to route traffic`;
+  }
+  const conditions = server.status?.conditions ?? [];
+  const ready = conditions.find((c) => c.type === ConditionType.Ready);
+  if (!ready) return `server "${name}" is not Ready: the reconciler has not reported status yet`;
+  if (ready.status !== 'True') {
+    const telling =
+      conditions.find((c) => c.type === ConditionType.Degraded && c.status === 'True') ??
+      conditions.find((c) => c.type === ConditionType.Progressing && c.status === 'True') ??
+      ready;
+    return `server "${name}" is not Ready: ${describe(telling)}`;
+  }
+  if (!server.status?.endpoint) return `server "${name}" is Ready but has no status.endpoint to route to`;
+  return undefined;
+}
+
+/** Builds the Route for a server (routable or not). Never throws: a bad endpoint makes it unroutable. */
+export function routeFromServer(server: MCPServer): Route {
+  const base = {
+    name: server.metadata.name,
+    path: routePath(server),
+    resourceVersion: server.metadata.resourceVersion ?? '0',
+    ...(server.spec.routing?.host ? { host: server.spec.routing.host.toLowerCase() } : {}),
+  };
+  const reason = unroutableReason(server);
+  if (reason) return { ...base, targets: [], routable: false, reason };
+  try {
+    return { ...base, targets: [parseTarget(base.name, server.status!.endpoint!)], routable: true };
+  } catch (e) {
+    return { ...base, targets: [], routable: false, reason: (e as Error).message };
+  }
+}

@@ -1,0 +1,361 @@
+/**
+ * The gateway's data path with real sockets: route errors, streaming without
+ * buffering, failures that must never hang, body limits, GET/DELETE and session
+ * pass-through, steps — against real MCP SDK servers and clients.
+ */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { CallToolResultSchema, ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
+import { RouteTable } from '../src/gateway/route-table.ts';
+import { startGateway, type RunningGateway } from '../src/gateway/gateway.ts';
+import type { GatewayStep } from '../src/gateway/pipeline.ts';
+import { startFixtureServer, type FixtureServer } from './gateway-fixture-server.ts';
+import { server, silentLogger, spawnServer, type ChildServer } from './gateway-helpers.ts';
+
+const cleanups: Array<() => Promise<unknown> | unknown> = [];
+afterEach(async () => {
+  while (cleanups.length) await cleanups.pop()!();
+});
+
+async function gatewayFor(table: RouteTable, extra: Partial<Parameters<typeof startGateway>[0]> = {}): Promise<RunningGateway> {
+  const gw = await startGateway({ routeTable: table, host: '127.0.0.1', port: 0, logger: silentLogger, closeGraceMs: 200, ...extra });
+  cleanups.push(() => gw.close());
+  return gw;
+}
+
+async function fixture(opts: { json?: boolean } = {}): Promise<FixtureServer> {
+  const f = await startFixtureServer(opts);
+  cleanups.push(() => f.close());
+  return f;
+}
+
+async function connect(url: string, name = 'test-client'): Promise<{ client: Client; transport: StreamableHTTPClientTransport }> {
+  const client = new Client({ name, version: '1.0.0' });
+  const transport = new StreamableHTTPClientTransport(new URL(url));
+  await client.connect(transport);
+  cleanups.push(() => client.close());
+  return { client, transport };
+}
+
+/** An HTTP server whose handler the test writes. */
+async function rawUpstream(handler: http.RequestListener): Promise<{ url: string; server: http.Server }> {
+  const s = http.createServer(handler);
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+  cleanups.push(() => {
+    s.closeAllConnections();
+    return new Promise((r) => s.close(r));
+  });
+  return { url: `http://127.0.0.1:${(s.address() as AddressInfo).port}/mcp`, server: s };
+}
+
+const INIT = { jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'raw', version: '1' } } };
+
+async function post(url: string, body: unknown, headers: Record<string, string> = {}): Promise<Response> {
+  return fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', ...headers },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  });
+}
+
+describe('routing errors', () => {
+  it('answers an unknown path with 404 and the JSON-RPC error naming the path', async () => {
+    const table = new RouteTable();
+    table.replaceAll([]);
+    const gw = await gatewayFor(table);
+    const res = await post(`${gw.url}/mcp/x`, INIT);
+    expect(res.status).toBe(404);
+    expect(await res.text()).toBe('{"jsonrpc":"2.0","error":{"code":-32001,"message":"no MCP server routed at /mcp/x"},"id":null}');
+  });
+
+  it('answers a not-Ready server with 503 naming the server and its condition', async () => {
+    const table = new RouteTable();
+    table.replaceAll([server('quote', { ready: false, endpoint: 'http://127.0.0.1:9/mcp' })]);
+    const gw = await gatewayFor(table);
+    const res = await post(`${gw.url}/mcp/quote`, INIT);
+    expect(res.status).toBe(503);
+    const body = (await res.json()) as { error: { code: number; message: string } };
+    expect(body.error).toEqual({ code: -32002, message: 'server "quote" is not Ready: Progressing/Starting — process starting' });
+  });
+
+  it('answers a draft server with 503 saying the lifecycle forbids traffic', async () => {
+    const table = new RouteTable();
+    table.replaceAll([server('beta', { lifecycle: 'draft', endpoint: 'http://127.0.0.1:9/mcp' })]);
+    const gw = await gatewayFor(table);
+    const res = await post(`${gw.url}/mcp/beta`, INIT);
+    expect(res.status).toBe(503);
+    expect(((await res.json()) as { error: { message: string } }).error.message).toMatch(/^server "beta" is not routable: lifecycle is draft/);
+  });
+
+  it('answers 503 (retry) before the table has synced, and 405 for other methods', async () => {
+    const table = new RouteTable();
+    const gw = await gatewayFor(table);
+    const early = await post(`${gw.url}/mcp/x`, INIT);
+    expect(early.status).toBe(503);
+    expect(early.headers.get('retry-after')).toBe('1');
+    table.replaceAll([server('x', { endpoint: 'http://127.0.0.1:9/mcp' })]);
+    const put = await fetch(`${gw.url}/mcp/x`, { method: 'PUT', body: '{}' });
+    expect(put.status).toBe(405);
+    expect(put.headers.get('allow')).toBe('GET, POST, DELETE');
+  });
+
+  it('rejects a body that is not JSON with a parse error and never contacts the upstream', async () => {
+    let contacted = false;
+    const up = await rawUpstream((_req, res) => {
+      contacted = true;
+      res.end();
+    });
+    const table = new RouteTable();
+    table.replaceAll([server('x', { endpoint: up.url })]);
+    const gw = await gatewayFor(table);
+    const res = await post(`${gw.url}/mcp/x`, '{not json');
+    expect(res.status).toBe(400);
+    expect(((await res.json()) as { error: { code: number } }).error.code).toBe(-32700);
+    expect(contacted).toBe(false);
+  });
+
+  it('answers a body over the limit with 413', async () => {
+    const table = new RouteTable();
+    table.replaceAll([server('x', { endpoint: 'http://127.0.0.1:9/mcp' })]);
+    const gw = await gatewayFor(table, { maxBodyBytes: 1024 });
+    const big = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'echo', arguments: { text: 'x'.repeat(4096) } } });
+    const res = await post(`${gw.url}/mcp/x`, big);
+    expect(res.status).toBe(413);
+    expect(((await res.json()) as { error: { message: string } }).error.message).toBe('request body exceeds the gateway limit of 1024 bytes');
+  });
+});
+
+describe('pass-through with real MCP SDK servers and clients', () => {
+  for (const json of [false, true]) {
+    it(`lists and calls tools, round-trips the session id, forwards headers (${json ? 'JSON' : 'SSE'} responses)`, async () => {
+      const up = await fixture({ json });
+      const table = new RouteTable();
+      table.replaceAll([server('fx', { endpoint: up.url })]);
+      const gw = await gatewayFor(table);
+      const { client, transport } = await connect(`${gw.url}/mcp/fx`);
+      const tools = await client.listTools();
+      expect(tools.tools.map((t) => t.name).sort()).toEqual(['echo', 'slow']);
+      const result = await client.callTool({ name: 'echo', arguments: { text: 'héllo ✓' } });
+      expect(result.content).toEqual([{ type: 'text', text: 'héllo ✓' }]);
+      // The session the upstream created is the one the client holds, and it came back on every request.
+      expect(up.log.sessionsCreated).toEqual([transport.sessionId]);
+      const later = up.log.requests.slice(1);
+      expect(later.length).toBeGreaterThan(0);
+      for (const r of later) expect(r.headers['mcp-session-id']).toBe(transport.sessionId);
+      const last = up.log.requests.at(-1)!;
+      expect(last.headers['mcp-protocol-version']).toBeDefined();
+      expect(last.headers['x-forwarded-for']).toBe('127.0.0.1');
+      expect(last.headers['x-forwarded-proto']).toBe('http');
+      expect(last.headers['x-forwarded-host']).toBe(new URL(gw.url).host);
+    });
+  }
+
+  it('passes the GET stream through (server-initiated notification) and DELETE ends the session upstream', async () => {
+    const up = await fixture();
+    const table = new RouteTable();
+    table.replaceAll([server('fx', { endpoint: up.url })]);
+    const gw = await gatewayFor(table);
+    const { client, transport } = await connect(`${gw.url}/mcp/fx`);
+    const received = new Promise<void>((resolve) => client.setNotificationHandler(ToolListChangedNotificationSchema, () => resolve()));
+    // The SDK client opens the GET stream after initialisation; wait until the upstream saw it.
+    const deadline = Date.now() + 5_000;
+    while (!up.log.requests.some((r) => r.method === 'GET') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    expect(up.log.requests.some((r) => r.method === 'GET')).toBe(true);
+    await new Promise((r) => setTimeout(r, 50));
+    up.sessions.get(transport.sessionId!)!.sendToolListChanged();
+    await received;
+    const sessionId = transport.sessionId;
+    await transport.terminateSession();
+    expect(up.log.requests.at(-1)!.method).toBe('DELETE');
+    expect(up.log.sessionsClosed).toEqual([sessionId]);
+  });
+
+  it('streams SSE events as they come: the first event arrives before the upstream has finished', async () => {
+    let finished = false;
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const up = await rawUpstream(async (req, res) => {
+      req.resume();
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      res.write('event: message\nid: 1\ndata: {"jsonrpc":"2.0","method":"notifications/progress","params":{"progress":1}}\n\n');
+      await gate; // hold the rest until the client has seen the first event
+      res.end('event: message\nid: 2\ndata: {"jsonrpc":"2.0","id":7,"result":{}}\n\n');
+      finished = true;
+    });
+    const table = new RouteTable();
+    table.replaceAll([server('slow', { endpoint: up.url })]);
+    const gw = await gatewayFor(table);
+    const res = await post(`${gw.url}/mcp/slow`, { jsonrpc: '2.0', id: 7, method: 'tools/call', params: { name: 'x' } });
+    expect(res.headers.get('content-type')).toBe('text/event-stream');
+    const reader = res.body!.getReader();
+    const first = new TextDecoder().decode((await reader.read()).value);
+    expect(first).toContain('"progress":1');
+    expect(finished).toBe(false);
+    release();
+    let rest = '';
+    for (let r = await reader.read(); !r.done; r = await reader.read()) rest += new TextDecoder().decode(r.value);
+    expect(rest).toContain('"id":7');
+    expect(finished).toBe(true);
+  });
+
+  it('aborts the upstream request when the client goes away', async () => {
+    let upstreamSawClose!: () => void;
+    const closed = new Promise<void>((r) => (upstreamSawClose = r));
+    const up = await rawUpstream((req, res) => {
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      res.write(': open\n\n');
+      res.on('close', () => upstreamSawClose());
+    });
+    const table = new RouteTable();
+    table.replaceAll([server('s', { endpoint: up.url })]);
+    const gw = await gatewayFor(table);
+    const ac = new AbortController();
+    const res = await fetch(`${gw.url}/mcp/s`, { headers: { accept: 'text/event-stream', 'mcp-session-id': 'abc' }, signal: ac.signal });
+    await res.body!.getReader().read();
+    const t0 = Date.now();
+    ac.abort();
+    await closed;
+    expect(Date.now() - t0).toBeLessThan(1_000);
+  });
+});
+
+describe('upstream failures never hang', () => {
+  async function killedMidCall(json: boolean): Promise<{ elapsedMs: number; error: Error }> {
+    const child: ChildServer = await spawnServer(['test/gateway-fixture-server.ts', ...(json ? ['--json'] : [])]);
+    cleanups.push(() => child.kill());
+    const table = new RouteTable();
+    table.replaceAll([server('doomed', { endpoint: child.url })]);
+    const gw = await gatewayFor(table);
+    const { client } = await connect(`${gw.url}/mcp/doomed`);
+    let killedAt = 0;
+    const call = client.callTool({ name: 'slow', arguments: { ms: 20_000, steps: 40 } }, CallToolResultSchema, {
+      onprogress: () => {
+        if (killedAt === 0 && !json) {
+          killedAt = Date.now();
+          child.child.kill('SIGKILL');
+        }
+      },
+      timeout: 30_000,
+    });
+    if (json) {
+      await new Promise((r) => setTimeout(r, 300));
+      killedAt = Date.now();
+      child.child.kill('SIGKILL');
+    }
+    const error = await call.then(
+      () => new Error('call unexpectedly succeeded'),
+      (e: Error) => e,
+    );
+    return { elapsedMs: Date.now() - killedAt, error };
+  }
+
+  it('mid-SSE-stream: the pending call fails with a JSON-RPC error within 1 s', async () => {
+    const { elapsedMs, error } = await killedMidCall(false);
+    expect(error.message).toMatch(/server "doomed" closed the stream before answering/);
+    expect(elapsedMs).toBeLessThan(1_000);
+  });
+
+  it('before the response headers (JSON mode): 502 within 1 s', async () => {
+    const { elapsedMs, error } = await killedMidCall(true);
+    // The SDK client surfaces the gateway's 502 body as the error.
+    expect(error.message).toMatch(/"code":-32003,"message":"server \\"doomed\\" failed before answering: ECONNRESET/);
+    expect(elapsedMs).toBeLessThan(1_000);
+  });
+
+  it('connection refused: 502 with the request id', async () => {
+    const table = new RouteTable();
+    // Port 9 (discard) is closed on loopback, so connecting is refused at once.
+    table.replaceAll([server('gone', { endpoint: 'http://127.0.0.1:9/mcp' })]);
+    const gw = await gatewayFor(table);
+    const res = await post(`${gw.url}/mcp/gone`, INIT);
+    expect(res.status).toBe(502);
+    expect(await res.json()).toEqual({
+      jsonrpc: '2.0',
+      error: { code: -32003, message: 'server "gone" failed before answering: ECONNREFUSED' },
+      id: 1,
+    });
+  });
+
+  it('no response headers within the configured timeout: 504', async () => {
+    const up = await rawUpstream(() => {
+      /* never answers */
+    });
+    const table = new RouteTable();
+    table.replaceAll([server('mute', { endpoint: up.url })]);
+    const gw = await gatewayFor(table, { upstreamHeadersTimeoutMs: 200 });
+    const t0 = Date.now();
+    const res = await post(`${gw.url}/mcp/mute`, INIT);
+    expect(res.status).toBe(504);
+    expect(((await res.json()) as { error: { message: string } }).error.message).toBe('server "mute" did not answer within 200 ms');
+    expect(Date.now() - t0).toBeLessThan(1_000);
+  });
+});
+
+describe('steps on the request path', () => {
+  const hideSlow: GatewayStep = {
+    name: 'hide-slow',
+    transformResponse(_ctx, m) {
+      const result = m.result as { tools?: Array<{ name: string }> } | undefined;
+      if (!result?.tools) return m;
+      return { ...m, result: { ...result, tools: result.tools.filter((t) => t.name !== 'slow') } };
+    },
+  };
+  const refuseSlow: GatewayStep = {
+    name: 'refuse-slow',
+    onRequest(_ctx, messages) {
+      const call = messages.find((m) => m.method === 'tools/call' && (m.params as { name?: string }).name === 'slow');
+      return call ? { action: 'reject', error: { code: -32005, message: 'tool "slow" is outside your scopes' } } : { action: 'continue' };
+    },
+  };
+
+  for (const json of [false, true]) {
+    it(`filter tools/list and refuse calls (${json ? 'JSON' : 'SSE'} responses), progress still streams`, async () => {
+      const up = await fixture({ json });
+      const table = new RouteTable();
+      table.replaceAll([server('fx', { endpoint: up.url })]);
+      const gw = await gatewayFor(table, { steps: [refuseSlow, hideSlow] });
+      const { client } = await connect(`${gw.url}/mcp/fx`);
+      expect((await client.listTools()).tools.map((t) => t.name)).toEqual(['echo']);
+      await expect(client.callTool({ name: 'slow', arguments: { ms: 10, steps: 1 } })).rejects.toThrow(/outside your scopes/);
+      expect((await client.callTool({ name: 'echo', arguments: { text: 'ok' } })).content).toEqual([{ type: 'text', text: 'ok' }]);
+    });
+  }
+
+  it('re-frames SSE events one by one when transforming (no buffering of the stream)', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const up = await rawUpstream(async (req, res) => {
+      req.resume();
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      // Split one event across writes to prove incremental framing.
+      res.write('event: message\nid: 1\ndata: {"jsonrpc":"2.0","method":"notifications/pro');
+      res.write('gress","params":{"progress":1}}\n\n');
+      await gate;
+      res.end('id: 2\ndata: {"jsonrpc":"2.0","id":7,"result":{"n":1}}\n\n');
+    });
+    const seen: string[] = [];
+    const tag: GatewayStep = {
+      name: 'tag',
+      transformResponse(_ctx, m) {
+        seen.push(m.method ?? `response ${String(m.id)}`);
+        return { ...m, tagged: true };
+      },
+    };
+    const table = new RouteTable();
+    table.replaceAll([server('s', { endpoint: up.url })]);
+    const gw = await gatewayFor(table, { steps: [tag] });
+    const res = await post(`${gw.url}/mcp/s`, { jsonrpc: '2.0', id: 7, method: 'tools/call', params: { name: 'x' } });
+    const reader = res.body!.getReader();
+    const first = new TextDecoder().decode((await reader.read()).value);
+    expect(first).toBe('event: message\nid: 1\ndata: {"jsonrpc":"2.0","method":"notifications/progress","params":{"progress":1},"tagged":true}\n\n');
+    release();
+    let rest = '';
+    for (let r = await reader.read(); !r.done; r = await reader.read()) rest += new TextDecoder().decode(r.value);
+    expect(rest).toBe('id: 2\ndata: {"jsonrpc":"2.0","id":7,"result":{"n":1},"tagged":true}\n\n');
+    expect(seen).toEqual(['notifications/progress', 'response 7']);
+  });
+});
+

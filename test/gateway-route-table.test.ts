@@ -1,0 +1,195 @@
+/**
+ * The route table and its registry follower: matching rules, unroutable reasons,
+ * watch events, and — against the real SQLite store through the in-process
+ * registry client — a status change reaching the table (and live traffic) within 1 s,
+ * relisting on GoneError, and reconnecting after a failed watch.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import type { Kind } from '../src/manifest/resource.ts';
+import type { MCPServer } from '../src/manifest/types.ts';
+import type { RegistryClient } from '../src/registry/client.ts';
+import { InProcessRegistryClient } from '../src/registry/in-process-client.ts';
+import { openSqliteStore } from '../src/registry/sqlite-store.ts';
+import { GoneError, type Store, type WatchEvent } from '../src/registry/store.ts';
+import { RouteTable } from '../src/gateway/route-table.ts';
+import { followRegistry } from '../src/gateway/follow-registry.ts';
+import { startGateway } from '../src/gateway/gateway.ts';
+import { startFixtureServer } from './gateway-fixture-server.ts';
+import { conditions, server, silentLogger } from './gateway-helpers.ts';
+
+const cleanups: Array<() => Promise<unknown> | unknown> = [];
+afterEach(async () => {
+  while (cleanups.length) await cleanups.pop()!();
+});
+const dir = mkdtempSync(join(tmpdir(), 'berth-gw-routes-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+let dbs = 0;
+
+describe('RouteTable', () => {
+  it('matches exact paths only, ignoring a trailing slash; never prefixes', () => {
+    const t = new RouteTable();
+    t.replaceAll([server('a', { endpoint: 'http://127.0.0.1:1/mcp' }), server('ab', { endpoint: 'http://127.0.0.1:2/mcp' })]);
+    expect(t.lookup('/mcp/a', undefined)?.name).toBe('a');
+    expect(t.lookup('/mcp/a/', undefined)?.name).toBe('a');
+    expect(t.lookup('/mcp/ab', undefined)?.name).toBe('ab');
+    expect(t.lookup('/mcp/a/x', undefined)).toBeUndefined();
+    expect(t.lookup('/mcp', undefined)).toBeUndefined();
+  });
+
+  it('uses spec.routing.path and host; a host match beats a host-less route; ties go to the lowest name', () => {
+    const t = new RouteTable();
+    t.replaceAll([
+      server('zeta', { endpoint: 'http://127.0.0.1:1/mcp', path: '/tools/' }),
+      server('alpha', { endpoint: 'http://127.0.0.1:2/mcp', path: '/tools' }),
+      server('hosted', { endpoint: 'http://127.0.0.1:3/mcp', path: '/tools', host: 'Sales.Example.com' }),
+    ]);
+    expect(t.lookup('/tools', 'sales.example.com:8443')?.name).toBe('hosted');
+    expect(t.lookup('/tools', 'other.example.com')?.name).toBe('alpha');
+    expect(t.lookup('/mcp/zeta', undefined)).toBeUndefined();
+    expect(t.conflicts().map(([loser, winner]) => [loser.name, winner.name])).toEqual([['zeta', 'alpha']]);
+    const target = t.get('hosted')!.targets[0]!;
+    expect(target).toMatchObject({ hostname: '127.0.0.1', port: 3, path: '/mcp', host: '127.0.0.1:3' });
+  });
+
+  it('keeps the reason a server is not routable', () => {
+    const t = new RouteTable();
+    const degraded = server('d', {
+      endpoint: 'http://127.0.0.1:1/mcp',
+      conditions: [
+        { type: 'Ready', status: 'False', reason: 'CrashLoop', message: 'exited 3 times', lastTransitionTime: '' },
+        { type: 'Degraded', status: 'True', reason: 'CrashLoop', message: 'process exited with code 1; restarting in 4 s', lastTransitionTime: '' },
+      ],
+    });
+    const noStatus = { ...server('n'), status: undefined } as MCPServer;
+    const deleting = server('del', { endpoint: 'http://127.0.0.1:1/mcp' });
+    deleting.metadata.deletionTimestamp = '2026-01-01T00:00:00Z';
+    t.replaceAll([
+      degraded,
+      noStatus,
+      deleting,
+      server('r', { lifecycle: 'retired', endpoint: 'http://127.0.0.1:1/mcp' }),
+      server('e', { ready: true }),
+      server('bad', { endpoint: 'ftp://x/mcp' }),
+    ]);
+    const reason = (n: string) => t.get(n)!.reason;
+    expect(reason('d')).toBe('server "d" is not Ready: Degraded/CrashLoop — process exited with code 1; restarting in 4 s');
+    expect(reason('n')).toBe('server "n" is not Ready: the reconciler has not reported status yet');
+    expect(reason('del')).toBe('server "del" is being deleted');
+    expect(reason('r')).toMatch(/^server "r" is not routable: lifecycle is retired/);
+    expect(reason('e')).toBe('server "e" is Ready but has no status.endpoint to route to');
+    expect(reason('bad')).toBe('server "bad" has status.endpoint ftp://x/mcp with unsupported protocol ftp:; use http or https');
+    expect(t.routes().filter((r) => r.routable)).toEqual([]);
+  });
+
+  it('applies watch events in order and ignores stale ones', () => {
+    const t = new RouteTable();
+    t.replaceAll([server('q', { ready: false, endpoint: 'http://127.0.0.1:1/mcp', resourceVersion: 5 })]);
+    const ev = (type: WatchEvent['type'], s: MCPServer, rv: number): WatchEvent => ({ type, object: s, resourceVersion: rv });
+    t.apply(ev('MODIFIED', server('q', { endpoint: 'http://127.0.0.1:1/mcp', resourceVersion: 7 }), 7));
+    expect(t.lookup('/mcp/q', undefined)?.routable).toBe(true);
+    t.apply(ev('MODIFIED', server('q', { ready: false, endpoint: 'http://127.0.0.1:1/mcp', resourceVersion: 6 }), 6));
+    expect(t.lookup('/mcp/q', undefined)?.routable).toBe(true);
+    t.apply(ev('MODIFIED', server('q', { endpoint: 'http://127.0.0.1:1/mcp', path: '/moved', resourceVersion: 8 }), 8));
+    expect(t.lookup('/mcp/q', undefined)).toBeUndefined();
+    expect(t.lookup('/moved', undefined)?.name).toBe('q');
+    t.apply(ev('DELETED', server('q', { resourceVersion: 9 }), 9));
+    expect(t.size).toBe(0);
+  });
+});
+
+describe('followRegistry against the real SQLite store', () => {
+  async function registry(): Promise<{ store: Store; client: InProcessRegistryClient }> {
+    const store = await openSqliteStore({ path: join(dir, `r${++dbs}.db`) });
+    cleanups.push(() => store.close());
+    return { store, client: new InProcessRegistryClient(store) };
+  }
+
+  function follow(client: RegistryClient, table: RouteTable): void {
+    const ac = new AbortController();
+    const done = followRegistry(client, table, { signal: ac.signal, logger: silentLogger, initialBackoffMs: 20 });
+    cleanups.push(() => {
+      ac.abort();
+      return done;
+    });
+  }
+
+  async function waitFor(what: string, probe: () => boolean, ms = 1_000): Promise<number> {
+    const t0 = performance.now();
+    while (!probe()) {
+      if (performance.now() - t0 > ms) throw new Error(`not within ${ms} ms: ${what}`);
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    return performance.now() - t0;
+  }
+
+  it('routes traffic within 1 s of the status turning Ready, and 404s within 1 s of delete', async () => {
+    const { store, client } = await registry();
+    const upstream = await startFixtureServer();
+    cleanups.push(() => upstream.close());
+    const created = server('quote', { endpoint: upstream.url });
+    await store.create({ ...created, status: undefined });
+    await store.updateStatus('MCPServer', 'quote', { conditions: conditions(false) });
+    const table = new RouteTable();
+    follow(client, table);
+    const gw = await startGateway({ routeTable: table, host: '127.0.0.1', port: 0, logger: silentLogger, closeGraceMs: 100 });
+    cleanups.push(() => gw.close());
+    await waitFor('initial sync', () => table.synced);
+    const call = () =>
+      fetch(`${gw.url}/mcp/quote`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
+        body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 't', version: '1' } } }),
+      });
+    const before = await call();
+    expect(before.status).toBe(503);
+    expect(((await before.json()) as { error: { message: string } }).error.message).toBe(
+      'server "quote" is not Ready: Progressing/Starting — process starting',
+    );
+
+    await store.updateStatus('MCPServer', 'quote', { conditions: conditions(true), endpoint: upstream.url });
+    const toRoutable = await waitFor('routable', () => table.lookup('/mcp/quote', undefined)?.routable === true);
+    expect(toRoutable).toBeLessThan(1_000);
+    const after = await call();
+    expect(after.status).toBe(200);
+    expect(after.headers.get('mcp-session-id')).toBeTruthy();
+    await after.text();
+
+    await store.delete('MCPServer', 'quote');
+    expect(await waitFor('route gone', () => table.lookup('/mcp/quote', undefined) === undefined)).toBeLessThan(1_000);
+    expect((await call()).status).toBe(404);
+  });
+
+  it('relists when the watch reports GoneError, and reconnects after a failed watch', async () => {
+    const { store, client } = await registry();
+    await store.create({ ...server('a', { endpoint: 'http://127.0.0.1:1/mcp' }), status: undefined });
+    // Fault injection around the real client: the first watch is "too old", the second breaks.
+    const calls: string[] = [];
+    let watches = 0;
+    const faulty: RegistryClient = Object.create(client) as RegistryClient;
+    faulty.list = (kind: Kind, opts) => {
+      calls.push('list');
+      return client.list(kind, opts);
+    };
+    faulty.watch = (kind: Kind, from: number, signal: AbortSignal) => {
+      watches++;
+      calls.push('watch');
+      if (watches === 1) return failing(new GoneError(`version ${from} is too old`));
+      if (watches === 2) return failing(new Error('connection reset by peer'));
+      return client.watch(kind, from, signal);
+    };
+    const table = new RouteTable();
+    follow(faulty, table);
+    await waitFor('third watch', () => watches >= 3);
+    expect(calls.slice(0, 5)).toEqual(['list', 'watch', 'list', 'watch', 'watch']);
+    await store.updateStatus('MCPServer', 'a', { conditions: conditions(true), endpoint: 'http://127.0.0.1:1/mcp' });
+    await waitFor('a routable', () => table.get('a')?.routable === true);
+  });
+});
+
+async function* failing(err: Error): AsyncIterable<WatchEvent> {
+  yield* [];
+  throw err;
+}

@@ -1,0 +1,149 @@
+/**
+ * Captures a server's stdout and stderr. The process writes to files under
+ * `<stateDir>/logs/` (not pipes): a pipe dies with Berth and the server would get
+ * EPIPE on its next write, while a file lets the server outlive a Berth crash and
+ * lets the next Berth read its last words. A poller follows the files into a ring
+ * buffer (the last lines, for crash reports) and a pino child logger.
+ */
+import { closeSync, mkdirSync, openSync } from 'node:fs';
+import { open, stat, truncate } from 'node:fs/promises';
+import { join } from 'node:path';
+import { StringDecoder } from 'node:string_decoder';
+import type { Logger } from 'pino';
+
+/** Which output stream a line came from. */
+export type StreamName = 'stdout' | 'stderr';
+
+/** Options of {@link createOutputCapture}. */
+export interface OutputCaptureOptions {
+  /** Folder of the log files. */
+  dir: string;
+  /** Server name: files are `<name>.stdout.log` and `<name>.stderr.log`. */
+  name: string;
+  /** Each line is logged as `{ stream, line }` at info. */
+  logger: Logger;
+  /** How often the files are read; default 200 ms. */
+  pollMs?: number;
+  /** Lines kept per stream; default 200. */
+  keepLines?: number;
+  /** A file is cut back to empty past this size; default 8 MiB. */
+  maxBytes?: number;
+}
+
+/** The output of one server process. */
+export interface OutputCapture {
+  /**
+   * Empties the files and opens them for the child (append mode, so cutting the
+   * file back later works). Pass the descriptors to spawn, then call `closeFds`.
+   */
+  openForChild(): { stdout: number; stderr: number; closeFds(): void };
+  /** Starts following; `fromEnd` skips what is already there (an adopted process), keeping its tail in the ring. */
+  follow(fromEnd: boolean): Promise<void>;
+  /** Reads whatever is new now (call before reporting an exit). */
+  drain(): Promise<void>;
+  /** Last `n` complete lines of a stream (plus an unterminated last line). */
+  lastLines(stream: StreamName, n: number): string[];
+  /** Stops following after a final read. */
+  stop(): Promise<void>;
+}
+
+/** Creates the capture for one server (files are created when the process starts). */
+export function createOutputCapture(opts: OutputCaptureOptions): OutputCapture {
+  const pollMs = opts.pollMs ?? 200;
+  const keep = opts.keepLines ?? 200;
+  const maxBytes = opts.maxBytes ?? 8 * 1024 * 1024;
+  const streams = (['stdout', 'stderr'] as const).map((stream) => ({
+    stream,
+    path: join(opts.dir, `${opts.name}.${stream}.log`),
+    offset: 0,
+    decoder: new StringDecoder('utf8'),
+    partial: '',
+    lines: [] as string[],
+  }));
+  let timer: NodeJS.Timeout | undefined;
+  let reading: Promise<void> = Promise.resolve();
+
+  function remember(s: (typeof streams)[number], line: string, log: boolean): void {
+    s.lines.push(line);
+    if (s.lines.length > keep) s.lines.splice(0, s.lines.length - keep);
+    if (log) opts.logger.info({ stream: s.stream, line }, line);
+  }
+
+  async function readNew(s: (typeof streams)[number], log: boolean): Promise<void> {
+    let size: number;
+    try {
+      size = (await stat(s.path)).size;
+    } catch {
+      return;
+    }
+    if (size < s.offset) s.offset = 0; // cut back by someone else
+    if (size === s.offset) return;
+    const handle = await open(s.path, 'r');
+    try {
+      const buf = Buffer.alloc(Math.min(size - s.offset, 1024 * 1024));
+      const { bytesRead } = await handle.read(buf, 0, buf.length, s.offset);
+      s.offset += bytesRead;
+      const text = s.partial + s.decoder.write(buf.subarray(0, bytesRead));
+      const parts = text.split('\n');
+      s.partial = parts.pop() ?? '';
+      for (const line of parts) remember(s, line.replace(/\r$/, ''), log);
+    } finally {
+      await handle.close();
+    }
+    if (s.offset > maxBytes) {
+      // The child appends (O_APPEND), so after the cut its next write lands at the new end.
+      await truncate(s.path, 0).catch(() => undefined);
+      s.offset = 0;
+    }
+  }
+
+  function drain(): Promise<void> {
+    reading = reading.then(async () => {
+      for (const s of streams) await readNew(s, true).catch(() => undefined);
+    });
+    return reading;
+  }
+
+  return {
+    openForChild() {
+      mkdirSync(opts.dir, { recursive: true });
+      const fds = streams.map((s) => {
+        closeSync(openSync(s.path, 'w', 0o600));
+        s.offset = 0;
+        s.partial = '';
+        s.decoder = new StringDecoder('utf8');
+        return openSync(s.path, 'a');
+      });
+      return {
+        stdout: fds[0]!,
+        stderr: fds[1]!,
+        closeFds: () => fds.forEach((fd) => closeSync(fd)),
+      };
+    },
+    async follow(fromEnd) {
+      if (fromEnd) {
+        for (const s of streams) {
+          // Keep the tail for crash reports without logging old lines again.
+          const size = await stat(s.path).then((st) => st.size, () => 0);
+          s.offset = Math.max(0, size - 16 * 1024);
+          await readNew(s, false).catch(() => undefined);
+        }
+      }
+      if (!timer) {
+        timer = setInterval(() => void drain(), pollMs);
+        timer.unref();
+      }
+    },
+    drain,
+    lastLines(stream, n) {
+      const s = streams.find((x) => x.stream === stream)!;
+      const all = s.partial ? [...s.lines, s.partial] : s.lines;
+      return all.slice(-n);
+    },
+    async stop() {
+      if (timer) clearInterval(timer);
+      timer = undefined;
+      await drain();
+    },
+  };
+}

@@ -1,0 +1,176 @@
+/**
+ * Health probes shared by the runtime providers (local, remote, and later ECS):
+ * an MCP probe that speaks the protocol with the official SDK client, and a plain
+ * HTTP health check for servers that expose a health path.
+ *
+ * Probes never throw: every failure becomes `{ ok: false, error }`, because a
+ * failed probe is an observation, not an error of the caller. Error messages never
+ * contain header values (headers may carry credentials).
+ */
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js';
+import type { DiscoveredTool } from '../manifest/types.ts';
+
+/** Options of {@link probeMcp}. */
+export interface McpProbeOptions {
+  /** Deadline for the whole probe (connect, ping, tools/list, close). */
+  timeoutMs: number;
+  /** Extra request headers, e.g. an Authorization header for a remote server. */
+  headers?: Record<string, string>;
+  /** Aborts the probe early; the result is then `ok: false` with error "aborted". */
+  signal?: AbortSignal;
+  /** Wire transport; default "streamable-http". "sse" uses the legacy HTTP+SSE client. */
+  transport?: 'streamable-http' | 'sse';
+  /** Ask tools/list (all pages) after the ping; default true. */
+  listTools?: boolean;
+}
+
+/** What an MCP probe found. */
+export interface McpProbeResult {
+  /** True when the server completed initialize and answered ping (and tools/list when asked). */
+  ok: boolean;
+  /** Round trip of the MCP ping in ms; when the probe failed, the time until it failed. */
+  latencyMs: number;
+  /** Wall time of the whole probe in ms, connect to close. */
+  durationMs: number;
+  /** Tools from tools/list, every page, when asked and the server answered. */
+  tools?: DiscoveredTool[];
+  /** `serverInfo` the server sent in its initialize result. */
+  server?: { name: string; version: string };
+  /** What went wrong, in one line; present exactly when `ok` is false. */
+  error?: string;
+}
+
+/** tools/list pages are followed up to this many, so a server that loops its cursor cannot hang a probe. */
+const MAX_TOOL_PAGES = 100;
+
+/**
+ * Connects to an MCP server, pings it, lists its tools (all pages) and
+ * disconnects, ending the session (HTTP DELETE) so servers that hold resources
+ * per session, such as the stdio bridge, free them at once.
+ *
+ * @example
+ * const r = await probeMcp('http://127.0.0.1:4100/mcp', { timeoutMs: 2000 });
+ * if (r.ok) console.log(r.latencyMs, r.tools?.map((t) => t.name));
+ * else console.log(r.error); // "connect ECONNREFUSED 127.0.0.1:4100"
+ */
+export async function probeMcp(url: string, options: McpProbeOptions): Promise<McpProbeResult> {
+  const started = performance.now();
+  const elapsed = () => Math.round((performance.now() - started) * 100) / 100;
+  const deadline = AbortSignal.timeout(options.timeoutMs);
+  const signal = options.signal ? AbortSignal.any([options.signal, deadline]) : deadline;
+  const requestInit: RequestInit = options.headers ? { headers: options.headers } : {};
+  const transport =
+    options.transport === 'sse'
+      ? new SSEClientTransport(new URL(url), { requestInit })
+      : new StreamableHTTPClientTransport(new URL(url), {
+          requestInit,
+          // A probe must not linger reconnecting a GET stream it never needed.
+          reconnectionOptions: { maxReconnectionDelay: 1000, initialReconnectionDelay: 1000, reconnectionDelayGrowFactor: 1, maxRetries: 0 },
+        });
+  const client = new Client({ name: 'berth-probe', version: '1' }, { capabilities: {} });
+  // Closing the transport aborts its in-flight fetches, which is how a deadline reaches the socket.
+  const onAbort = () => void transport.close().catch(() => undefined);
+  signal.addEventListener('abort', onAbort, { once: true });
+  let latencyMs = 0;
+  try {
+    const req = { signal, timeout: options.timeoutMs };
+    await client.connect(transport, req);
+    const pingStart = performance.now();
+    await client.ping(req);
+    latencyMs = Math.round((performance.now() - pingStart) * 100) / 100;
+    const server = client.getServerVersion();
+    let tools: DiscoveredTool[] | undefined;
+    if (options.listTools !== false && client.getServerCapabilities()?.tools) {
+      tools = [];
+      let cursor: string | undefined;
+      for (let page = 0; page < MAX_TOOL_PAGES; page++) {
+        const res = await client.listTools(cursor ? { cursor } : {}, req);
+        for (const t of res.tools) tools.push(t.description ? { name: t.name, description: t.description } : { name: t.name });
+        cursor = res.nextCursor;
+        if (!cursor) break;
+      }
+    } else if (options.listTools !== false) {
+      tools = [];
+    }
+    await endSession(transport);
+    return {
+      ok: true,
+      latencyMs,
+      durationMs: elapsed(),
+      ...(tools ? { tools } : {}),
+      ...(server ? { server: { name: server.name, version: server.version } } : {}),
+    };
+  } catch (err) {
+    const reason = signal.aborted
+      ? options.signal?.aborted
+        ? 'aborted'
+        : `no answer within ${options.timeoutMs} ms`
+      : describeError(err);
+    return { ok: false, latencyMs: elapsed(), durationMs: elapsed(), error: reason };
+  } finally {
+    signal.removeEventListener('abort', onAbort);
+    await client.close().catch(() => undefined);
+  }
+}
+
+/** Sends the session DELETE when the transport has a session; servers that don't support it answer 405, which is fine. */
+async function endSession(transport: StreamableHTTPClientTransport | SSEClientTransport): Promise<void> {
+  if (transport instanceof StreamableHTTPClientTransport && transport.sessionId) {
+    await transport.terminateSession().catch(() => undefined);
+  }
+}
+
+/** Result of {@link checkHttpHealth}. */
+export interface HttpHealthResult {
+  /** True on a 2xx answer. */
+  ok: boolean;
+  /** HTTP status when the server answered. */
+  status?: number;
+  latencyMs: number;
+  /** What went wrong, in one line; present exactly when `ok` is false. */
+  error?: string;
+}
+
+/**
+ * GETs a health URL; healthy means a 2xx answer within `timeoutMs`. The body is
+ * read and discarded so the connection can be reused.
+ *
+ * @example
+ * const h = await checkHttpHealth('http://127.0.0.1:4100/healthz', 1000);
+ * // { ok: false, status: 503, latencyMs: 1.2, error: "HTTP 503 from http://127.0.0.1:4100/healthz" }
+ */
+export async function checkHttpHealth(url: string, timeoutMs: number, signal?: AbortSignal): Promise<HttpHealthResult> {
+  const started = performance.now();
+  const elapsed = () => Math.round((performance.now() - started) * 100) / 100;
+  const deadline = AbortSignal.timeout(timeoutMs);
+  try {
+    const res = await fetch(url, { signal: signal ? AbortSignal.any([signal, deadline]) : deadline, redirect: 'manual' });
+    await res.arrayBuffer().catch(() => undefined);
+    if (res.status >= 200 && res.status < 300) return { ok: true, status: res.status, latencyMs: elapsed() };
+    return { ok: false, status: res.status, latencyMs: elapsed(), error: `HTTP ${res.status} from ${url}` };
+  } catch (err) {
+    const reason = deadline.aborted ? `no answer within ${timeoutMs} ms` : describeError(err);
+    return { ok: false, latencyMs: elapsed(), error: `${reason} (GET ${url})` };
+  }
+}
+
+/** One line for an error, following `cause` (fetch hides ECONNREFUSED there). */
+function describeError(err: unknown): string {
+  const parts: string[] = [];
+  let cur: unknown = err;
+  for (let depth = 0; cur !== undefined && cur !== null && depth < 4; depth++) {
+    if (typeof cur !== 'object') {
+      parts.push(String(cur));
+      break;
+    }
+    let msg = cur instanceof Error ? cur.message : String(cur);
+    // The SDK's StreamableHTTPError carries the HTTP status as a numeric code.
+    const code = (cur as { code?: unknown }).code;
+    if (typeof code === 'number' && code >= 100 && code < 600) msg = `HTTP ${code}: ${msg}`;
+    if (msg && !parts.includes(msg)) parts.push(msg);
+    cur = cur instanceof Error ? cur.cause : undefined;
+  }
+  return parts.join(': ') || 'unknown error';
+}

@@ -6,15 +6,17 @@
 import { resolve } from 'node:path';
 import pino from 'pino';
 import type { Environment } from '../../manifest/types.ts';
+import { createEcsProvider } from '../../providers/ecs/index.ts';
 import { createLocalProvider } from '../../providers/local/index.ts';
 import type { RuntimeProvider } from '../../providers/provider.ts';
 import { createRemoteProvider } from '../../providers/remote/index.ts';
 import { planAll } from '../../reconciler/plan-all.ts';
 import { describeError } from '../../reconciler/reconcile.ts';
+import { createAwsClients, loadEcsEnvironment } from '../aws-clients.ts';
 import { ExitCode, UsageError, type Command, type CommandIo } from '../command.ts';
 import { CLIENT_FLAGS, connectRegistry, DEFAULT_SERVER, parseFlags, reportClientError } from '../config.ts';
 
-const usage = `Usage: berth plan [--provider local|ecs] [--environment ENV] [-o text|json] [--state-dir DIR] [--detailed-exitcode]
+const usage = `Usage: berth plan [--provider local|ecs] [--environment ENV] [--config FILE] [-o text|json] [--state-dir DIR] [--detailed-exitcode]
 
 Prints, for every MCPServer, the reconciler's decision (deploy, retire, skip) with
 its reason and the runtime actions it would take, like a Terraform plan. Servers a
@@ -23,13 +25,21 @@ Nothing is written and nothing is started.
 
 Options:
   --provider P          runtime set to plan for: local (local processes + remote servers; default) or ecs
-  --environment ENV     plan as a reconciler serving only ENV (dev, staging, production)
+  --environment ENV     plan as a reconciler serving only ENV (dev, staging, production); required with --provider ecs
+  --config FILE         environment config for --provider ecs (default berth.config.yaml): cluster, subnets,
+                        listeners, hosted zone… AWS credentials come from the default chain; only reads are made
   -o, --output F        text (default) or json
   --state-dir DIR       local runtime state folder (default ./.berth)
   --detailed-exitcode   exit 1 when some server would change, 0 when none would
   -s, --server URL      registry address (default: BERTH_SERVER, config file, ${DEFAULT_SERVER})
   --token TOKEN         API token (default: BERTH_TOKEN, config file, ./.berth/admin-token for a local registry)
   -h, --help            show this help`;
+
+/** The ECS provider (plus remote, for servers hosted elsewhere) over SDK clients from the default credential chain. */
+async function ecsProviders(configFile: string, environment: string, io: CommandIo, logger: pino.Logger): Promise<RuntimeProvider[]> {
+  const config = await loadEcsEnvironment(configFile, environment, io.cwd);
+  return [createEcsProvider({ clients: createAwsClients(config.region), config, logger }), createRemoteProvider({ logger })];
+}
 
 const ENVIRONMENTS: readonly Environment[] = ['dev', 'staging', 'production'];
 
@@ -45,6 +55,7 @@ const command: Command = {
       environment: { type: 'string' },
       output: { type: 'string', short: 'o' },
       'state-dir': { type: 'string' },
+      config: { type: 'string' },
       'detailed-exitcode': { type: 'boolean' },
     });
     if (values.help) {
@@ -59,19 +70,20 @@ const command: Command = {
       throw new UsageError(`--environment must be one of ${ENVIRONMENTS.join(', ')} (got "${environment}")`);
     }
     const providerSet = values.provider ?? 'local';
-    if (providerSet === 'ecs') {
-      io.stderr.write('berth plan: the ecs provider is not part of this build yet; use --provider local\n');
-      return ExitCode.Failed;
-    }
-    if (providerSet !== 'local') throw new UsageError(`--provider must be local or ecs (got "${providerSet}")`);
+    if (providerSet !== 'local' && providerSet !== 'ecs') throw new UsageError(`--provider must be local or ecs (got "${providerSet}")`);
+    if (providerSet === 'ecs' && environment === undefined) throw new UsageError('--provider ecs needs --environment: a config file describes one AWS environment at a time');
 
     // Providers log only problems, to stderr, so stdout stays the plan.
     const logger = pino({ level: 'warn' }, io.stderr);
-    const providers: RuntimeProvider[] = [
-      createLocalProvider({ logger, stateDir: resolve(io.cwd, values['state-dir'] ?? '.berth'), nodePath: process.execPath, parentEnv: io.env, defaultCwd: io.cwd }),
-      createRemoteProvider({ logger }),
-    ];
+    let providers: RuntimeProvider[] = [];
     try {
+      providers =
+        providerSet === 'ecs'
+          ? await ecsProviders(values.config ?? 'berth.config.yaml', environment!, io, logger)
+          : [
+              createLocalProvider({ logger, stateDir: resolve(io.cwd, values['state-dir'] ?? '.berth'), nodePath: process.execPath, parentEnv: io.env, defaultCwd: io.cwd }),
+              createRemoteProvider({ logger }),
+            ];
       const registry = await connectRegistry(values, io);
       const report = await planAll(registry, providers, environment, io.signal);
       io.stdout.write(output === 'json' ? `${JSON.stringify(report.json(), null, 2)}\n` : report.text());

@@ -1,0 +1,299 @@
+/**
+ * Reads one observation against the rendered manifest: which resources are
+ * Berth's, which names are taken by someone else, where the rule goes, what
+ * drifted, and whether ECS rolled a deployment back. Pure; `plan.ts` turns it
+ * into actions and `assess.ts` into status, so both always agree.
+ */
+import type { ResourceRecordSet } from '@aws-sdk/client-route-53';
+import type { DesiredServer } from '../provider.ts';
+import type { EcsEnvironmentConfig, ListenerConfig } from './config.ts';
+import { inDomain, normaliseDnsName, ownershipRecordName, TAG } from './naming.ts';
+import { findRecord, ownedBy, parseOwnershipRecord, type Owner } from './ownership.ts';
+import { canonicalConditions, renderServer, type HealthCheckSettings, type RenderedServer } from './render.ts';
+import { specHash } from '../../manifest/spec-hash.ts';
+import type { EcsObservation, ObservedRule, ObservedService, ObservedTargetGroup, ObservedTaskDefinition } from './types.ts';
+
+/** AWS's per-load-balancer quotas (not adjustable). */
+export const RULES_PER_LOAD_BALANCER = 100;
+/** Unique target groups per load balancer. */
+export const TARGET_GROUPS_PER_LOAD_BALANCER = 100;
+
+/** The alias + ownership records a server should have. */
+export interface DesiredDns {
+  hostedZoneId: string;
+  alias: ResourceRecordSet;
+  ownership: ResourceRecordSet;
+  hash: string;
+}
+
+/** Records Berth owns for this server (the alias may already be gone). */
+export interface OwnedDns {
+  ownership: ResourceRecordSet;
+  alias?: ResourceRecordSet;
+  hash: string;
+}
+
+/** The analysis of a deploy. */
+export interface DeployAnalysis {
+  r: RenderedServer;
+  owner: Owner;
+  /** Foreign resources in the way; while any, nothing is written. */
+  conflicts: string[];
+  /** Set when no configured listener has room for a new rule. */
+  quota?: string;
+  listener?: ListenerConfig;
+  service?: ObservedService;
+  /** The owned target group with the desired name. */
+  targetGroup?: ObservedTargetGroup;
+  /** Owned target groups of this server with other names (immutable fields changed). */
+  staleTargetGroups: ObservedTargetGroup[];
+  rule?: ObservedRule;
+  duplicateRules: ObservedRule[];
+  usedPriorities: number[];
+  /** An ACTIVE revision of the family rendering to the desired definition (reused after a crash). */
+  desiredTaskDefinition?: ObservedTaskDefinition;
+  /** The task definition of the PRIMARY deployment. */
+  runningTaskDefinition?: ObservedTaskDefinition;
+  /** ECS's circuit breaker rolled the last deployment back. */
+  rolledBack: boolean;
+  /** Don't push the task definition: the desired configuration is the one that was rolled back. */
+  guarded: boolean;
+  /** Reason the circuit breaker gave, when known. */
+  rollbackReason?: string;
+  dns?: DesiredDns;
+  dnsCurrent?: OwnedDns;
+  /** Owned records at other names (host changed or removed). */
+  dnsElsewhere: OwnedDns[];
+  drift: string[];
+  endpoint?: string;
+}
+
+/** Deploy-time analysis. Throws ProviderError (non-retryable) for specs ECS can't run. */
+export function analyseDeploy(desired: DesiredServer, obs: EcsObservation, config: EcsEnvironmentConfig): DeployAnalysis {
+  const r = renderServer(desired, config);
+  const owner: Owner = { installationId: config.installationId, server: desired.name };
+  const conflicts: string[] = [];
+  const drift: string[] = [];
+
+  // Service: INACTIVE is as good as gone (its name can be reused).
+  const seen = obs.service !== undefined && obs.service.status !== 'INACTIVE' ? obs.service : undefined;
+  let service: ObservedService | undefined;
+  if (seen !== undefined) {
+    if (ownedBy(seen.tags, owner)) service = seen;
+    else conflicts.push(`ECS service ${seen.name} already exists in the cluster and is not Berth's (${describeTags(seen.tags)}); rename or delete it, or change metadata.name`);
+  }
+
+  // Target groups.
+  const named = obs.targetGroups.find((tg) => tg.name === r.targetGroup.name);
+  if (named !== undefined && !ownedBy(named.tags, owner)) {
+    conflicts.push(`target group ${named.name} already exists and is not Berth's (${describeTags(named.tags)}); delete it or change metadata.name`);
+  }
+  const targetGroup = named !== undefined && ownedBy(named.tags, owner) ? named : undefined;
+  const staleTargetGroups = obs.targetGroups.filter((tg) => tg.name !== r.targetGroup.name && ownedBy(tg.tags, owner));
+  if (targetGroup !== undefined) {
+    const same = sameHealthCheck(targetGroup.healthCheck, r.targetGroup.healthCheck);
+    if (!same && targetGroup.tags[TAG.specHash] === r.targetGroup.hash) {
+      drift.push(`target group ${targetGroup.name}: health check changed outside Berth (${describeHealth(targetGroup.healthCheck)}; manifest says ${describeHealth(r.targetGroup.healthCheck)})`);
+    }
+  }
+
+  // Rules: keep one owned rule (the one matching, else the lowest priority), the rest are duplicates.
+  const allRules = Object.values(obs.rulesByListener).flat();
+  const owned = allRules.filter((rule) => ownedBy(rule.tags, owner));
+  const desiredKey = canonicalConditions(r.ruleConditions);
+  const ranked = [...owned].sort((a, b) => rank(a) - rank(b) || a.priority - b.priority || (a.arn < b.arn ? -1 : 1));
+  function rank(rule: ObservedRule): number {
+    return rule.conditionsKey === desiredKey && (targetGroup === undefined || rule.targetGroupArns.includes(targetGroup.arn)) ? 0 : 1;
+  }
+  const rule = ranked[0];
+  const duplicateRules = ranked.slice(1);
+  let listener: ListenerConfig | undefined;
+  let quota: string | undefined;
+  if (rule !== undefined) listener = config.listeners.find((l) => l.arn === rule.listenerArn);
+  if (listener === undefined) {
+    const pick = chooseListener(config.listeners, obs.rulesByListener);
+    if (pick.listener !== undefined) listener = pick.listener;
+    else quota = pick.problem;
+  }
+  const usedPriorities = listener === undefined ? [] : (obs.rulesByListener[listener.arn] ?? []).map((x) => x.priority);
+  if (listener !== undefined) {
+    for (const foreign of (obs.rulesByListener[listener.arn] ?? []).filter((x) => !ownedBy(x.tags, owner))) {
+      if (foreign.conditionsKey === desiredKey) {
+        conflicts.push(`listener rule ${foreign.arn} (priority ${foreign.priority}) already routes ${r.host ?? ''}${r.path} and is not Berth's (${describeTags(foreign.tags)}); remove it or change spec.routing`);
+      }
+    }
+  }
+  if (rule !== undefined && rule.tags[TAG.specHash] === r.ruleHash) {
+    if (rule.conditionsKey !== desiredKey) drift.push(`listener rule ${rule.arn}: conditions changed outside Berth to ${rule.conditionsKey}; manifest says ${desiredKey}`);
+    else if (targetGroup !== undefined && !(rule.targetGroupArns.length === 1 && rule.targetGroupArns[0] === targetGroup.arn)) {
+      drift.push(`listener rule ${rule.arn}: forwards to ${rule.targetGroupArns.join(', ') || 'nothing'} instead of ${targetGroup.name}`);
+    }
+  }
+
+  // Task definitions.
+  const ours = (td: ObservedTaskDefinition): boolean => ownedBy(td.tags, owner);
+  const desiredTaskDefinition = obs.family.find((td) => td.status === 'ACTIVE' && ours(td) && td.tags[TAG.specHash] === r.taskDefinitionHash);
+  const primary = service?.deployments.find((d) => d.status === 'PRIMARY');
+  const runningTaskDefinition = primary === undefined ? undefined : obs.deploymentTaskDefinitions.find((td) => td.arn === primary.taskDefinitionArn);
+  const rollback = service === undefined ? { rolledBack: false } : detectRollback(service);
+  const rolledBack = rollback.rolledBack;
+  const guarded = service !== undefined && (service.tags[TAG.failedSpecHash] === r.service.hash || (rolledBack && service.tags[TAG.specHash] === r.service.hash));
+
+  if (service !== undefined && service.tags[TAG.specHash] === r.service.hash && service.status === 'ACTIVE') {
+    if (service.desiredCount !== r.service.desiredCount) drift.push(`ECS service ${service.name}: desiredCount changed outside Berth to ${service.desiredCount}; manifest says ${r.service.desiredCount}`);
+    const runningHash = runningTaskDefinition?.tags[TAG.specHash];
+    if (!guarded && !rolledBack && primary !== undefined && runningHash !== r.taskDefinitionHash) {
+      drift.push(`ECS service ${service.name}: task definition changed outside Berth to ${primary.taskDefinitionArn}; manifest renders ${desiredTaskDefinition?.arn ?? `a definition with hash ${r.taskDefinitionHash.slice(0, 12)}`}`);
+    }
+  }
+
+  // DNS.
+  const elsewhereAll = ownedRecords(obs.records, owner);
+  let dns: DesiredDns | undefined;
+  let dnsCurrent: OwnedDns | undefined;
+  if (r.host !== undefined && config.hostedZoneId !== undefined && config.domain !== undefined && inDomain(r.host, config.domain) && listener !== undefined) {
+    const alias: ResourceRecordSet = {
+      Name: normaliseDnsName(r.host),
+      Type: 'A',
+      AliasTarget: { HostedZoneId: listener.canonicalHostedZoneId, DNSName: normaliseDnsName(`dualstack.${listener.dnsName}`), EvaluateTargetHealth: false },
+    };
+    const hash = specHash(alias);
+    const ownership: ResourceRecordSet = {
+      Name: normaliseDnsName(ownershipRecordName(r.host)),
+      Type: 'TXT',
+      TTL: 300,
+      ResourceRecords: [{ Value: `"heritage=berth,${TAG.managedBy}=${owner.installationId},${TAG.server}=${owner.server},${TAG.specHash}=${hash}"` }],
+    };
+    dns = { hostedZoneId: config.hostedZoneId, alias, ownership, hash };
+    const txt = findRecord(obs.records, ownership.Name!, 'TXT');
+    const parsed = parseOwnershipRecord(txt);
+    const atHost = findRecord(obs.records, alias.Name!, 'A') ?? findRecord(obs.records, alias.Name!, 'CNAME') ?? findRecord(obs.records, alias.Name!, 'AAAA');
+    const ownTxt = parsed !== undefined && parsed.installationId === owner.installationId && parsed.server === owner.server;
+    if (txt !== undefined && !ownTxt) conflicts.push(`DNS record ${ownership.Name} TXT belongs to ${parsed ? `Berth installation ${parsed.installationId}, server ${parsed.server}` : 'someone else'}; Berth will not take over ${r.host}`);
+    else if (atHost !== undefined && !ownTxt) conflicts.push(`DNS record ${alias.Name} ${atHost.Type} already exists and is not Berth's (no ownership record ${ownership.Name}); delete it or choose another spec.routing.host`);
+    else if (ownTxt) {
+      dnsCurrent = { ownership: txt!, ...(atHost !== undefined ? { alias: atHost } : {}), hash: parsed!.hash };
+      if (parsed!.hash === hash && !sameAlias(atHost, alias)) {
+        drift.push(`DNS record ${alias.Name}: changed outside Berth (${atHost === undefined ? 'deleted' : `${atHost.Type} → ${atHost.AliasTarget?.DNSName ?? atHost.ResourceRecords?.map((x) => x.Value).join(' ') ?? ''}`}); manifest says alias to ${alias.AliasTarget?.DNSName}`);
+      }
+    }
+  }
+  const dnsElsewhere = elsewhereAll.filter((o) => dns === undefined || normaliseDnsName(o.ownership.Name ?? '') !== dns.ownership.Name);
+
+  const endpointHost = r.host ?? listener?.dnsName;
+  const endpoint = endpointHost === undefined ? undefined : `${config.endpointScheme}://${endpointHost}${r.path}`;
+
+  return {
+    r,
+    owner,
+    conflicts,
+    ...(quota !== undefined ? { quota } : {}),
+    ...(listener !== undefined ? { listener } : {}),
+    ...(service !== undefined ? { service } : {}),
+    ...(targetGroup !== undefined ? { targetGroup } : {}),
+    staleTargetGroups,
+    ...(rule !== undefined ? { rule } : {}),
+    duplicateRules,
+    usedPriorities,
+    ...(desiredTaskDefinition !== undefined ? { desiredTaskDefinition } : {}),
+    ...(runningTaskDefinition !== undefined ? { runningTaskDefinition } : {}),
+    rolledBack,
+    guarded,
+    ...(rollback.reason !== undefined ? { rollbackReason: rollback.reason } : {}),
+    ...(dns !== undefined ? { dns } : {}),
+    ...(dnsCurrent !== undefined ? { dnsCurrent } : {}),
+    dnsElsewhere,
+    drift,
+    ...(endpoint !== undefined ? { endpoint } : {}),
+  };
+}
+
+/** Ownership TXT records of this server, each with the alias record beside it (if still there). */
+export function ownedRecords(records: readonly ResourceRecordSet[], owner: Owner): OwnedDns[] {
+  const out: OwnedDns[] = [];
+  for (const rec of records) {
+    if (rec.Type !== 'TXT' || !normaliseDnsName(rec.Name ?? '').startsWith('_berth.')) continue;
+    const parsed = parseOwnershipRecord(rec);
+    if (parsed === undefined || parsed.installationId !== owner.installationId || parsed.server !== owner.server) continue;
+    const host = normaliseDnsName(rec.Name ?? '').slice('_berth.'.length);
+    const alias = findRecord(records, host, 'A');
+    out.push({ ownership: rec, ...(alias !== undefined ? { alias } : {}), hash: parsed.hash });
+  }
+  return out;
+}
+
+/**
+ * Did ECS's circuit breaker roll the service back? Judged by the PRIMARY's
+ * reason while the rollback runs, and afterwards by the newest deployment event
+ * being a rollback (a deployment someone started later would be newer).
+ */
+export function detectRollback(service: ObservedService): { rolledBack: boolean; reason?: string } {
+  const primary = service.deployments.find((d) => d.status === 'PRIMARY');
+  if (primary?.rolloutStateReason !== undefined && /circuit breaker: rolling back/i.test(primary.rolloutStateReason)) {
+    return { rolledBack: true, reason: primary.rolloutStateReason };
+  }
+  for (const message of service.recentEvents) {
+    if (/rolling back/i.test(message)) {
+      const failed = service.recentEvents.find((m) => /deployment failed/i.test(m));
+      return { rolledBack: true, reason: failed ?? message };
+    }
+    if (/has started a deployment/i.test(message)) return { rolledBack: false };
+  }
+  return { rolledBack: false };
+}
+
+/** The first listener (config order) whose load balancer has room for one more rule and target group. */
+export function chooseListener(listeners: readonly ListenerConfig[], rulesByListener: Readonly<Record<string, readonly ObservedRule[]>>): { listener?: ListenerConfig; problem?: string } {
+  const perLb = new Map<string, { rules: number; groups: Set<string> }>();
+  for (const l of listeners) {
+    const u = perLb.get(l.loadBalancerArn) ?? { rules: 0, groups: new Set<string>() };
+    for (const rule of rulesByListener[l.arn] ?? []) {
+      u.rules += 1;
+      for (const g of rule.targetGroupArns) u.groups.add(g);
+    }
+    perLb.set(l.loadBalancerArn, u);
+  }
+  for (const l of listeners) {
+    const u = perLb.get(l.loadBalancerArn)!;
+    if (u.rules < RULES_PER_LOAD_BALANCER && u.groups.size < TARGET_GROUPS_PER_LOAD_BALANCER) return { listener: l };
+  }
+  return {
+    problem: `every configured load balancer is full (${RULES_PER_LOAD_BALANCER} rules / ${TARGET_GROUPS_PER_LOAD_BALANCER} target groups each, an AWS limit that can't be raised); add another ALB listener to listeners in the environment config`,
+  };
+}
+
+function sameHealthCheck(a: HealthCheckSettings, b: HealthCheckSettings): boolean {
+  return (
+    a.path === b.path &&
+    a.intervalSeconds === b.intervalSeconds &&
+    a.timeoutSeconds === b.timeoutSeconds &&
+    a.healthyThreshold === b.healthyThreshold &&
+    a.unhealthyThreshold === b.unhealthyThreshold &&
+    a.matcher === b.matcher
+  );
+}
+
+/** True when the health check of an observed group matches the rendered one. */
+export function healthCheckMatches(tg: ObservedTargetGroup, desired: HealthCheckSettings): boolean {
+  return sameHealthCheck(tg.healthCheck, desired);
+}
+
+function describeHealth(h: HealthCheckSettings): string {
+  return `${h.path} every ${h.intervalSeconds}s, timeout ${h.timeoutSeconds}s, ${h.healthyThreshold}/${h.unhealthyThreshold}, codes ${h.matcher}`;
+}
+
+/** Alias records compare by target (normalised), not by how AWS spells it. */
+export function sameAlias(observed: ResourceRecordSet | undefined, desired: ResourceRecordSet): boolean {
+  if (observed?.AliasTarget === undefined || observed.Type !== desired.Type) return false;
+  return (
+    normaliseDnsName(observed.AliasTarget.DNSName ?? '') === normaliseDnsName(desired.AliasTarget?.DNSName ?? '') &&
+    (observed.AliasTarget.HostedZoneId ?? '').replace(/^\/hostedzone\//, '') === desired.AliasTarget?.HostedZoneId &&
+    (observed.AliasTarget.EvaluateTargetHealth ?? false) === (desired.AliasTarget?.EvaluateTargetHealth ?? false)
+  );
+}
+
+function describeTags(tags: Readonly<Record<string, string>>): string {
+  const by = tags[TAG.managedBy];
+  if (by === undefined) return 'no berth:managed-by tag';
+  return `berth:managed-by=${by}, berth:server=${tags[TAG.server] ?? '?'}`;
+}

@@ -1,0 +1,122 @@
+/**
+ * Turns an observation into the state status shows, PURE. Ready only when the
+ * PRIMARY deployment's rollout is COMPLETED on the desired task definition and
+ * its targets are healthy; a rollout is judged by the deployment's id and
+ * rolloutState, never by "running == desired" (which also holds right after a
+ * rollback).
+ */
+import { Reason } from '../../manifest/conditions.ts';
+import type { DesiredServer, RuntimeState } from '../provider.ts';
+import { analyseDeploy, type DeployAnalysis } from './analyse.ts';
+import type { EcsEnvironmentConfig } from './config.ts';
+import { TAG } from './naming.ts';
+import { planEcs } from './plan.ts';
+import type { EcsObservation } from './types.ts';
+
+/** Polling interval while a rollout runs. */
+export const ROLLOUT_POLL_MS = 10_000;
+/** Polling interval while blocked by a foreign resource or a quota. */
+export const BLOCKED_POLL_MS = 60_000;
+
+/** Assesses `obs` against `desired` (undefined: being retired). */
+export function assessEcs(desired: DesiredServer | undefined, obs: EcsObservation, config: EcsEnvironmentConfig): RuntimeState {
+  if (desired === undefined) {
+    const left = planEcs(undefined, obs, config).actions;
+    return left.length === 0
+      ? { phase: 'Absent', reason: Reason.Retired, message: 'nothing left on ECS' }
+      : { phase: 'Progressing', reason: Reason.Retiring, message: `retiring: ${left.map((x) => `${x.op} ${x.resource}`).join('; ')}`, requeueAfterMs: ROLLOUT_POLL_MS };
+  }
+  const a = analyseDeploy(desired, obs, config);
+  const details = detailsOf(a, obs);
+  const base = { details, ...(a.drift.length > 0 ? { drift: a.drift } : {}) };
+  if (a.conflicts.length > 0) {
+    return { ...base, phase: 'Conflict', reason: Reason.ForeignResource, message: `blocked by resources Berth does not own; nothing was changed: ${a.conflicts.join('; ')}`, requeueAfterMs: BLOCKED_POLL_MS };
+  }
+  if (a.quota !== undefined && a.rule === undefined) {
+    return { ...base, phase: 'Degraded', reason: Reason.QuotaExceeded, message: a.quota, requeueAfterMs: BLOCKED_POLL_MS };
+  }
+  const svc = a.service;
+  if (svc === undefined) {
+    return { ...base, phase: 'Progressing', reason: Reason.Starting, message: `creating ECS service ${a.r.serviceName}`, requeueAfterMs: 3_000 };
+  }
+  if (svc.status !== 'ACTIVE') {
+    return { ...base, phase: 'Progressing', reason: Reason.Starting, message: `waiting for the previous ECS service ${svc.name} to finish ${svc.status}`, requeueAfterMs: ROLLOUT_POLL_MS };
+  }
+  const primary = svc.deployments.find((d) => d.status === 'PRIMARY');
+  const endpoint = a.endpoint !== undefined ? { endpoint: a.endpoint } : {};
+  if (a.guarded || (a.rolledBack && svc.tags[TAG.specHash] === a.r.service.hash)) {
+    return {
+      ...base,
+      ...endpoint,
+      phase: 'Degraded',
+      reason: Reason.RolledBack,
+      message: `the deployment of ${a.r.taskDefinition.containerDefinitions?.[0]?.image ?? 'the new task definition'} failed and ECS rolled back to ${a.runningTaskDefinition?.image ?? primary?.taskDefinitionArn ?? 'the previous revision'} (${a.rollbackReason ?? 'deployment circuit breaker'}); Berth will not redeploy it until the manifest changes — fix the image or its health check`,
+      health: { status: 'Unhealthy', message: a.rollbackReason ?? 'rolled back' },
+    };
+  }
+  if (primary === undefined) {
+    return { ...base, phase: 'Progressing', reason: Reason.Starting, message: `ECS service ${svc.name} has no deployment yet`, requeueAfterMs: ROLLOUT_POLL_MS };
+  }
+  if (primary.rolloutState === 'FAILED') {
+    return {
+      ...base,
+      phase: 'Degraded',
+      reason: 'RolloutFailed',
+      message: `deployment ${primary.id} FAILED: ${primary.rolloutStateReason ?? 'tasks failed to start'}; change the manifest (image, command, health check) to try again`,
+      health: { status: 'Unhealthy', message: primary.rolloutStateReason ?? 'rollout failed' },
+    };
+  }
+  const runningHash = a.runningTaskDefinition?.tags[TAG.specHash];
+  const progress = `deployment ${primary.id} ${primary.rolloutState ?? 'IN_PROGRESS'}: ${primary.runningCount}/${svc.desiredCount} running`;
+  if (runningHash !== a.r.taskDefinitionHash) {
+    return { ...base, phase: 'Progressing', reason: Reason.RollingOut, message: `deploying the new task definition; ${progress}`, requeueAfterMs: 3_000 };
+  }
+  if (primary.rolloutState !== 'COMPLETED' || svc.deployments.length > 1) {
+    return { ...base, ...endpoint, phase: 'Progressing', reason: Reason.RollingOut, message: progress, requeueAfterMs: ROLLOUT_POLL_MS };
+  }
+  if (svc.desiredCount === 0) {
+    return { ...base, phase: 'Progressing', reason: 'ScaledToZero', message: 'spec.runtime.replicas is 0: the service exists with no tasks' };
+  }
+  const healthy = obs.targetHealth?.healthy ?? svc.runningCount;
+  if (svc.runningCount < svc.desiredCount || healthy < svc.desiredCount) {
+    return {
+      ...base,
+      ...endpoint,
+      phase: 'Progressing',
+      reason: Reason.Starting,
+      message: `${healthy}/${svc.desiredCount} targets healthy${obs.targetHealth?.reason ? ` (${obs.targetHealth.reason})` : ''}`,
+      health: { status: 'Unhealthy', message: `${healthy}/${svc.desiredCount} targets healthy` },
+      requeueAfterMs: ROLLOUT_POLL_MS,
+    };
+  }
+  return {
+    ...base,
+    ...endpoint,
+    phase: 'Ready',
+    reason: Reason.Ready,
+    message: `${svc.desiredCount}/${svc.desiredCount} tasks healthy behind ${a.r.targetGroup.name}`,
+    health: { status: 'Healthy' },
+  };
+}
+
+/** status.runtime: ARNs owned, rollout, target health, last AWS error. Stable between no-op passes. */
+function detailsOf(a: DeployAnalysis, obs: EcsObservation): Record<string, unknown> {
+  const svc = a.service;
+  const primary = svc?.deployments.find((d) => d.status === 'PRIMARY');
+  const arns: Record<string, string> = {};
+  if (svc) arns['service'] = svc.arn;
+  if (a.runningTaskDefinition) arns['taskDefinition'] = a.runningTaskDefinition.arn;
+  if (a.targetGroup) arns['targetGroup'] = a.targetGroup.arn;
+  if (a.rule) arns['listenerRule'] = a.rule.arn;
+  if (a.listener) arns['listener'] = a.listener.arn;
+  const targets = obs.targetHealth ?? (svc && primary?.rolloutState === 'COMPLETED' ? { healthy: svc.runningCount, unhealthy: 0, initial: 0, draining: 0, other: 0 } : undefined);
+  return {
+    arns,
+    ...(primary !== undefined && svc !== undefined
+      ? { rollout: { deploymentId: primary.id, rolloutState: primary.rolloutState ?? 'UNKNOWN', running: primary.runningCount, desired: svc.desiredCount } }
+      : {}),
+    ...(targets !== undefined ? { targets: { healthy: targets.healthy, unhealthy: targets.unhealthy, initial: targets.initial, draining: targets.draining } } : {}),
+    ...(a.dns !== undefined ? { dns: a.dns.alias.Name } : {}),
+    ...(obs.lastError !== undefined ? { lastError: { code: obs.lastError.code, message: obs.lastError.message } } : {}),
+  };
+}

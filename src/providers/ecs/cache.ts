@@ -1,0 +1,47 @@
+/**
+ * A value loaded from AWS, kept for a short time and shared by every server
+ * observed meanwhile, so a resync of N servers costs one listing instead of N.
+ * Writes invalidate it; a load that started before an invalidation never
+ * stores its (possibly stale) result, so a reconciler never mistakes an old
+ * listing for the state after its own write.
+ */
+export class SharedLoad<T> {
+  readonly #load: () => Promise<T>;
+  readonly #now: () => number;
+  readonly #ttlMs: number;
+  #value: { data: T; at: number } | undefined;
+  #generation = 0;
+  #inflight: { generation: number; promise: Promise<T> } | undefined;
+
+  constructor(load: () => Promise<T>, now: () => number, ttlMs: number) {
+    this.#load = load;
+    this.#now = now;
+    this.#ttlMs = ttlMs;
+  }
+
+  /** The cached value when fresh, else a (shared) new load. */
+  async get(): Promise<T> {
+    if (this.#value !== undefined && this.#now() - this.#value.at < this.#ttlMs) return this.#value.data;
+    if (this.#inflight !== undefined && this.#inflight.generation === this.#generation) return this.#inflight.promise;
+    const generation = this.#generation;
+    const promise = this.#load().then(
+      (data) => {
+        if (generation === this.#generation) this.#value = { data, at: this.#now() };
+        if (this.#inflight?.promise === promise) this.#inflight = undefined;
+        return data;
+      },
+      (err: unknown) => {
+        if (this.#inflight?.promise === promise) this.#inflight = undefined;
+        throw err;
+      },
+    );
+    this.#inflight = { generation, promise };
+    return promise;
+  }
+
+  /** Forgets the value; loads already running won't store theirs. */
+  invalidate(): void {
+    this.#generation += 1;
+    this.#value = undefined;
+  }
+}

@@ -1,0 +1,129 @@
+/**
+ * The ECS runtime: makes AWS (ECS Fargate, an ALB listener rule and target
+ * group, a Route 53 alias) match each MCPServer, through SDK clients the
+ * caller builds (the CLI from the default credential chain; tests from the
+ * AWS fake). Everything Berth creates is tagged in its create call; anything
+ * without Berth's tags is never modified or deleted.
+ *
+ * @example
+ * const ecs = createEcsProvider({ clients: { ecs, elbv2, route53 }, config, logger });
+ * const observed = await ecs.observe('weather');
+ * const plan = ecs.plan(desired, observed);   // [{ op: 'create', resource: 'target group b-weather-3f9a1c', reason: 'does not exist' }, …]
+ * const outcome = await ecs.apply(plan);       // { done: [...], requeueAfterMs? }
+ * ecs.assess(desired, await ecs.observe('weather')); // { phase: 'Progressing', reason: 'RollingOut', requeueAfterMs: 10000, … }
+ */
+import type { Logger } from 'pino';
+import type { MCPServerSpec } from '../../manifest/types.ts';
+import type { ApplyOutcome, DesiredServer, Plan, RuntimeProvider, RuntimeState } from '../provider.ts';
+import { applyEcs } from './apply.ts';
+import { assessEcs } from './assess.ts';
+import { AwsView, type EcsClients } from './aws-view.ts';
+import type { EcsEnvironmentConfig } from './config.ts';
+import { observeServer, type ObserveMemory } from './observe.ts';
+import { managedServer, parseOwnershipRecord } from './ownership.ts';
+import { planEcs } from './plan.ts';
+import { attachRateLimiter, RateLimiter, type BucketLimit } from './rate-limit.ts';
+import type { EcsAction, EcsObservation } from './types.ts';
+
+export type { EcsAction, EcsObservation } from './types.ts';
+export type { EcsClients } from './aws-view.ts';
+export { parseEcsEnvironment, EcsConfigError, type EcsEnvironmentConfig } from './config.ts';
+
+/** Options of {@link createEcsProvider}. */
+export interface EcsProviderOptions {
+  clients: EcsClients;
+  config: EcsEnvironmentConfig;
+  logger?: Logger;
+  /** Epoch ms; default Date.now. */
+  now?: () => number;
+  /** Waits `ms` (the rate limiter); default a real timer. Tests pass one that moves a simulated clock. */
+  delay?: (ms: number) => Promise<void>;
+  /** How long a shared listing serves every server's observation. Default 5 s. */
+  cacheTtlMs?: number;
+  /** Client-side bucket limits; default the documented ones with a margin (see rate-limit.ts). */
+  rateLimits?: Record<string, BucketLimit>;
+  /** Set false to leave the clients' middleware alone (e.g. clients shared with another limiter). Default true. */
+  rateLimit?: boolean;
+}
+
+/** The ECS provider; `limiter` is exposed for benchmarks that print the limits in force. */
+export interface EcsProvider extends RuntimeProvider<EcsObservation, EcsAction> {
+  readonly limiter: RateLimiter;
+}
+
+/** Creates the ECS provider. Nothing is read until the reconciler asks. */
+export function createEcsProvider(opts: EcsProviderOptions): EcsProvider {
+  const now = opts.now ?? Date.now;
+  const delay = opts.delay ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms).unref?.()));
+  const config = opts.config;
+  const limiter = new RateLimiter({ now, delay }, opts.rateLimits);
+  if (opts.rateLimit !== false) {
+    attachRateLimiter(opts.clients.ecs, limiter);
+    attachRateLimiter(opts.clients.elbv2, limiter);
+    attachRateLimiter(opts.clients.route53, limiter);
+  }
+  const view = new AwsView(opts.clients, config, now, opts.cacheTtlMs ?? 5_000);
+  const memory: ObserveMemory = { createdAt: new Map(), lastError: new Map(), healthyDeployments: new Set() };
+  const locks = new Map<string, Promise<unknown>>();
+
+  /** One apply at a time per server, whatever the caller does. */
+  function withLock<T>(name: string, fn: () => Promise<T>): Promise<T> {
+    const next = (locks.get(name) ?? Promise.resolve()).then(fn);
+    const settled = next.catch(() => undefined);
+    locks.set(name, settled);
+    void settled.then(() => {
+      if (locks.get(name) === settled) locks.delete(name);
+    });
+    return next;
+  }
+
+  return {
+    name: 'ecs',
+    limiter,
+    handles(spec: MCPServerSpec): boolean {
+      return spec.runtime !== undefined;
+    },
+    observe(name: string, signal?: AbortSignal): Promise<EcsObservation> {
+      return observeServer(name, { view, config, memory, now }, signal);
+    },
+    plan(desired: DesiredServer | undefined, observed: EcsObservation): Plan<EcsAction> {
+      return planEcs(desired, observed, config);
+    },
+    apply(plan: Plan<EcsAction>, signal?: AbortSignal): Promise<ApplyOutcome<EcsAction>> {
+      return withLock(plan.server, async () => {
+        const outcome = await applyEcs(plan, { clients: opts.clients, view, config, memory, now }, signal);
+        opts.logger?.debug({ server: plan.server, done: outcome.done.length, requeueAfterMs: outcome.requeueAfterMs }, 'ecs plan applied');
+        return outcome;
+      });
+    },
+    assess(desired: DesiredServer | undefined, observed: EcsObservation): RuntimeState {
+      return assessEcs(desired, observed, config);
+    },
+    async listManaged(): Promise<string[]> {
+      const names = new Set<string>();
+      const add = (n: string | undefined): void => {
+        if (n !== undefined) names.add(n);
+      };
+      const [services, groups, records, ...rules] = await Promise.all([
+        view.serviceNames(),
+        view.targetGroups(),
+        view.records(),
+        ...config.listeners.map((l) => view.rules(l.arn)),
+      ]);
+      for (const svcName of services) {
+        const svc = await view.service(svcName);
+        if (svc !== undefined && svc.status !== 'INACTIVE') add(managedServer(svc.tags, config.installationId));
+      }
+      for (const tg of groups) add(managedServer(tg.tags, config.installationId));
+      for (const rule of rules.flat()) add(managedServer(rule.tags, config.installationId));
+      for (const rec of records) {
+        const o = parseOwnershipRecord(rec);
+        if (o !== undefined && o.installationId === config.installationId) add(o.server);
+      }
+      return [...names].sort();
+    },
+    async close(): Promise<void> {
+      // No background work: every call is made on the caller's behalf.
+    },
+  };
+}

@@ -1,0 +1,219 @@
+/**
+ * Shared set-up of the ECS provider tests: the AWS fake on a FakeClock, real SDK
+ * clients routed into it, the ECS provider over those clients, and the real
+ * reconciler over a real SQLite registry. Passes are driven by hand: reconcile,
+ * then move the fake clock by the requeue delay the reconciler asked for.
+ */
+import { join } from 'node:path';
+import { applyDefaults } from '../src/manifest/defaults.ts';
+import { API_VERSION } from '../src/manifest/resource.ts';
+import type { MCPServer, MCPServerSpec, RuntimeSpec } from '../src/manifest/types.ts';
+import { createEcsProvider, parseEcsEnvironment, type EcsProviderOptions } from '../src/providers/ecs/index.ts';
+import { createReconciler, type Reconciler } from '../src/reconciler/reconcile.ts';
+import { openSqliteStore } from '../src/registry/sqlite-store.ts';
+import { InProcessRegistryClient } from '../src/registry/in-process-client.ts';
+import type { Store } from '../src/registry/store.ts';
+import { testLogger, tempDir } from './fixtures/reconciler/helpers.ts';
+import { AwsFake, createFakeAwsClients, fakeClockRetryStrategy, FakeClock, type AwsFakeOptions } from './support/aws-fake/index.ts';
+
+/** The hosted zone's domain in every test. */
+export const DOMAIN = 'mcp.example.com';
+
+/** One test world. */
+export interface EcsWorld {
+  clock: FakeClock;
+  fake: AwsFake;
+  store: Store;
+  registry: InProcessRegistryClient;
+  config: ReturnType<typeof parseEcsEnvironment>;
+  provider: ReturnType<typeof createEcsProvider>;
+  reconciler: Reconciler;
+  /** A fresh provider + reconciler over the same AWS and registry (a restarted Berth). */
+  restart(overrides?: Partial<EcsProviderOptions>): void;
+  close(): Promise<void>;
+}
+
+/** Builds a world; `listeners` ALB shards (default 1). */
+export async function ecsWorld(opts: { fake?: AwsFakeOptions; listeners?: number; providerOptions?: Partial<EcsProviderOptions> } = {}): Promise<EcsWorld> {
+  const clock = new FakeClock();
+  const fake = new AwsFake({ clock, ...opts.fake });
+  const listeners = [];
+  for (let i = 0; i < (opts.listeners ?? 1); i++) {
+    const lb = fake.elbv2.createLoadBalancer({ name: `berth-${i}` });
+    const listener = fake.elbv2.createListener({ loadBalancerArn: lb.arn });
+    listeners.push({ arn: listener.arn, dnsName: lb.dnsName, canonicalHostedZoneId: lb.canonicalHostedZoneId });
+  }
+  const zoneId = fake.route53.createHostedZone({ name: DOMAIN });
+  const config = parseEcsEnvironment(
+    {
+      environments: {
+        dev: {
+          installationId: 'berth-test',
+          region: 'us-east-1',
+          clusterArn: 'arn:aws:ecs:us-east-1:123456789012:cluster/default',
+          vpcId: 'vpc-0fake0000000000001',
+          subnets: ['subnet-a', 'subnet-b'],
+          securityGroups: ['sg-berth'],
+          listeners,
+          hostedZoneId: zoneId,
+          domain: DOMAIN,
+          executionRoleArn: 'arn:aws:iam::123456789012:role/berth-exec',
+          logGroup: '/berth/dev',
+          tags: { 'cost-center': 'platform' },
+        },
+      },
+    },
+    'dev',
+  );
+  const { dir, remove } = tempDir('ecs');
+  const store = await openSqliteStore({ path: join(dir, 'registry.db') });
+  const registry = new InProcessRegistryClient(store, { waitTimeoutMs: 2_000 });
+  const logger = testLogger();
+  const sleeper = simulatedSleep(clock);
+  const make = (overrides: Partial<EcsProviderOptions> = {}) => {
+    const clients = createFakeAwsClients(fake, { retryStrategy: () => fakeClockRetryStrategy(clock, { maxAttempts: 6 }) });
+    const provider = createEcsProvider({
+      clients,
+      config,
+      logger,
+      now: () => clock.now(),
+      delay: sleeper.delay,
+      ...opts.providerOptions,
+      ...overrides,
+    });
+    return { provider, reconciler: createReconciler({ registry, providers: [provider], logger, clock }) };
+  };
+  const first = make();
+  const world: EcsWorld = {
+    clock,
+    fake,
+    store,
+    registry,
+    config,
+    provider: first.provider,
+    reconciler: first.reconciler,
+    restart(overrides) {
+      const next = make(overrides);
+      world.provider = next.provider;
+      world.reconciler = next.reconciler;
+    },
+    async close() {
+      await store.close();
+      remove();
+    },
+  };
+  return world;
+}
+
+/** An MCPServer for ECS with defaults applied. */
+export function ecsServer(name: string, runtime: Partial<RuntimeSpec> = {}, spec: Partial<MCPServerSpec> = {}): MCPServer {
+  return applyDefaults({
+    apiVersion: API_VERSION,
+    kind: 'MCPServer',
+    metadata: { name },
+    spec: {
+      owner: { team: 'platform' },
+      environment: 'dev',
+      lifecycle: 'approved-dev',
+      risk: 'low',
+      dataClassification: 'internal',
+      runtime: { image: `example/${name}:1`, transport: 'streamable-http', port: 8080, healthCheck: { path: '/healthz' }, ...runtime },
+      ...spec,
+    },
+  } as MCPServer);
+}
+
+/** Replaces the stored server's spec (a new generation). */
+export async function updateSpec(w: EcsWorld, name: string, change: (spec: MCPServerSpec) => MCPServerSpec): Promise<void> {
+  const cur = (await w.store.get('MCPServer', name)) as MCPServer;
+  await w.store.update({ ...cur, spec: applyDefaults({ ...cur, spec: change(structuredClone(cur.spec)) }).spec });
+}
+
+/**
+ * Runs passes for `name` until the reconciler asks for nothing more (no requeue),
+ * moving the fake clock by each requeue delay (1 s after a retryable error).
+ * Returns the number of passes.
+ */
+export async function converge(w: EcsWorld, name: string, maxPasses = 80): Promise<number> {
+  for (let pass = 1; pass <= maxPasses; pass++) {
+    let requeue: number | undefined;
+    try {
+      requeue = (await w.reconciler.reconcile(name)).requeueAfterMs;
+    } catch (err) {
+      await w.reconciler.recordFailure({ key: name, error: err, terminal: false, attempt: 1, retryInMs: 1000 });
+      requeue = 1_000;
+    }
+    if (requeue === undefined) return pass;
+    w.clock.advance(Math.max(requeue, 1));
+  }
+  throw new Error(`MCPServer "${name}" did not converge in ${maxPasses} passes`);
+}
+
+/** Write calls (every attempt) made by one more pass after the cache has expired. */
+export async function writesOfNextPass(w: EcsWorld, name: string): Promise<Record<string, number>> {
+  w.clock.advance(10_000);
+  const since = w.fake.lastCallSeq;
+  await w.reconciler.reconcile(name);
+  return w.fake.callCounts({ writesOnly: true, since });
+}
+
+/** Stored status phase of a server. */
+export async function phaseOf(w: EcsWorld, name: string): Promise<string | undefined> {
+  return ((await w.store.get('MCPServer', name)) as MCPServer | undefined)?.status?.phase;
+}
+
+/** Stored status of a server. */
+export async function statusOf(w: EcsWorld, name: string): Promise<MCPServer['status']> {
+  return ((await w.store.get('MCPServer', name)) as MCPServer | undefined)?.status;
+}
+
+/** Berth-relevant resources in the fake, for "no duplicates, no orphans" checks. */
+export function inventory(w: EcsWorld): {
+  services: string[];
+  activeTaskDefinitions: string[];
+  targetGroups: string[];
+  rules: string[];
+  records: string[];
+} {
+  const s = w.fake.snapshot();
+  return {
+    services: s.ecs.services.filter((x) => x.status !== 'INACTIVE').map((x) => `${x.name}:${x.status}`).sort(),
+    activeTaskDefinitions: s.ecs.taskDefinitions.filter((t) => t.status === 'ACTIVE').map((t) => `${t.family}:${t.revision}`).sort(),
+    targetGroups: s.elbv2.targetGroups.map((t) => t.name).sort(),
+    rules: s.elbv2.rules.filter((r) => r.priority !== 'default').map((r) => `${r.priority}:${JSON.stringify(r.conditions.map((c) => c.Values ?? c.PathPatternConfig?.Values ?? c.HostHeaderConfig?.Values))}`).sort(),
+    records: s.route53.zones.flatMap((z) => z.records.filter((r) => r.Type !== 'SOA' && r.Type !== 'NS').map((r) => `${r.Name}:${r.Type}`)).sort(),
+  };
+}
+
+/**
+ * Waiting on simulated time: every `delay(ms)` is parked until its due time; a
+ * pump releases parked waiters one at a time, in due order, moving the clock to
+ * each one's due time first. One waiter runs (up to its next await) before the
+ * next is released, so concurrent callers fire at their own due times, as they
+ * would with real timers.
+ */
+export function simulatedSleep(clock: FakeClock): { delay: (ms: number) => Promise<void> } {
+  const parked: Array<{ at: number; seq: number; resolve: () => void }> = [];
+  let seq = 0;
+  let pumping = false;
+  const pump = (): void => {
+    if (pumping) return;
+    pumping = true;
+    setImmediate(() => {
+      pumping = false;
+      if (parked.length === 0) return;
+      parked.sort((a, b) => a.at - b.at || a.seq - b.seq);
+      const next = parked.shift()!;
+      if (next.at > clock.now()) clock.advance(next.at - clock.now());
+      next.resolve();
+      pump();
+    });
+  };
+  return {
+    delay: (ms) =>
+      new Promise<void>((resolve) => {
+        parked.push({ at: clock.now() + ms, seq: seq++, resolve });
+        pump();
+      }),
+  };
+}

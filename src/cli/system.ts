@@ -12,7 +12,6 @@
  * console.log(sys.gatewayUrl); … await sys.stop();
  */
 import { mkdir } from 'node:fs/promises';
-import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Logger } from 'pino';
 import { startGateway, RouteTable, followRegistry } from '../gateway/index.ts';
@@ -23,6 +22,10 @@ import { InProcessRegistryClient } from '../registry/in-process-client.ts';
 import { startRegistryServer } from '../registry/server.ts';
 import { openSqliteStore } from '../registry/sqlite-store.ts';
 import type { Store } from '../registry/store.ts';
+import { localHolderId, releaseLeaseOfDeadLocalHolder } from './stale-lease.ts';
+
+/** Lease the embedded reconciler campaigns for (the reconciler's default for all environments). */
+const RECONCILER_LEASE = 'berth-reconciler';
 
 /** Options of {@link startSystem}. */
 export interface SystemOptions {
@@ -105,11 +108,15 @@ export async function startSystem(opts: SystemOptions): Promise<RunningSystem> {
     stops.push(() => local.close());
     stops.push(() => remote.close());
 
+    // A `berth up` killed with SIGKILL keeps the lease until its TTL ends; without this the
+    // new one would stand by meanwhile, adopting nothing and leaving the servers on Ctrl-C.
+    await releaseLeaseOfDeadLocalHolder(store, RECONCILER_LEASE, logger.child({ part: 'reconciler' }));
     reconciler = startReconciler({
       registry: client,
       providers: [local, remote],
       logger: logger.child({ part: 'reconciler' }),
-      holderId: `${hostname()}-${process.pid}`,
+      leaseName: RECONCILER_LEASE,
+      holderId: localHolderId(),
       ...(opts.resyncMs !== undefined ? { resyncMs: opts.resyncMs } : {}),
       ...(opts.leaseTtlMs !== undefined ? { leaseTtlMs: opts.leaseTtlMs } : {}),
     });
@@ -123,7 +130,8 @@ export async function startSystem(opts: SystemOptions): Promise<RunningSystem> {
       follow.abort();
       await following;
     });
-    const gateway = await startGateway({ routeTable, host: opts.host, port: opts.gatewayPort, logger: logger.child({ part: 'gateway' }) });
+    // Agents' open SSE streams would hold shutdown for the default 5 s grace; on one machine a short grace is kinder.
+    const gateway = await startGateway({ routeTable, host: opts.host, port: opts.gatewayPort, logger: logger.child({ part: 'gateway' }), closeGraceMs: 1_000 });
     stops.push(() => gateway.close());
 
     return {

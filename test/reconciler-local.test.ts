@@ -262,12 +262,16 @@ describe('reconciler with the local runtime', () => {
     await waitFor('B leads', () => b.isLeader(), ttl * 3, 10);
     const takeoverMs = Date.now() - releasedAt;
     expect(takeoverMs).toBeLessThanOrEqual(ttl);
-    // B restores what A's departure took away.
+    // B restores what A's departure took away. A's last statuses still say Ready, so
+    // wait for B's own processes (counted applies start before a process is recorded).
     await waitFor('Ready again under B', async () => {
       const all = await Promise.all(['eps', 'zeta'].map((n) => get(store, n)));
-      return all.every((s) => s?.status?.phase === 'Ready') && localB.applies >= 2;
+      const managed = await localB.listManaged();
+      return all.every((s) => s?.status?.phase === 'Ready') && managed.length === 2;
     });
+    await b.idle();
     expect(localA.applies).toBe(appliesA);
+    expect(localB.applies).toBeGreaterThanOrEqual(2);
     expect(await localB.listManaged()).toEqual(['eps', 'zeta']);
     console.log(`lease takeover: ${takeoverMs} ms after release, ${releasedAt - stoppedAt} ms for A to stop (TTL ${ttl} ms)`);
   });

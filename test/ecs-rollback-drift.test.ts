@@ -50,6 +50,34 @@ describe('circuit-breaker rollback', () => {
     expect(w.fake.snapshot().ecs.services[0]!.taskDefinition).toMatch(/berth-weather:3$/);
     expect(await writesOfNextPass(w, 'weather')).toEqual({});
   }, 60_000);
+
+  it('berth:failed-spec-hash is cleared once a different configuration rolls out successfully, and the old failure is not reported any more', async () => {
+    w = await ecsWorld();
+    await w.store.create(ecsServer('weather'));
+    await converge(w, 'weather');
+    w.fake.ecs.markImageUnhealthy('example/weather:2');
+    await updateSpec(w, 'weather', (s) => ({ ...s, runtime: { ...s.runtime!, image: 'example/weather:2' } }));
+    await converge(w, 'weather', 200);
+    expect(await phaseOf(w, 'weather')).toBe('Degraded');
+    const failedHash = w.fake.snapshot().ecs.services[0]!.tags['berth:failed-spec-hash'];
+    expect(failedHash).toMatch(/^[0-9a-f]{64}$/);
+
+    const since = w.fake.lastCallSeq;
+    await updateSpec(w, 'weather', (s) => ({ ...s, runtime: { ...s.runtime!, image: 'example/weather:3' } }));
+    await converge(w, 'weather', 200);
+    expect(await phaseOf(w, 'weather')).toBe('Ready');
+    const svc = w.fake.snapshot().ecs.services[0]!;
+    expect(svc.tags['berth:failed-spec-hash']).toBeUndefined();
+    expect(svc.tags['berth:spec-hash']).not.toBe(failedHash);
+    // Removed once, only after the new rollout completed.
+    const untags = w.fake.calls.filter((c) => c.seq > since && c.operation === 'UntagResource' && c.outcome === 'ok');
+    expect(untags).toHaveLength(1);
+    const completedDeploy = w.fake.calls.filter((c) => c.seq > since && c.operation === 'UpdateService' && c.outcome === 'ok').at(-1)!;
+    expect(untags[0]!.seq).toBeGreaterThan(completedDeploy.seq);
+    expect(await writesOfNextPass(w, 'weather')).toEqual({});
+    const degraded = (await statusOf(w, 'weather'))?.conditions?.find((c) => c.type === 'Degraded');
+    expect(degraded?.status).not.toBe('True');
+  }, 60_000);
 });
 
 describe('drift made outside Berth', () => {

@@ -84,6 +84,11 @@ export interface ApplyOutcome<A extends PlannedAction = PlannedAction> {
   done: Array<{ action: A; result: string }>;
   /** When set, the plan stopped early and should be looked at again after this long. */
   requeueAfterMs?: number;
+  /**
+   * Why the provider held (part of) the plan back, in words for status, e.g. a
+   * guard that refuses to retire more servers this minute. Absent normally.
+   */
+  note?: string;
 }
 
 /** A runtime: local processes, ECS, a remote host. */

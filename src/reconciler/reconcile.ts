@@ -115,11 +115,13 @@ export function createReconciler(deps: ReconcilerDeps): Reconciler {
   async function retire(name: string, server: MCPServer | undefined, decision: RetireDecision, signal?: AbortSignal): Promise<ReconcileResult> {
     let remaining = 0;
     let requeue: number | undefined;
+    let note: string | undefined;
     if (decision.retireFrom.length > 0) {
       const observed = await observeAll(decision.retireFrom, name, signal);
       const plan = planServer(name, server, decision, observed);
       const outcome = await applyPlan(plan, signal);
       requeue = outcome.requeueAfterMs;
+      note = outcome.note;
       if (outcome.acted) {
         const after = planServer(name, server, decision, await observeAll(decision.retireFrom, name, signal));
         remaining = actionCount(after);
@@ -132,7 +134,8 @@ export function createReconciler(deps: ReconcilerDeps): Reconciler {
     const generation = server.metadata.generation ?? 1;
     const statusCause = decision.cause === 'not-deployed' ? 'not-deployed' : 'retired';
     if (remaining > 0) {
-      await writeStatus(server, statusForRetirement(server.status, { generation, cause: statusCause, ...(decision.approval ? { approval: decision.approval } : {}), message: decision.reason, inProgress: true, now: now() }), signal);
+      const message = note !== undefined ? `${decision.reason}; ${note}` : decision.reason;
+      await writeStatus(server, statusForRetirement(server.status, { generation, cause: statusCause, ...(decision.approval ? { approval: decision.approval } : {}), message, inProgress: true, now: now() }), signal);
       return { requeueAfterMs: requeue ?? RETIRE_POLL_MS };
     }
     let current = server;
@@ -189,9 +192,10 @@ export function createReconciler(deps: ReconcilerDeps): Reconciler {
     return new Map(entries);
   }
 
-  async function applyPlan(plan: ServerPlan, signal?: AbortSignal): Promise<{ acted: boolean; requeueAfterMs?: number }> {
+  async function applyPlan(plan: ServerPlan, signal?: AbortSignal): Promise<{ acted: boolean; requeueAfterMs?: number; note?: string }> {
     let acted = false;
     let requeue: number | undefined;
+    const notes: string[] = [];
     for (const step of plan.steps) {
       if (step.plan.actions.length === 0) continue;
       checkAborted(signal);
@@ -201,8 +205,9 @@ export function createReconciler(deps: ReconcilerDeps): Reconciler {
         deps.logger.info({ server: plan.name, provider: step.provider.name, op: action.op, resource: action.resource, result, reason: action.reason }, `${action.op} ${action.resource}: ${result}`);
       }
       requeue = minDefined(requeue, outcome.requeueAfterMs);
+      if (outcome.note !== undefined) notes.push(outcome.note);
     }
-    return { acted, ...(requeue !== undefined ? { requeueAfterMs: requeue } : {}) };
+    return { acted, ...(requeue !== undefined ? { requeueAfterMs: requeue } : {}), ...(notes.length > 0 ? { note: notes.join('; ') } : {}) };
   }
 
   async function recordFailure(report: FailureReport, signal?: AbortSignal): Promise<void> {

@@ -6,15 +6,14 @@
 import { resolve } from 'node:path';
 import pino from 'pino';
 import type { Environment } from '../../manifest/types.ts';
-import { createEcsProvider } from '../../providers/ecs/index.ts';
 import { createLocalProvider } from '../../providers/local/index.ts';
 import type { RuntimeProvider } from '../../providers/provider.ts';
 import { createRemoteProvider } from '../../providers/remote/index.ts';
 import { planAll } from '../../reconciler/plan-all.ts';
 import { describeError } from '../../reconciler/reconcile.ts';
-import { createAwsClients, loadEcsEnvironment } from '../aws-clients.ts';
 import { ExitCode, UsageError, type Command, type CommandIo } from '../command.ts';
 import { CLIENT_FLAGS, connectRegistry, DEFAULT_SERVER, parseFlags, reportClientError } from '../config.ts';
+import { DEFAULT_ECS_CONFIG_FILE, wireEcsRuntime } from '../ecs-wiring.ts';
 
 const usage = `Usage: berth plan [--provider local|ecs] [--environment ENV] [--config FILE] [-o text|json] [--state-dir DIR] [--detailed-exitcode]
 
@@ -34,12 +33,6 @@ Options:
   -s, --server URL      registry address (default: BERTH_SERVER, config file, ${DEFAULT_SERVER})
   --token TOKEN         API token (default: BERTH_TOKEN, config file, ./.berth/admin-token for a local registry)
   -h, --help            show this help`;
-
-/** The ECS provider (plus remote, for servers hosted elsewhere) over SDK clients from the default credential chain. */
-async function ecsProviders(configFile: string, environment: string, io: CommandIo, logger: pino.Logger): Promise<RuntimeProvider[]> {
-  const config = await loadEcsEnvironment(configFile, environment, io.cwd);
-  return [createEcsProvider({ clients: createAwsClients(config.region), config, logger }), createRemoteProvider({ logger })];
-}
 
 const ENVIRONMENTS: readonly Environment[] = ['dev', 'staging', 'production'];
 
@@ -79,7 +72,7 @@ const command: Command = {
     try {
       providers =
         providerSet === 'ecs'
-          ? await ecsProviders(values.config ?? 'berth.config.yaml', environment!, io, logger)
+          ? (await wireEcsRuntime({ configFile: values.config ?? DEFAULT_ECS_CONFIG_FILE, environment: environment!, cwd: io.cwd, logger })).providers
           : [
               createLocalProvider({ logger, stateDir: resolve(io.cwd, values['state-dir'] ?? '.berth'), nodePath: process.execPath, parentEnv: io.env, defaultCwd: io.cwd }),
               createRemoteProvider({ logger }),

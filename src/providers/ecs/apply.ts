@@ -14,6 +14,7 @@ import {
   DeregisterTaskDefinitionCommand,
   RegisterTaskDefinitionCommand,
   TagResourceCommand,
+  UntagResourceCommand,
   UpdateServiceCommand,
   type UpdateServiceCommandInput,
 } from '@aws-sdk/client-ecs';
@@ -244,6 +245,11 @@ export async function applyEcs(
         await clients.ecs.send(new TagResourceCommand({ resourceArn: action.serviceArn, tags: ecsTags(action.tags) }), opts);
         view.serviceChanged(serviceName(plan.server));
         return 'tagged';
+      }
+      case 'untag-service': {
+        await clients.ecs.send(new UntagResourceCommand({ resourceArn: action.serviceArn, tagKeys: action.tagKeys }), opts);
+        view.serviceChanged(serviceName(plan.server));
+        return 'untagged';
       }
       case 'scale-service-to-zero': {
         try {

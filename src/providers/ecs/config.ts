@@ -24,6 +24,8 @@
  *     taskRoleArn: arn:aws:iam::123456789012:role/berth-task
  *     logGroup: /berth/production
  *     tags: { cost-center: platform }
+ *     maxRetirementsPerMinute: 50          # mass-deletion guard: retirements started per minute
+ *     maxRetirementFraction: 0.5           # optional: refuse while over half the fleet asks to retire
  * ```
  */
 
@@ -62,16 +64,22 @@ export interface EcsEnvironmentConfig {
   endpointScheme: 'http' | 'https';
   /** Target-group deregistration delay. Default 30 s (AWS's 300 s makes rollouts slow). */
   deregistrationDelaySeconds: number;
-  /** At most this many servers retired per provider instance per minute (mass-deletion guard). Default 50. */
+  /** At most this many retirements start per minute (mass-deletion guard, see retirement-guard.ts). Default 50. */
   maxRetirementsPerMinute: number;
+  /**
+   * Refuse to retire anything more while over this fraction (0–1) of the servers Berth
+   * manages in this environment asked to retire within one minute (a folder emptied by
+   * mistake). Absent: no fraction check, only the per-minute cap.
+   */
+  maxRetirementFraction?: number;
 }
 
 /** A configuration file that says something wrong; the message names the field and the fix. */
 export class EcsConfigError extends Error {
   override readonly name = 'EcsConfigError';
   readonly path: string;
-  constructor(path: string, message: string) {
-    super(`${path}: ${message}`);
+  constructor(path: string, message: string, options?: ErrorOptions) {
+    super(`${path}: ${message}`, options);
     this.path = path;
   }
 }
@@ -140,6 +148,7 @@ export function parseEcsEnvironment(file: unknown, environment: string, source =
     endpointScheme: scheme,
     deregistrationDelaySeconds: optInt(e, 'deregistrationDelaySeconds', at, 0, 3600) ?? 30,
     maxRetirementsPerMinute: optInt(e, 'maxRetirementsPerMinute', at, 1, 100_000) ?? 50,
+    ...optional('maxRetirementFraction', optFraction(e, 'maxRetirementFraction', at)),
   };
 }
 
@@ -180,6 +189,13 @@ function strList(obj: Record<string, unknown>, key: string, where: string): stri
 function bool(obj: Record<string, unknown>, key: string, where: string): boolean {
   const v = obj[key];
   if (typeof v !== 'boolean') throw new EcsConfigError(`${where}.${key}`, 'must be true or false');
+  return v;
+}
+
+function optFraction(obj: Record<string, unknown>, key: string, where: string): number | undefined {
+  const v = obj[key];
+  if (v === undefined) return undefined;
+  if (typeof v !== 'number' || !(v > 0) || v > 1) throw new EcsConfigError(`${where}.${key}`, 'must be a number above 0 and at most 1 (e.g. 0.5: refuse when over half the servers retire at once)');
   return v;
 }
 

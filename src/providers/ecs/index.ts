@@ -23,11 +23,13 @@ import { observeServer, type ObserveMemory } from './observe.ts';
 import { managedServer, parseOwnershipRecord } from './ownership.ts';
 import { planEcs } from './plan.ts';
 import { attachRateLimiter, RateLimiter, type BucketLimit } from './rate-limit.ts';
+import { RetirementGuard } from './retirement-guard.ts';
 import type { EcsAction, EcsObservation } from './types.ts';
 
 export type { EcsAction, EcsObservation } from './types.ts';
 export type { EcsClients } from './aws-view.ts';
 export { parseEcsEnvironment, EcsConfigError, type EcsEnvironmentConfig } from './config.ts';
+export type { BucketLimit } from './rate-limit.ts';
 
 /** Options of {@link createEcsProvider}. */
 export interface EcsProviderOptions {
@@ -65,6 +67,11 @@ export function createEcsProvider(opts: EcsProviderOptions): EcsProvider {
   const view = new AwsView(opts.clients, config, now, opts.cacheTtlMs ?? 5_000);
   const memory: ObserveMemory = { createdAt: new Map(), lastError: new Map(), healthyDeployments: new Set() };
   const locks = new Map<string, Promise<unknown>>();
+  const guard = new RetirementGuard({
+    maxPerWindow: config.maxRetirementsPerMinute,
+    ...(config.maxRetirementFraction !== undefined ? { maxFraction: config.maxRetirementFraction } : {}),
+    now,
+  });
 
   /** One apply at a time per server, whatever the caller does. */
   function withLock<T>(name: string, fn: () => Promise<T>): Promise<T> {
@@ -75,6 +82,25 @@ export function createEcsProvider(opts: EcsProviderOptions): EcsProvider {
       if (locks.get(name) === settled) locks.delete(name);
     });
     return next;
+  }
+
+  /**
+   * The mass-deletion guard (retirement-guard.ts) in front of every retirement:
+   * undefined lets the plan run; otherwise nothing is done and the outcome says
+   * why and when to look again. Deploy plans pass and end any retirement record.
+   */
+  function holdRetirement(plan: Plan<EcsAction>): ApplyOutcome<EcsAction> | undefined {
+    if (!plan.actions.some((a) => a.retiring)) {
+      guard.forget(plan.server);
+      return undefined;
+    }
+    // Waiting on a service that is already draining destroys nothing: never held.
+    if (plan.actions.every((a) => a.kind === 'wait')) return undefined;
+    const admission = guard.admit(plan.server);
+    if (admission.admitted) return undefined;
+    opts.logger?.warn({ server: plan.server, retryAfterMs: admission.retryAfterMs }, admission.reason);
+    const wait: EcsAction = { kind: 'wait', op: 'wait', resource: `retirement of ${plan.server}`, reason: admission.reason, waitMs: admission.retryAfterMs, retiring: true };
+    return { done: [{ action: wait, result: 'held by the mass-deletion guard' }], requeueAfterMs: admission.retryAfterMs, note: admission.reason };
   }
 
   return {
@@ -91,6 +117,8 @@ export function createEcsProvider(opts: EcsProviderOptions): EcsProvider {
     },
     apply(plan: Plan<EcsAction>, signal?: AbortSignal): Promise<ApplyOutcome<EcsAction>> {
       return withLock(plan.server, async () => {
+        const held = holdRetirement(plan);
+        if (held !== undefined) return held;
         const outcome = await applyEcs(plan, { clients: opts.clients, view, config, memory, now }, signal);
         opts.logger?.debug({ server: plan.server, done: outcome.done.length, requeueAfterMs: outcome.requeueAfterMs }, 'ecs plan applied');
         return outcome;
@@ -120,6 +148,7 @@ export function createEcsProvider(opts: EcsProviderOptions): EcsProvider {
         const o = parseOwnershipRecord(rec);
         if (o !== undefined && o.installationId === config.installationId) add(o.server);
       }
+      guard.noteFleet([...names]);
       return [...names].sort();
     },
     async close(): Promise<void> {

@@ -27,7 +27,8 @@ export const WAIT_DRAINING_MS = 10_000;
 
 /** Plans `desired` (undefined: retire) against `obs`. Pure. */
 export function planEcs(desired: DesiredServer | undefined, obs: EcsObservation, config: EcsEnvironmentConfig): Plan<EcsAction> {
-  if (desired === undefined) return { server: obs.name, actions: planRetire(obs, config) };
+  // Marked so the provider's mass-deletion guard can tell a retirement from a deploy's clean-up.
+  if (desired === undefined) return { server: obs.name, actions: planRetire(obs, config).map((a) => ({ ...a, retiring: true as const })) };
   const a = analyseDeploy(desired, obs, config);
   if (a.conflicts.length > 0) return { server: obs.name, actions: [] };
   return { server: obs.name, actions: planDeploy(a, obs, config) };
@@ -270,6 +271,11 @@ function planDeploy(a: DeployAnalysis, obs: EcsObservation, config: EcsEnvironme
     svc.deployments[0]!.rolloutState === 'COMPLETED' &&
     runningHash === r.taskDefinitionHash;
   if (steady) {
+    const failed = svc.tags[TAG.failedSpecHash];
+    if (failed !== undefined && failed !== r.service.hash) {
+      // A different configuration rolled out fine: the old failure no longer describes this service.
+      out.push({ kind: 'untag-service', op: 'untag', resource: `ecs service ${r.serviceName}`, reason: 'a later configuration rolled out successfully: forget the rolled-back one (berth:failed-spec-hash)', serviceArn: svc.arn, tagKeys: [TAG.failedSpecHash] });
+    }
     for (const tg of a.staleTargetGroups) {
       if (svc.loadBalancers.some((lb) => lb.targetGroupArn === tg.arn)) continue;
       out.push({ kind: 'delete-target-group', op: 'delete', resource: `target group ${tg.name}`, reason: `replaced by ${r.targetGroup.name}`, targetGroupArn: tg.arn });

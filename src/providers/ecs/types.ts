@@ -109,7 +109,10 @@ export interface EcsObservation {
 }
 
 /** One step the ECS provider carries out. `targetGroupArn` undefined: the group created earlier in the same plan. */
-export type EcsAction = PlannedAction &
+export type EcsAction = PlannedAction & {
+  /** Part of retiring the server (set by the plan); the mass-deletion guard counts these. */
+  retiring?: true;
+} &
   (
     | { kind: 'create-target-group'; tgName: string; input: Record<string, unknown>; tags: Record<string, string> }
     | { kind: 'set-target-group-attributes'; targetGroupArn?: string; deregistrationDelaySeconds: number; marker: string }
@@ -147,6 +150,7 @@ export type EcsAction = PlannedAction &
         tagHash: string;
       }
     | { kind: 'tag-service'; serviceArn: string; tags: Record<string, string> }
+    | { kind: 'untag-service'; serviceArn: string; tagKeys: string[] }
     | { kind: 'scale-service-to-zero'; serviceArn: string }
     | { kind: 'delete-service'; serviceArn: string }
     | { kind: 'delete-target-group'; targetGroupArn: string }

@@ -1,0 +1,217 @@
+/**
+ * Harness of the separately-deployed services tests: `berth registry`,
+ * `berth reconciler` and `berth gateway` as real child processes (started as an
+ * operator would), the real CLI for apply, the registry API for polling, and
+ * /proc scans for the MCP server processes a local runtime started.
+ */
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import type { MCPServer } from '../src/manifest/types.ts';
+
+/** Repository root. */
+export const REPO = fileURLToPath(new URL('..', import.meta.url));
+/** The berth CLI entry point. */
+export const BIN = join(REPO, 'src/cli/bin.ts');
+/** Node 24 (type stripping, node:sqlite). */
+export const NODE = Number(process.versions.node.split('.')[0]) >= 24 ? process.execPath : join(REPO, 'node_modules/.bin/node');
+/** The streamable-HTTP test server (tools echo, getEnv, whoami; GET /healthz). */
+export const HTTP_FIXTURE = join(REPO, 'test/fixtures/mcp-servers/http-server.ts');
+const API = '/apis/berth.dev/v1alpha1';
+
+/** A temporary folder and its removal. */
+export function tempDir(prefix: string): { dir: string; remove: () => void } {
+  const dir = mkdtempSync(join(tmpdir(), `berth-svc-${prefix}-`));
+  return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** Polls `probe` until it returns something other than undefined/false; fails after `timeoutMs` naming `what`. */
+export async function waitFor<T>(what: string, probe: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 15_000, everyMs = 50): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await probe();
+      if (v !== undefined && v !== false) return v;
+      last = v;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what} (last: ${last instanceof Error ? last.message : JSON.stringify(last)})`);
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
+
+/** A running `berth <command>` process. */
+export interface BerthProcess {
+  child: ChildProcess;
+  /** stdout lines so far (JSON log lines for the services). */
+  lines: string[];
+  stderr(): string;
+  /** First stdout/stderr line (seen or future) matching `re`. */
+  waitForLine(re: RegExp, timeoutMs?: number): Promise<string>;
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /** Sends `signal` (default SIGTERM) and waits for the exit; SIGKILL after `timeoutMs`. */
+  stop(signal?: NodeJS.Signals, timeoutMs?: number): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+/** Starts `node src/cli/bin.ts <args>` in `cwd` (default the repository root). */
+export function spawnBerth(args: string[], opts: { cwd?: string; env?: Record<string, string> } = {}): BerthProcess {
+  const child = spawn(NODE, [BIN, ...args], { cwd: opts.cwd ?? REPO, env: { ...process.env, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const lines: string[] = [];
+  const errLines: string[] = [];
+  const waiters: Array<{ re: RegExp; resolve: (line: string) => void }> = [];
+  const onLine = (line: string): void => {
+    for (const w of waiters.splice(0)) {
+      if (w.re.test(line)) w.resolve(line);
+      else waiters.push(w);
+    }
+  };
+  createInterface({ input: child.stdout! }).on('line', (l) => {
+    lines.push(l);
+    onLine(l);
+  });
+  createInterface({ input: child.stderr! }).on('line', (l) => {
+    errLines.push(l);
+    onLine(l);
+  });
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+  return {
+    child,
+    lines,
+    stderr: () => errLines.join('\n'),
+    waitForLine(re, timeoutMs = 20_000) {
+      const seen = [...lines, ...errLines].find((l) => re.test(l));
+      if (seen !== undefined) return Promise.resolve(seen);
+      return new Promise((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`berth ${args[0]} printed no line matching ${re} within ${timeoutMs} ms; stdout:\n${lines.join('\n')}\nstderr:\n${errLines.join('\n')}`)), timeoutMs);
+        waiters.push({
+          re,
+          resolve: (line) => {
+            clearTimeout(timer);
+            resolve(line);
+          },
+        });
+        void exited.then(({ code, signal }) => {
+          clearTimeout(timer);
+          reject(new Error(`berth ${args[0]} exited (code ${code}, signal ${signal}) before printing ${re}; stdout:\n${lines.join('\n')}\nstderr:\n${errLines.join('\n')}`));
+        });
+      });
+    },
+    exited,
+    async stop(signal = 'SIGTERM', timeoutMs = 15_000) {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+      const result = await exited;
+      clearTimeout(timer);
+      return result;
+    },
+  };
+}
+
+/** A `berth registry` process on a free port with its admin token. */
+export interface RegistryProcess extends BerthProcess {
+  url: string;
+  token: string;
+}
+
+/** Starts `berth registry --port 0 --state-dir <dir>` and waits until it listens. */
+export async function startRegistryProcess(dir: string): Promise<RegistryProcess> {
+  const p = spawnBerth(['registry', '--port', '0', '--state-dir', dir, '--log-level', 'warn']);
+  const line = await p.waitForLine(/^registry listening on http/);
+  const url = /(http:\/\/\S+)/.exec(line)![1]!;
+  const token = readFileSync(join(dir, 'admin-token'), 'utf8').trim();
+  return Object.assign(p, { url, token });
+}
+
+/** Output of one CLI run. */
+export interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs `berth <args>` to completion (no --server/--token added). */
+export function runBerth(args: string[], opts: { cwd?: string; env?: Record<string, string> } = {}): Promise<CliResult> {
+  return new Promise((resolve) => {
+    execFile(NODE, [BIN, ...args], { cwd: opts.cwd ?? REPO, env: { ...process.env, ...opts.env }, timeout: 20_000 }, (err, stdout, stderr) => {
+      const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 1) : 0;
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+/** Writes a manifest running the HTTP test fixture as `name` into `dir` and returns its path. */
+export function writeFixtureManifest(dir: string, name: string): string {
+  const file = join(dir, `${name}.yaml`);
+  writeFileSync(
+    file,
+    `apiVersion: berth.dev/v1alpha1
+kind: MCPServer
+metadata:
+  name: ${name}
+spec:
+  description: Test server for the separately-deployed services tests.
+  owner:
+    team: platform
+  environment: dev
+  lifecycle: approved-dev
+  risk: low
+  dataClassification: internal
+  runtime:
+    image: example/test-server:1
+    transport: streamable-http
+    healthCheck:
+      path: /healthz
+    local:
+      command: node
+      args: [${JSON.stringify(HTTP_FIXTURE)}]
+`,
+  );
+  return file;
+}
+
+/** Reads one MCPServer from the registry API. */
+export async function getServer(reg: Pick<RegistryProcess, 'url' | 'token'>, name: string): Promise<MCPServer | undefined> {
+  const res = await fetch(`${reg.url}${API}/mcpservers/${name}`, { headers: { authorization: `Bearer ${reg.token}` } });
+  if (res.status === 404) return undefined;
+  if (!res.ok) throw new Error(`GET mcpservers/${name}: HTTP ${res.status} ${await res.text()}`);
+  return (await res.json()) as MCPServer;
+}
+
+/** True when the server is Ready for its current generation. */
+export function isReady(s: MCPServer | undefined): boolean {
+  return s !== undefined && s.status?.observedGeneration === s.metadata.generation && s.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') === true;
+}
+
+/** Parsed JSON log lines of a service process (non-JSON lines skipped). */
+export function logRecords(p: BerthProcess): Array<Record<string, unknown>> {
+  const out: Array<Record<string, unknown>> = [];
+  for (const l of p.lines) {
+    try {
+      out.push(JSON.parse(l) as Record<string, unknown>);
+    } catch {
+      // not a log line
+    }
+  }
+  return out;
+}
+
+/** True while a process with this pid runs and is not a zombie. */
+export function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EPERM') return false;
+  }
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const state = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0];
+    return state !== 'Z' && state !== 'X';
+  } catch {
+    return false;
+  }
+}

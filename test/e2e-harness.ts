@@ -6,9 +6,8 @@
  * given state folder started — so tests can count them and prove none is left.
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { readFile, readdir } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -17,6 +16,10 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import type { MCPServer } from '../src/manifest/types.ts';
 import { SERVER_ENV, STATE_ID_ENV, stateIdOf } from '../src/providers/local/marked-processes.ts';
 import type { LocalRuntimeFile } from '../src/providers/local/state-file.ts';
+import { tempDir as sharedTempDir } from './support/temp-dir.ts';
+import { waitFor } from './support/wait.ts';
+
+export { waitFor };
 
 /** Repository root (`berth up` must run here: example manifests' args are relative to it). */
 export const REPO = fileURLToPath(new URL('..', import.meta.url));
@@ -29,29 +32,9 @@ export const HTTP_FIXTURE = join(REPO, 'test/fixtures/mcp-servers/http-server.ts
 /** Registry API prefix. */
 export const API = '/apis/berth.dev/v1alpha1';
 
-/** A temporary folder and its removal. */
+/** A temporary folder `berth-e2e-<prefix>-…` and its removal. */
 export function tempDir(prefix: string): { dir: string; remove: () => void } {
-  const dir = mkdtempSync(join(tmpdir(), `berth-e2e-${prefix}-`));
-  return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
-}
-
-/** Polls `probe` until it returns something other than undefined/false; fails after `timeoutMs` naming `what` and the last value. */
-export async function waitFor<T>(what: string, probe: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 15_000, everyMs = 50): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await probe();
-      if (v !== undefined && v !== false) return v;
-      last = v;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline) {
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what} (last: ${last instanceof Error ? last.message : JSON.stringify(last)})`);
-    }
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
+  return sharedTempDir(`e2e-${prefix}`);
 }
 
 /**

@@ -6,7 +6,6 @@
  */
 import { join } from 'node:path';
 import { applyDefaults } from '../src/manifest/defaults.ts';
-import { API_VERSION } from '../src/manifest/resource.ts';
 import type { MCPServer, MCPServerSpec, RuntimeSpec } from '../src/manifest/types.ts';
 import { createEcsProvider, parseEcsEnvironment, type EcsProviderOptions } from '../src/providers/ecs/index.ts';
 import { createReconciler, type Reconciler } from '../src/reconciler/reconcile.ts';
@@ -14,6 +13,7 @@ import { openSqliteStore } from '../src/registry/sqlite-store.ts';
 import { InProcessRegistryClient } from '../src/registry/in-process-client.ts';
 import type { Store } from '../src/registry/store.ts';
 import { testLogger, tempDir } from './fixtures/reconciler/helpers.ts';
+import { mcpServer } from './support/manifests.ts';
 import { AwsFake, createFakeAwsClients, fakeClockRetryStrategy, FakeClock, type AwsFakeOptions } from './support/aws-fake/index.ts';
 
 /** The hosted zone's domain in every test. */
@@ -107,20 +107,12 @@ export async function ecsWorld(opts: { fake?: AwsFakeOptions; listeners?: number
 
 /** An MCPServer for ECS with defaults applied. */
 export function ecsServer(name: string, runtime: Partial<RuntimeSpec> = {}, spec: Partial<MCPServerSpec> = {}): MCPServer {
-  return applyDefaults({
-    apiVersion: API_VERSION,
-    kind: 'MCPServer',
-    metadata: { name },
-    spec: {
-      owner: { team: 'platform' },
-      environment: 'dev',
-      lifecycle: 'approved-dev',
-      risk: 'low',
-      dataClassification: 'internal',
+  return applyDefaults(
+    mcpServer(name, {
       runtime: { image: `example/${name}:1`, transport: 'streamable-http', port: 8080, healthCheck: { path: '/healthz' }, ...runtime },
       ...spec,
-    },
-  } as MCPServer);
+    }),
+  );
 }
 
 /** Replaces the stored server's spec (a new generation). */

@@ -171,6 +171,15 @@ export function requireKind(text: string): Kind {
   return kind;
 }
 
+/**
+ * The `<kind> <name>` arguments of a command that acts on one object (describe, delete).
+ * @throws UsageError unless there are exactly two, or when the kind is unknown
+ */
+export function requireKindAndName(positionals: string[], command: string): { kind: Kind; name: string } {
+  if (positionals.length !== 2) throw new UsageError(`expected <kind> <name>, e.g. \`berth ${command} mcpserver weather\``);
+  return { kind: requireKind(positionals[0]!), name: positionals[1]! };
+}
+
 /** `mcpserver/weather` — how commands name an object in their output. */
 export function objectRef(kind: Kind, name: string): string {
   return `${kind.toLowerCase()}/${name}`;

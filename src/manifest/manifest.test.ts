@@ -23,24 +23,12 @@ import {
   type MCPServer,
 } from './index.ts';
 import { findExcessiveNesting } from './nesting.ts';
+import { mcpServer } from '../../test/support/manifests.ts';
 
 const repo = fileURLToPath(new URL('../../', import.meta.url));
 
 function server(name = 'weather', extra: Partial<MCPServer['spec']> = {}): MCPServer {
-  return {
-    apiVersion: 'berth.dev/v1alpha1',
-    kind: 'MCPServer',
-    metadata: { name },
-    spec: {
-      owner: { team: 'platform' },
-      environment: 'dev',
-      lifecycle: 'approved-dev',
-      risk: 'low',
-      dataClassification: 'internal',
-      runtime: { image: 'ghcr.io/acme/weather:1.0.0', transport: 'streamable-http' },
-      ...extra,
-    },
-  };
+  return mcpServer(name, { runtime: { image: 'ghcr.io/acme/weather:1.0.0', transport: 'streamable-http' }, ...extra });
 }
 
 const WEATHER_YAML = `apiVersion: berth.dev/v1alpha1

@@ -51,31 +51,36 @@ export class RegistryUnreachableError extends Error {
   }
 }
 
-/** The registry refused the credentials (401) or the action (403). */
-export class RegistryAuthError extends Error {
-  override readonly name = 'RegistryAuthError';
+/** A problem response from the registry: its HTTP status and RFC 9457 body. */
+export abstract class RegistryResponseError extends Error {
   readonly status: number;
   readonly problem: WireProblem;
-  constructor(status: number, problem: WireProblem) {
-    super(
-      status === 401
-        ? `the registry refused the token (401 ${problem.detail ?? problem.title ?? 'unauthorized'}) — set --token or BERTH_TOKEN`
-        : `the registry refused the request (403 ${problem.detail ?? 'forbidden'})`,
-    );
+  constructor(status: number, problem: WireProblem, message: string) {
+    super(message);
     this.status = status;
     this.problem = problem;
   }
 }
 
-/** Any other problem response; `problem.errors` holds field-level validation errors. */
-export class RegistryProblemError extends Error {
-  override readonly name = 'RegistryProblemError';
-  readonly status: number;
-  readonly problem: WireProblem;
+/** The registry refused the credentials (401) or the action (403). */
+export class RegistryAuthError extends RegistryResponseError {
+  override readonly name = 'RegistryAuthError';
   constructor(status: number, problem: WireProblem) {
-    super(`${problem.title ?? `HTTP ${status}`}: ${problem.detail ?? ''}`.trim());
-    this.status = status;
-    this.problem = problem;
+    super(
+      status,
+      problem,
+      status === 401
+        ? `the registry refused the token (401 ${problem.detail ?? problem.title ?? 'unauthorized'}) — set --token or BERTH_TOKEN`
+        : `the registry refused the request (403 ${problem.detail ?? 'forbidden'})`,
+    );
+  }
+}
+
+/** Any other problem response; `problem.errors` holds field-level validation errors. */
+export class RegistryProblemError extends RegistryResponseError {
+  override readonly name = 'RegistryProblemError';
+  constructor(status: number, problem: WireProblem) {
+    super(status, problem, `${problem.title ?? `HTTP ${status}`}: ${problem.detail ?? ''}`.trim());
   }
 }
 

@@ -70,6 +70,7 @@ import {
   stampVersion,
   type UpdatePlan,
 } from './store-semantics.ts';
+import { waitForStoreChange } from './change-waiter.ts';
 import { decidePending, planScan, type ChangeRecord } from './store-change-log.ts';
 
 /** Options of {@link openMongoStore}. */
@@ -459,36 +460,15 @@ export async function openMongoStore(opts: MongoStoreOptions): Promise<Store> {
     currentVersion: () => horizon(),
 
     waitForChange(since, timeoutMs, signal) {
-      return new Promise<void>((resolve) => {
-        let done = false;
-        let checking = false;
-        const finish = (): void => {
-          if (done) return;
-          done = true;
-          clearTimeout(timer);
-          clearInterval(poller);
-          wakeups.off('change', check);
-          signal?.removeEventListener('abort', finish);
-          resolve();
-        };
-        // Wake only when changesSince would return something, so callers never spin on an unsettled version.
-        const check = (): void => {
-          if (done || checking) return;
-          if (closed) return finish();
-          checking = true;
-          readCommitted(since, 1)
-            .then((r) => {
-              if (r.length > 0) finish();
-            })
-            .catch((err: unknown) => log?.warn({ err }, 'polling the registry change log failed; retrying'))
-            .finally(() => (checking = false));
-        };
-        const timer = setTimeout(finish, Math.max(0, timeoutMs));
-        const poller = setInterval(check, pollIntervalMs);
-        wakeups.on('change', check);
-        signal?.addEventListener('abort', finish, { once: true });
-        if (signal?.aborted) finish();
-        else check();
+      // Wake only when changesSince would return something, so callers never spin on an unsettled version.
+      return waitForStoreChange({
+        timeoutMs,
+        signal,
+        pollIntervalMs,
+        wakeups,
+        wakeupEnds: false,
+        ready: () => closed || readCommitted(since, 1).then((r) => r.length > 0),
+        onError: (err) => log?.warn({ err }, 'polling the registry change log failed; retrying'),
       });
     },
 

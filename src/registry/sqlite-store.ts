@@ -41,6 +41,7 @@ import {
   stampVersion,
   type UpdatePlan,
 } from './store-semantics.ts';
+import { waitForStoreChange } from './change-waiter.ts';
 
 /** Options of {@link openSqliteStore}. */
 export interface SqliteStoreOptions {
@@ -406,30 +407,15 @@ export async function openSqliteStore(opts: SqliteStoreOptions): Promise<Store> 
     },
 
     waitForChange(since, timeoutMs, signal) {
-      return new Promise<void>((resolve) => {
-        let done = false;
-        const finish = (): void => {
-          if (done) return;
-          done = true;
-          clearTimeout(timer);
-          clearInterval(poller);
-          wakeups.off('change', finish);
-          signal?.removeEventListener('abort', finish);
-          resolve();
-        };
-        const check = (): void => {
-          try {
-            if (closed || counter() > since) finish();
-          } catch (err) {
-            log?.warn({ err }, 'polling the registry database for changes failed; retrying');
-          }
-        };
-        const timer = setTimeout(finish, Math.max(0, timeoutMs));
-        const poller = setInterval(check, pollIntervalMs);
-        wakeups.on('change', finish);
-        signal?.addEventListener('abort', finish, { once: true });
-        if (signal?.aborted) finish();
-        else check();
+      return waitForStoreChange({
+        timeoutMs,
+        signal,
+        pollIntervalMs,
+        wakeups,
+        // A write made in this process is committed, hence readable, when it wakes us.
+        wakeupEnds: true,
+        ready: () => closed || counter() > since,
+        onError: (err) => log?.warn({ err }, 'polling the registry database for changes failed; retrying'),
       });
     },
 

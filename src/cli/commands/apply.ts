@@ -5,20 +5,14 @@
  * created / configured / unchanged; with `--prune --source NAME` deletes objects of
  * that source that are no longer in the input, within safety limits.
  */
-import type { Readable } from 'node:stream';
 import PQueue from 'p-queue';
-import {
-  formatProblem,
-  loadManifestPaths,
-  ManifestPathError,
-  MAX_FILE_BYTES,
-  validateDocuments,
-} from '../../manifest/index.ts';
+import { formatProblem, validateDocuments } from '../../manifest/index.ts';
 import type { Kind, Resource } from '../../manifest/resource.ts';
 import type { HttpRegistryClient } from '../../registry/http-client.ts';
 import { RegistryAuthError, RegistryUnreachableError } from '../../registry/http-client.ts';
 import { ExitCode, UsageError, type Command, type CommandIo } from '../command.ts';
 import { ALL_KINDS, CLIENT_FLAGS, CLIENT_FLAGS_USAGE, connectRegistry, objectRef, parseFlags, reportClientError } from '../config.ts';
+import { loadManifestInput, requireManifestFlags } from '../manifest-input.ts';
 
 /** Label that records which source (repository, folder) an object was applied from. */
 export const SOURCE_LABEL = 'berth.dev/source';
@@ -44,31 +38,12 @@ ${CLIENT_FLAGS_USAGE}
 
 Exit status: 0 applied, 1 invalid manifests or a failed object, 2 usage, 3 registry unreachable or token refused.`;
 
-/** Reads a stream as UTF-8, stopping just past `limit` so a huge pipe fails fast. */
-export async function readCapped(stream: Readable, limit: number = MAX_FILE_BYTES): Promise<string> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of stream) {
-    const buf = typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer);
-    chunks.push(buf);
-    size += buf.length;
-    if (size > limit) break;
-  }
-  return Buffer.concat(chunks).toString('utf8');
-}
-
 /**
  * Loads and validates manifests as `validate` does; prints every problem to stderr.
  * @returns the objects (labelled with `source` when given), or undefined when any problem was found
  */
 export async function loadValidManifests(paths: string[], io: CommandIo, command: string, source?: string): Promise<Resource[] | undefined> {
-  let loaded;
-  try {
-    loaded = await loadManifestPaths(paths, io.cwd, () => readCapped(io.stdin));
-  } catch (err) {
-    if (err instanceof ManifestPathError) throw new UsageError(err.message, { cause: err });
-    throw err;
-  }
+  const loaded = await loadManifestInput(paths, io);
   const problems = [...loaded.problems, ...validateDocuments(loaded.documents)];
   if (problems.length > 0) {
     for (const p of problems) io.stderr.write(`${formatProblem(p)}\n`);
@@ -120,9 +95,7 @@ const command: Command = {
       io.stdout.write(`${usage}\n`);
       return ExitCode.Ok;
     }
-    if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"; give manifests with -f`);
-    const paths = values.filename ?? [];
-    if (paths.length === 0) throw new UsageError('give manifests with -f <file | dir | ->');
+    const paths = requireManifestFlags(values.filename, positionals);
     if (values.prune && !values.source) throw new UsageError('--prune needs --source NAME: only objects applied with that source are pruned');
     checkSource(values.source);
     const maxPrune = Number(values['max-prune'] ?? DEFAULT_MAX_PRUNE);

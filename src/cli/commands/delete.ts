@@ -2,8 +2,8 @@
  * `berth delete <kind> <name>`: deletes an object; one with finalizers is marked
  * deleting and removed once the reconciler has retired what it runs.
  */
-import { ExitCode, UsageError, type Command, type CommandIo } from '../command.ts';
-import { CLIENT_FLAGS, CLIENT_FLAGS_USAGE, connectRegistry, objectRef, parseFlags, reportClientError, requireKind } from '../config.ts';
+import { ExitCode, type Command, type CommandIo } from '../command.ts';
+import { CLIENT_FLAGS, CLIENT_FLAGS_USAGE, connectRegistry, objectRef, parseFlags, reportClientError, requireKindAndName } from '../config.ts';
 
 const usage = `Usage: berth delete <kind> <name>
 
@@ -23,9 +23,7 @@ const command: Command = {
       io.stdout.write(`${usage}\n`);
       return ExitCode.Ok;
     }
-    if (positionals.length !== 2) throw new UsageError('expected <kind> <name>, e.g. `berth delete mcpserver weather`');
-    const kind = requireKind(positionals[0]!);
-    const name = positionals[1]!;
+    const { kind, name } = requireKindAndName(positionals, 'delete');
     const client = await connectRegistry(values, io);
     try {
       const { removed, object } = await client.delete(kind, name);

@@ -2,11 +2,11 @@
  * `berth describe <kind> <name>`: one object for a person — spec summary, status,
  * conditions, and its recent audit entries.
  */
-import type { Kind, Resource } from '../../manifest/resource.ts';
+import type { Resource } from '../../manifest/resource.ts';
 import type { AccessPolicySpec, MCPServerSpec, MCPServerStatus } from '../../manifest/types.ts';
 import { RegistryAuthError } from '../../registry/http-client.ts';
-import { ExitCode, UsageError, type Command, type CommandIo } from '../command.ts';
-import { age, CLIENT_FLAGS, CLIENT_FLAGS_USAGE, connectRegistry, formatTable, objectRef, parseFlags, reportClientError, requireKind } from '../config.ts';
+import { ExitCode, type Command, type CommandIo } from '../command.ts';
+import { age, CLIENT_FLAGS, CLIENT_FLAGS_USAGE, connectRegistry, formatTable, objectRef, parseFlags, reportClientError, requireKindAndName } from '../config.ts';
 import { auditRows } from './audit.ts';
 
 const usage = `Usage: berth describe <kind> <name>
@@ -106,9 +106,7 @@ const command: Command = {
       io.stdout.write(`${usage}\n`);
       return ExitCode.Ok;
     }
-    if (positionals.length !== 2) throw new UsageError('expected <kind> <name>, e.g. `berth describe mcpserver weather`');
-    const kind: Kind = requireKind(positionals[0]!);
-    const name = positionals[1]!;
+    const { kind, name } = requireKindAndName(positionals, 'describe');
     const client = await connectRegistry(values, io);
     try {
       const obj = await client.get(kind, name);

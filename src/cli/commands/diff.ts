@@ -10,6 +10,7 @@ import { applyDefaults, type AnyResource } from '../../manifest/index.ts';
 import type { Resource } from '../../manifest/resource.ts';
 import { ExitCode, UsageError, type Command, type CommandIo } from '../command.ts';
 import { CLIENT_FLAGS, CLIENT_FLAGS_USAGE, connectRegistry, objectRef, parseFlags, reportClientError } from '../config.ts';
+import { requireManifestFlags } from '../manifest-input.ts';
 import { loadValidManifests, pruneCandidates, SOURCE_LABEL } from './apply.ts';
 
 const usage = `Usage: berth diff -f <file | dir | -> [-f …] [--source NAME [--prune]]
@@ -55,9 +56,7 @@ const command: Command = {
       io.stdout.write(`${usage}\n`);
       return ExitCode.Ok;
     }
-    if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"; give manifests with -f`);
-    const paths = values.filename ?? [];
-    if (paths.length === 0) throw new UsageError('give manifests with -f <file | dir | ->');
+    const paths = requireManifestFlags(values.filename, positionals);
     if (values.prune && !values.source) throw new UsageError('--prune needs --source NAME');
 
     const objects = await loadValidManifests(paths, io, 'diff', values.source);

@@ -2,16 +2,9 @@
  * `berth validate <files | dirs | ->`: checks manifests locally, with file:line:col
  * for every problem, without contacting a registry.
  */
-import type { Readable } from 'node:stream';
 import { ExitCode, UsageError, type Command, type CommandIo } from '../command.ts';
-import {
-  formatProblem,
-  loadManifestPaths,
-  ManifestPathError,
-  MAX_FILE_BYTES,
-  validateDocuments,
-  type Problem,
-} from '../../manifest/index.ts';
+import { formatProblem, validateDocuments, type Problem } from '../../manifest/index.ts';
+import { loadManifestInput } from '../manifest-input.ts';
 
 const usage = `Usage: berth validate [-o text|json] <file | dir | -> ...
 
@@ -54,19 +47,6 @@ function parseArgs(args: readonly string[]): Options {
   return options;
 }
 
-/** Reads a stream as UTF-8, stopping just past the manifest size limit so a huge pipe fails fast. */
-async function readCapped(stream: Readable, limit: number): Promise<string> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of stream) {
-    const buf = typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer);
-    chunks.push(buf);
-    size += buf.length;
-    if (size > limit) break;
-  }
-  return Buffer.concat(chunks).toString('utf8');
-}
-
 function plural(n: number, word: string): string {
   return `${n} ${word}${n === 1 ? '' : 's'}`;
 }
@@ -85,13 +65,7 @@ const command: Command = {
     if (options.paths.length === 0) throw new UsageError('give at least one file, folder, or "-" for standard input');
     if (options.paths.filter((p) => p === '-').length > 1) throw new UsageError('"-" (standard input) may be given only once');
 
-    let loaded;
-    try {
-      loaded = await loadManifestPaths(options.paths, io.cwd, () => readCapped(io.stdin, MAX_FILE_BYTES));
-    } catch (err) {
-      if (err instanceof ManifestPathError) throw new UsageError(err.message, { cause: err });
-      throw err;
-    }
+    const loaded = await loadManifestInput(options.paths, io);
     const fileOrder = new Map(loaded.files.map((f, i) => [f, i]));
     const problems = [...loaded.problems, ...validateDocuments(loaded.documents)].sort((a, b) => compareProblems(a, b, fileOrder));
 

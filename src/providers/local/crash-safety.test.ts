@@ -4,7 +4,6 @@ import { fileURLToPath } from 'node:url';
 import { createLocalProvider, type LocalProvider } from './index.ts';
 import { createStateStore } from './state-file.ts';
 import { stateIdOf } from './marked-processes.ts';
-import type { DesiredServer } from '../provider.ts';
 import {
   HTTP_SERVER,
   STDIO_SERVER,
@@ -12,44 +11,24 @@ import {
   callText,
   connectClient,
   desiredServer,
-  killTagged,
-  removeTempDirs,
   pidsWithTag,
+  providerTestScope,
   tempDir,
   testLogger,
-  uniqueTag,
   waitFor,
+  waitReady,
 } from '../../../test/fixtures/mcp-servers/harness.ts';
 
 const BERTH_HOST = fileURLToPath(new URL('../../../test/fixtures/mcp-servers/berth-host.ts', import.meta.url));
-const providers: LocalProvider[] = [];
-const tags: string[] = [];
+const scope = providerTestScope(afterEach);
 function provider(stateDir: string): LocalProvider {
-  const p = createLocalProvider({ logger: testLogger(), stateDir, nodePath: process.execPath, parentEnv: { PATH: process.env.PATH }, stopGraceMs: 2000, orphanProbeTimeoutMs: 15_000 });
-  providers.push(p);
-  return p;
+  return scope.track(createLocalProvider({ logger: testLogger(), stateDir, nodePath: process.execPath, parentEnv: { PATH: process.env.PATH }, stopGraceMs: 2000, orphanProbeTimeoutMs: 15_000 }));
 }
-function tag_(label: string): string {
-  const t = uniqueTag(label);
-  tags.push(t);
-  return t;
-}
-afterEach(async () => {
-  await Promise.all(providers.splice(0).map((p) => p.close()));
-  killTagged(tags);
-  removeTempDirs();
-});
+const tag_ = scope.tag;
 
 const httpDesired = (tag: string, env: Record<string, string> = {}, generation = 1) =>
   desiredServer('host-http', { transport: 'streamable-http', local: { command: 'node', args: [HTTP_SERVER, tag], env } }, generation);
 const stdioDesired = (tag: string) => desiredServer('host-stdio', { transport: 'stdio', local: { command: 'node', args: [STDIO_SERVER, tag] } });
-
-async function readyOf(p: LocalProvider, d: DesiredServer) {
-  return waitFor(`${d.name} Ready`, async () => {
-    const s = p.assess(d, await p.observe(d.name));
-    return s.phase === 'Ready' ? s : undefined;
-  });
-}
 
 describe('local provider after Berth dies', () => {
   it('a Berth process killed with SIGKILL: the next one adopts its servers, no duplicates, and retiring leaves nothing', async () => {
@@ -117,8 +96,8 @@ describe('local provider after Berth dies', () => {
     const http = httpDesired(tag, { MODE: 'one' });
     const other = desiredServer('unwanted', { transport: 'streamable-http', local: { command: 'node', args: [HTTP_SERVER, tag] } });
     for (const d of [http, other]) await a.apply(a.plan(d, await a.observe(d.name)));
-    await readyOf(a, http);
-    await readyOf(a, other);
+    await waitReady(a, http);
+    await waitReady(a, other);
     const oldHttp = (await a.observe('host-http')).pid!;
     const oldOther = (await a.observe('unwanted')).pid!;
     await a.release(); // stops watching, as a killed Berth would, but leaves its children
@@ -130,7 +109,7 @@ describe('local provider after Berth dies', () => {
     expect(restart.actions[0]).toMatchObject({ op: 'restart' });
     expect(restart.actions[0]?.reason).toBe(`env changed (MODE changed); process ${oldHttp} was started by an earlier Berth process`);
     await b.apply(restart);
-    const ready = await readyOf(b, changed);
+    const ready = await waitReady(b, changed);
     expect(alive(oldHttp)).toBe(false);
     const newHttp = (await b.observe('host-http')).pid!;
     const { client } = await connectClient(ready.endpoint!);
@@ -205,7 +184,7 @@ describe('local provider after Berth dies', () => {
       ['restart', `process ${ghost.pid} was started by an earlier Berth process that died before recording it; replacing it`],
     ]);
     await b.apply(plan);
-    await readyOf(b, desired);
+    await waitReady(b, desired);
     expect(alive(ghost.pid!)).toBe(false);
     expect(pidsWithTag(tag)).toEqual([(await b.observe('host-http')).pid]);
   });

@@ -8,40 +8,29 @@ import {
   callText,
   connectClient,
   desiredServer,
-  killTagged,
-  removeTempDirs,
   pidsWithTag,
+  providerTestScope,
   tempDir,
   testLogger,
-  uniqueTag,
   waitFor,
+  waitReady,
 } from '../../../test/fixtures/mcp-servers/harness.ts';
 
-const providers: LocalProvider[] = [];
-const tags: string[] = [];
+const scope = providerTestScope(afterEach);
 function newProvider(extra: Partial<Parameters<typeof createLocalProvider>[0]> = {}): LocalProvider {
-  const p = createLocalProvider({
-    logger: testLogger(),
-    stateDir: tempDir(),
-    nodePath: process.execPath,
-    parentEnv: { PATH: process.env.PATH, SECRET_OF_BERTH: 'must-not-leak' },
-    restartBackoff: { initialMs: 50, maxMs: 400 },
-    stopGraceMs: 2000,
-    ...extra,
-  });
-  providers.push(p);
-  return p;
+  return scope.track(
+    createLocalProvider({
+      logger: testLogger(),
+      stateDir: tempDir(),
+      nodePath: process.execPath,
+      parentEnv: { PATH: process.env.PATH, SECRET_OF_BERTH: 'must-not-leak' },
+      restartBackoff: { initialMs: 50, maxMs: 400 },
+      stopGraceMs: 2000,
+      ...extra,
+    }),
+  );
 }
-function tag(label: string): string {
-  const t = uniqueTag(label);
-  tags.push(t);
-  return t;
-}
-afterEach(async () => {
-  await Promise.all(providers.splice(0).map((p) => p.close()));
-  killTagged(tags);
-  removeTempDirs();
-});
+const tag = scope.tag;
 
 function httpServer(name: string, t: string, env: Record<string, string> = {}, generation = 1): DesiredServer {
   return desiredServer(name, { transport: 'streamable-http', local: { command: 'node', args: [HTTP_SERVER, t], env } }, generation);
@@ -52,13 +41,6 @@ async function reconcile(p: LocalProvider, desired: DesiredServer | undefined, n
   const plan = p.plan(desired, await p.observe(name));
   const outcome = await p.apply(plan);
   return { plan, outcome };
-}
-
-async function waitReady(p: LocalProvider, desired: DesiredServer) {
-  return waitFor(`${desired.name} Ready`, async () => {
-    const state = p.assess(desired, await p.observe(desired.name));
-    return state.phase === 'Ready' ? state : undefined;
-  }, 20_000);
 }
 
 function portClosed(port: number): Promise<boolean> {
@@ -83,7 +65,7 @@ describe('local provider', () => {
     const { plan, outcome } = await reconcile(p, desired);
     expect(plan.actions.map((a) => [a.op, a.reason])).toEqual([['start', 'not running']]);
     expect(outcome.done[0]?.result).toBe('created');
-    const ready = await waitReady(p, desired);
+    const ready = await waitReady(p, desired, 20_000);
     expect(ready.endpoint).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/mcp$/);
     expect(ready.tools?.map((x) => x.name).sort()).toEqual(['echo', 'getEnv', 'whoami']);
     expect(ready.health?.status).toBe('Healthy');
@@ -111,7 +93,7 @@ describe('local provider', () => {
     expect(exited.lastExit?.message).toMatch(/^was killed by SIGKILL after /);
     expect(p.assess(desired, exited)).toMatchObject({ phase: 'Progressing', reason: 'Starting' });
     expect(p.plan(desired, exited).actions).toEqual([]); // the supervisor restarts it by itself
-    const again = await waitReady(p, desired);
+    const again = await waitReady(p, desired, 20_000);
     const second = await p.observe('life');
     expect(second.pid).not.toBe(first.pid);
     expect(second.restarts).toBe(1);
@@ -138,7 +120,7 @@ describe('local provider', () => {
     const t = tag('env');
     const v1 = httpServer('env-a', t, { GREETING: 'hello' });
     await reconcile(p, v1);
-    await waitReady(p, v1);
+    await waitReady(p, v1, 20_000);
     const oldPid = (await p.observe('env-a')).pid!;
 
     const v2 = httpServer('env-a', t, { GREETING: 'bonjour', EXTRA: '1' }, 2);
@@ -147,7 +129,7 @@ describe('local provider', () => {
     expect(p.assess(v2, await p.observe('env-a'))).toMatchObject({ phase: 'Progressing', reason: 'RollingOut' });
     expect((await p.apply(plan)).done[0]?.result).toBe('updated');
 
-    const ready = await waitReady(p, v2);
+    const ready = await waitReady(p, v2, 20_000);
     const now = await p.observe('env-a');
     expect(now.pid).not.toBe(oldPid);
     expect(alive(oldPid)).toBe(false);
@@ -210,7 +192,7 @@ describe('local provider', () => {
     const t = tag('hc');
     const desired = desiredServer('hc-a', { transport: 'streamable-http', healthCheck: { path: '/healthz' }, local: { command: 'node', args: [HTTP_SERVER, t] } });
     await reconcile(p, desired);
-    const ready = await waitReady(p, desired);
+    const ready = await waitReady(p, desired, 20_000);
     expect(ready.health?.message).toMatch(/^GET http:\/\/127\.0\.0\.1:\d+\/healthz → 200/);
     expect(ready.tools?.map((x) => x.name)).toContain('echo');
     const pid = (await p.observe('hc-a')).pid!;

@@ -5,12 +5,16 @@
  * /proc scans for the MCP server processes a local runtime started.
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import type { MCPServer } from '../src/manifest/types.ts';
+import { alive } from './support/processes.ts';
+import { tempDir as sharedTempDir } from './support/temp-dir.ts';
+import { waitFor } from './support/wait.ts';
+
+export { alive, waitFor };
 
 /** Repository root. */
 export const REPO = fileURLToPath(new URL('..', import.meta.url));
@@ -22,28 +26,11 @@ export const NODE = Number(process.versions.node.split('.')[0]) >= 24 ? process.
 export const HTTP_FIXTURE = join(REPO, 'test/fixtures/mcp-servers/http-server.ts');
 const API = '/apis/berth.dev/v1alpha1';
 
-/** A temporary folder and its removal. */
+/** A temporary folder `berth-svc-<prefix>-XXXXXX` and its removal. */
 export function tempDir(prefix: string): { dir: string; remove: () => void } {
-  const dir = mkdtempSync(join(tmpdir(), `berth-svc-${prefix}-`));
-  return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
+  return sharedTempDir(`svc-${prefix}`);
 }
 
-/** Polls `probe` until it returns something other than undefined/false; fails after `timeoutMs` naming `what`. */
-export async function waitFor<T>(what: string, probe: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 15_000, everyMs = 50): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await probe();
-      if (v !== undefined && v !== false) return v;
-      last = v;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what} (last: ${last instanceof Error ? last.message : JSON.stringify(last)})`);
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
-}
 
 /** A running `berth <command>` process. */
 export interface BerthProcess {
@@ -200,18 +187,3 @@ export function logRecords(p: BerthProcess): Array<Record<string, unknown>> {
   return out;
 }
 
-/** True while a process with this pid runs and is not a zombie. */
-export function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'EPERM') return false;
-  }
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const state = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0];
-    return state !== 'Z' && state !== 'X';
-  } catch {
-    return false;
-  }
-}

@@ -18,6 +18,9 @@ import { SERVER_ENV, STATE_ID_ENV, stateIdOf } from '../src/providers/local/mark
 import type { LocalRuntimeFile } from '../src/providers/local/state-file.ts';
 import { tempDir as sharedTempDir } from './support/temp-dir.ts';
 import { waitFor } from './support/wait.ts';
+import { alive } from './support/processes.ts';
+
+export { alive };
 
 export { waitFor };
 
@@ -37,25 +40,6 @@ export function tempDir(prefix: string): { dir: string; remove: () => void } {
   return sharedTempDir(`e2e-${prefix}`);
 }
 
-/**
- * True while a process with this pid runs: kill(pid, 0) succeeds and it is not a
- * zombie (a server adopted after its parent was killed is reparented to init,
- * which in some containers never reaps it; a zombie runs nothing).
- */
-export function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'EPERM') return false;
-  }
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const state = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0];
-    return state !== 'Z' && state !== 'X';
-  } catch {
-    return false;
-  }
-}
 
 /** A running `berth up`. */
 export interface BerthUp {

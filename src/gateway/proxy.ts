@@ -35,7 +35,7 @@ import {
 } from './json-rpc.ts';
 import { filterResponseHeaders, upstreamRequestHeaders } from './headers.ts';
 import type { GatewayContext, GatewayStep } from './pipeline.ts';
-import type { Route, UpstreamTarget } from './route.ts';
+import type { Route } from './route.ts';
 import type { RouteTable } from './route-table.ts';
 import { MemorySessionAffinity, type SessionAffinity } from './session-affinity.ts';
 import { formatSseEvent, SseParser } from './sse.ts';

@@ -22,7 +22,6 @@ import type {
   Risk,
   RuntimeSpec,
   SecretRef,
-  Transport,
 } from './types.ts';
 
 /** The server.json schema this module reads and writes. */

@@ -190,7 +190,7 @@ function firstAliasOffset(doc: Document.Parsed): number | undefined {
 }
 
 function yamlErrorProblem(e: YAMLError, source: string, posAt: (offset: number) => SourcePosition): Problem {
-  const [start, end] = e.pos;
+  const [start] = e.pos;
   const position = posAt(start);
   const firstLine = e.message.split('\n')[0] ?? e.message;
   switch (e.code) {

@@ -124,7 +124,7 @@ export async function applyEcs(
         let priority = action.priority;
         for (let attempt = 1; ; attempt++) {
           try {
-            await clients.elbv2.send(
+            const out = await clients.elbv2.send(
               new CreateRuleCommand({
                 ListenerArn: action.listenerArn,
                 Priority: priority,
@@ -134,8 +134,12 @@ export async function applyEcs(
               }),
               opts,
             );
-            view.rulesChanged(action.listenerArn);
-            view.targetGroupsChanged();
+            const created = out.Rules?.[0];
+            if (created !== undefined) view.ruleCreated(action.listenerArn, created, action.tags);
+            else {
+              view.rulesChanged(action.listenerArn);
+              view.targetGroupsChanged();
+            }
             return priority === action.priority ? 'created' : `created at priority ${priority}`;
           } catch (err) {
             if (errorCode(err) !== 'PriorityInUseException' || attempt >= PRIORITY_ATTEMPTS) throw err;

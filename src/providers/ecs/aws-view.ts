@@ -1,15 +1,17 @@
 /**
  * Every AWS read the ECS provider makes, batched and cached per pass:
- * - services: ListServices (100 per page) + DescribeServices with TAGS, 10 per
- *   call, for the whole cluster's `berth-*` services at once; a service in
- *   motion (rollout, draining, just written) is re-read on its own;
+ * - services: DescribeServices with TAGS, 10 names per call, the names asked
+ *   for at the same moment batched together and the rest of the call filled
+ *   with other known services (service-reader.ts); a service in motion
+ *   (rollout, draining, just written) is re-read on every pass; ListServices
+ *   (100 per page) only to enumerate what Berth manages;
  * - target groups (400 per page) and rules per listener (400 per page), with
  *   tags from DescribeTags (20 per call) only for ARNs not seen before;
  * - Route 53 records of the zone (300 per page);
  * - task definitions by ARN (immutable, so cached for good) and the ACTIVE
  *   revisions of a family (cached until Berth registers or deregisters one).
- * A no-op resync of N servers thus costs about ⌈N/100⌉ ListServices +
- * ⌈N/10⌉ DescribeServices + one listing per listener / target-group page /
+ * A no-op resync of N servers thus costs about ⌈N/10⌉ DescribeServices + one
+ * listing per listener / target-group page /
  * zone page, and no per-server call.
  */
 import {
@@ -33,6 +35,8 @@ import { ListResourceRecordSetsCommand, type ResourceRecordSet, type Route53Clie
 import { SharedLoad } from './cache.ts';
 import type { EcsEnvironmentConfig } from './config.ts';
 import { canonicalConditions } from './render.ts';
+import { ServiceReader } from './service-reader.ts';
+export { inMotion } from './service-reader.ts';
 import type { ObservedService, ObservedTaskDefinition, ObservedTargetGroup, ObservedRule, TargetHealthSummary } from './types.ts';
 
 /** The SDK clients the provider talks through (the caller builds them). */
@@ -56,9 +60,8 @@ export class AwsView {
   readonly #config: EcsEnvironmentConfig;
   readonly #now: () => number;
   readonly #ttlMs: number;
-  readonly #services: SharedLoad<Map<string, ObservedService>>;
-  /** Names whose bulk entry must not be trusted (written, or in motion when last seen). */
-  readonly #serviceDirty = new Set<string>();
+  readonly #services: ServiceReader;
+  readonly #serviceNames: SharedLoad<string[]>;
   readonly #targetGroups: SharedLoad<ObservedTargetGroup[]>;
   readonly #rules = new Map<string, SharedLoad<ListedRule[]>>();
   readonly #records: SharedLoad<ResourceRecordSet[]> | undefined;
@@ -71,7 +74,8 @@ export class AwsView {
     this.#config = config;
     this.#now = now;
     this.#ttlMs = ttlMs;
-    this.#services = new SharedLoad(() => this.#loadServices(), now, ttlMs);
+    this.#services = new ServiceReader({ describe: (names) => this.#describeServices(names), now, ttlMs });
+    this.#serviceNames = new SharedLoad(() => this.#listServiceNames(), now, ttlMs);
     this.#targetGroups = new SharedLoad(() => this.#loadTargetGroups(), now, ttlMs);
     for (const l of config.listeners) this.#rules.set(l.arn, new SharedLoad(() => this.#loadRules(l.arn), now, ttlMs));
     const zone = config.hostedZoneId;
@@ -81,46 +85,41 @@ export class AwsView {
   // ─────────────── services ───────────────
 
   /** The service with this name (any status), undefined when DescribeServices says MISSING. */
-  async service(name: string, signal?: AbortSignal): Promise<ObservedService | undefined> {
-    if (!this.#serviceDirty.has(name)) {
-      const all = await this.#services.get();
-      const hit = all.get(name);
-      if (hit !== undefined && !inMotion(hit)) return hit;
-    }
-    const out = await this.#c.ecs.send(new DescribeServicesCommand({ cluster: this.#config.clusterArn, services: [name], include: ['TAGS'] }), { abortSignal: signal });
-    const svc = out.services?.[0];
-    const observed = svc === undefined ? undefined : toService(svc);
-    // Keep reading it individually while it moves; the bulk listing takes over once it is steady.
-    if (observed !== undefined && !inMotion(observed)) this.#serviceDirty.delete(name);
-    else this.#serviceDirty.add(name);
-    return observed;
+  service(name: string, signal?: AbortSignal): Promise<ObservedService | undefined> {
+    return this.#services.get(name, signal);
   }
 
   /** Names of every `berth-*` service listed in the cluster (ACTIVE ones only: ECS hides DRAINING). */
   async serviceNames(): Promise<string[]> {
-    return [...(await this.#services.get()).keys()];
+    return this.#serviceNames.get();
   }
 
   /** Call after writing to a service. */
   serviceChanged(name: string): void {
-    this.#serviceDirty.add(name);
+    this.#services.changed(name);
   }
 
-  async #loadServices(): Promise<Map<string, ObservedService>> {
-    const arns: string[] = [];
+  async #listServiceNames(): Promise<string[]> {
+    const names: string[] = [];
     let nextToken: string | undefined;
     do {
       const page = await this.#c.ecs.send(new ListServicesCommand({ cluster: this.#config.clusterArn, maxResults: 100, ...(nextToken ? { nextToken } : {}) }));
-      for (const arn of page.serviceArns ?? []) if ((arn.split('/').pop() ?? '').startsWith(SERVICE_PREFIX)) arns.push(arn);
+      for (const arn of page.serviceArns ?? []) {
+        const name = arn.split('/').pop() ?? '';
+        if (name.startsWith(SERVICE_PREFIX)) names.push(name);
+      }
       nextToken = page.nextToken;
     } while (nextToken);
+    this.#services.noteExisting(names);
+    return names;
+  }
+
+  async #describeServices(names: string[]): Promise<Map<string, ObservedService>> {
     const out = new Map<string, ObservedService>();
-    for (let i = 0; i < arns.length; i += 10) {
-      const batch = await this.#c.ecs.send(new DescribeServicesCommand({ cluster: this.#config.clusterArn, services: arns.slice(i, i + 10), include: ['TAGS'] }));
-      for (const svc of batch.services ?? []) {
-        const o = toService(svc);
-        out.set(o.name, o);
-      }
+    const batch = await this.#c.ecs.send(new DescribeServicesCommand({ cluster: this.#config.clusterArn, services: names, include: ['TAGS'] }));
+    for (const svc of batch.services ?? []) {
+      const o = toService(svc);
+      out.set(o.name, o);
     }
     return out;
   }
@@ -152,10 +151,10 @@ export class AwsView {
     }
   }
 
-  /** Records a revision Berth just registered or deregistered. */
+  /** Records a revision Berth just registered (ACTIVE, the newest) or deregistered (INACTIVE). */
   rememberTaskDefinition(td: ObservedTaskDefinition): void {
     this.#taskDefinitions.set(td.arn, td);
-    this.#families.get(td.family)?.invalidate();
+    this.#families.get(td.family)?.update((arns) => (td.status === 'ACTIVE' ? [td.arn, ...arns.filter((a) => a !== td.arn)] : arns.filter((a) => a !== td.arn)));
   }
 
   /** ARNs of the family's ACTIVE revisions, newest first. */
@@ -247,6 +246,28 @@ export class AwsView {
     return (await load.get()).filter((r) => !r.isDefault);
   }
 
+  /**
+   * Call after CreateRule succeeded, with the rule it returned and the tags sent
+   * (CreateRule always creates, so those are exactly its tags): the listing gains
+   * the rule — even before DescribeRules would show it — and the target group it
+   * forwards to is now used by the listener's load balancer.
+   */
+  ruleCreated(listenerArn: string, rule: Rule, tags: Record<string, string>): void {
+    const arn = rule.RuleArn;
+    if (arn === undefined) {
+      this.rulesChanged(listenerArn);
+      this.targetGroupsChanged();
+      return;
+    }
+    this.#elbTags.set(arn, { ...tags });
+    this.#rules.get(listenerArn)?.update((rules) => [...rules.filter((r) => r.arn !== arn), this.#toListedRule(listenerArn, rule)]);
+    const loadBalancerArn = loadBalancerOf(listenerArn);
+    const forwarded = new Set(forwardedGroups(rule));
+    this.#targetGroups.update((groups) =>
+      groups.map((g) => (forwarded.has(g.arn) && !g.loadBalancerArns.includes(loadBalancerArn) ? { ...g, loadBalancerArns: [...g.loadBalancerArns, loadBalancerArn] } : g)),
+    );
+  }
+
   /** Call after writing to a rule of `listenerArn`. */
   rulesChanged(listenerArn: string, ruleArn?: string): void {
     if (ruleArn !== undefined) this.#elbTags.delete(ruleArn);
@@ -262,7 +283,11 @@ export class AwsView {
       marker = page.NextMarker;
     } while (marker);
     await this.#loadTags(rules.filter((r) => !r.IsDefault).map((r) => r.RuleArn ?? ''));
-    return rules.map((r) => ({
+    return rules.map((r) => this.#toListedRule(listenerArn, r));
+  }
+
+  #toListedRule(listenerArn: string, r: Rule): ListedRule {
+    return {
       arn: r.RuleArn ?? '',
       listenerArn,
       isDefault: r.IsDefault === true,
@@ -271,7 +296,7 @@ export class AwsView {
       conditionsKey: canonicalConditions(r.Conditions),
       targetGroupArns: forwardedGroups(r),
       tags: this.#elbTags.get(r.RuleArn ?? '') ?? {},
-    }));
+    };
   }
 
   /** Fetches tags of ARNs not cached yet, 20 per DescribeTags call. */
@@ -314,14 +339,6 @@ export class AwsView {
   }
 }
 
-/** A service whose state changes by itself soon: never served from the shared listing. */
-export function inMotion(svc: ObservedService): boolean {
-  if (svc.status !== 'ACTIVE') return true;
-  if (svc.deployments.length !== 1) return true;
-  const d = svc.deployments[0]!;
-  return d.rolloutState !== 'COMPLETED' || svc.runningCount !== svc.desiredCount || svc.pendingCount > 0;
-}
-
 function toService(svc: Service): ObservedService {
   const net = svc.networkConfiguration?.awsvpcConfiguration;
   return {
@@ -358,6 +375,11 @@ function toService(svc: Service): ObservedService {
     })),
     recentEvents: (svc.events ?? []).slice(0, 20).map((e) => e.message ?? ''),
   };
+}
+
+/** `…:listener/app/<name>/<lb id>/<listener id>` → `…:loadbalancer/app/<name>/<lb id>`. */
+function loadBalancerOf(listenerArn: string): string {
+  return listenerArn.replace(':listener/', ':loadbalancer/').split('/').slice(0, -1).join('/');
 }
 
 function forwardedGroups(rule: Rule): string[] {

@@ -1,7 +1,7 @@
 /**
  * A value loaded from AWS, kept for a short time and shared by every server
  * observed meanwhile, so a resync of N servers costs one listing instead of N.
- * Writes invalidate it; a load that started before an invalidation never
+ * Writes invalidate it (or patch it from the write's response); a load that started before an invalidation never
  * stores its (possibly stale) result, so a reconciler never mistakes an old
  * listing for the state after its own write.
  */
@@ -37,6 +37,21 @@ export class SharedLoad<T> {
     );
     this.#inflight = { generation, promise };
     return promise;
+  }
+
+  /**
+   * Applies a write Berth just made (and whose response says the new state) to
+   * the value kept, instead of forgetting it. The value keeps its load time, so
+   * it expires exactly when it would have: changes made by others are seen no
+   * later than before. A load in flight may predate the write, so it is
+   * discarded as by {@link invalidate}.
+   */
+  update(apply: (data: T) => T): void {
+    if (this.#inflight !== undefined) {
+      this.invalidate();
+      return;
+    }
+    if (this.#value !== undefined) this.#value = { data: apply(this.#value.data), at: this.#value.at };
   }
 
   /** Forgets the value; loads already running won't store theirs. */

@@ -9,14 +9,10 @@ import type { DesiredServer } from '../provider.ts';
 import type { EcsEnvironmentConfig, ListenerConfig } from './config.ts';
 import { inDomain, normaliseDnsName, ownershipRecordName, TAG } from './naming.ts';
 import { findRecord, ownedBy, parseOwnershipRecord, type Owner } from './ownership.ts';
+import { chooseListener } from './quota.ts';
 import { canonicalConditions, renderServer, type HealthCheckSettings, type RenderedServer } from './render.ts';
 import { specHash } from '../../manifest/spec-hash.ts';
 import type { EcsObservation, ObservedRule, ObservedService, ObservedTargetGroup, ObservedTaskDefinition } from './types.ts';
-
-/** AWS's per-load-balancer quotas (not adjustable). */
-export const RULES_PER_LOAD_BALANCER = 100;
-/** Unique target groups per load balancer. */
-export const TARGET_GROUPS_PER_LOAD_BALANCER = 100;
 
 /** The alias + ownership records a server should have. */
 export interface DesiredDns {
@@ -111,7 +107,7 @@ export function analyseDeploy(desired: DesiredServer, obs: EcsObservation, confi
   let quota: string | undefined;
   if (rule !== undefined) listener = config.listeners.find((l) => l.arn === rule.listenerArn);
   if (listener === undefined) {
-    const pick = chooseListener(config.listeners, obs.rulesByListener);
+    const pick = chooseListener(config.listeners, obs.rulesByListener, config.environment, targetGroup?.arn);
     if (pick.listener !== undefined) listener = pick.listener;
     else quota = pick.problem;
   }
@@ -240,26 +236,6 @@ export function detectRollback(service: ObservedService): { rolledBack: boolean;
     if (/has started a deployment/i.test(message)) return { rolledBack: false };
   }
   return { rolledBack: false };
-}
-
-/** The first listener (config order) whose load balancer has room for one more rule and target group. */
-export function chooseListener(listeners: readonly ListenerConfig[], rulesByListener: Readonly<Record<string, readonly ObservedRule[]>>): { listener?: ListenerConfig; problem?: string } {
-  const perLb = new Map<string, { rules: number; groups: Set<string> }>();
-  for (const l of listeners) {
-    const u = perLb.get(l.loadBalancerArn) ?? { rules: 0, groups: new Set<string>() };
-    for (const rule of rulesByListener[l.arn] ?? []) {
-      u.rules += 1;
-      for (const g of rule.targetGroupArns) u.groups.add(g);
-    }
-    perLb.set(l.loadBalancerArn, u);
-  }
-  for (const l of listeners) {
-    const u = perLb.get(l.loadBalancerArn)!;
-    if (u.rules < RULES_PER_LOAD_BALANCER && u.groups.size < TARGET_GROUPS_PER_LOAD_BALANCER) return { listener: l };
-  }
-  return {
-    problem: `every configured load balancer is full (${RULES_PER_LOAD_BALANCER} rules / ${TARGET_GROUPS_PER_LOAD_BALANCER} target groups each, an AWS limit that can't be raised); add another ALB listener to listeners in the environment config`,
-  };
 }
 
 function sameHealthCheck(a: HealthCheckSettings, b: HealthCheckSettings): boolean {

@@ -3,7 +3,8 @@
  * ARNs created earlier in the same plan (target group, task definition) are
  * bound as it goes. It stops and asks to be called again (`requeueAfterMs`)
  * when a step must wait on AWS: a service not visible yet or draining, a
- * target group still in use, a zone busy with a prior change. AWS errors are
+ * target group still in use, a zone busy with a prior change, a load balancer
+ * another worker filled since the plan was made. AWS errors are
  * rethrown as ProviderError with the AWS code and what Berth was doing.
  * Every write tells the {@link AwsView} what changed, so the next observation
  * never serves a listing older than the write.
@@ -34,7 +35,9 @@ import { ProviderError, type ApplyOutcome, type Plan } from '../provider.ts';
 import type { AwsView, EcsClients } from './aws-view.ts';
 import type { EcsEnvironmentConfig } from './config.ts';
 import { choosePriority, CONTAINER_NAME, serviceName, TAG } from './naming.ts';
+import type { KeyedLock } from './keyed-lock.ts';
 import { ecsTags, elbTags } from './ownership.ts';
+import { fullness, loadBalancerName, usageOf } from './quota.ts';
 import type { EcsAction } from './types.ts';
 
 /** What apply remembers across passes (per provider instance). */
@@ -46,14 +49,14 @@ export interface ApplyMemory {
 }
 
 /** Retry delays when AWS says "not now". */
-const BUSY_MS = { targetGroupInUse: 5_000, zoneBusy: 2_000, serviceNotReady: 3_000 } as const;
+const BUSY_MS = { targetGroupInUse: 5_000, zoneBusy: 2_000, serviceNotReady: 3_000, listenerFull: 1_000 } as const;
 /** CreateRule attempts when priorities collide with another writer. */
 const PRIORITY_ATTEMPTS = 5;
 
 /** Carries out `plan`. */
 export async function applyEcs(
   plan: Plan<EcsAction>,
-  deps: { clients: EcsClients; view: AwsView; config: EcsEnvironmentConfig; memory: ApplyMemory; now: () => number },
+  deps: { clients: EcsClients; view: AwsView; config: EcsEnvironmentConfig; memory: ApplyMemory; now: () => number; placementLock: KeyedLock },
   signal?: AbortSignal,
 ): Promise<ApplyOutcome<EcsAction>> {
   const { clients, view, config, memory } = deps;
@@ -81,6 +84,42 @@ export async function applyEcs(
   }
   memory.lastError.delete(plan.server);
   return { done };
+
+  /** CreateRule, moving to the next free priority when another writer took the chosen one. */
+  async function createRule(action: Extract<EcsAction, { kind: 'create-rule' }>, tg: string | undefined): Promise<string> {
+    const used = new Set(action.usedPriorities);
+    let priority = action.priority;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const out = await clients.elbv2.send(
+          new CreateRuleCommand({
+            ListenerArn: action.listenerArn,
+            Priority: priority,
+            Conditions: action.conditions,
+            Actions: [{ Type: 'forward', TargetGroupArn: tg }],
+            Tags: elbTags(action.tags),
+          }),
+          opts,
+        );
+        const created = out.Rules?.[0];
+        if (created !== undefined) view.ruleCreated(action.listenerArn, created, action.tags);
+        else {
+          view.rulesChanged(action.listenerArn);
+          view.targetGroupsChanged();
+        }
+        return priority === action.priority ? 'created' : `created at priority ${priority}`;
+      } catch (err) {
+        if (errorCode(err) !== 'PriorityInUseException' || attempt >= PRIORITY_ATTEMPTS) throw err;
+        // Another writer took it: look at the listener again and take the next free one.
+        used.add(priority);
+        view.rulesChanged(action.listenerArn);
+        for (const r of await view.rules(action.listenerArn)) used.add(r.priority);
+        const next = choosePriority(plan.server, used);
+        if (next === undefined) throw err;
+        priority = next;
+      }
+    }
+  }
 
   async function run(action: EcsAction): Promise<string | { result: string; requeueAfterMs: number }> {
     switch (action.kind) {
@@ -120,38 +159,19 @@ export async function applyEcs(
       }
       case 'create-rule': {
         const tg = action.targetGroupArn ?? bound.targetGroupArn;
-        const used = new Set(action.usedPriorities);
-        let priority = action.priority;
-        for (let attempt = 1; ; attempt++) {
-          try {
-            const out = await clients.elbv2.send(
-              new CreateRuleCommand({
-                ListenerArn: action.listenerArn,
-                Priority: priority,
-                Conditions: action.conditions,
-                Actions: [{ Type: 'forward', TargetGroupArn: tg }],
-                Tags: elbTags(action.tags),
-              }),
-              opts,
-            );
-            const created = out.Rules?.[0];
-            if (created !== undefined) view.ruleCreated(action.listenerArn, created, action.tags);
-            else {
-              view.rulesChanged(action.listenerArn);
-              view.targetGroupsChanged();
-            }
-            return priority === action.priority ? 'created' : `created at priority ${priority}`;
-          } catch (err) {
-            if (errorCode(err) !== 'PriorityInUseException' || attempt >= PRIORITY_ATTEMPTS) throw err;
-            // Another writer took it: look at the listener again and take the next free one.
-            used.add(priority);
-            view.rulesChanged(action.listenerArn);
-            for (const r of await view.rules(action.listenerArn)) used.add(r.priority);
-            const next = choosePriority(plan.server, used);
-            if (next === undefined) throw err;
-            priority = next;
+        const listener = config.listeners.find((l) => l.arn === action.listenerArn);
+        // Workers placing other servers plan from the same listing: recheck the room and create under one
+        // lock per load balancer, so the last slot goes to one server and the others re-plan (Berth's
+        // QuotaExceeded, or another listener) instead of AWS answering TooManyRules.
+        return deps.placementLock.run(listener?.loadBalancerArn ?? action.listenerArn, async () => {
+          if (listener !== undefined) {
+            const sameLb = config.listeners.filter((l) => l.loadBalancerArn === listener.loadBalancerArn);
+            const rulesByListener = Object.fromEntries(await Promise.all(sameLb.map(async (l) => [l.arn, await view.rules(l.arn)] as const)));
+            const full = fullness(usageOf(listener, config.listeners, rulesByListener), tg);
+            if (full !== undefined) return { result: `not created: load balancer ${loadBalancerName(listener)} now has ${full}; placing it again`, requeueAfterMs: BUSY_MS.listenerFull };
           }
-        }
+          return createRule(action, tg);
+        });
       }
       case 'modify-rule': {
         const tg = action.targetGroupArn ?? bound.targetGroupArn;

@@ -19,6 +19,7 @@ import { applyEcs } from './apply.ts';
 import { assessEcs } from './assess.ts';
 import { AwsView, type EcsClients } from './aws-view.ts';
 import type { EcsEnvironmentConfig } from './config.ts';
+import { KeyedLock } from './keyed-lock.ts';
 import { observeServer, type ObserveMemory } from './observe.ts';
 import { managedServer, parseOwnershipRecord } from './ownership.ts';
 import { planEcs } from './plan.ts';
@@ -66,23 +67,15 @@ export function createEcsProvider(opts: EcsProviderOptions): EcsProvider {
   }
   const view = new AwsView(opts.clients, config, now, opts.cacheTtlMs ?? 5_000);
   const memory: ObserveMemory = { createdAt: new Map(), lastError: new Map(), healthyDeployments: new Set() };
-  const locks = new Map<string, Promise<unknown>>();
+  // One apply at a time per server, whatever the caller does.
+  const serverLock = new KeyedLock();
+  // Rule placement, one at a time per load balancer: see the create-rule step in apply.ts.
+  const placementLock = new KeyedLock();
   const guard = new RetirementGuard({
     maxPerWindow: config.maxRetirementsPerMinute,
     ...(config.maxRetirementFraction !== undefined ? { maxFraction: config.maxRetirementFraction } : {}),
     now,
   });
-
-  /** One apply at a time per server, whatever the caller does. */
-  function withLock<T>(name: string, fn: () => Promise<T>): Promise<T> {
-    const next = (locks.get(name) ?? Promise.resolve()).then(fn);
-    const settled = next.catch(() => undefined);
-    locks.set(name, settled);
-    void settled.then(() => {
-      if (locks.get(name) === settled) locks.delete(name);
-    });
-    return next;
-  }
 
   /**
    * The mass-deletion guard (retirement-guard.ts) in front of every retirement:
@@ -116,10 +109,10 @@ export function createEcsProvider(opts: EcsProviderOptions): EcsProvider {
       return planEcs(desired, observed, config);
     },
     apply(plan: Plan<EcsAction>, signal?: AbortSignal): Promise<ApplyOutcome<EcsAction>> {
-      return withLock(plan.server, async () => {
+      return serverLock.run(plan.server, async () => {
         const held = holdRetirement(plan);
         if (held !== undefined) return held;
-        const outcome = await applyEcs(plan, { clients: opts.clients, view, config, memory, now }, signal);
+        const outcome = await applyEcs(plan, { clients: opts.clients, view, config, memory, now, placementLock }, signal);
         opts.logger?.debug({ server: plan.server, done: outcome.done.length, requeueAfterMs: outcome.requeueAfterMs }, 'ecs plan applied');
         return outcome;
       });

@@ -49,6 +49,8 @@ export interface RegistryServerOptions {
   /** How long close() waits for in-flight requests. Default 10 s. */
   drainMs?: number;
   version?: string;
+  /** Most concurrent watch streams; see `RegistryAppDeps.maxWatchers`. */
+  maxWatchers?: number;
 }
 
 /** A running registry. */
@@ -75,6 +77,7 @@ export async function startRegistryServer(opts: RegistryServerOptions): Promise<
     clock,
     ...(opts.heartbeatMs !== undefined ? { heartbeatMs: opts.heartbeatMs } : {}),
     ...(opts.version !== undefined ? { version: opts.version } : {}),
+    ...(opts.maxWatchers !== undefined ? { maxWatchers: opts.maxWatchers } : {}),
   });
   const server = createAdaptorServer({ fetch: app.fetch }) as Server;
   // Slow-loris guard: a request must arrive in full within 30 s.

@@ -12,6 +12,13 @@
  *   PUT|PATCH /apis/berth.dev/v1alpha1/<plural>/<name>/status  status write path (admin)
  *   GET|POST /apis/berth.dev/v1alpha1/audit, GET|POST /tokens, DELETE /tokens/<id>, POST|DELETE /leases/<name>
  *
+ * Open without a token, on purpose: /healthz and /readyz (probes), /openapi.json
+ * (the public description of the API, no data) and /metrics (Prometheus convention;
+ * counts by kind, route pattern and status, never names, specs or tokens; its one
+ * expensive gauge is cached, see metrics.ts). Everything under /apis needs a token.
+ * Watch streams are capped per instance (`maxWatchers`, 503 + Retry-After past it).
+ * Writes that would take another server's gateway route are refused (route-claims.ts).
+ *
  * Every error leaves through the one error handler as RFC 9457 problem details.
  *
  * @example
@@ -32,6 +39,7 @@ import type { RegistryMetrics } from './metrics.ts';
 import { isDnsLabel, kindFromPlural, requireName } from './names.ts';
 import { buildOpenApiDocument } from './openapi.ts';
 import { HttpProblem, problemResponse, toHttpProblem } from './problem.ts';
+import { RouteClaims } from './route-claims.ts';
 import { admitObject } from './validation.ts';
 import { watchResponse } from './watch.ts';
 import { applyObject, createObject, deleteObject, replaceObject, writeStatus, type WriteContext } from './writes.ts';
@@ -50,7 +58,17 @@ export interface RegistryAppDeps {
   heartbeatMs?: number;
   /** Version shown in /openapi.json. */
   version?: string;
+  /**
+   * Most watch streams open at once on this instance; one more gets 503 with
+   * Retry-After. Each stream holds a socket, a store waiter and buffers, so an
+   * unbounded number lets one client exhaust memory and file descriptors.
+   * Default {@link DEFAULT_MAX_WATCHERS}.
+   */
+  maxWatchers?: number;
 }
+
+/** Default cap on concurrent watch streams per registry instance. */
+export const DEFAULT_MAX_WATCHERS = 1000;
 
 type Env = { Variables: { principal: Principal } };
 
@@ -91,6 +109,8 @@ export function createRegistryApp(deps: RegistryAppDeps): Hono<Env> {
   const { store, logger, metrics, shutdownSignal } = deps;
   const clock = deps.clock ?? (() => new Date());
   const heartbeatMs = deps.heartbeatMs ?? 15_000;
+  const maxWatchers = deps.maxWatchers ?? DEFAULT_MAX_WATCHERS;
+  let openWatchers = 0;
   let openapi: Record<string, unknown> | undefined;
   const app = new Hono<Env>();
 
@@ -131,7 +151,8 @@ export function createRegistryApp(deps: RegistryAppDeps): Hono<Env> {
     c.set('principal', await authenticate(store, c.req.header('authorization'), clock()));
     await next();
   });
-  const writer = (c: Context<Env>): WriteContext => ({ store, principal: c.get('principal'), logger });
+  const routeClaims = new RouteClaims(store);
+  const writer = (c: Context<Env>): WriteContext => ({ store, principal: c.get('principal'), logger, routeClaims });
 
   // --- audit, tokens, leases (registered before the generic resource routes) ---
   app.get(`${PREFIX}/audit`, async (c) => {
@@ -231,17 +252,42 @@ export function createRegistryApp(deps: RegistryAppDeps): Hono<Env> {
     if (flag(c, 'watch')) {
       const rvRaw = c.req.query('resourceVersion');
       if (rvRaw !== undefined && !/^\d+$/.test(rvRaw)) throw badQuery(`resourceVersion must be a decimal number (got ${JSON.stringify(rvRaw)})`);
-      const since = rvRaw !== undefined ? Number(rvRaw) : await store.currentVersion();
-      return watchResponse({
-        store,
-        kind,
-        since,
-        clientSignal: c.req.raw.signal,
-        shutdownSignal,
-        heartbeatMs,
-        onOpen: () => metrics.watchers.inc(),
-        onClose: () => metrics.watchers.dec(),
-      });
+      if (openWatchers >= maxWatchers) {
+        throw new HttpProblem(503, {
+          type: 'too-many-watchers',
+          title: 'Too many watch streams',
+          detail: `this registry already serves ${maxWatchers} watch streams; retry later or watch through another replica`,
+          headers: { 'retry-after': '5' },
+        });
+      }
+      // Take the slot before any await, so a burst of requests cannot all pass the check.
+      openWatchers++;
+      let released = false;
+      const release = (): void => {
+        if (!released) {
+          released = true;
+          openWatchers--;
+        }
+      };
+      try {
+        const since = rvRaw !== undefined ? Number(rvRaw) : await store.currentVersion();
+        return await watchResponse({
+          store,
+          kind,
+          since,
+          clientSignal: c.req.raw.signal,
+          shutdownSignal,
+          heartbeatMs,
+          onOpen: () => metrics.watchers.inc(),
+          onClose: () => {
+            release();
+            metrics.watchers.dec();
+          },
+        });
+      } catch (err) {
+        release();
+        throw err;
+      }
     }
     const opts: ListOptions = {};
     const labelSelector = c.req.query('labelSelector');

@@ -3,6 +3,8 @@
  * or YAML with the position of the first syntax error (400). Bodies are never logged.
  */
 import { parseDocument } from 'yaml';
+import { MAX_ALIAS_COUNT, MAX_NESTING_DEPTH } from '../../manifest/limits.ts';
+import { findExcessiveNesting } from '../../manifest/nesting.ts';
 import { HttpProblem } from './problem.ts';
 
 /** Largest body the API accepts: 1 MiB. */
@@ -107,6 +109,18 @@ function parseJson(text: string): unknown {
 }
 
 function parseYaml(text: string): unknown {
+  // The parser recurses per nesting level: 100 000 brackets fit in 1 MiB and cost
+  // seconds of blocked event loop before failing on the stack. A linear pre-scan
+  // (the one `berth validate` uses) refuses them first.
+  const excess = findExcessiveNesting(text);
+  if (excess) {
+    throw new HttpProblem(400, {
+      type: 'malformed-yaml',
+      title: 'Malformed YAML',
+      detail: `the body nests deeper than ${MAX_NESTING_DEPTH} levels at line ${excess.line}, column ${excess.column}; manifests are shallow — look for unclosed brackets or runaway indentation`,
+      extensions: { line: excess.line, column: excess.column },
+    });
+  }
   // maxAliasCount guards against alias bombs ("billion laughs").
   const doc = parseDocument(text, { prettyErrors: false, uniqueKeys: true });
   const err = doc.errors[0];
@@ -123,7 +137,7 @@ function parseYaml(text: string): unknown {
     });
   }
   try {
-    return doc.toJS({ maxAliasCount: 100 });
+    return doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
   } catch (cause) {
     throw new HttpProblem(400, {
       type: 'malformed-yaml',

@@ -18,8 +18,35 @@ export interface RegistryMetrics {
   watchers: Gauge;
 }
 
-/** Creates the metrics; `berth_registry_objects{kind}` is counted from `store` at scrape time. */
-export function createRegistryMetrics(store: Store): RegistryMetrics {
+/** How long one count of the stored objects serves scrapes. */
+export const OBJECT_COUNT_TTL_MS = 10_000;
+
+/**
+ * Creates the metrics; `berth_registry_objects{kind}` is counted from `store` at
+ * scrape time. `/metrics` needs no token (Prometheus convention; it holds counts,
+ * never names or specs), so anyone who can reach the port can scrape it: counting
+ * lists every object, so one count is shared by concurrent scrapes and reused for
+ * `countTtlMs` (default {@link OBJECT_COUNT_TTL_MS}) — a scrape flood costs the
+ * store at most one listing per TTL.
+ */
+export function createRegistryMetrics(store: Store, opts: { countTtlMs?: number; now?: () => number } = {}): RegistryMetrics {
+  const ttl = opts.countTtlMs ?? OBJECT_COUNT_TTL_MS;
+  const now = opts.now ?? Date.now;
+  let counted: { at: number; counts: Promise<Map<string, number>> } | undefined;
+  const countAll = async (): Promise<Map<string, number>> => {
+    const counts = new Map<string, number>();
+    for (const kind of KINDS) {
+      let count = 0;
+      let cont: string | undefined;
+      do {
+        const page = await store.list(kind, { limit: 500, ...(cont ? { continue: cont } : {}) });
+        count += page.items.length;
+        cont = page.continue;
+      } while (cont);
+      counts.set(kind, count);
+    }
+    return counts;
+  };
   const registry = new Registry();
   const requests = new Counter({
     name: 'berth_registry_http_requests_total',
@@ -41,16 +68,15 @@ export function createRegistryMetrics(store: Store): RegistryMetrics {
     labelNames: ['kind'] as const,
     registers: [registry],
     async collect() {
-      for (const kind of KINDS) {
-        let count = 0;
-        let cont: string | undefined;
-        do {
-          const page = await store.list(kind, { limit: 500, ...(cont ? { continue: cont } : {}) });
-          count += page.items.length;
-          cont = page.continue;
-        } while (cont);
-        this.set({ kind }, count);
+      if (counted === undefined || now() - counted.at >= ttl) {
+        const counts = countAll();
+        counted = { at: now(), counts };
+        // A failed count is not cached: the next scrape tries again.
+        counts.catch(() => {
+          if (counted?.counts === counts) counted = undefined;
+        });
       }
+      for (const [kind, count] of await counted.counts) this.set({ kind }, count);
     },
   });
   return { registry, requests, duration, watchers };

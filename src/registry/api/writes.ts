@@ -16,12 +16,15 @@ import { enforce, mayAdminister, mayWriteObject } from '../auth/authorize.ts';
 import { AlreadyExistsError, ConflictError, NotFoundError, type Store } from '../store.ts';
 import { jsonEqual } from './equality.ts';
 import { HttpProblem } from './problem.ts';
+import type { RouteClaims } from './route-claims.ts';
 
 /** Who writes, and where. */
 export interface WriteContext {
   store: Store;
   principal: Principal;
   logger: Logger;
+  /** When given, a write whose gateway route collides with another server's is refused (409). */
+  routeClaims?: RouteClaims;
 }
 
 /** What apply did to one object. */
@@ -67,9 +70,25 @@ function rejectDeleting(stored: Resource): void {
   }
 }
 
+/**
+ * Refuses (409) a write that would route `obj` at a path and host another server
+ * already uses: the gateway would hand one server's agent traffic to the other.
+ * Runs after authorization, so only a caller allowed to write learns of the collision.
+ */
+async function rejectRouteCollision(ctx: WriteContext, obj: Resource): Promise<void> {
+  const other = await ctx.routeClaims?.collision(obj);
+  if (!other) return;
+  throw new HttpProblem(409, {
+    type: 'route-conflict',
+    title: 'Route already in use',
+    detail: `${obj.kind}/${obj.metadata.name} would be routed at ${other.path}${other.host ? ` for host ${other.host}` : ''}, which MCPServer/${other.name} already uses; give this server a different spec.routing.path or spec.routing.host`,
+  });
+}
+
 /** POST on the collection: creates `obj` (already admitted). 409 when it exists. */
 export async function createObject(ctx: WriteContext, obj: Resource, opts: { dryRun?: boolean } = {}): Promise<Resource> {
   enforce(mayWriteObject(ctx.principal, obj.kind, undefined, obj));
+  await rejectRouteCollision(ctx, obj);
   const created = await ctx.store.create(obj, { dryRun: opts.dryRun ?? false });
   if (!opts.dryRun) await audit(ctx, 'create', obj.kind, obj.metadata.name, undefined, created);
   return created;
@@ -93,6 +112,7 @@ export async function replaceObject(ctx: WriteContext, obj: Resource, opts: { dr
     metadata: { ...obj.metadata, finalizers: obj.metadata.finalizers ?? before.metadata.finalizers ?? [] },
   };
   enforce(mayWriteObject(ctx.principal, kind, before, next));
+  await rejectRouteCollision(ctx, next);
   const after = await ctx.store.update(next, {
     ...(expected !== undefined ? { expectedResourceVersion: expected } : { expectedResourceVersion: before.metadata.resourceVersion! }),
     dryRun: opts.dryRun ?? false,
@@ -125,6 +145,7 @@ export async function applyObject(ctx: WriteContext, obj: Resource, opts: { dryR
     try {
       if (!before) {
         enforce(mayWriteObject(ctx.principal, kind, undefined, obj));
+        await rejectRouteCollision(ctx, obj);
         const created = await ctx.store.create(obj, { dryRun });
         if (!dryRun) await audit(ctx, 'create', kind, name, undefined, created, { via: 'apply' });
         return { outcome: 'created', object: created };
@@ -143,6 +164,7 @@ export async function applyObject(ctx: WriteContext, obj: Resource, opts: { dryR
       };
       if (sameUserFields(before, wanted)) return { outcome: 'unchanged', object: before };
       enforce(mayWriteObject(ctx.principal, kind, before, wanted));
+      await rejectRouteCollision(ctx, wanted);
       const after = await ctx.store.update(wanted, { expectedResourceVersion: before.metadata.resourceVersion!, dryRun });
       if (!dryRun && after.metadata.resourceVersion !== before.metadata.resourceVersion) {
         await audit(ctx, 'update', kind, name, before, after, { via: 'apply' });

@@ -1,0 +1,144 @@
+/**
+ * Which gateway route (path, optional host) each MCPServer claims, so a write that
+ * would take another server's route is refused before it is stored.
+ *
+ * Why the registry checks this and not only `berth validate`: the validator sees
+ * one apply's files, and the gateway serves every server of every environment
+ * from one route table. Without this check a publisher of one team could create a
+ * server routed at another team's path (or at that path for the gateway's own
+ * host name) and receive that team's agent traffic.
+ *
+ * Two routes collide when their paths are equal (trailing slashes ignored) and
+ * either one has no host or both have the same host (case-insensitive): the
+ * gateway would send some request for one of them to the other.
+ *
+ * The index is kept in memory and brought up to date from the store's change log
+ * before each check (one cheap query when nothing changed; a relist when the log
+ * was compacted past it), so a check costs O(servers on that path), not a list.
+ * Check-then-write is not atomic: two writers racing for one free route can both
+ * pass; the gateway's deterministic tie-break then applies.
+ *
+ * @example
+ * const claims = new RouteClaims(store);
+ * const taken = await claims.collision(obj);   // { name: 'quote', path: '/mcp/quote' } | undefined
+ */
+import type { Resource } from '../../manifest/resource.ts';
+import { GoneError, type Store } from '../store.ts';
+
+/** A route claimed by one server. */
+export interface RouteClaim {
+  name: string;
+  /** Normalised path, no trailing slash. */
+  path: string;
+  /** Lower-case host, when the route is host-specific. */
+  host?: string;
+}
+
+const PAGE = 500;
+
+/** The route `obj` claims, or undefined when it is not an MCPServer. Same defaults as the gateway. */
+export function routeClaimOf(obj: Resource): RouteClaim | undefined {
+  if (obj.kind !== 'MCPServer') return undefined;
+  const routing = (obj.spec as { routing?: { path?: unknown; host?: unknown } } | undefined)?.routing;
+  const raw = typeof routing?.path === 'string' ? routing.path : `/mcp/${obj.metadata.name}`;
+  let end = raw.length;
+  while (end > 1 && raw.charCodeAt(end - 1) === 47 /* / */) end--;
+  const host = typeof routing?.host === 'string' && routing.host !== '' ? routing.host.toLowerCase() : undefined;
+  return { name: obj.metadata.name, path: raw.slice(0, end), ...(host !== undefined ? { host } : {}) };
+}
+
+/** True when the gateway could send a request meant for one of these routes to the other. */
+export function routesCollide(a: RouteClaim, b: RouteClaim): boolean {
+  return a.path === b.path && (a.host === undefined || b.host === undefined || a.host === b.host);
+}
+
+/** In-memory index of route claims over a {@link Store}. One per API instance. */
+export class RouteClaims {
+  readonly #store: Store;
+  #byName = new Map<string, RouteClaim>();
+  #byPath = new Map<string, Set<string>>();
+  #version: number | undefined;
+  #syncing: Promise<void> | undefined;
+
+  constructor(store: Store) {
+    this.#store = store;
+  }
+
+  /**
+   * The claim of another server that `obj`'s route collides with, or undefined
+   * when the route is free (or `obj` is not an MCPServer).
+   */
+  async collision(obj: Resource): Promise<RouteClaim | undefined> {
+    const mine = routeClaimOf(obj);
+    if (!mine) return undefined;
+    await this.#sync();
+    for (const name of this.#byPath.get(mine.path) ?? []) {
+      if (name === mine.name) continue;
+      const other = this.#byName.get(name);
+      if (other && routesCollide(mine, other)) return other;
+    }
+    return undefined;
+  }
+
+  /** Brings the index up to date; concurrent callers share one refresh. */
+  #sync(): Promise<void> {
+    this.#syncing ??= this.#refresh().finally(() => {
+      this.#syncing = undefined;
+    });
+    return this.#syncing;
+  }
+
+  async #refresh(): Promise<void> {
+    if (this.#version === undefined) {
+      await this.#relist();
+      return;
+    }
+    try {
+      for (;;) {
+        const events = await this.#store.changesSince(this.#version, { kind: 'MCPServer', limit: PAGE });
+        for (const ev of events) {
+          if (ev.type === 'DELETED') this.#forget(ev.object.metadata.name);
+          else this.#remember(ev.object);
+          this.#version = ev.resourceVersion;
+        }
+        if (events.length < PAGE) return;
+      }
+    } catch (err) {
+      if (!(err instanceof GoneError)) throw err;
+      await this.#relist();
+    }
+  }
+
+  async #relist(): Promise<void> {
+    this.#byName = new Map();
+    this.#byPath = new Map();
+    let cont: string | undefined;
+    let version: number | undefined;
+    do {
+      const page = await this.#store.list('MCPServer', { limit: PAGE, ...(cont ? { continue: cont } : {}) });
+      version ??= page.resourceVersion;
+      for (const obj of page.items) this.#remember(obj);
+      cont = page.continue;
+    } while (cont);
+    this.#version = version;
+  }
+
+  #remember(obj: Resource): void {
+    const claim = routeClaimOf(obj);
+    if (!claim) return;
+    this.#forget(claim.name);
+    this.#byName.set(claim.name, claim);
+    let names = this.#byPath.get(claim.path);
+    if (!names) this.#byPath.set(claim.path, (names = new Set()));
+    names.add(claim.name);
+  }
+
+  #forget(name: string): void {
+    const old = this.#byName.get(name);
+    if (!old) return;
+    this.#byName.delete(name);
+    const names = this.#byPath.get(old.path);
+    names?.delete(name);
+    if (names?.size === 0) this.#byPath.delete(old.path);
+  }
+}

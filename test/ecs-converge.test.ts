@@ -31,7 +31,7 @@ describe('ECS provider convergence', () => {
     expect(inventory(w)).toMatchObject({
       services: ['berth-weather:ACTIVE'],
       activeTaskDefinitions: ['berth-weather:1'],
-      records: ['_berth.weather.mcp.example.com.:TXT', 'weather.mcp.example.com.:A'],
+      records: ['_berth.weather.mcp.example.com.:TXT', 'weather.mcp.example.com.:A', 'weather.mcp.example.com.:AAAA'],
     });
     const status = await statusOf(w, 'weather');
     expect(status?.endpoint).toBe('https://weather.mcp.example.com/mcp/weather');
@@ -119,7 +119,7 @@ describe('ECS provider convergence', () => {
     expect(rules).toHaveLength(1);
     expect(JSON.stringify(rules[0]!.conditions)).toContain('/tools/weather');
     expect(JSON.stringify(rules[0]!.conditions)).toContain('wx.mcp.example.com');
-    expect(inventory(w).records).toEqual(['_berth.wx.mcp.example.com.:TXT', 'wx.mcp.example.com.:A']);
+    expect(inventory(w).records).toEqual(['_berth.wx.mcp.example.com.:TXT', 'wx.mcp.example.com.:A', 'wx.mcp.example.com.:AAAA']);
     expect((await statusOf(w, 'weather'))?.endpoint).toBe('https://wx.mcp.example.com/tools/weather');
     expect(await writesOfNextPass(w, 'weather')).toEqual({});
   });

@@ -25,7 +25,7 @@ describe('ECS provider under faults', () => {
     expect(inv.activeTaskDefinitions).toEqual(names.map((n) => `berth-${n}:1`));
     expect(inv.targetGroups).toHaveLength(names.length);
     expect(inv.rules).toHaveLength(names.length);
-    expect(inv.records).toHaveLength(names.length * 2);
+    expect(inv.records).toHaveLength(names.length * 3); // alias A + alias AAAA + ownership TXT per server
     const injected = w.fake.calls.filter((c) => c.outcome === 'injected-throttle' || c.outcome === 'injected-server-error').length;
     expect(injected).toBeGreaterThan(20);
     // Refused by a documented bucket (not an injected fault): must be none.

@@ -7,25 +7,32 @@
 import type { ResourceRecordSet } from '@aws-sdk/client-route-53';
 import type { DesiredServer } from '../provider.ts';
 import type { EcsEnvironmentConfig, ListenerConfig } from './config.ts';
-import { inDomain, normaliseDnsName, ownershipRecordName, TAG } from './naming.ts';
+import { aliasesAt, aliasRecords, ALIAS_TYPES, describeRecord, dnsHash, hashBeforeAaaa, ownershipRecord, sameAlias, vouchedTypes, type AliasesByType, type AliasType } from './dns.ts';
+import { inDomain, normaliseDnsName, TAG } from './naming.ts';
 import { findRecord, ownedBy, parseOwnershipRecord, type Owner } from './ownership.ts';
 import { chooseListener } from './quota.ts';
 import { canonicalConditions, renderServer, type HealthCheckSettings, type RenderedServer } from './render.ts';
-import { specHash } from '../../manifest/spec-hash.ts';
 import type { EcsObservation, ObservedRule, ObservedService, ObservedTargetGroup, ObservedTaskDefinition } from './types.ts';
 
-/** The alias + ownership records a server should have. */
+/** The alias records (A and AAAA) + ownership record a server should have. */
 export interface DesiredDns {
   hostedZoneId: string;
-  alias: ResourceRecordSet;
+  /** The host, normalised (trailing dot). */
+  name: string;
+  /** Alias A and AAAA to the ALB. */
+  aliases: Record<AliasType, ResourceRecordSet>;
   ownership: ResourceRecordSet;
   hash: string;
 }
 
-/** Records Berth owns for this server (the alias may already be gone). */
+/**
+ * Records Berth owns for this server at one host: the ownership TXT and the
+ * alias records it vouches for that are still there (any may be gone). On the
+ * deploy path a CNAME standing where Berth's A was counts as that A.
+ */
 export interface OwnedDns {
   ownership: ResourceRecordSet;
-  alias?: ResourceRecordSet;
+  aliases: AliasesByType;
   hash: string;
 }
 
@@ -144,33 +151,42 @@ export function analyseDeploy(desired: DesiredServer, obs: EcsObservation, confi
   }
 
   // DNS.
-  const elsewhereAll = ownedRecords(obs.records, owner);
+  const elsewhereAll = ownedRecords(obs.records, owner, config.listeners);
   let dns: DesiredDns | undefined;
   let dnsCurrent: OwnedDns | undefined;
   if (r.host !== undefined && config.hostedZoneId !== undefined && config.domain !== undefined && inDomain(r.host, config.domain) && listener !== undefined) {
-    const alias: ResourceRecordSet = {
-      Name: normaliseDnsName(r.host),
-      Type: 'A',
-      AliasTarget: { HostedZoneId: listener.canonicalHostedZoneId, DNSName: normaliseDnsName(`dualstack.${listener.dnsName}`), EvaluateTargetHealth: false },
-    };
-    const hash = specHash(alias);
-    const ownership: ResourceRecordSet = {
-      Name: normaliseDnsName(ownershipRecordName(r.host)),
-      Type: 'TXT',
-      TTL: 300,
-      ResourceRecords: [{ Value: `"heritage=berth,${TAG.managedBy}=${owner.installationId},${TAG.server}=${owner.server},${TAG.specHash}=${hash}"` }],
-    };
-    dns = { hostedZoneId: config.hostedZoneId, alias, ownership, hash };
+    const aliases = aliasRecords(r.host, listener);
+    const hash = dnsHash(aliases);
+    const ownership = ownershipRecord(r.host, owner, hash);
+    const name = aliases.A.Name!;
+    dns = { hostedZoneId: config.hostedZoneId, name, aliases, ownership, hash };
     const txt = findRecord(obs.records, ownership.Name!, 'TXT');
     const parsed = parseOwnershipRecord(txt);
-    const atHost = findRecord(obs.records, alias.Name!, 'A') ?? findRecord(obs.records, alias.Name!, 'CNAME') ?? findRecord(obs.records, alias.Name!, 'AAAA');
     const ownTxt = parsed !== undefined && parsed.installationId === owner.installationId && parsed.server === owner.server;
     if (txt !== undefined && !ownTxt) conflicts.push(`DNS record ${ownership.Name} TXT belongs to ${parsed ? `Berth installation ${parsed.installationId}, server ${parsed.server}` : 'someone else'}; Berth will not take over ${r.host}`);
-    else if (atHost !== undefined && !ownTxt) conflicts.push(`DNS record ${alias.Name} ${atHost.Type} already exists and is not Berth's (no ownership record ${ownership.Name}); delete it or choose another spec.routing.host`);
-    else if (ownTxt) {
-      dnsCurrent = { ownership: txt!, ...(atHost !== undefined ? { alias: atHost } : {}), hash: parsed!.hash };
-      if (parsed!.hash === hash && !sameAlias(atHost, alias)) {
-        drift.push(`DNS record ${alias.Name}: changed outside Berth (${atHost === undefined ? 'deleted' : `${atHost.Type} → ${atHost.AliasTarget?.DNSName ?? atHost.ResourceRecords?.map((x) => x.Value).join(' ') ?? ''}`}); manifest says alias to ${alias.AliasTarget?.DNSName}`);
+    else if (!ownTxt) {
+      const atHost = findRecord(obs.records, name, 'A') ?? findRecord(obs.records, name, 'CNAME') ?? findRecord(obs.records, name, 'AAAA');
+      if (atHost !== undefined) conflicts.push(`DNS record ${name} ${atHost.Type} already exists and is not Berth's (no ownership record ${ownership.Name}); delete it or choose another spec.routing.host`);
+    } else {
+      const vouched = vouchedTypes(name, parsed, obs.records, config.listeners);
+      const found = aliasesAt(obs.records, name, vouched);
+      // A CNAME can't live beside an A: one at the host replaced Berth's A.
+      const cname = findRecord(obs.records, name, 'CNAME');
+      if (found.A === undefined && cname !== undefined) found.A = cname;
+      dnsCurrent = { ownership: txt!, aliases: found, hash: parsed.hash };
+      for (const type of ALIAS_TYPES.filter((t) => !vouched.includes(t))) {
+        const foreign = findRecord(obs.records, name, type);
+        if (foreign !== undefined) {
+          conflicts.push(`DNS record ${name} ${type} already exists and is not Berth's (ownership record ${ownership.Name} was written before Berth kept ${type} records and does not vouch for it); delete it or choose another spec.routing.host`);
+        }
+      }
+      // Berth last wrote exactly these aliases (or, before AAAA support, this A alone): any difference was made outside Berth.
+      if (parsed.hash === hash || parsed.hash === hashBeforeAaaa(aliases.A)) {
+        for (const type of vouched) {
+          const want = aliases[type];
+          const have = found[type];
+          if (!sameAlias(have, want)) drift.push(`DNS record ${name} ${type}: changed outside Berth (${have === undefined ? 'deleted' : describeRecord(have)}); manifest says alias to ${want.AliasTarget?.DNSName}`);
+        }
       }
     }
   }
@@ -204,16 +220,15 @@ export function analyseDeploy(desired: DesiredServer, obs: EcsObservation, confi
   };
 }
 
-/** Ownership TXT records of this server, each with the alias record beside it (if still there). */
-export function ownedRecords(records: readonly ResourceRecordSet[], owner: Owner): OwnedDns[] {
+/** Ownership TXT records of this server, each with the alias records beside it that it vouches for (those still there). */
+export function ownedRecords(records: readonly ResourceRecordSet[], owner: Owner, listeners: readonly ListenerConfig[]): OwnedDns[] {
   const out: OwnedDns[] = [];
   for (const rec of records) {
     if (rec.Type !== 'TXT' || !normaliseDnsName(rec.Name ?? '').startsWith('_berth.')) continue;
     const parsed = parseOwnershipRecord(rec);
     if (parsed === undefined || parsed.installationId !== owner.installationId || parsed.server !== owner.server) continue;
     const host = normaliseDnsName(rec.Name ?? '').slice('_berth.'.length);
-    const alias = findRecord(records, host, 'A');
-    out.push({ ownership: rec, ...(alias !== undefined ? { alias } : {}), hash: parsed.hash });
+    out.push({ ownership: rec, aliases: aliasesAt(records, host, vouchedTypes(host, parsed, records, listeners)), hash: parsed.hash });
   }
   return out;
 }
@@ -256,16 +271,6 @@ export function healthCheckMatches(tg: ObservedTargetGroup, desired: HealthCheck
 
 function describeHealth(h: HealthCheckSettings): string {
   return `${h.path} every ${h.intervalSeconds}s, timeout ${h.timeoutSeconds}s, ${h.healthyThreshold}/${h.unhealthyThreshold}, codes ${h.matcher}`;
-}
-
-/** Alias records compare by target (normalised), not by how AWS spells it. */
-export function sameAlias(observed: ResourceRecordSet | undefined, desired: ResourceRecordSet): boolean {
-  if (observed?.AliasTarget === undefined || observed.Type !== desired.Type) return false;
-  return (
-    normaliseDnsName(observed.AliasTarget.DNSName ?? '') === normaliseDnsName(desired.AliasTarget?.DNSName ?? '') &&
-    (observed.AliasTarget.HostedZoneId ?? '').replace(/^\/hostedzone\//, '') === desired.AliasTarget?.HostedZoneId &&
-    (observed.AliasTarget.EvaluateTargetHealth ?? false) === (desired.AliasTarget?.EvaluateTargetHealth ?? false)
-  );
 }
 
 function describeTags(tags: Readonly<Record<string, string>>): string {

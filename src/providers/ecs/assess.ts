@@ -116,7 +116,7 @@ function detailsOf(a: DeployAnalysis, obs: EcsObservation): Record<string, unkno
       ? { rollout: { deploymentId: primary.id, rolloutState: primary.rolloutState ?? 'UNKNOWN', running: primary.runningCount, desired: svc.desiredCount } }
       : {}),
     ...(targets !== undefined ? { targets: { healthy: targets.healthy, unhealthy: targets.unhealthy, initial: targets.initial, draining: targets.draining } } : {}),
-    ...(a.dns !== undefined ? { dns: a.dns.alias.Name } : {}),
+    ...(a.dns !== undefined ? { dns: a.dns.name } : {}),
     ...(obs.lastError !== undefined ? { lastError: { code: obs.lastError.code, message: obs.lastError.message } } : {}),
   };
 }

@@ -5,7 +5,7 @@
  * duplicate rules Berth owns) → task definition (an ACTIVE revision whose
  * spec-hash tag matches is reused: a crash after RegisterTaskDefinition never
  * registers a second one) → service (create with a deterministic clientToken,
- * or update only the fields that differ) → DNS alias + ownership TXT →
+ * or update only the fields that differ) → DNS aliases (A, AAAA) + ownership TXT →
  * clean-up (old records, old target groups, old task definition revisions not
  * used by any deployment, keeping the last known-good one).
  * Retire order: DNS → rules → service (scale to 0, delete with force, wait
@@ -13,7 +13,8 @@
  * While a foreign resource blocks (Conflict) nothing is written.
  */
 import type { DesiredServer, Plan } from '../provider.ts';
-import { analyseDeploy, healthCheckMatches, ownedRecords, sameAlias, type DeployAnalysis } from './analyse.ts';
+import { analyseDeploy, healthCheckMatches, ownedRecords, type DeployAnalysis } from './analyse.ts';
+import { ALIAS_TYPES, presentAliases, sameAlias, type AliasesByType, type AliasType } from './dns.ts';
 import type { EcsEnvironmentConfig } from './config.ts';
 import { choosePriority, CONTAINER_NAME, serviceClientToken, TAG } from './naming.ts';
 import { creationTags, ownedBy, type Owner } from './ownership.ts';
@@ -219,35 +220,37 @@ function planDeploy(a: DeployAnalysis, obs: EcsObservation, config: EcsEnvironme
     }
   }
 
-  // 5. DNS alias + ownership record (compare-and-swap when changing).
+  // 5. DNS aliases (A, AAAA) + ownership record, always in one batch; changes are a compare-and-swap on the TXT.
   if (a.dns !== undefined) {
     const cur = a.dnsCurrent;
+    const want = a.dns.aliases;
     if (cur === undefined) {
       out.push({
         kind: 'change-dns',
         op: 'create',
-        resource: `dns ${a.dns.alias.Name}`,
-        reason: `alias to ${a.dns.alias.AliasTarget?.DNSName} with ownership record ${a.dns.ownership.Name}`,
+        resource: `dns ${a.dns.name}`,
+        reason: `alias A and AAAA to ${want.A.AliasTarget?.DNSName} with ownership record ${a.dns.ownership.Name}`,
         hostedZoneId: a.dns.hostedZoneId,
-        changes: [
-          { action: 'CREATE', record: a.dns.alias },
-          { action: 'CREATE', record: a.dns.ownership },
-        ],
+        changes: [...ALIAS_TYPES.map((t) => ({ action: 'CREATE' as const, record: want[t] })), { action: 'CREATE', record: a.dns.ownership }],
       });
-    } else if (!sameAlias(cur.alias, a.dns.alias) || cur.hash !== a.dns.hash) {
-      out.push({
-        kind: 'change-dns',
-        op: 'update',
-        resource: `dns ${a.dns.alias.Name}`,
-        reason: cur.hash === a.dns.hash ? 'record changed outside Berth' : `alias target → ${a.dns.alias.AliasTarget?.DNSName}`,
-        hostedZoneId: a.dns.hostedZoneId,
-        changes: [
-          ...(cur.alias !== undefined ? [{ action: 'DELETE' as const, record: cur.alias }] : []),
-          { action: 'DELETE', record: cur.ownership },
-          { action: 'CREATE', record: a.dns.alias },
-          { action: 'CREATE', record: a.dns.ownership },
-        ],
-      });
+    } else {
+      // Only the records that differ are replaced: an A still right stays while a missing AAAA is added.
+      const stale = ALIAS_TYPES.filter((t) => !sameAlias(cur.aliases[t], want[t]));
+      if (stale.length > 0 || cur.hash !== a.dns.hash) {
+        out.push({
+          kind: 'change-dns',
+          op: 'update',
+          resource: `dns ${a.dns.name}`,
+          reason: dnsUpdateReason(cur.hash === a.dns.hash, stale, cur.aliases, want.A.AliasTarget?.DNSName),
+          hostedZoneId: a.dns.hostedZoneId,
+          changes: [
+            ...stale.flatMap((t) => (cur.aliases[t] !== undefined ? [{ action: 'DELETE' as const, record: cur.aliases[t] }] : [])),
+            { action: 'DELETE', record: cur.ownership },
+            ...stale.map((t) => ({ action: 'CREATE' as const, record: want[t] })),
+            { action: 'CREATE', record: a.dns.ownership },
+          ],
+        });
+      }
     }
   }
   if (config.hostedZoneId !== undefined) {
@@ -255,10 +258,10 @@ function planDeploy(a: DeployAnalysis, obs: EcsObservation, config: EcsEnvironme
       out.push({
         kind: 'change-dns',
         op: 'delete',
-        resource: `dns ${old.alias?.Name ?? old.ownership.Name}`,
+        resource: `dns ${presentAliases(old.aliases)[0]?.Name ?? old.ownership.Name}`,
         reason: 'spec.routing.host no longer names it',
         hostedZoneId: config.hostedZoneId,
-        changes: [...(old.alias !== undefined ? [{ action: 'DELETE' as const, record: old.alias }] : []), { action: 'DELETE', record: old.ownership }],
+        changes: [...presentAliases(old.aliases).map((rec) => ({ action: 'DELETE' as const, record: rec })), { action: 'DELETE', record: old.ownership }],
       });
     }
   }
@@ -285,6 +288,16 @@ function planDeploy(a: DeployAnalysis, obs: EcsObservation, config: EcsEnvironme
   return out;
 }
 
+/** Why the aliases at the host are rewritten: put back after drift, added (an A-only installation gains its AAAA), or retargeted. */
+function dnsUpdateReason(sameHash: boolean, stale: readonly AliasType[], have: AliasesByType, target: string | undefined): string {
+  if (sameHash) return `record changed outside Berth (${stale.join(', ')})`;
+  const kept = ALIAS_TYPES.filter((t) => !stale.includes(t));
+  if (stale.every((t) => have[t] === undefined) && kept.length > 0) {
+    return `add alias ${stale.join(', ')} beside the unchanged ${kept.join(', ')}; the ownership record now vouches for both`;
+  }
+  return `alias target → ${target}`;
+}
+
 /** Old revisions Berth registered, except those a deployment uses, the desired one and the last known-good one. */
 function cleanupTaskDefinitions(obs: EcsObservation, owner: Owner, a: DeployAnalysis): EcsAction[] {
   const inUse = new Set(a.service?.deployments.map((d) => d.taskDefinitionArn) ?? []);
@@ -301,14 +314,14 @@ function planRetire(obs: EcsObservation, config: EcsEnvironmentConfig): EcsActio
   const owner: Owner = { installationId: config.installationId, server: obs.name };
   const out: EcsAction[] = [];
   if (config.hostedZoneId !== undefined) {
-    for (const rec of ownedRecords(obs.records, owner)) {
+    for (const rec of ownedRecords(obs.records, owner, config.listeners)) {
       out.push({
         kind: 'change-dns',
         op: 'delete',
-        resource: `dns ${rec.alias?.Name ?? rec.ownership.Name}`,
+        resource: `dns ${presentAliases(rec.aliases)[0]?.Name ?? rec.ownership.Name}`,
         reason: 'retiring: DNS first, so no client is sent to a server that is going away',
         hostedZoneId: config.hostedZoneId,
-        changes: [...(rec.alias !== undefined ? [{ action: 'DELETE' as const, record: rec.alias }] : []), { action: 'DELETE', record: rec.ownership }],
+        changes: [...presentAliases(rec.aliases).map((r) => ({ action: 'DELETE' as const, record: r })), { action: 'DELETE', record: rec.ownership }],
       });
     }
   }

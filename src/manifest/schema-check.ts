@@ -188,7 +188,19 @@ function explainError(error: ErrorObject, root: SchemaNode, homes: Map<string, s
     case 'minItems':
       return { path, target: 'value', code: 'minItems', message: `must list at least ${String(params['limit'])} item${Number(params['limit']) === 1 ? '' : 's'}` };
     case 'maxItems':
-      return { path, target: 'value', code: 'maxItems', message: `must list at most ${String(params['limit'])} items` };
+      return {
+        path,
+        target: 'value',
+        code: 'maxItems',
+        message: `must list at most ${String(params['limit'])} items (got ${Array.isArray(error.data) ? error.data.length : '?'})`,
+      };
+    case 'maxProperties':
+      return {
+        path,
+        target: 'value',
+        code: 'maxProperties',
+        message: `must have at most ${String(params['limit'])} entries (got ${error.data && typeof error.data === 'object' ? Object.keys(error.data).length : '?'}); keep bulk data out of manifests`,
+      };
     case 'uniqueItems': {
       const i = Number(params['i']);
       const j = Number(params['j']);

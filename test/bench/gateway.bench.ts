@@ -1,6 +1,6 @@
 /**
  * Gateway benchmark (a script, not a test; no assertions). Run:
- *   node_modules/.bin/node test/bench/gateway.bench.ts [--seconds 2] [--rounds 2]   (about 100 s)
+ *   node_modules/.bin/node test/bench/gateway.bench.ts [--seconds 2] [--rounds 2] [--warm-seconds 3]   (about 80 s)
  *
  * Prints, measured side by side in one run on loopback:
  *  a) tools/call through the gateway vs direct to the same SDK-built streamable-HTTP
@@ -257,6 +257,10 @@ async function main(): Promise<void> {
   const refA = await startReferenceProxy(sdk.port);
   const sid = await initSession(direct);
   const headers = { 'content-type': 'application/json', accept: 'application/json, text/event-stream', 'mcp-session-id': sid, 'mcp-protocol-version': '2025-06-18' };
+  // Warm every path (JIT of the proxies' code and of node:http in this process)
+  // before measuring: otherwise whichever runs first, the gateway, pays for it,
+  // and the 1-client row mostly measures compilation, not the data path.
+  for (const url of [direct, viaGateway, refA.url]) await runLoad({ url, concurrency: 16, warmupMs: 0, durationMs: arg('warm-seconds', 3) * 1000, headers });
   const rowsA: string[] = [];
   for (const concurrency of [1, 16, 64]) {
     const d: LoadResult[] = [];

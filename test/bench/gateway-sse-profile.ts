@@ -1,0 +1,217 @@
+/**
+ * Profiling harness for the gateway's SSE response path (a script, not a test).
+ * Runs ONLY the proxy under test in its own process (optionally with
+ * `--cpu-prof`), the SDK upstream and the load generator in others (the roles of
+ * gateway.bench.ts), and prints the proxy process's CPU µs per request read from
+ * /proc, plus the top self-time functions when profiled. Run:
+ *   node_modules/.bin/node test/bench/gateway-sse-profile.ts [--seconds 4] [--clients 16] [--rounds 3] [--profile]
+ *   [--warmup-rounds 1] (discarded);
+ *   add --strace for per-run syscall counts (strace -c) of the proxy process.
+ * It measures direct (the cpu column is then the upstream's), the berth gateway and
+ * the 20-line reference proxy alternately.
+ */
+import http from 'node:http';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { readFileSync, readdirSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import type { AddressInfo } from 'node:net';
+
+const SELF = new URL(import.meta.url).pathname;
+const BENCH = new URL('./gateway.bench.ts', import.meta.url).pathname;
+const role = process.argv[2] ?? 'main';
+const arg = (name: string, dflt: number): number => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i === -1 ? dflt : Number(process.argv[i + 1]);
+};
+const flag = (name: string): boolean => process.argv.includes(`--${name}`);
+/** With --strace: per-run `strace -c` summaries of the proxy process. */
+const straceOut: string[] | undefined = flag('strace') ? [] : undefined;
+
+// ------------------------------------------------------------ proxy process
+
+async function proxyRole(kind: string, upstreamPort: number): Promise<void> {
+  let server: http.Server;
+  if (kind === 'ref') {
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
+    server = http.createServer((req, res) => {
+      const up = http.request({ hostname: '127.0.0.1', port: upstreamPort, path: req.url, method: req.method, headers: req.headers, agent }, (ur) => {
+        res.writeHead(ur.statusCode ?? 502, ur.headers);
+        ur.pipe(res);
+      });
+      up.on('error', () => {
+        res.statusCode = 502;
+        res.end();
+      });
+      req.pipe(up);
+    });
+    server.keepAliveTimeout = 60_000;
+    server.listen(0, '127.0.0.1', () => process.stdout.write(`LISTENING ${(server.address() as AddressInfo).port}\n`));
+  } else {
+    const pino = (await import('pino')).default;
+    const { RouteTable } = await import('../../src/gateway/route-table.ts');
+    const { startGateway } = await import('../../src/gateway/gateway.ts');
+    const { API_VERSION } = await import('../../src/manifest/resource.ts');
+    const table = new RouteTable();
+    table.replaceAll([
+      {
+        apiVersion: API_VERSION,
+        kind: 'MCPServer' as const,
+        metadata: { name: 'bench', resourceVersion: '1' },
+        spec: { owner: { team: 'bench' }, environment: 'dev' as const, lifecycle: 'approved-dev' as const, risk: 'low' as const, dataClassification: 'internal' as const },
+        status: { endpoint: `http://127.0.0.1:${upstreamPort}/mcp`, conditions: [{ type: 'Ready', status: 'True' as const, reason: 'Ready', message: 'ok', lastTransitionTime: new Date().toISOString() }] },
+      },
+    ]);
+    const gw = await startGateway({ routeTable: table, host: '127.0.0.1', port: 0, logger: pino({ level: 'warn' }) });
+    process.stdout.write(`LISTENING ${gw.port}\n`);
+  }
+  // SIGTERM → exit normally so --cpu-prof writes its profile.
+  process.on('SIGTERM', () => process.exit(0));
+}
+
+// --------------------------------------------------------------- orchestrator
+
+function spawnListening(args: string[], nodeFlags: string[] = []): Promise<{ port: number; child: ChildProcess }> {
+  const child = spawn(process.execPath, [...nodeFlags, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+  return new Promise((resolve) => {
+    createInterface({ input: child.stdout! }).on('line', (line) => {
+      const m = /^LISTENING (\d+)/.exec(line);
+      if (m) resolve({ port: Number(m[1]), child });
+    });
+  });
+}
+
+/** user+system CPU of a process in µs, from /proc (clock ticks of 10 ms → coarse; long runs make it fine). */
+function procCpuUs(pid: number): { user: number; sys: number } {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return { user: Number(fields[11]) * 10_000, sys: Number(fields[12]) * 10_000 };
+}
+
+async function runLoad(url: string, concurrency: number, seconds: number, headers: Record<string, string>, proxyPid: number) {
+  const cfg = { url, concurrency, warmupMs: 700, durationMs: seconds * 1000, headers };
+  const child = spawn(process.execPath, [BENCH, 'loadgen', JSON.stringify(cfg)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let cpu0 = { user: 0, sys: 0 };
+  let cpu = { user: 0, sys: 0 };
+  let last = '';
+  let tracer: ChildProcess | undefined;
+  let traceDone: Promise<string> | undefined;
+  createInterface({ input: child.stdout! }).on('line', (line) => {
+    if (line === 'START') {
+      cpu0 = procCpuUs(proxyPid);
+      if (straceOut) {
+        // Syscall counts of the proxy during the measured window only.
+        tracer = spawn('strace', ['-c', '-f', '-p', String(proxyPid)], { stdio: ['ignore', 'ignore', 'pipe'] });
+        let text = '';
+        tracer.stderr!.on('data', (c: Buffer) => (text += c.toString()));
+        traceDone = new Promise((r) => tracer!.once('exit', () => r(text)));
+      }
+    } else if (line === 'STOP') {
+      const now = procCpuUs(proxyPid);
+      cpu = { user: now.user - cpu0.user, sys: now.sys - cpu0.sys };
+      tracer?.kill('SIGINT');
+    } else if (line.startsWith('{')) last = line;
+  });
+  await new Promise((r) => child.once('close', r));
+  const res = JSON.parse(last) as { count: number; seconds: number; latenciesMs: number[] };
+  if (traceDone && straceOut) straceOut.push(`${url} — ${res.count} requests\n${await traceDone}`);
+  const lat = res.latenciesMs.sort((a, b) => a - b);
+  return { rps: res.count / res.seconds, p50: lat[Math.floor(lat.length / 2)] ?? NaN, cpuUsPerReq: (cpu.user + cpu.sys) / res.count, userUsPerReq: cpu.user / res.count, sysUsPerReq: cpu.sys / res.count };
+}
+
+async function initSession(url: string): Promise<string> {
+  const headers = { 'content-type': 'application/json', accept: 'application/json, text/event-stream' };
+  const init = await fetch(url, {
+    method: 'POST',
+    headers,
+    body: JSON.stringify({ jsonrpc: '2.0', id: 0, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'bench', version: '1' } } }),
+  });
+  const sid = init.headers.get('mcp-session-id');
+  await init.text();
+  if (!sid) throw new Error('upstream returned no session id');
+  const done = await fetch(url, { method: 'POST', headers: { ...headers, 'mcp-session-id': sid, 'mcp-protocol-version': '2025-06-18' }, body: JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' }) });
+  await done.text();
+  return sid;
+}
+
+interface ProfileNode {
+  id: number;
+  callFrame: { functionName: string; url: string; lineNumber: number };
+  hitCount?: number;
+}
+
+function topSelf(file: string, n: number): string[] {
+  const prof = JSON.parse(readFileSync(file, 'utf8')) as { nodes: ProfileNode[]; samples: number[] };
+  const byNode = new Map<number, ProfileNode>(prof.nodes.map((x) => [x.id, x]));
+  const counts = new Map<string, number>();
+  for (const s of prof.samples) {
+    const node = byNode.get(s)!;
+    const f = node.callFrame;
+    const key = `${f.functionName || '(anon)'} ${f.url.replace(/^.*\/(node_modules|src|lib)\//, '$1/')}:${f.lineNumber + 1}`;
+    counts.set(key, (counts.get(key) ?? 0) + 1);
+  }
+  counts.delete('(idle) :0');
+  const total = [...counts.values()].reduce((a, b) => a + b, 0);
+  return [...counts.entries()]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, n)
+    .map(([k, c]) => `${((100 * c) / total).toFixed(1).padStart(5)}%  ${k}`);
+}
+
+async function main(): Promise<void> {
+  const seconds = arg('seconds', 4);
+  const clients = arg('clients', 16);
+  const rounds = arg('rounds', 3);
+  const profile = flag('profile');
+  const up = await spawnListening([BENCH, 'sdk-upstream']);
+  const sid = await initSession(`http://127.0.0.1:${up.port}/mcp`);
+  const headers = { 'content-type': 'application/json', accept: 'application/json, text/event-stream', 'mcp-session-id': sid, 'mcp-protocol-version': '2025-06-18' };
+  const kinds = ['gateway', 'ref'] as const;
+  const measured = ['direct', ...kinds] as const;
+  const profDirs: Record<string, string> = {};
+  const proxies: Record<string, { port: number; child: ChildProcess }> = { direct: up };
+  for (const k of kinds) {
+    profDirs[k] = mkdtempSync(path.join(tmpdir(), `berth-prof-${k}-`));
+    const nodeFlags = profile ? ['--cpu-prof', '--cpu-prof-dir', profDirs[k]!, '--cpu-prof-interval', '100'] : [];
+    proxies[k] = await spawnListening([SELF, 'proxy', k, String(up.port)], nodeFlags);
+  }
+  const results: Record<string, Awaited<ReturnType<typeof runLoad>>[]> = { direct: [], gateway: [], ref: [] };
+  // Discarded first round(s): JIT warm-up of each proxy process otherwise dominates.
+  const warmupRounds = arg('warmup-rounds', 1);
+  for (let r = 0; r < warmupRounds + rounds; r++) {
+    for (const k of measured) {
+      const p = proxies[k]!;
+      const path = k === 'gateway' ? '/mcp/bench' : '/mcp';
+      const result = await runLoad(`http://127.0.0.1:${p.port}${path}`, clients, seconds, headers, p.child.pid!);
+      if (r >= warmupRounds) results[k]!.push(result);
+    }
+  }
+  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+  const directP50 = median(results.direct!.map((x) => x.p50));
+  const directRps = results.direct!.reduce((a, x) => a + x.rps, 0);
+  for (const k of measured) {
+    const rs = results[k]!;
+    if (k !== 'direct') console.log(`${k.padEnd(8)} added p50 (median of runs) ${(median(rs.map((x) => x.p50)) - directP50).toFixed(3)} ms, throughput ratio vs direct ${(rs.reduce((a, x) => a + x.rps, 0) / directRps).toFixed(3)}`);
+    const mean = (f: (x: (typeof rs)[number]) => number) => rs.reduce((a, x) => a + f(x), 0) / rs.length;
+    console.log(`${k.padEnd(8)} clients ${clients}: cpu µs/req mean ${mean((x) => x.cpuUsPerReq).toFixed(1)} (user ${mean((x) => x.userUsPerReq).toFixed(1)} sys ${mean((x) => x.sysUsPerReq).toFixed(1)}) runs ${rs.map((x) => x.cpuUsPerReq.toFixed(1)).join(' / ')}  rps ${rs.map((x) => x.rps.toFixed(0)).join(' / ')}  p50 ms ${rs.map((x) => x.p50.toFixed(3)).join(' / ')}`);
+  }
+  for (const k of kinds) {
+    const c = proxies[k]!.child;
+    c.kill('SIGTERM');
+    await new Promise((r) => c.once('exit', r));
+  }
+  up.child.kill('SIGKILL');
+  if (straceOut) for (const t of straceOut) console.log(`\n${t}`);
+  if (profile) {
+    for (const k of kinds) {
+      const f = readdirSync(profDirs[k]!).find((x) => x.endsWith('.cpuprofile'));
+      if (!f) continue;
+      console.log(`\n${k}: top self time, % of non-idle samples (${path.join(profDirs[k]!, f)})`);
+      for (const line of topSelf(path.join(profDirs[k]!, f), arg('top', 30))) console.log(line);
+    }
+  }
+}
+
+if (role === 'proxy') await proxyRole(process.argv[3]!, Number(process.argv[4]));
+else await main();

@@ -17,6 +17,7 @@ import { readFileSync, readdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
+import { initSession } from './mcp-session.ts';
 
 const SELF = new URL(import.meta.url).pathname;
 const BENCH = new URL('./gateway.bench.ts', import.meta.url).pathname;
@@ -118,21 +119,6 @@ async function runLoad(url: string, concurrency: number, seconds: number, header
   if (traceDone && straceOut) straceOut.push(`${url} — ${res.count} requests\n${await traceDone}`);
   const lat = res.latenciesMs.sort((a, b) => a - b);
   return { rps: res.count / res.seconds, p50: lat[Math.floor(lat.length / 2)] ?? NaN, cpuUsPerReq: (cpu.user + cpu.sys) / res.count, userUsPerReq: cpu.user / res.count, sysUsPerReq: cpu.sys / res.count };
-}
-
-async function initSession(url: string): Promise<string> {
-  const headers = { 'content-type': 'application/json', accept: 'application/json, text/event-stream' };
-  const init = await fetch(url, {
-    method: 'POST',
-    headers,
-    body: JSON.stringify({ jsonrpc: '2.0', id: 0, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'bench', version: '1' } } }),
-  });
-  const sid = init.headers.get('mcp-session-id');
-  await init.text();
-  if (!sid) throw new Error('upstream returned no session id');
-  const done = await fetch(url, { method: 'POST', headers: { ...headers, 'mcp-session-id': sid, 'mcp-protocol-version': '2025-06-18' }, body: JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' }) });
-  await done.text();
-  return sid;
 }
 
 interface ProfileNode {

@@ -21,6 +21,7 @@ import { createInterface } from 'node:readline';
 import type { AddressInfo } from 'node:net';
 import { randomUUID } from 'node:crypto';
 import pino from 'pino';
+import { initSession } from './mcp-session.ts';
 
 const SELF = new URL(import.meta.url).pathname;
 const role = process.argv[2] ?? 'main';
@@ -183,21 +184,6 @@ function summarise(results: LoadResult[]): { rps: number; p50: number; p99: numb
   const pct = (p: number) => lat[Math.min(lat.length - 1, Math.floor((p / 100) * lat.length))] ?? NaN;
   const cpu = results.reduce((s, r) => s + (r.proxyCpuUs ?? 0), 0);
   return { rps: count / seconds, p50: pct(50), p99: pct(99), errors: results.reduce((s, r) => s + r.errors, 0), cpuUsPerReq: cpu / count };
-}
-
-async function initSession(url: string): Promise<string> {
-  const headers = { 'content-type': 'application/json', accept: 'application/json, text/event-stream' };
-  const init = await fetch(url, {
-    method: 'POST',
-    headers,
-    body: JSON.stringify({ jsonrpc: '2.0', id: 0, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'bench', version: '1' } } }),
-  });
-  const sid = init.headers.get('mcp-session-id');
-  await init.text();
-  if (!sid) throw new Error('bench upstream returned no session id');
-  const done = await fetch(url, { method: 'POST', headers: { ...headers, 'mcp-session-id': sid, 'mcp-protocol-version': '2025-06-18' }, body: JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' }) });
-  await done.text();
-  return sid;
 }
 
 /** The reference: a minimal pass-through proxy, as anyone would write it in 20 lines. */

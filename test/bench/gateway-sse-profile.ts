@@ -18,6 +18,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { initSession } from './mcp-session.ts';
+import { referenceProxy } from './reference-proxy.ts';
 
 const SELF = new URL(import.meta.url).pathname;
 const BENCH = new URL('./gateway.bench.ts', import.meta.url).pathname;
@@ -35,19 +36,7 @@ const straceOut: string[] | undefined = flag('strace') ? [] : undefined;
 async function proxyRole(kind: string, upstreamPort: number): Promise<void> {
   let server: http.Server;
   if (kind === 'ref') {
-    const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
-    server = http.createServer((req, res) => {
-      const up = http.request({ hostname: '127.0.0.1', port: upstreamPort, path: req.url, method: req.method, headers: req.headers, agent }, (ur) => {
-        res.writeHead(ur.statusCode ?? 502, ur.headers);
-        ur.pipe(res);
-      });
-      up.on('error', () => {
-        res.statusCode = 502;
-        res.end();
-      });
-      req.pipe(up);
-    });
-    server.keepAliveTimeout = 60_000;
+    server = referenceProxy(upstreamPort).server;
     server.listen(0, '127.0.0.1', () => process.stdout.write(`LISTENING ${(server.address() as AddressInfo).port}\n`));
   } else {
     const pino = (await import('pino')).default;

@@ -22,6 +22,7 @@ import type { AddressInfo } from 'node:net';
 import { randomUUID } from 'node:crypto';
 import pino from 'pino';
 import { initSession } from './mcp-session.ts';
+import { referenceProxy } from './reference-proxy.ts';
 
 const SELF = new URL(import.meta.url).pathname;
 const role = process.argv[2] ?? 'main';
@@ -186,32 +187,11 @@ function summarise(results: LoadResult[]): { rps: number; p50: number; p99: numb
   return { rps: count / seconds, p50: pct(50), p99: pct(99), errors: results.reduce((s, r) => s + r.errors, 0), cpuUsPerReq: cpu / count };
 }
 
-/** The reference: a minimal pass-through proxy, as anyone would write it in 20 lines. */
+/** Starts the shared reference proxy on a free port. */
 function startReferenceProxy(upstreamPort: number): Promise<{ url: string; close: () => void }> {
-  const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
-  const server = http.createServer((req, res) => {
-    const up = http.request({ hostname: '127.0.0.1', port: upstreamPort, path: req.url, method: req.method, headers: req.headers, agent }, (ur) => {
-      res.writeHead(ur.statusCode ?? 502, ur.headers);
-      ur.pipe(res);
-    });
-    up.on('error', () => {
-      res.statusCode = 502;
-      res.end();
-    });
-    req.pipe(up);
-  });
-  server.keepAliveTimeout = 60_000;
+  const { server, close } = referenceProxy(upstreamPort);
   return new Promise((resolve) =>
-    server.listen(0, '127.0.0.1', () =>
-      resolve({
-        url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/mcp`,
-        close: () => {
-          server.closeAllConnections();
-          server.close();
-          agent.destroy();
-        },
-      }),
-    ),
+    server.listen(0, '127.0.0.1', () => resolve({ url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/mcp`, close })),
   );
 }
 

@@ -201,6 +201,43 @@ describe('pass-through with real MCP SDK servers and clients', () => {
     expect(finished).toBe(true);
   });
 
+  it('holds the upstream back while the client reads slowly, then delivers every byte', async () => {
+    const total = 64 * 1024 * 1024;
+    const chunk = Buffer.alloc(64 * 1024, 'x');
+    let written = 0;
+    const up = await rawUpstream(async (_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      while (written < total) {
+        written += chunk.length;
+        if (!res.write(chunk)) await new Promise((r) => res.once('drain', r));
+      }
+      res.end();
+    });
+    const table = new RouteTable();
+    table.replaceAll([server('big', { endpoint: up.url })]);
+    const gw = await gatewayFor(table);
+    const { port } = new URL(gw.url);
+    const received = await new Promise<{ whilePaused: number; bytes: number }>((resolve, reject) => {
+      const req = http.get({ host: '127.0.0.1', port, path: '/mcp/big', headers: { accept: 'text/event-stream', 'mcp-session-id': 's' } }, (res) => {
+        let bytes = 0;
+        res.once('data', (c: Buffer) => {
+          bytes += c.length;
+          res.pause();
+          // While the client reads nothing, only socket and stream buffers may fill up.
+          setTimeout(() => {
+            const whilePaused = written;
+            res.on('data', (more: Buffer) => (bytes += more.length));
+            res.on('end', () => resolve({ whilePaused, bytes }));
+            res.resume();
+          }, 500);
+        });
+      });
+      req.on('error', reject);
+    });
+    expect(received.whilePaused).toBeLessThan(total / 2);
+    expect(received.bytes).toBe(total);
+  });
+
   it('aborts the upstream request when the client goes away', async () => {
     let upstreamSawClose!: () => void;
     const closed = new Promise<void>((r) => (upstreamSawClose = r));
@@ -261,7 +298,7 @@ describe('upstream failures never hang', () => {
   it('before the response headers (JSON mode): 502 within 1 s', async () => {
     const { elapsedMs, error } = await killedMidCall(true);
     // The SDK client surfaces the gateway's 502 body as the error.
-    expect(error.message).toMatch(/"code":-32003,"message":"server \\"doomed\\" failed before answering: ECONNRESET/);
+    expect(error.message).toMatch(/"code":-32003,"message":"server \\"doomed\\" failed before answering: connection closed by the server/);
     expect(elapsedMs).toBeLessThan(1_000);
   });
 

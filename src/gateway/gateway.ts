@@ -70,8 +70,7 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
         const grace = setTimeout(() => server.closeAllConnections(), opts.closeGraceMs ?? 5_000);
         server.close(() => {
           clearTimeout(grace);
-          proxy.close();
-          resolve();
+          void proxy.close().then(resolve, resolve);
         });
         server.closeIdleConnections();
       });

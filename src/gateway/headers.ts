@@ -5,7 +5,7 @@
  * Responses: everything except hop-by-hop headers, which describe the
  * connection between two hops and must not be forwarded (RFC 9110 §7.6.1).
  */
-import type { IncomingMessage, OutgoingHttpHeaders } from 'node:http';
+import type { IncomingMessage } from 'node:http';
 import type { UpstreamTarget } from './route.ts';
 
 /** Request headers forwarded to upstreams (lower case). */
@@ -27,9 +27,9 @@ export function upstreamRequestHeaders(
   target: UpstreamTarget,
   extra: readonly string[],
   contentLength: number | undefined,
-): OutgoingHttpHeaders {
+): Record<string, string | string[]> {
   const h = req.headers;
-  const out: OutgoingHttpHeaders = { host: target.host };
+  const out: Record<string, string | string[]> = { host: target.host };
   for (const name of FORWARDED_REQUEST_HEADERS) {
     const v: string | string[] | undefined = h[name];
     if (v !== undefined) out[name as string] = v;
@@ -38,7 +38,7 @@ export function upstreamRequestHeaders(
     const v = h[name];
     if (v !== undefined) out[name] = v;
   }
-  if (contentLength !== undefined) out['content-length'] = contentLength;
+  if (contentLength !== undefined) out['content-length'] = String(contentLength);
   const remote = req.socket.remoteAddress;
   const prior = h['x-forwarded-for'];
   if (remote) out['x-forwarded-for'] = prior ? `${prior}, ${remote}` : remote;

@@ -22,8 +22,7 @@
  * POST bodies are always parsed (the later steps need the messages), but the
  * original bytes are forwarded untouched unless a step replaced the messages.
  */
-import http, { type IncomingMessage, type ServerResponse } from 'node:http';
-import https from 'node:https';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import {
   GatewayErrorCode,
@@ -40,6 +39,7 @@ import type { RouteTable } from './route-table.ts';
 import { MemorySessionAffinity, type SessionAffinity } from './session-affinity.ts';
 import { formatSseEvent, SseParser } from './sse.ts';
 import { relay } from './relay.ts';
+import { createUpstreamPool, sendUpstream, type UpstreamBody } from './upstream.ts';
 
 /** Options of {@link createProxy}. */
 export interface ProxyOptions {
@@ -64,7 +64,7 @@ export interface Proxy {
   /** Request listener for `http.createServer`. Never throws. */
   handle(req: IncomingMessage, res: ServerResponse): void;
   /** Closes the upstream keep-alive pools (in-flight requests are destroyed). */
-  close(): void;
+  close(): Promise<void>;
 }
 
 const JSON_HEADERS = { 'content-type': 'application/json' } as const;
@@ -88,6 +88,8 @@ function singleId(messages: readonly JsonRpcMessage[] | undefined): JsonRpcId {
 
 function describeError(err: unknown): string {
   const e = err as { code?: string; message?: string };
+  // undici reports a peer that closed or reset the socket as UND_ERR_SOCKET ("other side closed").
+  if (e.code === 'UND_ERR_SOCKET') return `connection closed by the server (${e.message ?? e.code})`;
   return e.code ? `${e.code}${e.message && !e.message.includes(e.code) ? ` (${e.message})` : ''}` : (e.message ?? String(err));
 }
 
@@ -108,9 +110,7 @@ export function createProxy(opts: ProxyOptions): Proxy {
   const extraHeaders = opts.forwardHeaders ?? [];
   const affinity = opts.affinity ?? new MemorySessionAffinity();
   const maxSockets = opts.maxSocketsPerUpstream ?? 256;
-  const agentOptions = { keepAlive: true, maxSockets, maxFreeSockets: maxSockets, scheduling: 'lifo' as const };
-  const httpAgent = new http.Agent(agentOptions);
-  const httpsAgent = new https.Agent(agentOptions);
+  const upstream = createUpstreamPool({ connectionsPerOrigin: maxSockets, headersTimeoutMs: headersTimeout });
 
   function handle(req: IncomingMessage, res: ServerResponse): void {
     const url = req.url ?? '/';
@@ -244,7 +244,6 @@ export function createProxy(opts: ProxyOptions): Proxy {
     body: Buffer | undefined,
     messages: JsonRpcMessage[] | undefined,
     transformCtx: GatewayContext | undefined,
-    retried = false,
   ): void {
     const sessionId = req.headers['mcp-session-id'] as string | undefined;
     const target = affinity.pick(route, sessionId);
@@ -252,90 +251,64 @@ export function createProxy(opts: ProxyOptions): Proxy {
       sendError(res, 503, GatewayErrorCode.ServerUnavailable, `server "${route.name}" has no endpoint to route to`, singleId(messages));
       return;
     }
-    const secure = target.protocol === 'https:';
     const path = query === '' ? target.path : target.path.includes('?') ? `${target.path}&${query.slice(1)}` : target.path + query;
-    const upReq = (secure ? https : http).request({
-      agent: secure ? httpsAgent : httpAgent,
-      hostname: target.hostname,
-      port: target.port,
-      method: req.method,
-      path,
-      headers: upstreamRequestHeaders(req, target, extraHeaders, body?.length),
-    });
-    let settled = false; // response headers arrived or the exchange failed
-    const timer = setTimeout(() => {
-      if (settled) return;
-      settled = true;
-      upReq.destroy();
-      logger.warn({ server: route.name, upstream: target.url, timeoutMs: headersTimeout }, 'upstream did not answer in time');
-      sendError(res, 504, GatewayErrorCode.UpstreamFailed, `server "${route.name}" did not answer within ${headersTimeout} ms`, singleId(messages));
-    }, headersTimeout);
-
+    let finished = false; // the upstream body ended or broke: nothing left to abort
     const onClientGone = () => {
-      if (!res.writableFinished) upReq.destroy();
+      if (!res.writableFinished && !finished) abort();
     };
     res.once('close', onClientGone);
 
-    upReq.on('error', (err: NodeJS.ErrnoException) => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      if (res.destroyed) return; // client left first; nothing to tell
-      // A pooled socket the upstream closed while idle: the request never reached it, retry once.
-      if (!retried && upReq.reusedSocket && err.code === 'ECONNRESET') {
-        res.removeListener('close', onClientGone);
-        forward(req, res, route, query, body, messages, transformCtx, true);
-        return;
-      }
-      logger.warn({ server: route.name, upstream: target.url, err: describeError(err) }, 'upstream request failed');
-      sendError(res, 502, GatewayErrorCode.UpstreamFailed, `server "${route.name}" failed before answering: ${describeError(err)}`, singleId(messages));
-    });
-
-    upReq.on('response', (upRes: IncomingMessage) => {
-      if (settled) {
-        upRes.destroy();
-        return;
-      }
-      settled = true;
-      clearTimeout(timer);
-      const status = upRes.statusCode ?? 502;
-      const { headers, contentType, sessionId: createdSession } = filterResponseHeaders(upRes.rawHeaders);
-      if (createdSession !== undefined && route.targets.length > 1) affinity.remember(route, createdSession, target);
-      if (req.method === 'DELETE' && sessionId !== undefined && status < 300) affinity.forget(route, sessionId);
-      const sse = contentType.startsWith('text/event-stream');
-      const answered = new Set<JsonRpcId>();
-
-      const onUpstreamBroken = (err: unknown) => {
-        if (res.writableEnded || res.destroyed) return;
-        logger.warn({ server: route.name, upstream: target.url, err: describeError(err) }, 'upstream broke off its response');
-        if (!res.headersSent) {
-          sendError(res, 502, GatewayErrorCode.UpstreamFailed, `server "${route.name}" broke off its response: ${describeError(err)}`, singleId(messages));
-        } else if (sse) {
-          const message = `server "${route.name}" closed the stream before answering: ${describeError(err)}`;
-          for (const id of messages ? requestIds(messages) : []) {
-            if (answered.has(id)) continue;
-            res.write(`event: message\ndata: ${jsonRpcErrorBody(GatewayErrorCode.UpstreamFailed, message, id)}\n\n`);
+    const abort = sendUpstream(
+      upstream,
+      { origin: target.origin, method: req.method ?? 'GET', path, headers: upstreamRequestHeaders(req, target, extraHeaders, body?.length), body },
+      {
+        onError(err) {
+          if (res.destroyed) return; // client left first; nothing to tell
+          if ((err as NodeJS.ErrnoException).code === 'UND_ERR_HEADERS_TIMEOUT') {
+            logger.warn({ server: route.name, upstream: target.url, timeoutMs: headersTimeout }, 'upstream did not answer in time');
+            sendError(res, 504, GatewayErrorCode.UpstreamFailed, `server "${route.name}" did not answer within ${headersTimeout} ms`, singleId(messages));
+            return;
           }
-          res.end();
-        } else {
-          res.destroy();
-        }
-      };
-      upRes.on('error', onUpstreamBroken);
-      upRes.on('close', () => {
-        if (!upRes.complete) onUpstreamBroken(Object.assign(new Error('connection closed mid-response'), { code: 'ECONNRESET' }));
-      });
+          logger.warn({ server: route.name, upstream: target.url, err: describeError(err) }, 'upstream request failed');
+          sendError(res, 502, GatewayErrorCode.UpstreamFailed, `server "${route.name}" failed before answering: ${describeError(err)}`, singleId(messages));
+        },
+        onResponse(status, rawHeaders, upRes) {
+          const { headers, contentType, sessionId: createdSession } = filterResponseHeaders(rawHeaders);
+          if (createdSession !== undefined && route.targets.length > 1) affinity.remember(route, createdSession, target);
+          if (req.method === 'DELETE' && sessionId !== undefined && status < 300) affinity.forget(route, sessionId);
+          const sse = contentType.startsWith('text/event-stream');
+          const answered = new Set<JsonRpcId>();
 
-      if (transformCtx === undefined || (!sse && !contentType.startsWith('application/json'))) {
-        res.writeHead(status, headers);
-        relay(upRes, res, sse);
-        return;
-      }
-      if (sse) transformSse(upRes, res, status, headers, transformCtx, answered, onUpstreamBroken);
-      else transformJson(upRes, res, status, headers, transformCtx, onUpstreamBroken);
-    });
+          upRes.once('end', () => (finished = true));
+          upRes.on('error', (err: unknown) => {
+            finished = true;
+            if (res.writableEnded || res.destroyed) return;
+            logger.warn({ server: route.name, upstream: target.url, err: describeError(err) }, 'upstream broke off its response');
+            if (!res.headersSent) {
+              sendError(res, 502, GatewayErrorCode.UpstreamFailed, `server "${route.name}" broke off its response: ${describeError(err)}`, singleId(messages));
+            } else if (sse) {
+              const message = `server "${route.name}" closed the stream before answering: ${describeError(err)}`;
+              for (const id of messages ? requestIds(messages) : []) {
+                if (answered.has(id)) continue;
+                res.write(`event: message\ndata: ${jsonRpcErrorBody(GatewayErrorCode.UpstreamFailed, message, id)}\n\n`);
+              }
+              res.end();
+            } else {
+              res.destroy();
+            }
+          });
+          const broken = (err: unknown) => upRes.emit('error', err);
 
-    upReq.end(body);
+          if (transformCtx === undefined || (!sse && !contentType.startsWith('application/json'))) {
+            res.writeHead(status, headers);
+            relay(upRes, res, sse);
+            return;
+          }
+          if (sse) transformSse(upRes, res, status, headers, transformCtx, answered, broken);
+          else transformJson(upRes, res, status, headers, transformCtx, broken);
+        },
+      },
+    );
   }
 
   async function applyResponseSteps(ctx: GatewayContext, m: JsonRpcMessage): Promise<JsonRpcMessage> {
@@ -344,7 +317,7 @@ export function createProxy(opts: ProxyOptions): Proxy {
   }
 
   function transformJson(
-    upRes: IncomingMessage,
+    upRes: UpstreamBody,
     res: ServerResponse,
     status: number,
     headers: string[],
@@ -380,7 +353,7 @@ export function createProxy(opts: ProxyOptions): Proxy {
   }
 
   function transformSse(
-    upRes: IncomingMessage,
+    upRes: UpstreamBody,
     res: ServerResponse,
     status: number,
     headers: string[],
@@ -422,9 +395,6 @@ export function createProxy(opts: ProxyOptions): Proxy {
 
   return {
     handle,
-    close() {
-      httpAgent.destroy();
-      httpsAgent.destroy();
-    },
+    close: () => upstream.close(),
   };
 }

@@ -7,7 +7,8 @@
  * turn and uncorked in `setImmediate` (or by `end()`, which runs first as a nextTick).
  * Backpressure is honoured (the upstream is paused while the client is slow).
  */
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { ServerResponse } from 'node:http';
+import type { UpstreamBody } from './upstream.ts';
 import type { Socket } from 'node:net';
 
 /** How long an SSE response with no data yet may hold back its headers (they then leave alone). */
@@ -19,7 +20,7 @@ const SSE_HEADER_GRACE_MS = 5;
  * within {@link SSE_HEADER_GRACE_MS} even if no data comes; otherwise they leave
  * with the first chunk.
  */
-export function relay(upRes: IncomingMessage, res: ServerResponse, holdHeaders: boolean): void {
+export function relay(upRes: UpstreamBody, res: ServerResponse, holdHeaders: boolean): void {
   // The socket is corked, not the response: a corked ServerResponse buffers chunks
   // itself and `end()` would then write the terminating chunk before them.
   let corked: Socket | null = null;

@@ -18,6 +18,8 @@ export interface UpstreamTarget {
   path: string;
   /** Value for the upstream `Host` header. */
   host: string;
+  /** Scheme, host and port, e.g. "http://127.0.0.1:8080": the connection pool's key. */
+  origin: string;
 }
 
 /** The gateway's view of one server. Immutable: a change makes a new Route. */
@@ -70,7 +72,7 @@ export function parseTarget(server: string, endpoint: string): UpstreamTarget {
   const port = u.port ? Number(u.port) : u.protocol === 'https:' ? 443 : 80;
   // URL keeps IPv6 literals bracketed; http.request wants them bare.
   const hostname = u.hostname.startsWith('[') ? u.hostname.slice(1, -1) : u.hostname;
-  return { url: endpoint, protocol: u.protocol, hostname, port, path: (u.pathname || '/') + u.search, host: u.host };
+  return { url: endpoint, protocol: u.protocol, hostname, port, path: (u.pathname || '/') + u.search, host: u.host, origin: u.origin };
 }
 
 function describe(c: Condition): string {

@@ -1,7 +1,7 @@
 /**
  * Profiling harness for the gateway's SSE response path (a script, not a test).
- * Runs ONLY the proxy under test in its own process (optionally with
- * `--cpu-prof`), the SDK upstream and the load generator in others (the roles of
+ * Runs each proxy under test in its own process (optionally with `--cpu-prof`),
+ * the SDK upstream and the load generator in others (all roles of
  * gateway.bench.ts), and prints the proxy process's CPU µs per request read from
  * /proc, plus the top self-time functions when profiled. Run:
  *   node_modules/.bin/node test/bench/gateway-sse-profile.ts [--seconds 4] [--clients 16] [--rounds 3] [--profile]
@@ -10,19 +10,15 @@
  * It measures direct (the cpu column is then the upstream's), the berth gateway and
  * the 20-line reference proxy alternately.
  */
-import http from 'node:http';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { readFileSync, readdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import type { AddressInfo } from 'node:net';
 import { initSession } from './mcp-session.ts';
-import { referenceProxy } from './reference-proxy.ts';
+import type { LoadResult } from './raw-http-load.ts';
 
-const SELF = new URL(import.meta.url).pathname;
 const BENCH = new URL('./gateway.bench.ts', import.meta.url).pathname;
-const role = process.argv[2] ?? 'main';
 const arg = (name: string, dflt: number): number => {
   const i = process.argv.indexOf(`--${name}`);
   return i === -1 ? dflt : Number(process.argv[i + 1]);
@@ -30,35 +26,6 @@ const arg = (name: string, dflt: number): number => {
 const flag = (name: string): boolean => process.argv.includes(`--${name}`);
 /** With --strace: per-run `strace -c` summaries of the proxy process. */
 const straceOut: string[] | undefined = flag('strace') ? [] : undefined;
-
-// ------------------------------------------------------------ proxy process
-
-async function proxyRole(kind: string, upstreamPort: number): Promise<void> {
-  let server: http.Server;
-  if (kind === 'ref') {
-    server = referenceProxy(upstreamPort).server;
-    server.listen(0, '127.0.0.1', () => process.stdout.write(`LISTENING ${(server.address() as AddressInfo).port}\n`));
-  } else {
-    const pino = (await import('pino')).default;
-    const { RouteTable } = await import('../../src/gateway/route-table.ts');
-    const { startGateway } = await import('../../src/gateway/gateway.ts');
-    const { API_VERSION } = await import('../../src/manifest/resource.ts');
-    const table = new RouteTable();
-    table.replaceAll([
-      {
-        apiVersion: API_VERSION,
-        kind: 'MCPServer' as const,
-        metadata: { name: 'bench', resourceVersion: '1' },
-        spec: { owner: { team: 'bench' }, environment: 'dev' as const, lifecycle: 'approved-dev' as const, risk: 'low' as const, dataClassification: 'internal' as const },
-        status: { endpoint: `http://127.0.0.1:${upstreamPort}/mcp`, conditions: [{ type: 'Ready', status: 'True' as const, reason: 'Ready', message: 'ok', lastTransitionTime: new Date().toISOString() }] },
-      },
-    ]);
-    const gw = await startGateway({ routeTable: table, host: '127.0.0.1', port: 0, logger: pino({ level: 'warn' }) });
-    process.stdout.write(`LISTENING ${gw.port}\n`);
-  }
-  // SIGTERM → exit normally so --cpu-prof writes its profile.
-  process.on('SIGTERM', () => process.exit(0));
-}
 
 // --------------------------------------------------------------- orchestrator
 
@@ -80,7 +47,7 @@ function procCpuUs(pid: number): { user: number; sys: number } {
 }
 
 async function runLoad(url: string, concurrency: number, seconds: number, headers: Record<string, string>, proxyPid: number) {
-  const cfg = { url, concurrency, warmupMs: 700, durationMs: seconds * 1000, headers };
+  const cfg = { targets: [{ url, headers }], concurrency, warmupMs: 700, durationMs: seconds * 1000 };
   const child = spawn(process.execPath, [BENCH, 'loadgen', JSON.stringify(cfg)], { stdio: ['ignore', 'pipe', 'inherit'] });
   let cpu0 = { user: 0, sys: 0 };
   let cpu = { user: 0, sys: 0 };
@@ -104,10 +71,11 @@ async function runLoad(url: string, concurrency: number, seconds: number, header
     } else if (line.startsWith('{')) last = line;
   });
   await new Promise((r) => child.once('close', r));
-  const res = JSON.parse(last) as { count: number; seconds: number; latenciesMs: number[] };
-  if (traceDone && straceOut) straceOut.push(`${url} — ${res.count} requests\n${await traceDone}`);
-  const lat = res.latenciesMs.sort((a, b) => a - b);
-  return { rps: res.count / res.seconds, p50: lat[Math.floor(lat.length / 2)] ?? NaN, cpuUsPerReq: (cpu.user + cpu.sys) / res.count, userUsPerReq: cpu.user / res.count, sysUsPerReq: cpu.sys / res.count };
+  const res = JSON.parse(last) as LoadResult;
+  const count = res.counts[0]!;
+  if (traceDone && straceOut) straceOut.push(`${url} — ${count} requests\n${await traceDone}`);
+  const lat = res.latenciesMs[0]!.sort((a, b) => a - b);
+  return { rps: count / res.seconds, p50: lat[Math.floor(lat.length / 2)] ?? NaN, cpuUsPerReq: (cpu.user + cpu.sys) / count, userUsPerReq: cpu.user / count, sysUsPerReq: cpu.sys / count };
 }
 
 interface ProfileNode {
@@ -139,7 +107,7 @@ async function main(): Promise<void> {
   const clients = arg('clients', 16);
   const rounds = arg('rounds', 3);
   const profile = flag('profile');
-  const up = await spawnListening([BENCH, 'sdk-upstream']);
+  const up = await spawnListening([BENCH, 'sdk-upstream', 'sse']);
   const sid = await initSession(`http://127.0.0.1:${up.port}/mcp`);
   const headers = { 'content-type': 'application/json', accept: 'application/json, text/event-stream', 'mcp-session-id': sid, 'mcp-protocol-version': '2025-06-18' };
   const kinds = ['gateway', 'ref'] as const;
@@ -149,7 +117,7 @@ async function main(): Promise<void> {
   for (const k of kinds) {
     profDirs[k] = mkdtempSync(path.join(tmpdir(), `berth-prof-${k}-`));
     const nodeFlags = profile ? ['--cpu-prof', '--cpu-prof-dir', profDirs[k]!, '--cpu-prof-interval', '100'] : [];
-    proxies[k] = await spawnListening([SELF, 'proxy', k, String(up.port)], nodeFlags);
+    proxies[k] = await spawnListening([BENCH, k === 'ref' ? 'reference' : 'gateway', String(up.port)], nodeFlags);
   }
   const results: Record<string, Awaited<ReturnType<typeof runLoad>>[]> = { direct: [], gateway: [], ref: [] };
   // Discarded first round(s): JIT warm-up of each proxy process otherwise dominates.
@@ -188,5 +156,4 @@ async function main(): Promise<void> {
   }
 }
 
-if (role === 'proxy') await proxyRole(process.argv[3]!, Number(process.argv[4]));
-else await main();
+await main();

@@ -1,28 +1,41 @@
 /**
  * Gateway benchmark (a script, not a test; no assertions). Run:
- *   node_modules/.bin/node test/bench/gateway.bench.ts [--seconds 2] [--rounds 2] [--warm-seconds 3]   (about 80 s)
+ *   node_modules/.bin/node test/bench/gateway.bench.ts [--upstream sse|json|stateless]
+ *     [--latency-seconds 6] [--seconds 1.5] [--rounds 5] [--warm-seconds 3]      (about 2 min)
  *
  * Prints, measured side by side in one run on loopback:
  *  a) tools/call through the gateway vs direct to the same SDK-built streamable-HTTP
- *     server (stateful session, SSE responses): p50/p99 latency, added latency and
- *     throughput ratio at 1, 16 and 64 concurrent clients;
- *     (the "ref" columns: the same for a minimal 20-line pass-through proxy, for scale);
+ *     server (default: stateful session, SSE responses; `--upstream json` answers
+ *     with JSON bodies, `stateless` builds a server per request as the SDK's
+ *     stateless example does), at 1, 16 and 64 concurrent clients:
+ *     - latency p50/p99 and the latency the gateway adds. Requests to direct,
+ *       gateway and reference proxy are interleaved one by one on the same
+ *       clients, so all three see the same machine at the same moment;
+ *     - throughput ratio gateway / direct: each path loaded alone in short
+ *       slices, alternating, `--rounds` times; the median of the per-round ratios
+ *       (and their range) is printed, plus the proxies' CPU per request;
+ *     the "ref" columns are the same for a minimal 20-line pass-through proxy;
  *  b) the gateway's own capacity at 64 clients against an upstream answering every
- *     request with a canned JSON-RPC result, next to a minimal pass-through proxy.
+ *     request with a canned JSON-RPC result, next to that minimal proxy.
  *
- * Processes: the load generator and each upstream run as child processes (this
- * same file, with a role argument) so none shares an event loop with the proxy
- * under test, which runs in this process. Runs alternate direct / proxied in
- * rounds so drift on a busy machine hits both sides alike.
+ * Why it is built this way: this machine is a 2-core VM whose speed drifts by up
+ * to 2× within seconds (direct p50 0.15 ms one moment, 0.30 ms the next).
+ * Comparing runs taken seconds apart measured mostly that drift; interleaving
+ * and per-round ratios cancel it. Every process (load generator, upstream,
+ * gateway, reference proxy) is separate, so none shares an event loop with
+ * another; the load generator is lean (raw-http-load.ts) so it takes little of
+ * the two cores from the processes it measures.
  */
 import http from 'node:http';
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
+import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { randomUUID } from 'node:crypto';
 import pino from 'pino';
 import { initSession } from './mcp-session.ts';
 import { referenceProxy } from './reference-proxy.ts';
+import { rawHttpLoad, type LoadConfig, type LoadResult, type LoadTarget } from './raw-http-load.ts';
 
 const SELF = new URL(import.meta.url).pathname;
 const role = process.argv[2] ?? 'main';
@@ -30,31 +43,55 @@ const arg = (name: string, dflt: number): number => {
   const i = process.argv.indexOf(`--${name}`);
   return i === -1 ? dflt : Number(process.argv[i + 1]);
 };
+const strArg = (name: string, dflt: string): string => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i === -1 ? dflt : (process.argv[i + 1] ?? dflt);
+};
 
 // ---------------------------------------------------------------- upstreams
 
-async function sdkUpstream(): Promise<void> {
+/** Listens on a free loopback port and tells the orchestrator which. */
+const listening = (server: http.Server) =>
+  server.listen(0, '127.0.0.1', () => process.stdout.write(`LISTENING ${(server.address() as AddressInfo).port}\n`));
+
+
+/** How the SDK-built upstream answers: see the file header. */
+type UpstreamMode = 'sse' | 'json' | 'stateless';
+
+async function sdkUpstream(mode: UpstreamMode): Promise<void> {
   const { McpServer } = await import('@modelcontextprotocol/sdk/server/mcp.js');
   const { StreamableHTTPServerTransport } = await import('@modelcontextprotocol/sdk/server/streamableHttp.js');
   const { z } = await import('zod');
+  const newServer = () => {
+    const mcp = new McpServer({ name: 'bench', version: '1.0.0' });
+    mcp.registerTool('echo', { inputSchema: { text: z.string() } }, async ({ text }) => ({ content: [{ type: 'text', text }] }));
+    return mcp;
+  };
   const transports = new Map<string, InstanceType<typeof StreamableHTTPServerTransport>>();
   const server = http.createServer(async (req, res) => {
+    if (mode === 'stateless') {
+      // The SDK's stateless pattern: a fresh server and transport for every request.
+      const t = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: true });
+      res.on('close', () => void t.close());
+      await newServer().connect(t);
+      await t.handleRequest(req, res);
+      return;
+    }
     const sid = req.headers['mcp-session-id'] as string | undefined;
     let t = sid ? transports.get(sid) : undefined;
     if (!t) {
-      const mcp = new McpServer({ name: 'bench', version: '1.0.0' });
-      mcp.registerTool('echo', { inputSchema: { text: z.string() } }, async ({ text }) => ({ content: [{ type: 'text', text }] }));
       const created: InstanceType<typeof StreamableHTTPServerTransport> = new StreamableHTTPServerTransport({
         sessionIdGenerator: () => randomUUID(),
+        enableJsonResponse: mode === 'json',
         onsessioninitialized: (id) => void transports.set(id, created),
       });
-      await mcp.connect(created);
+      await newServer().connect(created);
       t = created;
     }
     await t.handleRequest(req, res);
   });
   server.keepAliveTimeout = 60_000;
-  server.listen(0, '127.0.0.1', () => process.stdout.write(`LISTENING ${(server.address() as AddressInfo).port}\n`));
+  listening(server);
 }
 
 function cannedUpstream(): void {
@@ -68,232 +105,195 @@ function cannedUpstream(): void {
     });
   });
   server.keepAliveTimeout = 60_000;
-  server.listen(0, '127.0.0.1', () => process.stdout.write(`LISTENING ${(server.address() as AddressInfo).port}\n`));
+  listening(server);
+}
+
+// ------------------------------------------------------------------ proxies
+
+async function gatewayRole(upstreamPort: number): Promise<void> {
+  const { RouteTable } = await import('../../src/gateway/route-table.ts');
+  const { startGateway } = await import('../../src/gateway/gateway.ts');
+  const { API_VERSION } = await import('../../src/manifest/resource.ts');
+  const table = new RouteTable();
+  table.replaceAll([
+    {
+      apiVersion: API_VERSION,
+      kind: 'MCPServer' as const,
+      metadata: { name: 'bench', resourceVersion: '1' },
+      spec: { owner: { team: 'bench' }, environment: 'dev' as const, lifecycle: 'approved-dev' as const, risk: 'low' as const, dataClassification: 'internal' as const },
+      status: {
+        endpoint: `http://127.0.0.1:${upstreamPort}/mcp`,
+        conditions: [{ type: 'Ready', status: 'True' as const, reason: 'Ready', message: 'ok', lastTransitionTime: new Date().toISOString() }],
+      },
+    },
+  ]);
+  const gw = await startGateway({ routeTable: table, host: '127.0.0.1', port: 0, logger: pino({ level: 'warn' }) });
+  process.stdout.write(`LISTENING ${gw.port}\n`);
 }
 
 // ------------------------------------------------------------ load generator
 
-interface LoadConfig {
-  url: string;
-  concurrency: number;
-  warmupMs: number;
-  durationMs: number;
-  headers: Record<string, string>;
-}
-interface LoadResult {
-  /** CPU time (user+system, µs) this process (where the proxy under test runs) used while measuring. */
-  proxyCpuUs?: number;
-  count: number;
-  errors: number;
-  seconds: number;
-  latenciesMs: number[];
-}
-
-function loadgen(): void {
-  const cfg = JSON.parse(process.argv[3]!) as LoadConfig;
-  const u = new URL(cfg.url);
-  const agent = new http.Agent({ keepAlive: true, maxSockets: cfg.concurrency, maxFreeSockets: cfg.concurrency });
-  const lat = new Float64Array(4_000_000);
-  let n = 0;
-  let errors = 0;
-  let measuring = false;
-  let stop = false;
-  let seq = 0;
-  const one = (): Promise<void> =>
-    new Promise((resolve) => {
-      const body = `{"jsonrpc":"2.0","id":${++seq},"method":"tools/call","params":{"name":"echo","arguments":{"text":"hello"}}}`;
-      const t0 = performance.now();
-      const req = http.request(
-        { agent, hostname: u.hostname, port: u.port, path: u.pathname, method: 'POST', headers: { ...cfg.headers, 'content-length': Buffer.byteLength(body) } },
-        (res) => {
-          res.on('data', () => {});
-          res.on('end', () => {
-            if (res.statusCode !== 200) errors++;
-            else if (measuring && n < lat.length) lat[n++] = performance.now() - t0;
-            resolve();
-          });
-        },
-      );
-      req.on('error', () => {
-        errors++;
-        resolve();
-      });
-      req.end(body);
-    });
-  const worker = async () => {
-    while (!stop) await one();
-  };
-  const workers = Array.from({ length: cfg.concurrency }, worker);
-  let started = 0;
-  setTimeout(() => {
-    measuring = true;
-    errors = 0;
-    started = performance.now();
-    process.stdout.write('START\n');
-    setTimeout(() => {
-      measuring = false;
-      stop = true;
-      process.stdout.write('STOP\n');
-      const seconds = (performance.now() - started) / 1000;
-      void Promise.all(workers).then(() => {
-        const result: LoadResult = { count: n, errors, seconds, latenciesMs: Array.from(lat.subarray(0, n)) };
-        process.stdout.write(JSON.stringify(result) + '\n', () => process.exit(0));
-      });
-    }, cfg.durationMs);
-  }, cfg.warmupMs);
+async function loadgen(): Promise<void> {
+  const result = await rawHttpLoad(JSON.parse(process.argv[3]!) as LoadConfig, (phase) => process.stdout.write(`${phase}\n`));
+  process.stdout.write(JSON.stringify(result) + '\n', () => process.exit(0));
 }
 
 // --------------------------------------------------------------- orchestrator
 
-async function spawnRole(r: string, extra: string[] = []): Promise<{ port: number; stop: () => void; output: Promise<string> }> {
+const children: ChildProcess[] = [];
+
+async function spawnRole(r: string, ...extra: string[]): Promise<{ port: number; pid: number }> {
   const child = spawn(process.execPath, [SELF, r, ...extra], { stdio: ['ignore', 'pipe', 'inherit'] });
-  let all = '';
-  const output = new Promise<string>((resolve) => {
-    child.stdout!.on('data', (c: Buffer) => (all += c.toString()));
-    child.once('exit', () => resolve(all));
-  });
-  const port = await new Promise<number>((resolve) => {
+  children.push(child);
+  const port = await new Promise<number>((resolve, reject) => {
+    child.once('exit', (code) => reject(new Error(`${r} exited with ${code} before listening`)));
     createInterface({ input: child.stdout! }).on('line', (line) => {
       const m = /^LISTENING (\d+)/.exec(line);
       if (m) resolve(Number(m[1]));
     });
-    if (r === 'loadgen') resolve(0);
   });
-  return { port, stop: () => child.kill('SIGKILL'), output };
+  return { port, pid: child.pid! };
 }
 
-async function runLoad(cfg: LoadConfig): Promise<LoadResult> {
+/** user+system CPU of a process in µs, from /proc (10 ms ticks: coarse per slice, fine summed). */
+function procCpuUs(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10_000;
+}
+
+/** Runs the load generator; `cpuPid`'s CPU is read over the measured window. */
+async function runLoad(cfg: LoadConfig, cpuPid?: number): Promise<LoadResult> {
   const child = spawn(process.execPath, [SELF, 'loadgen', JSON.stringify(cfg)], { stdio: ['ignore', 'pipe', 'inherit'] });
-  let cpu0: NodeJS.CpuUsage | undefined;
+  let cpu0 = 0;
   let cpuUs = 0;
   let last = '';
   createInterface({ input: child.stdout! }).on('line', (line) => {
-    if (line === 'START') cpu0 = process.cpuUsage();
-    else if (line === 'STOP' && cpu0) {
-      const d = process.cpuUsage(cpu0);
-      cpuUs = d.user + d.system;
-    } else if (line.startsWith('{')) last = line;
+    if (line === 'START' && cpuPid) cpu0 = procCpuUs(cpuPid);
+    else if (line === 'STOP' && cpuPid) cpuUs = procCpuUs(cpuPid) - cpu0;
+    else if (line.startsWith('{')) last = line;
   });
   await new Promise((r) => child.once('close', r));
   return { ...(JSON.parse(last) as LoadResult), proxyCpuUs: cpuUs };
 }
 
-function summarise(results: LoadResult[]): { rps: number; p50: number; p99: number; errors: number; cpuUsPerReq: number } {
-  const lat = results.flatMap((r) => r.latenciesMs).sort((a, b) => a - b);
-  const count = results.reduce((s, r) => s + r.count, 0);
-  const seconds = results.reduce((s, r) => s + r.seconds, 0);
-  const pct = (p: number) => lat[Math.min(lat.length - 1, Math.floor((p / 100) * lat.length))] ?? NaN;
-  const cpu = results.reduce((s, r) => s + (r.proxyCpuUs ?? 0), 0);
-  return { rps: count / seconds, p50: pct(50), p99: pct(99), errors: results.reduce((s, r) => s + r.errors, 0), cpuUsPerReq: cpu / count };
+const pct = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
+const median = (xs: number[]) => pct([...xs].sort((a, b) => a - b), 50);
+const f3 = (x: number) => x.toFixed(3);
+
+interface Path {
+  name: string;
+  target: LoadTarget;
+  pid?: number;
 }
 
-/** Starts the shared reference proxy on a free port. */
-function startReferenceProxy(upstreamPort: number): Promise<{ url: string; close: () => void }> {
-  const { server, close } = referenceProxy(upstreamPort);
-  return new Promise((resolve) =>
-    server.listen(0, '127.0.0.1', () => resolve({ url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/mcp`, close })),
-  );
+/** Loads each path alone for `seconds`, `rounds` times in alternation; per round rps (and CPU/request of the path's proxy). */
+async function slices(paths: Path[], concurrency: number, rounds: number, seconds: number): Promise<{ rps: number[]; cpuUsPerReq: number[]; errors: number }[]> {
+  const out = paths.map(() => ({ rps: [] as number[], cpuUsPerReq: [] as number[], errors: 0 }));
+  for (let r = 0; r < rounds; r++) {
+    for (const [i, p] of paths.entries()) {
+      const res = await runLoad({ targets: [p.target], concurrency, warmupMs: 300, durationMs: seconds * 1000 }, p.pid);
+      out[i]!.rps.push(res.counts[0]! / res.seconds);
+      out[i]!.cpuUsPerReq.push(res.proxyCpuUs! / Math.max(1, res.counts[0]!));
+      out[i]!.errors += res.errors;
+    }
+  }
+  return out;
 }
 
 async function main(): Promise<void> {
-  const { RouteTable } = await import('../../src/gateway/route-table.ts');
-  const { startGateway } = await import('../../src/gateway/gateway.ts');
-  const { API_VERSION } = await import('../../src/manifest/resource.ts');
-  const seconds = arg('seconds', 2);
-  const rounds = arg('rounds', 2);
-  const warmupMs = 700;
-  const logger = pino({ level: 'warn' });
+  const mode = strArg('upstream', 'sse') as UpstreamMode;
+  const seconds = arg('seconds', 1.5);
+  const rounds = arg('rounds', 5);
+  const latencySeconds = arg('latency-seconds', 6);
   const t0 = Date.now();
 
-  const routeTo = (endpoint: string) => ({
-    apiVersion: API_VERSION,
-    kind: 'MCPServer' as const,
-    metadata: { name: 'bench', resourceVersion: '1' },
-    spec: { owner: { team: 'bench' }, environment: 'dev' as const, lifecycle: 'approved-dev' as const, risk: 'low' as const, dataClassification: 'internal' as const },
-    status: { endpoint, conditions: [{ type: 'Ready', status: 'True' as const, reason: 'Ready', message: 'ok', lastTransitionTime: new Date().toISOString() }] },
-  });
-
   // a) gateway vs direct against an SDK-built server
-  const sdk = await spawnRole('sdk-upstream');
+  const sdk = await spawnRole('sdk-upstream', mode);
+  const gw = await spawnRole('gateway', String(sdk.port));
+  const ref = await spawnRole('reference', String(sdk.port));
   const direct = `http://127.0.0.1:${sdk.port}/mcp`;
-  const table = new RouteTable();
-  table.replaceAll([routeTo(direct)]);
-  const gw = await startGateway({ routeTable: table, host: '127.0.0.1', port: 0, logger });
-  const viaGateway = `${gw.url}/mcp/bench`;
-  const refA = await startReferenceProxy(sdk.port);
-  const sid = await initSession(direct);
-  const headers = { 'content-type': 'application/json', accept: 'application/json, text/event-stream', 'mcp-session-id': sid, 'mcp-protocol-version': '2025-06-18' };
-  // Warm every path (JIT of the proxies' code and of node:http in this process)
-  // before measuring: otherwise whichever runs first, the gateway, pays for it,
-  // and the 1-client row mostly measures compilation, not the data path.
-  for (const url of [direct, viaGateway, refA.url]) await runLoad({ url, concurrency: 16, warmupMs: 0, durationMs: arg('warm-seconds', 3) * 1000, headers });
-  const rowsA: string[] = [];
+  const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'application/json, text/event-stream', 'mcp-protocol-version': '2025-06-18' };
+  if (mode !== 'stateless') headers['mcp-session-id'] = await initSession(direct);
+  const paths: Path[] = [
+    { name: 'direct', target: { url: direct, headers } },
+    { name: 'gateway', target: { url: `http://127.0.0.1:${gw.port}/mcp/bench`, headers }, pid: gw.pid },
+    { name: 'reference', target: { url: `http://127.0.0.1:${ref.port}/mcp`, headers }, pid: ref.pid },
+  ];
+  const targets = paths.map((p) => p.target);
+  // Warm every path (JIT of each process's HTTP code) before measuring anything.
+  await runLoad({ targets, concurrency: 16, warmupMs: 0, durationMs: arg('warm-seconds', 3) * 1000 });
+
+  const latencyRows: string[] = [];
+  const throughputRows: string[] = [];
   for (const concurrency of [1, 16, 64]) {
-    const d: LoadResult[] = [];
-    const g: LoadResult[] = [];
-    const f: LoadResult[] = [];
-    for (let r = 0; r < rounds; r++) {
-      d.push(await runLoad({ url: direct, concurrency, warmupMs, durationMs: seconds * 1000, headers }));
-      g.push(await runLoad({ url: viaGateway, concurrency, warmupMs, durationMs: seconds * 1000, headers }));
-      f.push(await runLoad({ url: refA.url, concurrency, warmupMs, durationMs: seconds * 1000, headers }));
-    }
-    const ds = summarise(d);
-    const gs = summarise(g);
-    const fs = summarise(f);
-    rowsA.push(
+    const res = await runLoad({ targets, concurrency, warmupMs: 500, durationMs: latencySeconds * 1000 });
+    const [d, g, f] = res.latenciesMs.map((l) => l.sort((a, b) => a - b)) as [number[], number[], number[]];
+    latencyRows.push(
       [
         String(concurrency).padStart(7),
-        ds.p50.toFixed(3).padStart(10),
-        gs.p50.toFixed(3).padStart(10),
-        (gs.p50 - ds.p50).toFixed(3).padStart(10),
-        ds.p99.toFixed(3).padStart(10),
-        gs.p99.toFixed(3).padStart(10),
-        (gs.p99 - ds.p99).toFixed(3).padStart(10),
-        ds.rps.toFixed(0).padStart(9),
-        gs.rps.toFixed(0).padStart(9),
-        (gs.rps / ds.rps).toFixed(3).padStart(7),
-        (fs.p50 - ds.p50).toFixed(3).padStart(9),
-        (fs.rps / ds.rps).toFixed(3).padStart(9),
-        gs.cpuUsPerReq.toFixed(1).padStart(8),
-        fs.cpuUsPerReq.toFixed(1).padStart(8),
-        String(ds.errors + gs.errors + fs.errors).padStart(6),
+        ...[pct(d, 50), pct(g, 50), pct(g, 50) - pct(d, 50), pct(f, 50) - pct(d, 50)].map((x) => f3(x).padStart(10)),
+        ...[pct(d, 99), pct(g, 99), pct(g, 99) - pct(d, 99), pct(f, 99) - pct(d, 99)].map((x) => f3(x).padStart(10)),
+        String(res.errors).padStart(7),
+      ].join(' '),
+    );
+    const [sd, sg, sf] = (await slices(paths, concurrency, rounds, seconds)) as [Awaited<ReturnType<typeof slices>>[number], Awaited<ReturnType<typeof slices>>[number], Awaited<ReturnType<typeof slices>>[number]];
+    const gRatios = sg.rps.map((x, i) => x / sd.rps[i]!);
+    const fRatios = sf.rps.map((x, i) => x / sd.rps[i]!);
+    const range = (xs: number[]) => `${f3(Math.min(...xs))}–${f3(Math.max(...xs))}`;
+    throughputRows.push(
+      [
+        String(concurrency).padStart(7),
+        median(sd.rps).toFixed(0).padStart(10),
+        median(sg.rps).toFixed(0).padStart(10),
+        f3(median(gRatios)).padStart(8),
+        range(gRatios).padStart(13),
+        f3(median(fRatios)).padStart(8),
+        range(fRatios).padStart(13),
+        median(sg.cpuUsPerReq).toFixed(1).padStart(8),
+        median(sf.cpuUsPerReq).toFixed(1).padStart(8),
+        String(sd.errors + sg.errors + sf.errors).padStart(7),
       ].join(' '),
     );
   }
-  sdk.stop();
-  refA.close();
 
   // b) capacity against a canned upstream: gateway vs a minimal pass-through proxy
   const canned = await spawnRole('canned-upstream');
-  table.replaceAll([routeTo(`http://127.0.0.1:${canned.port}/mcp`)]);
-  const ref = await startReferenceProxy(canned.port);
+  const gw2 = await spawnRole('gateway', String(canned.port));
+  const ref2 = await spawnRole('reference', String(canned.port));
   const cannedHeaders = { 'content-type': 'application/json', accept: 'application/json, text/event-stream' };
-  const refRuns: LoadResult[] = [];
-  const gwRuns: LoadResult[] = [];
-  for (let r = 0; r < rounds; r++) {
-    refRuns.push(await runLoad({ url: ref.url, concurrency: 64, warmupMs, durationMs: seconds * 1000, headers: cannedHeaders }));
-    gwRuns.push(await runLoad({ url: viaGateway, concurrency: 64, warmupMs, durationMs: seconds * 1000, headers: cannedHeaders }));
-  }
-  const refS = summarise(refRuns);
-  const gwS = summarise(gwRuns);
-  canned.stop();
-  ref.close();
-  await gw.close();
+  const capPaths: Path[] = [
+    { name: 'reference', target: { url: `http://127.0.0.1:${ref2.port}/mcp`, headers: cannedHeaders }, pid: ref2.pid },
+    { name: 'gateway', target: { url: `http://127.0.0.1:${gw2.port}/mcp/bench`, headers: cannedHeaders }, pid: gw2.pid },
+  ];
+  await runLoad({ targets: capPaths.map((p) => p.target), concurrency: 64, warmupMs: 0, durationMs: 2000 });
+  const [cr, cg] = (await slices(capPaths, 64, rounds, seconds)) as [Awaited<ReturnType<typeof slices>>[number], Awaited<ReturnType<typeof slices>>[number]];
+  const capRatios = cg.rps.map((x, i) => x / cr.rps[i]!);
+  for (const c of children) c.kill('SIGKILL');
 
-  console.log(`\nGateway benchmark — loopback, ${rounds} alternating rounds × ${seconds} s per side, Node ${process.version}\n`);
-  console.log('a) tools/call via gateway vs direct to an SDK streamable-HTTP server (ms, req/s)');
-  console.log(' clients  p50 direct p50 gatewy  added p50 p99 direct p99 gatewy  added p99 rps direct rps gatewy  ratio  ref +p50 ref ratio  gw cpu ref cpu errors');
-  for (const row of rowsA) console.log(row);
-  console.log('\nb) capacity at 64 clients against a canned-result upstream (req/s)');
-  console.log(`   reference 20-line proxy: ${refS.rps.toFixed(0).padStart(7)}  (p50 ${refS.p50.toFixed(3)} ms, p99 ${refS.p99.toFixed(3)} ms, errors ${refS.errors}, proxy CPU ${refS.cpuUsPerReq.toFixed(1)} µs/req)`);
-  console.log(`   berth gateway:           ${gwS.rps.toFixed(0).padStart(7)}  (p50 ${gwS.p50.toFixed(3)} ms, p99 ${gwS.p99.toFixed(3)} ms, errors ${gwS.errors}, proxy CPU ${gwS.cpuUsPerReq.toFixed(1)} µs/req)`);
-  console.log(`   ratio gateway / reference: ${(gwS.rps / refS.rps).toFixed(3)}`);
-  console.log(`   CPU per request gateway / reference: ${(gwS.cpuUsPerReq / refS.cpuUsPerReq).toFixed(3)}  (load-independent efficiency)`);
+  console.log(`\nGateway benchmark — loopback, SDK upstream "${mode}", Node ${process.version}`);
+  console.log(`\na) tools/call via the gateway vs direct to an SDK streamable-HTTP server`);
+  console.log(`   latency (ms), requests to the three paths interleaved, ${latencySeconds} s per row:`);
+  console.log(' clients p50 direct p50 gatewy  added p50 ref +p50   p99 direct p99 gatewy  added p99 ref +p99   errors');
+  for (const row of latencyRows) console.log(row);
+  console.log(`   throughput (req/s), each path alone, ${rounds} alternating rounds × ${seconds} s; ratios are medians of per-round ratios to direct:`);
+  console.log(' clients rps direct rps gatewy   ratio   ratio range ref rat.     ref range  gw µs/r ref µs/r  errors');
+  for (const row of throughputRows) console.log(row);
+  console.log(`\nb) capacity at 64 clients against a canned-result upstream (req/s), ${rounds} alternating rounds × ${seconds} s`);
+  console.log(`   reference 20-line proxy: ${median(cr.rps).toFixed(0).padStart(7)}  (CPU ${median(cr.cpuUsPerReq).toFixed(1)} µs/req, errors ${cr.errors})`);
+  console.log(`   berth gateway:           ${median(cg.rps).toFixed(0).padStart(7)}  (CPU ${median(cg.cpuUsPerReq).toFixed(1)} µs/req, errors ${cg.errors})`);
+  console.log(`   ratio gateway / reference: ${f3(median(capRatios))} (per-round range ${f3(Math.min(...capRatios))}–${f3(Math.max(...capRatios))})`);
   console.log(`\nmachine load average at end: ${(await import('node:os')).loadavg().map((x) => x.toFixed(1)).join(' ')}`);
-  console.log(`\ntotal ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+  console.log(`total ${((Date.now() - t0) / 1000).toFixed(1)} s`);
 }
 
-if (role === 'sdk-upstream') await sdkUpstream();
+if (role === 'sdk-upstream') await sdkUpstream(process.argv[3] as UpstreamMode);
 else if (role === 'canned-upstream') cannedUpstream();
-else if (role === 'loadgen') loadgen();
+else if (role === 'gateway' || role === 'reference') {
+  // SIGTERM → a normal exit, so a `--cpu-prof` run (gateway-sse-profile.ts) writes its profile.
+  process.on('SIGTERM', () => process.exit(0));
+  if (role === 'gateway') await gatewayRole(Number(process.argv[3]));
+  else listening(referenceProxy(Number(process.argv[3])).server);
+}
+else if (role === 'loadgen') await loadgen();
 else await main();

@@ -1,20 +1,20 @@
 /**
  * Gateway benchmark (a script, not a test; no assertions). Run:
  *   node_modules/.bin/node test/bench/gateway.bench.ts [--upstream sse|json|stateless]
- *     [--latency-seconds 6] [--seconds 1.5] [--rounds 5] [--warm-seconds 3]      (about 2 min)
+ *     [--seconds 1.5] [--rounds 7] [--latency-seconds 6] [--warm-seconds 3]      (about 2 min)
  *
  * Prints, measured side by side in one run on loopback:
  *  a) tools/call through the gateway vs direct to the same SDK-built streamable-HTTP
  *     server (default: stateful session, SSE responses; `--upstream json` answers
  *     with JSON bodies, `stateless` builds a server per request as the SDK's
  *     stateless example does), at 1, 16 and 64 concurrent clients:
- *     - latency p50/p99 and the latency the gateway adds. Requests to direct,
- *       gateway and reference proxy are interleaved one by one on the same
- *       clients, so all three see the same machine at the same moment;
- *     - throughput ratio gateway / direct: each path loaded alone in short
- *       slices, alternating, `--rounds` times; the median of the per-round ratios
- *       (and their range) is printed, plus the proxies' CPU per request;
- *     the "ref" columns are the same for a minimal 20-line pass-through proxy;
+ *     each path (direct, gateway, reference proxy) is loaded alone in short
+ *     slices, alternating, `--rounds` times; added p50/p99 latency and the
+ *     throughput ratio are medians of per-round comparisons with the direct slice
+ *     beside it (ranges printed), plus each proxy's CPU per request. The 1-client
+ *     latency is cross-checked with requests to the three paths interleaved one
+ *     by one, so all three see the same machine at the same moment.
+ *     The "ref" columns are the same for a minimal 20-line pass-through proxy;
  *  b) the gateway's own capacity at 64 clients against an upstream answering every
  *     request with a canned JSON-RPC result, next to that minimal proxy.
  *
@@ -177,6 +177,7 @@ async function runLoad(cfg: LoadConfig, cpuPid?: number): Promise<LoadResult> {
   return { ...(JSON.parse(last) as LoadResult), proxyCpuUs: cpuUs };
 }
 
+/** Percentile `p` of an ascending array. */
 const pct = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
 const median = (xs: number[]) => pct([...xs].sort((a, b) => a - b), 50);
 const f3 = (x: number) => x.toFixed(3);
@@ -187,25 +188,41 @@ interface Path {
   pid?: number;
 }
 
-/** Loads each path alone for `seconds`, `rounds` times in alternation; per round rps (and CPU/request of the path's proxy). */
-async function slices(paths: Path[], concurrency: number, rounds: number, seconds: number): Promise<{ rps: number[]; cpuUsPerReq: number[]; errors: number }[]> {
-  const out = paths.map(() => ({ rps: [] as number[], cpuUsPerReq: [] as number[], errors: 0 }));
+/** What {@link slices} measured for one path: one entry per round. */
+interface SliceSeries {
+  rps: number[];
+  p50: number[];
+  p99: number[];
+  cpuUsPerReq: number[];
+  errors: number;
+}
+
+/** Loads each path alone for `seconds`, `rounds` times in alternation. */
+async function slices(paths: Path[], concurrency: number, rounds: number, seconds: number): Promise<SliceSeries[]> {
+  const out = paths.map((): SliceSeries => ({ rps: [], p50: [], p99: [], cpuUsPerReq: [], errors: 0 }));
   for (let r = 0; r < rounds; r++) {
     for (const [i, p] of paths.entries()) {
       const res = await runLoad({ targets: [p.target], concurrency, warmupMs: 300, durationMs: seconds * 1000 }, p.pid);
-      out[i]!.rps.push(res.counts[0]! / res.seconds);
-      out[i]!.cpuUsPerReq.push(res.proxyCpuUs! / Math.max(1, res.counts[0]!));
-      out[i]!.errors += res.errors;
+      const lat = res.latenciesMs[0]!.sort((a, b) => a - b);
+      const o = out[i]!;
+      o.rps.push(res.counts[0]! / res.seconds);
+      o.p50.push(pct(lat, 50));
+      o.p99.push(pct(lat, 99));
+      o.cpuUsPerReq.push(res.proxyCpuUs! / Math.max(1, res.counts[0]!));
+      o.errors += res.errors;
     }
   }
   return out;
 }
 
+/** Median over rounds of `f(path round, direct round)`: each round compared with the direct slice next to it. */
+const perRound = (path: number[], direct: number[], f: (x: number, d: number) => number) => median(path.map((x, i) => f(x, direct[i]!)));
+const range = (xs: number[]) => `${f3(Math.min(...xs))}–${f3(Math.max(...xs))}`;
+
 async function main(): Promise<void> {
   const mode = strArg('upstream', 'sse') as UpstreamMode;
   const seconds = arg('seconds', 1.5);
-  const rounds = arg('rounds', 5);
-  const latencySeconds = arg('latency-seconds', 6);
+  const rounds = arg('rounds', 7);
   const t0 = Date.now();
 
   // a) gateway vs direct against an SDK-built server
@@ -224,38 +241,30 @@ async function main(): Promise<void> {
   // Warm every path (JIT of each process's HTTP code) before measuring anything.
   await runLoad({ targets, concurrency: 16, warmupMs: 0, durationMs: arg('warm-seconds', 3) * 1000 });
 
-  const latencyRows: string[] = [];
-  const throughputRows: string[] = [];
+  const rows: string[] = [];
   for (const concurrency of [1, 16, 64]) {
-    const res = await runLoad({ targets, concurrency, warmupMs: 500, durationMs: latencySeconds * 1000 });
-    const [d, g, f] = res.latenciesMs.map((l) => l.sort((a, b) => a - b)) as [number[], number[], number[]];
-    latencyRows.push(
+    const [sd, sg, sf] = (await slices(paths, concurrency, rounds, seconds)) as [SliceSeries, SliceSeries, SliceSeries];
+    const diff = (x: number, d: number) => x - d;
+    const ratio = (x: number, d: number) => x / d;
+    rows.push(
       [
         String(concurrency).padStart(7),
-        ...[pct(d, 50), pct(g, 50), pct(g, 50) - pct(d, 50), pct(f, 50) - pct(d, 50)].map((x) => f3(x).padStart(10)),
-        ...[pct(d, 99), pct(g, 99), pct(g, 99) - pct(d, 99), pct(f, 99) - pct(d, 99)].map((x) => f3(x).padStart(10)),
-        String(res.errors).padStart(7),
-      ].join(' '),
-    );
-    const [sd, sg, sf] = (await slices(paths, concurrency, rounds, seconds)) as [Awaited<ReturnType<typeof slices>>[number], Awaited<ReturnType<typeof slices>>[number], Awaited<ReturnType<typeof slices>>[number]];
-    const gRatios = sg.rps.map((x, i) => x / sd.rps[i]!);
-    const fRatios = sf.rps.map((x, i) => x / sd.rps[i]!);
-    const range = (xs: number[]) => `${f3(Math.min(...xs))}–${f3(Math.max(...xs))}`;
-    throughputRows.push(
-      [
-        String(concurrency).padStart(7),
-        median(sd.rps).toFixed(0).padStart(10),
-        median(sg.rps).toFixed(0).padStart(10),
-        f3(median(gRatios)).padStart(8),
-        range(gRatios).padStart(13),
-        f3(median(fRatios)).padStart(8),
-        range(fRatios).padStart(13),
-        median(sg.cpuUsPerReq).toFixed(1).padStart(8),
-        median(sf.cpuUsPerReq).toFixed(1).padStart(8),
-        String(sd.errors + sg.errors + sf.errors).padStart(7),
+        ...[median(sd.p50), median(sg.p50), perRound(sg.p50, sd.p50, diff), perRound(sf.p50, sd.p50, diff)].map((x) => f3(x).padStart(9)),
+        ...[median(sd.p99), perRound(sg.p99, sd.p99, diff), perRound(sf.p99, sd.p99, diff)].map((x) => f3(x).padStart(9)),
+        median(sd.rps).toFixed(0).padStart(8),
+        median(sg.rps).toFixed(0).padStart(8),
+        f3(perRound(sg.rps, sd.rps, ratio)).padStart(7),
+        range(sg.rps.map((x, i) => x / sd.rps[i]!)).padStart(12),
+        f3(perRound(sf.rps, sd.rps, ratio)).padStart(7),
+        median(sg.cpuUsPerReq).toFixed(0).padStart(6),
+        median(sf.cpuUsPerReq).toFixed(0).padStart(6),
+        String(sd.errors + sg.errors + sf.errors).padStart(4),
       ].join(' '),
     );
   }
+  // Cross-check of the 1-client latency: requests to the three paths interleaved one by one.
+  const inter = await runLoad({ targets, concurrency: 1, warmupMs: 500, durationMs: arg('latency-seconds', 6) * 1000 });
+  const [id, ig, iref] = inter.latenciesMs.map((l) => pct(l.sort((a, b) => a - b), 50)) as [number, number, number];
 
   // b) capacity against a canned upstream: gateway vs a minimal pass-through proxy
   const canned = await spawnRole('canned-upstream');
@@ -267,18 +276,18 @@ async function main(): Promise<void> {
     { name: 'gateway', target: { url: `http://127.0.0.1:${gw2.port}/mcp/bench`, headers: cannedHeaders }, pid: gw2.pid },
   ];
   await runLoad({ targets: capPaths.map((p) => p.target), concurrency: 64, warmupMs: 0, durationMs: 2000 });
-  const [cr, cg] = (await slices(capPaths, 64, rounds, seconds)) as [Awaited<ReturnType<typeof slices>>[number], Awaited<ReturnType<typeof slices>>[number]];
+  const [cr, cg] = (await slices(capPaths, 64, rounds, seconds)) as [SliceSeries, SliceSeries];
   const capRatios = cg.rps.map((x, i) => x / cr.rps[i]!);
   for (const c of children) c.kill('SIGKILL');
 
   console.log(`\nGateway benchmark — loopback, SDK upstream "${mode}", Node ${process.version}`);
-  console.log(`\na) tools/call via the gateway vs direct to an SDK streamable-HTTP server`);
-  console.log(`   latency (ms), requests to the three paths interleaved, ${latencySeconds} s per row:`);
-  console.log(' clients p50 direct p50 gatewy  added p50 ref +p50   p99 direct p99 gatewy  added p99 ref +p99   errors');
-  for (const row of latencyRows) console.log(row);
-  console.log(`   throughput (req/s), each path alone, ${rounds} alternating rounds × ${seconds} s; ratios are medians of per-round ratios to direct:`);
-  console.log(' clients rps direct rps gatewy   ratio   ratio range ref rat.     ref range  gw µs/r ref µs/r  errors');
-  for (const row of throughputRows) console.log(row);
+  console.log(`\na) tools/call via the gateway vs direct to an SDK streamable-HTTP server; each path alone, ${rounds} alternating`);
+  console.log(`   rounds × ${seconds} s; "added" and "ratio" are medians of per-round comparisons with the direct slice beside it`);
+  console.log('   (ms, req/s; "ref" = the 20-line reference proxy; µs/r = CPU per request of the proxy process)');
+  const head: [string, number][] = [['clients', 7], ['p50 dir', 9], ['p50 gw', 9], ['added p50', 9], ['ref +p50', 9], ['p99 dir', 9], ['added p99', 9], ['ref +p99', 9], ['rps dir', 8], ['rps gw', 8], ['ratio', 7], ['ratio range', 12], ['ref rt', 7], ['gw µs', 6], ['ref µs', 6], ['err', 4]];
+  console.log(head.map(([h, w]) => h.padStart(w)).join(' '));
+  for (const row of rows) console.log(row);
+  console.log(`   1 client, requests interleaved direct/gateway/reference (${inter.counts[0]} each): p50 ${f3(id)} / ${f3(ig)} / ${f3(iref)} ms → added: gateway ${f3(ig - id)}, reference ${f3(iref - id)}`);
   console.log(`\nb) capacity at 64 clients against a canned-result upstream (req/s), ${rounds} alternating rounds × ${seconds} s`);
   console.log(`   reference 20-line proxy: ${median(cr.rps).toFixed(0).padStart(7)}  (CPU ${median(cr.cpuUsPerReq).toFixed(1)} µs/req, errors ${cr.errors})`);
   console.log(`   berth gateway:           ${median(cg.rps).toFixed(0).padStart(7)}  (CPU ${median(cg.cpuUsPerReq).toFixed(1)} µs/req, errors ${cg.errors})`);

@@ -15,8 +15,10 @@
  * The index is kept in memory and brought up to date from the store's change log
  * before each check (one cheap query when nothing changed; a relist when the log
  * was compacted past it), so a check costs O(servers on that path), not a list.
- * Check-then-write is not atomic: two writers racing for one free route can both
- * pass; the gateway's deterministic tie-break then applies.
+ * {@link RouteClaims.exclusive} serialises check-and-write per path within one
+ * registry process. Two registry processes on one store can still race for one
+ * free route (the stores have no unique index on routes); the gateway's
+ * deterministic tie-break then applies.
  *
  * @example
  * const claims = new RouteClaims(store);
@@ -59,6 +61,8 @@ export class RouteClaims {
   #byPath = new Map<string, Set<string>>();
   #version: number | undefined;
   #syncing: Promise<void> | undefined;
+  /** Per path: the tail of the chain of holders of that path's lock. */
+  #locks = new Map<string, Promise<void>>();
 
   constructor(store: Store) {
     this.#store = store;
@@ -78,6 +82,27 @@ export class RouteClaims {
       if (other && routesCollide(mine, other)) return other;
     }
     return undefined;
+  }
+
+  /**
+   * Runs `fn` holding the lock of the path `obj` claims (no lock when it claims
+   * none), so a collision check and the write that follows it are not interleaved
+   * with another check-and-write for the same path. Callers wait in arrival order.
+   */
+  async exclusive<T>(obj: Resource, fn: () => Promise<T>): Promise<T> {
+    const claim = routeClaimOf(obj);
+    if (!claim) return fn();
+    const prev = this.#locks.get(claim.path) ?? Promise.resolve();
+    let release!: () => void;
+    const tail = prev.then(() => new Promise<void>((r) => (release = r)));
+    this.#locks.set(claim.path, tail);
+    await prev;
+    try {
+      return await fn();
+    } finally {
+      release();
+      if (this.#locks.get(claim.path) === tail) this.#locks.delete(claim.path);
+    }
   }
 
   /** Brings the index up to date; concurrent callers share one refresh. */

@@ -71,25 +71,32 @@ function rejectDeleting(stored: Resource): void {
 }
 
 /**
- * Refuses (409) a write that would route `obj` at a path and host another server
- * already uses: the gateway would hand one server's agent traffic to the other.
- * Runs after authorization, so only a caller allowed to write learns of the collision.
+ * Runs `write` unless it would route `obj` at a path and host another server
+ * already uses (409: the gateway would hand one server's agent traffic to the
+ * other). The check and the write hold the route's lock together, so two writers
+ * in this registry process cannot both take one free route. Runs after
+ * authorization, so only a caller allowed to write learns of the collision.
  */
-async function rejectRouteCollision(ctx: WriteContext, obj: Resource): Promise<void> {
-  const other = await ctx.routeClaims?.collision(obj);
-  if (!other) return;
-  throw new HttpProblem(409, {
-    type: 'route-conflict',
-    title: 'Route already in use',
-    detail: `${obj.kind}/${obj.metadata.name} would be routed at ${other.path}${other.host ? ` for host ${other.host}` : ''}, which MCPServer/${other.name} already uses; give this server a different spec.routing.path or spec.routing.host`,
+async function withRouteClaim<T>(ctx: WriteContext, obj: Resource, write: () => Promise<T>): Promise<T> {
+  const claims = ctx.routeClaims;
+  if (!claims) return write();
+  return claims.exclusive(obj, async () => {
+    const other = await claims.collision(obj);
+    if (other) {
+      throw new HttpProblem(409, {
+        type: 'route-conflict',
+        title: 'Route already in use',
+        detail: `${obj.kind}/${obj.metadata.name} would be routed at ${other.path}${other.host ? ` for host ${other.host}` : ''}, which MCPServer/${other.name} already uses; give this server a different spec.routing.path or spec.routing.host`,
+      });
+    }
+    return write();
   });
 }
 
 /** POST on the collection: creates `obj` (already admitted). 409 when it exists. */
 export async function createObject(ctx: WriteContext, obj: Resource, opts: { dryRun?: boolean } = {}): Promise<Resource> {
   enforce(mayWriteObject(ctx.principal, obj.kind, undefined, obj));
-  await rejectRouteCollision(ctx, obj);
-  const created = await ctx.store.create(obj, { dryRun: opts.dryRun ?? false });
+  const created = await withRouteClaim(ctx, obj, () => ctx.store.create(obj, { dryRun: opts.dryRun ?? false }));
   if (!opts.dryRun) await audit(ctx, 'create', obj.kind, obj.metadata.name, undefined, created);
   return created;
 }
@@ -112,11 +119,12 @@ export async function replaceObject(ctx: WriteContext, obj: Resource, opts: { dr
     metadata: { ...obj.metadata, finalizers: obj.metadata.finalizers ?? before.metadata.finalizers ?? [] },
   };
   enforce(mayWriteObject(ctx.principal, kind, before, next));
-  await rejectRouteCollision(ctx, next);
-  const after = await ctx.store.update(next, {
-    ...(expected !== undefined ? { expectedResourceVersion: expected } : { expectedResourceVersion: before.metadata.resourceVersion! }),
-    dryRun: opts.dryRun ?? false,
-  });
+  const after = await withRouteClaim(ctx, next, () =>
+    ctx.store.update(next, {
+      ...(expected !== undefined ? { expectedResourceVersion: expected } : { expectedResourceVersion: before.metadata.resourceVersion! }),
+      dryRun: opts.dryRun ?? false,
+    }),
+  );
   if (!opts.dryRun && after.metadata.resourceVersion !== before.metadata.resourceVersion) {
     await audit(ctx, 'update', kind, name, before, after);
   }
@@ -145,8 +153,7 @@ export async function applyObject(ctx: WriteContext, obj: Resource, opts: { dryR
     try {
       if (!before) {
         enforce(mayWriteObject(ctx.principal, kind, undefined, obj));
-        await rejectRouteCollision(ctx, obj);
-        const created = await ctx.store.create(obj, { dryRun });
+        const created = await withRouteClaim(ctx, obj, () => ctx.store.create(obj, { dryRun }));
         if (!dryRun) await audit(ctx, 'create', kind, name, undefined, created, { via: 'apply' });
         return { outcome: 'created', object: created };
       }
@@ -164,8 +171,7 @@ export async function applyObject(ctx: WriteContext, obj: Resource, opts: { dryR
       };
       if (sameUserFields(before, wanted)) return { outcome: 'unchanged', object: before };
       enforce(mayWriteObject(ctx.principal, kind, before, wanted));
-      await rejectRouteCollision(ctx, wanted);
-      const after = await ctx.store.update(wanted, { expectedResourceVersion: before.metadata.resourceVersion!, dryRun });
+      const after = await withRouteClaim(ctx, wanted, () => ctx.store.update(wanted, { expectedResourceVersion: before.metadata.resourceVersion!, dryRun }));
       if (!dryRun && after.metadata.resourceVersion !== before.metadata.resourceVersion) {
         await audit(ctx, 'update', kind, name, before, after, { via: 'apply' });
       }

@@ -5,6 +5,7 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { ExitCode, UsageError, type Command, type CommandIo } from './command.ts';
+import { runForcedExitHooks } from './forced-exit.ts';
 
 const commandsDir = fileURLToPath(new URL('./commands/', import.meta.url));
 
@@ -71,7 +72,11 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === (await import('node:fs
   let interrupts = 0;
   const onSignal = (sig: NodeJS.Signals): void => {
     interrupts += 1;
-    if (interrupts > 1) process.exit(ExitCode.Interrupted);
+    if (interrupts > 1) {
+      // Insisted: exit now, but kill what would otherwise outlive us (server process groups) first.
+      runForcedExitHooks();
+      process.exit(ExitCode.Interrupted);
+    }
     controller.abort(new Error(`received ${sig}`));
   };
   process.on('SIGINT', onSignal);

@@ -23,6 +23,7 @@ import { startRegistryServer } from '../registry/server.ts';
 import { openSqliteStore } from '../registry/sqlite-store.ts';
 import type { Store } from '../registry/store.ts';
 import { localHolderId, releaseLeaseOfDeadLocalHolder } from './stale-lease.ts';
+import { onForcedExit } from './forced-exit.ts';
 
 /** Lease the embedded reconciler campaigns for (the reconciler's default for all environments). */
 const RECONCILER_LEASE = 'berth-reconciler';
@@ -104,8 +105,12 @@ export async function startSystem(opts: SystemOptions): Promise<RunningSystem> {
       onChange: (name) => reconciler?.enqueue(name),
     });
     const remote = createRemoteProvider({ logger: logger.child({ part: 'remote-runtime' }) });
-    // The local provider stops every child process it started on close.
-    stops.push(() => local.close());
+    // The local provider stops every child process it started on close; a forced exit kills them instead.
+    const offForcedExit = onForcedExit(() => local.killNow());
+    stops.push(async () => {
+      await local.close();
+      offForcedExit();
+    });
     stops.push(() => remote.close());
 
     // A `berth up` killed with SIGKILL keeps the lease until its TTL ends; without this the

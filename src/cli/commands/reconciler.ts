@@ -28,6 +28,7 @@ import { EcsConfigError } from '../../providers/ecs/index.ts';
 import { ExitCode, UsageError, type Command, type CommandIo } from '../command.ts';
 import { CLIENT_FLAGS, connectRegistry, DEFAULT_SERVER, parseFlags } from '../config.ts';
 import { DEFAULT_ECS_CONFIG_FILE, wireEcsRuntime } from '../ecs-wiring.ts';
+import { onForcedExit } from '../forced-exit.ts';
 
 const usage = `Usage: berth reconciler [--provider local|ecs] [--environment ENV] [--config FILE]
                         [--server URL --token T] [--state-dir DIR] [--resync 30s] [--concurrency N]
@@ -171,18 +172,18 @@ const command: Command = {
         return ExitCode.Failed;
       }
     } else {
-      providers = [
-        createLocalProvider({
-          logger,
-          stateDir: resolve(io.cwd, values['state-dir'] ?? '.berth'),
-          nodePath: process.execPath,
-          parentEnv: io.env,
-          defaultCwd: io.cwd,
-          // A crash or health change is noticed by the provider: requeue at once instead of at the next resync.
-          onChange: (name) => reconciler?.enqueue(name),
-        }),
-        createRemoteProvider({ logger: logger.child({ provider: 'remote' }) }),
-      ];
+      const local = createLocalProvider({
+        logger,
+        stateDir: resolve(io.cwd, values['state-dir'] ?? '.berth'),
+        nodePath: process.execPath,
+        parentEnv: io.env,
+        defaultCwd: io.cwd,
+        // A crash or health change is noticed by the provider: requeue at once instead of at the next resync.
+        onChange: (name) => reconciler?.enqueue(name),
+      });
+      // A second SIGINT/SIGTERM exits at once: kill the server process groups rather than leave them behind.
+      onForcedExit(() => local.killNow());
+      providers = [local, createRemoteProvider({ logger: logger.child({ provider: 'remote' }) })];
     }
     const closeProviders = async (): Promise<void> => {
       for (const p of providers) await p.close().catch((err: unknown) => logger.error({ provider: p.name, err: err instanceof Error ? err.message : String(err) }, 'closing the runtime failed'));

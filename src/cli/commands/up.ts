@@ -142,6 +142,7 @@ const command: Command = {
 async function watchSummary(sys: RunningSystem, io: CommandIo, once: boolean): Promise<number> {
   const tty = (io.stdout as NodeJS.WriteStream).isTTY === true;
   const started = Date.now();
+  await firstPass(sys, io.signal);
   let last = '';
   for (;;) {
     const summary = await currentSummary(sys);
@@ -166,6 +167,24 @@ async function watchSummary(sys: RunningSystem, io: CommandIo, once: boolean): P
     });
     if (io.signal.aborted) return ExitCode.Ok;
   }
+}
+
+/** How long the summary waits for the reconciler's first pass before showing stored status anyway. */
+const FIRST_PASS_WAIT_MS = 15_000;
+
+/**
+ * Waits until the reconciler leads and has been through every server once, so
+ * the summary never shows the status a previous run left (after a crash or a
+ * forced exit, stored status still says Ready for processes that are gone).
+ * Bounded: if another reconciler holds the lease, stored status is all there is.
+ */
+async function firstPass(sys: RunningSystem, signal: AbortSignal): Promise<void> {
+  const deadline = Date.now() + FIRST_PASS_WAIT_MS;
+  // Unref'd timers: a wait left pending must not keep the process alive after shutdown.
+  const pause = (ms: number) => new Promise<void>((r) => setTimeout(r, ms).unref());
+  while (!sys.reconciler.isLeader() && Date.now() < deadline && !signal.aborted) await pause(50);
+  if (!sys.reconciler.isLeader() || signal.aborted) return;
+  await Promise.race([sys.reconciler.idle(), pause(Math.max(0, deadline - Date.now())), new Promise((r) => signal.addEventListener('abort', r, { once: true }))]);
 }
 
 export default command;

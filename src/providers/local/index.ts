@@ -74,6 +74,11 @@ export interface LocalProvider extends RuntimeProvider<LocalObservation, LocalAc
    * (e.g. an upgrade of Berth without restarting servers).
    */
   release(): Promise<void>;
+  /**
+   * For a forced exit only: SIGKILLs every supervised server's process group at
+   * once, synchronously, leaving records for the next Berth to clean up.
+   */
+  killNow(): void;
 }
 
 /** Creates the local provider. Nothing is started or read until the reconciler asks. */
@@ -103,6 +108,8 @@ export function createLocalProvider(opts: LocalProviderOptions): LocalProvider {
     onChange: (name) => opts.onChange?.(name),
   };
   const supervisors = new Map<string, Supervisor>();
+  /** Supervisors a close() is stopping; a forced exit must still reach them. */
+  const stopping = new Set<Supervisor>();
   const locks = new Map<string, Promise<unknown>>();
   let closed = false;
   // Scanned once, before this instance spawns anything: only an earlier Berth can have left unrecorded processes.
@@ -320,7 +327,14 @@ export function createLocalProvider(opts: LocalProviderOptions): LocalProvider {
       closed = true;
       const all = [...supervisors.values()];
       supervisors.clear();
+      for (const s of all) stopping.add(s);
       await Promise.all(all.map((s) => s.stop().catch((err: Error) => logger.error({ server: s.name, err: err.message }, `could not stop ${s.name}`))));
+    },
+
+    killNow(): void {
+      closed = true;
+      // Including those a graceful close() is still stopping: a second Ctrl-C usually lands then.
+      for (const s of [...supervisors.values(), ...stopping]) s.killNow();
     },
 
     async release(): Promise<void> {

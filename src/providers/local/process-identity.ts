@@ -5,7 +5,7 @@
  * Linux reads /proc; other systems (macOS dev machines) ask `ps`.
  */
 import { readFile, readdir } from 'node:fs/promises';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 
@@ -57,6 +57,24 @@ export async function readProcessIdentity(pid: number): Promise<ProcessIdentity 
     return { startTime: rest.slice(0, 24), cmdline: rest.slice(24).trim() };
   } catch {
     return undefined;
+  }
+}
+
+/**
+ * Synchronous identity check for a forced exit, which cannot await: Linux /proc
+ * only. False when the process is gone, is another process now, or when this
+ * system has no /proc (then nobody is signalled, rather than maybe the wrong one).
+ */
+export function isSameProcessSync(pid: number, recorded: ProcessIdentity): boolean {
+  if (!HAS_PROC) return false;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    if (fields[0] === 'Z' || fields[0] === 'X' || fields[19] !== recorded.startTime) return false;
+    const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean).join(' ');
+    return cmdline === recorded.cmdline;
+  } catch {
+    return false;
   }
 }
 

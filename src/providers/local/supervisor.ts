@@ -23,8 +23,8 @@ import {
   type ProcessCommand,
 } from './launch.ts';
 import { createOutputCapture, type OutputCapture } from './output-capture.ts';
-import { terminateGroup } from './process-group.ts';
-import { isRunning, readProcessIdentity, verifyIdentity, type ProcessIdentity } from './process-identity.ts';
+import { signalGroup, terminateGroup } from './process-group.ts';
+import { isRunning, isSameProcessSync, readProcessIdentity, verifyIdentity, type ProcessIdentity } from './process-identity.ts';
 import type { LocalRuntimeRecord, StateStore } from './state-file.ts';
 import type { ExitInfo, LocalObservation } from './types.ts';
 
@@ -222,6 +222,26 @@ export class Supervisor {
       this.#log.info({ pid }, `stopped ${this.name}`);
       return result;
     });
+  }
+
+  /**
+   * Forced exit (a second Ctrl-C): SIGKILLs the server's process group at once,
+   * synchronously, without waiting or updating the state file (the next Berth
+   * finds the record's process gone and drops it). Our own child is signalled
+   * while it has not exited; an adopted process only after its identity is
+   * re-checked, so a reused pid is never hit.
+   */
+  killNow(): void {
+    const pid = this.#pid;
+    if (pid === undefined || this.#state === 'stopped' || this.#state === 'released') return;
+    const child = this.#child;
+    const ours = child ? child.exitCode === null && child.signalCode === null : this.#identity !== undefined && isSameProcessSync(pid, this.#identity);
+    if (!ours) return;
+    try {
+      signalGroup(pid, 'SIGKILL');
+    } catch {
+      // Nothing more can be done on the way out.
+    }
   }
 
   /** Stops watching without touching the process or its record, so another Berth process can adopt it. */

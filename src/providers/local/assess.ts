@@ -3,6 +3,7 @@ import { Reason } from '../../manifest/conditions.ts';
 import type { DesiredServer, RuntimeState } from '../provider.ts';
 import { launchConfigOf, launchHashOf, type LaunchSettings } from './launch.ts';
 import type { LocalObservation } from './types.ts';
+import { crashExcerpt } from './crash-excerpt.ts';
 
 /** How soon to look again while a process starts or restarts. */
 const STARTING_REQUEUE_MS = 250;
@@ -30,12 +31,12 @@ export function assessLocal(desired: DesiredServer | undefined, o: LocalObservat
   }
   if (o.crashLoop && !(o.process === 'running' && health.status === 'Healthy')) {
     const exit = o.lastExit;
-    const tail = exit?.stderrTail.length ? `; last stderr: ${exit.stderrTail.slice(-5).join(' | ')}` : '';
+    const tail = exit?.stderrTail.length ? `; last stderr: ${crashExcerpt(exit.stderrTail).join(' | ')}` : '';
     const next = o.nextRestartInMs !== undefined ? `; next attempt in ${Math.ceil(o.nextRestartInMs / 1000)} s` : '';
     return {
       phase: 'Degraded',
       reason: Reason.CrashLoop,
-      message: `${o.name} keeps crashing: ${o.restarts} restarts, last it ${exit?.message ?? 'exited'}${next}${tail}`,
+      message: `${o.name} keeps crashing: ${o.restarts} restarts, last it ${exit?.message ?? 'exited'} (working directory ${config.cwd})${next}${tail}`,
       requeueAfterMs: Math.max(STARTING_REQUEUE_MS, o.nextRestartInMs ?? 1000),
       health,
       details,

@@ -27,6 +27,7 @@ import { signalGroup, terminateGroup } from './process-group.ts';
 import { isRunning, isSameProcessSync, readProcessIdentity, verifyIdentity, type ProcessIdentity } from './process-identity.ts';
 import type { LocalRuntimeRecord, StateStore } from './state-file.ts';
 import type { ExitInfo, LocalObservation } from './types.ts';
+import { crashExcerpt } from './crash-excerpt.ts';
 
 /** Shared by every supervisor of one provider. */
 export interface SupervisorContext {
@@ -416,7 +417,7 @@ export class Supervisor {
     const delay = Math.min(ctx.backoff.maxMs, ctx.backoff.initialMs * 2 ** (this.#quickCrashes - 1));
     this.#nextRestartAtMs = ctx.now() + delay;
     this.#log.warn(
-      { pid: this.#pid, code: exit.code, signal: exit.signal, cause, restartInMs: delay, stderr: this.#lastExit.stderrTail.slice(-5) },
+      { pid: this.#pid, code: exit.code, signal: exit.signal, cause, restartInMs: delay, stderr: crashExcerpt(this.#lastExit.stderrTail) },
       `${this.name} ${message}; restarting in ${delay} ms`,
     );
     this.#restartTimer = setTimeout(() => void this.#exclusive(() => this.#restartNow()), delay);

@@ -13,7 +13,7 @@
  *     throughput ratio are medians of per-round comparisons with the direct slice
  *     beside it (ranges printed), plus each proxy's CPU per request. The 1-client
  *     latency is cross-checked with requests to the three paths interleaved one
- *     by one, so all three see the same machine at the same moment.
+ *     by one in random order, so all three see the same machine at the same moment.
  *     The "ref" columns are the same for a minimal 20-line pass-through proxy;
  *  b) the gateway's own capacity at 64 clients against an upstream answering every
  *     request with a canned JSON-RPC result, next to that minimal proxy.
@@ -263,7 +263,7 @@ async function main(): Promise<void> {
     );
   }
   // Cross-check of the 1-client latency: requests to the three paths interleaved one by one.
-  const inter = await runLoad({ targets, concurrency: 1, warmupMs: 500, durationMs: arg('latency-seconds', 6) * 1000 });
+  const inter = await runLoad({ targets, concurrency: 1, warmupMs: 500, durationMs: arg('latency-seconds', 6) * 1000, randomOrder: true });
   const [id, ig, iref] = inter.latenciesMs.map((l) => pct(l.sort((a, b) => a - b), 50)) as [number, number, number];
 
   // b) capacity against a canned upstream: gateway vs a minimal pass-through proxy
@@ -287,7 +287,7 @@ async function main(): Promise<void> {
   const head: [string, number][] = [['clients', 7], ['p50 dir', 9], ['p50 gw', 9], ['added p50', 9], ['ref +p50', 9], ['p99 dir', 9], ['added p99', 9], ['ref +p99', 9], ['rps dir', 8], ['rps gw', 8], ['ratio', 7], ['ratio range', 12], ['ref rt', 7], ['gw µs', 6], ['ref µs', 6], ['err', 4]];
   console.log(head.map(([h, w]) => h.padStart(w)).join(' '));
   for (const row of rows) console.log(row);
-  console.log(`   1 client, requests interleaved direct/gateway/reference (${inter.counts[0]} each): p50 ${f3(id)} / ${f3(ig)} / ${f3(iref)} ms → added: gateway ${f3(ig - id)}, reference ${f3(iref - id)}`);
+  console.log(`   1 client, requests to direct/gateway/reference interleaved in random order (${inter.counts.join('/')}): p50 ${f3(id)} / ${f3(ig)} / ${f3(iref)} ms → added: gateway ${f3(ig - id)}, reference ${f3(iref - id)}`);
   console.log(`\nb) capacity at 64 clients against a canned-result upstream (req/s), ${rounds} alternating rounds × ${seconds} s`);
   console.log(`   reference 20-line proxy: ${median(cr.rps).toFixed(0).padStart(7)}  (CPU ${median(cr.cpuUsPerReq).toFixed(1)} µs/req, errors ${cr.errors})`);
   console.log(`   berth gateway:           ${median(cg.rps).toFixed(0).padStart(7)}  (CPU ${median(cg.cpuUsPerReq).toFixed(1)} µs/req, errors ${cg.errors})`);

@@ -9,7 +9,7 @@
  *
  * Several targets (say: direct, via the gateway, via a reference proxy) can be
  * interleaved request by request: each client sends its next request to the next
- * target, over one keep-alive connection per target. All targets then see the
+ * target (or a random one), over one keep-alive connection per target. All targets then see the
  * same machine at the same moment, which on a shared virtual machine whose speed
  * drifts by 2× within seconds is the only fair way to compare their latency.
  */
@@ -31,6 +31,12 @@ export interface LoadConfig {
   durationMs: number;
   /** The JSON-RPC request body sent each time (the servers answer any id). */
   body?: string;
+  /**
+   * Pick each next target at random instead of in turn. With a fixed rotation each
+   * path always follows the same other path, and which path warmed the machine
+   * just before shows up in the latencies; random order spreads that evenly.
+   */
+  randomOrder?: boolean;
 }
 
 /** What one load run measured, per target in the order given. */
@@ -155,7 +161,7 @@ export function rawHttpLoad(cfg: LoadConfig, onPhase: (phase: 'START' | 'STOP') 
           finished();
           return;
         }
-        const i = next;
+        const i = cfg.randomOrder ? Math.floor(Math.random() * k) : next;
         next = (next + 1) % k;
         if (conns[i]!.closed) connect(i);
         const t0 = performance.now();

@@ -51,7 +51,7 @@ describe('RouteTable', () => {
     expect(t.lookup('/mcp/zeta', undefined)).toBeUndefined();
     expect(t.conflicts().map(([loser, winner]) => [loser.name, winner.name])).toEqual([['zeta', 'alpha']]);
     const target = t.get('hosted')!.targets[0]!;
-    expect(target).toMatchObject({ hostname: '127.0.0.1', port: 3, path: '/mcp', host: '127.0.0.1:3' });
+    expect(target).toMatchObject({ origin: 'http://127.0.0.1:3', path: '/mcp', host: '127.0.0.1:3' });
   });
 
   it('keeps the reason a server is not routable', () => {

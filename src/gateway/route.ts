@@ -11,9 +11,6 @@ import { ConditionType } from '../manifest/conditions.ts';
 export interface UpstreamTarget {
   /** The endpoint as written in status, for logs and messages. */
   url: string;
-  protocol: 'http:' | 'https:';
-  hostname: string;
-  port: number;
   /** Path (and query) of the MCP endpoint on the upstream, e.g. "/mcp". */
   path: string;
   /** Value for the upstream `Host` header. */
@@ -69,10 +66,7 @@ export function parseTarget(server: string, endpoint: string): UpstreamTarget {
   if (u.protocol !== 'http:' && u.protocol !== 'https:') {
     throw new Error(`server "${server}" has status.endpoint ${endpoint} with unsupported protocol ${u.protocol}; use http or https`);
   }
-  const port = u.port ? Number(u.port) : u.protocol === 'https:' ? 443 : 80;
-  // URL keeps IPv6 literals bracketed; http.request wants them bare.
-  const hostname = u.hostname.startsWith('[') ? u.hostname.slice(1, -1) : u.hostname;
-  return { url: endpoint, protocol: u.protocol, hostname, port, path: (u.pathname || '/') + u.search, host: u.host, origin: u.origin };
+  return { url: endpoint, path: (u.pathname || '/') + u.search, host: u.host, origin: u.origin };
 }
 
 function describe(c: Condition): string {

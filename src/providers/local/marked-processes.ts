@@ -9,7 +9,7 @@
 import { readFile, readdir } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
 import { resolve } from 'node:path';
-import { readProcessIdentity, type ProcessIdentity } from './process-identity.ts';
+import { readProcessIdentity, statFields, type ProcessIdentity } from './process-identity.ts';
 
 /** Env name carrying the id of the state folder a process belongs to. */
 export const STATE_ID_ENV = 'BERTH_STATE_ID';
@@ -57,7 +57,7 @@ export async function findMarkedProcesses(stateId: string): Promise<MarkedProces
     } catch {
       continue;
     }
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const fields = statFields(stat);
     // Only group leaders: a server's helpers and session children share its group and go with it.
     if (fields[2] !== String(pid)) continue;
     const identity = await readProcessIdentity(pid);

@@ -21,14 +21,27 @@ export interface ProcessIdentity {
 
 const HAS_PROC = existsSync('/proc/self/stat');
 
-/** Fields of /proc/<pid>/stat after the command name, which may itself hold spaces and parentheses. */
+/**
+ * Fields of a /proc/<pid>/stat text after the command name, which may itself hold
+ * spaces and parentheses: [0] is the state (field 3 of stat), [2] the process
+ * group (field 5), [19] the start time (field 22).
+ */
+export function statFields(stat: string): string[] {
+  return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+}
+
 async function readStatFields(pid: number): Promise<string[] | undefined> {
   try {
-    const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return statFields(await readFile(`/proc/${pid}/stat`, 'utf8'));
   } catch {
     return undefined;
   }
+}
+
+/** The identity in a process's stat fields and raw (NUL-separated) cmdline; undefined for a zombie. */
+function identityFromProc(fields: string[], rawCmdline: string): ProcessIdentity | undefined {
+  if (fields[0] === 'Z' || fields[0] === 'X' || fields[19] === undefined) return undefined;
+  return { startTime: fields[19], cmdline: rawCmdline.split('\0').filter(Boolean).join(' ') };
 }
 
 /**
@@ -38,15 +51,12 @@ async function readStatFields(pid: number): Promise<string[] | undefined> {
 export async function readProcessIdentity(pid: number): Promise<ProcessIdentity | undefined> {
   if (HAS_PROC) {
     const fields = await readStatFields(pid);
-    // fields[0] is the state (field 3 of stat); fields[19] is starttime (field 22).
-    if (!fields || fields[0] === 'Z' || fields[0] === 'X' || fields[19] === undefined) return undefined;
-    let cmdline = '';
+    if (!fields) return undefined;
     try {
-      cmdline = (await readFile(`/proc/${pid}/cmdline`, 'utf8')).split('\0').filter(Boolean).join(' ');
+      return identityFromProc(fields, await readFile(`/proc/${pid}/cmdline`, 'utf8'));
     } catch {
       return undefined;
     }
-    return { startTime: fields[19], cmdline };
   }
   try {
     const { stdout } = await run('ps', ['-o', 'stat=', '-o', 'lstart=', '-o', 'args=', '-p', String(pid)]);
@@ -68,11 +78,8 @@ export async function readProcessIdentity(pid: number): Promise<ProcessIdentity 
 export function isSameProcessSync(pid: number, recorded: ProcessIdentity): boolean {
   if (!HAS_PROC) return false;
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    if (fields[0] === 'Z' || fields[0] === 'X' || fields[19] !== recorded.startTime) return false;
-    const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean).join(' ');
-    return cmdline === recorded.cmdline;
+    const now = identityFromProc(statFields(readFileSync(`/proc/${pid}/stat`, 'utf8')), readFileSync(`/proc/${pid}/cmdline`, 'utf8'));
+    return now !== undefined && now.startTime === recorded.startTime && now.cmdline === recorded.cmdline;
   } catch {
     return false;
   }
@@ -129,7 +136,6 @@ export async function groupHasLiveMembers(pgid: number): Promise<boolean> {
   for (const entry of entries) {
     if (!/^\d+$/.test(entry)) continue;
     const fields = await readStatFields(Number(entry));
-    // fields[2] is the process group (field 5 of stat).
     if (fields && fields[2] === String(pgid) && fields[0] !== 'Z' && fields[0] !== 'X') return true;
   }
   return false;

@@ -280,7 +280,7 @@ export function createProxy(opts: ProxyOptions): Proxy {
           const answered = new Set<JsonRpcId>();
 
           upRes.once('end', () => (finished = true));
-          upRes.on('error', (err: unknown) => {
+          const broken = (err: unknown) => {
             finished = true;
             if (res.writableEnded || res.destroyed) return;
             logger.warn({ server: route.name, upstream: target.url, err: describeError(err) }, 'upstream broke off its response');
@@ -296,8 +296,8 @@ export function createProxy(opts: ProxyOptions): Proxy {
             } else {
               res.destroy();
             }
-          });
-          const broken = (err: unknown) => upRes.emit('error', err);
+          };
+          upRes.on('error', broken);
 
           if (transformCtx === undefined || (!sse && !contentType.startsWith('application/json'))) {
             res.writeHead(status, headers);

@@ -18,21 +18,22 @@ import { Agent, type Dispatcher } from 'undici';
  * to the upstream connection.
  */
 export class UpstreamBody extends EventEmitter {
-  #controller: Dispatcher.DispatchController | undefined;
+  readonly #controller: Pick<Dispatcher.DispatchController, 'pause' | 'resume'>;
 
-  /** @internal the dispatch handler hands over its controller. */
-  attach(controller: Dispatcher.DispatchController): void {
+  /** `controller`: the exchange's, which pauses and resumes reading its socket. */
+  constructor(controller: Pick<Dispatcher.DispatchController, 'pause' | 'resume'>) {
+    super();
     this.#controller = controller;
   }
 
   /** Stops reading from the upstream until {@link resume}. */
   pause(): void {
-    this.#controller?.pause();
+    this.#controller.pause();
   }
 
   /** Reads from the upstream again. */
   resume(): void {
-    this.#controller?.resume();
+    this.#controller.resume();
   }
 }
 
@@ -102,8 +103,7 @@ export function sendUpstream(pool: UpstreamPool, request: UpstreamRequest, callb
           if (typeof v === 'string') raw.push(name, v);
           else for (const one of v) raw.push(name, one);
         }
-        body = new UpstreamBody();
-        body.attach(c);
+        body = new UpstreamBody(c);
         callbacks.onResponse(status, raw, body);
       },
       onResponseData(_c, chunk) {

@@ -6,6 +6,7 @@
  */
 import { existsSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { pino } from 'pino';
 import { HttpRegistryClient } from '../../registry/http-client.ts';
 import { ExitCode, UsageError, type Command, type CommandIo } from '../command.ts';
@@ -180,11 +181,11 @@ const FIRST_PASS_WAIT_MS = 15_000;
  */
 async function firstPass(sys: RunningSystem, signal: AbortSignal): Promise<void> {
   const deadline = Date.now() + FIRST_PASS_WAIT_MS;
-  // Unref'd timers: a wait left pending must not keep the process alive after shutdown.
-  const pause = (ms: number) => new Promise<void>((r) => setTimeout(r, ms).unref());
-  while (!sys.reconciler.isLeader() && Date.now() < deadline && !signal.aborted) await pause(50);
+  // Unref'd and abortable: a wait left pending must neither keep the process alive nor outlast Ctrl-C.
+  const wait = (ms: number) => sleep(ms, undefined, { ref: false, signal }).catch(() => undefined);
+  while (!sys.reconciler.isLeader() && Date.now() < deadline && !signal.aborted) await wait(50);
   if (!sys.reconciler.isLeader() || signal.aborted) return;
-  await Promise.race([sys.reconciler.idle(), pause(Math.max(0, deadline - Date.now())), new Promise((r) => signal.addEventListener('abort', r, { once: true }))]);
+  await Promise.race([sys.reconciler.idle(), wait(Math.max(0, deadline - Date.now()))]);
 }
 
 export default command;

@@ -39,14 +39,11 @@ import { rawHttpLoad, type LoadConfig, type LoadResult, type LoadTarget } from '
 
 const SELF = new URL(import.meta.url).pathname;
 const role = process.argv[2] ?? 'main';
-const arg = (name: string, dflt: number): number => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i === -1 ? dflt : Number(process.argv[i + 1]);
-};
 const strArg = (name: string, dflt: string): string => {
   const i = process.argv.indexOf(`--${name}`);
   return i === -1 ? dflt : (process.argv[i + 1] ?? dflt);
 };
+const arg = (name: string, dflt: number): number => Number(strArg(name, String(dflt)));
 
 // ---------------------------------------------------------------- upstreams
 
@@ -182,8 +179,8 @@ const pct = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, 
 const median = (xs: number[]) => pct([...xs].sort((a, b) => a - b), 50);
 const f3 = (x: number) => x.toFixed(3);
 
+/** One measured path: what to load and, for a proxy, the process whose CPU is read. */
 interface Path {
-  name: string;
   target: LoadTarget;
   pid?: number;
 }
@@ -232,10 +229,11 @@ async function main(): Promise<void> {
   const direct = `http://127.0.0.1:${sdk.port}/mcp`;
   const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'application/json, text/event-stream', 'mcp-protocol-version': '2025-06-18' };
   if (mode !== 'stateless') headers['mcp-session-id'] = await initSession(direct);
+  // In this order: direct, gateway, reference (slices() answers in the same order).
   const paths: Path[] = [
-    { name: 'direct', target: { url: direct, headers } },
-    { name: 'gateway', target: { url: `http://127.0.0.1:${gw.port}/mcp/bench`, headers }, pid: gw.pid },
-    { name: 'reference', target: { url: `http://127.0.0.1:${ref.port}/mcp`, headers }, pid: ref.pid },
+    { target: { url: direct, headers } },
+    { target: { url: `http://127.0.0.1:${gw.port}/mcp/bench`, headers }, pid: gw.pid },
+    { target: { url: `http://127.0.0.1:${ref.port}/mcp`, headers }, pid: ref.pid },
   ];
   const targets = paths.map((p) => p.target);
   // Warm every path (JIT of each process's HTTP code) before measuring anything.
@@ -271,9 +269,10 @@ async function main(): Promise<void> {
   const gw2 = await spawnRole('gateway', String(canned.port));
   const ref2 = await spawnRole('reference', String(canned.port));
   const cannedHeaders = { 'content-type': 'application/json', accept: 'application/json, text/event-stream' };
+  // Reference first, then gateway.
   const capPaths: Path[] = [
-    { name: 'reference', target: { url: `http://127.0.0.1:${ref2.port}/mcp`, headers: cannedHeaders }, pid: ref2.pid },
-    { name: 'gateway', target: { url: `http://127.0.0.1:${gw2.port}/mcp/bench`, headers: cannedHeaders }, pid: gw2.pid },
+    { target: { url: `http://127.0.0.1:${ref2.port}/mcp`, headers: cannedHeaders }, pid: ref2.pid },
+    { target: { url: `http://127.0.0.1:${gw2.port}/mcp/bench`, headers: cannedHeaders }, pid: gw2.pid },
   ];
   await runLoad({ targets: capPaths.map((p) => p.target), concurrency: 64, warmupMs: 0, durationMs: 2000 });
   const [cr, cg] = (await slices(capPaths, 64, rounds, seconds)) as [SliceSeries, SliceSeries];

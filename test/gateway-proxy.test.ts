@@ -201,6 +201,31 @@ describe('pass-through with real MCP SDK servers and clients', () => {
     expect(finished).toBe(true);
   });
 
+  it('passes the headers of a silent SSE stream on at once, and the events that come later', async () => {
+    let send!: (event: string) => void;
+    const up = await rawUpstream((req, res) => {
+      req.resume();
+      res.writeHead(200, { 'content-type': 'text/event-stream' }).flushHeaders(); // headers alone, no event yet
+      send = (event) => res.end(event);
+    });
+    const table = new RouteTable();
+    table.replaceAll([server('quiet', { endpoint: up.url })]);
+    const gw = await gatewayFor(table);
+    const started = performance.now();
+    // fetch resolves on the response headers, which the gateway must not hold back until an event comes.
+    const res = await fetch(`${gw.url}/mcp/quiet`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 3, method: 'tools/call', params: { name: 'x' } }),
+      signal: AbortSignal.timeout(5_000),
+    });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toBe('text/event-stream');
+    expect(performance.now() - started).toBeLessThan(1_000);
+    send('event: message\ndata: {"jsonrpc":"2.0","id":3,"result":{}}\n\n');
+    expect(await res.text()).toContain('"id":3');
+  });
+
   it('holds the upstream back while the client reads slowly, then delivers every byte', async () => {
     const total = 64 * 1024 * 1024;
     const chunk = Buffer.alloc(64 * 1024, 'x');

@@ -19,7 +19,8 @@ export const FORWARDED_REQUEST_HEADERS = [
 ] as const;
 
 /**
- * Builds the upstream request headers for `req`.
+ * Builds the upstream request headers for `req` as a flat name/value list (what
+ * undici takes without copying into an object first).
  * `extra` lists more request headers to forward (lower case), e.g. ['authorization'].
  */
 export function upstreamRequestHeaders(
@@ -27,23 +28,25 @@ export function upstreamRequestHeaders(
   target: UpstreamTarget,
   extra: readonly string[],
   contentLength: number | undefined,
-): Record<string, string | string[]> {
+): string[] {
   const h = req.headers;
-  const out: Record<string, string | string[]> = { host: target.host };
+  const out: string[] = ['host', target.host];
   for (const name of FORWARDED_REQUEST_HEADERS) {
-    const v: string | string[] | undefined = h[name];
-    if (v !== undefined) out[name as string] = v;
+    const v = h[name];
+    if (typeof v === 'string') out.push(name, v);
   }
   for (const name of extra) {
     const v = h[name];
-    if (v !== undefined) out[name] = v;
+    if (v === undefined) continue;
+    if (typeof v === 'string') out.push(name, v);
+    else for (const one of v) out.push(name, one);
   }
-  if (contentLength !== undefined) out['content-length'] = String(contentLength);
+  if (contentLength !== undefined) out.push('content-length', String(contentLength));
   const remote = req.socket.remoteAddress;
   const prior = h['x-forwarded-for'];
-  if (remote) out['x-forwarded-for'] = prior ? `${prior}, ${remote}` : remote;
-  if (h.host) out['x-forwarded-host'] = h.host;
-  out['x-forwarded-proto'] = (req.socket as { encrypted?: boolean }).encrypted ? 'https' : 'http';
+  if (remote) out.push('x-forwarded-for', prior ? `${prior}, ${remote}` : remote);
+  if (h.host) out.push('x-forwarded-host', h.host);
+  out.push('x-forwarded-proto', (req.socket as { encrypted?: boolean }).encrypted ? 'https' : 'http');
   return out;
 }
 

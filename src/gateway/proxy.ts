@@ -7,7 +7,7 @@
  * 400 when not JSON), run the {@link GatewayStep}s, forward to the server's
  * endpoint over a keep-alive pool, and stream the answer back without buffering:
  * `application/json` and `text/event-stream` bodies are relayed chunk by chunk
- * (relay.ts; SSE headers leave within 5 ms even on a silent stream). Only when a step transforms responses is a JSON
+ * (relay.ts; SSE headers leave at once when no event came with them). Only when a step transforms responses is a JSON
  * body buffered (it is one message) or an SSE stream re-framed event by event.
  *
  * Failure rules (never a hang):
@@ -277,7 +277,7 @@ export function createProxy(opts: ProxyOptions): Proxy {
           if (createdSession !== undefined && route.targets.length > 1) affinity.remember(route, createdSession, target);
           if (req.method === 'DELETE' && sessionId !== undefined && status < 300) affinity.forget(route, sessionId);
           const sse = contentType.startsWith('text/event-stream');
-          const answered = new Set<JsonRpcId>();
+          const answered = sse ? new Set<JsonRpcId>() : undefined; // ids already answered on the stream
 
           upRes.once('end', () => (finished = true));
           const broken = (err: unknown) => {
@@ -289,7 +289,7 @@ export function createProxy(opts: ProxyOptions): Proxy {
             } else if (sse) {
               const message = `server "${route.name}" closed the stream before answering: ${describeError(err)}`;
               for (const id of messages ? requestIds(messages) : []) {
-                if (answered.has(id)) continue;
+                if (answered?.has(id)) continue;
                 res.write(`event: message\ndata: ${jsonRpcErrorBody(GatewayErrorCode.UpstreamFailed, message, id)}\n\n`);
               }
               res.end();
@@ -304,7 +304,7 @@ export function createProxy(opts: ProxyOptions): Proxy {
             relay(upRes, res, sse);
             return;
           }
-          if (sse) transformSse(upRes, res, status, headers, transformCtx, answered, broken);
+          if (sse) transformSse(upRes, res, status, headers, transformCtx, answered!, broken);
           else transformJson(upRes, res, status, headers, transformCtx, broken);
         },
       },

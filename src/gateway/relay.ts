@@ -11,25 +11,24 @@ import type { ServerResponse } from 'node:http';
 import type { UpstreamBody } from './upstream.ts';
 import type { Socket } from 'node:net';
 
-/** How long an SSE response with no data yet may hold back its headers (they then leave alone). */
-const SSE_HEADER_GRACE_MS = 5;
-
 /**
  * Relays `upRes`'s body to `res` (whose head is already written) and ends it.
- * `holdHeaders`: for a stream that may stay silent (SSE) the headers are sent
- * within {@link SSE_HEADER_GRACE_MS} even if no data comes; otherwise they leave
- * with the first chunk.
+ * `holdHeaders`: for a stream that may stay silent (SSE) the headers leave at once
+ * unless a chunk came in the same read as the upstream's headers (then they leave
+ * together, in one write); otherwise they leave with the first chunk.
  */
 export function relay(upRes: UpstreamBody, res: ServerResponse, holdHeaders: boolean): void {
   // The socket is corked, not the response: a corked ServerResponse buffers chunks
   // itself and `end()` would then write the terminating chunk before them.
   let corked: Socket | null = null;
   let wrote = false;
-  let headerTimer: NodeJS.Timeout | undefined;
   if (holdHeaders) {
-    headerTimer = setTimeout(() => {
+    // undici reports the headers and every chunk parsed from the same socket read in
+    // one synchronous run, and microtasks run only after it: by then `wrote` tells
+    // whether the first event came along. No timer per request.
+    queueMicrotask(() => {
       if (!wrote && !res.destroyed) res.flushHeaders();
-    }, SSE_HEADER_GRACE_MS);
+    });
   }
   const uncork = () => {
     const sock = corked;
@@ -38,10 +37,7 @@ export function relay(upRes: UpstreamBody, res: ServerResponse, holdHeaders: boo
   };
   const resume = () => upRes.resume();
   upRes.on('data', (chunk: Buffer) => {
-    if (!wrote) {
-      wrote = true;
-      if (headerTimer) clearTimeout(headerTimer);
-    }
+    wrote = true;
     if (corked === null && res.socket) {
       corked = res.socket;
       corked.cork();
@@ -53,7 +49,6 @@ export function relay(upRes: UpstreamBody, res: ServerResponse, holdHeaders: boo
     }
   });
   upRes.on('end', () => {
-    if (headerTimer) clearTimeout(headerTimer);
     // end() fully uncorks the socket itself, flushing the last chunk and the terminator in one write.
     corked = null;
     res.end();

@@ -12,28 +12,34 @@
 import { EventEmitter } from 'node:events';
 import { Agent, type Dispatcher } from 'undici';
 
+/** Pauses and resumes reading an exchange's socket (backpressure). */
+export interface FlowControl {
+  pause(): void;
+  resume(): void;
+}
+
 /**
  * An upstream response body. Events: `data` (Buffer), `end`, `error` (the
  * upstream broke off after its headers). `pause`/`resume` apply backpressure
- * to the upstream connection.
+ * to the upstream connection; a pause takes effect before the next chunk.
  */
 export class UpstreamBody extends EventEmitter {
-  readonly #controller: Pick<Dispatcher.DispatchController, 'pause' | 'resume'>;
+  readonly #flow: FlowControl;
 
-  /** `controller`: the exchange's, which pauses and resumes reading its socket. */
-  constructor(controller: Pick<Dispatcher.DispatchController, 'pause' | 'resume'>) {
+  /** `flow`: the exchange's, which pauses and resumes reading its socket. */
+  constructor(flow: FlowControl) {
     super();
-    this.#controller = controller;
+    this.#flow = flow;
   }
 
   /** Stops reading from the upstream until {@link resume}. */
   pause(): void {
-    this.#controller.pause();
+    this.#flow.pause();
   }
 
   /** Reads from the upstream again. */
   resume(): void {
-    this.#controller.resume();
+    this.#flow.resume();
   }
 }
 
@@ -44,7 +50,8 @@ export interface UpstreamRequest {
   method: string;
   /** Path with query. */
   path: string;
-  headers: Record<string, string | string[]>;
+  /** Flat name/value list, names in lower case, e.g. `['host', '127.0.0.1:8080', 'accept', 'application/json']`. */
+  headers: string[];
   body: Buffer | undefined;
 }
 
@@ -81,47 +88,78 @@ export function createUpstreamPool(opts: { connectionsPerOrigin: number; headers
 }
 
 /**
+ * The handler hooks undici 7's HTTP/1.1 client calls natively. Why these and not
+ * the controller hooks (`onRequestStart`, `onResponseStart`, …): undici 7 adapts
+ * those onto these through a wrapper that also parses every response's raw
+ * headers into an object, which this proxy would only flatten back into a list.
+ * Measured with callgrind (instructions per request through the gateway at one
+ * client, steady state): 250k with the controller hooks, 221k with these. undici
+ * marks them deprecated in its types; the proxy tests (backpressure, abort,
+ * refused, reset mid-body) pin their behaviour for an upgrade.
+ */
+interface CoreDispatchHandler {
+  onConnect(abort: (err: Error) => void): void;
+  onHeaders(status: number, rawHeaders: Buffer[], resume: () => void, statusText: string): boolean;
+  onData(chunk: Buffer): boolean;
+  onComplete(trailers: Buffer[] | null): void;
+  onError(err: Error): void;
+}
+
+/**
  * Sends `request` and reports through `callbacks`. Returns an abort function
  * (idempotent; after it, no callback and no body event fires).
  */
 export function sendUpstream(pool: UpstreamPool, request: UpstreamRequest, callbacks: UpstreamCallbacks): () => void {
-  let controller: Dispatcher.DispatchController | undefined;
+  let abortExchange: ((err: Error) => void) | undefined;
   let aborted = false;
   let body: UpstreamBody | undefined;
+  let paused = false;
+  let resumeReading: (() => void) | undefined;
+  const flow: FlowControl = {
+    pause: () => void (paused = true),
+    resume: () => {
+      if (!paused) return;
+      paused = false;
+      resumeReading?.();
+    },
+  };
+  const handler: CoreDispatchHandler = {
+    onConnect(abort) {
+      abortExchange = abort;
+      if (aborted) abort(new Error('aborted'));
+    },
+    onHeaders(status, rawHeaders, resume) {
+      if (aborted || status < 200) return true; // 1xx interim responses are not relayed
+      resumeReading = resume;
+      const raw = new Array<string>(rawHeaders.length);
+      for (let i = 0; i < rawHeaders.length; i += 2) {
+        raw[i] = rawHeaders[i]!.toString('latin1').toLowerCase();
+        raw[i + 1] = rawHeaders[i + 1]!.toString('latin1');
+      }
+      body = new UpstreamBody(flow);
+      callbacks.onResponse(status, raw, body);
+      return !paused;
+    },
+    onData(chunk) {
+      if (!aborted) body?.emit('data', chunk);
+      return !paused; // false: undici stops reading the socket until `resume`
+    },
+    onComplete() {
+      if (!aborted) body?.emit('end');
+    },
+    onError(err) {
+      if (aborted) return;
+      if (body) body.emit('error', err);
+      else callbacks.onError(err);
+    },
+  };
   pool.dispatcher.dispatch(
     { origin: request.origin, path: request.path, method: request.method as Dispatcher.HttpMethod, headers: request.headers, body: request.body ?? null },
-    {
-      onRequestStart(c) {
-        controller = c;
-        if (aborted) c.abort(new Error('aborted'));
-      },
-      onResponseStart(c, status, headers) {
-        if (aborted || status < 200) return; // 1xx interim responses are not relayed
-        const raw: string[] = [];
-        for (const name in headers) {
-          const v = headers[name]!;
-          if (typeof v === 'string') raw.push(name, v);
-          else for (const one of v) raw.push(name, one);
-        }
-        body = new UpstreamBody(c);
-        callbacks.onResponse(status, raw, body);
-      },
-      onResponseData(_c, chunk) {
-        if (!aborted) body?.emit('data', chunk);
-      },
-      onResponseEnd() {
-        if (!aborted) body?.emit('end');
-      },
-      onResponseError(_c, err) {
-        if (aborted) return;
-        if (body) body.emit('error', err);
-        else callbacks.onError(err);
-      },
-    },
+    handler as Dispatcher.DispatchHandler,
   );
   return () => {
     if (aborted) return;
     aborted = true;
-    controller?.abort(new Error('aborted by the gateway'));
+    abortExchange?.(new Error('aborted by the gateway'));
   };
 }

@@ -92,10 +92,11 @@ export function createUpstreamPool(opts: { connectionsPerOrigin: number; headers
  * the controller hooks (`onRequestStart`, `onResponseStart`, …): undici 7 adapts
  * those onto these through a wrapper that also parses every response's raw
  * headers into an object, which this proxy would only flatten back into a list.
- * Measured with callgrind (instructions per request through the gateway at one
- * client, steady state): 250k with the controller hooks, 221k with these. undici
- * marks them deprecated in its types; the proxy tests (backpressure, abort,
- * refused, reset mid-body) pin their behaviour for an upgrade.
+ * With them, a flat request-header list and no SSE header timer, the gateway
+ * runs 217–218k instructions per request instead of 226–228k
+ * (test/bench/gateway-instructions.ts, two runs each). undici marks them
+ * deprecated in its types; the proxy tests (backpressure, abort, refused, reset
+ * mid-body) pin their behaviour for an upgrade.
  */
 interface CoreDispatchHandler {
   onConnect(abort: (err: Error) => void): void;

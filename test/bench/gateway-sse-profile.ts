@@ -13,12 +13,12 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { readFileSync, readdirSync, mkdtempSync } from 'node:fs';
+import { GATEWAY_BENCH as BENCH, procCpuUs, spawnListening } from './bench-process.ts';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { initSession } from './mcp-session.ts';
 import type { LoadResult } from './raw-http-load.ts';
 
-const BENCH = new URL('./gateway.bench.ts', import.meta.url).pathname;
 const arg = (name: string, dflt: number): number => {
   const i = process.argv.indexOf(`--${name}`);
   return i === -1 ? dflt : Number(process.argv[i + 1]);
@@ -28,23 +28,6 @@ const flag = (name: string): boolean => process.argv.includes(`--${name}`);
 const straceOut: string[] | undefined = flag('strace') ? [] : undefined;
 
 // --------------------------------------------------------------- orchestrator
-
-function spawnListening(args: string[], nodeFlags: string[] = []): Promise<{ port: number; child: ChildProcess }> {
-  const child = spawn(process.execPath, [...nodeFlags, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
-  return new Promise((resolve) => {
-    createInterface({ input: child.stdout! }).on('line', (line) => {
-      const m = /^LISTENING (\d+)/.exec(line);
-      if (m) resolve({ port: Number(m[1]), child });
-    });
-  });
-}
-
-/** user+system CPU of a process in µs, from /proc (clock ticks of 10 ms → coarse; long runs make it fine). */
-function procCpuUs(pid: number): { user: number; sys: number } {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return { user: Number(fields[11]) * 10_000, sys: Number(fields[12]) * 10_000 };
-}
 
 async function runLoad(url: string, concurrency: number, seconds: number, headers: Record<string, string>, proxyPid: number) {
   const cfg = { targets: [{ url, headers }], concurrency, warmupMs: 700, durationMs: seconds * 1000 };
@@ -117,7 +100,7 @@ async function main(): Promise<void> {
   for (const k of kinds) {
     profDirs[k] = mkdtempSync(path.join(tmpdir(), `berth-prof-${k}-`));
     const nodeFlags = profile ? ['--cpu-prof', '--cpu-prof-dir', profDirs[k]!, '--cpu-prof-interval', '100'] : [];
-    proxies[k] = await spawnListening([BENCH, k === 'ref' ? 'reference' : 'gateway', String(up.port)], nodeFlags);
+    proxies[k] = await spawnListening([BENCH, k === 'ref' ? 'reference' : 'gateway', String(up.port)], { nodeFlags });
   }
   const results: Record<string, Awaited<ReturnType<typeof runLoad>>[]> = { direct: [], gateway: [], ref: [] };
   // Discarded first round(s): JIT warm-up of each proxy process otherwise dominates.

@@ -29,10 +29,10 @@
 import http from 'node:http';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
-import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { randomUUID } from 'node:crypto';
 import pino from 'pino';
+import { procCpuUs, spawnListening } from './bench-process.ts';
 import { initSession } from './mcp-session.ts';
 import { referenceProxy } from './reference-proxy.ts';
 import { rawHttpLoad, type LoadConfig, type LoadResult, type LoadTarget } from './raw-http-load.ts';
@@ -140,38 +140,30 @@ async function loadgen(): Promise<void> {
 const children: ChildProcess[] = [];
 
 async function spawnRole(r: string, ...extra: string[]): Promise<{ port: number; pid: number }> {
-  const child = spawn(process.execPath, [SELF, r, ...extra], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const { port, child } = await spawnListening([SELF, r, ...extra]);
   children.push(child);
-  const port = await new Promise<number>((resolve, reject) => {
-    child.once('exit', (code) => reject(new Error(`${r} exited with ${code} before listening`)));
-    createInterface({ input: child.stdout! }).on('line', (line) => {
-      const m = /^LISTENING (\d+)/.exec(line);
-      if (m) resolve(Number(m[1]));
-    });
-  });
   return { port, pid: child.pid! };
 }
 
-/** user+system CPU of a process in µs, from /proc (10 ms ticks: coarse per slice, fine summed). */
-function procCpuUs(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) * 10_000;
-}
+/** user+system CPU of a process in µs. */
+const cpuUs = (pid: number): number => {
+  const { user, sys } = procCpuUs(pid);
+  return user + sys;
+};
 
 /** Runs the load generator; `cpuPid`'s CPU is read over the measured window. */
 async function runLoad(cfg: LoadConfig, cpuPid?: number): Promise<LoadResult> {
   const child = spawn(process.execPath, [SELF, 'loadgen', JSON.stringify(cfg)], { stdio: ['ignore', 'pipe', 'inherit'] });
   let cpu0 = 0;
-  let cpuUs = 0;
+  let used = 0;
   let last = '';
   createInterface({ input: child.stdout! }).on('line', (line) => {
-    if (line === 'START' && cpuPid) cpu0 = procCpuUs(cpuPid);
-    else if (line === 'STOP' && cpuPid) cpuUs = procCpuUs(cpuPid) - cpu0;
+    if (line === 'START' && cpuPid) cpu0 = cpuUs(cpuPid);
+    else if (line === 'STOP' && cpuPid) used = cpuUs(cpuPid) - cpu0;
     else if (line.startsWith('{')) last = line;
   });
   await new Promise((r) => child.once('close', r));
-  return { ...(JSON.parse(last) as LoadResult), proxyCpuUs: cpuUs };
+  return { ...(JSON.parse(last) as LoadResult), proxyCpuUs: used };
 }
 
 /** Percentile `p` of an ascending array. */

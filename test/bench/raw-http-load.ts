@@ -54,7 +54,8 @@ const HEAD_END = Buffer.from('\r\n\r\n');
 const CHUNKED_END = Buffer.from('0\r\n\r\n');
 const MAX_SAMPLES = 2_000_000;
 
-function requestBytes(target: LoadTarget, body: string): Buffer {
+/** The bytes of one POST of `body` to `target` (built once, sent many times). */
+export function requestBytes(target: LoadTarget, body: string = DEFAULT_BODY): Buffer {
   const u = new URL(target.url);
   const head = [`POST ${u.pathname}${u.search} HTTP/1.1`, `host: ${u.host}`, `content-length: ${Buffer.byteLength(body)}`];
   for (const [k, v] of Object.entries(target.headers)) head.push(`${k}: ${v}`);
@@ -62,7 +63,7 @@ function requestBytes(target: LoadTarget, body: string): Buffer {
 }
 
 /** A keep-alive connection sending one request at a time and telling when each response is complete. */
-class Connection {
+export class Connection {
   readonly #sock: net.Socket;
   #buf: Buffer | undefined;
   #framed = -1; // total bytes of the current response once known; -2 = chunked

@@ -1,0 +1,122 @@
+/**
+ * Instructions per proxied request, counted by valgrind's callgrind (a script, not
+ * a test). Run:
+ *   node_modules/.bin/node test/bench/gateway-instructions.ts [--warm 30000] [--measure 3000] [--runs 1]
+ *     [--proxies gateway,reference]
+ *   (needs valgrind: `apt-get install valgrind`; about 3 min per proxy and run)
+ *
+ * Why: on this project's 2-core VM wall-clock latency drifts by up to 2× within
+ * seconds, so a 10 µs change in the gateway's own work is lost in the noise of
+ * the latency benchmark (gateway.bench.ts). Instruction counts do not drift: the
+ * same code, requests and environment give the same count whatever else the
+ * machine is doing. They do not see the kernel, nor cache misses and wake-ups;
+ * they tell how much work the proxy's own process does per request.
+ *
+ * Method: the SDK-built upstream (SSE responses, as in gateway.bench.ts) runs
+ * natively; each proxy (the Berth gateway, the 20-line reference proxy) runs
+ * under callgrind with counting off. One client sends `--warm` sequential
+ * tools/call requests over one keep-alive connection (V8 optimises the hot
+ * path meanwhile), counting is switched on for `--measure` more, then dumped.
+ * Printed per request: all instructions, and the part outside V8's optimising
+ * compiler and garbage collector, which run on background threads, or
+ * amortised, and vary from run to run.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { GATEWAY_BENCH, spawnListening } from './bench-process.ts';
+import { initSession } from './mcp-session.ts';
+import { Connection, requestBytes, type LoadTarget } from './raw-http-load.ts';
+
+const strArg = (name: string, dflt: string): string => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i === -1 ? dflt : (process.argv[i + 1] ?? dflt);
+};
+const arg = (name: string, dflt: number): number => Number(strArg(name, String(dflt)));
+const ROLES = ['gateway', 'reference'] as const;
+
+/** Sends `n` requests one after another on `conn`; throws on a non-200 answer. */
+async function sequential(conn: Connection, n: number): Promise<void> {
+  for (let i = 0; i < n; i++) {
+    const ok = await new Promise<boolean>((resolve) => conn.send(resolve));
+    if (!ok) throw new Error(`request ${i + 1} of ${n} failed`);
+  }
+}
+
+/** Background and amortised work: V8's optimising compilers and its garbage collector. */
+const BACKGROUND = /v8::internal::(compiler|maglev|turboshaft|Heap|Scavenger|MarkCompact|MinorMark|Sweeper|Marking|ConcurrentMarking|IncrementalMarking|Evacuat)|Turboshaft|Maglev|Scavenge|MarkingVisitor/;
+
+/** Total instructions of a callgrind dump, and the part in {@link BACKGROUND} functions. */
+function countsOf(file: string): { total: number; background: number; nextTickSlowPath: number } {
+  const out = execFileSync('callgrind_annotate', ['--threshold=100', file], { maxBuffer: 1 << 28 }).toString();
+  let total = 0;
+  let background = 0;
+  let nextTickSlowPath = 0;
+  for (const line of out.split('\n')) {
+    const m = /^\s*([\d,]+) \([ \d.]+%\)\s+(.*)$/.exec(line);
+    if (!m || m[2]!.includes('PROGRAM TOTALS')) continue;
+    const ir = Number(m[1]!.replace(/,/g, ''));
+    total += ir;
+    if (BACKGROUND.test(m[2]!)) background += ir;
+    if (m[2]!.includes('Runtime_DefineKeyedOwnPropertyInLiteral')) nextTickSlowPath += ir;
+  }
+  return { total, background, nextTickSlowPath };
+}
+
+/** Runs one proxy role under callgrind and returns its counts per measured request. */
+async function countProxy(role: (typeof ROLES)[number], upstreamPort: number, sid: string, warm: number, measure: number) {
+  const dir = mkdtempSync(path.join(tmpdir(), `berth-callgrind-${role}-`));
+  const wrapper = ['valgrind', '-q', '--tool=callgrind', '--instr-atstart=no', '--smc-check=all-non-file', `--callgrind-out-file=${dir}/cg.%p`];
+  const proxy = await spawnListening([GATEWAY_BENCH, role, String(upstreamPort)], { wrapper });
+  try {
+    const target: LoadTarget = {
+      url: `http://127.0.0.1:${proxy.port}${role === 'gateway' ? '/mcp/bench' : '/mcp'}`,
+      headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', 'mcp-session-id': sid, 'mcp-protocol-version': '2025-06-18' },
+    };
+    const conn = new Connection(target.url, requestBytes(target));
+    await sequential(conn, warm);
+    execFileSync('callgrind_control', ['--instr=on', String(proxy.child.pid)], { stdio: 'ignore' });
+    await sequential(conn, measure);
+    execFileSync('callgrind_control', ['--dump', String(proxy.child.pid)], { stdio: 'ignore' });
+    conn.end();
+    const dump = readdirSync(dir).find((f) => f.endsWith('.1'));
+    if (!dump) throw new Error(`callgrind wrote no dump in ${dir}`);
+    const c = countsOf(path.join(dir, dump));
+    return { total: c.total / measure, foreground: (c.total - c.background) / measure, nextTickSlowPath: c.nextTickSlowPath / measure };
+  } finally {
+    proxy.child.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+async function main(): Promise<void> {
+  try {
+    execFileSync('valgrind', ['--version'], { stdio: 'ignore' });
+  } catch {
+    console.error('valgrind is not installed: apt-get install valgrind');
+    process.exit(2);
+  }
+  const warm = arg('warm', 30_000);
+  const measure = arg('measure', 3_000);
+  const runs = arg('runs', 1);
+  const roles = ROLES.filter((r) => strArg('proxies', ROLES.join(',')).split(',').includes(r));
+  const up = await spawnListening([GATEWAY_BENCH, 'sdk-upstream', 'sse']);
+  try {
+    const sid = await initSession(`http://127.0.0.1:${up.port}/mcp`);
+    console.log(`instructions per tools/call request (callgrind; ${warm} warm-up requests, ${measure} counted, one client)`);
+    for (let r = 1; r <= runs; r++) {
+      for (const role of roles) {
+        const c = await countProxy(role, up.port, sid, warm, measure);
+        // A V8 slow path in Node's own process.nextTick (an object literal with symbol keys
+        // whose map went stale) costs ~45k instructions per request in some runs of any proxy.
+        const note = c.nextTickSlowPath > 2_000 ? `  (this run hit V8's slow path in process.nextTick: ${(c.nextTickSlowPath / 1000).toFixed(1)}k in one runtime function alone)` : '';
+        console.log(`run ${r}  ${role.padEnd(9)}  all ${(c.total / 1000).toFixed(1)}k   without JIT compiler and GC ${(c.foreground / 1000).toFixed(1)}k${note}`);
+      }
+    }
+  } finally {
+    up.child.kill();
+  }
+}
+
+await main();

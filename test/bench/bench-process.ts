@@ -44,3 +44,14 @@ export function procCpuUs(pid: number): { user: number; sys: number } {
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return { user: Number(fields[11]) * 10_000, sys: Number(fields[12]) * 10_000 };
 }
+
+/** The value after `--<name>` on the command line, or `dflt`. */
+export function stringArg(name: string, dflt: string): string {
+  const i = process.argv.indexOf(`--${name}`);
+  return i === -1 ? dflt : (process.argv[i + 1] ?? dflt);
+}
+
+/** The number after `--<name>` on the command line, or `dflt`. */
+export function numberArg(name: string, dflt: number): number {
+  return Number(stringArg(name, String(dflt)));
+}

@@ -25,15 +25,10 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { GATEWAY_BENCH, spawnListening } from './bench-process.ts';
+import { GATEWAY_BENCH, spawnListening, numberArg, stringArg } from './bench-process.ts';
 import { initSession } from './mcp-session.ts';
 import { Connection, requestBytes, type LoadTarget } from './raw-http-load.ts';
 
-const strArg = (name: string, dflt: string): string => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i === -1 ? dflt : (process.argv[i + 1] ?? dflt);
-};
-const arg = (name: string, dflt: number): number => Number(strArg(name, String(dflt)));
 const ROLES = ['gateway', 'reference'] as const;
 
 /** Sends `n` requests one after another on `conn`; throws on a non-200 answer. */
@@ -97,10 +92,10 @@ async function main(): Promise<void> {
     console.error('valgrind is not installed: apt-get install valgrind');
     process.exit(2);
   }
-  const warm = arg('warm', 30_000);
-  const measure = arg('measure', 3_000);
-  const runs = arg('runs', 1);
-  const roles = ROLES.filter((r) => strArg('proxies', ROLES.join(',')).split(',').includes(r));
+  const warm = numberArg('warm', 30_000);
+  const measure = numberArg('measure', 3_000);
+  const runs = numberArg('runs', 1);
+  const roles = ROLES.filter((r) => stringArg('proxies', ROLES.join(',')).split(',').includes(r));
   const up = await spawnListening([GATEWAY_BENCH, 'sdk-upstream', 'sse']);
   try {
     const sid = await initSession(`http://127.0.0.1:${up.port}/mcp`);

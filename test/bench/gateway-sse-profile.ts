@@ -13,16 +13,12 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { readFileSync, readdirSync, mkdtempSync } from 'node:fs';
-import { GATEWAY_BENCH as BENCH, procCpuUs, spawnListening } from './bench-process.ts';
+import { GATEWAY_BENCH as BENCH, procCpuUs, spawnListening, numberArg } from './bench-process.ts';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { initSession } from './mcp-session.ts';
 import type { LoadResult } from './raw-http-load.ts';
 
-const arg = (name: string, dflt: number): number => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i === -1 ? dflt : Number(process.argv[i + 1]);
-};
 const flag = (name: string): boolean => process.argv.includes(`--${name}`);
 /** With --strace: per-run `strace -c` summaries of the proxy process. */
 const straceOut: string[] | undefined = flag('strace') ? [] : undefined;
@@ -86,9 +82,9 @@ function topSelf(file: string, n: number): string[] {
 }
 
 async function main(): Promise<void> {
-  const seconds = arg('seconds', 4);
-  const clients = arg('clients', 16);
-  const rounds = arg('rounds', 3);
+  const seconds = numberArg('seconds', 4);
+  const clients = numberArg('clients', 16);
+  const rounds = numberArg('rounds', 3);
   const profile = flag('profile');
   const up = await spawnListening([BENCH, 'sdk-upstream', 'sse']);
   const sid = await initSession(`http://127.0.0.1:${up.port}/mcp`);
@@ -104,7 +100,7 @@ async function main(): Promise<void> {
   }
   const results: Record<string, Awaited<ReturnType<typeof runLoad>>[]> = { direct: [], gateway: [], ref: [] };
   // Discarded first round(s): JIT warm-up of each proxy process otherwise dominates.
-  const warmupRounds = arg('warmup-rounds', 1);
+  const warmupRounds = numberArg('warmup-rounds', 1);
   for (let r = 0; r < warmupRounds + rounds; r++) {
     for (const k of measured) {
       const p = proxies[k]!;
@@ -134,7 +130,7 @@ async function main(): Promise<void> {
       const f = readdirSync(profDirs[k]!).find((x) => x.endsWith('.cpuprofile'));
       if (!f) continue;
       console.log(`\n${k}: top self time, % of non-idle samples (${path.join(profDirs[k]!, f)})`);
-      for (const line of topSelf(path.join(profDirs[k]!, f), arg('top', 30))) console.log(line);
+      for (const line of topSelf(path.join(profDirs[k]!, f), numberArg('top', 30))) console.log(line);
     }
   }
 }

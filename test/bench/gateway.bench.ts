@@ -32,18 +32,13 @@ import { createInterface } from 'node:readline';
 import type { AddressInfo } from 'node:net';
 import { randomUUID } from 'node:crypto';
 import pino from 'pino';
-import { procCpuUs, spawnListening } from './bench-process.ts';
+import { procCpuUs, spawnListening, numberArg, stringArg } from './bench-process.ts';
 import { initSession } from './mcp-session.ts';
 import { referenceProxy } from './reference-proxy.ts';
 import { rawHttpLoad, type LoadConfig, type LoadResult, type LoadTarget } from './raw-http-load.ts';
 
 const SELF = new URL(import.meta.url).pathname;
 const role = process.argv[2] ?? 'main';
-const strArg = (name: string, dflt: string): string => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i === -1 ? dflt : (process.argv[i + 1] ?? dflt);
-};
-const arg = (name: string, dflt: number): number => Number(strArg(name, String(dflt)));
 
 // ---------------------------------------------------------------- upstreams
 
@@ -209,9 +204,9 @@ const perRound = (path: number[], direct: number[], f: (x: number, d: number) =>
 const range = (xs: number[]) => `${f3(Math.min(...xs))}–${f3(Math.max(...xs))}`;
 
 async function main(): Promise<void> {
-  const mode = strArg('upstream', 'sse') as UpstreamMode;
-  const seconds = arg('seconds', 1.5);
-  const rounds = arg('rounds', 7);
+  const mode = stringArg('upstream', 'sse') as UpstreamMode;
+  const seconds = numberArg('seconds', 1.5);
+  const rounds = numberArg('rounds', 7);
   const t0 = Date.now();
 
   // a) gateway vs direct against an SDK-built server
@@ -229,7 +224,7 @@ async function main(): Promise<void> {
   ];
   const targets = paths.map((p) => p.target);
   // Warm every path (JIT of each process's HTTP code) before measuring anything.
-  await runLoad({ targets, concurrency: 16, warmupMs: 0, durationMs: arg('warm-seconds', 3) * 1000 });
+  await runLoad({ targets, concurrency: 16, warmupMs: 0, durationMs: numberArg('warm-seconds', 3) * 1000 });
 
   const rows: string[] = [];
   for (const concurrency of [1, 16, 64]) {
@@ -253,7 +248,7 @@ async function main(): Promise<void> {
     );
   }
   // Cross-check of the 1-client latency: requests to the three paths interleaved one by one.
-  const inter = await runLoad({ targets, concurrency: 1, warmupMs: 500, durationMs: arg('latency-seconds', 6) * 1000, randomOrder: true });
+  const inter = await runLoad({ targets, concurrency: 1, warmupMs: 500, durationMs: numberArg('latency-seconds', 6) * 1000, randomOrder: true });
   const [id, ig, iref] = inter.latenciesMs.map((l) => pct(l.sort((a, b) => a - b), 50)) as [number, number, number];
 
   // b) capacity against a canned upstream: gateway vs a minimal pass-through proxy

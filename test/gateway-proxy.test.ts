@@ -53,11 +53,12 @@ async function rawUpstream(handler: http.RequestListener): Promise<{ url: string
 
 const INIT = { jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'raw', version: '1' } } };
 
-async function post(url: string, body: unknown, headers: Record<string, string> = {}): Promise<Response> {
+async function post(url: string, body: unknown, headers: Record<string, string> = {}, signal?: AbortSignal): Promise<Response> {
   return fetch(url, {
     method: 'POST',
     headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', ...headers },
     body: typeof body === 'string' ? body : JSON.stringify(body),
+    signal,
   });
 }
 
@@ -213,12 +214,7 @@ describe('pass-through with real MCP SDK servers and clients', () => {
     const gw = await gatewayFor(table);
     const started = performance.now();
     // fetch resolves on the response headers, which the gateway must not hold back until an event comes.
-    const res = await fetch(`${gw.url}/mcp/quiet`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
-      body: JSON.stringify({ jsonrpc: '2.0', id: 3, method: 'tools/call', params: { name: 'x' } }),
-      signal: AbortSignal.timeout(5_000),
-    });
+    const res = await post(`${gw.url}/mcp/quiet`, { jsonrpc: '2.0', id: 3, method: 'tools/call', params: { name: 'x' } }, {}, AbortSignal.timeout(5_000));
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toBe('text/event-stream');
     expect(performance.now() - started).toBeLessThan(1_000);

@@ -31,16 +31,8 @@ export function upstreamRequestHeaders(
 ): string[] {
   const h = req.headers;
   const out: string[] = ['host', target.host];
-  for (const name of FORWARDED_REQUEST_HEADERS) {
-    const v = h[name];
-    if (typeof v === 'string') out.push(name, v);
-  }
-  for (const name of extra) {
-    const v = h[name];
-    if (v === undefined) continue;
-    if (typeof v === 'string') out.push(name, v);
-    else for (const one of v) out.push(name, one);
-  }
+  for (const name of FORWARDED_REQUEST_HEADERS) pushHeader(out, name, h[name]);
+  for (const name of extra) pushHeader(out, name, h[name]);
   if (contentLength !== undefined) out.push('content-length', String(contentLength));
   const remote = req.socket.remoteAddress;
   const prior = h['x-forwarded-for'];
@@ -48,6 +40,13 @@ export function upstreamRequestHeaders(
   if (h.host) out.push('x-forwarded-host', h.host);
   out.push('x-forwarded-proto', (req.socket as { encrypted?: boolean }).encrypted ? 'https' : 'http');
   return out;
+}
+
+/** Appends `name` once per value of a request header (none when absent). */
+function pushHeader(out: string[], name: string, value: string | string[] | undefined): void {
+  if (value === undefined) return;
+  if (typeof value === 'string') out.push(name, value);
+  else for (const one of value) out.push(name, one);
 }
 
 /**

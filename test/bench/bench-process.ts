@@ -1,7 +1,8 @@
 /**
  * Process plumbing shared by the gateway benchmarks: starting a role of
  * gateway.bench.ts (optionally under a wrapper such as valgrind) and waiting for
- * the `LISTENING <port>` line it prints, and reading a process's CPU time.
+ * the `LISTENING <port>` line it prints, reading a process's CPU time, and
+ * reading `--name value` arguments.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';

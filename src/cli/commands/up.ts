@@ -139,35 +139,40 @@ const command: Command = {
   },
 };
 
-/** Prints the summary when it changes (rewriting one line on a TTY) until aborted, or until Ready with --once. */
+/**
+ * Prints the summary when it changes (rewriting one line on a TTY) until aborted,
+ * or until Ready with --once. It re-reads the fleet only after a registry write
+ * (status included), so an idle `berth up` does not list every server four times a second.
+ */
 async function watchSummary(sys: RunningSystem, io: CommandIo, once: boolean): Promise<number> {
   const tty = (io.stdout as NodeJS.WriteStream).isTTY === true;
   const started = Date.now();
   await firstPass(sys, io.signal);
   let last = '';
-  for (;;) {
-    const summary = await currentSummary(sys);
-    const line = formatSummary(summary);
-    const allReady = summary.deployable > 0 && summary.ready === summary.deployable;
-    if (line !== last) {
-      const seconds = ((Date.now() - started) / 1000).toFixed(1);
-      io.stdout.write(tty ? `\r\x1b[2K[${seconds}s] ${line}` : `[${seconds}s] ${line}\n`);
-      last = line;
+  let seen = -1;
+  let allReady = false;
+  while (!io.signal.aborted) {
+    // Read before listing: a write landing in between is seen on the next turn.
+    const version = await sys.store.currentVersion();
+    if (version !== seen) {
+      seen = version;
+      const summary = await currentSummary(sys);
+      const line = formatSummary(summary);
+      allReady = summary.deployable > 0 && summary.ready === summary.deployable;
+      if (line !== last) {
+        const seconds = ((Date.now() - started) / 1000).toFixed(1);
+        io.stdout.write(tty ? `\r\x1b[2K[${seconds}s] ${line}` : `[${seconds}s] ${line}\n`);
+        last = line;
+      }
     }
     if (once && (allReady || Date.now() - started > 60_000)) {
       if (tty) io.stdout.write('\n');
       return allReady ? ExitCode.Ok : ExitCode.Failed;
     }
-    if (io.signal.aborted) return ExitCode.Ok;
-    await new Promise<void>((resolveWait) => {
-      const timer = setTimeout(resolveWait, 250);
-      io.signal.addEventListener('abort', () => {
-        clearTimeout(timer);
-        resolveWait();
-      }, { once: true });
-    });
-    if (io.signal.aborted) return ExitCode.Ok;
+    // Wakes on the next write, on Ctrl-C, or after a second (--once's deadline needs a clock).
+    await sys.store.waitForChange(seen, 1000, io.signal);
   }
+  return ExitCode.Ok;
 }
 
 /** How long the summary waits for the reconciler's first pass before showing stored status anyway. */

@@ -2,10 +2,13 @@
  * Captures a server's stdout and stderr. The process writes to files under
  * `<stateDir>/logs/` (not pipes): a pipe dies with Berth and the server would get
  * EPIPE on its next write, while a file lets the server outlive a Berth crash and
- * lets the next Berth read its last words. A poller follows the files into a ring
- * buffer (the last lines, for crash reports) and a pino child logger.
+ * lets the next Berth read its last words. The files are followed into a ring
+ * buffer (the last lines, for crash reports) and a pino child logger: woken by
+ * inotify (`fs.watch`) when they grow, with a slow poll behind it for file systems
+ * that send no events (and for a file the process has not created yet). Polling
+ * alone cost an idle `berth up` two `stat` calls per server five times a second.
  */
-import { closeSync, mkdirSync, openSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, watch, type FSWatcher } from 'node:fs';
 import { open, stat, truncate } from 'node:fs/promises';
 import { join } from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
@@ -22,7 +25,7 @@ export interface OutputCaptureOptions {
   name: string;
   /** Each line is logged as `{ stream, line }` at info. */
   logger: Logger;
-  /** How often the files are read; default 200 ms. */
+  /** How often the files are read when no change event arrives; default 1000 ms. */
   pollMs?: number;
   /** Lines kept per stream; default 200. */
   keepLines?: number;
@@ -49,7 +52,7 @@ export interface OutputCapture {
 
 /** Creates the capture for one server (files are created when the process starts). */
 export function createOutputCapture(opts: OutputCaptureOptions): OutputCapture {
-  const pollMs = opts.pollMs ?? 200;
+  const pollMs = opts.pollMs ?? 1000;
   const keep = opts.keepLines ?? 200;
   const maxBytes = opts.maxBytes ?? 8 * 1024 * 1024;
   const streams = (['stdout', 'stderr'] as const).map((stream) => ({
@@ -61,7 +64,10 @@ export function createOutputCapture(opts: OutputCaptureOptions): OutputCapture {
     lines: [] as string[],
   }));
   let timer: NodeJS.Timeout | undefined;
+  let watchers: FSWatcher[] = [];
   let reading: Promise<void> = Promise.resolve();
+  // One read queued behind the running one is enough: it sees everything written until it starts.
+  let queued = false;
 
   function remember(s: (typeof streams)[number], line: string, log: boolean): void {
     s.lines.push(line);
@@ -104,6 +110,36 @@ export function createOutputCapture(opts: OutputCaptureOptions): OutputCapture {
     return reading;
   }
 
+  /** A drain for events and ticks, which come in bursts: at most one waits behind the running one. */
+  function wake(): void {
+    if (queued) return;
+    queued = true;
+    void reading.then(() => {
+      queued = false;
+      return drain();
+    });
+  }
+
+  function stopWatching(): void {
+    for (const w of watchers) w.close();
+    watchers = [];
+  }
+
+  /** Watches the files that exist; the poll covers the others. */
+  function startWatching(): void {
+    stopWatching();
+    for (const s of streams) {
+      try {
+        const w = watch(s.path, { persistent: false }, wake);
+        // A watch that breaks (file deleted, say) leaves the poll in charge.
+        w.on('error', () => w.close());
+        watchers.push(w);
+      } catch {
+        // No such file yet, or no inotify: the poll reads it.
+      }
+    }
+  }
+
   return {
     openForChild() {
       mkdirSync(opts.dir, { recursive: true });
@@ -129,8 +165,9 @@ export function createOutputCapture(opts: OutputCaptureOptions): OutputCapture {
           await readNew(s, false).catch(() => undefined);
         }
       }
+      startWatching();
       if (!timer) {
-        timer = setInterval(() => void drain(), pollMs);
+        timer = setInterval(wake, pollMs);
         timer.unref();
       }
     },
@@ -143,6 +180,7 @@ export function createOutputCapture(opts: OutputCaptureOptions): OutputCapture {
     async stop() {
       if (timer) clearInterval(timer);
       timer = undefined;
+      stopWatching();
       await drain();
     },
   };

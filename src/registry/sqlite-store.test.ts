@@ -19,18 +19,30 @@ runStoreContract({
 
 const WORKER = new URL('../../test/fixtures/sqlite-store-worker.ts', import.meta.url).pathname;
 
-/** Runs the worker fixture and resolves with the JSON it prints last. */
-function runWorker(args: string[]): Promise<{ successes: number; conflicts: number }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [WORKER, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+/** A read-modify-write worker (see the fixture) that has opened the store and waits for `go()`. */
+interface RmwWorker {
+  go(): void;
+  result: Promise<{ successes: number; conflicts: number }>;
+}
+
+/** Starts the worker fixture in rmw mode; resolves once it is READY. */
+function startRmwWorker(args: string[]): Promise<RmwWorker> {
+  return new Promise((resolveReady, reject) => {
+    const child = spawn(process.execPath, [WORKER, 'rmw', ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-    child.on('exit', (code) => {
-      if (code !== 0) return reject(new Error(`worker exited ${code}: ${err}`));
-      resolve(JSON.parse(out.trim().split('\n').at(-1)!) as { successes: number; conflicts: number });
+    const result = new Promise<{ successes: number; conflicts: number }>((resolve, rejectResult) => {
+      child.on('exit', (code) => {
+        if (code !== 0) return rejectResult(new Error(`worker exited ${code}: ${err}`));
+        resolve(JSON.parse(out.trim().split('\n').at(-1)!) as { successes: number; conflicts: number });
+      });
     });
+    result.catch(reject);
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+      if (out.startsWith('READY\n')) resolveReady({ go: () => child.stdin.end('go\n'), result });
+    });
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
   });
 }
 
@@ -44,7 +56,10 @@ describe('SQLite store shared by several processes', () => {
     await store.create({ apiVersion: API_VERSION, kind: 'MCPServer', metadata: { name: 'counter' }, spec: { counter: 0 } });
     const waitedFrom = await store.currentVersion();
     const woke = store.waitForChange(waitedFrom, 20_000); // another process's write must wake us (polling)
-    const results = await Promise.all([1, 2, 3, 4].map(() => runWorker(['rmw', path, 'counter', '10'])));
+    // All four have started and opened the store before any reads: they contend, whatever the machine's load.
+    const workers = await Promise.all([1, 2, 3, 4].map(() => startRmwWorker([path, 'counter', '10'])));
+    for (const w of workers) w.go();
+    const results = await Promise.all(workers.map((w) => w.result));
     await woke;
     const successes = results.reduce((s, r) => s + r.successes, 0);
     const conflicts = results.reduce((s, r) => s + r.conflicts, 0);

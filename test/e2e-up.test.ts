@@ -138,6 +138,8 @@ describe('berth up, end to end (real processes and sockets)', () => {
     const got = await berth(up, ['get', 'mcpserver', 'quote-e2e', '-o', 'json']);
     expect(got.code).toBe(0);
     expect((JSON.parse(got.stdout) as MCPServer).status?.phase).toBe('Ready');
+    // The live summary follows registry writes, not only the start-up.
+    await up.waitForLine(/^\[[\d.]+s\] 5\/5 servers Ready/, 5_000);
 
     const created = await callThroughGateway(up.gatewayUrl, '/mcp/quote-e2e', 'createQuote', { accountName: 'Acme GmbH', lines: [{ sku: 'PLT-CORE', quantity: 10 }] });
     expect(created.isError).toBe(false);

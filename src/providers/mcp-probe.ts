@@ -56,10 +56,120 @@ const MAX_TOOL_PAGES = 100;
  * else console.log(r.error); // "connect ECONNREFUSED 127.0.0.1:4100"
  */
 export async function probeMcp(url: string, options: McpProbeOptions): Promise<McpProbeResult> {
-  const started = performance.now();
-  const elapsed = () => Math.round((performance.now() - started) * 100) / 100;
-  const deadline = AbortSignal.timeout(options.timeoutMs);
-  const signal = options.signal ? AbortSignal.any([options.signal, deadline]) : deadline;
+  const attempt = startAttempt(options);
+  const conn = openConnection(url, options);
+  const unwatch = closeOnAbort(conn, attempt.req.signal);
+  try {
+    await conn.client.connect(conn.transport, attempt.req);
+    const found = await askServer(conn, options.listTools !== false, attempt.req);
+    await endSession(conn.transport);
+    return { ok: true, ...found, durationMs: attempt.elapsed() };
+  } catch (err) {
+    return attempt.failed(err);
+  } finally {
+    unwatch();
+    await conn.client.close().catch(() => undefined);
+  }
+}
+
+/** Options of {@link McpSessionProbe}. */
+export interface McpSessionProbeOptions {
+  /** Extra request headers, as for {@link probeMcp}. */
+  headers?: Record<string, string>;
+  /** Wire transport; default "streamable-http". */
+  transport?: 'streamable-http' | 'sse';
+  /**
+   * Every this many checks the session is ended and a new one opened, so a server
+   * that can no longer start sessions is noticed. Default 30 (5 minutes at 10 s).
+   */
+  freshEvery?: number;
+}
+
+/**
+ * A health probe that keeps its MCP session between checks: each check is a ping
+ * (and tools/list) on the open session, where {@link probeMcp} opens and ends one
+ * every time. For a stdio server behind the bridge, a new session means a new
+ * server process, so this is the difference between starting a process every 10 s
+ * and starting one every few minutes. A check that fails on the kept session
+ * (the server restarted, expired the session, or hung) ends it and decides on a
+ * new session within the same deadline, so an expired session is not a failure.
+ *
+ * @example
+ * const probe = new McpSessionProbe('http://127.0.0.1:4100/mcp');
+ * const r = await probe.check({ timeoutMs: 5000 }); // as probeMcp's result
+ * await probe.close(); // ends the session; later checks report "probe closed"
+ */
+export class McpSessionProbe {
+  readonly #url: string;
+  readonly #options: McpSessionProbeOptions;
+  readonly #freshEvery: number;
+  #conn: Connection | undefined;
+  #checks = 0;
+  #closed = false;
+
+  constructor(url: string, options: McpSessionProbeOptions = {}) {
+    this.#url = url;
+    this.#options = options;
+    this.#freshEvery = Math.max(1, options.freshEvery ?? 30);
+  }
+
+  /** One check within `timeoutMs`; never throws. `listTools` defaults to true. */
+  async check(o: { timeoutMs: number; signal?: AbortSignal; listTools?: boolean }): Promise<McpProbeResult> {
+    if (this.#closed) return { ok: false, latencyMs: 0, durationMs: 0, error: 'probe closed' };
+    const attempt = startAttempt(o);
+    const listTools = o.listTools !== false;
+    const kept = this.#checks++ % this.#freshEvery === 0 ? undefined : this.#conn;
+    if (kept) {
+      const unwatch = closeOnAbort(kept, attempt.req.signal);
+      try {
+        return { ok: true, ...(await askServer(kept, listTools, attempt.req)), durationMs: attempt.elapsed() };
+      } catch {
+        // The kept session is gone or broken; a new one decides.
+      } finally {
+        unwatch();
+      }
+    }
+    await this.#drop();
+    const conn = openConnection(this.#url, this.#options);
+    const unwatch = closeOnAbort(conn, attempt.req.signal);
+    try {
+      await conn.client.connect(conn.transport, attempt.req);
+      const found = await askServer(conn, listTools, attempt.req);
+      // close() may have run meanwhile: then this session must not outlive the probe.
+      if (this.#closed) await endSessionWithin(conn, SESSION_END_MS);
+      else this.#conn = conn;
+      return { ok: true, ...found, durationMs: attempt.elapsed() };
+    } catch (err) {
+      await conn.client.close().catch(() => undefined);
+      return attempt.failed(err);
+    } finally {
+      unwatch();
+    }
+  }
+
+  /** Ends the kept session (HTTP DELETE, at most 1 s); the probe answers no more checks. */
+  async close(): Promise<void> {
+    this.#closed = true;
+    await this.#drop();
+  }
+
+  async #drop(): Promise<void> {
+    const conn = this.#conn;
+    this.#conn = undefined;
+    if (conn) await endSessionWithin(conn, SESSION_END_MS);
+  }
+}
+
+/** How long ending a kept session may take before its connection is just closed. */
+const SESSION_END_MS = 1000;
+
+/** An SDK client and the transport it talks over. */
+interface Connection {
+  client: Client;
+  transport: StreamableHTTPClientTransport | SSEClientTransport;
+}
+
+function openConnection(url: string, options: { headers?: Record<string, string>; transport?: 'streamable-http' | 'sse' }): Connection {
   const requestInit: RequestInit = options.headers ? { headers: options.headers } : {};
   const transport =
     options.transport === 'sse'
@@ -69,56 +179,74 @@ export async function probeMcp(url: string, options: McpProbeOptions): Promise<M
           // A probe must not linger reconnecting a GET stream it never needed.
           reconnectionOptions: { maxReconnectionDelay: 1000, initialReconnectionDelay: 1000, reconnectionDelayGrowFactor: 1, maxRetries: 0 },
         });
-  const client = new Client({ name: 'berth-probe', version: '1' }, { capabilities: {} });
-  // Closing the transport aborts its in-flight fetches, which is how a deadline reaches the socket.
-  const onAbort = () => void transport.close().catch(() => undefined);
+  return { client: new Client({ name: 'berth-probe', version: '1' }, { capabilities: {} }), transport };
+}
+
+/** One probe attempt's deadline (with the caller's signal folded in), clock and failure wording. */
+function startAttempt(o: { timeoutMs: number; signal?: AbortSignal }) {
+  const started = performance.now();
+  const elapsed = () => Math.round((performance.now() - started) * 100) / 100;
+  const deadline = AbortSignal.timeout(o.timeoutMs);
+  const signal = o.signal ? AbortSignal.any([o.signal, deadline]) : deadline;
+  return {
+    req: { signal, timeout: o.timeoutMs },
+    elapsed,
+    failed(err: unknown): McpProbeResult {
+      const reason = signal.aborted ? (o.signal?.aborted ? 'aborted' : `no answer within ${o.timeoutMs} ms`) : describeError(err);
+      return { ok: false, latencyMs: elapsed(), durationMs: elapsed(), error: reason };
+    },
+  };
+}
+
+/** Closing the transport aborts its in-flight fetches, which is how a deadline reaches the socket. */
+function closeOnAbort(conn: Connection, signal: AbortSignal): () => void {
+  const onAbort = () => void conn.transport.close().catch(() => undefined);
   signal.addEventListener('abort', onAbort, { once: true });
-  let latencyMs = 0;
-  try {
-    const req = { signal, timeout: options.timeoutMs };
-    await client.connect(transport, req);
-    const pingStart = performance.now();
-    await client.ping(req);
-    latencyMs = Math.round((performance.now() - pingStart) * 100) / 100;
-    const server = client.getServerVersion();
-    let tools: DiscoveredTool[] | undefined;
-    if (options.listTools !== false && client.getServerCapabilities()?.tools) {
-      tools = [];
-      let cursor: string | undefined;
-      for (let page = 0; page < MAX_TOOL_PAGES; page++) {
-        const res = await client.listTools(cursor ? { cursor } : {}, req);
-        for (const t of res.tools) tools.push(t.description ? { name: t.name, description: t.description } : { name: t.name });
-        cursor = res.nextCursor;
-        if (!cursor) break;
-      }
-    } else if (options.listTools !== false) {
-      tools = [];
+  return () => signal.removeEventListener('abort', onAbort);
+}
+
+/** Ping, then tools/list (every page) when asked, on a connected client. */
+async function askServer(
+  conn: Connection,
+  listTools: boolean,
+  req: { signal: AbortSignal; timeout: number },
+): Promise<Pick<McpProbeResult, 'latencyMs' | 'tools' | 'server'>> {
+  const { client } = conn;
+  const pingStart = performance.now();
+  await client.ping(req);
+  const latencyMs = Math.round((performance.now() - pingStart) * 100) / 100;
+  const server = client.getServerVersion();
+  let tools: DiscoveredTool[] | undefined;
+  if (listTools && client.getServerCapabilities()?.tools) {
+    tools = [];
+    let cursor: string | undefined;
+    for (let page = 0; page < MAX_TOOL_PAGES; page++) {
+      const res = await client.listTools(cursor ? { cursor } : {}, req);
+      for (const t of res.tools) tools.push(t.description ? { name: t.name, description: t.description } : { name: t.name });
+      cursor = res.nextCursor;
+      if (!cursor) break;
     }
-    await endSession(transport);
-    return {
-      ok: true,
-      latencyMs,
-      durationMs: elapsed(),
-      ...(tools ? { tools } : {}),
-      ...(server ? { server: { name: server.name, version: server.version } } : {}),
-    };
-  } catch (err) {
-    const reason = signal.aborted
-      ? options.signal?.aborted
-        ? 'aborted'
-        : `no answer within ${options.timeoutMs} ms`
-      : describeError(err);
-    return { ok: false, latencyMs: elapsed(), durationMs: elapsed(), error: reason };
-  } finally {
-    signal.removeEventListener('abort', onAbort);
-    await client.close().catch(() => undefined);
+  } else if (listTools) {
+    tools = [];
   }
+  return { latencyMs, ...(tools ? { tools } : {}), ...(server ? { server: { name: server.name, version: server.version } } : {}) };
 }
 
 /** Sends the session DELETE when the transport has a session; servers that don't support it answer 405, which is fine. */
 async function endSession(transport: StreamableHTTPClientTransport | SSEClientTransport): Promise<void> {
   if (transport instanceof StreamableHTTPClientTransport && transport.sessionId) {
     await transport.terminateSession().catch(() => undefined);
+  }
+}
+
+/** Ends the session, but closes the connection after `ms` whatever the server does: a hung server must not hang the caller. */
+async function endSessionWithin(conn: Connection, ms: number): Promise<void> {
+  const timer = setTimeout(() => void conn.client.close().catch(() => undefined), ms);
+  try {
+    await endSession(conn.transport);
+  } finally {
+    clearTimeout(timer);
+    await conn.client.close().catch(() => undefined);
   }
 }
 

@@ -4,7 +4,7 @@
  * into Healthy / Unhealthy, as an ALB target group would.
  */
 import type { DiscoveredTool, Transport } from '../../manifest/types.ts';
-import { checkHttpHealth, probeMcp } from '../mcp-probe.ts';
+import { checkHttpHealth, probeMcp, type McpSessionProbe } from '../mcp-probe.ts';
 import type { ResolvedHealthCheck } from './launch.ts';
 
 /** Health as status reports it, plus the counters the thresholds need. */
@@ -31,10 +31,11 @@ export interface CheckResult {
 /**
  * Checks a server once. With a health URL: GET it, and when `wantTools`, also
  * ask tools/list over MCP (a failure there does not make the server unhealthy).
- * Without: MCP ping and tools/list.
+ * Without: MCP ping and tools/list, on `target.session` when given (a session kept
+ * between checks), else on a session opened and ended for this check.
  */
 export async function checkOnce(
-  target: { endpoint: string; healthUrl?: string; transport: Transport },
+  target: { endpoint: string; healthUrl?: string; transport: Transport; session?: McpSessionProbe },
   timeoutMs: number,
   wantTools: boolean,
   signal?: AbortSignal,
@@ -47,7 +48,8 @@ export async function checkOnce(
     const p = await probeMcp(target.endpoint, { timeoutMs, transport: probeTransport, ...(signal ? { signal } : {}) });
     return { ok: true, message: `GET ${target.healthUrl} → ${h.status} in ${h.latencyMs} ms`, ...(p.tools ? { tools: p.tools } : {}) };
   }
-  const p = await probeMcp(target.endpoint, { timeoutMs, transport: probeTransport, listTools: wantTools, ...(signal ? { signal } : {}) });
+  const asked = { timeoutMs, listTools: wantTools, ...(signal ? { signal } : {}) };
+  const p = target.session ? await target.session.check(asked) : await probeMcp(target.endpoint, { ...asked, transport: probeTransport });
   if (!p.ok) return { ok: false, message: `MCP ping to ${target.endpoint} failed: ${p.error}` };
   return { ok: true, message: `MCP ping answered in ${p.latencyMs} ms`, ...(p.tools ? { tools: p.tools } : {}) };
 }

@@ -56,6 +56,30 @@ describe('stdio bridge (through the local provider)', () => {
     expect(pidsWithTag(tag)).toEqual([]);
   });
 
+  it('health checks keep one MCP session: one stdio child answers them all, and retiring ends it', async () => {
+    const p = createLocalProvider({ logger: testLogger(), stateDir: tempDir(), nodePath: process.execPath, parentEnv: { PATH: process.env.PATH } });
+    providers.push(p);
+    const tag = uniqueTag('stdio-health');
+    tags.push(tag);
+    const desired = desiredServer('stdio-h', { transport: 'stdio', healthCheck: { intervalSeconds: 0.2 }, local: { command: 'node', args: [STDIO_SERVER, tag] } });
+    await p.apply(p.plan(desired, await p.observe('stdio-h')));
+    await waitFor('Ready', async () => p.assess(desired, await p.observe('stdio-h')).phase === 'Ready' || undefined, 20_000);
+    const bridgePid = (await p.observe('stdio-h')).pid!;
+    const first = await waitFor('a health check after Ready', async () => (await p.observe('stdio-h')).health.lastChecked, 5000);
+    // Every stdio child seen while ten more checks run (a session per check would start one each time).
+    const children = new Set<number>();
+    await waitFor('ten more health checks', async () => {
+      for (const pid of pidsWithTag(tag)) if (pid !== bridgePid) children.add(pid);
+      const checked = (await p.observe('stdio-h')).health.lastChecked!;
+      return Date.parse(checked) - Date.parse(first) >= 2000 || undefined;
+    }, 10_000, 20);
+    expect(children.size).toBe(1);
+    expect(alive([...children][0]!)).toBe(true);
+    expect((await p.observe('stdio-h')).health.status).toBe('Healthy');
+    await p.apply(p.plan(undefined, await p.observe('stdio-h')));
+    expect(pidsWithTag(tag)).toEqual([]);
+  });
+
   it('passes progress notifications and server-to-client requests through (server-everything over stdio)', async () => {
     const everything = createRequire(import.meta.url).resolve('@modelcontextprotocol/server-everything/dist/index.js');
     const bridge = await startStdioBridge({

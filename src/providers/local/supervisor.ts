@@ -14,6 +14,7 @@ import type { DiscoveredTool, SecretRef } from '../../manifest/types.ts';
 import { ProviderError, type DesiredServer } from '../provider.ts';
 import { findFreePort } from './free-port.ts';
 import { checkOnce, foldCheck, UNKNOWN_HEALTH, type HealthState } from './health.ts';
+import { McpSessionProbe } from '../mcp-probe.ts';
 import {
   launchHashOf,
   processCommandOf,
@@ -82,6 +83,8 @@ export class Supervisor {
   #healthTimer: NodeJS.Timeout | undefined;
   #livenessTimer: NodeJS.Timeout | undefined;
   #healthAbort: AbortController | undefined;
+  /** The MCP session health checks ping on (servers without a health path); one per process. */
+  #healthSession: McpSessionProbe | undefined;
   #exitWaiters: Array<() => void> = [];
   #serial: Promise<unknown> = Promise.resolve();
 
@@ -248,6 +251,8 @@ export class Supervisor {
   /** Stops watching without touching the process or its record, so another Berth process can adopt it. */
   async release(): Promise<void> {
     this.#state = 'released';
+    // Ended before we go: behind the stdio bridge the session is a server process of its own.
+    await this.#closeHealthSession();
     this.#clearTimers();
     this.#child?.unref();
     await this.#output.stop();
@@ -452,10 +457,13 @@ export class Supervisor {
     const cfg = this.#config.health;
     this.#healthAbort = new AbortController();
     const wantTools = this.#tools === undefined || !this.#cmd.healthUrl;
+    const sse = this.#config.transport === 'sse';
     const target = {
       endpoint: this.#cmd.endpoint,
-      transport: this.#config.bridged ? ('streamable-http' as const) : this.#config.transport,
-      ...(this.#cmd.healthUrl ? { healthUrl: this.#cmd.healthUrl } : {}),
+      transport: sse ? ('sse' as const) : ('streamable-http' as const),
+      ...(this.#cmd.healthUrl
+        ? { healthUrl: this.#cmd.healthUrl }
+        : { session: (this.#healthSession ??= new McpSessionProbe(this.#cmd.endpoint, { transport: sse ? 'sse' : 'streamable-http' })) }),
     };
     const result = await checkOnce(target, cfg.timeoutMs, wantTools, this.#healthAbort.signal);
     if (incarnation !== this.#incarnation || this.#state !== 'running') return;
@@ -489,6 +497,14 @@ export class Supervisor {
     clearTimeout(this.#healthTimer);
     clearInterval(this.#livenessTimer);
     this.#healthAbort?.abort();
+    void this.#closeHealthSession();
+  }
+
+  /** Ends the health session (the next process gets a new one). */
+  #closeHealthSession(): Promise<void> {
+    const session = this.#healthSession;
+    this.#healthSession = undefined;
+    return session ? session.close() : Promise.resolve();
   }
 
   #waitExit(timeoutMs: number): Promise<void> {

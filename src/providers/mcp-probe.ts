@@ -106,6 +106,8 @@ export class McpSessionProbe {
   #conn: Connection | undefined;
   #checks = 0;
   #closed = false;
+  /** Checks run one at a time: two at once could both replace the session and leak one. */
+  #turn: Promise<unknown> = Promise.resolve();
 
   constructor(url: string, options: McpSessionProbeOptions = {}) {
     this.#url = url;
@@ -113,8 +115,17 @@ export class McpSessionProbe {
     this.#freshEvery = Math.max(1, options.freshEvery ?? 30);
   }
 
-  /** One check within `timeoutMs`; never throws. `listTools` defaults to true. */
-  async check(o: { timeoutMs: number; signal?: AbortSignal; listTools?: boolean }): Promise<McpProbeResult> {
+  /**
+   * One check within `timeoutMs` (counted from when an earlier check still running
+   * has finished); never throws. `listTools` defaults to true.
+   */
+  check(o: { timeoutMs: number; signal?: AbortSignal; listTools?: boolean }): Promise<McpProbeResult> {
+    const run = this.#turn.then(() => this.#check(o));
+    this.#turn = run;
+    return run;
+  }
+
+  async #check(o: { timeoutMs: number; signal?: AbortSignal; listTools?: boolean }): Promise<McpProbeResult> {
     if (this.#closed) return { ok: false, latencyMs: 0, durationMs: 0, error: 'probe closed' };
     const attempt = startAttempt(o);
     const listTools = o.listTools !== false;

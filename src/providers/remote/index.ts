@@ -14,7 +14,7 @@
 import type { Logger } from 'pino';
 import { Reason } from '../../manifest/conditions.ts';
 import type { MCPServerSpec, SecretRef } from '../../manifest/types.ts';
-import { probeMcp, type McpProbeResult } from '../mcp-probe.ts';
+import { McpSessionProbe, type McpProbeResult } from '../mcp-probe.ts';
 import { ProviderError, type ApplyOutcome, type DesiredServer, type Plan, type PlannedAction, type RuntimeProvider, type RuntimeState } from '../provider.ts';
 
 /** Options of {@link createRemoteProvider}. */
@@ -61,6 +61,8 @@ interface Tracked {
   specHash: string;
   headers: Record<string, string>;
   notes: string[];
+  /** Health checks ping on one kept session instead of opening one each time. */
+  session: McpSessionProbe;
 }
 
 /** Creates the remote provider. */
@@ -99,7 +101,7 @@ export function createRemoteProvider(opts: RemoteProviderOptions): RuntimeProvid
     async observe(name: string, signal?: AbortSignal): Promise<RemoteObservation> {
       const t = tracked.get(name);
       if (!t) return { name, tracked: false };
-      const probe = await probeMcp(t.url, { timeoutMs, headers: t.headers, transport: t.transport, ...(signal ? { signal } : {}) });
+      const probe = await t.session.check({ timeoutMs, ...(signal ? { signal } : {}) });
       return {
         name,
         tracked: true,
@@ -130,16 +132,21 @@ export function createRemoteProvider(opts: RemoteProviderOptions): RuntimeProvid
       const done: ApplyOutcome<RemoteAction>['done'] = [];
       for (const action of plan.actions) {
         if (action.op === 'untrack') {
+          const t = tracked.get(plan.server);
+          await t?.session.close();
           done.push({ action, result: tracked.delete(plan.server) ? 'deleted' : 'unchanged' });
           continue;
         }
         const remote = action.desired?.spec.remote;
         if (!action.desired || !remote) throw new ProviderError(`track ${action.resource} needs a desired server with spec.remote`, { code: 'invalid_plan', retryable: false });
         const { headers, notes } = await resolveHeaders(plan.server, remote.headers ?? []);
-        const existed = tracked.has(plan.server);
-        tracked.set(plan.server, { url: remote.url, transport: remote.transport, specHash: action.desired.specHash, headers, notes });
+        const previous = tracked.get(plan.server);
+        // A new URL or new headers need a new session.
+        await previous?.session.close();
+        const session = new McpSessionProbe(remote.url, { headers, transport: remote.transport });
+        tracked.set(plan.server, { url: remote.url, transport: remote.transport, specHash: action.desired.specHash, headers, notes, session });
         logger.info({ server: plan.server, url: remote.url }, `${action.op} ${action.resource}: ${action.reason}`);
-        done.push({ action, result: existed ? 'updated' : 'created' });
+        done.push({ action, result: previous ? 'updated' : 'created' });
       }
       return { done };
     },
@@ -179,6 +186,7 @@ export function createRemoteProvider(opts: RemoteProviderOptions): RuntimeProvid
     },
 
     async close(): Promise<void> {
+      await Promise.all([...tracked.values()].map((t) => t.session.close()));
       tracked.clear();
     },
   };

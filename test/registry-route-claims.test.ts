@@ -80,4 +80,58 @@ describe('route claims', () => {
     expect(inFlight.max).toBeGreaterThan(1);
     expect((await real.list('MCPServer')).items).toHaveLength(20);
   });
+
+  it('two registry processes on one store (two connections, two claim indexes): one wins a free route, the rest get route-conflict', async () => {
+    const { dir, remove } = tempDir('route-claims');
+    const logger = pino({ level: 'silent' });
+    const file = path.join(dir, 'registry.db');
+    const [a, b] = [await openSqliteStore({ path: file, logger }), await openSqliteStore({ path: file, logger })];
+    cleanups.push(remove, () => a.close(), () => b.close());
+    // Each "process" has its own store connection and its own in-memory index and locks: only the store is shared.
+    const contexts = [a, b].map((real): WriteContext => {
+      const store = slowWrites(real);
+      return { store, logger, principal: { tokenId: 'admin', role: 'admin' }, routeClaims: new RouteClaims(store) };
+    });
+    const outcomes = await Promise.allSettled(
+      Array.from({ length: 20 }, (_, i) => createObject(contexts[i % 2]!, routedAt(`twin-${String(i).padStart(2, '0')}`, '/mcp/twin'))),
+    );
+    expect(outcomes.filter((o) => o.status === 'fulfilled')).toHaveLength(1);
+    for (const o of outcomes) if (o.status === 'rejected') expect((o.reason as { status?: number }).status).toBe(409);
+    expect((await a.list('MCPServer')).items).toHaveLength(1);
+    expect(await a.getLease('route:/mcp/twin')).toBeUndefined(); // released after each write
+  });
+
+  it('only a write that takes a new route takes the route lease; one left by a dead registry expires, one held on gets 503', async () => {
+    const { dir, remove } = tempDir('route-claims');
+    const logger = pino({ level: 'silent' });
+    const real = await openSqliteStore({ path: path.join(dir, 'registry.db'), logger });
+    cleanups.push(remove, () => real.close());
+    const leases: string[] = [];
+    const store = new Proxy(real, {
+      get(target, prop, receiver) {
+        const value = Reflect.get(target, prop, receiver) as unknown;
+        if (prop === 'acquireLease') return (name: string, ...rest: unknown[]) => (leases.push(name), (value as (...a: unknown[]) => unknown).apply(target, [name, ...rest]));
+        return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+      },
+    });
+    const ctx: WriteContext = { store, logger, principal: { tokenId: 'admin', role: 'admin' }, routeClaims: new RouteClaims(store, { leaseTtlMs: 300 }) };
+
+    const created = await createObject(ctx, routedAt('leased', '/mcp/leased'));
+    expect(leases).toEqual(['route:/mcp/leased']);
+    const changed = { ...created, spec: { ...(created.spec as object), description: 'same route, new words' } };
+    await applyObject(ctx, changed);
+    expect(leases).toEqual(['route:/mcp/leased']); // the route was already this server's
+
+    // A registry that died holding a lease: the next claim waits for the lease to run out, then goes ahead.
+    await real.acquireLease('route:/mcp/orphan', 'registry-dead', 300);
+    const t0 = Date.now();
+    await createObject(ctx, routedAt('after-orphan', '/mcp/orphan'));
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(250);
+
+    // One that keeps holding it: the writer gives up after the lease lifetime plus a second, saying why.
+    await real.acquireLease('route:/mcp/held', 'registry-busy', 60_000);
+    const refused = await createObject(ctx, routedAt('blocked', '/mcp/held')).catch((err: unknown) => err);
+    expect(refused).toMatchObject({ status: 503, init: { type: 'route-busy' } });
+    expect(await real.get('MCPServer', 'blocked')).toBeUndefined();
+  });
 });

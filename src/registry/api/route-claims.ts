@@ -15,17 +15,21 @@
  * The index is kept in memory and brought up to date from the store's change log
  * before each check (one cheap query when nothing changed; a relist when the log
  * was compacted past it), so a check costs O(servers on that path), not a list.
- * {@link RouteClaims.exclusive} serialises check-and-write per path within one
- * registry process. Two registry processes on one store can still race for one
- * free route (the stores have no unique index on routes); the gateway's
- * deterministic tie-break then applies.
+ * {@link RouteClaims.exclusive} serialises check-and-write per path: within one
+ * registry process with an in-memory lock, and across registry processes on one
+ * store with a store lease named after the path, taken only when a write would
+ * claim a route its server does not hold yet (so ordinary updates cost no extra
+ * writes). The stores have no unique index on routes; the lease stands in for one.
  *
  * @example
  * const claims = new RouteClaims(store);
  * const taken = await claims.collision(obj);   // { name: 'quote', path: '/mcp/quote' } | undefined
  */
+import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Resource } from '../../manifest/resource.ts';
 import { GoneError, type Store } from '../store.ts';
+import { HttpProblem } from './problem.ts';
 
 /** A route claimed by one server. */
 export interface RouteClaim {
@@ -37,6 +41,16 @@ export interface RouteClaim {
 }
 
 const PAGE = 500;
+/** How long the route lease of a registry process that died mid-write keeps others waiting. */
+const ROUTE_LEASE_TTL_MS = 5_000;
+/** Pause between attempts to take a route lease another registry process holds. */
+const ROUTE_LEASE_RETRY_MS = 10;
+
+/** Options of {@link RouteClaims}. */
+export interface RouteClaimsOptions {
+  /** Lifetime of a route lease; default 5 s. A writer waits at most this long plus a second, then gets 503. */
+  leaseTtlMs?: number;
+}
 
 /** The route `obj` claims, or undefined when it is not an MCPServer. Same defaults as the gateway. */
 export function routeClaimOf(obj: Resource): RouteClaim | undefined {
@@ -63,9 +77,13 @@ export class RouteClaims {
   #syncing: Promise<void> | undefined;
   /** Per path: the tail of the chain of holders of that path's lock. */
   #locks = new Map<string, Promise<void>>();
+  /** This registry process's name as a holder of route leases. */
+  readonly #holder = `registry-${randomUUID()}`;
+  readonly #leaseTtlMs: number;
 
-  constructor(store: Store) {
+  constructor(store: Store, opts: RouteClaimsOptions = {}) {
     this.#store = store;
+    this.#leaseTtlMs = opts.leaseTtlMs ?? ROUTE_LEASE_TTL_MS;
   }
 
   /**
@@ -87,7 +105,10 @@ export class RouteClaims {
   /**
    * Runs `fn` holding the lock of the path `obj` claims (no lock when it claims
    * none), so a collision check and the write that follows it are not interleaved
-   * with another check-and-write for the same path. Callers wait in arrival order.
+   * with another check-and-write for the same path, in this process or in another
+   * registry process on the same store. Callers in this process wait in arrival
+   * order. Throws a 503 problem when another process holds the path longer than
+   * the lease lifetime allows.
    */
   async exclusive<T>(obj: Resource, fn: () => Promise<T>): Promise<T> {
     const claim = routeClaimOf(obj);
@@ -98,10 +119,38 @@ export class RouteClaims {
     this.#locks.set(claim.path, tail);
     await prev;
     try {
-      return await fn();
+      return await this.#withRouteLease(claim, fn);
     } finally {
       release();
       if (this.#locks.get(claim.path) === tail) this.#locks.delete(claim.path);
+    }
+  }
+
+  /**
+   * Runs `fn` holding the store lease of `claim`'s path, unless the server already
+   * holds exactly this route: then no other server can take it past the collision
+   * check, and the write needs no lease.
+   */
+  async #withRouteLease<T>(claim: RouteClaim, fn: () => Promise<T>): Promise<T> {
+    await this.#sync();
+    const held = this.#byName.get(claim.name);
+    if (held && held.path === claim.path && held.host === claim.host) return fn();
+    const lease = `route:${claim.path}`;
+    const deadline = Date.now() + this.#leaseTtlMs + 1000;
+    while (!(await this.#store.acquireLease(lease, this.#holder, this.#leaseTtlMs))) {
+      if (Date.now() > deadline) {
+        throw new HttpProblem(503, {
+          type: 'route-busy',
+          title: 'Route is being claimed',
+          detail: `another registry process has been claiming route ${claim.path} for more than ${this.#leaseTtlMs} ms; retry the write`,
+        });
+      }
+      await sleep(ROUTE_LEASE_RETRY_MS);
+    }
+    try {
+      return await fn();
+    } finally {
+      await this.#store.releaseLease(lease, this.#holder).catch(() => undefined);
     }
   }
 

@@ -457,13 +457,14 @@ export class Supervisor {
     const cfg = this.#config.health;
     this.#healthAbort = new AbortController();
     const wantTools = this.#tools === undefined || !this.#cmd.healthUrl;
-    const sse = this.#config.transport === 'sse';
+    // A bridged stdio server speaks streamable HTTP to us.
+    const transport = this.#config.transport === 'sse' ? ('sse' as const) : ('streamable-http' as const);
     const target = {
       endpoint: this.#cmd.endpoint,
-      transport: sse ? ('sse' as const) : ('streamable-http' as const),
+      transport,
       ...(this.#cmd.healthUrl
         ? { healthUrl: this.#cmd.healthUrl }
-        : { session: (this.#healthSession ??= new McpSessionProbe(this.#cmd.endpoint, { transport: sse ? 'sse' : 'streamable-http' })) }),
+        : { session: (this.#healthSession ??= new McpSessionProbe(this.#cmd.endpoint, { transport })) }),
     };
     const result = await checkOnce(target, cfg.timeoutMs, wantTools, this.#healthAbort.signal);
     if (incarnation !== this.#incarnation || this.#state !== 'running') return;

@@ -121,7 +121,8 @@ export class McpSessionProbe {
    */
   check(o: { timeoutMs: number; signal?: AbortSignal; listTools?: boolean }): Promise<McpProbeResult> {
     const run = this.#turn.then(() => this.#check(o));
-    this.#turn = run;
+    // An unexpected throw (say, a malformed URL) must not stop the checks queued behind it.
+    this.#turn = run.catch(() => undefined);
     return run;
   }
 

@@ -57,7 +57,7 @@ export interface LocalRunSpec {
   command: string;
   args?: string[];
   env?: Record<string, string>;
-  /** Working directory, relative to the manifest's folder or absolute. */
+  /** Working directory: absolute, or relative to the folder Berth runs in (or the `berth.dev/source-dir` annotation's). */
   cwd?: string;
 }
 

@@ -10,7 +10,7 @@ import type { Decision } from './decide.ts';
 import { applyDefaults } from '../manifest/defaults.ts';
 import { specHash } from '../manifest/spec-hash.ts';
 
-/** Annotation naming the folder a manifest came from (resolves `runtime.local.cwd`). */
+/** Annotation naming the folder a relative `runtime.local.cwd` starts from, instead of the folder Berth runs in. Berth never sets it. */
 export const SOURCE_DIR_ANNOTATION = 'berth.dev/source-dir';
 
 /** One provider's part of a server's plan. */

@@ -266,7 +266,7 @@ export class Supervisor {
     const cwdOk = await stat(config.cwd).then((s) => s.isDirectory(), () => false);
     if (!cwdOk) {
       throw new ProviderError(
-        `working directory ${config.cwd} of ${this.name} does not exist; fix spec.runtime.local.cwd (relative paths start at the manifest's folder)`,
+        `working directory ${config.cwd} of ${this.name} does not exist; fix spec.runtime.local.cwd (relative paths start at the folder Berth runs in, or at the berth.dev/source-dir annotation's)`,
         { code: 'invalid_cwd', retryable: false },
       );
     }

@@ -55,21 +55,11 @@ const MAX_TOOL_PAGES = 100;
  * if (r.ok) console.log(r.latencyMs, r.tools?.map((t) => t.name));
  * else console.log(r.error); // "connect ECONNREFUSED 127.0.0.1:4100"
  */
-export async function probeMcp(url: string, options: McpProbeOptions): Promise<McpProbeResult> {
-  const attempt = startAttempt(options);
-  const conn = openConnection(url, options);
-  const unwatch = closeOnAbort(conn, attempt.req.signal);
-  try {
-    await conn.client.connect(conn.transport, attempt.req);
-    const found = await askServer(conn, options.listTools !== false, attempt.req);
+export function probeMcp(url: string, options: McpProbeOptions): Promise<McpProbeResult> {
+  return probeNewSession(url, options, options.listTools !== false, startAttempt(options), async (conn) => {
     await endSession(conn.transport);
-    return { ok: true, ...found, durationMs: attempt.elapsed() };
-  } catch (err) {
-    return attempt.failed(err);
-  } finally {
-    unwatch();
-    await conn.client.close().catch(() => undefined);
-  }
+    return false;
+  });
 }
 
 /** Options of {@link McpSessionProbe}. */
@@ -142,21 +132,15 @@ export class McpSessionProbe {
       }
     }
     await this.#drop();
-    const conn = openConnection(this.#url, this.#options);
-    const unwatch = closeOnAbort(conn, attempt.req.signal);
-    try {
-      await conn.client.connect(conn.transport, attempt.req);
-      const found = await askServer(conn, listTools, attempt.req);
+    return probeNewSession(this.#url, this.#options, listTools, attempt, async (conn) => {
       // close() may have run meanwhile: then this session must not outlive the probe.
-      if (this.#closed) await endSessionWithin(conn, SESSION_END_MS);
-      else this.#conn = conn;
-      return { ok: true, ...found, durationMs: attempt.elapsed() };
-    } catch (err) {
-      await conn.client.close().catch(() => undefined);
-      return attempt.failed(err);
-    } finally {
-      unwatch();
-    }
+      if (this.#closed) {
+        await endSessionWithin(conn, SESSION_END_MS);
+        return false;
+      }
+      this.#conn = conn;
+      return true;
+    });
   }
 
   /** Ends the kept session (HTTP DELETE, at most 1 s); the probe answers no more checks. */
@@ -192,6 +176,34 @@ function openConnection(url: string, options: { headers?: Record<string, string>
           reconnectionOptions: { maxReconnectionDelay: 1000, initialReconnectionDelay: 1000, reconnectionDelayGrowFactor: 1, maxRetries: 0 },
         });
   return { client: new Client({ name: 'berth-probe', version: '1' }, { capabilities: {} }), transport };
+}
+
+/**
+ * Opens a session, pings and (when `listTools`) lists tools within `attempt`'s
+ * deadline, then lets `settle` end or keep it: the connection is closed afterwards
+ * unless `settle` answers true. Never throws.
+ */
+async function probeNewSession(
+  url: string,
+  options: { headers?: Record<string, string>; transport?: 'streamable-http' | 'sse' },
+  listTools: boolean,
+  attempt: ReturnType<typeof startAttempt>,
+  settle: (conn: Connection) => Promise<boolean>,
+): Promise<McpProbeResult> {
+  const conn = openConnection(url, options);
+  const unwatch = closeOnAbort(conn, attempt.req.signal);
+  let kept = false;
+  try {
+    await conn.client.connect(conn.transport, attempt.req);
+    const found = await askServer(conn, listTools, attempt.req);
+    kept = await settle(conn);
+    return { ok: true, ...found, durationMs: attempt.elapsed() };
+  } catch (err) {
+    return attempt.failed(err);
+  } finally {
+    unwatch();
+    if (!kept) await conn.client.close().catch(() => undefined);
+  }
 }
 
 /** One probe attempt's deadline (with the caller's signal folded in), clock and failure wording. */

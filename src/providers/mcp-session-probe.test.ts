@@ -1,9 +1,7 @@
-import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
-import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { McpSessionProbe } from './mcp-probe.ts';
-import { createTestServer } from '../../test/fixtures/mcp-servers/tools.ts';
+import { sessionRouter } from '../../test/fixtures/mcp-servers/session-router.ts';
 
 /**
  * A real SDK streamable-HTTP server in this process that counts the sessions it
@@ -11,32 +9,13 @@ import { createTestServer } from '../../test/fixtures/mcp-servers/tools.ts';
  * can stop answering (as a hung one does).
  */
 async function countingServer() {
-  const sessions = new Map<string, StreamableHTTPServerTransport>();
   const counts = { opened: 0, ended: 0 };
+  const router = sessionRouter('counting', { onOpened: () => counts.opened++, onClosed: () => counts.ended++ });
+  const { sessions } = router;
   let hung = false;
-  const http: Server = createServer(async (req, res) => {
+  const http: Server = createServer((req, res) => {
     if (hung) return; // never answers
-    const sid = req.headers['mcp-session-id'];
-    const existing = typeof sid === 'string' ? sessions.get(sid) : undefined;
-    if (existing) return existing.handleRequest(req, res);
-    if (typeof sid === 'string') {
-      res.writeHead(404, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ jsonrpc: '2.0', error: { code: -32001, message: 'Session not found' }, id: null }));
-      return;
-    }
-    const transport = new StreamableHTTPServerTransport({
-      sessionIdGenerator: () => randomUUID(),
-      onsessioninitialized: (id) => {
-        counts.opened++;
-        sessions.set(id, transport);
-      },
-      onsessionclosed: (id) => {
-        counts.ended++;
-        sessions.delete(id);
-      },
-    });
-    await createTestServer('counting').connect(transport);
-    await transport.handleRequest(req, res);
+    void router.handle(req, res);
   });
   await new Promise<void>((r) => http.listen(0, '127.0.0.1', () => r()));
   return {

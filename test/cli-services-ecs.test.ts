@@ -103,7 +103,7 @@ describe('berth reconciler (spawned): usage, config and registry errors', () => 
     expect(noEnv.stderr).toMatch(/--provider ecs needs --environment/);
     expect(noEnv.stderr).toMatch(/Usage: berth reconciler/);
     expect((await runBerth(['reconciler', '--provider', 'k8s'])).code).toBe(2);
-    expect((await runBerth(['reconciler', '--lease-ttl', 'soon'])).stderr).toMatch(/--lease-ttl must be a duration like 500ms, 15s or 1m \(got "soon"\)/);
+    expect((await runBerth(['reconciler', '--lease-ttl', 'soon'])).stderr).toMatch(/--lease-ttl must be a duration like 500ms, 15s, 5m, 12h or 30d \(got "soon"\)/);
 
     const missing = await runBerth(['reconciler', '--provider', 'ecs', '--environment', 'production', '--config', 'missing.yaml'], { cwd: dir });
     expect(missing.code).toBe(1);

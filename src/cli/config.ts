@@ -14,6 +14,7 @@
 import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { DURATION_EXAMPLES, parseDuration } from '../kit/duration.ts';
 import { KINDS, type Kind } from '../manifest/resource.ts';
 import { HttpRegistryClient, RegistryAuthError, RegistryProblemError, RegistryUnreachableError } from '../registry/http-client.ts';
 import { AlreadyExistsError, ConflictError, GoneError, NotFoundError } from '../registry/store.ts';
@@ -44,6 +45,19 @@ export function parseFlags<O extends NonNullable<ParseArgsConfig['options']>>(ar
   } catch (err) {
     throw new UsageError(err instanceof Error ? err.message.replace(/^.*?: /, '') : String(err), { cause: err });
   }
+}
+
+/**
+ * A duration flag's value in milliseconds (`--lease-ttl 15s`), or `fallback`
+ * when the flag was not given.
+ * @throws UsageError naming the flag and the value when it is not a duration.
+ * @example durationFlag(values['lease-ttl'], '--lease-ttl', 15_000) // 15000 when absent
+ */
+export function durationFlag(text: string | undefined, flag: string, fallback: number): number {
+  if (text === undefined) return fallback;
+  const ms = parseDuration(text);
+  if (ms === undefined) throw new UsageError(`${flag} must be ${DURATION_EXAMPLES} (got "${text}")`);
+  return ms;
 }
 
 /** Where the client connects and with which token (the token is never printed). */

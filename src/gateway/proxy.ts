@@ -86,7 +86,12 @@ function singleId(messages: readonly JsonRpcMessage[] | undefined): JsonRpcId {
   return id === undefined ? null : id;
 }
 
-function describeError(err: unknown): string {
+/**
+ * Why an upstream exchange failed, in words fit for the agent's error response:
+ * the errno code alone where there is one, because the full message names the
+ * upstream's internal address. Logs get the whole error (`err`) instead.
+ */
+function upstreamFailureReason(err: unknown): string {
   const e = err as { code?: string; message?: string };
   // undici reports a peer that closed or reset the socket as UND_ERR_SOCKET ("other side closed").
   if (e.code === 'UND_ERR_SOCKET') return `connection closed by the server (${e.message ?? e.code})`;
@@ -269,8 +274,8 @@ export function createProxy(opts: ProxyOptions): Proxy {
             sendError(res, 504, GatewayErrorCode.UpstreamFailed, `server "${route.name}" did not answer within ${headersTimeout} ms`, singleId(messages));
             return;
           }
-          logger.warn({ server: route.name, upstream: target.url, err: describeError(err) }, 'upstream request failed');
-          sendError(res, 502, GatewayErrorCode.UpstreamFailed, `server "${route.name}" failed before answering: ${describeError(err)}`, singleId(messages));
+          logger.warn({ server: route.name, upstream: target.url, err }, 'upstream request failed');
+          sendError(res, 502, GatewayErrorCode.UpstreamFailed, `server "${route.name}" failed before answering: ${upstreamFailureReason(err)}`, singleId(messages));
         },
         onResponse(status, rawHeaders, upRes) {
           const { headers, contentType, sessionId: createdSession } = filterResponseHeaders(rawHeaders);
@@ -283,11 +288,11 @@ export function createProxy(opts: ProxyOptions): Proxy {
           const broken = (err: unknown) => {
             finished = true;
             if (res.writableEnded || res.destroyed) return;
-            logger.warn({ server: route.name, upstream: target.url, err: describeError(err) }, 'upstream broke off its response');
+            logger.warn({ server: route.name, upstream: target.url, err }, 'upstream broke off its response');
             if (!res.headersSent) {
-              sendError(res, 502, GatewayErrorCode.UpstreamFailed, `server "${route.name}" broke off its response: ${describeError(err)}`, singleId(messages));
+              sendError(res, 502, GatewayErrorCode.UpstreamFailed, `server "${route.name}" broke off its response: ${upstreamFailureReason(err)}`, singleId(messages));
             } else if (sse) {
-              const message = `server "${route.name}" closed the stream before answering: ${describeError(err)}`;
+              const message = `server "${route.name}" closed the stream before answering: ${upstreamFailureReason(err)}`;
               for (const id of messages ? requestIds(messages) : []) {
                 if (answered?.has(id)) continue;
                 res.write(`event: message\ndata: ${jsonRpcErrorBody(GatewayErrorCode.UpstreamFailed, message, id)}\n\n`);

@@ -7,6 +7,7 @@
  * failed probe is an observation, not an error of the caller. Error messages never
  * contain header values (headers may carry credentials).
  */
+import { describeError } from '../kit/errors.ts';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js';
@@ -308,21 +309,3 @@ export async function checkHttpHealth(url: string, timeoutMs: number, signal?: A
   }
 }
 
-/** One line for an error, following `cause` (fetch hides ECONNREFUSED there). */
-function describeError(err: unknown): string {
-  const parts: string[] = [];
-  let cur: unknown = err;
-  for (let depth = 0; cur !== undefined && cur !== null && depth < 4; depth++) {
-    if (typeof cur !== 'object') {
-      parts.push(String(cur));
-      break;
-    }
-    let msg = cur instanceof Error ? cur.message : String(cur);
-    // The SDK's StreamableHTTPError carries the HTTP status as a numeric code.
-    const code = (cur as { code?: unknown }).code;
-    if (typeof code === 'number' && code >= 100 && code < 600) msg = `HTTP ${code}: ${msg}`;
-    if (msg && !parts.includes(msg)) parts.push(msg);
-    cur = cur instanceof Error ? cur.cause : undefined;
-  }
-  return parts.join(': ') || 'unknown error';
-}

@@ -25,6 +25,7 @@
  * for (const a of plan.actions) console.log(`${a.op} ${a.resource}: ${a.reason}`);
  * const outcome = await provider.apply(plan);
  */
+import type { Retryability } from '../kit/errors.ts';
 import type { MCPServerSpec, DiscoveredTool } from '../manifest/types.ts';
 
 /** What the provider is asked to make real for one server. */
@@ -108,7 +109,7 @@ export interface RuntimeProvider<O = unknown, A extends PlannedAction = PlannedA
 }
 
 /** An error from a runtime, with the runtime's own code when it had one. */
-export class ProviderError extends Error {
+export class ProviderError extends Error implements Retryability {
   override readonly name = 'ProviderError';
   /** e.g. AWS error code "ServiceNotActiveException", or "spawn_failed". */
   readonly code: string;

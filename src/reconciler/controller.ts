@@ -20,8 +20,8 @@
 import type { Environment, MCPServer } from '../manifest/types.ts';
 import type { RuntimeProvider } from '../providers/provider.ts';
 import type { RegistryClient } from '../registry/client.ts';
-import type { BackoffOptions } from './backoff.ts';
-import { systemClock, type Clock, type TimerHandle } from './clock.ts';
+import type { BackoffOptions } from '../kit/backoff.ts';
+import { systemClock, type Clock, type TimerHandle } from '../kit/clock.ts';
 import { Informer } from './informer.ts';
 import { LeaderElector } from './leader.ts';
 import type { ReconcilerLogger } from './logger.ts';

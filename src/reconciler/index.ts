@@ -8,13 +8,13 @@
  * reconciler = startReconciler({ registry, providers: [local, remote], logger, holderId: `${hostname()}-${process.pid}` });
  */
 export { startReconciler, DEFAULT_LEASE_TTL_MS, DEFAULT_RESYNC_MS, type ReconcilerOptions, type RunningReconciler } from './controller.ts';
-export { createReconciler, describeError, RECONCILER_ACTOR, type Reconciler, type ReconcilerDeps } from './reconcile.ts';
+export { createReconciler, RECONCILER_ACTOR, type Reconciler, type ReconcilerDeps } from './reconcile.ts';
 export { decide, lifecycleGate, type Decision, type DecideContext, type DeployDecision, type RetireDecision, type SkipDecision } from './decide.ts';
 export { planServer, explain, planToJson, toDesired, actionCount, SOURCE_DIR_ANNOTATION, type ServerPlan, type ServerPlanJson } from './plan.ts';
 export { planAll, type PlanReport } from './plan-all.ts';
 export { Informer, type InformerEvent, type InformerOptions } from './informer.ts';
 export { LeaderElector, type LeaderElectorOptions } from './leader.ts';
 export { WorkQueue, type WorkQueueOptions } from './work-queue.ts';
-export { TerminalError, isTerminal, processKey, type ReconcileResult } from './result.ts';
-export { systemClock, ManualClock, sleep, type Clock } from './clock.ts';
+export { processKey, type ReconcileResult } from './result.ts';
+export { systemClock, ManualClock, sleep, type Clock } from '../kit/clock.ts';
 export type { ReconcilerLogger } from './logger.ts';

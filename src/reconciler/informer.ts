@@ -18,8 +18,8 @@
 import type { Kind, Resource } from '../manifest/resource.ts';
 import type { RegistryClient } from '../registry/client.ts';
 import { GoneError } from '../registry/store.ts';
-import { backoffDelay, type BackoffOptions } from './backoff.ts';
-import { sleep, systemClock, type Clock } from './clock.ts';
+import { backoffDelay, type BackoffOptions } from '../kit/backoff.ts';
+import { sleep, systemClock, type Clock } from '../kit/clock.ts';
 import type { ReconcilerLogger } from './logger.ts';
 
 /** A change the informer saw, in order. */

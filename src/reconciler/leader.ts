@@ -15,7 +15,7 @@
  * el.start();
  */
 import type { RegistryClient } from '../registry/client.ts';
-import { sleep, systemClock, type Clock, type TimerHandle } from './clock.ts';
+import { sleep, systemClock, type Clock, type TimerHandle } from '../kit/clock.ts';
 import type { ReconcilerLogger } from './logger.ts';
 
 /** Options of {@link LeaderElector}. */

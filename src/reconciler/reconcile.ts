@@ -18,11 +18,12 @@ import type { Environment, MCPServer, MCPServerStatus } from '../manifest/types.
 import type { RuntimeProvider, RuntimeState } from '../providers/provider.ts';
 import type { RegistryClient } from '../registry/client.ts';
 import { ConflictError, NotFoundError } from '../registry/store.ts';
-import type { Clock } from './clock.ts';
+import type { Clock } from '../kit/clock.ts';
 import { decide, type DeployDecision, type RetireDecision } from './decide.ts';
 import type { ReconcilerLogger } from './logger.ts';
 import { actionCount, planServer, providersToObserve, type ServerPlan } from './plan.ts';
-import { isTerminal, type FailureReport, type ReconcileResult } from './result.ts';
+import { describeError, isTerminal } from '../kit/errors.ts';
+import type { FailureReport, ReconcileResult } from './result.ts';
 import { statusChanged, statusForFailure, statusForRetirement, statusFromRuntime } from './status.ts';
 
 /** Audit actor of everything the reconciler records. */
@@ -254,13 +255,3 @@ function checkAborted(signal?: AbortSignal): void {
   if (signal?.aborted) throw signal.reason instanceof Error ? signal.reason : new Error('reconcile aborted', { cause: signal.reason });
 }
 
-/** The error's message with its causes, for status and logs (never secrets: providers' messages carry none). */
-export function describeError(err: unknown): string {
-  const parts: string[] = [];
-  let cur: unknown = err;
-  for (let i = 0; i < 4 && cur !== undefined && cur !== null; i++) {
-    parts.push(cur instanceof Error ? cur.message : String(cur));
-    cur = cur instanceof Error ? cur.cause : undefined;
-  }
-  return parts.join(': ');
-}

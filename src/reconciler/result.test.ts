@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { ProviderError } from '../providers/provider.ts';
-import { ManualClock } from './clock.ts';
-import { isTerminal, processKey, TerminalError, type FailureReport, type ReconcileResult } from './result.ts';
+import { ManualClock } from '../kit/clock.ts';
+import { isTerminal, TerminalError } from '../kit/errors.ts';
+import { processKey, type FailureReport, type ReconcileResult } from './result.ts';
 import { WorkQueue } from './work-queue.ts';
 
 /** A queue whose worker is processKey over `outcomes` (one per run, in order). */
@@ -35,6 +36,10 @@ describe('reconcile result contract', () => {
     expect(isTerminal(new ProviderError('refused', { code: 'InvalidParameter', retryable: false }))).toBe(true);
     expect(isTerminal(new ProviderError('throttled', { code: 'Throttling' }))).toBe(false);
     expect(isTerminal(new Error('socket hang up'))).toBe(false);
+    // Context added around a terminal error keeps it terminal; an explicit retryable error outside wins.
+    expect(isTerminal(new Error('applying weather', { cause: new TerminalError('bad image') }))).toBe(true);
+    expect(isTerminal(new Error('ecs', { cause: new ProviderError('refused', { code: 'InvalidParameter', retryable: false }) }))).toBe(true);
+    expect(isTerminal(new ProviderError('throttled', { code: 'Throttling', cause: new TerminalError('inner') }))).toBe(false);
   });
 
   it('success forgets the backoff; requeueAfter polls again after the delay', async () => {

@@ -6,41 +6,21 @@
  * - resolve `{ requeueAfterMs }`: done for now, look again after that long
  *   (polling a rollout); backoff forgotten.
  * - throw a retryable error: retried with per-key exponential backoff.
- * - throw a terminal error ({@link TerminalError}, or a ProviderError with
- *   `retryable: false`): recorded in status by `onFailure` and NOT retried; the
- *   next spec change (a new generation) tries again.
+ * - throw a terminal error (one whose cause chain says `retryable: false`, see
+ *   `isTerminal` in src/kit/errors.ts: a TerminalError, a ProviderError with
+ *   `retryable: false`, or either wrapped with context): recorded in status by
+ *   `onFailure` and NOT retried; the next spec change (a new generation) tries again.
  *
  * There is no way to say "error and retry after N": a result is either a value or
  * a throw, never both.
  */
-import { ProviderError } from '../providers/provider.ts';
+import { isTerminal } from '../kit/errors.ts';
 import type { WorkQueue } from './work-queue.ts';
 
 /** What a successful reconcile returns. */
 export interface ReconcileResult {
   /** Reconcile again after this many milliseconds. Absent: only on the next change or resync. */
   requeueAfterMs?: number;
-}
-
-/**
- * An error retrying can't fix until the spec changes (an invalid spec, a refused
- * image). Recorded as Degraded and not retried.
- * @example throw new TerminalError('runtime.local.command "nod" was not found; fix spec.runtime.local.command');
- */
-export class TerminalError extends Error {
-  override readonly name = 'TerminalError';
-  readonly code: string;
-  constructor(message: string, opts: { code?: string; cause?: unknown } = {}) {
-    super(message, { cause: opts.cause });
-    this.code = opts.code ?? 'terminal';
-  }
-}
-
-/** True for errors that must not be retried: {@link TerminalError} and non-retryable ProviderErrors. */
-export function isTerminal(err: unknown): boolean {
-  if (err instanceof TerminalError) return true;
-  if (err instanceof ProviderError) return !err.retryable;
-  return false;
 }
 
 /** How a failed reconcile is reported before the queue decides what happens to the key. */

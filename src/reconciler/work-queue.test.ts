@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ManualClock } from './clock.ts';
+import { ManualClock } from '../kit/clock.ts';
 import { WorkQueue } from './work-queue.ts';
 
 /** A promise the test resolves by hand. */

@@ -21,8 +21,8 @@
  * await q.idle();
  */
 import PQueue from 'p-queue';
-import { KeyedBackoff, type BackoffOptions } from './backoff.ts';
-import { systemClock, type Clock, type TimerHandle } from './clock.ts';
+import { KeyedBackoff, type BackoffOptions } from '../kit/backoff.ts';
+import { systemClock, type Clock, type TimerHandle } from '../kit/clock.ts';
 
 /** Options of {@link WorkQueue}. */
 export interface WorkQueueOptions {

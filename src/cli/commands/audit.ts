@@ -3,7 +3,7 @@
  * who changed what, newest first.
  */
 import type { AuditEntry, AuditQuery } from '../../registry/store.ts';
-import { parseDuration } from '../../registry/auth/tokens.ts';
+import { parseDuration } from '../../kit/duration.ts';
 import { ExitCode, UsageError, type Command, type CommandIo } from '../command.ts';
 import { CLIENT_FLAGS, CLIENT_FLAGS_USAGE, connectRegistry, formatTable, parseFlags, reportClientError, requireKind } from '../config.ts';
 

@@ -12,7 +12,7 @@ import pino from 'pino';
 import { followRegistry, RouteTable, startGateway } from '../../gateway/index.ts';
 import { RegistryAuthError, RegistryUnreachableError } from '../../registry/http-client.ts';
 import { ExitCode, UsageError, type Command, type CommandIo } from '../command.ts';
-import { CLIENT_FLAGS, connectRegistry, DEFAULT_SERVER, parseFlags } from '../config.ts';
+import { CLIENT_FLAGS, connectRegistry, DEFAULT_SERVER, durationFlag, parseFlags } from '../config.ts';
 
 const usage = `Usage: berth gateway [--port 8080] [--host 127.0.0.1] [--server URL --token T] [--log-level info]
 
@@ -33,12 +33,6 @@ Exit codes: 0 stopped, 1 cannot listen, 2 bad usage, 3 registry unreachable or t
 
 const LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'];
 
-function graceMs(text: string | undefined): number {
-  if (text === undefined) return 5_000;
-  const m = /^(\d+)(ms|s)?$/.exec(text);
-  if (!m) throw new UsageError(`--grace must be a duration like 500ms or 5s (got "${text}")`);
-  return Number(m[1]) * (m[2] === 'ms' ? 1 : 1000);
-}
 
 const command: Command = {
   name: 'gateway',
@@ -61,7 +55,7 @@ const command: Command = {
     const port = Number(values.port ?? '8080');
     if (!Number.isInteger(port) || port < 0 || port > 65_535) throw new UsageError(`--port must be 0–65535 (got "${values.port}")`);
     const host = values.host ?? '127.0.0.1';
-    const closeGraceMs = graceMs(values.grace);
+    const closeGraceMs = durationFlag(values.grace, '--grace', 5_000);
     const level = values['log-level'] ?? 'info';
     if (!LEVELS.includes(level)) throw new UsageError(`--log-level must be trace, debug, info, warn or error (got "${level}")`);
     const logger = pino({ level, base: { component: 'gateway', pid: process.pid }, redact: { paths: ['*.token', '*.authorization', 'req.headers.authorization'], censor: '[redacted]' } }, io.stdout);

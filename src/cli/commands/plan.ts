@@ -10,7 +10,7 @@ import { createLocalProvider } from '../../providers/local/index.ts';
 import type { RuntimeProvider } from '../../providers/provider.ts';
 import { createRemoteProvider } from '../../providers/remote/index.ts';
 import { planAll } from '../../reconciler/plan-all.ts';
-import { describeError } from '../../reconciler/reconcile.ts';
+import { describeError } from '../../kit/errors.ts';
 import { ExitCode, UsageError, type Command, type CommandIo } from '../command.ts';
 import { CLIENT_FLAGS, connectRegistry, DEFAULT_SERVER, parseFlags, reportClientError } from '../config.ts';
 import { DEFAULT_ECS_CONFIG_FILE, wireEcsRuntime } from '../ecs-wiring.ts';

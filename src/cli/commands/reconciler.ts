@@ -26,7 +26,7 @@ import type { RegistryClient } from '../../registry/client.ts';
 import { RegistryAuthError, RegistryUnreachableError, type HttpRegistryClient } from '../../registry/http-client.ts';
 import { EcsConfigError } from '../../providers/ecs/index.ts';
 import { ExitCode, UsageError, type Command, type CommandIo } from '../command.ts';
-import { CLIENT_FLAGS, connectRegistry, DEFAULT_SERVER, parseFlags } from '../config.ts';
+import { CLIENT_FLAGS, connectRegistry, DEFAULT_SERVER, durationFlag, parseFlags } from '../config.ts';
 import { DEFAULT_ECS_CONFIG_FILE, wireEcsRuntime } from '../ecs-wiring.ts';
 import { onForcedExit } from '../forced-exit.ts';
 
@@ -62,18 +62,6 @@ Exit codes: 0 stopped, 1 bad environment config, 2 bad usage, 3 registry unreach
 const ENVIRONMENTS: readonly Environment[] = ['dev', 'staging', 'production'];
 const LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'];
 
-/**
- * `500ms`, `2s`, `1m`, `1h` (or a bare number of seconds) → milliseconds.
- * @example parseDuration('15s', '--lease-ttl') // 15000
- */
-export function parseDuration(text: string, flag: string): number {
-  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(text.trim());
-  if (!m) throw new UsageError(`${flag} must be a duration like 500ms, 15s or 1m (got "${text}")`);
-  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[(m[2] ?? 's') as 'ms' | 's' | 'm' | 'h'];
-  const ms = Math.round(Number(m[1]) * unit);
-  if (ms <= 0) throw new UsageError(`${flag} must be more than 0 (got "${text}")`);
-  return ms;
-}
 
 /**
  * The registry client, reporting every lease answer to `onLease` so the process
@@ -149,8 +137,8 @@ const command: Command = {
     if (environment !== undefined && !ENVIRONMENTS.includes(environment)) throw new UsageError(`--environment must be one of ${ENVIRONMENTS.join(', ')} (got "${environment}")`);
     if (providerSet === 'ecs' && environment === undefined) throw new UsageError('--provider ecs needs --environment: a reconciler serves the AWS environment its config describes');
     if (providerSet === 'local' && values.config !== undefined) throw new UsageError('--config applies to --provider ecs only');
-    const resyncMs = parseDuration(values.resync ?? '30s', '--resync');
-    const leaseTtlMs = parseDuration(values['lease-ttl'] ?? '15s', '--lease-ttl');
+    const resyncMs = durationFlag(values.resync, '--resync', 30_000);
+    const leaseTtlMs = durationFlag(values['lease-ttl'], '--lease-ttl', 15_000);
     const concurrency = Number(values.concurrency ?? '4');
     if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 256) throw new UsageError(`--concurrency must be a whole number from 1 to 256 (got "${values.concurrency}")`);
     const level = values['log-level'] ?? 'info';

@@ -2,9 +2,9 @@
  * `berth token create|list|revoke`: API tokens (admin). The token itself is
  * printed once, on stdout alone, so `TOKEN=$(berth token create …)` works.
  */
-import { ROLES, parseDuration, type Role } from '../../registry/auth/tokens.ts';
+import { ROLES, type Role } from '../../registry/auth/tokens.ts';
 import { ExitCode, UsageError, type Command, type CommandIo } from '../command.ts';
-import { CLIENT_FLAGS, CLIENT_FLAGS_USAGE, connectRegistry, formatTable, parseFlags, reportClientError } from '../config.ts';
+import { CLIENT_FLAGS, CLIENT_FLAGS_USAGE, connectRegistry, durationFlag, formatTable, parseFlags, reportClientError } from '../config.ts';
 
 const usage = `Usage:
   berth token create --role ${ROLES.join('|')} [--team T] [--expires 30d] [--description TEXT]
@@ -40,7 +40,7 @@ const command: Command = {
       const role = values.role as Role | undefined;
       if (!role || !ROLES.includes(role)) throw new UsageError(`--role must be one of ${ROLES.join(', ')}`);
       if (role === 'publisher' && !values.team) throw new UsageError('a publisher token needs --team T');
-      if (values.expires !== undefined && parseDuration(values.expires) === undefined) throw new UsageError(`--expires must be a duration like 30d, 12h or 90m (got "${values.expires}")`);
+      durationFlag(values.expires, '--expires', 0); // checked here for a usage error; the registry reads the text itself
     } else if (sub === 'revoke') {
       if (rest.length !== 1) throw new UsageError('expected `berth token revoke <id>`');
     } else if (sub === 'list') {

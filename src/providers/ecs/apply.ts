@@ -35,7 +35,7 @@ import { ProviderError, type ApplyOutcome, type Plan } from '../provider.ts';
 import type { AwsView, EcsClients } from './aws-view.ts';
 import type { EcsEnvironmentConfig } from './config.ts';
 import { choosePriority, CONTAINER_NAME, serviceName, TAG } from './naming.ts';
-import type { KeyedLock } from './keyed-lock.ts';
+import type { KeyedLock } from '../../kit/keyed-lock.ts';
 import { ecsTags, elbTags } from './ownership.ts';
 import { fullness, loadBalancerName, usageOf } from './quota.ts';
 import type { EcsAction } from './types.ts';

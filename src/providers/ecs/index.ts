@@ -19,7 +19,7 @@ import { applyEcs } from './apply.ts';
 import { assessEcs } from './assess.ts';
 import { AwsView, type EcsClients } from './aws-view.ts';
 import type { EcsEnvironmentConfig } from './config.ts';
-import { KeyedLock } from './keyed-lock.ts';
+import { KeyedLock } from '../../kit/keyed-lock.ts';
 import { observeServer, type ObserveMemory } from './observe.ts';
 import { managedServer, parseOwnershipRecord } from './ownership.ts';
 import { planEcs } from './plan.ts';

@@ -32,7 +32,8 @@ import type { Kind } from '../../manifest/resource.ts';
 import { API_VERSION } from '../../manifest/resource.ts';
 import { authenticate, type Principal } from '../auth/authenticate.ts';
 import { enforce, mayAdminister, mayReadAudit } from '../auth/authorize.ts';
-import { mintToken, parseDuration, ROLES, type Role } from '../auth/tokens.ts';
+import { DURATION_EXAMPLES, parseDuration } from '../../kit/duration.ts';
+import { mintToken, ROLES, type Role } from '../auth/tokens.ts';
 import type { AuditQuery, ListOptions, Store } from '../store.ts';
 import { readObjectBody } from './body.ts';
 import type { RegistryMetrics } from './metrics.ts';
@@ -200,7 +201,7 @@ export function createRegistryApp(deps: RegistryAppDeps): Hono<Env> {
     let ttlMs: number | undefined;
     if (body.expires !== undefined) {
       ttlMs = typeof body.expires === 'string' ? parseDuration(body.expires) : undefined;
-      if (ttlMs === undefined) throw new HttpProblem(422, { type: 'invalid-token-request', title: 'Invalid token request', detail: 'expires must be a duration like 30d, 12h or 90m' });
+      if (ttlMs === undefined) throw new HttpProblem(422, { type: 'invalid-token-request', title: 'Invalid token request', detail: `expires must be ${DURATION_EXAMPLES}` });
     }
     const description = typeof body.description === 'string' ? body.description : undefined;
     const minted = mintToken({

@@ -27,6 +27,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { KeyedLock } from '../../kit/keyed-lock.ts';
 import type { Resource } from '../../manifest/resource.ts';
 import { GoneError, type Store } from '../store.ts';
 import { HttpProblem } from './problem.ts';
@@ -75,8 +76,8 @@ export class RouteClaims {
   #byPath = new Map<string, Set<string>>();
   #version: number | undefined;
   #syncing: Promise<void> | undefined;
-  /** Per path: the tail of the chain of holders of that path's lock. */
-  #locks = new Map<string, Promise<void>>();
+  /** Serialises check-and-write per path within this process. */
+  readonly #locks = new KeyedLock();
   /** This registry process's name as a holder of route leases. */
   readonly #holder = `registry-${randomUUID()}`;
   readonly #leaseTtlMs: number;
@@ -113,17 +114,7 @@ export class RouteClaims {
   async exclusive<T>(obj: Resource, fn: () => Promise<T>): Promise<T> {
     const claim = routeClaimOf(obj);
     if (!claim) return fn();
-    const prev = this.#locks.get(claim.path) ?? Promise.resolve();
-    let release!: () => void;
-    const tail = prev.then(() => new Promise<void>((r) => (release = r)));
-    this.#locks.set(claim.path, tail);
-    await prev;
-    try {
-      return await this.#withRouteLease(claim, fn);
-    } finally {
-      release();
-      if (this.#locks.get(claim.path) === tail) this.#locks.delete(claim.path);
-    }
+    return this.#locks.run(claim.path, () => this.#withRouteLease(claim, fn));
   }
 
   /**

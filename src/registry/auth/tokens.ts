@@ -81,14 +81,3 @@ export function mintToken(opts: MintTokenOptions): MintedToken {
   return { token: `berth_${id}_${secret}`, record };
 }
 
-/**
- * Parses a duration like `30d`, `12h`, `45m`, `90s` to milliseconds.
- * @returns undefined when the text is not such a duration.
- */
-export function parseDuration(text: string): number | undefined {
-  const m = /^(\d+)([smhdw])$/.exec(text.trim());
-  if (!m) return undefined;
-  const unit = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 }[m[2] as 's' | 'm' | 'h' | 'd' | 'w'];
-  const ms = Number(m[1]) * unit;
-  return ms > 0 ? ms : undefined;
-}

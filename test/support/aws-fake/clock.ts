@@ -4,7 +4,7 @@
  * moves only when this clock moves, so a test that waits "five minutes" takes
  * microseconds and does the same thing every run.
  */
-import type { Clock, TimerHandle } from '../../../src/reconciler/clock.ts';
+import { TimerQueue, type Clock, type TimerHandle } from '../../../src/kit/clock.ts';
 
 /**
  * Anything that tells the time in epoch milliseconds. The fake accepts any of
@@ -29,8 +29,7 @@ export const FAKE_EPOCH_MS = Date.UTC(2026, 0, 1);
  */
 export class FakeClock implements Clock {
   #now: number;
-  #nextId = 1;
-  readonly #timers = new Map<number, { at: number; fn: () => void }>();
+  readonly #timers = new TimerQueue();
 
   constructor(startMs: number = FAKE_EPOCH_MS) {
     this.#now = startMs;
@@ -45,30 +44,20 @@ export class FakeClock implements Clock {
   advance(ms: number): void {
     if (!(ms >= 0)) throw new RangeError(`FakeClock.advance needs a non-negative number of ms, got ${ms}`);
     const target = this.#now + ms;
-    for (;;) {
-      let next: [number, { at: number; fn: () => void }] | undefined;
-      for (const entry of this.#timers) {
-        if (entry[1].at <= target && (next === undefined || entry[1].at < next[1].at)) next = entry;
-      }
-      if (next === undefined) break;
-      this.#timers.delete(next[0]);
-      this.#now = Math.max(this.#now, next[1].at);
-      next[1].fn();
+    for (let due = this.#timers.takeDue(target); due !== undefined; due = this.#timers.takeDue(target)) {
+      this.#now = Math.max(this.#now, due.at);
+      due.fn();
     }
     this.#now = target;
   }
 
   /** Calls `fn` once when simulated time reaches now + `ms`. */
   setTimeout(fn: () => void, ms: number): TimerHandle {
-    const id = this.#nextId++;
-    this.#timers.set(id, { at: this.#now + Math.max(0, ms), fn });
-    return { id };
+    return this.#timers.add(this.#now + Math.max(0, ms), fn);
   }
 
   /** Cancels a timer from {@link FakeClock.setTimeout}; a no-op otherwise. */
   clearTimeout(handle: TimerHandle): void {
-    if (typeof handle === 'object' && handle !== null && 'id' in handle && typeof handle.id === 'number') {
-      this.#timers.delete(handle.id);
-    }
+    this.#timers.cancel(handle);
   }
 }

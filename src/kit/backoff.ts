@@ -1,7 +1,8 @@
 /**
  * Per-key exponential backoff with jitter, the delay a key waits before its next
- * attempt after consecutive failures. Kept apart from the queue so the informer
- * (reconnects) and the queue (failed reconciles) share one formula.
+ * attempt after consecutive failures. The one formula for every retry in Berth:
+ * the work queue (failed reconciles), the informer (watch reconnects), the local
+ * runtime (restarts of a crashing server).
  */
 
 /** Backoff settings. */

@@ -1,6 +1,7 @@
 /**
- * Runs async work one at a time per key, in call order, across callers of one
- * provider instance. A failed run releases the key like a successful one.
+ * Runs async work one at a time per key, in call order, within one process (one
+ * server's plan and apply, one gateway route's check and write). A failed run
+ * releases the key like a successful one.
  * @example
  * const lock = new KeyedLock();
  * await lock.run('weather', () => applyPlan()); // a second run('weather', …) starts after this one settles

@@ -1,14 +1,14 @@
 /**
- * Time as a dependency. Everything in the reconciler that waits, schedules or
- * stamps a time takes a {@link Clock}, so tests drive time by hand
- * ({@link ManualClock}) instead of sleeping.
+ * Time as a dependency. Everything that waits, schedules or stamps a time takes
+ * a {@link Clock}, so tests drive time by hand ({@link ManualClock}) instead of
+ * sleeping.
  */
 
 /** An opaque handle returned by {@link Clock.setTimeout}. */
 export type TimerHandle = { readonly id: number } | ReturnType<typeof setTimeout>;
 
 /**
- * The time source and timer factory the reconciler uses.
+ * The time source and timer factory.
  * @example
  * const t = clock.setTimeout(() => queue.add('weather'), 1_000);
  * clock.clearTimeout(t);
@@ -36,7 +36,8 @@ export const systemClock: Clock = {
 };
 
 /**
- * Resolves after `ms` on `clock`, or rejects with the abort reason when `signal` aborts first.
+ * Resolves after `ms` on `clock`, or rejects with the abort reason when `signal`
+ * aborts first. Callers that only want to stop waiting add `.catch(() => undefined)`.
  * @example await sleep(systemClock, 250, signal);
  */
 export function sleep(clock: Clock, ms: number, signal?: AbortSignal): Promise<void> {
@@ -58,6 +59,50 @@ export function sleep(clock: Clock, ms: number, signal?: AbortSignal): Promise<v
 }
 
 /**
+ * The timers of a hand-driven clock: what is due when, fired in due order. Shared
+ * by {@link ManualClock} and the AWS fake's clock so both keep one firing rule.
+ * @example
+ * const timers = new TimerQueue();
+ * const h = timers.add(500, () => log('due'));
+ * timers.runDue(1_000, (at) => (now = at)); // calls log('due') with now = 500
+ */
+export class TimerQueue {
+  #nextId = 1;
+  readonly #timers = new Map<number, { at: number; fn: () => void }>();
+
+  /** Schedules `fn` at epoch ms `at`. */
+  add(at: number, fn: () => void): TimerHandle {
+    const id = this.#nextId++;
+    this.#timers.set(id, { at, fn });
+    return { id };
+  }
+
+  /** Cancels a timer from {@link TimerQueue.add}; a no-op for anything else. */
+  cancel(handle: TimerHandle): void {
+    if (typeof handle === 'object' && handle !== null && 'id' in handle && typeof handle.id === 'number') this.#timers.delete(handle.id);
+  }
+
+  /** Number of timers not yet fired. */
+  get size(): number {
+    return this.#timers.size;
+  }
+
+  /**
+   * Removes and returns the earliest timer due at or before `target`, or
+   * undefined. Ties fire in the order they were added.
+   */
+  takeDue(target: number): { at: number; fn: () => void } | undefined {
+    let next: [number, { at: number; fn: () => void }] | undefined;
+    for (const entry of this.#timers) {
+      if (entry[1].at <= target && (next === undefined || entry[1].at < next[1].at)) next = entry;
+    }
+    if (next === undefined) return undefined;
+    this.#timers.delete(next[0]);
+    return next[1];
+  }
+}
+
+/**
  * A clock that only moves when told to. Timers due at or before the new time fire
  * in due order during {@link ManualClock.advance}, which then lets pending promise
  * callbacks run so the work they trigger settles before it returns.
@@ -68,8 +113,7 @@ export function sleep(clock: Clock, ms: number, signal?: AbortSignal): Promise<v
  */
 export class ManualClock implements Clock {
   #now: number;
-  #nextId = 1;
-  readonly #timers = new Map<number, { at: number; fn: () => void }>();
+  readonly #timers = new TimerQueue();
 
   constructor(start = 0) {
     this.#now = start;
@@ -80,15 +124,11 @@ export class ManualClock implements Clock {
   }
 
   setTimeout(fn: () => void, ms: number): TimerHandle {
-    const id = this.#nextId++;
-    this.#timers.set(id, { at: this.#now + Math.max(0, ms), fn });
-    return { id };
+    return this.#timers.add(this.#now + Math.max(0, ms), fn);
   }
 
   clearTimeout(handle: TimerHandle): void {
-    if (typeof handle === 'object' && handle !== null && 'id' in handle && typeof handle.id === 'number') {
-      this.#timers.delete(handle.id);
-    }
+    this.#timers.cancel(handle);
   }
 
   /** Number of timers not yet fired. */
@@ -101,14 +141,10 @@ export class ManualClock implements Clock {
     const target = this.#now + ms;
     for (;;) {
       await settle();
-      let next: [number, { at: number; fn: () => void }] | undefined;
-      for (const entry of this.#timers) {
-        if (entry[1].at <= target && (next === undefined || entry[1].at < next[1].at)) next = entry;
-      }
-      if (next === undefined) break;
-      this.#timers.delete(next[0]);
-      this.#now = Math.max(this.#now, next[1].at);
-      next[1].fn();
+      const due = this.#timers.takeDue(target);
+      if (due === undefined) break;
+      this.#now = Math.max(this.#now, due.at);
+      due.fn();
     }
     this.#now = target;
     await settle();

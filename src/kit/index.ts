@@ -1,0 +1,13 @@
+/**
+ * The kit: small pieces every room of Berth shares, written once — time
+ * ({@link Clock}), backoff, a keyed lock, durations, and what an error means
+ * (its cause chain, one line for it, whether retrying helps).
+ *
+ * Room rules (README, "Design notes"; enforced by test/layering.test.ts): the kit
+ * imports nothing else from `src`, and every room may import it.
+ */
+export { backoffDelay, KeyedBackoff, type BackoffOptions } from './backoff.ts';
+export { ManualClock, sleep, systemClock, TimerQueue, type Clock, type TimerHandle } from './clock.ts';
+export { DURATION_EXAMPLES, parseDuration } from './duration.ts';
+export { describeError, errorChain, isTerminal, TerminalError, type Retryability } from './errors.ts';
+export { KeyedLock } from './keyed-lock.ts';

@@ -23,9 +23,19 @@ import type {
   RuntimeSpec,
   SecretRef,
 } from './types.ts';
+import { ServerJsonError } from './server-json/error.ts';
+import {
+  SERVER_JSON_SCHEMA_URL,
+  type ServerJson,
+  type ServerJsonArgument,
+  type ServerJsonKeyValueInput,
+  type ServerJsonPackage,
+  type ServerJsonRemote,
+  type ServerJsonTransport,
+} from './server-json/types.ts';
 
-/** The server.json schema this module reads and writes. */
-export const SERVER_JSON_SCHEMA_URL = 'https://static.modelcontextprotocol.io/schemas/2025-12-11/server.schema.json';
+export { ServerJsonError } from './server-json/error.ts';
+export * from './server-json/types.ts';
 
 /** Annotation holding the full reverse-DNS registry name (`io.github.owner/name`). */
 export const REGISTRY_NAME_ANNOTATION = 'berth.dev/registry-name';
@@ -36,96 +46,6 @@ export const SERVER_JSON_ANNOTATION_PREFIX = 'berth.dev/server-json.';
 export const PLACEHOLDER_IMAGE_REGISTRY = 'replace-me.invalid';
 /** Account id of the placeholder secret ARNs import writes; the user must replace them. */
 export const PLACEHOLDER_ACCOUNT = '000000000000';
-
-// ---------------------------------------------------------------------------
-// server.json types (the subset of the 2025-12-11 schema this module touches;
-// unknown fields are carried along untouched).
-
-/** A server.json `Input` / `KeyValueInput` (environment variable or header). */
-export interface ServerJsonKeyValueInput {
-  name: string;
-  description?: string;
-  isRequired?: boolean;
-  isSecret?: boolean;
-  format?: 'string' | 'number' | 'boolean' | 'filepath';
-  value?: string;
-  default?: string;
-  placeholder?: string;
-  choices?: string[];
-  variables?: Record<string, unknown>;
-  [extra: string]: unknown;
-}
-
-/** A server.json runtime or package argument. */
-export interface ServerJsonArgument {
-  type: 'positional' | 'named';
-  name?: string;
-  value?: string;
-  valueHint?: string;
-  default?: string;
-  isRequired?: boolean;
-  isRepeated?: boolean;
-  [extra: string]: unknown;
-}
-
-/** A server.json transport (`stdio`, `streamable-http`, `sse`). */
-export interface ServerJsonTransport {
-  type: 'stdio' | 'streamable-http' | 'sse';
-  url?: string;
-  headers?: ServerJsonKeyValueInput[];
-  variables?: Record<string, unknown>;
-  [extra: string]: unknown;
-}
-
-/** A server.json package. */
-export interface ServerJsonPackage {
-  registryType: string;
-  registryBaseUrl?: string;
-  identifier: string;
-  version?: string;
-  fileSha256?: string;
-  runtimeHint?: string;
-  transport: ServerJsonTransport;
-  runtimeArguments?: ServerJsonArgument[];
-  packageArguments?: ServerJsonArgument[];
-  environmentVariables?: ServerJsonKeyValueInput[];
-  [extra: string]: unknown;
-}
-
-/** A server.json remote. */
-export interface ServerJsonRemote extends ServerJsonTransport {
-  type: 'streamable-http' | 'sse';
-  url: string;
-}
-
-/** A server.json document. */
-export interface ServerJson {
-  $schema?: string;
-  name: string;
-  title?: string;
-  description: string;
-  version: string;
-  repository?: { url: string; source: string; id?: string; subfolder?: string };
-  websiteUrl?: string;
-  icons?: Array<{ src: string; mimeType?: string; sizes?: string[]; theme?: 'light' | 'dark' }>;
-  packages?: ServerJsonPackage[];
-  remotes?: ServerJsonRemote[];
-  _meta?: Record<string, unknown>;
-  [extra: string]: unknown;
-}
-
-// ---------------------------------------------------------------------------
-
-/** Thrown when a document is not a server.json this module can read; `problems` lists every one found. */
-export class ServerJsonError extends Error {
-  override readonly name = 'ServerJsonError';
-  /** One `path: message` line per problem, e.g. `packages[0].transport.type: must be one of stdio, …`. */
-  readonly problems: string[];
-  constructor(problems: string[], options?: ErrorOptions) {
-    super(`not a valid server.json:\n  ${problems.join('\n  ')}`, options);
-    this.problems = problems;
-  }
-}
 
 /** Values for the Berth fields server.json has no source for. Each default is the conservative one. */
 export interface ImportOptions {

@@ -23,7 +23,8 @@ import type {
   RuntimeSpec,
   SecretRef,
 } from './types.ts';
-import { ServerJsonError } from './server-json/error.ts';
+import { assertServerJson } from './server-json/check.ts';
+import { isRecord } from './server-json/is-record.ts';
 import {
   SERVER_JSON_SCHEMA_URL,
   type ServerJson,
@@ -35,6 +36,7 @@ import {
 } from './server-json/types.ts';
 
 export { ServerJsonError } from './server-json/error.ts';
+export { assertServerJson } from './server-json/check.ts';
 export * from './server-json/types.ts';
 
 /** Annotation holding the full reverse-DNS registry name (`io.github.owner/name`). */
@@ -95,10 +97,6 @@ const SOURCE_KEY = 'source';
 
 const ann = (key: string): string => `${SERVER_JSON_ANNOTATION_PREFIX}${key}`;
 
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
 function clone<T>(v: T): T {
   return structuredClone(v);
 }
@@ -111,72 +109,6 @@ function deepEqual(a: unknown, b: unknown): boolean {
     return ka.length === Object.keys(b).length && ka.every((k) => k in b && deepEqual(a[k], b[k]));
   }
   return false;
-}
-
-// ---------------------------------------------------------------------------
-// Shape check: enough to map safely; full validation is the registry's job.
-
-const TRANSPORTS = ['stdio', 'streamable-http', 'sse'];
-const NAME_PATTERN = /^[a-zA-Z0-9.-]+\/[a-zA-Z0-9._-]+$/;
-
-function checkInputs(list: unknown, path: string, problems: string[]): void {
-  if (list === undefined) return;
-  if (!Array.isArray(list)) {
-    problems.push(`${path}: must be an array`);
-    return;
-  }
-  list.forEach((item, i) => {
-    if (!isRecord(item) || typeof item['name'] !== 'string' || item['name'] === '') problems.push(`${path}[${i}].name: must be a non-empty string`);
-  });
-}
-
-function checkTransport(t: unknown, path: string, remote: boolean, problems: string[]): void {
-  if (!isRecord(t)) {
-    problems.push(`${path}: must be an object with "type"`);
-    return;
-  }
-  const allowed = remote ? TRANSPORTS.slice(1) : TRANSPORTS;
-  if (typeof t['type'] !== 'string' || !allowed.includes(t['type'])) {
-    problems.push(`${path}.type: must be one of ${allowed.join(', ')} (got ${JSON.stringify(t['type'])})`);
-  } else if (t['type'] !== 'stdio' && typeof t['url'] !== 'string') {
-    problems.push(`${path}.url: required for ${t['type']}`);
-  }
-  checkInputs(t['headers'], `${path}.headers`, problems);
-}
-
-/** Checks `doc` has the shape the mapping relies on; throws {@link ServerJsonError} listing every problem. */
-export function assertServerJson(doc: unknown): asserts doc is ServerJson {
-  const problems: string[] = [];
-  if (!isRecord(doc)) throw new ServerJsonError(['(document): must be a JSON object']);
-  if (typeof doc['name'] !== 'string' || !NAME_PATTERN.test(doc['name'])) {
-    problems.push(`name: must be a reverse-DNS name with one "/", e.g. "io.github.owner/weather" (got ${JSON.stringify(doc['name'])})`);
-  }
-  if (typeof doc['description'] !== 'string') problems.push('description: required string');
-  if (typeof doc['version'] !== 'string') problems.push('version: required string');
-  const packages = doc['packages'];
-  if (packages !== undefined) {
-    if (!Array.isArray(packages)) problems.push('packages: must be an array');
-    else
-      packages.forEach((p, i) => {
-        const at = `packages[${i}]`;
-        if (!isRecord(p)) return void problems.push(`${at}: must be an object`);
-        if (typeof p['registryType'] !== 'string') problems.push(`${at}.registryType: required string (npm, pypi, oci, nuget, mcpb)`);
-        if (typeof p['identifier'] !== 'string') problems.push(`${at}.identifier: required string`);
-        if (p['version'] !== undefined && typeof p['version'] !== 'string') problems.push(`${at}.version: must be a string`);
-        checkTransport(p['transport'], `${at}.transport`, false, problems);
-        checkInputs(p['environmentVariables'], `${at}.environmentVariables`, problems);
-        for (const key of ['runtimeArguments', 'packageArguments']) {
-          const args = p[key];
-          if (args !== undefined && (!Array.isArray(args) || !args.every(isRecord))) problems.push(`${at}.${key}: must be an array of objects`);
-        }
-      });
-  }
-  const remotes = doc['remotes'];
-  if (remotes !== undefined) {
-    if (!Array.isArray(remotes)) problems.push('remotes: must be an array');
-    else remotes.forEach((r, i) => checkTransport(r, `remotes[${i}]`, true, problems));
-  }
-  if (problems.length > 0) throw new ServerJsonError(problems);
 }
 
 // ---------------------------------------------------------------------------

@@ -26,6 +26,18 @@ import type {
 import { assertServerJson } from './server-json/check.ts';
 import { isRecord } from './server-json/is-record.ts';
 import {
+  ann,
+  EXTRA_KEY,
+  KEPT_FIELDS,
+  PACKAGES_KEY,
+  REGISTRY_NAME_ANNOTATION,
+  REMOTES_KEY,
+  SOURCE_KEY,
+} from './server-json/annotations.ts';
+import { isPlaceholderSecretArn, PLACEHOLDER_IMAGE_REGISTRY, placeholderImage, placeholderSecretArn } from './server-json/placeholders.ts';
+import { dnsLabelFromRegistryName } from './server-json/registry-name.ts';
+import { chooseSource, describeEntry, parseSource } from './server-json/source.ts';
+import {
   SERVER_JSON_SCHEMA_URL,
   type ServerJson,
   type ServerJsonArgument,
@@ -36,18 +48,9 @@ import {
 } from './server-json/types.ts';
 
 export { ServerJsonError } from './server-json/error.ts';
+export { REGISTRY_NAME_ANNOTATION } from './server-json/annotations.ts';
 export { assertServerJson } from './server-json/check.ts';
 export * from './server-json/types.ts';
-
-/** Annotation holding the full reverse-DNS registry name (`io.github.owner/name`). */
-export const REGISTRY_NAME_ANNOTATION = 'berth.dev/registry-name';
-/** Prefix of the annotations that keep server.json fields the spec has no place for. */
-export const SERVER_JSON_ANNOTATION_PREFIX = 'berth.dev/server-json.';
-
-/** Image used when server.json has no container image; the user must replace it. */
-export const PLACEHOLDER_IMAGE_REGISTRY = 'replace-me.invalid';
-/** Account id of the placeholder secret ARNs import writes; the user must replace them. */
-export const PLACEHOLDER_ACCOUNT = '000000000000';
 
 /** Values for the Berth fields server.json has no source for. Each default is the conservative one. */
 export interface ImportOptions {
@@ -78,25 +81,7 @@ export interface ExportResult {
   notes: string[];
 }
 
-// Top-level server.json fields kept in annotations, and the annotation key each uses
-// (keys must be valid annotation names, so `$schema` and `_meta` are renamed).
-const KEPT_FIELDS: ReadonlyArray<readonly [field: string, key: string]> = [
-  ['$schema', 'schema'],
-  ['title', 'title'],
-  ['repository', 'repository'],
-  ['websiteUrl', 'websiteUrl'],
-  ['icons', 'icons'],
-  ['_meta', 'meta'],
-];
 const MAPPED_FIELDS = new Set(['name', 'description', 'version', 'packages', 'remotes', ...KEPT_FIELDS.map(([f]) => f)]);
-const PACKAGES_KEY = 'packages';
-const REMOTES_KEY = 'remotes';
-const EXTRA_KEY = 'extra';
-/** Which server.json entry the spec's runtime/remote came from: `packages[i]`, `remotes[i]` or `none`. */
-const SOURCE_KEY = 'source';
-
-const ann = (key: string): string => `${SERVER_JSON_ANNOTATION_PREFIX}${key}`;
-
 function clone<T>(v: T): T {
   return structuredClone(v);
 }
@@ -113,36 +98,6 @@ function deepEqual(a: unknown, b: unknown): boolean {
 
 // ---------------------------------------------------------------------------
 // Import
-
-/**
- * A DNS label (lower-case letters, digits, '-', 1–63, starting with a letter) made
- * from the last segment of a registry name.
- * @example dnsLabelFromRegistryName('io.github.acme/Weather_API') // "weather-api"
- */
-export function dnsLabelFromRegistryName(registryName: string): string {
-  const last = registryName.split('/').at(-1) ?? '';
-  const label = last
-    .toLowerCase()
-    .replace(/[^a-z0-9-]+/g, '-')
-    .replace(/-+/g, '-')
-    .replace(/^[^a-z]+/, '')
-    .slice(0, 63)
-    .replace(/-+$/, '');
-  return label === '' ? 'imported-server' : label;
-}
-
-function placeholderImage(name: string, version: string | undefined): string {
-  return `${PLACEHOLDER_IMAGE_REGISTRY}/${name}:${version ?? 'latest'}`;
-}
-
-function placeholderSecretArn(server: string, variable: string): string {
-  return `arn:aws:secretsmanager:us-east-1:${PLACEHOLDER_ACCOUNT}:secret:replace-me/${server}/${variable}`;
-}
-
-/** True for an ARN written by import that the user has not replaced yet. */
-export function isPlaceholderSecretArn(arn: string): boolean {
-  return arn.includes(`:${PLACEHOLDER_ACCOUNT}:secret:replace-me/`);
-}
 
 /** `image:tag` of an oci package: the 2025-12-11 identifier carries the tag; older files put it in `version`. */
 function ociImage(pkg: ServerJsonPackage): string {
@@ -303,30 +258,6 @@ function remoteToSpec(remote: ServerJsonRemote, server: string, index: number, n
   if (headers.length > 0) spec.headers = headers;
   if (/\{[^}]*\}/.test(remote.url)) notes.push(`spec.remote.url ${remote.url} contains template variables; replace them with real values.`);
   return spec;
-}
-
-/** Which entry becomes the spec's runtime or remote: an image Berth can run, else a remote, else any package. */
-function chooseSource(doc: ServerJson): string {
-  const packages = doc.packages ?? [];
-  const oci = packages.findIndex((p) => p.registryType === 'oci');
-  if (oci >= 0) return `packages[${oci}]`;
-  if ((doc.remotes ?? []).length > 0) return 'remotes[0]';
-  if (packages.length > 0) return 'packages[0]';
-  return 'none';
-}
-
-function parseSource(source: string | undefined): { kind: 'packages' | 'remotes'; index: number } | undefined {
-  const m = /^(packages|remotes)\[(\d+)\]$/.exec(source ?? '');
-  return m ? { kind: m[1] as 'packages' | 'remotes', index: Number(m[2]) } : undefined;
-}
-
-function describeEntry(doc: ServerJson, kind: 'packages' | 'remotes', index: number): string {
-  if (kind === 'packages') {
-    const p = doc.packages![index]!;
-    return `packages[${index}] (${p.registryType} ${p.identifier}${p.version !== undefined ? ` ${p.version}` : ''})`;
-  }
-  const r = doc.remotes![index]!;
-  return `remotes[${index}] (${r.type} ${r.url})`;
 }
 
 /**

@@ -34,17 +34,18 @@ import {
   REMOTES_KEY,
   SOURCE_KEY,
 } from './server-json/annotations.ts';
-import { isPlaceholderSecretArn, PLACEHOLDER_IMAGE_REGISTRY, placeholderImage, placeholderSecretArn } from './server-json/placeholders.ts';
+import { isPlaceholderSecretArn, PLACEHOLDER_IMAGE_REGISTRY, placeholderImage } from './server-json/placeholders.ts';
 import { dnsLabelFromRegistryName } from './server-json/registry-name.ts';
 import { chooseSource, describeEntry, parseSource } from './server-json/source.ts';
+import { mapInputs, type EnvMapping } from './server-json/inputs.ts';
+import { packageToRuntime } from './server-json/package-to-runtime.ts';
+import { remoteToSpec } from './server-json/remote-to-spec.ts';
 import {
   SERVER_JSON_SCHEMA_URL,
   type ServerJson,
-  type ServerJsonArgument,
   type ServerJsonKeyValueInput,
   type ServerJsonPackage,
   type ServerJsonRemote,
-  type ServerJsonTransport,
 } from './server-json/types.ts';
 
 export { ServerJsonError } from './server-json/error.ts';
@@ -98,167 +99,6 @@ function deepEqual(a: unknown, b: unknown): boolean {
 
 // ---------------------------------------------------------------------------
 // Import
-
-/** `image:tag` of an oci package: the 2025-12-11 identifier carries the tag; older files put it in `version`. */
-function ociImage(pkg: ServerJsonPackage): string {
-  const lastSegment = pkg.identifier.split('/').at(-1) ?? '';
-  if (lastSegment.includes(':') || pkg.identifier.includes('@')) return pkg.identifier;
-  return pkg.version !== undefined ? `${pkg.identifier}:${pkg.version}` : pkg.identifier;
-}
-
-/** Arguments with a literal value, rendered for a command line; the rest are reported. */
-function renderArguments(args: ServerJsonArgument[] | undefined, where: string, notes: string[]): string[] {
-  const out: string[] = [];
-  const missing: string[] = [];
-  for (const a of args ?? []) {
-    const value = a.value ?? a.default;
-    if (a.type === 'named' && a.name !== undefined) {
-      if (value !== undefined) out.push(a.name, value);
-      else missing.push(a.name);
-    } else if (value !== undefined) out.push(value);
-    else missing.push(a.valueHint ?? '(positional)');
-  }
-  if (missing.length > 0) {
-    notes.push(`${where} ${missing.join(', ')} ${missing.length === 1 ? 'has' : 'have'} no value in server.json and ${missing.length === 1 ? 'was' : 'were'} left out; add ${missing.length === 1 ? 'it' : 'them'} to the command if the server needs ${missing.length === 1 ? 'it' : 'them'}.`);
-  }
-  return out;
-}
-
-/** The local command that runs a registry package, or undefined when there is none. */
-function localCommand(pkg: ServerJsonPackage, where: string, notes: string[]): { command: string; args: string[] } | undefined {
-  const versioned = (sep: string): string => (pkg.version !== undefined ? `${pkg.identifier}${sep}${pkg.version}` : pkg.identifier);
-  const defaults: Record<string, { command: string; args: string[] }> = {
-    npm: { command: 'npx', args: ['-y', versioned('@')] },
-    pypi: { command: 'uvx', args: [versioned('==')] },
-    nuget: { command: 'dnx', args: [versioned('@'), '--yes'] },
-  };
-  const base = defaults[pkg.registryType];
-  if (!base) return undefined;
-  const runtimeArgs = renderArguments(pkg.runtimeArguments, `${where}.runtimeArguments`, notes);
-  const packageArgs = renderArguments(pkg.packageArguments, `${where}.packageArguments`, notes);
-  // runtimeArguments replace the default runtime flags (e.g. npx's -y) when the publisher gave some.
-  const [flags, target] = pkg.registryType === 'nuget' ? [[], base.args] : [base.args.slice(0, -1), base.args.slice(-1)];
-  return {
-    command: pkg.runtimeHint ?? base.command,
-    args: [...(runtimeArgs.length > 0 ? runtimeArgs : flags), ...target, ...packageArgs],
-  };
-}
-
-/**
- * The value of an input with its `{variable}`s replaced by their value or default.
- * Variables without either stay as written, with a note.
- */
-function resolveVariables(input: ServerJsonKeyValueInput, where: string, notes: string[]): string | undefined {
-  const raw = input.value ?? input.default;
-  if (raw === undefined) return undefined;
-  const variables = isRecord(input.variables) ? input.variables : {};
-  const unresolved: string[] = [];
-  const resolved = raw.replace(/\{([a-zA-Z_][a-zA-Z0-9_]*)\}/g, (whole, key: string) => {
-    const v = variables[key];
-    const val = isRecord(v) ? (v['value'] ?? v['default']) : undefined;
-    if (typeof val === 'string') return val;
-    unresolved.push(key);
-    return whole;
-  });
-  if (unresolved.length > 0) notes.push(`${where}: ${input.name} is "${raw}" and {${unresolved.join('}, {')}} has no value or default; replace it.`);
-  return resolved;
-}
-
-interface EnvMapping {
-  env: Record<string, string>;
-  secrets: SecretRef[];
-}
-
-function mapInputs(inputs: ServerJsonKeyValueInput[] | undefined, server: string, envPath: string, secretPath: string, notes: string[]): EnvMapping {
-  const env: Record<string, string> = {};
-  const secrets: SecretRef[] = [];
-  const unset: string[] = [];
-  for (const v of inputs ?? []) {
-    if (v.isSecret === true) {
-      secrets.push({ name: v.name, valueFrom: placeholderSecretArn(server, v.name) });
-      notes.push(
-        `${secretPath}: ${v.name} is a secret; it points at the placeholder ARN ${placeholderSecretArn(server, v.name)}. ` +
-          'Store the value in Secrets Manager or SSM Parameter Store and put that ARN there (never the value itself).',
-      );
-      continue;
-    }
-    const value = resolveVariables(v, envPath, notes);
-    if (value !== undefined) env[v.name] = value;
-    else if (v.isRequired === true) notes.push(`${envPath}: ${v.name} is required and server.json gives no value; set it in env before deploying.`);
-    else unset.push(v.name);
-  }
-  if (unset.length > 0) notes.push(`${envPath}: optional ${unset.join(', ')} ${unset.length === 1 ? 'has' : 'have'} no default and ${unset.length === 1 ? 'is' : 'are'} not set.`);
-  return { env, secrets };
-}
-
-/** Port and MCP path of a package's HTTP transport URL, when it is a plain URL. */
-function portAndPath(transport: ServerJsonTransport, notes: string[]): { port?: number; mcpPath?: string } {
-  if (transport.type === 'stdio' || transport.url === undefined) return {};
-  if (/\{[^}]*\}/.test(transport.url)) {
-    notes.push(`spec.runtime: the package transport URL ${transport.url} is a template; set spec.runtime.port and mcpPath to what the server listens on.`);
-    return {};
-  }
-  try {
-    const url = new URL(transport.url);
-    const port = url.port !== '' ? Number(url.port) : url.protocol === 'https:' ? 443 : 80;
-    return { port, mcpPath: url.pathname };
-  } catch (cause) {
-    notes.push(`spec.runtime: the package transport URL ${transport.url} is not a URL (${String(cause)}); set spec.runtime.port.`);
-    return {};
-  }
-}
-
-/** The runtime a package maps to (pure; export uses it to see what changed since import). */
-function packageToRuntime(pkg: ServerJsonPackage, server: string, index: number, notes: string[]): RuntimeSpec {
-  const where = `packages[${index}]`;
-  const { env, secrets } = mapInputs(pkg.environmentVariables, server, 'spec.runtime.env', 'spec.runtime.secrets', notes);
-  const runtime: RuntimeSpec = {
-    image: pkg.registryType === 'oci' ? ociImage(pkg) : placeholderImage(server, pkg.version),
-    transport: pkg.transport.type,
-  };
-  const { port, mcpPath } = portAndPath(pkg.transport, notes);
-  if (port !== undefined) runtime.port = port;
-  if (mcpPath !== undefined) runtime.mcpPath = mcpPath;
-  if (Object.keys(env).length > 0) runtime.env = env;
-  if (secrets.length > 0) runtime.secrets = secrets;
-  if (pkg.registryType === 'oci') {
-    const args = renderArguments(pkg.packageArguments, `${where}.packageArguments`, notes);
-    if (args.length > 0) runtime.args = args;
-    if ((pkg.runtimeArguments ?? []).length > 0) {
-      notes.push(`${where}.runtimeArguments are docker options (${(pkg.runtimeArguments ?? []).map((a) => a.name ?? a.value ?? a.valueHint).join(', ')}); Berth sets the container up itself, so they are not applied (kept in annotation ${ann(PACKAGES_KEY)}).`);
-    }
-    notes.push(`spec.runtime.local is not set: the local runtime can't start the ${runtime.image} image; add a local command to run it on one machine.`);
-    return runtime;
-  }
-  const local = localCommand(pkg, where, notes);
-  if (local) runtime.local = local;
-  else notes.push(`${where}: ${pkg.registryType} packages have no command the local runtime can run; add spec.runtime.local yourself.`);
-  notes.push(
-    `spec.runtime.image is the placeholder ${runtime.image}: server.json publishes ${where} as a ${pkg.registryType} package, not a container image. ` +
-      'Build and push an image that runs it and put its reference there before deploying to ECS.',
-  );
-  return runtime;
-}
-
-/** The remote spec a server.json remote maps to. */
-function remoteToSpec(remote: ServerJsonRemote, server: string, index: number, notes: string[]): RemoteSpec {
-  const spec: RemoteSpec = { url: remote.url, transport: remote.type };
-  const headers: SecretRef[] = [];
-  for (const h of remote.headers ?? []) {
-    if (h.isSecret === true) {
-      headers.push({ name: h.name, valueFrom: placeholderSecretArn(server, h.name) });
-      notes.push(
-        `spec.remote.headers: ${h.name} is a secret; it points at the placeholder ARN ${placeholderSecretArn(server, h.name)}. ` +
-          'Store the header value in Secrets Manager or SSM Parameter Store and put that ARN there.',
-      );
-    } else {
-      notes.push(`remotes[${index}].headers: ${h.name} is not a secret, and Berth's remote headers are secret references only; it is not sent (kept in annotation ${ann(REMOTES_KEY)}).`);
-    }
-  }
-  if (headers.length > 0) spec.headers = headers;
-  if (/\{[^}]*\}/.test(remote.url)) notes.push(`spec.remote.url ${remote.url} contains template variables; replace them with real values.`);
-  return spec;
-}
 
 /**
  * Turns a server.json document into an MCPServer manifest.

@@ -11,69 +11,21 @@
  * Export starts from those kept originals and applies what the spec now says, so edits
  * to the manifest (image, transport, env, url) show up in the exported file.
  */
-import { API_VERSION } from './resource.ts';
-import type {
-  DataClassification,
-  Environment,
-  LifecycleStage,
-  MCPServer,
-  MCPServerSpec,
-  RemoteSpec,
-  Risk,
-  RuntimeSpec,
-  SecretRef,
-} from './types.ts';
-import { assertServerJson } from './server-json/check.ts';
+import type { MCPServer, RemoteSpec, RuntimeSpec, SecretRef } from './types.ts';
 import { isRecord } from './server-json/is-record.ts';
-import {
-  ann,
-  EXTRA_KEY,
-  KEPT_FIELDS,
-  PACKAGES_KEY,
-  REGISTRY_NAME_ANNOTATION,
-  REMOTES_KEY,
-  SOURCE_KEY,
-} from './server-json/annotations.ts';
-import { isPlaceholderSecretArn, PLACEHOLDER_IMAGE_REGISTRY, placeholderImage } from './server-json/placeholders.ts';
+import { ann, EXTRA_KEY, KEPT_FIELDS, PACKAGES_KEY, REGISTRY_NAME_ANNOTATION, REMOTES_KEY, SOURCE_KEY } from './server-json/annotations.ts';
+import { isPlaceholderSecretArn, PLACEHOLDER_IMAGE_REGISTRY } from './server-json/placeholders.ts';
 import { dnsLabelFromRegistryName } from './server-json/registry-name.ts';
-import { chooseSource, describeEntry, parseSource } from './server-json/source.ts';
+import { parseSource } from './server-json/source.ts';
 import { mapInputs, type EnvMapping } from './server-json/inputs.ts';
 import { packageToRuntime } from './server-json/package-to-runtime.ts';
-import { remoteToSpec } from './server-json/remote-to-spec.ts';
-import {
-  SERVER_JSON_SCHEMA_URL,
-  type ServerJson,
-  type ServerJsonKeyValueInput,
-  type ServerJsonPackage,
-  type ServerJsonRemote,
-} from './server-json/types.ts';
+import { SERVER_JSON_SCHEMA_URL, type ServerJson, type ServerJsonKeyValueInput, type ServerJsonPackage, type ServerJsonRemote } from './server-json/types.ts';
 
 export { ServerJsonError } from './server-json/error.ts';
+export { importServerJson, type ImportOptions, type ImportResult } from './server-json/import.ts';
 export { REGISTRY_NAME_ANNOTATION } from './server-json/annotations.ts';
 export { assertServerJson } from './server-json/check.ts';
 export * from './server-json/types.ts';
-
-/** Values for the Berth fields server.json has no source for. Each default is the conservative one. */
-export interface ImportOptions {
-  /** default "unassigned" */
-  team?: string;
-  /** default "dev" */
-  environment?: Environment;
-  /** default "draft" (not deployed until promoted) */
-  lifecycle?: LifecycleStage;
-  /** default "high" until someone reviews it */
-  risk?: Risk;
-  /** default "internal" */
-  dataClassification?: DataClassification;
-}
-
-/** What {@link importServerJson} returns. */
-export interface ImportResult {
-  /** A plain MCPServer object, ready to print as YAML. */
-  manifest: MCPServer;
-  /** What the user must check, fill in or know, one sentence each. */
-  notes: string[];
-}
 
 /** What {@link exportServerJson} returns. */
 export interface ExportResult {
@@ -82,7 +34,6 @@ export interface ExportResult {
   notes: string[];
 }
 
-const MAPPED_FIELDS = new Set(['name', 'description', 'version', 'packages', 'remotes', ...KEPT_FIELDS.map(([f]) => f)]);
 function clone<T>(v: T): T {
   return structuredClone(v);
 }
@@ -95,83 +46,6 @@ function deepEqual(a: unknown, b: unknown): boolean {
     return ka.length === Object.keys(b).length && ka.every((k) => k in b && deepEqual(a[k], b[k]));
   }
   return false;
-}
-
-// ---------------------------------------------------------------------------
-// Import
-
-/**
- * Turns a server.json document into an MCPServer manifest.
- * Throws {@link ServerJsonError} when `doc` lacks what the mapping needs.
- * @example
- * const { manifest, notes } = importServerJson(JSON.parse(text), { team: 'payments' });
- */
-export function importServerJson(doc: unknown, options: ImportOptions = {}): ImportResult {
-  assertServerJson(doc);
-  const notes: string[] = [];
-  const name = dnsLabelFromRegistryName(doc.name);
-  notes.push(`metadata.name "${name}" is derived from the registry name ${doc.name}, which is kept in annotation ${REGISTRY_NAME_ANNOTATION}.`);
-
-  const annotations: Record<string, string> = { [REGISTRY_NAME_ANNOTATION]: doc.name };
-  for (const [field, key] of KEPT_FIELDS) {
-    if (doc[field] !== undefined) annotations[ann(key)] = JSON.stringify(doc[field]);
-  }
-  const extras = Object.fromEntries(Object.entries(doc).filter(([k]) => !MAPPED_FIELDS.has(k)));
-  if (Object.keys(extras).length > 0) {
-    annotations[ann(EXTRA_KEY)] = JSON.stringify(extras);
-    notes.push(`${Object.keys(extras).join(', ')} ${Object.keys(extras).length === 1 ? 'is' : 'are'} not part of server.json 2025-12-11; kept in annotation ${ann(EXTRA_KEY)}.`);
-  }
-  if (doc.packages !== undefined) annotations[ann(PACKAGES_KEY)] = JSON.stringify(doc.packages);
-  if (doc.remotes !== undefined) annotations[ann(REMOTES_KEY)] = JSON.stringify(doc.remotes);
-
-  const team = options.team ?? 'unassigned';
-  const environment = options.environment ?? 'dev';
-  const lifecycle = options.lifecycle ?? 'draft';
-  const risk = options.risk ?? 'high';
-  const dataClassification = options.dataClassification ?? 'internal';
-  notes.push(`spec.owner.team is "${team}"${options.team === undefined ? ': server.json has no owner; set the owning team (--team)' : ' (given)'}.`);
-  notes.push(`spec.environment is "${environment}"${options.environment === undefined ? ': server.json has no environment (--environment)' : ' (given)'}.`);
-  notes.push(`spec.lifecycle is "${lifecycle}": an imported server is not deployed until it is reviewed and promoted.`);
-  notes.push(`spec.risk is "${risk}" until someone rates it: server.json says nothing about risk.`);
-  notes.push(`spec.dataClassification is "${dataClassification}": server.json says nothing about the data the server reaches; set it.`);
-
-  const spec: MCPServerSpec = {
-    description: doc.description,
-    owner: { team },
-    environment,
-    lifecycle,
-    risk,
-    dataClassification,
-    version: doc.version,
-  };
-
-  const source = chooseSource(doc);
-  annotations[ann(SOURCE_KEY)] = source;
-  const chosen = parseSource(source);
-  if (chosen?.kind === 'packages') {
-    spec.runtime = packageToRuntime(doc.packages![chosen.index]!, name, chosen.index, notes);
-  } else if (chosen?.kind === 'remotes') {
-    spec.remote = remoteToSpec(doc.remotes![chosen.index]!, name, chosen.index, notes);
-  } else {
-    spec.runtime = { image: placeholderImage(name, doc.version), transport: 'streamable-http' };
-    notes.push(`server.json has no packages and no remotes, so there is nothing to run: spec.runtime.image is the placeholder ${spec.runtime.image}; put the server's image there.`);
-  }
-  if (chosen) notes.push(`spec.${chosen.kind === 'packages' ? 'runtime' : 'remote'} is made from ${describeEntry(doc, chosen.kind, chosen.index)}.`);
-  const others = [
-    ...(doc.packages ?? []).map((_, i) => ['packages', i] as const),
-    ...(doc.remotes ?? []).map((_, i) => ['remotes', i] as const),
-  ].filter(([kind, i]) => !(chosen?.kind === kind && chosen.index === i));
-  for (const [kind, i] of others) {
-    notes.push(`${describeEntry(doc, kind, i)} is not deployed: a manifest runs one package or one remote. It is kept in annotation ${ann(kind)} and exported again.`);
-  }
-
-  const manifest: MCPServer = {
-    apiVersion: API_VERSION,
-    kind: 'MCPServer',
-    metadata: { name, annotations },
-    spec,
-  };
-  return { manifest, notes };
 }
 
 // ---------------------------------------------------------------------------

@@ -10,7 +10,8 @@ import type { MCPServer, MCPServerSpec, RuntimeSpec } from '../src/manifest/type
 import { createEcsProvider, parseEcsEnvironment, type EcsProviderOptions } from '../src/providers/ecs/index.ts';
 import { createReconciler, type Reconciler } from '../src/reconciler/reconcile.ts';
 import { openSqliteStore } from '../src/registry/sqlite-store.ts';
-import { InProcessRegistryClient } from '../src/registry/in-process-client.ts';
+import type { RegistryClient } from '../src/client/registry-client.ts';
+import { openInProcessRegistry, RECONCILER_PRINCIPAL } from '../src/registry/in-process.ts';
 import type { Store } from '../src/registry/store.ts';
 import { testLogger, tempDir } from './fixtures/reconciler/helpers.ts';
 import { mcpServer } from './support/manifests.ts';
@@ -24,7 +25,7 @@ export interface EcsWorld {
   clock: FakeClock;
   fake: AwsFake;
   store: Store;
-  registry: InProcessRegistryClient;
+  registry: RegistryClient;
   config: ReturnType<typeof parseEcsEnvironment>;
   provider: ReturnType<typeof createEcsProvider>;
   reconciler: Reconciler;
@@ -67,7 +68,8 @@ export async function ecsWorld(opts: { fake?: AwsFakeOptions; listeners?: number
   );
   const { dir, remove } = tempDir('ecs');
   const store = await openSqliteStore({ path: join(dir, 'registry.db') });
-  const registry = new InProcessRegistryClient(store, { waitTimeoutMs: 2_000 });
+  const api = openInProcessRegistry({ store, heartbeatMs: 2_000 });
+  const registry = api.clientFor(RECONCILER_PRINCIPAL);
   const logger = testLogger();
   const sleeper = simulatedSleep(clock);
   const make = (overrides: Partial<EcsProviderOptions> = {}) => {
@@ -98,6 +100,7 @@ export async function ecsWorld(opts: { fake?: AwsFakeOptions; listeners?: number
       world.reconciler = next.reconciler;
     },
     async close() {
+      api.close();
       await store.close();
       remove();
     },

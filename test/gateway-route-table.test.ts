@@ -10,10 +10,13 @@ import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import type { Kind } from '../src/manifest/resource.ts';
 import type { MCPServer } from '../src/manifest/types.ts';
-import type { RegistryClient } from '../src/registry/client.ts';
-import { InProcessRegistryClient } from '../src/registry/in-process-client.ts';
+import { GoneError } from '../src/client/errors.ts';
+import type { ListWatchSource } from '../src/client/informer.ts';
+import type { RegistryClient } from '../src/client/registry-client.ts';
+import type { ListOptions, WatchItem } from '../src/client/wire.ts';
+import { GATEWAY_PRINCIPAL, openInProcessRegistry } from '../src/registry/in-process.ts';
 import { openSqliteStore } from '../src/registry/sqlite-store.ts';
-import { GoneError, type Store, type WatchEvent } from '../src/registry/store.ts';
+import type { Store } from '../src/registry/store.ts';
 import { RouteTable } from '../src/gateway/route-table.ts';
 import { followRegistry } from '../src/gateway/follow-registry.ts';
 import { startGateway } from '../src/gateway/gateway.ts';
@@ -87,33 +90,31 @@ describe('RouteTable', () => {
   it('applies watch events in order and ignores stale ones', () => {
     const t = new RouteTable();
     t.replaceAll([server('q', { ready: false, endpoint: 'http://127.0.0.1:1/mcp', resourceVersion: 5 })]);
-    const ev = (type: WatchEvent['type'], s: MCPServer, rv: number): WatchEvent => ({ type, object: s, resourceVersion: rv });
-    t.apply(ev('MODIFIED', server('q', { endpoint: 'http://127.0.0.1:1/mcp', resourceVersion: 7 }), 7));
+    const ev = (type: 'ADDED' | 'MODIFIED' | 'DELETED', s: MCPServer) => ({ type, object: s });
+    t.apply(ev('MODIFIED', server('q', { endpoint: 'http://127.0.0.1:1/mcp', resourceVersion: 7 })));
     expect(t.lookup('/mcp/q', undefined)?.routable).toBe(true);
-    t.apply(ev('MODIFIED', server('q', { ready: false, endpoint: 'http://127.0.0.1:1/mcp', resourceVersion: 6 }), 6));
+    t.apply(ev('MODIFIED', server('q', { ready: false, endpoint: 'http://127.0.0.1:1/mcp', resourceVersion: 6 })));
     expect(t.lookup('/mcp/q', undefined)?.routable).toBe(true);
-    t.apply(ev('MODIFIED', server('q', { endpoint: 'http://127.0.0.1:1/mcp', path: '/moved', resourceVersion: 8 }), 8));
+    t.apply(ev('MODIFIED', server('q', { endpoint: 'http://127.0.0.1:1/mcp', path: '/moved', resourceVersion: 8 })));
     expect(t.lookup('/mcp/q', undefined)).toBeUndefined();
     expect(t.lookup('/moved', undefined)?.name).toBe('q');
-    t.apply(ev('DELETED', server('q', { resourceVersion: 9 }), 9));
+    t.apply(ev('DELETED', server('q', { resourceVersion: 9 })));
     expect(t.size).toBe(0);
   });
 });
 
 describe('followRegistry against the real SQLite store', () => {
-  async function registry(): Promise<{ store: Store; client: InProcessRegistryClient }> {
+  async function registry(): Promise<{ store: Store; client: RegistryClient }> {
     const store = await openSqliteStore({ path: join(dir, `r${++dbs}.db`) });
     cleanups.push(() => store.close());
-    return { store, client: new InProcessRegistryClient(store) };
+    const api = openInProcessRegistry({ store });
+    cleanups.push(() => api.close());
+    return { store, client: api.clientFor(GATEWAY_PRINCIPAL) };
   }
 
-  function follow(client: RegistryClient, table: RouteTable): void {
-    const ac = new AbortController();
-    const done = followRegistry(client, table, { signal: ac.signal, logger: silentLogger, initialBackoffMs: 20 });
-    cleanups.push(() => {
-      ac.abort();
-      return done;
-    });
+  function follow(source: ListWatchSource, table: RouteTable): void {
+    const following = followRegistry(source, table, { logger: silentLogger, backoff: { baseMs: 20, capMs: 100 } });
+    cleanups.push(() => following.stop());
   }
 
   async function waitFor(what: string, probe: () => boolean, ms = 1_000): Promise<number> {
@@ -168,17 +169,18 @@ describe('followRegistry against the real SQLite store', () => {
     // Fault injection around the real client: the first watch is "too old", the second breaks.
     const calls: string[] = [];
     let watches = 0;
-    const faulty: RegistryClient = Object.create(client) as RegistryClient;
-    faulty.list = (kind: Kind, opts) => {
-      calls.push('list');
-      return client.list(kind, opts);
-    };
-    faulty.watch = (kind: Kind, from: number, signal: AbortSignal) => {
-      watches++;
-      calls.push('watch');
-      if (watches === 1) return failing(new GoneError(`version ${from} is too old`));
-      if (watches === 2) return failing(new Error('connection reset by peer'));
-      return client.watch(kind, from, signal);
+    const faulty: ListWatchSource = {
+      list<K extends Kind>(kind: K, opts?: ListOptions) {
+        calls.push('list');
+        return client.list(kind, opts);
+      },
+      watch<K extends Kind>(kind: K, from: number, signal: AbortSignal) {
+        watches++;
+        calls.push('watch');
+        if (watches === 1) return failing(new GoneError(`version ${from} is too old`));
+        if (watches === 2) return failing(new Error('connection reset by peer'));
+        return client.watch(kind, from, signal);
+      },
     };
     const table = new RouteTable();
     follow(faulty, table);
@@ -189,7 +191,7 @@ describe('followRegistry against the real SQLite store', () => {
   });
 });
 
-async function* failing(err: Error): AsyncIterable<WatchEvent> {
+async function* failing<T extends WatchItem>(err: Error): AsyncIterable<T> {
   yield* [];
   throw err;
 }

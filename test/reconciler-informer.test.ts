@@ -4,8 +4,10 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import type { MCPServer } from '../src/manifest/types.ts';
-import type { RegistryClient } from '../src/registry/client.ts';
-import { Informer, type InformerEvent } from '../src/reconciler/informer.ts';
+import type { RegistryClient } from '../src/client/registry-client.ts';
+import { Informer, type InformerEvent, type ListWatchSource } from '../src/client/informer.ts';
+import type { ListOptions } from '../src/client/wire.ts';
+import type { Kind } from '../src/manifest/resource.ts';
 import { LeaderElector } from '../src/reconciler/leader.ts';
 import { openRegistry, serverManifest, tempDir, testLogger, waitFor } from './fixtures/reconciler/helpers.ts';
 
@@ -16,8 +18,8 @@ afterEach(async () => {
 
 async function setup() {
   const tmp = tempDir('informer');
-  const { store, registry } = await openRegistry(tmp.dir);
-  cleanups.push(tmp.remove, () => store.close());
+  const { store, registry, close } = await openRegistry(tmp.dir);
+  cleanups.push(tmp.remove, close);
   return { store, registry };
 }
 
@@ -27,7 +29,7 @@ describe('Informer', () => {
     await store.create(serverManifest('alpha'));
     await store.create(serverManifest('beta'));
     const events: string[] = [];
-    const inf = new Informer<MCPServer>({ registry, kind: 'MCPServer', logger: testLogger(), onEvent: (e) => events.push(`${e.type} ${e.object.metadata.name}`) });
+    const inf = new Informer({ source: registry, kind: 'MCPServer', logger: testLogger(), onEvent: (e) => events.push(`${e.type} ${e.object.metadata.name}`) });
     inf.start();
     cleanups.push(() => inf.stop());
     await inf.synced();
@@ -50,7 +52,7 @@ describe('Informer', () => {
     await store.create(serverManifest('alpha'));
     await store.create(serverManifest('beta'));
     const events: Array<InformerEvent<MCPServer>> = [];
-    const inf = new Informer<MCPServer>({ registry, kind: 'MCPServer', logger: testLogger(), onEvent: (e) => events.push(e) });
+    const inf = new Informer({ source: registry, kind: 'MCPServer', logger: testLogger(), onEvent: (e) => events.push(e) });
     inf.start();
     await inf.synced();
     await inf.stop();
@@ -77,9 +79,9 @@ describe('Informer', () => {
     const { store, registry } = await setup();
     let failNext = 2;
     // Fault injection at the client boundary: the first watches fail like a dropped connection.
-    const flaky: Pick<RegistryClient, 'list' | 'watch'> = {
-      list: (kind, opts) => registry.list(kind, opts),
-      watch(kind, from, signal) {
+    const flaky: ListWatchSource = {
+      list: <K extends Kind>(kind: K, opts?: ListOptions) => registry.list(kind, opts),
+      watch<K extends Kind>(kind: K, from: number, signal: AbortSignal) {
         if (failNext > 0) {
           failNext -= 1;
           throw new Error('ECONNRESET');
@@ -87,7 +89,7 @@ describe('Informer', () => {
         return registry.watch(kind, from, signal);
       },
     };
-    const inf = new Informer<MCPServer>({ registry: flaky, kind: 'MCPServer', logger: testLogger(), backoff: { baseMs: 10, capMs: 50 } });
+    const inf = new Informer({ source: flaky, kind: 'MCPServer', logger: testLogger(), backoff: { baseMs: 10, capMs: 50 } });
     inf.start();
     cleanups.push(() => inf.stop());
     await inf.synced();
@@ -105,11 +107,11 @@ describe('LeaderElector', () => {
     let partitioned = false;
     // Holder A reaches the registry through a link the test can cut.
     const linkA: Pick<RegistryClient, 'acquireLease' | 'releaseLease'> = {
-      acquireLease: async (n, h, t) => {
+      acquireLease: async (n: string, h: string, t: number) => {
         if (partitioned) throw new Error('network unreachable');
         return registry.acquireLease(n, h, t);
       },
-      releaseLease: (n, h) => registry.releaseLease(n, h),
+      releaseLease: (n: string, h: string) => registry.releaseLease(n, h),
     };
     const make = (id: string, reg: Pick<RegistryClient, 'acquireLease' | 'releaseLease'>) =>
       new LeaderElector({

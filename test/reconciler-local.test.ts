@@ -20,8 +20,8 @@ afterEach(async () => {
 
 async function setup() {
   const tmp = tempDir('reconciler');
-  const { store, registry } = await openRegistry(tmp.dir);
-  cleanups.push(tmp.remove, () => store.close());
+  const { store, registry, close } = await openRegistry(tmp.dir);
+  cleanups.push(tmp.remove, close);
   return { dir: tmp.dir, store, registry };
 }
 

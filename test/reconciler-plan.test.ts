@@ -36,8 +36,8 @@ describe('berth plan', () => {
     cleanups.push(tmp.remove);
     const stateDir = join(tmp.dir, '.berth');
     mkdirSync(stateDir);
-    const { store } = await openRegistry(tmp.dir);
-    cleanups.push(() => store.close());
+    const { store, close } = await openRegistry(tmp.dir);
+    cleanups.push(close);
     const registry = await startRegistryServer({ store, host: '127.0.0.1', port: 0, stateDir, logger: testLogger() });
     cleanups.push(() => registry.close());
 

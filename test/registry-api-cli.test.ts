@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { HttpRegistryClient } from '../src/registry/http-client.ts';
+import { HttpRegistryClient } from '../src/client/http-client.ts';
 import { openSqliteStore } from '../src/registry/sqlite-store.ts';
 import { serverYaml } from './registry-api-harness.ts';
 

@@ -6,9 +6,9 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
-import type { Resource } from '../src/manifest/resource.ts';
+import type { MCPServer } from '../src/manifest/types.ts';
 import { mintToken, type Role } from '../src/registry/auth/tokens.ts';
-import { HttpRegistryClient } from '../src/registry/http-client.ts';
+import { HttpRegistryClient } from '../src/client/http-client.ts';
 import { startRegistryServer, type RunningRegistry } from '../src/registry/server.ts';
 import { openSqliteStore } from '../src/registry/sqlite-store.ts';
 import type { Store } from '../src/registry/store.ts';
@@ -70,7 +70,7 @@ export async function startHarness(opts: { heartbeatMs?: number; maxWatchers?: n
 }
 
 /** A valid MCPServer manifest (a remote one, so it needs no image). */
-export function serverManifest(name: string, o: { team?: string; description?: string; labels?: Record<string, string> } = {}): Resource {
+export function serverManifest(name: string, o: { team?: string; description?: string; labels?: Record<string, string> } = {}): MCPServer {
   return {
     apiVersion: 'berth.dev/v1alpha1',
     kind: 'MCPServer',

@@ -43,6 +43,13 @@ function routedAt(name: string, routePath: string): Resource {
   return m;
 }
 
+/** Route claims' informer stops when the test ends (before its store closes). */
+function claimOptions(): { logger: pino.Logger; shutdownSignal: AbortSignal } {
+  const stop = new AbortController();
+  cleanups.push(() => stop.abort());
+  return { logger: pino({ level: 'silent' }), shutdownSignal: stop.signal };
+}
+
 describe('route claims', () => {
   it('twenty writers racing for one free route: one wins, nineteen get route-conflict, one server holds it', async () => {
     const { dir, remove } = tempDir('route-claims');
@@ -50,7 +57,7 @@ describe('route claims', () => {
     const real = await openSqliteStore({ path: path.join(dir, 'registry.db'), logger });
     cleanups.push(remove, () => real.close());
     const store = slowWrites(real);
-    const ctx: WriteContext = { store, logger, principal: { tokenId: 'admin', role: 'admin' }, routeClaims: new RouteClaims(store) };
+    const ctx: WriteContext = { store, logger, principal: { tokenId: 'admin', role: 'admin' }, routeClaims: new RouteClaims(store, claimOptions()) };
 
     const outcomes = await Promise.allSettled(
       Array.from({ length: 20 }, (_, i) => {
@@ -74,7 +81,7 @@ describe('route claims', () => {
     cleanups.push(remove, () => real.close());
     const inFlight = { now: 0, max: 0 };
     const store = slowWrites(real, inFlight);
-    const ctx: WriteContext = { store, logger, principal: { tokenId: 'admin', role: 'admin' }, routeClaims: new RouteClaims(store) };
+    const ctx: WriteContext = { store, logger, principal: { tokenId: 'admin', role: 'admin' }, routeClaims: new RouteClaims(store, claimOptions()) };
     await Promise.all(Array.from({ length: 20 }, (_, i) => createObject(ctx, routedAt(`own-${i}`, `/mcp/own-${i}`))));
     // One lock per path: writes to different routes overlap (a global lock would keep this at 1).
     expect(inFlight.max).toBeGreaterThan(1);
@@ -90,7 +97,7 @@ describe('route claims', () => {
     // Each "process" has its own store connection and its own in-memory index and locks: only the store is shared.
     const contexts = [a, b].map((real): WriteContext => {
       const store = slowWrites(real);
-      return { store, logger, principal: { tokenId: 'admin', role: 'admin' }, routeClaims: new RouteClaims(store) };
+      return { store, logger, principal: { tokenId: 'admin', role: 'admin' }, routeClaims: new RouteClaims(store, claimOptions()) };
     });
     const outcomes = await Promise.allSettled(
       Array.from({ length: 20 }, (_, i) => createObject(contexts[i % 2]!, routedAt(`twin-${String(i).padStart(2, '0')}`, '/mcp/twin'))),
@@ -114,7 +121,7 @@ describe('route claims', () => {
         return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
       },
     });
-    const ctx: WriteContext = { store, logger, principal: { tokenId: 'admin', role: 'admin' }, routeClaims: new RouteClaims(store, { leaseTtlMs: 300 }) };
+    const ctx: WriteContext = { store, logger, principal: { tokenId: 'admin', role: 'admin' }, routeClaims: new RouteClaims(store, { ...claimOptions(), leaseTtlMs: 300 }) };
 
     const created = await createObject(ctx, routedAt('leased', '/mcp/leased'));
     expect(leases).toEqual(['route:/mcp/leased']);
@@ -131,7 +138,7 @@ describe('route claims', () => {
     // One that keeps holding it: the writer gives up after the lease lifetime plus a second, saying why.
     await real.acquireLease('route:/mcp/held', 'registry-busy', 60_000);
     const refused = await createObject(ctx, routedAt('blocked', '/mcp/held')).catch((err: unknown) => err);
-    expect(refused).toMatchObject({ status: 503, init: { type: 'route-busy' } });
+    expect(refused).toMatchObject({ status: 503, type: 'route-busy' });
     expect(await real.get('MCPServer', 'blocked')).toBeUndefined();
   });
 });

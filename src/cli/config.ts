@@ -16,8 +16,8 @@ import { join, resolve } from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { DURATION_EXAMPLES, parseDuration } from '../kit/duration.ts';
 import { KINDS, type Kind } from '../manifest/resource.ts';
-import { HttpRegistryClient, RegistryAuthError, RegistryProblemError, RegistryUnreachableError } from '../registry/http-client.ts';
-import { AlreadyExistsError, ConflictError, GoneError, NotFoundError } from '../registry/store.ts';
+import { ForbiddenError, RegistryError, RegistryUnreachableError, UnauthorizedError } from '../client/errors.ts';
+import { HttpRegistryClient } from '../client/http-client.ts';
 import { ExitCode, UsageError, type CommandIo } from './command.ts';
 
 /** Registry address used when nothing else says where it is. */
@@ -203,30 +203,31 @@ export function objectRef(kind: Kind, name: string): string {
 export const ALL_KINDS: readonly Kind[] = KINDS;
 
 /**
+ * One line for a registry client error, for a person: a refused token says how
+ * to pass another, a refused action says why, other problems give their title
+ * and detail. Undefined for anything that is not a registry client error.
+ * @example describeClientError(new UnauthorizedError('token tok_x expired …')) // 'the registry refused the token (401 token tok_x expired …) — set --token or BERTH_TOKEN'
+ */
+export function describeClientError(err: unknown): string | undefined {
+  if (err instanceof RegistryUnreachableError) return err.message;
+  if (err instanceof UnauthorizedError) return `the registry refused the token (401 ${err.message}) — set --token or BERTH_TOKEN`;
+  if (err instanceof ForbiddenError) return `the registry refused the request (403 ${err.message})`;
+  // The named errors (not found, conflict, …) carry a complete sentence; others are titled.
+  if (err instanceof RegistryError) return err.constructor === RegistryError ? `${err.title}: ${err.message}` : err.message;
+  return undefined;
+}
+
+/**
  * Prints a registry client error for a person and returns the exit code:
  * 3 when the registry can't be reached or refused the token, 1 otherwise.
  * Anything that is not a client error is rethrown.
  */
 export function reportClientError(err: unknown, io: Pick<CommandIo, 'stderr'>, command: string): number {
-  const out = (s: string): void => void io.stderr.write(`berth ${command}: ${s}\n`);
-  if (err instanceof RegistryUnreachableError) {
-    out(err.message);
-    return ExitCode.Unreachable;
-  }
-  if (err instanceof RegistryAuthError) {
-    out(err.message);
-    return err.status === 401 ? ExitCode.Unreachable : ExitCode.Failed;
-  }
-  if (err instanceof RegistryProblemError) {
-    out(err.message);
-    for (const e of err.problem.errors ?? []) io.stderr.write(`  ${e.path || '(document)'}  ${e.message}\n`);
-    return ExitCode.Failed;
-  }
-  if (err instanceof NotFoundError || err instanceof ConflictError || err instanceof AlreadyExistsError || err instanceof GoneError) {
-    out(err.message);
-    return ExitCode.Failed;
-  }
-  throw err;
+  const line = describeClientError(err);
+  if (line === undefined) throw err;
+  io.stderr.write(`berth ${command}: ${line}\n`);
+  for (const e of (err as RegistryError).errors ?? []) io.stderr.write(`  ${e.path || '(document)'}  ${e.message}\n`);
+  return err instanceof RegistryUnreachableError || err instanceof UnauthorizedError ? ExitCode.Unreachable : ExitCode.Failed;
 }
 
 /** Short age like `45s`, `12m`, `3h`, `5d` from an RFC 3339 time to `now`. */

@@ -18,7 +18,7 @@ import { startGateway, RouteTable, followRegistry } from '../gateway/index.ts';
 import { createLocalProvider } from '../providers/local/index.ts';
 import { createRemoteProvider } from '../providers/remote/index.ts';
 import { startReconciler, type RunningReconciler } from '../reconciler/index.ts';
-import { InProcessRegistryClient } from '../registry/in-process-client.ts';
+import { GATEWAY_PRINCIPAL, RECONCILER_PRINCIPAL } from '../registry/in-process.ts';
 import { startRegistryServer } from '../registry/server.ts';
 import { openSqliteStore } from '../registry/sqlite-store.ts';
 import type { Store } from '../registry/store.ts';
@@ -92,7 +92,6 @@ export async function startSystem(opts: SystemOptions): Promise<RunningSystem> {
     });
     stops.push(() => registry.close());
 
-    const client = new InProcessRegistryClient(store);
     let reconciler: RunningReconciler | undefined;
     const local = createLocalProvider({
       logger: logger.child({ part: 'local-runtime' }),
@@ -117,7 +116,7 @@ export async function startSystem(opts: SystemOptions): Promise<RunningSystem> {
     // new one would stand by meanwhile, adopting nothing and leaving the servers on Ctrl-C.
     await releaseLeaseOfDeadLocalHolder(store, RECONCILER_LEASE, logger.child({ part: 'reconciler' }));
     reconciler = startReconciler({
-      registry: client,
+      registry: registry.clientFor(RECONCILER_PRINCIPAL),
       providers: [local, remote],
       logger: logger.child({ part: 'reconciler' }),
       leaseName: RECONCILER_LEASE,
@@ -129,12 +128,8 @@ export async function startSystem(opts: SystemOptions): Promise<RunningSystem> {
     stops.push(() => runningReconciler.stop());
 
     const routeTable = new RouteTable();
-    const follow = new AbortController();
-    const following = followRegistry(client, routeTable, { signal: follow.signal, logger: logger.child({ part: 'gateway-routes' }) });
-    stops.push(async () => {
-      follow.abort();
-      await following;
-    });
+    const following = followRegistry(registry.clientFor(GATEWAY_PRINCIPAL), routeTable, { logger: logger.child({ part: 'gateway-routes' }) });
+    stops.push(() => following.stop());
     // Agents' open SSE streams would hold shutdown for the default 5 s grace; on one machine a short grace is kinder.
     const gateway = await startGateway({ routeTable, host: opts.host, port: opts.gatewayPort, logger: logger.child({ part: 'gateway' }), closeGraceMs: 1_000 });
     stops.push(() => gateway.close());

@@ -1,6 +1,6 @@
 /**
  * The gateway's route table: path (+ optional host) → Route, kept in step with
- * the registry by {@link followRegistry} (follow-registry.ts).
+ * the registry by an informer ({@link followRegistry}, follow-registry.ts).
  *
  * Matching: MCP endpoints are single URLs, so a route matches its path EXACTLY
  * (query string ignored, trailing slashes ignored) — no prefix matching, so
@@ -15,11 +15,10 @@
  * @example
  * const table = new RouteTable();
  * table.replaceAll(list.items as MCPServer[]);
- * table.apply({ type: 'MODIFIED', object: quote, resourceVersion: 42 });
+ * table.apply({ type: 'MODIFIED', object: quote });
  * table.lookup('/mcp/quote', 'gateway.local:8080'); // Route | undefined
  */
 import type { MCPServer } from '../manifest/types.ts';
-import type { WatchEvent } from '../registry/store.ts';
 import { normalisePath, routeFromServer, type Route } from './route.ts';
 
 /** The route table. See the module comment for matching rules. */
@@ -49,16 +48,21 @@ export class RouteTable {
     this.#synced = true;
   }
 
+  /** Marks the table as holding a full list (the informer's first list has been applied). */
+  markSynced(): void {
+    this.#synced = true;
+  }
+
   /**
-   * Applies one watch event. Events older than the route already held (by
-   * resourceVersion) are ignored, so replaying an event is harmless.
+   * Applies one change of a server. A change older than the route already held
+   * (by resourceVersion) is ignored, so replaying one is harmless.
    */
-  apply(event: WatchEvent): void {
-    const server = event.object as MCPServer;
+  apply(event: { type: 'ADDED' | 'MODIFIED' | 'DELETED'; object: MCPServer }): void {
+    const server = event.object;
     if (server.kind !== 'MCPServer') return;
     const name = server.metadata.name;
     const old = this.#byName.get(name);
-    if (old && Number(old.resourceVersion) > event.resourceVersion) return;
+    if (old && Number(old.resourceVersion) > Number(server.metadata.resourceVersion ?? 0)) return;
     if (old) removeFrom(this.#byPath, old);
     if (event.type === 'DELETED') {
       this.#byName.delete(name);

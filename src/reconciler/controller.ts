@@ -19,10 +19,10 @@
  */
 import type { Environment, MCPServer } from '../manifest/types.ts';
 import type { RuntimeProvider } from '../providers/provider.ts';
-import type { RegistryClient } from '../registry/client.ts';
+import type { RegistryClient } from '../client/registry-client.ts';
 import type { BackoffOptions } from '../kit/backoff.ts';
 import { systemClock, type Clock, type TimerHandle } from '../kit/clock.ts';
-import { Informer } from './informer.ts';
+import { Informer } from '../client/informer.ts';
 import { LeaderElector } from './leader.ts';
 import type { ReconcilerLogger } from './logger.ts';
 import { changeNeedsReconcile } from './predicates.ts';
@@ -86,7 +86,7 @@ export function startReconciler(opts: ReconcilerOptions): RunningReconciler {
   const clock = opts.clock ?? systemClock;
   const log = opts.logger;
   const resyncMs = opts.resyncMs ?? DEFAULT_RESYNC_MS;
-  const informer = new Informer<MCPServer>({ registry: opts.registry, kind: 'MCPServer', logger: log, clock });
+  const informer = new Informer({ source: opts.registry, kind: 'MCPServer', logger: log, clock });
   const reconciler = createReconciler({
     registry: opts.registry,
     providers: opts.providers,
@@ -114,9 +114,9 @@ export function startReconciler(opts: ReconcilerOptions): RunningReconciler {
       process: (name) =>
         processKey(name, (n) => reconciler.reconcile(n, abort.signal), queue, {
           onFailure: (report) => reconciler.recordFailure(report, abort.signal),
-          onReportError: (err) => log.warn({ err: err instanceof Error ? err.message : String(err) }, 'could not record a reconcile failure in status'),
+          onReportError: (err) => log.warn({ err }, 'could not record a reconcile failure in status'),
         }),
-      onError: (name, err) => log.error({ server: name, err: err instanceof Error ? err.message : String(err) }, 'reconcile worker threw'),
+      onError: (name, err) => log.error({ server: name, err }, 'reconcile worker threw'),
     });
     const s: Session = { abort, queue, ready: Promise.resolve() };
     session = s;

@@ -12,7 +12,7 @@ export { createReconciler, RECONCILER_ACTOR, type Reconciler, type ReconcilerDep
 export { decide, lifecycleGate, type Decision, type DecideContext, type DeployDecision, type RetireDecision, type SkipDecision } from './decide.ts';
 export { planServer, explain, planToJson, toDesired, actionCount, SOURCE_DIR_ANNOTATION, type ServerPlan, type ServerPlanJson } from './plan.ts';
 export { planAll, type PlanReport } from './plan-all.ts';
-export { Informer, type InformerEvent, type InformerOptions } from './informer.ts';
+
 export { LeaderElector, type LeaderElectorOptions } from './leader.ts';
 export { WorkQueue, type WorkQueueOptions } from './work-queue.ts';
 export { processKey, type ReconcileResult } from './result.ts';

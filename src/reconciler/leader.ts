@@ -14,7 +14,7 @@
  *   logger, onStartedLeading: () => startWork(), onStoppedLeading: () => stopWork() });
  * el.start();
  */
-import type { RegistryClient } from '../registry/client.ts';
+import type { RegistryClient } from '../client/registry-client.ts';
 import { sleep, systemClock, type Clock, type TimerHandle } from '../kit/clock.ts';
 import type { ReconcilerLogger } from './logger.ts';
 

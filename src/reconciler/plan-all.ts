@@ -5,7 +5,7 @@
  */
 import type { Environment, MCPServer } from '../manifest/types.ts';
 import type { RuntimeProvider } from '../providers/provider.ts';
-import type { RegistryClient } from '../registry/client.ts';
+import type { RegistryClient } from '../client/registry-client.ts';
 import { decide } from './decide.ts';
 import { actionCount, explain, planServer, planToJson, providersToObserve, type ServerPlan, type ServerPlanJson } from './plan.ts';
 

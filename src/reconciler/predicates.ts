@@ -4,7 +4,7 @@
  * was ignored.
  */
 import type { MCPServer } from '../manifest/types.ts';
-import type { InformerEvent } from './informer.ts';
+import type { InformerEvent } from '../client/informer.ts';
 
 /** Whether a change should queue its key, and why. */
 export interface Verdict {

@@ -16,8 +16,8 @@
 import { RECONCILER_FINALIZER } from '../manifest/conditions.ts';
 import type { Environment, MCPServer, MCPServerStatus } from '../manifest/types.ts';
 import type { RuntimeProvider, RuntimeState } from '../providers/provider.ts';
-import type { RegistryClient } from '../registry/client.ts';
-import { ConflictError, NotFoundError } from '../registry/store.ts';
+import type { RegistryClient } from '../client/registry-client.ts';
+import { ConflictError, NotFoundError } from '../client/errors.ts';
 import type { Clock } from '../kit/clock.ts';
 import { decide, type DeployDecision, type RetireDecision } from './decide.ts';
 import type { ReconcilerLogger } from './logger.ts';

@@ -20,6 +20,9 @@ import { createRegistryApp } from './api/app.ts';
 import { createRegistryMetrics } from './api/metrics.ts';
 import { ensureBootstrapAdmin } from './auth/bootstrap.ts';
 import type { Store } from './store.ts';
+import type { Principal } from './auth/authenticate.ts';
+import { InProcessRegistryClient } from '../client/in-process-client.ts';
+import { inProcessHandler } from './in-process.ts';
 
 /**
  * Pino redaction paths for registry loggers: authorization headers never reach a
@@ -59,6 +62,8 @@ export interface RunningRegistry {
   url: string;
   /** The bootstrap token file when this start created one. */
   bootstrapTokenFile?: string;
+  /** A client of this registry in this process, acting as `principal` (no socket, no token). */
+  clientFor(principal: Principal): InProcessRegistryClient;
   /** Graceful shutdown (idempotent). Does not close the store. */
   close(): Promise<void>;
 }
@@ -114,5 +119,10 @@ export async function startRegistryServer(opts: RegistryServerOptions): Promise<
         resolve();
       });
     }));
-  return { url, ...(bootstrapTokenFile !== undefined ? { bootstrapTokenFile } : {}), close };
+  return {
+    url,
+    ...(bootstrapTokenFile !== undefined ? { bootstrapTokenFile } : {}),
+    clientFor: (principal) => new InProcessRegistryClient(inProcessHandler(app, principal)),
+    close,
+  };
 }

@@ -24,81 +24,16 @@
  * await store.update(next, { expectedResourceVersion: created.metadata.resourceVersion });
  */
 import type { Kind, Resource } from '../manifest/resource.ts';
+import type { AuditEntry, AuditQuery, ListOptions, ListResult, TokenInfo, WatchEvent } from '../client/wire.ts';
 
-/** A change event, in global resource-version order. */
-export interface WatchEvent {
-  type: 'ADDED' | 'MODIFIED' | 'DELETED';
-  /** The object after the change (for DELETED: as it was when removed). */
-  object: Resource;
-  /** Equals object.metadata.resourceVersion, as a number for ordering. */
-  resourceVersion: number;
-}
+// The store speaks the registry's wire types and throws its one error family (src/client).
+export type { AuditEntry, AuditQuery, ListOptions, ListResult, WatchEvent } from '../client/wire.ts';
+export { AlreadyExistsError, ConflictError, GoneError, InvalidRequestError, NotFoundError } from '../client/errors.ts';
 
-/** Filters for {@link Store.list}. All given filters must match. */
-export interface ListOptions {
-  /** `key=value,key2!=v,key3` (equality, inequality, existence), Kubernetes style. */
-  labelSelector?: string;
-  /** `spec.owner.team` equals this. */
-  ownerTeam?: string;
-  /** `spec.lifecycle` equals this. */
-  lifecycle?: string;
-  /** Page size; default and maximum 500. */
-  limit?: number;
-  /** Token from the previous page's `continue`. */
-  continue?: string;
-}
-
-/** One page of a list, consistent as of `resourceVersion`. */
-export interface ListResult {
-  items: Resource[];
-  /** The global resource version the list reflects; watch from here. */
-  resourceVersion: number;
-  /** Present when more items follow; pass to the next call. */
-  continue?: string;
-}
-
-/** One append-only audit record: who changed what. */
-export interface AuditEntry {
-  /** Assigned by the store, increasing. */
-  id?: number;
-  /** RFC 3339. Assigned by the store when absent. */
-  time?: string;
-  /** Token name / agent id / "system:reconciler". Never a secret. */
-  actor: string;
-  /** e.g. create, update, delete, status, prune, token.create, drift. */
-  action: string;
-  kind?: Kind | string;
-  name?: string;
-  generationBefore?: number;
-  generationAfter?: number;
-  specHash?: string;
-  /** Free-form, JSON-serialisable detail (no secrets). */
-  details?: Record<string, unknown>;
-}
-
-/** Filters for {@link Store.queryAudit}. */
-export interface AuditQuery {
-  since?: string;
-  actor?: string;
-  kind?: string;
-  name?: string;
-  action?: string;
-  /** Newest first; default 100, max 1000. */
-  limit?: number;
-}
-
-/** An API token record; the secret itself is never stored, only its hash. */
-export interface TokenRecord {
-  /** Public id, shown in listings and audit (`tok_…`). */
-  id: string;
+/** An API token record: what a listing shows, plus the SHA-256 of the secret (the secret itself is never stored). */
+export interface TokenRecord extends TokenInfo {
   /** SHA-256 hex of the secret. */
   hash: string;
-  role: 'admin' | 'publisher' | 'reader' | 'approver' | 'agent';
-  team?: string;
-  description?: string;
-  createdAt: string;
-  expiresAt?: string;
-  revokedAt?: string;
 }
 
 /** A lease held for leader election. */
@@ -107,36 +42,6 @@ export interface Lease {
   holder: string;
   /** Epoch milliseconds after which another holder may take it. */
   expiresAt: number;
-}
-
-/** Thrown when an expected resourceVersion no longer matches. HTTP 409. */
-export class ConflictError extends Error {
-  override readonly name = 'ConflictError';
-  readonly code = 'conflict';
-}
-/** Thrown when the object does not exist. HTTP 404. */
-export class NotFoundError extends Error {
-  override readonly name = 'NotFoundError';
-  readonly code = 'not_found';
-}
-/** Thrown when creating an object whose kind and name already exist. HTTP 409. */
-export class AlreadyExistsError extends Error {
-  override readonly name = 'AlreadyExistsError';
-  readonly code = 'already_exists';
-}
-/** Thrown by watch / changesSince when the version is older than retained history. HTTP 410. */
-export class GoneError extends Error {
-  override readonly name = 'GoneError';
-  readonly code = 'gone';
-}
-
-/**
- * Thrown when a request's arguments are malformed (bad label selector, bad continue
- * token, out-of-range limit). HTTP 400. Added for list arguments the store parses.
- */
-export class InvalidRequestError extends Error {
-  override readonly name = 'InvalidRequestError';
-  readonly code = 'invalid';
 }
 
 /** Port to the registry database. See the module comment for the rules. */

@@ -92,6 +92,7 @@ try {
   const done = Array.from({ length: WATCHERS }, async () => {
     let seen = 0;
     for await (const ev of h.admin.watch('MCPServer', from, ac.signal)) {
+      if (ev.type === 'BOOKMARK') continue;
       latencies.push(performance.now() - sentAt.get(ev.object.metadata.name)!);
       if (++seen === EVENTS) break;
     }

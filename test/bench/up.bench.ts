@@ -14,8 +14,8 @@
  * start included), for scale. Stops berth up with SIGTERM and reports leftovers.
  */
 import { parse } from 'yaml';
-import type { Resource } from '../../src/manifest/resource.ts';
-import { HttpRegistryClient } from '../../src/registry/http-client.ts';
+import type { MCPServer } from '../../src/manifest/types.ts';
+import { HttpRegistryClient } from '../../src/client/http-client.ts';
 import {
   berth,
   connectThroughGateway,
@@ -78,7 +78,7 @@ async function waitRoutable(up: BerthUp, path: string, t0: number, deadline: num
 async function measure(up: BerthUp, prefix: string, count: number): Promise<{ timings: Timing[]; totalMs: number }> {
   const client = new HttpRegistryClient({ baseUrl: up.registryUrl, token: up.token });
   const names = Array.from({ length: count }, (_, i) => `${prefix}-${String(i + 1).padStart(2, '0')}`);
-  const objects = names.map((n) => parse(fixtureManifest(n, { env: { BENCH: n } })) as Resource);
+  const objects = names.map((n) => parse(fixtureManifest(n, { env: { BENCH: n } })) as MCPServer);
   const t0 = performance.now();
   await Promise.all(objects.map((o) => client.apply(o)));
   const appliedMs = performance.now() - t0;

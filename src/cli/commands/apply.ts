@@ -7,9 +7,10 @@
  */
 import PQueue from 'p-queue';
 import { formatProblem, validateDocuments } from '../../manifest/index.ts';
-import type { Kind, Resource } from '../../manifest/resource.ts';
-import type { HttpRegistryClient } from '../../registry/http-client.ts';
-import { RegistryAuthError, RegistryUnreachableError } from '../../registry/http-client.ts';
+import type { Kind } from '../../manifest/resource.ts';
+import type { AnyResource } from '../../manifest/types.ts';
+import { RegistryUnreachableError, UnauthorizedError } from '../../client/errors.ts';
+import type { RegistryClient } from '../../client/registry-client.ts';
 import { ExitCode, UsageError, type Command, type CommandIo } from '../command.ts';
 import { ALL_KINDS, CLIENT_FLAGS, CLIENT_FLAGS_USAGE, connectRegistry, objectRef, parseFlags, reportClientError } from '../config.ts';
 import { loadManifestInput, requireManifestFlags } from '../manifest-input.ts';
@@ -42,7 +43,7 @@ Exit status: 0 applied, 1 invalid manifests or a failed object, 2 usage, 3 regis
  * Loads and validates manifests as `validate` does; prints every problem to stderr.
  * @returns the objects (labelled with `source` when given), or undefined when any problem was found
  */
-export async function loadValidManifests(paths: string[], io: CommandIo, command: string, source?: string): Promise<Resource[] | undefined> {
+export async function loadValidManifests(paths: string[], io: CommandIo, command: string, source?: string): Promise<AnyResource[] | undefined> {
   const loaded = await loadManifestInput(paths, io);
   const problems = [...loaded.problems, ...validateDocuments(loaded.documents)];
   if (problems.length > 0) {
@@ -51,7 +52,7 @@ export async function loadValidManifests(paths: string[], io: CommandIo, command
     return undefined;
   }
   return loaded.documents.map((d) => {
-    const obj = structuredClone(d.object) as Resource;
+    const obj = structuredClone(d.object) as AnyResource; // valid by the schemas, so one of the kinds
     if (source !== undefined) obj.metadata.labels = { ...obj.metadata.labels, [SOURCE_LABEL]: source };
     return obj;
   });
@@ -64,10 +65,10 @@ function checkSource(source: string | undefined): void {
 }
 
 /** Objects labelled with `source` that are not among `keep`, per kind. */
-export async function pruneCandidates(client: HttpRegistryClient, source: string, keep: Resource[]): Promise<{ existing: number; candidates: Resource[] }> {
+export async function pruneCandidates(client: RegistryClient, source: string, keep: AnyResource[]): Promise<{ existing: number; candidates: AnyResource[] }> {
   const wanted = new Set(keep.map((o) => `${o.kind}/${o.metadata.name}`));
   let existing = 0;
-  const candidates: Resource[] = [];
+  const candidates: AnyResource[] = [];
   for (const kind of ALL_KINDS) {
     const { items } = await client.listAll(kind as Kind, { labelSelector: `${SOURCE_LABEL}=${source}` });
     existing += items.length;
@@ -111,7 +112,7 @@ const command: Command = {
     const client = await connectRegistry(values, io);
     try {
       // Decide the prune before changing anything, so a refused prune leaves the registry as it was.
-      let prune: Resource[] = [];
+      let prune: AnyResource[] = [];
       if (values.prune && values.source) {
         const { existing, candidates } = await pruneCandidates(client, values.source, objects);
         if (!values.force && candidates.length > 0 && candidates.length === existing) {
@@ -132,7 +133,7 @@ const command: Command = {
           try {
             return { obj, result: (await client.apply(obj, { dryRun })).result as string };
           } catch (err) {
-            if (err instanceof RegistryUnreachableError || (err instanceof RegistryAuthError && err.status === 401)) throw err;
+            if (err instanceof RegistryUnreachableError || err instanceof UnauthorizedError) throw err;
             return { obj, error: err };
           }
         }),

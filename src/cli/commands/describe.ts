@@ -4,7 +4,7 @@
  */
 import type { Resource } from '../../manifest/resource.ts';
 import type { AccessPolicySpec, MCPServerSpec, MCPServerStatus } from '../../manifest/types.ts';
-import { RegistryAuthError } from '../../registry/http-client.ts';
+import { ForbiddenError } from '../../client/errors.ts';
 import { ExitCode, type Command, type CommandIo } from '../command.ts';
 import { age, CLIENT_FLAGS, CLIENT_FLAGS_USAGE, connectRegistry, formatTable, objectRef, parseFlags, reportClientError, requireKindAndName } from '../config.ts';
 import { auditRows } from './audit.ts';
@@ -120,7 +120,7 @@ const command: Command = {
         const entries = await client.queryAudit({ kind, name, limit: 10 });
         io.stdout.write(entries.length === 0 ? '  <none>\n' : formatTable(['  TIME', 'ACTOR', 'ACTION', 'OBJECT', 'GEN'], auditRows(entries).map((r) => [`  ${r[0]}`, ...r.slice(1)])));
       } catch (err) {
-        if (!(err instanceof RegistryAuthError && err.status === 403)) throw err;
+        if (!(err instanceof ForbiddenError)) throw err;
         io.stdout.write('  (this token may not read the audit log)\n');
       }
       return ExitCode.Ok;

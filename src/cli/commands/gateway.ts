@@ -10,9 +10,9 @@
  */
 import pino from 'pino';
 import { followRegistry, RouteTable, startGateway } from '../../gateway/index.ts';
-import { RegistryAuthError, RegistryUnreachableError } from '../../registry/http-client.ts';
+import { UnauthorizedError, ForbiddenError, RegistryUnreachableError } from '../../client/errors.ts';
 import { ExitCode, UsageError, type Command, type CommandIo } from '../command.ts';
-import { CLIENT_FLAGS, connectRegistry, DEFAULT_SERVER, durationFlag, parseFlags } from '../config.ts';
+import { CLIENT_FLAGS, connectRegistry, DEFAULT_SERVER, describeClientError, durationFlag, parseFlags } from '../config.ts';
 
 const usage = `Usage: berth gateway [--port 8080] [--host 127.0.0.1] [--server URL --token T] [--log-level info]
 
@@ -64,24 +64,18 @@ const command: Command = {
     try {
       await client.list('MCPServer', { limit: 1 });
     } catch (err) {
-      if (err instanceof RegistryUnreachableError || err instanceof RegistryAuthError) {
-        io.stderr.write(`berth gateway: ${err.message}\n`);
+      if (err instanceof RegistryUnreachableError || err instanceof UnauthorizedError || err instanceof ForbiddenError) {
+        io.stderr.write(`berth gateway: ${describeClientError(err)}\n`);
         return ExitCode.Unreachable;
       }
       throw err;
     }
 
     const routeTable = new RouteTable();
-    const follow = new AbortController();
-    let firstSync: () => void = () => undefined;
-    const synced = new Promise<void>((done) => (firstSync = done));
-    const following = followRegistry(client, routeTable, { signal: follow.signal, logger: logger.child({ part: 'routes' }), onSynced: () => firstSync() });
-    const stopFollowing = async (): Promise<void> => {
-      follow.abort();
-      await following;
-    };
+    const following = followRegistry(client, routeTable, { logger: logger.child({ part: 'routes' }) });
+    const stopFollowing = (): Promise<void> => following.stop();
     // Open the port once the table holds the first list (or when stopped before that).
-    await Promise.race([synced, new Promise<void>((done) => io.signal.addEventListener('abort', () => done(), { once: true }))]);
+    await Promise.race([following.synced(), new Promise<void>((done) => io.signal.addEventListener('abort', () => done(), { once: true }))]);
     if (io.signal.aborted) {
       await stopFollowing();
       return ExitCode.Ok;

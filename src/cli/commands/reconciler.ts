@@ -22,8 +22,9 @@ import { createLocalProvider } from '../../providers/local/index.ts';
 import type { RuntimeProvider } from '../../providers/provider.ts';
 import { createRemoteProvider } from '../../providers/remote/index.ts';
 import { startReconciler, type RunningReconciler } from '../../reconciler/index.ts';
-import type { RegistryClient } from '../../registry/client.ts';
-import { RegistryAuthError, RegistryUnreachableError, type HttpRegistryClient } from '../../registry/http-client.ts';
+import { ForbiddenError, RegistryUnreachableError, UnauthorizedError } from '../../client/errors.ts';
+import type { HttpRegistryClient } from '../../client/http-client.ts';
+import type { RegistryClient } from '../../client/registry-client.ts';
 import { EcsConfigError } from '../../providers/ecs/index.ts';
 import { ExitCode, UsageError, type Command, type CommandIo } from '../command.ts';
 import { CLIENT_FLAGS, connectRegistry, DEFAULT_SERVER, durationFlag, parseFlags } from '../config.ts';
@@ -100,8 +101,8 @@ async function checkRegistry(client: HttpRegistryClient, leaseName: string, hold
       io.stderr.write(`berth reconciler: ${err.message}\n`);
       return ExitCode.Unreachable;
     }
-    if (err instanceof RegistryAuthError) {
-      const why = err.status === 401 ? 'the registry refused the token' : 'the token is not an admin token';
+    if (err instanceof UnauthorizedError || err instanceof ForbiddenError) {
+      const why = err instanceof UnauthorizedError ? 'the registry refused the token' : 'the token is not an admin token';
       io.stderr.write(`berth reconciler: ${why} (${err.message}); the reconciler writes status, audit records and a lease: pass --token with an admin token (berth token create --role admin)\n`);
       return ExitCode.Unreachable;
     }

@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { pino } from 'pino';
-import { HttpRegistryClient } from '../../registry/http-client.ts';
+import { HttpRegistryClient } from '../../client/http-client.ts';
 import { ExitCode, UsageError, type Command, type CommandIo } from '../command.ts';
 import { objectRef, parseFlags } from '../config.ts';
 import { formatSummary, summarizeFleet } from '../summary.ts';

@@ -5,7 +5,7 @@
 import { parseDocument } from 'yaml';
 import { MAX_ALIAS_COUNT, MAX_NESTING_DEPTH } from '../../manifest/limits.ts';
 import { findExcessiveNesting } from '../../manifest/nesting.ts';
-import { HttpProblem } from './problem.ts';
+import { RegistryError } from '../../client/errors.ts';
 
 /** Largest body the API accepts: 1 MiB. */
 export const MAX_BODY_BYTES = 1024 * 1024;
@@ -31,7 +31,7 @@ export async function readObjectBody(req: Request, opts: ReadBodyOptions = {}): 
   const isJson = JSON_TYPES.has(mediaType);
   const isYaml = YAML_TYPES.has(mediaType);
   if (!isJson && !isYaml) {
-    throw new HttpProblem(415, {
+    throw new RegistryError(415, {
       type: 'unsupported-media-type',
       title: 'Unsupported media type',
       detail: `content type ${JSON.stringify(mediaType || '(none)')} is not accepted; send application/json or application/yaml`,
@@ -41,7 +41,7 @@ export async function readObjectBody(req: Request, opts: ReadBodyOptions = {}): 
   const text = await readText(req, limit);
   const value = isJson ? parseJson(text) : parseYaml(text);
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-    throw new HttpProblem(400, {
+    throw new RegistryError(400, {
       type: 'malformed-body',
       title: 'Malformed body',
       detail: 'the body must be one object (a manifest), not a list, scalar or empty document',
@@ -50,8 +50,8 @@ export async function readObjectBody(req: Request, opts: ReadBodyOptions = {}): 
   return value as Record<string, unknown>;
 }
 
-function tooLarge(limit: number): HttpProblem {
-  return new HttpProblem(413, {
+function tooLarge(limit: number): RegistryError {
+  return new RegistryError(413, {
     type: 'body-too-large',
     title: 'Request body too large',
     detail: `request bodies are limited to ${limit} bytes; split the manifest or send one object per request`,
@@ -78,7 +78,7 @@ async function readText(req: Request, limit: number): Promise<string> {
   try {
     return new TextDecoder('utf-8', { fatal: true }).decode(Buffer.concat(chunks));
   } catch (cause) {
-    throw new HttpProblem(400, { type: 'malformed-body', title: 'Malformed body', detail: 'the body is not valid UTF-8', cause });
+    throw new RegistryError(400, { type: 'malformed-body', title: 'Malformed body', detail: 'the body is not valid UTF-8', cause });
   }
 }
 
@@ -98,7 +98,7 @@ function parseJson(text: string): unknown {
     const m = /position (\d+)/.exec(message);
     const pos = m ? Number(m[1]) : text.length;
     const { line, column } = lineColumn(text, pos);
-    throw new HttpProblem(400, {
+    throw new RegistryError(400, {
       type: 'malformed-json',
       title: 'Malformed JSON',
       detail: `the body is not valid JSON at line ${line}, column ${column}: ${message.replace(/ in JSON at position.*$/, '')}`,
@@ -114,7 +114,7 @@ function parseYaml(text: string): unknown {
   // (the one `berth validate` uses) refuses them first.
   const excess = findExcessiveNesting(text);
   if (excess) {
-    throw new HttpProblem(400, {
+    throw new RegistryError(400, {
       type: 'malformed-yaml',
       title: 'Malformed YAML',
       detail: `the body nests deeper than ${MAX_NESTING_DEPTH} levels at line ${excess.line}, column ${excess.column}; manifests are shallow — look for unclosed brackets or runaway indentation`,
@@ -128,7 +128,7 @@ function parseYaml(text: string): unknown {
     const pos = err.linePos?.[0];
     const line = pos?.line ?? 1;
     const column = pos?.col ?? 1;
-    throw new HttpProblem(400, {
+    throw new RegistryError(400, {
       type: 'malformed-yaml',
       title: 'Malformed YAML',
       detail: `the body is not valid YAML at line ${line}, column ${column}: ${err.message.split('\n')[0]}`,
@@ -139,7 +139,7 @@ function parseYaml(text: string): unknown {
   try {
     return doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
   } catch (cause) {
-    throw new HttpProblem(400, {
+    throw new RegistryError(400, {
       type: 'malformed-yaml',
       title: 'Malformed YAML',
       detail: `the body could not be read as YAML: ${cause instanceof Error ? cause.message : String(cause)}`,

@@ -4,7 +4,7 @@
  * stop here with a 400.
  */
 import { KIND_PLURALS, KINDS, type Kind } from '../../manifest/resource.ts';
-import { HttpProblem } from './problem.ts';
+import { RegistryError } from '../../client/errors.ts';
 
 const DNS_LABEL = /^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$/;
 
@@ -19,7 +19,7 @@ export function isDnsLabel(name: string): boolean {
  */
 export function requireName(name: string, what = 'name'): string {
   if (!isDnsLabel(name)) {
-    throw new HttpProblem(400, {
+    throw new RegistryError(400, {
       type: 'invalid-name',
       title: 'Invalid name',
       detail: `${what} ${JSON.stringify(name)} is not a DNS label: use 1–63 lower-case letters, digits and '-', starting with a letter and not ending with '-'`,
@@ -32,7 +32,7 @@ export function requireName(name: string, what = 'name'): string {
 export function kindFromPlural(plural: string): Kind {
   const kind = KINDS.find((k) => KIND_PLURALS[k] === plural);
   if (!kind) {
-    throw new HttpProblem(404, {
+    throw new RegistryError(404, {
       type: 'unknown-resource',
       title: 'Unknown resource type',
       detail: `no resource type ${JSON.stringify(plural)}; known: ${KINDS.map((k) => KIND_PLURALS[k]).join(', ')}`,

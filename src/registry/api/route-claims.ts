@@ -12,9 +12,11 @@
  * either one has no host or both have the same host (case-insensitive): the
  * gateway would send some request for one of them to the other.
  *
- * The index is kept in memory and brought up to date from the store's change log
- * before each check (one cheap query when nothing changed; a relist when the log
- * was compacted past it), so a check costs O(servers on that path), not a list.
+ * The index is kept in memory by an informer over the store (list, then watch;
+ * a relist when the log was compacted past it), and each check first waits until
+ * the informer has caught up with the store's current version (at once for
+ * writes of this process, which wake the watch; within the store's poll interval
+ * for another registry process's), so a check costs O(servers on that path), not a list.
  * {@link RouteClaims.exclusive} serialises check-and-write per path: within one
  * registry process with an in-memory lock, and across registry processes on one
  * store with a store lease named after the path, taken only when a write would
@@ -29,8 +31,10 @@ import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { KeyedLock } from '../../kit/keyed-lock.ts';
 import type { Resource } from '../../manifest/resource.ts';
-import { GoneError, type Store } from '../store.ts';
-import { HttpProblem } from './problem.ts';
+import { Informer, type InformerLogger } from '../../client/informer.ts';
+import type { Store } from '../store.ts';
+import { storeListWatch } from '../store-watch.ts';
+import { RegistryError } from '../../client/errors.ts';
 
 /** A route claimed by one server. */
 export interface RouteClaim {
@@ -41,7 +45,6 @@ export interface RouteClaim {
   host?: string;
 }
 
-const PAGE = 500;
 /** How long the route lease of a registry process that died mid-write keeps others waiting. */
 const ROUTE_LEASE_TTL_MS = 5_000;
 /** Pause between attempts to take a route lease another registry process holds. */
@@ -51,6 +54,10 @@ const ROUTE_LEASE_RETRY_MS = 10;
 export interface RouteClaimsOptions {
   /** Lifetime of a route lease; default 5 s. A writer waits at most this long plus a second, then gets 503. */
   leaseTtlMs?: number;
+  /** Where the informer reports watch trouble. */
+  logger: InformerLogger;
+  /** Stops the informer that keeps the index current. */
+  shutdownSignal: AbortSignal;
 }
 
 /** The route `obj` claims, or undefined when it is not an MCPServer. Same defaults as the gateway. */
@@ -69,22 +76,31 @@ export function routesCollide(a: RouteClaim, b: RouteClaim): boolean {
   return a.path === b.path && (a.host === undefined || b.host === undefined || a.host === b.host);
 }
 
-/** In-memory index of route claims over a {@link Store}. One per API instance. */
+/** In-memory index of route claims over a {@link Store}, fed by an informer. One per API instance. */
 export class RouteClaims {
   readonly #store: Store;
+  readonly #informer: Informer<'MCPServer'>;
   #byName = new Map<string, RouteClaim>();
   #byPath = new Map<string, Set<string>>();
-  #version: number | undefined;
-  #syncing: Promise<void> | undefined;
   /** Serialises check-and-write per path within this process. */
   readonly #locks = new KeyedLock();
   /** This registry process's name as a holder of route leases. */
   readonly #holder = `registry-${randomUUID()}`;
   readonly #leaseTtlMs: number;
 
-  constructor(store: Store, opts: RouteClaimsOptions = {}) {
+  constructor(store: Store, opts: RouteClaimsOptions) {
     this.#store = store;
     this.#leaseTtlMs = opts.leaseTtlMs ?? ROUTE_LEASE_TTL_MS;
+    this.#informer = new Informer({
+      source: storeListWatch(store),
+      kind: 'MCPServer',
+      logger: opts.logger,
+      onEvent: (e) => (e.type === 'DELETED' ? this.#forget(e.object.metadata.name) : this.#remember(e.object)),
+    });
+    if (!opts.shutdownSignal.aborted) {
+      this.#informer.start();
+      opts.shutdownSignal.addEventListener('abort', () => void this.#informer.stop(), { once: true });
+    }
   }
 
   /**
@@ -130,7 +146,7 @@ export class RouteClaims {
     const deadline = Date.now() + this.#leaseTtlMs + 1000;
     while (!(await this.#store.acquireLease(lease, this.#holder, this.#leaseTtlMs))) {
       if (Date.now() > deadline) {
-        throw new HttpProblem(503, {
+        throw new RegistryError(503, {
           type: 'route-busy',
           title: 'Route is being claimed',
           detail: `another registry process has been claiming route ${claim.path} for more than ${this.#leaseTtlMs} ms; retry the write`,
@@ -145,47 +161,9 @@ export class RouteClaims {
     }
   }
 
-  /** Brings the index up to date; concurrent callers share one refresh. */
-  #sync(): Promise<void> {
-    this.#syncing ??= this.#refresh().finally(() => {
-      this.#syncing = undefined;
-    });
-    return this.#syncing;
-  }
-
-  async #refresh(): Promise<void> {
-    if (this.#version === undefined) {
-      await this.#relist();
-      return;
-    }
-    try {
-      for (;;) {
-        const events = await this.#store.changesSince(this.#version, { kind: 'MCPServer', limit: PAGE });
-        for (const ev of events) {
-          if (ev.type === 'DELETED') this.#forget(ev.object.metadata.name);
-          else this.#remember(ev.object);
-          this.#version = ev.resourceVersion;
-        }
-        if (events.length < PAGE) return;
-      }
-    } catch (err) {
-      if (!(err instanceof GoneError)) throw err;
-      await this.#relist();
-    }
-  }
-
-  async #relist(): Promise<void> {
-    this.#byName = new Map();
-    this.#byPath = new Map();
-    let cont: string | undefined;
-    let version: number | undefined;
-    do {
-      const page = await this.#store.list('MCPServer', { limit: PAGE, ...(cont ? { continue: cont } : {}) });
-      version ??= page.resourceVersion;
-      for (const obj of page.items) this.#remember(obj);
-      cont = page.continue;
-    } while (cont);
-    this.#version = version;
+  /** Waits until the index reflects every write the store had committed when it was called. */
+  async #sync(): Promise<void> {
+    await this.#informer.caughtUp(await this.#store.currentVersion());
   }
 
   #remember(obj: Resource): void {

@@ -5,7 +5,8 @@
  */
 import { applyDefaults, stripServerOwned, validateObject, type AnyResource } from '../../manifest/index.ts';
 import { API_VERSION, type Kind, type Resource } from '../../manifest/resource.ts';
-import { HttpProblem } from './problem.ts';
+import { RegistryError } from '../../client/errors.ts';
+import { jsonEqual } from './equality.ts';
 
 /**
  * Checks a parsed body against the URL it was sent to and the kind's schema and
@@ -16,11 +17,15 @@ import { HttpProblem } from './problem.ts';
  * are dropped before validation and only `metadata.resourceVersion` (for optimistic
  * concurrency) and `metadata.finalizers` are kept.
  * @param name the name in the URL (absent for a create on the collection)
- * @throws HttpProblem 400 when kind or name disagree with the URL, 422 with every problem when invalid
+ * @param stored the object as stored, for a replace: when the body keeps its spec
+ *   unchanged, problems inside the spec are not held against it (ratcheting, as
+ *   Kubernetes does), so a schema tightened by an upgrade never blocks the
+ *   controller's finalizer and label writes on objects admitted before it.
+ * @throws RegistryError 400 when kind or name disagree with the URL, 422 with every problem when invalid
  */
-export function admitObject(body: Record<string, unknown>, kind: Kind, name?: string, roundTrip = false): Resource {
+export function admitObject(body: Record<string, unknown>, kind: Kind, name?: string, roundTrip = false, stored?: Resource): Resource {
   if (body.kind !== undefined && body.kind !== kind) {
-    throw new HttpProblem(400, {
+    throw new RegistryError(400, {
       type: 'kind-mismatch',
       title: 'Kind does not match the URL',
       detail: `the body is a ${JSON.stringify(body.kind)} but this URL holds ${kind} objects`,
@@ -28,7 +33,7 @@ export function admitObject(body: Record<string, unknown>, kind: Kind, name?: st
   }
   const meta = body.metadata as { name?: unknown } | undefined;
   if (name !== undefined && meta && typeof meta === 'object' && meta.name !== undefined && meta.name !== name) {
-    throw new HttpProblem(400, {
+    throw new RegistryError(400, {
       type: 'name-mismatch',
       title: 'Name does not match the URL',
       detail: `metadata.name is ${JSON.stringify(meta.name)} but the URL names ${JSON.stringify(name)}`,
@@ -36,10 +41,11 @@ export function admitObject(body: Record<string, unknown>, kind: Kind, name?: st
   }
   const sentMeta = (meta && typeof meta === 'object' ? meta : {}) as { resourceVersion?: unknown; finalizers?: unknown };
   const candidate = roundTrip ? stripServerOwned(body) : body;
-  const problems = validateObject(candidate);
+  const specKept = stored !== undefined && jsonEqual((candidate as { spec?: unknown }).spec, stored.spec);
+  const problems = validateObject(candidate).filter((p) => !(specKept && (p.path === 'spec' || p.path.startsWith('spec.'))));
   if (problems.length > 0) {
     const label = `${kind}/${typeof meta?.name === 'string' ? meta.name : name ?? '(unnamed)'}`;
-    throw new HttpProblem(422, {
+    throw new RegistryError(422, {
       type: 'invalid-object',
       title: 'Invalid object',
       detail: `${label} is invalid (${problems.length} problem${problems.length === 1 ? '' : 's'}): ${problems[0]!.path || '(document)'} ${problems[0]!.message}`,

@@ -6,8 +6,8 @@
  * - `{"type":"ADDED"|"MODIFIED"|"DELETED","object":{…}}` — a change; resume from
  *   `object.metadata.resourceVersion`.
  * - `{"type":"BOOKMARK","object":{"kind":…,"metadata":{"resourceVersion":"M"}}}` —
- *   sent when idle (keeps proxies from cutting the stream) and safe to resume from:
- *   every change of this kind up to M has been sent.
+ *   every change of this kind up to M has been sent, so it is safe to resume
+ *   from M; also sent when idle (keeps proxies from cutting the stream).
  * - `{"type":"ERROR","object":{problem details, status 410}}` — history was compacted
  *   past the watcher; relist, then watch from the list's version.
  * - `{"type":"RECONNECT","object":{"metadata":{"resourceVersion":"M"}}}` — the
@@ -16,8 +16,9 @@
  */
 import type { Kind } from '../../manifest/resource.ts';
 import { API_VERSION } from '../../manifest/resource.ts';
-import { GoneError, type Store } from '../store.ts';
-import { toHttpProblem } from './problem.ts';
+import { GoneError } from '../../client/errors.ts';
+import type { Store } from '../store.ts';
+import { watchStore } from '../store-watch.ts';
 
 /** What a watch stream needs. */
 export interface WatchStreamOptions {
@@ -36,7 +37,6 @@ export interface WatchStreamOptions {
   onClose?: () => void;
 }
 
-const BATCH = 200;
 const encoder = new TextEncoder();
 
 function line(value: unknown): Uint8Array {
@@ -52,11 +52,14 @@ function marker(type: 'BOOKMARK' | 'RECONNECT', kind: Kind, rv: number): Uint8Ar
  * when `since` is older than retained history.
  */
 export async function watchResponse(opts: WatchStreamOptions): Promise<Response> {
-  const { store, kind, clientSignal, shutdownSignal, heartbeatMs } = opts;
+  const { store, kind, clientSignal, shutdownSignal } = opts;
   // Fail with a plain 410 before any byte is streamed.
-  let pending = await store.changesSince(opts.since, { kind, limit: BATCH });
-  let since = opts.since;
-  const stop = AbortSignal.any([clientSignal, shutdownSignal]);
+  await store.changesSince(opts.since, { kind, limit: 1 });
+  // Cancelling the body (a reader that stops) ends the loop too, not only a client that goes away.
+  const cancelled = new AbortController();
+  const stop = AbortSignal.any([clientSignal, shutdownSignal, cancelled.signal]);
+  const items = watchStore(store, kind, opts.since, { signal: stop, idleMs: opts.heartbeatMs });
+  let sent = opts.since;
   let closed = false;
   const close = (): void => {
     if (!closed) {
@@ -69,49 +72,22 @@ export async function watchResponse(opts: WatchStreamOptions): Promise<Response>
   const body = new ReadableStream<Uint8Array>({
     async pull(controller) {
       try {
-        for (;;) {
-          if (shutdownSignal.aborted) {
-            controller.enqueue(marker('RECONNECT', kind, since));
-            controller.close();
-            close();
-            return;
-          }
-          if (clientSignal.aborted) {
-            controller.close();
-            close();
-            return;
-          }
-          if (pending.length > 0) {
-            for (const ev of pending) {
-              controller.enqueue(line({ type: ev.type, object: ev.object }));
-              since = ev.resourceVersion;
-            }
-            pending = [];
-            return;
-          }
-          // Read the global version first: when nothing of this kind is newer than
-          // `since` below, every change of this kind up to `current` has been sent.
-          const current = await store.currentVersion();
-          pending = await store.changesSince(since, { kind, limit: BATCH });
-          if (pending.length > 0) continue;
-          if (current > since) since = current;
-          await store.waitForChange(since, heartbeatMs, stop);
-          if (stop.aborted) continue;
-          pending = await store.changesSince(since, { kind, limit: BATCH });
-          if (pending.length === 0) {
-            controller.enqueue(marker('BOOKMARK', kind, since));
-            return;
-          }
+        const next = await items.next();
+        if (!next.done) {
+          const item = next.value;
+          sent = item.resourceVersion;
+          controller.enqueue(item.type === 'BOOKMARK' ? marker('BOOKMARK', kind, sent) : line({ type: item.type, object: item.object }));
+          return;
         }
+        if (shutdownSignal.aborted && !clientSignal.aborted && !cancelled.signal.aborted) controller.enqueue(marker('RECONNECT', kind, sent));
       } catch (err) {
-        if (err instanceof GoneError) {
-          controller.enqueue(line({ type: 'ERROR', object: toHttpProblem(err).toDetails() }));
-        }
-        controller.close();
-        close();
+        if (err instanceof GoneError) controller.enqueue(line({ type: 'ERROR', object: err.toProblem() }));
       }
+      controller.close();
+      close();
     },
     cancel() {
+      cancelled.abort();
       close();
     },
   });

@@ -15,7 +15,7 @@ import type { Principal } from '../auth/authenticate.ts';
 import { enforce, mayAdminister, mayWriteObject } from '../auth/authorize.ts';
 import { AlreadyExistsError, ConflictError, NotFoundError, type Store } from '../store.ts';
 import { jsonEqual } from './equality.ts';
-import { HttpProblem } from './problem.ts';
+import { RegistryError } from '../../client/errors.ts';
 import type { RouteClaims } from './route-claims.ts';
 
 /** Who writes, and where. */
@@ -32,8 +32,8 @@ export type ApplyOutcome = 'created' | 'configured' | 'unchanged';
 
 const APPLY_ATTEMPTS = 5;
 
-function notFound(kind: Kind, name: string): HttpProblem {
-  return new HttpProblem(404, { type: 'not-found', title: 'Not found', detail: `${kind}/${name} does not exist` });
+function notFound(kind: Kind, name: string): RegistryError {
+  return new NotFoundError(`${kind}/${name} does not exist`);
 }
 
 /** Appends the audit record of one effective write. A failed append is logged, not thrown: the write already happened. */
@@ -62,7 +62,7 @@ async function audit(ctx: WriteContext, action: string, kind: Kind, name: string
 
 function rejectDeleting(stored: Resource): void {
   if (stored.metadata.deletionTimestamp !== undefined) {
-    throw new HttpProblem(409, {
+    throw new RegistryError(409, {
       type: 'deleting',
       title: 'Object is being deleted',
       detail: `${stored.kind}/${stored.metadata.name} is being deleted (since ${stored.metadata.deletionTimestamp}); wait until it is gone, then create it again`,
@@ -83,7 +83,7 @@ async function withRouteClaim<T>(ctx: WriteContext, obj: Resource, write: () => 
   return claims.exclusive(obj, async () => {
     const other = await claims.collision(obj);
     if (other) {
-      throw new HttpProblem(409, {
+      throw new RegistryError(409, {
         type: 'route-conflict',
         title: 'Route already in use',
         detail: `${obj.kind}/${obj.metadata.name} would be routed at ${other.path}${other.host ? ` for host ${other.host}` : ''}, which MCPServer/${other.name} already uses; give this server a different spec.routing.path or spec.routing.host`,

@@ -15,7 +15,7 @@
  * written by the reconciler, which runs with an admin token (or in-process).
  */
 import type { Kind, Resource } from '../../manifest/resource.ts';
-import { HttpProblem } from '../api/problem.ts';
+import { ForbiddenError } from '../../client/errors.ts';
 import { jsonEqual } from '../api/equality.ts';
 import type { Principal } from './authenticate.ts';
 
@@ -79,6 +79,6 @@ export function mayReadAudit(who: Principal): Decision {
 /** Throws a 403 problem carrying the reason when `decision` refuses. */
 export function enforce(decision: Decision): void {
   if (!decision.allowed) {
-    throw new HttpProblem(403, { type: 'forbidden', title: 'Forbidden', detail: decision.reason });
+    throw new ForbiddenError(decision.reason);
   }
 }

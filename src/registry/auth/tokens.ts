@@ -8,12 +8,10 @@
  * print(minted.token);                    // "berth_tok_3k9x…_Q2h…", shown once
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import type { Role } from '../../client/wire.ts';
 import type { TokenRecord } from '../store.ts';
 
-/** Roles a token can carry; see `authorize.ts` for what each may do. */
-export const ROLES = ['admin', 'publisher', 'reader', 'approver', 'agent'] as const;
-/** One of {@link ROLES}. */
-export type Role = TokenRecord['role'];
+export { ROLES, type Role } from '../../client/wire.ts';
 
 const TOKEN_PATTERN = /^berth_(tok_[a-z0-9]{12})_([A-Za-z0-9]{43})$/;
 const ALPHANUM = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789';

@@ -1,0 +1,235 @@
+/**
+ * HttpRegistryClient: the {@link RegistryClient} over the registry's HTTP API.
+ * Separate processes (reconciler, gateway) and the CLI use it with a socket;
+ * `InProcessRegistryClient` uses it with the API handler of the same process.
+ *
+ * Errors: no answer at all → {@link RegistryUnreachableError}; any problem
+ * response → the member of the one error family its problem type names
+ * (NotFoundError, ConflictError, UnauthorizedError, …; see errors.ts).
+ *
+ * @example
+ * const client = new HttpRegistryClient({ baseUrl: 'http://127.0.0.1:7070', token });
+ * const { items, resourceVersion } = await client.list('MCPServer');
+ * for await (const item of client.watch('MCPServer', resourceVersion, signal)) handle(item);
+ */
+import { KIND_PLURALS, type Kind } from '../manifest/resource.ts';
+import type { AnyResource } from '../manifest/types.ts';
+import { errorFromProblem, GoneError, NotFoundError, RegistryUnreachableError, type ProblemDetails } from './errors.ts';
+import { ndjsonLines } from './ndjson.ts';
+import type { RegistryClient, TokenRequest } from './registry-client.ts';
+import type { ApplyResponse, AuditEntry, AuditQuery, DeleteResult, ListOptions, ListResult, ResourceOf, TokenInfo, WatchItem } from './wire.ts';
+
+/** Options of {@link HttpRegistryClient}. */
+export interface HttpRegistryClientOptions {
+  /** e.g. "http://127.0.0.1:7070" */
+  baseUrl: string;
+  /** `berth_<id>_<secret>`; sent as a bearer token, never logged. */
+  token?: string;
+  /** How requests are sent; the global fetch by default. */
+  fetch?: typeof fetch;
+}
+
+/** Path prefix of the registry API. */
+export const API_PREFIX = '/apis/berth.dev/v1alpha1';
+
+/** The errno code (ECONNREFUSED, ENOTFOUND, …) behind a fetch failure, else the innermost message. */
+function errnoOf(err: unknown): string {
+  let cur: unknown = err;
+  let message = err instanceof Error ? err.message : 'network error';
+  for (let i = 0; i < 6 && cur; i++) {
+    const c = cur as { code?: unknown; errors?: unknown[]; cause?: unknown; message?: unknown };
+    if (typeof c.code === 'string' && c.code !== 'UND_ERR_SOCKET') return c.code;
+    if (typeof c.message === 'string' && c.message) message = c.message;
+    cur = Array.isArray(c.errors) && c.errors.length > 0 ? c.errors[0] : c.cause;
+  }
+  return message;
+}
+
+/** The HTTP implementation of {@link RegistryClient}. */
+export class HttpRegistryClient implements RegistryClient {
+  readonly baseUrl: string;
+  readonly #token: string | undefined;
+  readonly #fetch: typeof fetch;
+
+  constructor(opts: HttpRegistryClientOptions) {
+    this.baseUrl = opts.baseUrl.replace(/\/+$/, '');
+    this.#token = opts.token;
+    this.#fetch = opts.fetch ?? fetch;
+  }
+
+  async #send(method: string, path: string, body?: unknown, signal?: AbortSignal): Promise<Response> {
+    const url = `${this.baseUrl}${path}`;
+    const headers: Record<string, string> = { accept: 'application/json' };
+    if (this.#token) headers.authorization = `Bearer ${this.#token}`;
+    if (body !== undefined) headers['content-type'] = 'application/json';
+    // A pooled keep-alive connection the server has just closed fails with ECONNRESET;
+    // reads are safe to send once more on a fresh connection.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.#fetch(url, { method, headers, ...(body !== undefined ? { body: JSON.stringify(body) } : {}), ...(signal ? { signal } : {}) });
+      } catch (err) {
+        if (signal?.aborted) throw err;
+        const code = errnoOf(err);
+        if (method === 'GET' && attempt === 1 && (code === 'ECONNRESET' || code === 'EPIPE')) continue;
+        throw new RegistryUnreachableError(this.baseUrl, code, { cause: err });
+      }
+    }
+  }
+
+  /** Throws the error of the family a non-2xx response stands for. */
+  async #fail(res: Response): Promise<never> {
+    let problem: Partial<ProblemDetails>;
+    try {
+      problem = (await res.json()) as Partial<ProblemDetails>;
+    } catch {
+      problem = { detail: `HTTP ${res.status} ${res.statusText} from ${res.url || this.baseUrl}` };
+    }
+    throw errorFromProblem(res.status, problem);
+  }
+
+  async #json<T>(method: string, path: string, body?: unknown): Promise<T> {
+    const res = await this.#send(method, path, body);
+    if (!res.ok) return this.#fail(res);
+    return (await res.json()) as T;
+  }
+
+  #objectPath(kind: Kind, name: string, sub = ''): string {
+    return `${API_PREFIX}/${KIND_PLURALS[kind]}/${encodeURIComponent(name)}${sub}`;
+  }
+
+  async get<K extends Kind>(kind: K, name: string): Promise<ResourceOf<K> | undefined> {
+    try {
+      return await this.#json<ResourceOf<K>>('GET', this.#objectPath(kind, name));
+    } catch (err) {
+      if (err instanceof NotFoundError) return undefined;
+      throw err;
+    }
+  }
+
+  async list<K extends Kind>(kind: K, opts: ListOptions = {}): Promise<ListResult<ResourceOf<K>>> {
+    const q = new URLSearchParams();
+    if (opts.labelSelector !== undefined) q.set('labelSelector', opts.labelSelector);
+    if (opts.ownerTeam !== undefined) q.set('team', opts.ownerTeam);
+    if (opts.lifecycle !== undefined) q.set('lifecycle', opts.lifecycle);
+    if (opts.limit !== undefined) q.set('limit', String(opts.limit));
+    if (opts.continue !== undefined) q.set('continue', opts.continue);
+    const qs = q.size > 0 ? `?${q}` : '';
+    const page = await this.#json<{ metadata: { resourceVersion: string; continue?: string }; items: ResourceOf<K>[] }>('GET', `${API_PREFIX}/${KIND_PLURALS[kind]}${qs}`);
+    return {
+      items: page.items,
+      resourceVersion: Number(page.metadata.resourceVersion),
+      ...(page.metadata.continue ? { continue: page.metadata.continue } : {}),
+    };
+  }
+
+  async listAll<K extends Kind>(kind: K, opts: Omit<ListOptions, 'continue'> = {}): Promise<ListResult<ResourceOf<K>>> {
+    const items: ResourceOf<K>[] = [];
+    let cont: string | undefined;
+    let resourceVersion: number | undefined;
+    do {
+      const page = await this.list(kind, { ...opts, limit: opts.limit ?? 500, ...(cont !== undefined ? { continue: cont } : {}) });
+      items.push(...page.items);
+      // Watching from the first page's version replays at worst; replays are skipped by version.
+      resourceVersion ??= page.resourceVersion;
+      cont = page.continue;
+    } while (cont !== undefined);
+    return { items, resourceVersion: resourceVersion ?? 0 };
+  }
+
+  async *watch<K extends Kind>(kind: K, fromVersion: number, signal: AbortSignal): AsyncIterable<WatchItem<ResourceOf<K>>> {
+    if (signal.aborted) return;
+    const local = new AbortController();
+    const stop = AbortSignal.any([signal, local.signal]);
+    try {
+      const res = await this.#send('GET', `${API_PREFIX}/${KIND_PLURALS[kind]}?watch=1&resourceVersion=${fromVersion}`, undefined, stop);
+      if (!res.ok) return await this.#fail(res);
+      if (!res.body) return;
+      let since = fromVersion;
+      for await (const line of ndjsonLines(res.body)) {
+        const item = JSON.parse(line) as { type: string; object: ResourceOf<K> & Partial<ProblemDetails> };
+        const rv = Number(item.object?.metadata?.resourceVersion ?? NaN);
+        if (item.type === 'ADDED' || item.type === 'MODIFIED' || item.type === 'DELETED') {
+          if (!(rv > since)) continue; // a replay of what was already yielded
+          since = rv;
+          yield { type: item.type, object: item.object, resourceVersion: rv };
+        } else if (item.type === 'BOOKMARK') {
+          if (rv > since) {
+            since = rv;
+            yield { type: 'BOOKMARK', resourceVersion: rv };
+          }
+        } else if (item.type === 'RECONNECT') {
+          if (rv > since) yield { type: 'BOOKMARK', resourceVersion: rv };
+          return;
+        } else if (item.type === 'ERROR') {
+          throw errorFromProblem(Number(item.object.status ?? 500), item.object);
+        }
+      }
+    } catch (err) {
+      if (signal.aborted && !(err instanceof GoneError)) return;
+      throw err;
+    } finally {
+      local.abort();
+    }
+  }
+
+  async create<T extends AnyResource>(obj: T): Promise<T> {
+    return this.#json<T>('POST', `${API_PREFIX}/${KIND_PLURALS[obj.kind]}`, obj);
+  }
+
+  async apply<T extends AnyResource>(obj: T, opts: { dryRun?: boolean } = {}): Promise<ApplyResponse<T>> {
+    const qs = opts.dryRun ? '?dryRun=1' : '';
+    return this.#json<ApplyResponse<T>>('POST', `${this.#objectPath(obj.kind, obj.metadata.name, '/apply')}${qs}`, obj);
+  }
+
+  async update<T extends AnyResource>(obj: T, expectedResourceVersion?: string): Promise<T> {
+    const body = { ...obj, metadata: { ...obj.metadata } };
+    if (expectedResourceVersion !== undefined) body.metadata.resourceVersion = expectedResourceVersion;
+    else delete body.metadata.resourceVersion;
+    return this.#json<T>('PUT', this.#objectPath(obj.kind, obj.metadata.name), body);
+  }
+
+  async updateStatus<K extends Kind>(kind: K, name: string, status: unknown, expectedResourceVersion?: string): Promise<ResourceOf<K>> {
+    const body = { status, ...(expectedResourceVersion !== undefined ? { metadata: { resourceVersion: expectedResourceVersion } } : {}) };
+    return this.#json<ResourceOf<K>>('PUT', this.#objectPath(kind, name, '/status'), body);
+  }
+
+  async delete<K extends Kind>(kind: K, name: string, opts: { reason?: 'prune'; expectedResourceVersion?: string } = {}): Promise<DeleteResult<ResourceOf<K>>> {
+    const q = new URLSearchParams();
+    if (opts.reason) q.set('reason', opts.reason);
+    if (opts.expectedResourceVersion) q.set('resourceVersion', opts.expectedResourceVersion);
+    const res = await this.#send('DELETE', `${this.#objectPath(kind, name)}${q.size > 0 ? `?${q}` : ''}`);
+    if (!res.ok) return this.#fail(res);
+    return { removed: res.headers.get('berth-deleted') === 'true', object: (await res.json()) as ResourceOf<K> };
+  }
+
+  async appendAudit(entry: AuditEntry): Promise<void> {
+    await this.#json('POST', `${API_PREFIX}/audit`, entry);
+  }
+
+  async queryAudit(q: AuditQuery = {}): Promise<AuditEntry[]> {
+    const params = new URLSearchParams();
+    for (const [k, v] of Object.entries(q)) if (v !== undefined) params.set(k, String(v));
+    const qs = params.size > 0 ? `?${params}` : '';
+    return (await this.#json<{ items: AuditEntry[] }>('GET', `${API_PREFIX}/audit${qs}`)).items;
+  }
+
+  async acquireLease(name: string, holder: string, ttlMs: number): Promise<boolean> {
+    return (await this.#json<{ acquired: boolean }>('POST', `${API_PREFIX}/leases/${encodeURIComponent(name)}`, { holder, ttlMs })).acquired;
+  }
+
+  async releaseLease(name: string, holder: string): Promise<void> {
+    await this.#json('DELETE', `${API_PREFIX}/leases/${encodeURIComponent(name)}?holder=${encodeURIComponent(holder)}`);
+  }
+
+  async createToken(req: TokenRequest): Promise<{ token: string; record: TokenInfo }> {
+    return this.#json('POST', `${API_PREFIX}/tokens`, req);
+  }
+
+  async listTokens(): Promise<TokenInfo[]> {
+    return (await this.#json<{ items: TokenInfo[] }>('GET', `${API_PREFIX}/tokens`)).items;
+  }
+
+  async revokeToken(id: string): Promise<void> {
+    await this.#json('DELETE', `${API_PREFIX}/tokens/${encodeURIComponent(id)}`);
+  }
+}

@@ -1,0 +1,114 @@
+/**
+ * The registry's wire types: what its HTTP API sends and receives, and so what
+ * every {@link RegistryClient} returns. The store speaks them too (the registry
+ * imports them from here), so a list page or a change event has one shape from
+ * the database to the last consumer.
+ */
+import type { Kind, Resource } from '../manifest/resource.ts';
+import type { AnyResource } from '../manifest/types.ts';
+
+/** The object type of a kind: `ResourceOf<'MCPServer'>` is `MCPServer`. */
+export type ResourceOf<K extends Kind> = Extract<AnyResource, { kind: K }>;
+
+/** A change event, in global resource-version order. */
+export interface WatchEvent<T extends Resource = Resource> {
+  type: 'ADDED' | 'MODIFIED' | 'DELETED';
+  /** The object after the change (for DELETED: as it was when removed). */
+  object: T;
+  /** Equals object.metadata.resourceVersion, as a number for ordering. */
+  resourceVersion: number;
+}
+
+/**
+ * Progress without a change: every change of the watched kind up to
+ * `resourceVersion` has been delivered, so a watcher may resume from there.
+ */
+export interface WatchBookmark {
+  type: 'BOOKMARK';
+  resourceVersion: number;
+}
+
+/** What a watch yields: changes, and now and then a bookmark. */
+export type WatchItem<T extends Resource = Resource> = WatchEvent<T> | WatchBookmark;
+
+/** Filters for a list. All given filters must match. */
+export interface ListOptions {
+  /** `key=value,key2!=v,key3` (equality, inequality, existence), Kubernetes style. */
+  labelSelector?: string;
+  /** `spec.owner.team` equals this. */
+  ownerTeam?: string;
+  /** `spec.lifecycle` equals this. */
+  lifecycle?: string;
+  /** Page size; default and maximum 500. */
+  limit?: number;
+  /** Token from the previous page's `continue`. */
+  continue?: string;
+}
+
+/** One page of a list, consistent as of `resourceVersion`. */
+export interface ListResult<T extends Resource = Resource> {
+  items: T[];
+  /** The global resource version the list reflects; watch from here. */
+  resourceVersion: number;
+  /** Present when more items follow; pass to the next call. */
+  continue?: string;
+}
+
+/** One append-only audit record: who changed what. */
+export interface AuditEntry {
+  /** Assigned by the store, increasing. */
+  id?: number;
+  /** RFC 3339. Assigned by the store when absent. */
+  time?: string;
+  /** Token name / agent id / "system:reconciler". Never a secret. */
+  actor: string;
+  /** e.g. create, update, delete, status, prune, token.create, drift. */
+  action: string;
+  kind?: Kind | string;
+  name?: string;
+  generationBefore?: number;
+  generationAfter?: number;
+  specHash?: string;
+  /** Free-form, JSON-serialisable detail (no secrets). */
+  details?: Record<string, unknown>;
+}
+
+/** Filters for an audit query. */
+export interface AuditQuery {
+  since?: string;
+  actor?: string;
+  kind?: string;
+  name?: string;
+  action?: string;
+  /** Newest first; default 100, max 1000. */
+  limit?: number;
+}
+
+/** Roles a token can carry; see `src/registry/auth/authorize.ts` for what each may do. */
+export const ROLES = ['admin', 'publisher', 'reader', 'approver', 'agent'] as const;
+/** One of {@link ROLES}. */
+export type Role = (typeof ROLES)[number];
+
+/** An API token as listed: never its secret, never its hash. */
+export interface TokenInfo {
+  /** Public id, shown in listings and audit (`tok_…`). */
+  id: string;
+  role: Role;
+  team?: string;
+  description?: string;
+  createdAt: string;
+  expiresAt?: string;
+  revokedAt?: string;
+}
+
+/** What one server-side apply did. */
+export interface ApplyResponse<T extends Resource = Resource> {
+  result: 'created' | 'configured' | 'unchanged';
+  object: T;
+}
+
+/** What a delete did: removed at once, or marked deleting while finalizers remain. */
+export interface DeleteResult<T extends Resource = Resource> {
+  removed: boolean;
+  object: T;
+}

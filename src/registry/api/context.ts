@@ -1,0 +1,71 @@
+/**
+ * What every route of the registry API shares: the hono environment (who is
+ * calling), the dependencies of the handlers, and the small readers of query
+ * parameters, so each route file holds only its routes.
+ */
+import type { Context, Hono } from 'hono';
+import type { Logger } from 'pino';
+import { RegistryError } from '../../client/errors.ts';
+import type { Principal } from '../auth/authenticate.ts';
+import type { Store } from '../store.ts';
+import type { RegistryMetrics } from './metrics.ts';
+import type { RouteClaims } from './route-claims.ts';
+import type { WriteContext } from './writes.ts';
+
+/** Path prefix of every resource route. */
+export const PREFIX = '/apis/berth.dev/v1alpha1';
+
+/**
+ * Key of the principal a request made inside this process carries in its hono
+ * environment (see `in-process.ts`). A symbol, so nothing that arrives over a
+ * socket can set it: the Node adapter's environment holds only its own objects.
+ */
+export const IN_PROCESS_PRINCIPAL: unique symbol = Symbol('berth.in-process-principal');
+
+/** The hono environment of the API: bindings (in-process principal) and per-request variables. */
+export type ApiEnv = {
+  Bindings: { [IN_PROCESS_PRINCIPAL]?: Principal };
+  Variables: { principal: Principal };
+};
+
+/** The API app type. */
+export type ApiApp = Hono<ApiEnv>;
+
+/** What the route handlers need. */
+export interface ApiDeps {
+  store: Store;
+  logger: Logger;
+  metrics: RegistryMetrics;
+  /** Aborted on shutdown: watch streams end with a RECONNECT line. */
+  shutdownSignal: AbortSignal;
+  clock: () => Date;
+  heartbeatMs: number;
+  maxWatchers: number;
+  routeClaims: RouteClaims;
+}
+
+/** The write context of a request: its principal, the store, route claims. */
+export function writerOf(deps: ApiDeps, c: Context<ApiEnv>): WriteContext {
+  return { store: deps.store, principal: c.get('principal'), logger: deps.logger, routeClaims: deps.routeClaims };
+}
+
+/** A 400 for a bad query parameter. */
+export function badQuery(detail: string): RegistryError {
+  return new RegistryError(400, { type: 'invalid-query', title: 'Invalid query parameter', detail });
+}
+
+/** A whole-number query parameter in [min, max], or undefined when absent. @throws 400 otherwise */
+export function intQuery(c: Context, name: string, min: number, max: number): number | undefined {
+  const raw = c.req.query(name);
+  if (raw === undefined || raw === '') return undefined;
+  if (!/^\d+$/.test(raw) || Number(raw) < min || Number(raw) > max) {
+    throw badQuery(`${name} must be a whole number from ${min} to ${max} (got ${JSON.stringify(raw)})`);
+  }
+  return Number(raw);
+}
+
+/** A boolean query flag: present and not `0`/`false`. */
+export function flag(c: Context, name: string): boolean {
+  const v = c.req.query(name);
+  return v !== undefined && v !== '0' && v !== 'false';
+}

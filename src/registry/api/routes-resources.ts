@@ -1,0 +1,118 @@
+/**
+ * The resource routes: list (or watch with `?watch=1`), create, get, replace,
+ * delete and server-side apply of MCPServers and AccessPolicies. Every write
+ * goes through `writes.ts` (authorize, route claims, store, audit).
+ */
+import { NotFoundError, RegistryError } from '../../client/errors.ts';
+import type { ListOptions } from '../../client/wire.ts';
+import { API_VERSION } from '../../manifest/resource.ts';
+import { readObjectBody } from './body.ts';
+import { badQuery, flag, intQuery, PREFIX, writerOf, type ApiApp, type ApiDeps } from './context.ts';
+import { kindFromPlural, requireName } from './names.ts';
+import { admitObject } from './validation.ts';
+import { watchResponse } from './watch.ts';
+import { applyObject, createObject, deleteObject, replaceObject } from './writes.ts';
+
+/** Registers the list/watch and object routes. */
+export function resourceRoutes(app: ApiApp, deps: ApiDeps): void {
+  const { store, metrics, shutdownSignal, heartbeatMs, maxWatchers } = deps;
+  const writer = (c: Parameters<typeof writerOf>[1]) => writerOf(deps, c);
+  let openWatchers = 0;
+  app.get(`${PREFIX}/:plural`, async (c) => {
+    const kind = kindFromPlural(c.req.param('plural'));
+    if (flag(c, 'watch')) {
+      const rvRaw = c.req.query('resourceVersion');
+      if (rvRaw !== undefined && !/^\d+$/.test(rvRaw)) throw badQuery(`resourceVersion must be a decimal number (got ${JSON.stringify(rvRaw)})`);
+      if (openWatchers >= maxWatchers) {
+        throw new RegistryError(503, {
+          type: 'too-many-watchers',
+          title: 'Too many watch streams',
+          detail: `this registry already serves ${maxWatchers} watch streams; retry later or watch through another replica`,
+          headers: { 'retry-after': '5' },
+        });
+      }
+      // Take the slot before any await, so a burst of requests cannot all pass the check.
+      openWatchers++;
+      let released = false;
+      const release = (): void => {
+        if (!released) {
+          released = true;
+          openWatchers--;
+        }
+      };
+      try {
+        const since = rvRaw !== undefined ? Number(rvRaw) : await store.currentVersion();
+        return await watchResponse({
+          store,
+          kind,
+          since,
+          clientSignal: c.req.raw.signal,
+          shutdownSignal,
+          heartbeatMs,
+          onOpen: () => metrics.watchers.inc(),
+          onClose: () => {
+            release();
+            metrics.watchers.dec();
+          },
+        });
+      } catch (err) {
+        release();
+        throw err;
+      }
+    }
+    const opts: ListOptions = {};
+    const labelSelector = c.req.query('labelSelector');
+    if (labelSelector) opts.labelSelector = labelSelector;
+    const team = c.req.query('team');
+    if (team) opts.ownerTeam = team;
+    const lifecycle = c.req.query('lifecycle');
+    if (lifecycle) opts.lifecycle = lifecycle;
+    const limit = intQuery(c, 'limit', 1, 500);
+    if (limit !== undefined) opts.limit = limit;
+    const cont = c.req.query('continue');
+    if (cont) opts.continue = cont;
+    const page = await store.list(kind, opts);
+    return c.json({
+      apiVersion: API_VERSION,
+      kind: `${kind}List`,
+      metadata: { resourceVersion: String(page.resourceVersion), ...(page.continue ? { continue: page.continue } : {}) },
+      items: page.items,
+    });
+  });
+  app.post(`${PREFIX}/:plural`, async (c) => {
+    const kind = kindFromPlural(c.req.param('plural'));
+    const obj = admitObject(await readObjectBody(c.req.raw), kind);
+    return c.json(await createObject(writer(c), obj, { dryRun: flag(c, 'dryRun') }), 201);
+  });
+  app.get(`${PREFIX}/:plural/:name`, async (c) => {
+    const kind = kindFromPlural(c.req.param('plural'));
+    const name = requireName(c.req.param('name'));
+    const obj = await store.get(kind, name);
+    if (!obj) throw new NotFoundError(`${kind}/${name} does not exist`);
+    return c.json(obj);
+  });
+  app.put(`${PREFIX}/:plural/:name`, async (c) => {
+    const kind = kindFromPlural(c.req.param('plural'));
+    const name = requireName(c.req.param('name'));
+    const obj = admitObject(await readObjectBody(c.req.raw), kind, name, true, await store.get(kind, name));
+    return c.json(await replaceObject(writer(c), obj, { dryRun: flag(c, 'dryRun') }));
+  });
+  app.delete(`${PREFIX}/:plural/:name`, async (c) => {
+    const kind = kindFromPlural(c.req.param('plural'));
+    const name = requireName(c.req.param('name'));
+    const rv = c.req.query('resourceVersion');
+    const reason = c.req.query('reason');
+    const result = await deleteObject(writer(c), kind, name, {
+      ...(rv ? { expectedResourceVersion: rv } : {}),
+      ...(reason ? { reason } : {}),
+    });
+    return c.json(result.object, 200, { 'berth-deleted': String(result.removed) });
+  });
+  app.post(`${PREFIX}/:plural/:name/apply`, async (c) => {
+    const kind = kindFromPlural(c.req.param('plural'));
+    const name = requireName(c.req.param('name'));
+    const obj = admitObject(await readObjectBody(c.req.raw), kind, name);
+    const { outcome, object } = await applyObject(writer(c), obj, { dryRun: flag(c, 'dryRun') });
+    return c.json({ result: outcome, object }, outcome === 'created' ? 201 : 200);
+  });
+}

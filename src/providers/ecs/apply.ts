@@ -22,6 +22,9 @@ import { createTargetGroup, deleteTargetGroup, modifyTargetGroup, setTargetGroup
 import { errorCode } from './aws-error.ts';
 import type { EcsAction } from './types.ts';
 
+export type { ApplyMemory } from './apply-context.ts';
+export { errorCode } from './aws-error.ts';
+
 /**
  * Carries out `plan` in order. Returns at the first `wait` action or step that
  * must wait on AWS, with `requeueAfterMs`; otherwise after the last action.

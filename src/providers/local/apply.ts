@@ -17,6 +17,7 @@ export class LocalApplier {
   readonly #locks = new Map<string, Promise<unknown>>();
   #closed = false;
 
+  /** `state`: the provider's shared state; the applier adds supervisors to its table. */
   constructor(state: LocalProviderState) {
     this.#state = state;
   }

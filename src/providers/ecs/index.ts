@@ -69,7 +69,7 @@ export function createEcsProvider(opts: EcsProviderOptions): EcsProvider {
   const memory: ObserveMemory = { createdAt: new Map(), lastError: new Map(), healthyDeployments: new Set() };
   // One apply at a time per server, whatever the caller does.
   const serverLock = new KeyedLock();
-  // Rule placement, one at a time per load balancer: see the create-rule step in apply.ts.
+  // Rule placement, one at a time per load balancer: see createListenerRule in apply-listener-rule.ts.
   const placementLock = new KeyedLock();
   const guard = new RetirementGuard({
     maxPerWindow: config.maxRetirementsPerMinute,

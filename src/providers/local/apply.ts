@@ -3,6 +3,7 @@
  * time per server, and none before the scan for stray processes is done, so
  * a process is never started beside one an earlier Berth left.
  */
+import { KeyedLock } from '../../kit/keyed-lock.ts';
 import { ProviderError, type ApplyOutcome, type DesiredServer, type Plan } from '../provider.ts';
 import { ensureStopped } from './ensure-stopped.ts';
 import { launchConfigOf, launchHashOf, type LaunchConfig } from './launch.ts';
@@ -14,7 +15,8 @@ import type { LocalAction } from './types.ts';
 /** Applies plans against one provider's processes until closed. */
 export class LocalApplier {
   readonly #state: LocalProviderState;
-  readonly #locks = new Map<string, Promise<unknown>>();
+  /** One apply at a time per server, whatever the caller does. */
+  readonly #locks = new KeyedLock();
   #closed = false;
 
   /** `state`: the provider's shared state; the applier adds supervisors to its table. */
@@ -35,7 +37,7 @@ export class LocalApplier {
   async apply(plan: Plan<LocalAction>): Promise<ApplyOutcome<LocalAction>> {
     if (this.#closed) throw new ProviderError('the local provider is closed; Berth is shutting down', { code: 'provider_closed' });
     await this.#state.strays.marked(); // never spawn before the scan for unrecorded processes is done
-    return this.#withLock(plan.server, async () => {
+    return this.#locks.run(plan.server, async () => {
       const done: ApplyOutcome<LocalAction>['done'] = [];
       for (const action of plan.actions) {
         this.#state.ctx.logger.info({ server: plan.server, op: action.op }, `${action.op} ${action.resource}: ${action.reason}`);
@@ -48,13 +50,6 @@ export class LocalApplier {
       }
       return { done };
     });
-  }
-
-  /** One apply at a time per server, whatever the caller does. */
-  #withLock<T>(name: string, fn: () => Promise<T>): Promise<T> {
-    const next = (this.#locks.get(name) ?? Promise.resolve()).then(fn);
-    this.#locks.set(name, next.catch(() => undefined));
-    return next;
   }
 
   #applyAction(a: LocalAction): Promise<string> {

@@ -7,6 +7,7 @@
  * A supervisor either started its process (it holds the ChildProcess and hears
  * its exit at once) or adopted one an earlier Berth started (it polls the pid).
  */
+import { backoffDelay } from '../../kit/backoff.ts';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { stat } from 'node:fs/promises';
 import type { Logger } from 'pino';
@@ -419,7 +420,8 @@ export class Supervisor {
     this.#health = UNKNOWN_HEALTH;
     this.#tools = undefined;
     this.#quickCrashes = ranForMs >= ctx.stableAfterMs ? 1 : this.#quickCrashes + 1;
-    const delay = Math.min(ctx.backoff.maxMs, ctx.backoff.initialMs * 2 ** (this.#quickCrashes - 1));
+    // No jitter: one machine's processes do not stampede a shared service, and restart delays stay predictable.
+    const delay = backoffDelay(this.#quickCrashes, { baseMs: ctx.backoff.initialMs, capMs: ctx.backoff.maxMs, jitter: 0 });
     this.#nextRestartAtMs = ctx.now() + delay;
     this.#log.warn(
       { pid: this.#pid, code: exit.code, signal: exit.signal, cause, restartInMs: delay, stderr: crashExcerpt(this.#lastExit.stderrTail) },

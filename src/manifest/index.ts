@@ -26,21 +26,8 @@ export { stripServerOwned, SERVER_OWNED_PATHS } from './server-owned.ts';
 export { ManifestValidator, type ValidateOptions } from './validate.ts';
 export { SCHEMAS, SCHEMA_FILES } from './schemas.ts';
 export { FARGATE_CPUS, FARGATE_MEMORY, isValidFargatePair } from './fargate.ts';
-export {
-  defaultRoutePath,
-  normaliseHost,
-  normaliseRoutePath,
-  requestHost,
-  routeCollision,
-  routeMatch,
-  routePathKey,
-  routeRequest,
-  serverRoute,
-  type RoutedServer,
-  type RouteRequest,
-  type ServerRoute,
-} from './route.ts';
-export { mayReceiveTraffic, mayRun, type LifecycleFields, type LifecycleVerdict, type TrafficSubject } from './lifecycle.ts';
+export * from './route.ts';
+export * from './lifecycle.ts';
 export { MAX_FILE_BYTES, MAX_NESTING_DEPTH, MAX_ALIAS_COUNT } from './limits.ts';
 
 // Compiling the schemas costs a few milliseconds and the result is pure and

@@ -124,6 +124,22 @@ describe('ECS provider convergence', () => {
     expect(await writesOfNextPass(w, 'weather')).toEqual({});
   });
 
+  it("routing as the manifest's route rule normalises it: dot segments and slashes resolved (case kept), host in lower case without its trailing dot", async () => {
+    w = await ecsWorld();
+    await w.store.create(ecsServer('weather', {}, { routing: { path: '/tools/x/../Weather/', host: 'Wx.MCP.Example.com.' } }));
+    await converge(w, 'weather');
+    expect(await phaseOf(w, 'weather')).toBe('Ready');
+    const rules = w.fake.snapshot().elbv2.rules.filter((r) => r.priority !== 'default');
+    expect(rules.map((r) => r.conditions)).toMatchObject([
+      [
+        { Field: 'path-pattern', PathPatternConfig: { Values: ['/tools/Weather', '/tools/Weather/*'] } },
+        { Field: 'host-header', HostHeaderConfig: { Values: ['wx.mcp.example.com'] } },
+      ],
+    ]);
+    expect((await statusOf(w, 'weather'))?.endpoint).toBe('https://wx.mcp.example.com/tools/Weather');
+    expect(await writesOfNextPass(w, 'weather')).toEqual({});
+  });
+
   it('retire: everything gone, in the safe order (DNS → rule → service → target group → task definitions)', async () => {
     w = await ecsWorld();
     await createAndConverge('weather', 'weather.mcp.example.com');

@@ -53,6 +53,19 @@ async function rawUpstream(handler: http.RequestListener): Promise<{ url: string
 
 const INIT = { jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'raw', version: '1' } } };
 
+/** POSTs `body` to `path` exactly as written (no URL normalisation on the client side); resolves with the status. */
+function rawPostStatus(base: string, path: string, body: unknown): Promise<number> {
+  const { hostname, port } = new URL(base);
+  return new Promise((resolve, reject) => {
+    const req = http.request({ host: hostname, port, path, method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream' } }, (res) => {
+      res.resume();
+      res.on('end', () => resolve(res.statusCode ?? 0));
+    });
+    req.on('error', reject);
+    req.end(JSON.stringify(body));
+  });
+}
+
 async function post(url: string, body: unknown, headers: Record<string, string> = {}, signal?: AbortSignal): Promise<Response> {
   return fetch(url, {
     method: 'POST',
@@ -88,7 +101,40 @@ describe('routing errors', () => {
     const gw = await gatewayFor(table);
     const res = await post(`${gw.url}/mcp/beta`, INIT);
     expect(res.status).toBe(503);
-    expect(((await res.json()) as { error: { message: string } }).error.message).toMatch(/^server "beta" is not routable: lifecycle is draft/);
+    expect(((await res.json()) as { error: { message: string } }).error.message).toBe(
+      "server \"beta\" is not routable: lifecycle stage 'draft' is not deployed; move it to approved-dev to deploy",
+    );
+  });
+
+  it('refuses Ready servers the lifecycle keeps from traffic (submitted, security-review, approved-dev in production) with the lifecycle reason', async () => {
+    const up = await fixture();
+    const inProduction = server('prod', { lifecycle: 'approved-dev', endpoint: up.url });
+    inProduction.spec.environment = 'production';
+    const table = new RouteTable();
+    table.replaceAll([server('sub', { lifecycle: 'submitted', endpoint: up.url }), server('rev', { lifecycle: 'security-review', endpoint: up.url }), inProduction]);
+    const gw = await gatewayFor(table);
+    const refusals: Record<string, string> = {
+      sub: "server \"sub\" is not routable: lifecycle stage 'submitted' is not deployed; move it to approved-dev to deploy",
+      rev: "server \"rev\" is not routable: lifecycle stage 'security-review' is not deployed; move it to approved-dev to deploy",
+      prod: "server \"prod\" is not routable: lifecycle stage 'approved-dev' is not deployed to production; move it to approved-production to deploy",
+    };
+    for (const [name, message] of Object.entries(refusals)) {
+      const res = await post(`${gw.url}/mcp/${name}`, INIT);
+      expect(res.status, name).toBe(503);
+      expect(((await res.json()) as { error: { code: number; message: string } }).error).toEqual({ code: -32002, message });
+    }
+  });
+
+  it('serves the server at /mcp/quote for /mcp/Quote/, /mcp/./quote and /mcp/x/../QUOTE// (requests are normalised by the route rule), never /mcp/quotes', async () => {
+    const up = await fixture({ json: true });
+    const table = new RouteTable();
+    table.replaceAll([server('quote', { endpoint: up.url })]);
+    const gw = await gatewayFor(table);
+    const { client } = await connect(`${gw.url}/mcp/Quote/`);
+    expect((await client.listTools()).tools.map((t) => t.name).sort()).toEqual(['echo', 'slow']);
+    // fetch and the SDK resolve dot segments themselves; a raw request sends them as written.
+    for (const raw of ['/mcp/./quote', '/mcp/x/../QUOTE//']) expect(await rawPostStatus(gw.url, raw, INIT), raw).toBe(200);
+    expect((await post(`${gw.url}/mcp/quotes`, INIT)).status).toBe(404);
   });
 
   it('answers 503 (retry) before the table has synced, and 405 for other methods', async () => {

@@ -42,6 +42,19 @@ describe('RouteTable', () => {
     expect(t.lookup('/mcp', undefined)).toBeUndefined();
   });
 
+  it('normalises a request as the route rule normalises routes: case, dot segments, slashes, Host port and trailing dot', () => {
+    const t = new RouteTable();
+    t.replaceAll([
+      server('quote', { endpoint: 'http://127.0.0.1:1/mcp' }),
+      server('sales', { endpoint: 'http://127.0.0.1:2/mcp', path: '/Tools/./Sales/', host: 'Sales.Example.COM.' }),
+    ]);
+    for (const p of ['/mcp/quote', '/mcp/Quote/', '/mcp/./quote', '/mcp/x/../QUOTE//', '//mcp/quote', '/mcp/%2e/quote']) expect(t.lookup(p, undefined)?.name, p).toBe('quote');
+    for (const h of ['sales.example.com', 'SALES.example.com.:8443', 'sales.example.com:80']) expect(t.lookup('/tools/sales', h)?.name, h).toBe('sales');
+    expect(t.lookup('/tools/sales', 'other.example.com')).toBeUndefined();
+    expect(t.lookup('/mcp/quotes', undefined)).toBeUndefined();
+    expect(t.get('sales')).toMatchObject({ path: '/Tools/Sales', key: '/tools/sales', host: 'sales.example.com' });
+  });
+
   it('uses spec.routing.path and host; a host match beats a host-less route; ties go to the lowest name', () => {
     const t = new RouteTable();
     t.replaceAll([
@@ -80,8 +93,8 @@ describe('RouteTable', () => {
     const reason = (n: string) => t.get(n)!.reason;
     expect(reason('d')).toBe('server "d" is not Ready: Degraded/CrashLoop — process exited with code 1; restarting in 4 s');
     expect(reason('n')).toBe('server "n" is not Ready: the reconciler has not reported status yet');
-    expect(reason('del')).toBe('server "del" is being deleted');
-    expect(reason('r')).toMatch(/^server "r" is not routable: lifecycle is retired/);
+    expect(reason('del')).toBe('server "del" is not routable: it is being deleted (since 2026-01-01T00:00:00Z)');
+    expect(reason('r')).toBe("server \"r\" is not routable: lifecycle stage 'retired' is not deployed; what it ran is torn down");
     expect(reason('e')).toBe('server "e" is Ready but has no status.endpoint to route to');
     expect(reason('bad')).toBe('server "bad" has status.endpoint ftp://x/mcp with unsupported protocol ftp:; use http or https');
     expect(t.routes().filter((r) => r.routable)).toEqual([]);

@@ -2,12 +2,13 @@
  * The one-line live summary `berth up` shows: how many servers are Ready, how
  * many tools they expose, and which servers are not Ready and why.
  */
+import { mayReceiveTraffic } from '../manifest/lifecycle.ts';
 import type { Resource } from '../manifest/resource.ts';
 import type { MCPServerSpec, MCPServerStatus } from '../manifest/types.ts';
 
 /** Counts behind the summary line. */
 export interface FleetSummary {
-  /** Servers Berth is asked to run (not draft, not retired). */
+  /** Servers Berth is asked to run and route: those the manifest's traffic gate lets through (src/manifest/lifecycle.ts). */
   deployable: number;
   ready: number;
   tools: number;
@@ -15,14 +16,13 @@ export interface FleetSummary {
   waiting: string[];
 }
 
-const NOT_DEPLOYED = new Set(['draft', 'submitted', 'security-review', 'retired']);
-
 /** Summarises MCPServer objects as stored (spec + status). Pure. */
 export function summarizeFleet(servers: readonly Resource[]): FleetSummary {
   const summary: FleetSummary = { deployable: 0, ready: 0, tools: 0, waiting: [] };
   for (const obj of servers) {
     const spec = obj.spec as MCPServerSpec;
-    if (NOT_DEPLOYED.has(spec.lifecycle) || obj.metadata.deletionTimestamp) continue;
+    // Not yet approved, retired, not approved for its environment or being deleted: nothing to wait for.
+    if (!mayReceiveTraffic({ metadata: obj.metadata, spec }).allowed) continue;
     summary.deployable += 1;
     const status = obj.status as MCPServerStatus | undefined;
     const ready = status?.conditions?.find((c) => c.type === 'Ready');

@@ -2,7 +2,7 @@
 export { startGateway, type GatewayOptions, type RunningGateway } from './gateway.ts';
 export { createProxy, type Proxy, type ProxyOptions } from './proxy.ts';
 export { RouteTable } from './route-table.ts';
-export { routeFromServer, unroutableReason, routePath, type Route, type UpstreamTarget } from './route.ts';
+export { routeFromServer, unroutableReason, type Route, type UpstreamTarget } from './route.ts';
 export { followRegistry, type FollowRegistryOptions } from './follow-registry.ts';
 export { CONTINUE, type GatewayContext, type GatewayStep, type StepVerdict } from './pipeline.ts';
 export { GatewayErrorCode, type JsonRpcMessage, type JsonRpcId, type JsonRpcErrorObject } from './json-rpc.ts';

@@ -1,12 +1,15 @@
 /**
- * The gateway's route table: path (+ optional host) → Route, kept in step with
+ * The gateway's route table: path key (+ optional host) → Route, kept in step with
  * the registry by an informer ({@link followRegistry}, follow-registry.ts).
  *
- * Matching: MCP endpoints are single URLs, so a route matches its path EXACTLY
- * (query string ignored, trailing slashes ignored) — no prefix matching, so
- * `/mcp/a` never captures `/mcp/ab` or `/mcp/a/x`. When several servers claim the
- * same path, a route with a matching `host` wins over one without; among equals,
- * the lowest name wins (deterministic, and the loser is visible via `conflicts()`).
+ * Matching is the manifest's route rule (src/manifest/route.ts): the request's
+ * path and Host are normalised as routes are (dot segments, repeated and trailing
+ * slashes, case; Host without port or trailing dot), then a route matches its
+ * path EXACTLY — MCP endpoints are single URLs, so `/mcp/a` never captures `/mcp/ab`
+ * or `/mcp/a/x`. The registry refuses colliding routes, but the table serves what
+ * it is given: when several servers share a path, a route whose `host` matches
+ * wins over one without; among equals, the lowest name wins (deterministic, and
+ * the loser is visible via `conflicts()`).
  *
  * Updates are synchronous map writes on Node's single thread, so a request sees
  * either the old or the new route, never a mix; `replaceAll` builds fresh maps and
@@ -16,15 +19,16 @@
  * const table = new RouteTable();
  * table.replaceAll(list.items as MCPServer[]);
  * table.apply({ type: 'MODIFIED', object: quote });
- * table.lookup('/mcp/quote', 'gateway.local:8080'); // Route | undefined
+ * table.lookup('/mcp/Quote/', 'gateway.local:8080'); // the Route of `quote`, or undefined
  */
+import { routeMatch, routeRequest } from '../manifest/route.ts';
 import type { MCPServer } from '../manifest/types.ts';
-import { normalisePath, routeFromServer, type Route } from './route.ts';
+import { routeFromServer, type Route } from './route.ts';
 
 /** The route table. See the module comment for matching rules. */
 export class RouteTable {
   #byName = new Map<string, Route>();
-  #byPath = new Map<string, Route[]>();
+  #byKey = new Map<string, Route[]>();
   #synced = false;
 
   /** True once a full list has been loaded; before that a miss may just mean "not loaded yet". */
@@ -41,10 +45,10 @@ export class RouteTable {
   replaceAll(servers: readonly MCPServer[]): void {
     const byName = new Map<string, Route>();
     for (const s of servers) if (s.kind === 'MCPServer') byName.set(s.metadata.name, routeFromServer(s));
-    const byPath = new Map<string, Route[]>();
-    for (const r of byName.values()) insertSorted(byPath, r);
+    const byKey = new Map<string, Route[]>();
+    for (const r of byName.values()) insertSorted(byKey, r);
     this.#byName = byName;
-    this.#byPath = byPath;
+    this.#byKey = byKey;
     this.#synced = true;
   }
 
@@ -63,14 +67,14 @@ export class RouteTable {
     const name = server.metadata.name;
     const old = this.#byName.get(name);
     if (old && Number(old.resourceVersion) > Number(server.metadata.resourceVersion ?? 0)) return;
-    if (old) removeFrom(this.#byPath, old);
+    if (old) removeFrom(this.#byKey, old);
     if (event.type === 'DELETED') {
       this.#byName.delete(name);
       return;
     }
     const route = routeFromServer(server);
     this.#byName.set(name, route);
-    insertSorted(this.#byPath, route);
+    insertSorted(this.#byKey, route);
   }
 
   /**
@@ -78,16 +82,14 @@ export class RouteTable {
    * `pathname` must not contain the query string.
    */
   lookup(pathname: string, hostHeader: string | undefined): Route | undefined {
-    const candidates = this.#byPath.get(pathname) ?? this.#byPath.get(normalisePath(pathname));
+    const request = routeRequest(pathname, hostHeader);
+    const candidates = this.#byKey.get(request.key);
     if (!candidates) return undefined;
-    // Fast path: one server, no host rule.
-    const first = candidates[0]!;
-    if (candidates.length === 1 && first.host === undefined) return first;
-    const host = hostHeader ? stripPort(hostHeader).toLowerCase() : '';
     let fallback: Route | undefined;
     for (const r of candidates) {
-      if (r.host === undefined) fallback ??= r;
-      else if (r.host === host) return r;
+      const match = routeMatch(r, request);
+      if (match === 'host') return r;
+      if (match === 'path') fallback ??= r;
     }
     return fallback;
   }
@@ -105,7 +107,7 @@ export class RouteTable {
   /** Routes that lose a path/host tie to another server: `[loser, winner]` pairs. */
   conflicts(): Array<[Route, Route]> {
     const out: Array<[Route, Route]> = [];
-    for (const list of this.#byPath.values()) {
+    for (const list of this.#byKey.values()) {
       const seen = new Map<string, Route>();
       for (const r of list) {
         const key = r.host ?? '';
@@ -118,30 +120,21 @@ export class RouteTable {
   }
 }
 
-function stripPort(host: string): string {
-  if (host.charCodeAt(0) === 91 /* [ */) {
-    const end = host.indexOf(']');
-    return end === -1 ? host : host.slice(0, end + 1);
-  }
-  const colon = host.indexOf(':');
-  return colon === -1 ? host : host.slice(0, colon);
-}
-
-function insertSorted(byPath: Map<string, Route[]>, route: Route): void {
-  const list = byPath.get(route.path);
+function insertSorted(byKey: Map<string, Route[]>, route: Route): void {
+  const list = byKey.get(route.key);
   if (!list) {
-    byPath.set(route.path, [route]);
+    byKey.set(route.key, [route]);
     return;
   }
   // New array: a lookup in progress elsewhere never sees a half-updated list.
   const next = [...list, route].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-  byPath.set(route.path, next);
+  byKey.set(route.key, next);
 }
 
-function removeFrom(byPath: Map<string, Route[]>, route: Route): void {
-  const list = byPath.get(route.path);
+function removeFrom(byKey: Map<string, Route[]>, route: Route): void {
+  const list = byKey.get(route.key);
   if (!list) return;
   const next = list.filter((r) => r.name !== route.name);
-  if (next.length === 0) byPath.delete(route.path);
-  else byPath.set(route.path, next);
+  if (next.length === 0) byKey.delete(route.key);
+  else byKey.set(route.key, next);
 }

@@ -6,6 +6,8 @@
 import type { Condition } from '../manifest/resource.ts';
 import type { MCPServer } from '../manifest/types.ts';
 import { ConditionType } from '../manifest/conditions.ts';
+import { mayReceiveTraffic } from '../manifest/lifecycle.ts';
+import { serverRoute, type ServerRoute } from '../manifest/route.ts';
 
 /** A parsed upstream URL, split once so the hot path never parses URLs. */
 export interface UpstreamTarget {
@@ -19,14 +21,11 @@ export interface UpstreamTarget {
   origin: string;
 }
 
-/** The gateway's view of one server. Immutable: a change makes a new Route. */
-export interface Route {
-  /** metadata.name of the MCPServer. */
-  name: string;
-  /** Exact path the gateway serves it at (no trailing slash), e.g. "/mcp/quote". */
-  path: string;
-  /** When set, only requests whose Host (without port, lower case) equals it match. */
-  host?: string;
+/**
+ * The gateway's view of one server: its route (the manifest's route rule, see
+ * src/manifest/route.ts) plus where traffic goes. Immutable: a change makes a new Route.
+ */
+export interface Route extends ServerRoute {
   /** Upstream endpoints; one today, several once servers have replicas. Empty when not routable. */
   targets: readonly UpstreamTarget[];
   /** True when traffic may flow. */
@@ -38,18 +37,6 @@ export interface Route {
   reason?: string;
   /** resourceVersion of the object this route was built from. */
   resourceVersion: string;
-}
-
-/** The path a server is routed at: spec.routing.path, or `/mcp/<name>`. Normalised without trailing slash. */
-export function routePath(server: MCPServer): string {
-  return normalisePath(server.spec.routing?.path ?? `/mcp/${server.metadata.name}`);
-}
-
-/** Strips trailing slashes (keeping "/" itself) so "/mcp/x/" and "/mcp/x" are one route. */
-export function normalisePath(path: string): string {
-  let end = path.length;
-  while (end > 1 && path.charCodeAt(end - 1) === 47 /* / */) end--;
-  return end === path.length ? path : path.slice(0, end);
 }
 
 /**
@@ -75,17 +62,17 @@ function describe(c: Condition): string {
 
 /**
  * Why a server must not receive traffic, or `undefined` when it may.
- * Rules: being deleted, lifecycle `draft` or `retired`, `Ready` not True, or no endpoint
- * all block traffic. When Ready is not True the most telling condition is named:
- * Degraded (True) first, then Progressing (True), else Ready itself.
+ * Rules: the manifest's traffic gate first (being deleted, or a lifecycle stage
+ * that may not run in the server's environment: see src/manifest/lifecycle.ts),
+ * then status: `Ready` not True, or no endpoint. When Ready is not True the most
+ * telling condition is named: Degraded (True) first, then Progressing (True), else Ready itself.
+ * @example unroutableReason(submittedServer)
+ * // `server "quote" is not routable: lifecycle stage 'submitted' is not deployed; move it to approved-dev to deploy`
  */
 export function unroutableReason(server: MCPServer): string | undefined {
   const name = server.metadata.name;
-  if (server.metadata.deletionTimestamp) return `server "${name}" is being deleted`;
-  const lifecycle = server.spec.lifecycle;
-  if (lifecycle === 'draft' || lifecycle === 'retired') {
-    return `server "${name}" is not routable: lifecycle is ${lifecycle}; move spec.lifecycle to a deployable stage to route traffic`;
-  }
+  const traffic = mayReceiveTraffic(server);
+  if (!traffic.allowed) return `server "${name}" is not routable: ${traffic.message}`;
   const conditions = server.status?.conditions ?? [];
   const ready = conditions.find((c) => c.type === ConditionType.Ready);
   if (!ready) return `server "${name}" is not Ready: the reconciler has not reported status yet`;
@@ -102,12 +89,7 @@ export function unroutableReason(server: MCPServer): string | undefined {
 
 /** Builds the Route for a server (routable or not). Never throws: a bad endpoint makes it unroutable. */
 export function routeFromServer(server: MCPServer): Route {
-  const base = {
-    name: server.metadata.name,
-    path: routePath(server),
-    resourceVersion: server.metadata.resourceVersion ?? '0',
-    ...(server.spec.routing?.host ? { host: server.spec.routing.host.toLowerCase() } : {}),
-  };
+  const base = { ...serverRoute(server), resourceVersion: server.metadata.resourceVersion ?? '0' };
   const reason = unroutableReason(server);
   if (reason) return { ...base, targets: [], routable: false, reason };
   try {

@@ -32,6 +32,8 @@ export const Reason = {
   CrashLoop: 'CrashLoop',
   Retiring: 'Retiring',
   Retired: 'Retired',
+  /** The object is marked for deletion: it gets no traffic while its runtime is removed. */
+  Deleting: 'Deleting',
   NotDeployed: 'NotDeployed',
   LifecycleDraft: 'LifecycleDraft',
   LifecycleRetired: 'LifecycleRetired',

@@ -4,6 +4,7 @@
  * Fargate size) are computed here.
  */
 import { minMemoryFor, smallestCpuFor } from './fargate.ts';
+import { defaultRoutePath } from './route.ts';
 import type { Kind } from './resource.ts';
 import { isSchemaNode, resolveRef, SCHEMAS, type SchemaNode } from './schemas.ts';
 import type { AnyResource } from './types.ts';
@@ -36,7 +37,7 @@ function computeServerDefaults(server: Record<string, unknown>): void {
   const name = isRecord(meta) && typeof meta['name'] === 'string' ? meta['name'] : undefined;
   if (spec['routing'] === undefined) spec['routing'] = {};
   const routing = spec['routing'];
-  if (isRecord(routing) && routing['path'] === undefined && name !== undefined) routing['path'] = `/mcp/${name}`;
+  if (isRecord(routing) && routing['path'] === undefined && name !== undefined) routing['path'] = defaultRoutePath(name);
   const runtime = spec['runtime'];
   if (isRecord(runtime)) {
     const { cpu, memory } = runtime;

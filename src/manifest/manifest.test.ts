@@ -151,13 +151,23 @@ describe('validateObject', () => {
 });
 
 describe('validateDocuments across a set', () => {
-  it('allows the same route in different environments but not in the same one', () => {
+  it('refuses the same route in another environment too: one gateway route table serves every environment', () => {
     const a = `${WEATHER_YAML.replace('cpu: 300', 'cpu: 256')}  routing:\n    path: /mcp/shared\n`;
     const b = a.replace('name: weather', 'name: other');
     const c = b.replace('name: other', 'name: prod-one').replace('environment: dev', 'environment: production').replace('approved-dev', 'approved-production');
     const docs = [a, b, c].flatMap((t, i) => parseManifestText(t, `${i}.yaml`).documents);
     const problems = validateDocuments(docs);
-    expect(problems.map((p) => [p.position?.file, p.code])).toEqual([['1.yaml', 'route-collision']]);
+    expect(problems.map((p) => [p.position?.file, p.code, p.message])).toEqual([
+      ['1.yaml', 'route-collision', 'route /mcp/shared is already used by MCPServer/weather; give one of them a different routing.path or routing.host'],
+      ['2.yaml', 'route-collision', 'route /mcp/shared is already used by MCPServer/weather; give one of them a different routing.path or routing.host'],
+    ]);
+  });
+
+  it('leaves servers with problems of their own out of the route check, as the registry refuses them first', () => {
+    const a = `${WEATHER_YAML}  routing:\n    path: /mcp/shared\n`; // cpu 300: a problem of its own
+    const b = `${WEATHER_YAML.replace('cpu: 300', 'cpu: 256').replace('name: weather', 'name: other')}  routing:\n    path: /mcp/shared\n`;
+    const docs = [a, b].flatMap((t, i) => parseManifestText(t, `${i}.yaml`).documents);
+    expect(validateDocuments(docs).map((p) => [p.position?.file, p.code])).toEqual([['0.yaml', 'enum']]);
   });
 });
 

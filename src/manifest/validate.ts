@@ -4,7 +4,8 @@
  * routing collisions).
  */
 import { applyDefaults } from './defaults.ts';
-import { formatPath, objectLabel, toProblem, type Finding } from './finding.ts';
+import { formatPath, toProblem, type Finding } from './finding.ts';
+import { routeCollision, serverRoute, type ServerRoute } from './route.ts';
 import { MAX_NESTING_DEPTH } from './limits.ts';
 import type { Problem, SourcePosition } from './problem.ts';
 import { SchemaChecker } from './schema-check.ts';
@@ -49,7 +50,7 @@ export class ManifestValidator {
     for (const doc of docs) {
       const { findings, defaulted } = this.#check(doc.object, options);
       problems.push(...findings.map((f) => toProblem(f, doc.object, doc)));
-      checked.push({ doc, defaulted });
+      checked.push({ doc, defaulted, valid: findings.length === 0 });
     }
     const all = named(checked);
     problems.push(...duplicateNameProblems(all), ...routeCollisionProblems(all));
@@ -91,6 +92,8 @@ interface Checked {
   doc: ParsedDocument;
   /** The document after applyDefaults (computed once, shared by the set checks). */
   defaulted: unknown;
+  /** True when the document has no problem of its own. */
+  valid: boolean;
 }
 
 interface Named extends Checked {
@@ -138,36 +141,33 @@ function duplicateNameProblems(all: readonly Named[]): Problem[] {
   return out;
 }
 
+/**
+ * Servers whose route another server of the set already holds, checked as the
+ * registry would check them if the set were applied in order: a server without
+ * problems of its own takes its route unless it collides (route.ts) with a route
+ * taken before it. A server with problems of its own would be refused before its
+ * route is looked at, so it neither takes nor is refused a route here.
+ */
 function routeCollisionProblems(all: readonly Named[]): Problem[] {
-  const first = new Map<string, Named>();
+  const taken: ServerRoute[] = [];
   const out: Problem[] = [];
   for (const n of all) {
-    if (n.kind !== 'MCPServer') continue;
-    const spec = (n.defaulted as { spec?: { environment?: unknown; routing?: { path?: unknown; host?: unknown } } }).spec;
-    const path = spec?.routing?.path;
-    if (typeof path !== 'string') continue;
-    const host = typeof spec?.routing?.host === 'string' ? spec.routing.host.toLowerCase() : '';
-    // Servers of different environments never share a gateway, so they may share a route.
-    const key = `${String(spec?.environment)} ${host} ${path.replace(/\/+$/, '')}`;
-    const earlier = first.get(key);
-    if (!earlier) {
-      first.set(key, n);
+    if (n.kind !== 'MCPServer' || !n.valid) continue;
+    const mine = serverRoute({ metadata: { name: n.name }, spec: (n.defaulted as { spec?: unknown }).spec });
+    const message = firstDefined(taken, (holder) => routeCollision(mine, holder));
+    if (message === undefined) {
+      taken.push(mine);
       continue;
     }
-    if (earlier.name === n.name) continue; // already reported as a duplicate name
-    const fieldPath: PathSegment[] = ['spec', 'routing', 'path'];
-    out.push(
-      toProblem(
-        {
-          path: fieldPath,
-          target: 'value',
-          code: 'route-collision',
-          message: `route ${host ? `${host}` : ''}${path} is already used by ${objectLabel(earlier.doc.object)} (${where(earlier.doc.positionOf(fieldPath))}); give one of them a different routing.path or routing.host`,
-        },
-        n.doc.object,
-        n.doc,
-      ),
-    );
+    out.push(toProblem({ path: ['spec', 'routing', 'path'], target: 'value', code: 'route-collision', message }, n.doc.object, n.doc));
   }
   return out;
+}
+
+function firstDefined<T, R>(items: readonly T[], f: (item: T) => R | undefined): R | undefined {
+  for (const item of items) {
+    const r = f(item);
+    if (r !== undefined) return r;
+  }
+  return undefined;
 }

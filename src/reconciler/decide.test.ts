@@ -77,6 +77,14 @@ describe('decide', () => {
     expect(dep).toMatchObject({ kind: 'deploy', approval: { status: 'True', reason: 'LifecycleAllows', message: "lifecycle stage 'deprecated' still runs (until 2026-12-31; use quote-v2 instead)" } });
   });
 
+  it.each(['submitted', 'security-review'] as const)("lifecycle '%s' in production is not deployed and says to approve it for production", (stage) => {
+    expect(decide('a', stored('a', { environment: 'production', lifecycle: stage }), { providers })).toMatchObject({
+      kind: 'retire',
+      cause: 'not-deployed',
+      approval: { status: 'False', reason: 'LifecycleDraft', message: `lifecycle stage '${stage}' is not deployed; move it to approved-production to deploy` },
+    });
+  });
+
   it('the first provider that handles the spec deploys it; a move between runtimes retires the old one', () => {
     expect(decide('a', stored('a'), { providers })).toMatchObject({ kind: 'deploy', provider: { name: 'local' }, retireFrom: [] });
     const moved = decide('a', stored('a', remoteSpec, withFinalizer, { runtime: { provider: 'local' } }), { providers });

@@ -8,15 +8,17 @@
  * 2. another environment → leave it entirely alone (no runtime call, no status write);
  * 3. marked for deletion → retire, then remove the finalizer;
  * 4. lifecycle `retired` → retire, keep the object (phase Retired);
- * 5. lifecycle `draft` / `submitted` / `security-review`, or environment
- *    `production` without `approved-production` (or `deprecated`) → not deployed;
+ * 5. any other stage the manifest's run gate refuses in the server's environment
+ *    (`draft` / `submitted` / `security-review`; `approved-dev` in `production`;
+ *    see src/manifest/lifecycle.ts) → not deployed;
  * 6. a terminal failure already recorded for this generation → wait for a spec change;
  * 7. no provider handles the spec → not deployed, saying why;
  * 8. otherwise deploy with the first provider whose `handles(spec)` is true.
  */
 import { RECONCILER_FINALIZER, Reason } from '../manifest/conditions.ts';
+import { mayRun, type LifecycleVerdict } from '../manifest/lifecycle.ts';
 import type { ConditionStatus } from '../manifest/resource.ts';
-import type { Environment, LifecycleStage, MCPServer } from '../manifest/types.ts';
+import type { Environment, MCPServer } from '../manifest/types.ts';
 import type { RuntimeProvider } from '../providers/provider.ts';
 
 /** Who is deciding: the providers this reconciler runs and the environment it serves (all when absent). */
@@ -69,11 +71,6 @@ export interface SkipDecision {
 
 /** What the reconciler should do with one server, with a printable reason. */
 export type Decision = DeployDecision | RetireDecision | SkipDecision;
-
-/** Lifecycle stages that are never deployed. */
-export const UNDEPLOYED_STAGES: readonly LifecycleStage[] = ['draft', 'submitted', 'security-review'];
-/** Lifecycle stages allowed to run in `production`. */
-export const PRODUCTION_STAGES: readonly LifecycleStage[] = ['approved-production', 'deprecated'];
 
 /** A terminal failure recorded in status.runtime by the reconciler, blocking retries of that generation. */
 export interface TerminalFailureRecord {
@@ -136,28 +133,28 @@ export function decide(name: string, server: MCPServer | undefined, ctx: DecideC
       removeFinalizer: true,
     };
   }
-  if (spec.lifecycle === 'retired') {
+  const gate = mayRun(spec, spec.environment);
+  const approval = approvalOf(gate);
+  if (gate.reason === Reason.LifecycleRetired) {
     return {
       kind: 'retire',
       cause: 'retired',
       reason: "lifecycle stage 'retired': everything the runtime had is removed; the manifest stays",
       retireFrom: finalized ? all : [],
       removeFinalizer: finalized,
-      approval: { status: 'False', reason: Reason.LifecycleRetired, message: "lifecycle stage 'retired' is not deployed" },
+      approval,
     };
   }
-  const gate = lifecycleGate(spec.lifecycle, spec.environment);
-  if (gate !== undefined) {
+  if (!gate.allowed) {
     return {
       kind: 'retire',
       cause: 'not-deployed',
       reason: gate.message,
       retireFrom: finalized ? all : [],
       removeFinalizer: finalized,
-      approval: gate,
+      approval,
     };
   }
-  const approval = approvalFor(spec.lifecycle, spec.environment, spec.deprecation);
   const failure = recordedTerminalFailure(server);
   if (failure !== undefined && failure.generation === server.metadata.generation) {
     return {
@@ -190,29 +187,7 @@ export function decide(name: string, server: MCPServer | undefined, ctx: DecideC
   };
 }
 
-/** The Approved=False condition when the lifecycle stage keeps the server from running here, else undefined. */
-export function lifecycleGate(stage: LifecycleStage, environment: Environment): Approval | undefined {
-  if (UNDEPLOYED_STAGES.includes(stage)) {
-    return {
-      status: 'False',
-      reason: Reason.LifecycleDraft,
-      message: `lifecycle stage '${stage}' is not deployed; move it to approved-dev to deploy`,
-    };
-  }
-  if (environment === 'production' && !PRODUCTION_STAGES.includes(stage)) {
-    return {
-      status: 'False',
-      reason: Reason.NotDeployed,
-      message: `lifecycle stage '${stage}' is not deployed to production; move it to approved-production to deploy`,
-    };
-  }
-  return undefined;
-}
-
-function approvalFor(stage: LifecycleStage, environment: Environment, deprecation: { date: string; replacement?: string } | undefined): Approval {
-  if (stage === 'deprecated') {
-    const detail = deprecation ? ` (until ${deprecation.date}${deprecation.replacement ? `; use ${deprecation.replacement} instead` : ''})` : '';
-    return { status: 'True', reason: Reason.LifecycleAllows, message: `lifecycle stage 'deprecated' still runs${detail}` };
-  }
-  return { status: 'True', reason: Reason.LifecycleAllows, message: `lifecycle stage '${stage}' allows deployment to ${environment}` };
+/** The Approved condition a lifecycle verdict implies. */
+function approvalOf(gate: LifecycleVerdict): Approval {
+  return { status: gate.allowed ? 'True' : 'False', reason: gate.reason, message: gate.message };
 }

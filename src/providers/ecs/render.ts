@@ -9,6 +9,7 @@
  */
 import type { ContainerDefinition, KeyValuePair, RegisterTaskDefinitionCommandInput, Secret } from '@aws-sdk/client-ecs';
 import type { RuleCondition } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { serverRoute } from '../../manifest/route.ts';
 import { specHash } from '../../manifest/spec-hash.ts';
 import type { DesiredServer } from '../provider.ts';
 import { ProviderError } from '../provider.ts';
@@ -59,9 +60,9 @@ export interface RenderedServer {
     /** Covers the task definition and target group hashes too: any change that needs a deployment changes it. */
     hash: string;
   };
-  /** routing.host, when set. */
+  /** routing.host, when set, normalised by the manifest's route rule (lower case, no trailing dot). */
   host?: string;
-  /** routing.path. */
+  /** routing.path (default `/mcp/<name>`), normalised by the manifest's route rule. */
   path: string;
   /** Extra tags from the environment config. */
   extraTags: Record<string, string>;
@@ -130,8 +131,7 @@ export function renderServer(desired: DesiredServer, config: EcsEnvironmentConfi
   const attributes = `deregistration_delay=${config.deregistrationDelaySeconds}`;
   const tgHash = specHash({ tgName, identity, healthCheck, attributes });
 
-  const path = desired.spec.routing?.path ?? `/mcp/${desired.name}`;
-  const host = desired.spec.routing?.host?.toLowerCase();
+  const { path, host } = serverRoute({ metadata: { name: desired.name }, spec: desired.spec });
   const ruleConditions = conditionsFor(path, host);
   const ruleHash = specHash({ conditions: ruleConditions, targetGroup: tgName });
 
@@ -161,12 +161,12 @@ export function renderServer(desired: DesiredServer, config: EcsEnvironmentConfi
 /**
  * Path (the path itself and everything below it) and, when set, host conditions,
  * in the `*Config` shape only: ModifyRule refuses a condition carrying both shapes.
+ * `path` and `host` come normalised from the manifest's route rule (`serverRoute`).
  */
 export function conditionsFor(path: string, host: string | undefined): RuleCondition[] {
-  const trimmed = path.replace(/\/+$/, '') || '/';
-  const values = trimmed === '/' ? ['/*'] : [trimmed, `${trimmed}/*`];
+  const values = path === '/' ? ['/*'] : [path, `${path}/*`];
   const out: RuleCondition[] = [{ Field: 'path-pattern', PathPatternConfig: { Values: values } }];
-  if (host !== undefined) out.push({ Field: 'host-header', HostHeaderConfig: { Values: [host.toLowerCase()] } });
+  if (host !== undefined) out.push({ Field: 'host-header', HostHeaderConfig: { Values: [host] } });
   return out;
 }
 

@@ -8,9 +8,8 @@
  * server routed at another team's path (or at that path for the gateway's own
  * host name) and receive that team's agent traffic.
  *
- * Two routes collide when their paths are equal (trailing slashes ignored) and
- * either one has no host or both have the same host (case-insensitive): the
- * gateway would send some request for one of them to the other.
+ * Whether two routes collide, and the message saying so, is the manifest's route
+ * rule (src/manifest/route.ts), the one `berth validate` applies too.
  *
  * The index is kept in memory by an informer over the store (list, then watch;
  * a relist when the log was compacted past it), and each check first waits until
@@ -25,24 +24,27 @@
  *
  * @example
  * const claims = new RouteClaims(store);
- * const taken = await claims.collision(obj);   // { name: 'quote', path: '/mcp/quote' } | undefined
+ * const taken = await claims.collision(obj);   // { name: 'quote', path: '/mcp/quote', route: … } | undefined
  */
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { KeyedLock } from '../../kit/keyed-lock.ts';
 import type { Resource } from '../../manifest/resource.ts';
 import { Informer, type InformerLogger } from '../../client/informer.ts';
+import { routeCollision, serverRoute, type ServerRoute } from '../../manifest/route.ts';
 import type { Store } from '../store.ts';
 import { storeListWatch } from '../store-watch.ts';
 import { RegistryError } from '../../client/errors.ts';
 
-/** A route claimed by one server. */
+/** A route claimed by one server, indexed by its path key. */
 export interface RouteClaim {
   name: string;
-  /** Normalised path, no trailing slash. */
+  /** The route's comparison key (lower-case normalised path): what the index, locks and leases are keyed by. */
   path: string;
-  /** Lower-case host, when the route is host-specific. */
+  /** Normalised host, when the route is host-specific. */
   host?: string;
+  /** The route as the manifest rule computed it (for messages). */
+  route: ServerRoute;
 }
 
 /** How long the route lease of a registry process that died mid-write keeps others waiting. */
@@ -60,20 +62,11 @@ export interface RouteClaimsOptions {
   shutdownSignal: AbortSignal;
 }
 
-/** The route `obj` claims, or undefined when it is not an MCPServer. Same defaults as the gateway. */
+/** The route `obj` claims (the manifest's rule: src/manifest/route.ts), or undefined when it is not an MCPServer. */
 export function routeClaimOf(obj: Resource): RouteClaim | undefined {
   if (obj.kind !== 'MCPServer') return undefined;
-  const routing = (obj.spec as { routing?: { path?: unknown; host?: unknown } } | undefined)?.routing;
-  const raw = typeof routing?.path === 'string' ? routing.path : `/mcp/${obj.metadata.name}`;
-  let end = raw.length;
-  while (end > 1 && raw.charCodeAt(end - 1) === 47 /* / */) end--;
-  const host = typeof routing?.host === 'string' && routing.host !== '' ? routing.host.toLowerCase() : undefined;
-  return { name: obj.metadata.name, path: raw.slice(0, end), ...(host !== undefined ? { host } : {}) };
-}
-
-/** True when the gateway could send a request meant for one of these routes to the other. */
-export function routesCollide(a: RouteClaim, b: RouteClaim): boolean {
-  return a.path === b.path && (a.host === undefined || b.host === undefined || a.host === b.host);
+  const route = serverRoute(obj);
+  return { name: route.name, path: route.key, ...(route.host !== undefined ? { host: route.host } : {}), route };
 }
 
 /** In-memory index of route claims over a {@link Store}, fed by an informer. One per API instance. */
@@ -114,7 +107,7 @@ export class RouteClaims {
     for (const name of this.#byPath.get(mine.path) ?? []) {
       if (name === mine.name) continue;
       const other = this.#byName.get(name);
-      if (other && routesCollide(mine, other)) return other;
+      if (other && routeCollision(mine.route, other.route) !== undefined) return other;
     }
     return undefined;
   }

@@ -9,14 +9,14 @@
  * generation, resourceVersion and the audit log stay as they were.
  */
 import type { Logger } from 'pino';
-import { specHash } from '../../manifest/index.ts';
+import { routeCollision, specHash } from '../../manifest/index.ts';
 import type { Kind, Resource } from '../../manifest/resource.ts';
 import type { Principal } from '../auth/authenticate.ts';
 import { enforce, mayAdminister, mayWriteObject } from '../auth/authorize.ts';
 import { AlreadyExistsError, ConflictError, NotFoundError, type Store } from '../store.ts';
 import { jsonEqual } from './equality.ts';
 import { RegistryError } from '../../client/errors.ts';
-import type { RouteClaims } from './route-claims.ts';
+import { routeClaimOf, type RouteClaims } from './route-claims.ts';
 
 /** Who writes, and where. */
 export interface WriteContext {
@@ -82,13 +82,9 @@ async function withRouteClaim<T>(ctx: WriteContext, obj: Resource, write: () => 
   if (!claims) return write();
   return claims.exclusive(obj, async () => {
     const other = await claims.collision(obj);
-    if (other) {
-      throw new RegistryError(409, {
-        type: 'route-conflict',
-        title: 'Route already in use',
-        detail: `${obj.kind}/${obj.metadata.name} would be routed at ${other.path}${other.host ? ` for host ${other.host}` : ''}, which MCPServer/${other.name} already uses; give this server a different spec.routing.path or spec.routing.host`,
-      });
-    }
+    // `other` was found by the manifest's rule, whose message is word for word what `berth validate` prints for this pair.
+    const detail = other && routeCollision(routeClaimOf(obj)!.route, other.route);
+    if (detail) throw new RegistryError(409, { type: 'route-conflict', title: 'Route already in use', detail });
     return write();
   });
 }

@@ -1,0 +1,41 @@
+/**
+ * `berth up`'s summary counts the servers the manifest's traffic gate lets
+ * through, so it never waits for one the reconciler will not deploy.
+ */
+import { describe, expect, it } from 'vitest';
+import type { Resource } from '../manifest/resource.ts';
+import type { Environment, LifecycleStage } from '../manifest/types.ts';
+import { formatSummary, summarizeFleet } from './summary.ts';
+
+function server(name: string, lifecycle: LifecycleStage, environment: Environment, ready: boolean, deleting = false): Resource {
+  return {
+    apiVersion: 'berth.dev/v1alpha1',
+    kind: 'MCPServer',
+    metadata: { name, generation: 1, ...(deleting ? { deletionTimestamp: '2026-01-01T00:00:00Z' } : {}) },
+    spec: { owner: { team: 't' }, environment, lifecycle, risk: 'low', dataClassification: 'internal' },
+    status: {
+      observedGeneration: 1,
+      phase: ready ? 'Ready' : 'Progressing',
+      conditions: [{ type: 'Ready', status: ready ? 'True' : 'False', reason: ready ? 'Ready' : 'Starting', message: '', lastTransitionTime: '' }],
+      tools: ready ? [{ name: 'x' }] : [],
+    },
+  };
+}
+
+describe('summarizeFleet', () => {
+  it('waits only for servers whose lifecycle lets them run in their environment and that are not being deleted', () => {
+    const summary = summarizeFleet([
+      server('ok', 'approved-dev', 'dev', true),
+      server('starting', 'approved-production', 'production', false),
+      server('old', 'deprecated', 'staging', true),
+      server('dev-only', 'approved-dev', 'production', false),
+      server('sub', 'submitted', 'dev', false),
+      server('review', 'security-review', 'dev', false),
+      server('draft', 'draft', 'dev', false),
+      server('gone', 'retired', 'dev', false),
+      server('leaving', 'approved-dev', 'dev', false, true),
+    ]);
+    expect(summary).toEqual({ deployable: 3, ready: 2, tools: 2, waiting: ['starting: Progressing (Starting)'] });
+    expect(formatSummary(summary)).toBe('2/3 servers Ready, 2 tools — waiting: starting: Progressing (Starting)');
+  });
+});

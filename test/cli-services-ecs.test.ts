@@ -104,6 +104,10 @@ describe('berth reconciler (spawned): usage, config and registry errors', () => 
     expect(noEnv.stderr).toMatch(/Usage: berth reconciler/);
     expect((await runBerth(['reconciler', '--provider', 'k8s'])).code).toBe(2);
     expect((await runBerth(['reconciler', '--lease-ttl', 'soon'])).stderr).toMatch(/--lease-ttl must be a duration like 500ms, 15s, 5m, 12h or 30d \(got "soon"\)/);
+    const badPort = await runBerth(['reconciler', '--metrics-port', '99999']);
+    expect(badPort.code).toBe(2);
+    expect(badPort.stderr).toMatch(/--metrics-port must be a port number 0–65535 \(got "99999"\)/);
+    expect((await runBerth(['reconciler', '--metrics-host', '0.0.0.0'])).stderr).toMatch(/--metrics-host needs --metrics-port/);
 
     const missing = await runBerth(['reconciler', '--provider', 'ecs', '--environment', 'production', '--config', 'missing.yaml'], { cwd: dir });
     expect(missing.code).toBe(1);

@@ -21,6 +21,7 @@ import {
   writeFixtureManifest,
   type BerthProcess,
 } from './cli-services-harness.ts';
+import { sampleValue } from './support/metrics.ts';
 
 const cleanups: Array<() => Promise<void> | void> = [];
 afterEach(async () => {
@@ -49,12 +50,13 @@ async function callEcho(gatewayUrl: string, name: string, text: string): Promise
 }
 
 describe('berth reconciler + berth gateway as separate processes', () => {
-  it('apply → Ready → tool call through the separate gateway; SIGTERM stops the reconciler and its server processes', async () => {
+  it('apply → Ready → tool call through the separate gateway, counted in the reconciler\'s /metrics; SIGTERM stops the reconciler, its metrics port and its server processes', async () => {
     const { dir, remove } = tempDir('local');
     cleanups.push(remove);
     const reg = track(await startRegistryProcess(`${dir}/registry`));
     const stateDir = `${dir}/runtime`;
-    const rec = track(spawnBerth(['reconciler', '--provider', 'local', '--server', reg.url, '--token', reg.token, '--state-dir', stateDir, '--lease-ttl', '2s', '--resync', '5s']));
+    const rec = track(spawnBerth(['reconciler', '--provider', 'local', '--server', reg.url, '--token', reg.token, '--state-dir', stateDir, '--lease-ttl', '2s', '--resync', '5s', '--metrics-port', '0']));
+    const metricsUrl = /(http:\/\/\S+\/metrics)/.exec(await rec.waitForLine(/^reconciler metrics at http/))![1]!;
     await rec.waitForLine(/"msg":"became leader"/);
     const gw = track(spawnBerth(['gateway', '--port', '0', '--server', reg.url, '--token', reg.token]));
     const gatewayUrl = /(http:\/\/\S+)/.exec(await gw.waitForLine(/^gateway listening on http/))![1]!;
@@ -69,6 +71,12 @@ describe('berth reconciler + berth gateway as separate processes', () => {
     expect(echoed).toContain('hello through the gateway');
     const running = await serverProcesses(stateDir);
     expect(running.map((p) => p.name)).toEqual(['echo-svc']);
+    // The deploy was counted under the runtime that ran it; the queue is labelled by the provider set.
+    const scraped = await fetch(metricsUrl);
+    expect(scraped.status).toBe(200);
+    const text = await scraped.text();
+    expect(sampleValue(text, 'berth_reconcile_total', { provider: 'local', result: 'success' })).toBeGreaterThanOrEqual(1);
+    expect(sampleValue(text, 'berth_workqueue_adds_total', { provider: 'local+remote' })).toBeGreaterThanOrEqual(1);
 
     // Graceful stop: exit 0, lease released, every server process this reconciler ran is gone.
     const stopped = await rec.stop('SIGTERM');
@@ -76,6 +84,7 @@ describe('berth reconciler + berth gateway as separate processes', () => {
     expect(logRecords(rec).map((r) => r['msg'])).toContain('reconciler stopped');
     expect(running.every((p) => !alive(p.pid))).toBe(true);
     expect(await serverProcesses(stateDir)).toEqual([]);
+    await expect(fetch(metricsUrl)).rejects.toThrow();
 
     // The gateway is a separate process: it keeps serving and stops cleanly on SIGTERM too.
     expect((await fetch(`${gatewayUrl}/mcp/nope`, { method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream' }, body: '{"jsonrpc":"2.0","id":1,"method":"ping"}' })).status).toBe(404);

@@ -36,6 +36,7 @@ import {
   waitReady,
   type BerthUp,
 } from './e2e-harness.ts';
+import { samples, sampleValue } from './support/metrics.ts';
 
 /** One valid call per example server, and what its answer must contain. */
 const EXAMPLE_CALLS: Record<string, { tool: string; args: Record<string, unknown>; check: (text: string) => void }> = {
@@ -101,6 +102,10 @@ describe('berth up, end to end (real processes and sockets)', () => {
 
     const servers = await listServers(up);
     expect(servers.map((s) => s.metadata.name).sort()).toEqual(Object.keys(EXAMPLE_CALLS).sort());
+    // One /metrics for the process: the registry API's own metrics and the reconciler's.
+    const metrics = await (await fetch(`${up.registryUrl}/metrics`)).text();
+    expect(sampleValue(metrics, 'berth_reconcile_total', { provider: 'local', result: 'success' })).toBeGreaterThanOrEqual(servers.length);
+    expect(samples(metrics, 'berth_registry_http_requests_total').length).toBeGreaterThan(0);
     for (const s of servers) {
       expect(isReady(s), `${s.metadata.name} Ready`).toBe(true);
       const client = await connectThroughGateway(up.gatewayUrl, routeOf(s));

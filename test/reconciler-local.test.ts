@@ -4,6 +4,7 @@
  */
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { Registry } from 'prom-client';
 import { afterEach, describe, expect, it } from 'vitest';
 import { RECONCILER_FINALIZER } from '../src/manifest/conditions.ts';
 import type { MCPServer } from '../src/manifest/types.ts';
@@ -12,6 +13,7 @@ import type { Plan, RuntimeProvider } from '../src/providers/provider.ts';
 import { startReconciler, type RunningReconciler } from '../src/reconciler/controller.ts';
 import { findCondition } from '../src/reconciler/status.ts';
 import { alive, openRegistry, serverManifest, tempDir, testLogger, waitFor } from './fixtures/reconciler/helpers.ts';
+import { reconcileCounts } from './support/metrics.ts';
 
 const cleanups: Array<() => Promise<void> | void> = [];
 afterEach(async () => {
@@ -81,7 +83,8 @@ describe('reconciler with the local runtime', () => {
     const { dir, store, registry } = await setup();
     let reconciler: RunningReconciler | undefined;
     const local = localProvider(dir, (name) => reconciler?.enqueue(name));
-    reconciler = start({ registry, providers: [local], logger: testLogger(), holderId: 'r1', leaseTtlMs: 1_000, resyncMs: 60_000 });
+    const metrics = new Registry();
+    reconciler = start({ registry, providers: [local], logger: testLogger(), holderId: 'r1', leaseTtlMs: 1_000, resyncMs: 60_000, metrics });
 
     const created = await store.create(serverManifest('alpha', {}, { GREETING: 'hello' }));
     const ready = await waitFor('alpha Ready', async () => {
@@ -127,6 +130,8 @@ describe('reconciler with the local runtime', () => {
     await waitFor('alpha removed', async () => (await get(store, 'alpha')) === undefined);
     expect(alive(pid2)).toBe(false);
     expect(await local.listManaged()).toEqual([]);
+    // Deploys and the retirement were handled by the local runtime, and counted under it.
+    expect(reconcileCounts(await metrics.metrics())['local/success']).toBeGreaterThanOrEqual(3);
   });
 
   it('draft is not deployed and says why; approving deploys it; retiring removes the runtime and keeps the object', async () => {
@@ -170,10 +175,14 @@ describe('reconciler with the local runtime', () => {
   it('a server of another environment is left entirely alone', async () => {
     const { dir, store, registry } = await setup();
     const local = counting(localProvider(dir));
-    const reconciler = start({ registry, providers: [local], environment: 'production', logger: testLogger(), holderId: 'r1', leaseTtlMs: 1_000, resyncMs: 60_000 });
+    const metrics = new Registry();
+    const reconciler = start({ registry, providers: [local], environment: 'production', logger: testLogger(), holderId: 'r1', leaseTtlMs: 1_000, resyncMs: 60_000, metrics });
     const created = await store.create(serverManifest('gamma', { environment: 'dev' }));
     await waitFor('leader', () => reconciler.isLeader());
     await reconciler.idle();
+    await waitFor('gamma reconciled', async () => (reconcileCounts(await metrics.metrics())['none/success'] ?? 0) >= 1);
+    // No provider was involved: every pass is counted under none.
+    expect(Object.keys(reconcileCounts(await metrics.metrics())).every((k) => k.startsWith('none/'))).toBe(true);
     const after = (await get(store, 'gamma'))!;
     expect(after.metadata.resourceVersion).toBe(created.metadata.resourceVersion);
     expect(after.status).toBeUndefined();
@@ -200,10 +209,13 @@ describe('reconciler with the local runtime', () => {
     expect(alive(pid)).toBe(true);
 
     const second = localProvider(dir);
-    const r2 = start({ registry, providers: [second], logger: testLogger(), holderId: 'r2', leaseTtlMs: 1_000, resyncMs: 60_000 });
+    const metrics = new Registry();
+    const r2 = start({ registry, providers: [second], logger: testLogger(), holderId: 'r2', leaseTtlMs: 1_000, resyncMs: 60_000, metrics });
     await waitFor('orphan stopped', () => !alive(pid));
     await r2.idle();
     expect(await second.listManaged()).toEqual([]);
+    // This reconciler deployed nothing: its local count is the orphan's retirement.
+    expect(reconcileCounts(await metrics.metrics())['local/success']).toBeGreaterThanOrEqual(1);
   });
 
   it('a reconciler that dies without cleaning up is replaced by one that adopts its processes: no duplicates', async () => {

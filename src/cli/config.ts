@@ -60,6 +60,19 @@ export function durationFlag(text: string | undefined, flag: string, fallback: n
   return ms;
 }
 
+/**
+ * A port flag's value (`--metrics-port 9464`; 0 = any free port), or undefined
+ * when the flag was not given.
+ * @throws UsageError naming the flag and the value when it is not a port number.
+ * @example portFlag(values['metrics-port'], '--metrics-port') // undefined when absent
+ */
+export function portFlag(text: string | undefined, flag: string): number | undefined {
+  if (text === undefined) return undefined;
+  const port = Number(text);
+  if (text.trim() === '' || !Number.isInteger(port) || port < 0 || port > 65_535) throw new UsageError(`${flag} must be a port number 0–65535 (got "${text}")`);
+  return port;
+}
+
 /** Where the client connects and with which token (the token is never printed). */
 export interface ClientConfig {
   server: string;

@@ -7,6 +7,9 @@
  * reconciler (no new runtime actions), then the providers (every child process
  * ends), then the registry API and last the store.
  *
+ * Metrics: one prom-client Registry holds the registry API's and the reconciler's,
+ * so the registry's /metrics serves both.
+ *
  * @example
  * const sys = await startSystem({ stateDir: '.berth', host: '127.0.0.1', registryPort: 7070, gatewayPort: 8080, logger, cwd, nodePath: process.execPath, parentEnv: process.env });
  * console.log(sys.gatewayUrl); … await sys.stop();
@@ -14,6 +17,7 @@
 import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Logger } from 'pino';
+import { Registry } from 'prom-client';
 import { startGateway, RouteTable, followRegistry } from '../gateway/index.ts';
 import { createLocalProvider } from '../providers/local/index.ts';
 import { createRemoteProvider } from '../providers/remote/index.ts';
@@ -83,7 +87,9 @@ export async function startSystem(opts: SystemOptions): Promise<RunningSystem> {
     }
   };
   try {
+    const metrics = new Registry();
     const registry = await startRegistryServer({
+      metrics,
       store,
       host: opts.host,
       port: opts.registryPort,
@@ -121,6 +127,7 @@ export async function startSystem(opts: SystemOptions): Promise<RunningSystem> {
       logger: logger.child({ part: 'reconciler' }),
       leaseName: RECONCILER_LEASE,
       holderId: localHolderId(),
+      metrics,
       ...(opts.resyncMs !== undefined ? { resyncMs: opts.resyncMs } : {}),
       ...(opts.leaseTtlMs !== undefined ? { leaseTtlMs: opts.leaseTtlMs } : {}),
     });

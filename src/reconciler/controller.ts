@@ -11,12 +11,16 @@
  *   provider still holds something for that has no object (orphans left by a
  *   crash, retired through the providers).
  * - Providers are the caller's: `stop()` does not close them.
+ * - Metrics (see `metrics.ts`) go into the prom-client Registry passed as
+ *   `metrics`; serving them is the caller's job. The queue gauges follow the
+ *   current session's queue and read 0 while standing by.
  *
  * @example
  * const r = startReconciler({ registry, providers: [local, remote], logger, holderId: `${hostname()}-${process.pid}` });
  * await r.idle(); // tests: everything queued so far has been reconciled
  * await r.stop();
  */
+import { Registry } from 'prom-client';
 import type { Environment, MCPServer } from '../manifest/types.ts';
 import type { RuntimeProvider } from '../providers/provider.ts';
 import type { RegistryClient } from '../client/registry-client.ts';
@@ -25,6 +29,7 @@ import { systemClock, type Clock, type TimerHandle } from '../kit/clock.ts';
 import { Informer } from '../client/informer.ts';
 import { LeaderElector } from './leader.ts';
 import type { ReconcilerLogger } from './logger.ts';
+import { createReconcilerMetrics } from './metrics.ts';
 import { changeNeedsReconcile } from './predicates.ts';
 import { createReconciler } from './reconcile.ts';
 import { processKey } from './result.ts';
@@ -51,6 +56,11 @@ export interface ReconcilerOptions {
   leaseTtlMs?: number;
   /** Failure backoff of the work queue. */
   backoff?: Partial<BackoffOptions>;
+  /**
+   * Registry the reconcile and work-queue metrics are registered in (one
+   * reconciler per registry). Absent: they are kept in a private registry nobody reads.
+   */
+  metrics?: Registry;
 }
 
 /** A running reconciler. */
@@ -97,6 +107,12 @@ export function startReconciler(opts: ReconcilerOptions): RunningReconciler {
   });
   let session: Session | undefined;
   let previousStopped: Promise<void> = Promise.resolve();
+  const metrics = createReconcilerMetrics({
+    registry: opts.metrics ?? new Registry(),
+    providers: opts.providers.map((p) => p.name),
+    clock,
+    queue: () => session?.queue.snapshot(),
+  });
 
   informer.onEvent((event) => {
     if (session === undefined) return;
@@ -111,8 +127,10 @@ export function startReconciler(opts: ReconcilerOptions): RunningReconciler {
       concurrency: opts.concurrency ?? 4,
       clock,
       ...(opts.backoff ? { backoff: opts.backoff } : {}),
+      metrics: metrics.queue,
       process: (name) =>
-        processKey(name, (n) => reconciler.reconcile(n, abort.signal), queue, {
+        processKey(name, (n, notes) => reconciler.reconcile(n, abort.signal, notes), queue, {
+          recorder: metrics.outcomes,
           onFailure: (report) => reconciler.recordFailure(report, abort.signal),
           onReportError: (err) => log.warn({ err }, 'could not record a reconcile failure in status'),
         }),

@@ -14,7 +14,8 @@ export { planServer, explain, planToJson, toDesired, actionCount, SOURCE_DIR_ANN
 export { planAll, type PlanReport } from './plan-all.ts';
 
 export { LeaderElector, type LeaderElectorOptions } from './leader.ts';
-export { WorkQueue, type WorkQueueOptions } from './work-queue.ts';
-export { processKey, type ReconcileResult } from './result.ts';
+export { WorkQueue, type WorkQueueOptions, type WorkQueueMetrics, type WorkQueueSnapshot } from './work-queue.ts';
+export { processKey, RECONCILE_OUTCOMES, type ReconcileResult, type ReconcileOutcome, type PassNotes, type OutcomeRecorder } from './result.ts';
+export { createReconcilerMetrics, NO_PROVIDER, RECONCILE_DURATION_BUCKETS, type ReconcilerMetrics, type ReconcilerMetricsOptions } from './metrics.ts';
 export { systemClock, ManualClock, sleep, type Clock } from '../kit/clock.ts';
 export type { ReconcilerLogger } from './logger.ts';

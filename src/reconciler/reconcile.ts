@@ -11,7 +11,9 @@
  * → apply → re-observe → when nothing is left, remove the finalizer (only then;
  * never in a `finally`), so a failed cleanup keeps the object and is retried.
  *
- * Return contract: see `result.ts`.
+ * Return contract: see `result.ts`. Each pass notes in its {@link PassNotes} which
+ * runtime provider handled the server (for metrics): the deploy provider, or the
+ * providers a retirement removes something from; none for skips.
  */
 import { RECONCILER_FINALIZER } from '../manifest/conditions.ts';
 import type { Environment, MCPServer, MCPServerStatus } from '../manifest/types.ts';
@@ -19,11 +21,11 @@ import type { RuntimeProvider, RuntimeState } from '../providers/provider.ts';
 import type { RegistryClient } from '../client/registry-client.ts';
 import { ConflictError, NotFoundError } from '../client/errors.ts';
 import type { Clock } from '../kit/clock.ts';
-import { decide, type DeployDecision, type RetireDecision } from './decide.ts';
+import { decide, recordedProvider, type DeployDecision, type RetireDecision } from './decide.ts';
 import type { ReconcilerLogger } from './logger.ts';
 import { actionCount, planServer, providersToObserve, type ServerPlan } from './plan.ts';
 import { describeError, isTerminal } from '../kit/errors.ts';
-import type { FailureReport, ReconcileResult } from './result.ts';
+import type { FailureReport, PassNotes, ReconcileResult } from './result.ts';
 import { statusChanged, statusForFailure, statusForRetirement, statusFromRuntime } from './status.ts';
 
 /** Audit actor of everything the reconciler records. */
@@ -46,8 +48,11 @@ export interface ReconcilerDeps {
 
 /** A reconciler bound to its dependencies. */
 export interface Reconciler {
-  /** One pass for server `name`. Resolves per the result contract or throws (retryable or terminal). */
-  reconcile(name: string, signal?: AbortSignal): Promise<ReconcileResult>;
+  /**
+   * One pass for server `name`. Resolves per the result contract or throws (retryable or terminal).
+   * Sets `notes.provider` as soon as it knows which runtime handles the server.
+   */
+  reconcile(name: string, signal?: AbortSignal, notes?: PassNotes): Promise<ReconcileResult>;
   /** Records a failed pass in the server's status (the `onFailure` hook of `processKey`). */
   recordFailure(report: FailureReport, signal?: AbortSignal): Promise<void>;
 }
@@ -63,7 +68,7 @@ export function createReconciler(deps: ReconcilerDeps): Reconciler {
   const ctx = { providers: deps.providers, ...(deps.environment !== undefined ? { environment: deps.environment } : {}) };
   const now = (): string => new Date(deps.clock.now()).toISOString();
 
-  async function reconcile(name: string, signal?: AbortSignal): Promise<ReconcileResult> {
+  async function reconcile(name: string, signal?: AbortSignal, notes: PassNotes = {}): Promise<ReconcileResult> {
     const server = await getServer(name);
     const decision = decide(name, server, ctx);
     const log = { server: name, decision: decision.kind, cause: decision.kind === 'deploy' ? decision.provider.name : decision.cause };
@@ -71,8 +76,11 @@ export function createReconciler(deps: ReconcilerDeps): Reconciler {
       deps.logger.debug({ ...log, reason: decision.reason }, 'nothing to do');
       return {};
     }
-    if (decision.kind === 'deploy' && server !== undefined) return deploy(name, server, decision, signal);
-    return retire(name, server, decision as RetireDecision, signal);
+    if (decision.kind === 'deploy' && server !== undefined) {
+      notes.provider = decision.provider.name;
+      return deploy(name, server, decision, signal);
+    }
+    return retire(name, server, decision as RetireDecision, signal, notes);
   }
 
   async function deploy(name: string, stored: MCPServer, decision: DeployDecision, signal?: AbortSignal): Promise<ReconcileResult> {
@@ -113,13 +121,19 @@ export function createReconciler(deps: ReconcilerDeps): Reconciler {
     return requeueAfter(applyRequeue, state.requeueAfterMs);
   }
 
-  async function retire(name: string, server: MCPServer | undefined, decision: RetireDecision, signal?: AbortSignal): Promise<ReconcileResult> {
+  async function retire(name: string, server: MCPServer | undefined, decision: RetireDecision, signal: AbortSignal | undefined, notes: PassNotes): Promise<ReconcileResult> {
     let remaining = 0;
     let requeue: number | undefined;
     let note: string | undefined;
     if (decision.retireFrom.length > 0) {
+      // Until the plan says who holds something, the runtime that last ran the server is the best guess.
+      const last = server !== undefined ? recordedProvider(server) : undefined;
+      if (decision.retireFrom.some((p) => p.name === last)) notes.provider = last;
       const observed = await observeAll(decision.retireFrom, name, signal);
       const plan = planServer(name, server, decision, observed);
+      const holders = plan.steps.filter((s) => s.plan.actions.length > 0).map((s) => s.provider.name);
+      if (holders.length > 0) notes.provider = holders.join('+');
+      else delete notes.provider;
       const outcome = await applyPlan(plan, signal);
       requeue = outcome.requeueAfterMs;
       note = outcome.note;

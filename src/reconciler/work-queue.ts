@@ -10,7 +10,9 @@
  *   `forget(key)` resets it (call on success);
  * - `addAfter(key, ms)` re-adds later (requeueAfter); of several pending delays for
  *   one key the earliest wins;
- * - all timing goes through an injected {@link Clock}.
+ * - all timing goes through an injected {@link Clock};
+ * - it tells an optional {@link WorkQueueMetrics} about adds and retries, and
+ *   {@link WorkQueue.snapshot} reports depth and ages for gauges read at scrape time.
  *
  * The queue does not interpret results: the controller's processing function
  * (see `result.ts`) decides between forget, addAfter and addRateLimited.
@@ -35,6 +37,29 @@ export interface WorkQueueOptions {
   backoff?: Partial<BackoffOptions>;
   /** Told about an exception escaping `process`. */
   onError?: (key: string, err: unknown) => void;
+  /** Told about adds and retries (counters); absent: nothing is counted. */
+  metrics?: WorkQueueMetrics;
+}
+
+/**
+ * What the queue reports as it goes, for counters. Calls are synchronous and
+ * must not throw (they run inside `add`).
+ */
+export interface WorkQueueMetrics {
+  /** A key became queued that was not queued already (merged duplicates are not adds), as client-go counts. */
+  added(): void;
+  /** A key was re-added after a failure (`addRateLimited`). */
+  retried(): void;
+}
+
+/** The queue's state at one moment, for gauges. */
+export interface WorkQueueSnapshot {
+  /** Keys waiting to run (not delayed ones, not ones in flight); = {@link WorkQueue.queued}. */
+  depth: number;
+  /** How long the key that has waited longest to run has waited, in ms; 0 when none waits. */
+  oldestWaitingMs: number;
+  /** How long the longest-running `process` call has run, in ms; 0 when none runs. */
+  longestRunningMs: number;
 }
 
 /** Default failure backoff: 0.5 s doubling to 5 min. */
@@ -46,10 +71,16 @@ export class WorkQueue {
   readonly #clock: Clock;
   readonly #backoff: KeyedBackoff;
   readonly #onError: ((key: string, err: unknown) => void) | undefined;
+  readonly #metrics: WorkQueueMetrics | undefined;
   readonly #pq: PQueue;
-  /** Keys waiting to run (queued in p-queue, or waiting for their in-flight run to end). */
-  readonly #dirty = new Set<string>();
-  readonly #processing = new Set<string>();
+  /**
+   * Keys waiting to run (queued in p-queue, or waiting for their in-flight run to
+   * end) → when they started waiting. Insertion order is waiting order, so the
+   * first entry is the oldest.
+   */
+  readonly #dirty = new Map<string, number>();
+  /** Keys in flight → when their run started; the first entry is the longest running. */
+  readonly #processing = new Map<string, number>();
   readonly #delayed = new Map<string, { at: number; handle: TimerHandle }>();
   #shutDown = false;
 
@@ -59,13 +90,15 @@ export class WorkQueue {
     this.#clock = opts.clock ?? systemClock;
     this.#backoff = new KeyedBackoff({ ...DEFAULT_QUEUE_BACKOFF, ...opts.backoff });
     this.#onError = opts.onError;
+    this.#metrics = opts.metrics;
     this.#pq = new PQueue({ concurrency: opts.concurrency });
   }
 
   /** Queues `key` now, merging with a queued or in-flight run of the same key. Ignored after shutdown. */
   add(key: string): void {
     if (this.#shutDown || this.#dirty.has(key)) return;
-    this.#dirty.add(key);
+    this.#dirty.set(key, this.#clock.now());
+    this.#metrics?.added();
     // An in-flight key is re-queued by its own run when it ends, never run twice at once.
     if (!this.#processing.has(key)) this.#enqueue(key);
   }
@@ -93,6 +126,7 @@ export class WorkQueue {
   /** Records a failure of `key` and queues it after its backoff delay; returns the delay. */
   addRateLimited(key: string): number {
     const delay = this.#backoff.next(key);
+    this.#metrics?.retried();
     this.addAfter(key, delay);
     return delay;
   }
@@ -122,6 +156,18 @@ export class WorkQueue {
     return this.#delayed.size;
   }
 
+  /** Depth and ages now (see {@link WorkQueueSnapshot}); O(1), for gauges read at scrape time. */
+  snapshot(): WorkQueueSnapshot {
+    const now = this.#clock.now();
+    // A clock stepping back (wall time) must not make an age negative.
+    const age = (since: number | undefined): number => (since === undefined ? 0 : Math.max(0, now - since));
+    return {
+      depth: this.#dirty.size,
+      oldestWaitingMs: age(this.#dirty.values().next().value),
+      longestRunningMs: age(this.#processing.values().next().value),
+    };
+  }
+
   /** Resolves when nothing is queued or in flight (delayed keys don't count). */
   async idle(): Promise<void> {
     await this.#pq.onIdle();
@@ -149,7 +195,7 @@ export class WorkQueue {
 
   async #run(key: string): Promise<void> {
     if (!this.#dirty.delete(key)) return; // dropped by shutdown
-    this.#processing.add(key);
+    this.#processing.set(key, this.#clock.now());
     try {
       await this.#process(key);
     } catch (err) {

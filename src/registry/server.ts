@@ -16,6 +16,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createAdaptorServer } from '@hono/node-server';
 import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
 import { createRegistryApp } from './api/app.ts';
 import { createRegistryMetrics } from './api/metrics.ts';
 import { ensureBootstrapAdmin } from './auth/bootstrap.ts';
@@ -54,6 +55,11 @@ export interface RegistryServerOptions {
   version?: string;
   /** Most concurrent watch streams; see `RegistryAppDeps.maxWatchers`. */
   maxWatchers?: number;
+  /**
+   * The prom-client Registry the API's metrics go into and /metrics serves, with
+   * whatever else is registered in it (`berth up`: the reconciler's). Default: its own.
+   */
+  metrics?: Registry;
 }
 
 /** A running registry. */
@@ -77,7 +83,7 @@ export async function startRegistryServer(opts: RegistryServerOptions): Promise<
   const app = createRegistryApp({
     store,
     logger,
-    metrics: createRegistryMetrics(store),
+    metrics: createRegistryMetrics(store, opts.metrics !== undefined ? { registry: opts.metrics } : {}),
     shutdownSignal: shutdown.signal,
     clock,
     ...(opts.heartbeatMs !== undefined ? { heartbeatMs: opts.heartbeatMs } : {}),

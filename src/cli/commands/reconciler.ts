@@ -12,11 +12,15 @@
  * behind would leave unmanaged processes. A standby on the same state folder
  * adopts nothing from a leader stopped this way — it starts them again. With
  * `--provider ecs` nothing in AWS changes on stop.
+ *
+ * With `--metrics-port` it serves its reconcile and work-queue metrics at
+ * /metrics (see src/reconciler/metrics.ts); without it no port is opened.
  */
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import pino from 'pino';
+import { Registry } from 'prom-client';
 import type { Environment } from '../../manifest/types.ts';
 import { createLocalProvider } from '../../providers/local/index.ts';
 import type { RuntimeProvider } from '../../providers/provider.ts';
@@ -27,13 +31,14 @@ import type { HttpRegistryClient } from '../../client/http-client.ts';
 import type { RegistryClient } from '../../client/registry-client.ts';
 import { EcsConfigError } from '../../providers/ecs/index.ts';
 import { ExitCode, UsageError, type Command, type CommandIo } from '../command.ts';
-import { CLIENT_FLAGS, connectRegistry, DEFAULT_SERVER, durationFlag, parseFlags } from '../config.ts';
+import { CLIENT_FLAGS, connectRegistry, DEFAULT_SERVER, durationFlag, parseFlags, portFlag } from '../config.ts';
 import { DEFAULT_ECS_CONFIG_FILE, wireEcsRuntime } from '../ecs-wiring.ts';
 import { onForcedExit } from '../forced-exit.ts';
+import { MetricsServerError, startMetricsServer, type RunningMetricsServer } from '../metrics-server.ts';
 
 const usage = `Usage: berth reconciler [--provider local|ecs] [--environment ENV] [--config FILE]
                         [--server URL --token T] [--state-dir DIR] [--resync 30s] [--concurrency N]
-                        [--lease-ttl 15s] [--log-level info]
+                        [--lease-ttl 15s] [--metrics-port N [--metrics-host H]] [--log-level info]
 
 Runs the reconciler on its own, against a registry over HTTP (it needs an admin token:
 \`berth token create --role admin\`). Run several for availability: one leads, the
@@ -51,6 +56,9 @@ Options:
   --resync D          re-check every server this often (default 30s)
   --concurrency N     servers reconciled at the same time (default 4)
   --lease-ttl D       leader lease TTL; a standby takes over within about this long (default 15s)
+  --metrics-port N    serve Prometheus metrics at http://H:N/metrics (0 = any free port; the URL is
+                      printed); no port is opened without it
+  --metrics-host H    interface the metrics port listens on (default 127.0.0.1)
   --log-level L       trace, debug, info, warn, error (default info)
   -s, --server URL    registry address (default: BERTH_SERVER, config file, ${DEFAULT_SERVER})
   --token TOKEN       admin API token (default: BERTH_TOKEN, config file, ./.berth/admin-token for a local registry)
@@ -58,7 +66,8 @@ Options:
 
 Durations: 500ms, 2s, 1m. Stopping (SIGTERM) releases the lease; with --provider local it
 also stops every server process it runs, since nothing else would supervise them.
-Exit codes: 0 stopped, 1 bad environment config, 2 bad usage, 3 registry unreachable or token refused.`;
+Exit codes: 0 stopped, 1 bad environment config or metrics port unavailable, 2 bad usage,
+3 registry unreachable or token refused.`;
 
 const ENVIRONMENTS: readonly Environment[] = ['dev', 'staging', 'production'];
 const LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'];
@@ -125,6 +134,8 @@ const command: Command = {
       resync: { type: 'string' },
       concurrency: { type: 'string' },
       'lease-ttl': { type: 'string' },
+      'metrics-port': { type: 'string' },
+      'metrics-host': { type: 'string' },
       'log-level': { type: 'string' },
     });
     if (values.help) {
@@ -142,6 +153,8 @@ const command: Command = {
     const leaseTtlMs = durationFlag(values['lease-ttl'], '--lease-ttl', 15_000);
     const concurrency = Number(values.concurrency ?? '4');
     if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 256) throw new UsageError(`--concurrency must be a whole number from 1 to 256 (got "${values.concurrency}")`);
+    const metricsPort = portFlag(values['metrics-port'], '--metrics-port');
+    if (metricsPort === undefined && values['metrics-host'] !== undefined) throw new UsageError('--metrics-host needs --metrics-port');
     const level = values['log-level'] ?? 'info';
     if (!LEVELS.includes(level)) throw new UsageError(`--log-level must be trace, debug, info, warn or error (got "${level}")`);
 
@@ -196,10 +209,26 @@ const command: Command = {
       if (!held && !standingBy) logger.info({ lease: leaseName, holder: holderId }, 'standby: another reconciler holds the lease; taking over if it stops renewing');
       standingBy = !held;
     });
+    // Metrics: a port only when asked for (several reconcilers share one machine in tests).
+    const metrics = new Registry();
+    let metricsServer: RunningMetricsServer | undefined;
+    if (metricsPort !== undefined) {
+      try {
+        metricsServer = await startMetricsServer({ registry: metrics, host: values['metrics-host'] ?? '127.0.0.1', port: metricsPort, onError: (err) => logger.warn({ err: err instanceof Error ? err.message : String(err) }, 'collecting metrics failed') });
+      } catch (err) {
+        if (!(err instanceof MetricsServerError)) throw err;
+        io.stderr.write(`berth reconciler: ${err.message}\n`);
+        await closeProviders();
+        return ExitCode.Failed;
+      }
+      logger.info({ url: metricsServer.url }, 'metrics listening');
+      io.stderr.write(`reconciler metrics at ${metricsServer.url}\n`);
+    }
     reconciler = startReconciler({
       registry,
       providers,
       logger,
+      metrics,
       ...(environment !== undefined ? { environment } : {}),
       holderId,
       leaseName,
@@ -213,6 +242,7 @@ const command: Command = {
     if (!io.signal.aborted) await new Promise<void>((done) => io.signal.addEventListener('abort', () => done(), { once: true }));
     logger.info({ why: io.signal.reason instanceof Error ? io.signal.reason.message : 'stopping' }, 'stopping: finishing in-flight work and releasing the lease');
     await reconciler.stop();
+    await metricsServer?.close();
     await closeProviders();
     logger.info('reconciler stopped');
     return ExitCode.Ok;

@@ -1,7 +1,8 @@
 /**
- * Prometheus metrics of one registry instance. Each call makes its own prom-client
- * Registry (no global default), so several registries in one process (tests,
- * `berth up`) don't collide.
+ * Prometheus metrics of one registry instance. Each call registers them in the
+ * prom-client Registry it is given, or in a new one of its own (never the global
+ * default), so several registries in one process (tests) don't collide, and
+ * `berth up` serves the reconciler's metrics beside these from one Registry.
  */
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { KINDS } from '../../manifest/resource.ts';
@@ -9,6 +10,7 @@ import type { Store } from '../store.ts';
 
 /** The metrics the API updates. */
 export interface RegistryMetrics {
+  /** Everything `/metrics` serves: these metrics, and any others registered in it. */
   registry: Registry;
   /** berth_registry_http_requests_total{method,route,code} */
   requests: Counter<'method' | 'route' | 'code'>;
@@ -27,9 +29,9 @@ export const OBJECT_COUNT_TTL_MS = 10_000;
  * never names or specs), so anyone who can reach the port can scrape it: counting
  * lists every object, so one count is shared by concurrent scrapes and reused for
  * `countTtlMs` (default {@link OBJECT_COUNT_TTL_MS}) — a scrape flood costs the
- * store at most one listing per TTL.
+ * store at most one listing per TTL. `registry`: where to register (default: a new one).
  */
-export function createRegistryMetrics(store: Store, opts: { countTtlMs?: number; now?: () => number } = {}): RegistryMetrics {
+export function createRegistryMetrics(store: Store, opts: { countTtlMs?: number; now?: () => number; registry?: Registry } = {}): RegistryMetrics {
   const ttl = opts.countTtlMs ?? OBJECT_COUNT_TTL_MS;
   const now = opts.now ?? Date.now;
   let counted: { at: number; counts: Promise<Map<string, number>> } | undefined;
@@ -47,7 +49,7 @@ export function createRegistryMetrics(store: Store, opts: { countTtlMs?: number;
     }
     return counts;
   };
-  const registry = new Registry();
+  const registry = opts.registry ?? new Registry();
   const requests = new Counter({
     name: 'berth_registry_http_requests_total',
     help: 'HTTP requests handled, by method, route pattern and status code.',

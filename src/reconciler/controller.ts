@@ -114,9 +114,9 @@ export function startReconciler(opts: ReconcilerOptions): RunningReconciler {
       process: (name) =>
         processKey(name, (n) => reconciler.reconcile(n, abort.signal), queue, {
           onFailure: (report) => reconciler.recordFailure(report, abort.signal),
-          onReportError: (err) => log.warn({ err: err instanceof Error ? err.message : String(err) }, 'could not record a reconcile failure in status'),
+          onReportError: (err) => log.warn({ err }, 'could not record a reconcile failure in status'),
         }),
-      onError: (name, err) => log.error({ server: name, err: err instanceof Error ? err.message : String(err) }, 'reconcile worker threw'),
+      onError: (name, err) => log.error({ server: name, err }, 'reconcile worker threw'),
     });
     const s: Session = { abort, queue, ready: Promise.resolve() };
     session = s;
@@ -148,7 +148,7 @@ export function startReconciler(opts: ReconcilerOptions): RunningReconciler {
           }
         }
       } catch (err) {
-        if (!s.abort.signal.aborted) log.warn({ provider: provider.name, err: err instanceof Error ? err.message : String(err) }, 'listing managed servers failed; orphans are looked for again at the next resync');
+        if (!s.abort.signal.aborted) log.warn({ provider: provider.name, err }, 'listing managed servers failed; orphans are looked for again at the next resync');
       }
     }
   }

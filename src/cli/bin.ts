@@ -4,7 +4,7 @@
  */
 import { existsSync, readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { ExitCode, UsageError, type Command, type CommandIo } from './command.ts';
+import { CommandFailure, ExitCode, UsageError, type Command, type CommandIo } from './command.ts';
 import { runForcedExitHooks } from './forced-exit.ts';
 
 const commandsDir = fileURLToPath(new URL('./commands/', import.meta.url));
@@ -62,6 +62,10 @@ export async function main(argv: string[], io: CommandIo): Promise<number> {
     if (err instanceof UsageError) {
       io.stderr.write(`berth ${cmd.name}: ${err.message}\n\n${cmd.usage}\n`);
       return ExitCode.Usage;
+    }
+    if (err instanceof CommandFailure) {
+      io.stderr.write(`berth ${cmd.name}: ${err.message}\n`);
+      return err.exitCode;
     }
     throw err;
   }

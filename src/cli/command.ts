@@ -13,7 +13,7 @@ export const ExitCode = {
   Failed: 1,
   /** Bad usage: unknown flag, missing argument. */
   Usage: 2,
-  /** The registry could not be reached or refused the credentials. */
+  /** The registry (or the registry's store) could not be reached or refused the credentials. */
   Unreachable: 3,
   /** Interrupted (Ctrl-C). */
   Interrupted: 130,
@@ -46,4 +46,18 @@ export interface Command {
 /** Thrown for bad usage; bin.ts prints the message and the command's usage and exits 2. */
 export class UsageError extends Error {
   override readonly name = 'UsageError';
+}
+
+/**
+ * Thrown when a command cannot go on for a reason the user can act on; bin.ts
+ * prints `berth <command>: <message>` (no usage) and exits with `exitCode`.
+ * @example throw new CommandFailure(ExitCode.Unreachable, 'cannot reach the registry store …');
+ */
+export class CommandFailure extends Error {
+  override readonly name = 'CommandFailure';
+  readonly exitCode: number;
+  constructor(exitCode: number, message: string, opts?: { cause?: unknown }) {
+    super(message, opts);
+    this.exitCode = exitCode;
+  }
 }

@@ -61,16 +61,15 @@ export function durationFlag(text: string | undefined, flag: string, fallback: n
 }
 
 /**
- * A port flag's value (`--metrics-port 9464`; 0 = any free port), or undefined
- * when the flag was not given.
- * @throws UsageError naming the flag and the value when it is not a port number.
- * @example portFlag(values['metrics-port'], '--metrics-port') // undefined when absent
+ * A port flag's value (`--port 7070`), or `fallback` when the flag was not given.
+ * @throws UsageError naming the flag and the value when it is not 0–65535
+ * @example portFlag(values.port, 8080, '--port') // 8080 when absent; 0 = any free port
  */
-export function portFlag(text: string | undefined, flag: string): number | undefined {
-  if (text === undefined) return undefined;
-  const port = Number(text);
-  if (text.trim() === '' || !Number.isInteger(port) || port < 0 || port > 65_535) throw new UsageError(`${flag} must be a port number 0–65535 (got "${text}")`);
-  return port;
+export function portFlag(text: string | undefined, fallback: number, flag: string): number {
+  if (text === undefined) return fallback;
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 0 || n > 65_535 || text.trim() === '') throw new UsageError(`${flag} must be a port number 0–65535 (got "${text}")`);
+  return n;
 }
 
 /** Where the client connects and with which token (the token is never printed). */

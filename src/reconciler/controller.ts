@@ -166,7 +166,7 @@ export function startReconciler(opts: ReconcilerOptions): RunningReconciler {
           }
         }
       } catch (err) {
-        if (!s.abort.signal.aborted) log.warn({ provider: provider.name, err: err instanceof Error ? err.message : String(err) }, 'listing managed servers failed; orphans are looked for again at the next resync');
+        if (!s.abort.signal.aborted) log.warn({ provider: provider.name, err }, 'listing managed servers failed; orphans are looked for again at the next resync');
       }
     }
   }

@@ -76,7 +76,7 @@ export class LeaderElector {
     await this.#stepping;
     if (wasLeader) {
       await this.#o.registry.releaseLease(this.#o.leaseName, this.#o.holderId).catch((err: unknown) => {
-        this.#o.logger.warn({ lease: this.#o.leaseName, err: err instanceof Error ? err.message : String(err) }, 'could not release the lease; it expires by itself');
+        this.#o.logger.warn({ lease: this.#o.leaseName, err }, 'could not release the lease; it expires by itself');
       });
     }
   }
@@ -90,7 +90,7 @@ export class LeaderElector {
       try {
         held = await this.#o.registry.acquireLease(this.#o.leaseName, this.#o.holderId, ttl);
       } catch (err) {
-        this.#o.logger.warn({ lease: this.#o.leaseName, err: err instanceof Error ? err.message : String(err) }, 'lease request failed');
+        this.#o.logger.warn({ lease: this.#o.leaseName, err }, 'lease request failed');
       }
       if (signal.aborted) break;
       if (held === true) {
@@ -127,7 +127,7 @@ export class LeaderElector {
     this.#stepping = Promise.resolve()
       .then(() => this.#o.onStoppedLeading())
       .catch((err: unknown) => {
-        this.#o.logger.error({ err: err instanceof Error ? err.message : String(err) }, 'stopping work after losing leadership failed');
+        this.#o.logger.error({ err }, 'stopping work after losing leadership failed');
       });
     return this.#stepping;
   }

@@ -228,7 +228,7 @@ export function createReconciler(deps: ReconcilerDeps): Reconciler {
   async function recordFailure(report: FailureReport, signal?: AbortSignal): Promise<void> {
     const err = report.error;
     const message = describeError(err);
-    const fields = { server: report.key, err: message, terminal: report.terminal, attempt: report.attempt, retryInMs: report.retryInMs };
+    const fields = { server: report.key, err, terminal: report.terminal, attempt: report.attempt, retryInMs: report.retryInMs };
     if (err instanceof ConflictError) {
       // Someone wrote the object since we read it; the retry re-reads. Not a failure worth a status.
       deps.logger.debug(fields, 'conflict; retrying with fresh data');

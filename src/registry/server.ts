@@ -7,7 +7,7 @@
  * keep-alive connections; anything still open after `drainMs` is cut.
  *
  * @example
- * const store = await openSqliteStore({ path: '.berth/registry.db' });
+ * const store = await openStore('sqlite:.berth/registry.db');
  * const server = await startRegistryServer({ store, host: '127.0.0.1', port: 7070, stateDir: '.berth', logger });
  * // … server.url is "http://127.0.0.1:7070"
  * await server.close();
@@ -24,19 +24,6 @@ import type { Store } from './store.ts';
 import type { Principal } from './auth/authenticate.ts';
 import { InProcessRegistryClient } from '../client/in-process-client.ts';
 import { inProcessHandler } from './in-process.ts';
-
-/**
- * Pino redaction paths for registry loggers: authorization headers never reach a
- * log even if a request object is logged by mistake.
- */
-export const REDACT_PATHS = [
-  'req.headers.authorization',
-  'headers.authorization',
-  'authorization',
-  '*.authorization',
-  'token',
-  '*.token',
-];
 
 /** Options of {@link startRegistryServer}. */
 export interface RegistryServerOptions {

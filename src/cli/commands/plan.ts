@@ -4,7 +4,6 @@
  * nothing and starts nothing.
  */
 import { resolve } from 'node:path';
-import pino from 'pino';
 import type { Environment } from '../../manifest/types.ts';
 import { createLocalProvider } from '../../providers/local/index.ts';
 import type { RuntimeProvider } from '../../providers/provider.ts';
@@ -13,6 +12,7 @@ import { planAll } from '../../reconciler/plan-all.ts';
 import { describeError } from '../../kit/errors.ts';
 import { ExitCode, UsageError, type Command, type CommandIo } from '../command.ts';
 import { CLIENT_FLAGS, connectRegistry, DEFAULT_SERVER, parseFlags, reportClientError } from '../config.ts';
+import { createLogger } from '../logger.ts';
 import { DEFAULT_ECS_CONFIG_FILE, wireEcsRuntime } from '../ecs-wiring.ts';
 
 const usage = `Usage: berth plan [--provider local|ecs] [--environment ENV] [--config FILE] [-o text|json] [--state-dir DIR] [--detailed-exitcode]
@@ -67,7 +67,8 @@ const command: Command = {
     if (providerSet === 'ecs' && environment === undefined) throw new UsageError('--provider ecs needs --environment: a config file describes one AWS environment at a time');
 
     // Providers log only problems, to stderr, so stdout stays the plan.
-    const logger = pino({ level: 'warn' }, io.stderr);
+    // Warnings only, on stderr: stdout is the plan.
+    const { logger } = createLogger({ component: 'plan', level: 'warn', destination: { stream: io.stderr }, env: io.env });
     let providers: RuntimeProvider[] = [];
     try {
       providers =

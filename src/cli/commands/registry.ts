@@ -1,38 +1,44 @@
 /**
- * `berth registry`: serves the registry API over the embedded SQLite store until
- * interrupted. Wiring only.
+ * `berth registry`: serves the registry API over a store — one SQLite file by
+ * default, MongoDB / Amazon DocumentDB with `--store mongodb://…` — until
+ * interrupted. Flag parsing only; src/cli/runtime.ts does the wiring.
  */
 import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import pino from 'pino';
-import { openSqliteStore } from '../../registry/sqlite-store.ts';
-import { REDACT_PATHS, startRegistryServer } from '../../registry/server.ts';
 import { ExitCode, UsageError, type Command, type CommandIo } from '../command.ts';
-import { parseFlags } from '../config.ts';
+import { parseFlags, portFlag } from '../config.ts';
+import { createLogger, logLevel } from '../logger.ts';
+import { runRuntime } from '../runtime.ts';
+import { resolveStoreChoice, STORE_FLAGS, STORE_FLAGS_USAGE } from '../store-config.ts';
 
-const usage = `Usage: berth registry [--port 7070] [--host 127.0.0.1] [--state-dir ./.berth] [--db PATH] [--log-level info]
+const usage = `Usage: berth registry [--port 7070] [--host 127.0.0.1] [--state-dir ./.berth] [--store URL [--store-ca FILE] | --db PATH] [--log-level info]
 
 Serves the registry API (${'/apis/berth.dev/v1alpha1/…'}, /openapi.json, /metrics) over
-one SQLite file. On first start it creates an admin token in <state-dir>/admin-token
-(readable only by you); \`berth\` commands on this machine use it automatically.
+one SQLite file, or over MongoDB / Amazon DocumentDB with --store mongodb://…. On
+first start it creates an admin token in <state-dir>/admin-token (readable only by
+you); \`berth\` commands on this machine use it automatically.
 
 Options:
   --port N          port to listen on (default 7070; 0 = any free port)
   --host ADDR       address to listen on (default 127.0.0.1)
   --state-dir DIR   where the bootstrap token (and by default the database) live (default ./.berth)
-  --db PATH         SQLite database file (default <state-dir>/registry.db)
-  --log-level L     trace, debug, info, warn, error (default info)
-  -h, --help        show this help`;
+${STORE_FLAGS_USAGE}
+  --db PATH         SQLite database file (default <state-dir>/registry.db; same as --store sqlite:PATH)
+  --log-level L     trace, debug, info, warn, error (default: BERTH_LOG_LEVEL, else info)
+  -h, --help        show this help
+
+Exit codes: 0 stopped, 1 cannot listen, 2 bad usage, 3 store unreachable.`;
 
 const command: Command = {
   name: 'registry',
-  summary: 'serve the registry API (SQLite store)',
+  summary: 'serve the registry API (SQLite, or MongoDB / DocumentDB with --store)',
   usage,
   async run(args: string[], io: CommandIo): Promise<number> {
     const { values, positionals } = parseFlags(args, {
       port: { type: 'string' },
       host: { type: 'string' },
       'state-dir': { type: 'string' },
+      ...STORE_FLAGS,
       db: { type: 'string' },
       'log-level': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
@@ -42,29 +48,22 @@ const command: Command = {
       return ExitCode.Ok;
     }
     if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
-    const port = Number(values.port ?? '7070');
-    if (!Number.isInteger(port) || port < 0 || port > 65_535) throw new UsageError(`--port must be 0–65535 (got "${values.port}")`);
-    const level = values['log-level'] ?? 'info';
-    if (!['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'].includes(level)) throw new UsageError(`--log-level must be trace, debug, info, warn or error (got "${level}")`);
+    const port = portFlag(values.port, 7070, '--port');
+    const host = values.host ?? '127.0.0.1';
+    const level = logLevel(values['log-level'], io.env);
     const stateDir = resolve(io.cwd, values['state-dir'] ?? '.berth');
-    const dbPath = resolve(io.cwd, values.db ?? join(stateDir, 'registry.db'));
+    const store = await resolveStoreChoice(values, io, join(stateDir, 'registry.db'));
     await mkdir(stateDir, { recursive: true, mode: 0o700 });
 
-    const logger = pino({ level, redact: { paths: REDACT_PATHS, censor: '[redacted]' }, base: { component: 'registry' } }, io.stdout);
-    const store = await openSqliteStore({ path: dbPath, logger });
-    let server;
+    const { logger, flush } = createLogger({ component: 'registry', level, destination: { stream: io.stdout }, env: io.env });
     try {
-      server = await startRegistryServer({ store, host: values.host ?? '127.0.0.1', port, stateDir, logger });
-    } catch (err) {
-      await store.close();
-      io.stderr.write(`berth registry: cannot listen on ${values.host ?? '127.0.0.1'}:${port}: ${(err as Error).message}\n`);
-      return ExitCode.Failed;
+      return await runRuntime({ logger, io, registry: { store, host, port, stateDir, portFlag: '--port' } }, (rt) => {
+        const where = store.location.adapter === 'sqlite' ? `database ${store.location.path}` : `store ${store.location.display}`;
+        io.stderr.write(`registry listening on ${rt.registryUrl} (${where})\n`);
+      });
+    } finally {
+      flush();
     }
-    io.stderr.write(`registry listening on ${server.url} (database ${dbPath})\n`);
-    if (!io.signal.aborted) await new Promise<void>((done) => io.signal.addEventListener('abort', () => done(), { once: true }));
-    await server.close();
-    await store.close();
-    return ExitCode.Ok;
   },
 };
 

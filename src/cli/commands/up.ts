@@ -1,21 +1,30 @@
 /**
- * `berth up` (= `npm start`): the whole control plane on one machine — SQLite
- * store under ./.berth, registry API, reconciler with the local runtime, and the
- * gateway. Applies examples/ on the first start of a state folder, prints where
- * everything is and a live summary, and stops every child process on Ctrl-C.
+ * `berth up` (= `npm start`): the whole control plane on one machine — the store
+ * (SQLite under ./.berth unless --store names another), registry API, reconciler
+ * with the local runtime, and the gateway. Applies examples/ on the first start
+ * of a state folder, prints where everything is and a live summary, and stops
+ * every child process on Ctrl-C. src/cli/runtime.ts does the wiring.
  */
-import { existsSync } from 'node:fs';
+import { Registry } from 'prom-client';
+import { existsSync, mkdirSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { pino } from 'pino';
+import { describeError } from '../../kit/errors.ts';
+import type { RunningReconciler } from '../../reconciler/index.ts';
 import { HttpRegistryClient } from '../../client/http-client.ts';
-import { ExitCode, UsageError, type Command, type CommandIo } from '../command.ts';
-import { objectRef, parseFlags } from '../config.ts';
+import type { Store } from '../../registry/store.ts';
+import { CommandFailure, ExitCode, UsageError, type Command, type CommandIo } from '../command.ts';
+import { objectRef, parseFlags, portFlag } from '../config.ts';
+import { localHolderId } from '../stale-lease.ts';
+import { createLogger, logLevel } from '../logger.ts';
+import { startRuntime, type Runtime } from '../runtime.ts';
+import { resolveStoreChoice, STORE_FLAGS, STORE_FLAGS_USAGE } from '../store-config.ts';
 import { formatSummary, summarizeFleet } from '../summary.ts';
-import { startSystem, type RunningSystem } from '../system.ts';
 import { loadValidManifests } from './apply.ts';
 
-const usage = `Usage: berth up [--state-dir DIR] [--host H] [--registry-port N] [--gateway-port N] [--examples DIR | --no-examples]
+const usage = `Usage: berth up [--state-dir DIR] [--host H] [--registry-port N] [--gateway-port N] [--store URL [--store-ca FILE]]
+                [--examples DIR | --no-examples]
 
 Runs the registry, the reconciler with the local runtime, and the gateway in one
 process. On the first start of a state folder it applies the example manifests.
@@ -23,33 +32,47 @@ Ctrl-C stops everything, including every MCP server process it started.
 
 Options:
   --state-dir DIR      database, admin token, runtime state and logs (default ./.berth)
+${STORE_FLAGS_USAGE}
   --host H             interface to listen on (default 127.0.0.1)
   --registry-port N    registry API port (default 7070; 0 = any free port)
   --gateway-port N     gateway port (default 8080; 0 = any free port)
   --examples DIR       manifests applied on first start; repeatable (default examples/manifests and
                        examples/policies; examples/remote is left out: it needs the internet)
   --no-examples        apply nothing on first start
-  --log-level L        trace|debug|info|warn|error (default info); logs go to <state-dir>/berth.log
+  --log-level L        trace|debug|info|warn|error (default: BERTH_LOG_LEVEL, else info); logs go to
+                       <state-dir>/berth.log
   --once               start, wait until every server is Ready or 60 s pass, print the summary, stop
                        (exit 0 when all are Ready, 1 otherwise)
 
-Environment: none is required. BERTH_LOG_LEVEL sets --log-level.`;
+Environment: none is required. BERTH_LOG_LEVEL sets --log-level, BERTH_STORE --store.`;
 
 /** What the first start applies: runnable on this machine without the internet. */
 const DEFAULT_EXAMPLES = ['examples/manifests', 'examples/policies'];
 
-function portFlag(text: string | undefined, fallback: number, flag: string): number {
-  if (text === undefined) return fallback;
-  const n = Number(text);
-  if (!Number.isInteger(n) || n < 0 || n > 65_535) throw new UsageError(`${flag} must be a port number 0–65535 (got "${text}")`);
-  return n;
+/** Lease the embedded reconciler campaigns for (the reconciler's default for all environments). */
+const RECONCILER_LEASE = 'berth-reconciler';
+
+/** The parts of a started `berth up` (it runs all of them). */
+interface RunningSystem {
+  registryUrl: string;
+  gatewayUrl: string;
+  adminTokenFile: string;
+  firstStart: boolean;
+  store: Store;
+  reconciler: RunningReconciler;
+}
+
+/** The runtime's parts, or undefined when it was stopped before the gateway opened. */
+function runningSystem(rt: Runtime): RunningSystem | undefined {
+  const { registryUrl, gatewayUrl, adminTokenFile, store, reconciler } = rt;
+  if (!registryUrl || !gatewayUrl || !adminTokenFile || !store || !reconciler) return undefined;
+  return { registryUrl, gatewayUrl, adminTokenFile, firstStart: rt.firstStart, store, reconciler };
 }
 
 /** Applies manifests through the registry API, as a pipeline would; prints one line per object. */
 async function applyExamples(sys: RunningSystem, paths: string[], io: CommandIo): Promise<boolean> {
   const objects = await loadValidManifests(paths, io, 'up');
   if (!objects) return false;
-  const { readFile } = await import('node:fs/promises');
   const token = (await readFile(sys.adminTokenFile, 'utf8')).trim();
   const client = new HttpRegistryClient({ baseUrl: sys.registryUrl, token });
   for (const obj of objects) {
@@ -71,6 +94,7 @@ const command: Command = {
   async run(args: string[], io: CommandIo): Promise<number> {
     const { values, positionals } = parseFlags(args, {
       'state-dir': { type: 'string' },
+      ...STORE_FLAGS,
       host: { type: 'string' },
       'registry-port': { type: 'string' },
       'gateway-port': { type: 'string' },
@@ -89,35 +113,50 @@ const command: Command = {
     const host = values.host ?? '127.0.0.1';
     const registryPort = portFlag(values['registry-port'], 7070, '--registry-port');
     const gatewayPort = portFlag(values['gateway-port'], 8080, '--gateway-port');
-    const level = values['log-level'] ?? io.env.BERTH_LOG_LEVEL ?? 'info';
-    if (!['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'].includes(level)) {
-      throw new UsageError(`--log-level must be one of trace, debug, info, warn, error (got "${level}")`);
-    }
+    const level = logLevel(values['log-level'], io.env);
     const examples = values['no-examples'] ? [] : (values.examples ?? DEFAULT_EXAMPLES).map((p) => resolve(io.cwd, p));
     for (const [i, dir] of examples.entries()) {
       if (values.examples && !existsSync(dir)) throw new UsageError(`--examples ${values.examples[i]}: no such file or folder`);
     }
 
-    const { mkdirSync } = await import('node:fs');
+    const store = await resolveStoreChoice(values, io, join(stateDir, 'registry.db'));
+
     mkdirSync(stateDir, { recursive: true, mode: 0o700 });
     const logFile = join(stateDir, 'berth.log');
-    const destination = pino.destination({ dest: logFile, append: true, sync: false, mkdir: true });
-    const logger = pino({ level, redact: ['req.headers.authorization', '*.authorization', '*.token'] }, destination);
+    const { logger, flush } = createLogger({ component: 'up', level, destination: { file: logFile }, env: io.env });
 
     io.stdout.write('berth: starting…\n');
-    let sys: RunningSystem;
+    let rt: Runtime;
+    // One Registry for the registry API's and the reconciler's metrics: the registry's /metrics serves both.
+    const metrics = new Registry();
     try {
-      sys = await startSystem({ stateDir, host, registryPort, gatewayPort, logger, cwd: io.cwd, nodePath: process.execPath, parentEnv: io.env });
+      rt = await startRuntime({
+        logger,
+        io,
+        registry: { store, host, port: registryPort, stateDir, metrics },
+        // Servers listen where Berth does, but never on every interface.
+        reconciler: { runtimes: { kind: 'local', stateDir, host: host === '0.0.0.0' ? '127.0.0.1' : host }, leaseName: RECONCILER_LEASE, holderId: localHolderId(), metrics },
+        // Agents' open SSE streams would hold shutdown for the default 5 s grace; on one machine a short grace is kinder.
+        gateway: { host, port: gatewayPort, closeGraceMs: 1_000 },
+      });
     } catch (err) {
-      io.stderr.write(`berth up: could not start: ${err instanceof Error ? err.message : String(err)}${err instanceof Error && err.cause instanceof Error ? ` (${err.cause.message})` : ''}\n`);
+      flush();
+      if (err instanceof CommandFailure && err.exitCode === ExitCode.Unreachable) throw err;
+      io.stderr.write(`berth up: could not start: ${describeError(err)}\n`);
       io.stderr.write('Is another `berth up` running? Choose other ports with --registry-port / --gateway-port.\n');
-      destination.flushSync();
       return ExitCode.Failed;
+    }
+    const sys = runningSystem(rt);
+    if (!sys) {
+      await rt.stop();
+      flush();
+      return ExitCode.Ok;
     }
     try {
       io.stdout.write(
         [
           `  registry    ${sys.registryUrl}`,
+          `  store       ${store.location.display}`,
           `  gateway     ${sys.gatewayUrl}   (servers at ${sys.gatewayUrl}/mcp/<name>)`,
           `  admin token ${sys.adminTokenFile}${sys.firstStart ? '   (created now; readable only by you)' : ''}`,
           `  logs        ${logFile}`,
@@ -132,8 +171,8 @@ const command: Command = {
       return await watchSummary(sys, io, values.once ?? false);
     } finally {
       io.stdout.write('\nberth: stopping (every server process will be stopped)…\n');
-      await sys.stop();
-      destination.flushSync();
+      await rt.stop();
+      flush();
       io.stdout.write('berth: stopped\n');
     }
   },

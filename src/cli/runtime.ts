@@ -1,0 +1,345 @@
+/**
+ * The one wiring function of the berth services. `berth up` runs every part in
+ * one process; `berth registry`, `berth reconciler` and `berth gateway` run one
+ * each (an ECS service apiece in production). Each command parses its flags into
+ * a {@link RuntimeSpec} naming the parts it runs, and {@link runRuntime} (or
+ * {@link startRuntime}) builds, starts and stops them. Wiring only: every part
+ * is built elsewhere.
+ *
+ * Start order: store → registry API → runtimes (providers) → registry client
+ * (checked before anything acts) → reconciler → route table (filled from a first
+ * list) → gateway (its port opens only once the table holds that list).
+ *
+ * Stop order, the reverse, which is the safe one: the gateway first (no new agent
+ * traffic; in-flight requests may finish), then the reconciler (no new runtime
+ * actions; the lease is released so a standby leads at once), then the providers
+ * (with the local runtime, every child process ends), then the registry API and
+ * last the store. A second Ctrl-C / SIGTERM skips all that: the forced-exit hook
+ * kills the local runtime's process groups instead of leaving them behind.
+ *
+ * @example
+ * const code = await runRuntime({ logger, io, registry: { store, host, port: 7070, stateDir, portFlag: '--port' } }, (rt) => io.stderr.write(`registry listening on ${rt.registryUrl}\n`));
+ */
+import { join } from 'node:path';
+import type { Logger } from 'pino';
+import { followRegistry, RouteTable, startGateway } from '../gateway/index.ts';
+import { describeError, errorChain } from '../kit/errors.ts';
+import type { Environment } from '../manifest/types.ts';
+import { EcsConfigError } from '../providers/ecs/index.ts';
+import { createLocalProvider } from '../providers/local/index.ts';
+import type { RuntimeProvider } from '../providers/provider.ts';
+import { createRemoteProvider } from '../providers/remote/index.ts';
+import { startReconciler, type ReconcilerOptions, type RunningReconciler } from '../reconciler/index.ts';
+import type { Registry as MetricsRegistry } from 'prom-client';
+import type { RegistryClient } from '../client/registry-client.ts';
+import { startRegistryServer, type RunningRegistry } from '../registry/server.ts';
+import type { Store } from '../registry/store.ts';
+import { CommandFailure, ExitCode, type CommandIo } from './command.ts';
+import { wireEcsRuntime } from './ecs-wiring.ts';
+import { onForcedExit } from './forced-exit.ts';
+import { MetricsServerError, startMetricsServer } from './metrics-server.ts';
+import { connectRegistryClient, type RegistryConnection, type RegistryWhereabouts } from './registry-connection.ts';
+import { releaseLeaseOfDeadLocalHolder } from './stale-lease.ts';
+import { openChosenStore, type StoreChoice } from './store-config.ts';
+
+/** The registry part: the store and the registry API over it. */
+export interface RegistryPart {
+  store: StoreChoice;
+  host: string;
+  /** 0 picks a free port. */
+  port: number;
+  /** Where the bootstrap admin token is written on first start. */
+  stateDir: string;
+  /** The flag that sets the port, named when it is taken. */
+  portFlag?: string;
+  /** The prom-client Registry its /metrics serves (`berth up`: shared with the reconciler). */
+  metrics?: MetricsRegistry;
+}
+
+/** Where the reconciler's servers run. */
+export type RuntimesChoice =
+  /** Processes on this machine (and servers hosted elsewhere). */
+  | { kind: 'local'; stateDir: string; host?: string }
+  /** ECS Fargate + ALB + Route 53 of one environment from a config file (and servers hosted elsewhere). */
+  | { kind: 'ecs'; configFile: string; environment: Environment };
+
+/** The reconciler part: its runtimes, the reconciler's own options, and where its metrics are served (none: no port). */
+export type ReconcilerPart = { runtimes: RuntimesChoice; leaseName: string; metricsServer?: { host: string; port: number } } & Omit<
+  ReconcilerOptions,
+  'registry' | 'providers' | 'logger' | 'leaseName'
+>;
+
+/** The gateway part: the route table following the registry, and the MCP gateway. */
+export interface GatewayPart {
+  host: string;
+  /** 0 picks a free port. */
+  port: number;
+  /** How long in-flight requests may finish on stop. */
+  closeGraceMs: number;
+  /** The flag that sets the port, named when it is taken. */
+  portFlag?: string;
+}
+
+/** Which parts one process runs, and how. */
+export interface RuntimeSpec {
+  logger: Logger;
+  io: CommandIo;
+  registry?: RegistryPart;
+  reconciler?: ReconcilerPart;
+  gateway?: GatewayPart;
+  /** Where the reconciler and the gateway find the registry when it does not run here (client flags). */
+  remoteRegistry?: { server?: string | undefined; token?: string | undefined };
+}
+
+/** What runs; a part's fields are set when it runs. */
+export interface Runtime {
+  store?: Store;
+  registryUrl?: string;
+  /** The registry API when it runs in this process. */
+  registryServer?: RunningRegistry;
+  /** Where the bootstrap admin token is (created on first start). */
+  adminTokenFile?: string;
+  /** True when this start created the admin token (first start of this state folder). */
+  firstStart: boolean;
+  /** How the reconciler and the gateway reach the registry. */
+  registryConnection?: RegistryConnection;
+  /** The runtimes the reconciler acts through. */
+  providers?: RuntimeProvider[];
+  reconciler?: RunningReconciler;
+  /** Where the reconciler's metrics are served, when asked for. */
+  metricsUrl?: string;
+  routeTable?: RouteTable;
+  /** Unset when stopped before the gateway's port opened. */
+  gatewayUrl?: string;
+  /** Stops everything in the safe order (see the module comment). Idempotent. */
+  stop(): Promise<void>;
+}
+
+/** Resolves when `signal` aborts (at once when it already has). */
+export function aborted(signal: AbortSignal): Promise<void> {
+  return new Promise((done) => {
+    if (signal.aborted) return done();
+    signal.addEventListener('abort', () => done(), { once: true });
+  });
+}
+
+/** A listen failure (port taken, no permission) as a CommandFailure naming the port flag; anything else unchanged. */
+function listenFailure(err: unknown, host: string, port: number, portFlag: string | undefined): unknown {
+  if (!errorChain(err).some((e) => (e as NodeJS.ErrnoException).syscall === 'listen')) return err;
+  return new CommandFailure(ExitCode.Failed, `cannot listen on ${host}:${port}: ${describeError(err)}${portFlag ? `; choose another ${portFlag}` : ''}`, { cause: err });
+}
+
+/**
+ * The registry client, reporting every lease answer to `onLease` so the process
+ * can say when it stands by (the elector only logs becoming and losing leader).
+ * A Proxy keeps the client's own fields working (methods stay bound to it).
+ */
+function reportingLeases(client: RegistryClient, onLease: (held: boolean) => void): RegistryClient {
+  return new Proxy(client, {
+    get(target, prop) {
+      if (prop === 'acquireLease') {
+        return async (name: string, holder: string, ttlMs: number): Promise<boolean> => {
+          const held = await target.acquireLease(name, holder, ttlMs);
+          onLease(held);
+          return held;
+        };
+      }
+      const value: unknown = Reflect.get(target, prop, target);
+      return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+    },
+  });
+}
+
+/** Stop steps, run in reverse order of registration; one that fails is logged and the rest still run. */
+class StopSteps {
+  readonly #steps: Array<() => Promise<void>> = [];
+  readonly #logger: Logger;
+  constructor(logger: Logger) {
+    this.#logger = logger;
+  }
+  push(step: () => Promise<void>): void {
+    this.#steps.push(step);
+  }
+  async runAll(): Promise<void> {
+    for (const step of this.#steps.splice(0).reverse()) {
+      try {
+        await step();
+      } catch (err) {
+        this.#logger.error({ err }, 'error while stopping');
+      }
+    }
+  }
+}
+
+/**
+ * Builds the runtimes; the reconciler is told of servers a runtime noticed
+ * changing (crash, health) through `enqueue`.
+ * @throws CommandFailure (exit 1) for a bad ECS environment config
+ */
+async function startRuntimes(choice: RuntimesChoice, spec: RuntimeSpec, enqueue: (name: string) => void, stops: StopSteps): Promise<RuntimeProvider[]> {
+  const { logger, io } = spec;
+  let providers: RuntimeProvider[];
+  let offForcedExit = (): void => undefined;
+  if (choice.kind === 'ecs') {
+    try {
+      providers = (await wireEcsRuntime({ configFile: choice.configFile, environment: choice.environment, cwd: io.cwd, logger })).providers;
+    } catch (err) {
+      if (err instanceof EcsConfigError) throw new CommandFailure(ExitCode.Failed, err.message, { cause: err });
+      throw err;
+    }
+  } else {
+    const local = createLocalProvider({
+      logger: logger.child({ part: 'local-runtime' }),
+      stateDir: choice.stateDir,
+      nodePath: process.execPath,
+      ...(choice.host !== undefined ? { host: choice.host } : {}),
+      parentEnv: io.env,
+      defaultCwd: io.cwd,
+      // A crash or health change is noticed by the provider: requeue at once instead of at the next resync.
+      onChange: enqueue,
+    });
+    // A second SIGINT/SIGTERM exits at once: kill the server process groups rather than leave them behind.
+    offForcedExit = onForcedExit(() => local.killNow());
+    providers = [local, createRemoteProvider({ logger: logger.child({ part: 'remote-runtime' }) })];
+  }
+  stops.push(async () => {
+    for (const p of providers) await p.close().catch((err: unknown) => logger.error({ provider: p.name, err }, 'closing the runtime failed'));
+    offForcedExit();
+    logger.info('reconciler stopped');
+  });
+  return providers;
+}
+
+/**
+ * Builds and starts the parts `spec` names, in order (see the module comment).
+ * If one fails, the parts already started are stopped before it throws.
+ * @throws CommandFailure naming what failed and how to fix it (store or registry unreachable: 3; port taken, bad config: 1)
+ */
+export async function startRuntime(spec: RuntimeSpec): Promise<Runtime> {
+  const { logger, io } = spec;
+  const stops = new StopSteps(logger);
+  const rt: Runtime = { firstStart: false, stop: () => stops.runAll() };
+  try {
+    if (spec.registry) {
+      const part = spec.registry;
+      const store = await openChosenStore(part.store, { cwd: io.cwd, logger: logger.child({ part: 'store' }) });
+      stops.push(() => store.close());
+      rt.store = store;
+      const registry = await startRegistryServer({
+        store,
+        host: part.host,
+        port: part.port,
+        stateDir: part.stateDir,
+        logger: logger.child({ part: 'registry' }),
+        ...(part.metrics !== undefined ? { metrics: part.metrics } : {}),
+      }).catch(
+        (err: unknown) => {
+          throw listenFailure(err, part.host, part.port, part.portFlag);
+        },
+      );
+      stops.push(() => registry.close());
+      rt.registryServer = registry;
+      rt.registryUrl = registry.url;
+      rt.adminTokenFile = join(part.stateDir, 'admin-token');
+      rt.firstStart = registry.bootstrapTokenFile !== undefined;
+    }
+
+    // Runtimes before the registry client: a bad config file is the operator's to fix and needs no registry to report.
+    if (spec.reconciler) rt.providers = await startRuntimes(spec.reconciler.runtimes, spec, (name) => rt.reconciler?.enqueue(name), stops);
+
+    // Over HTTP one process runs one of the two parts, so one client serves it; in one
+    // process each part gets a client acting as its own principal.
+    const connect = (part: 'reconciler' | 'gateway'): Promise<RegistryConnection> => {
+      const where: RegistryWhereabouts = rt.registryServer
+        ? { local: rt.registryServer, part }
+        : {
+            flags: spec.remoteRegistry ?? {},
+            needs: spec.reconciler ? { role: 'admin', lease: spec.reconciler.leaseName, holderId: spec.reconciler.holderId } : { role: 'read' },
+          };
+      return connectRegistryClient(where, io);
+    };
+    if (spec.reconciler || spec.gateway) rt.registryConnection = await connect(spec.reconciler ? 'reconciler' : 'gateway');
+
+    if (spec.reconciler && rt.providers && rt.registryConnection) {
+      const { runtimes: _runtimes, metricsServer: metricsAt, ...options } = spec.reconciler;
+      const reconcilerLog = logger.child({ part: 'reconciler' });
+      const lease = options.leaseName;
+      // A `berth up` killed with SIGKILL keeps the lease until its TTL ends; without this the
+      // new one would stand by meanwhile, adopting nothing and leaving the servers on Ctrl-C.
+      if (rt.store) await releaseLeaseOfDeadLocalHolder(rt.store, lease, reconcilerLog);
+      let standingBy = false;
+      const registry = reportingLeases(rt.registryConnection.client, (held) => {
+        if (!held && !standingBy) reconcilerLog.info({ lease, holder: options.holderId }, 'standby: another reconciler holds the lease; taking over if it stops renewing');
+        standingBy = !held;
+      });
+      const reconciler = startReconciler({ ...options, registry, providers: rt.providers, logger: reconcilerLog });
+      rt.reconciler = reconciler;
+      stops.push(async () => {
+        const why = io.signal.reason instanceof Error ? io.signal.reason.message : 'stopping';
+        reconcilerLog.info({ why }, 'stopping: finishing in-flight work and releasing the lease');
+        await reconciler.stop();
+      });
+      if (metricsAt !== undefined && options.metrics !== undefined) {
+        const server = await startMetricsServer({
+          registry: options.metrics,
+          host: metricsAt.host,
+          port: metricsAt.port,
+          onError: (err) => reconcilerLog.warn({ err }, 'collecting metrics failed'),
+        }).catch((err: unknown) => {
+          throw err instanceof MetricsServerError ? new CommandFailure(ExitCode.Failed, err.message, { cause: err }) : err;
+        });
+        stops.push(() => server.close());
+        rt.metricsUrl = server.url;
+        reconcilerLog.info({ url: server.url }, 'metrics listening');
+      }
+    }
+
+    if (spec.gateway && rt.registryConnection) {
+      const part = spec.gateway;
+      const connection = spec.reconciler ? await connect('gateway') : rt.registryConnection;
+      const routeTable = new RouteTable();
+      const following = followRegistry(connection.client, routeTable, { logger: logger.child({ part: 'gateway-routes' }) });
+      stops.push(async () => {
+        await following.stop();
+        logger.info('gateway stopped');
+      });
+      rt.routeTable = routeTable;
+      // Open the port once the table holds the first list (or not at all when stopped before that).
+      await Promise.race([following.synced(), aborted(io.signal)]);
+      if (!io.signal.aborted) {
+        const gatewayLog = logger.child({ part: 'gateway' });
+        const gateway = await startGateway({ routeTable, host: part.host, port: part.port, logger: gatewayLog, closeGraceMs: part.closeGraceMs }).catch((err: unknown) => {
+          throw listenFailure(err, part.host, part.port, part.portFlag);
+        });
+        stops.push(async () => {
+          gatewayLog.info('stopping: no new connections; in-flight requests may finish');
+          await gateway.close();
+        });
+        rt.gatewayUrl = gateway.url;
+      }
+    }
+    return rt;
+  } catch (err) {
+    await stops.runAll();
+    throw err;
+  }
+}
+
+/**
+ * Starts the parts, calls `onStarted` (print where they are), runs until the
+ * command's abort signal (SIGINT / SIGTERM), then stops them in the safe order.
+ * @returns the exit code: 0 once stopped
+ * @throws CommandFailure when a part cannot start (see {@link startRuntime})
+ */
+export async function runRuntime(spec: RuntimeSpec, onStarted: (rt: Runtime) => void): Promise<number> {
+  const rt = await startRuntime(spec);
+  try {
+    if (!spec.io.signal.aborted) {
+      onStarted(rt);
+      await aborted(spec.io.signal);
+    }
+  } finally {
+    await rt.stop();
+  }
+  return ExitCode.Ok;
+}

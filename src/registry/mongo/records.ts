@@ -1,0 +1,95 @@
+/**
+ * The MongoDB adapter's side records, each one document per record and none in
+ * the change log: the audit log (ids from the `audit` counter), leader leases
+ * (one conditional upsert), and API tokens (stored by hash).
+ */
+import type { Filter } from 'mongodb';
+import { auditLimit, jsonClone, normaliseTime } from '../store-semantics.ts';
+import type { AuditEntry, Store, TokenRecord } from '../store.ts';
+import { isDuplicateKey, nextCounter, type AuditDoc, type MongoContext } from './schema.ts';
+
+/** appendAudit and queryAudit over the `audit` collection. */
+export function auditMethods(ctx: MongoContext): Pick<Store, 'appendAudit' | 'queryAudit'> {
+  const { c, clock } = ctx;
+  return {
+    async appendAudit(entry) {
+      const time = normaliseTime(entry.time, new Date(clock()).toISOString());
+      const { id: _ignored, ...rest } = jsonClone(entry);
+      const body = { ...rest, time };
+      const id = await nextCounter(c.counters, 'audit');
+      await c.audit.insertOne({ _id: id, time, actor: entry.actor, action: entry.action, kind: entry.kind ?? null, name: entry.name ?? null, entry: JSON.stringify(body) });
+      return { id, ...body };
+    },
+
+    async queryAudit(q = {}) {
+      const filter: Filter<AuditDoc> = {};
+      if (q.since !== undefined) filter.time = { $gte: normaliseTime(q.since, '') };
+      if (q.actor !== undefined) filter.actor = q.actor;
+      if (q.kind !== undefined) filter.kind = q.kind;
+      if (q.name !== undefined) filter.name = q.name;
+      if (q.action !== undefined) filter.action = q.action;
+      const docs = await c.audit.find(filter).sort({ _id: -1 }).limit(auditLimit(q.limit)).toArray();
+      return docs.map((d) => ({ id: d._id, ...(JSON.parse(d.entry) as AuditEntry) }));
+    },
+  };
+}
+
+/** Leader leases over the `leases` collection. */
+export function leaseMethods(ctx: MongoContext): Pick<Store, 'acquireLease' | 'releaseLease' | 'getLease'> {
+  const { c, clock } = ctx;
+  return {
+    async acquireLease(name, holder, ttlMs, now = clock()) {
+      try {
+        const doc = await c.leases.findOneAndUpdate(
+          { _id: name, $or: [{ holder }, { expiresAt: { $lte: now } }] },
+          { $set: { holder, expiresAt: now + ttlMs } },
+          { upsert: true, returnDocument: 'after' },
+        );
+        return doc?.holder === holder;
+      } catch (err) {
+        if (isDuplicateKey(err)) return false; // held by someone else: the upsert hit the _id index
+        throw err;
+      }
+    },
+
+    async releaseLease(name, holder) {
+      await c.leases.deleteOne({ _id: name, holder });
+    },
+
+    async getLease(name) {
+      const d = await c.leases.findOne({ _id: name });
+      return d ? { name: d._id, holder: d.holder, expiresAt: d.expiresAt } : undefined;
+    },
+  };
+}
+
+/** API token records over the `tokens` collection. */
+export function tokenMethods(ctx: MongoContext): Pick<Store, 'putToken' | 'findTokenByHash' | 'listTokens' | 'revokeToken'> {
+  const { c } = ctx;
+  return {
+    async putToken(t) {
+      await c.tokens.replaceOne({ _id: t.id }, { hash: t.hash, record: JSON.stringify(t) }, { upsert: true });
+    },
+
+    async findTokenByHash(hash) {
+      const d = await c.tokens.findOne({ hash });
+      return d ? (JSON.parse(d.record) as TokenRecord) : undefined;
+    },
+
+    async listTokens() {
+      const docs = await c.tokens.find({}).sort({ _id: 1 }).toArray();
+      return docs.map((d) => JSON.parse(d.record) as TokenRecord);
+    },
+
+    async revokeToken(id, at) {
+      const d = await c.tokens.findOne({ _id: id });
+      if (!d) return false;
+      const rec = JSON.parse(d.record) as TokenRecord;
+      if (rec.revokedAt === undefined) {
+        rec.revokedAt = at;
+        await c.tokens.updateOne({ _id: id }, { $set: { record: JSON.stringify(rec) } });
+      }
+      return true;
+    },
+  };
+}

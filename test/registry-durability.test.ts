@@ -10,7 +10,8 @@ import { join } from 'node:path';
 import { afterAll, expect, it } from 'vitest';
 import type { Resource } from '../src/manifest/resource.ts';
 import { openSqliteStore } from '../src/registry/sqlite-store.ts';
-import { AlreadyExistsError, type WatchEvent } from '../src/registry/store.ts';
+import { AlreadyExistsError } from '../src/client/errors.ts';
+import type { WatchEvent } from '../src/client/wire.ts';
 import { manyObject } from './fixtures/durability-objects.ts';
 
 const TOTAL = 1_000;

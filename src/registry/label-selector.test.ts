@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { decodeContinue, encodeContinue, matchesLabels, pageSize, parseLabelSelector } from './label-selector.ts';
-import { InvalidRequestError } from './store.ts';
+import { InvalidRequestError } from '../client/errors.ts';
 
 describe('parseLabelSelector', () => {
   it('parses every supported requirement form', () => {

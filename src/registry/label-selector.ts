@@ -7,7 +7,7 @@
  *   `key in (a,b)` `key notin (a,b)`
  * `!=` and `notin` also match objects that lack the key, as in Kubernetes.
  */
-import { InvalidRequestError } from './store.ts';
+import { InvalidRequestError } from '../client/errors.ts';
 
 /** One parsed requirement of a selector. */
 export type LabelRequirement =

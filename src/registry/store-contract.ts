@@ -10,15 +10,9 @@
  */
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { API_VERSION, type Kind, type Resource } from '../manifest/resource.ts';
-import {
-  AlreadyExistsError,
-  ConflictError,
-  GoneError,
-  InvalidRequestError,
-  NotFoundError,
-  type Store,
-  type WatchEvent,
-} from './store.ts';
+import { AlreadyExistsError, ConflictError, GoneError, InvalidRequestError, NotFoundError } from '../client/errors.ts';
+import type { WatchEvent } from '../client/wire.ts';
+import type { Store } from './store.ts';
 
 /** How to run the contract against one adapter. */
 export interface StoreContractOptions {

@@ -6,7 +6,8 @@
 import { randomUUID } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
 import { API_VERSION, KINDS, type Kind, type ObjectMeta, type Resource } from '../manifest/resource.ts';
-import { ConflictError, InvalidRequestError, type WatchEvent } from './store.ts';
+import { ConflictError, InvalidRequestError } from '../client/errors.ts';
+import type { WatchEvent } from '../client/wire.ts';
 
 /** A deep copy through JSON: drops `undefined`, so stored and compared shapes are identical. */
 export function jsonClone<T>(value: T): T {

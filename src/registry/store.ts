@@ -26,9 +26,6 @@
 import type { Kind, Resource } from '../manifest/resource.ts';
 import type { AuditEntry, AuditQuery, ListOptions, ListResult, TokenInfo, WatchEvent } from '../client/wire.ts';
 
-// The store speaks the registry's wire types and throws its one error family (src/client).
-export type { AuditEntry, AuditQuery, ListOptions, ListResult, WatchEvent } from '../client/wire.ts';
-export { AlreadyExistsError, ConflictError, GoneError, InvalidRequestError, NotFoundError } from '../client/errors.ts';
 
 /** An API token record: what a listing shows, plus the SHA-256 of the secret (the secret itself is never stored). */
 export interface TokenRecord extends TokenInfo {

@@ -10,7 +10,8 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { API_VERSION } from '../../src/manifest/resource.ts';
 import { openSqliteStore } from '../../src/registry/sqlite-store.ts';
-import type { ListOptions, Store } from '../../src/registry/store.ts';
+import type { ListOptions } from '../../src/client/wire.ts';
+import type { Store } from '../../src/registry/store.ts';
 
 const N = Number(process.argv[2] ?? 10_000);
 const RUNS = 100;

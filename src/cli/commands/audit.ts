@@ -2,7 +2,7 @@
  * `berth audit [--since 1h|TIME] [--actor ID] [--object kind/name] [--action A]`:
  * who changed what, newest first.
  */
-import type { AuditEntry, AuditQuery } from '../../registry/store.ts';
+import type { AuditEntry, AuditQuery } from '../../client/wire.ts';
 import { parseDuration } from '../../kit/duration.ts';
 import { ExitCode, UsageError, type Command, type CommandIo } from '../command.ts';
 import { CLIENT_FLAGS, CLIENT_FLAGS_USAGE, connectRegistry, formatTable, parseFlags, reportClientError, requireKind } from '../config.ts';

@@ -9,7 +9,8 @@ import type { Kind, Resource } from '../../manifest/resource.ts';
 import { waitForStoreChange } from '../change-waiter.ts';
 import { decidePending, planScan, type ChangeRecord } from '../store-change-log.ts';
 import { changesLimit, goneMessage } from '../store-semantics.ts';
-import { GoneError, type Store } from '../store.ts';
+import { GoneError } from '../../client/errors.ts';
+import type { Store } from '../store.ts';
 import { isDuplicateKey, type MongoContext } from './schema.ts';
 
 /** The reader side of the change log. */

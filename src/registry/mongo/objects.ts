@@ -19,7 +19,9 @@ import {
   stampVersion,
   type UpdatePlan,
 } from '../store-semantics.ts';
-import { AlreadyExistsError, ConflictError, NotFoundError, type ListResult, type Store, type WatchEvent } from '../store.ts';
+import { AlreadyExistsError, ConflictError, NotFoundError } from '../../client/errors.ts';
+import type { ListResult, WatchEvent } from '../../client/wire.ts';
+import type { Store } from '../store.ts';
 import type { MongoChangeLog } from './change-log.ts';
 import { isDuplicateKey, labelFilter, nextCounter, type MongoContext, type ObjectDoc } from './schema.ts';
 

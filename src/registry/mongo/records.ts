@@ -5,7 +5,8 @@
  */
 import type { Filter } from 'mongodb';
 import { auditLimit, jsonClone, normaliseTime } from '../store-semantics.ts';
-import type { AuditEntry, Store, TokenRecord } from '../store.ts';
+import type { AuditEntry } from '../../client/wire.ts';
+import type { Store, TokenRecord } from '../store.ts';
 import { isDuplicateKey, nextCounter, type AuditDoc, type MongoContext } from './schema.ts';
 
 /** appendAudit and queryAudit over the `audit` collection. */

@@ -6,7 +6,9 @@
 import type { Resource } from '../../manifest/resource.ts';
 import { waitForStoreChange } from '../change-waiter.ts';
 import { changesLimit, goneMessage } from '../store-semantics.ts';
-import { GoneError, type Store, type WatchEvent } from '../store.ts';
+import { GoneError } from '../../client/errors.ts';
+import type { WatchEvent } from '../../client/wire.ts';
+import type { Store } from '../store.ts';
 import type { SqliteContext } from './connection.ts';
 
 /** The Store methods over the `changes` table. */

@@ -19,7 +19,9 @@ import {
   stampVersion,
   type UpdatePlan,
 } from '../store-semantics.ts';
-import { AlreadyExistsError, NotFoundError, type ListResult, type Store, type WatchEvent } from '../store.ts';
+import { AlreadyExistsError, NotFoundError } from '../../client/errors.ts';
+import type { ListResult, WatchEvent } from '../../client/wire.ts';
+import type { Store } from '../store.ts';
 import type { SqliteContext } from './connection.ts';
 
 interface ObjectRow {

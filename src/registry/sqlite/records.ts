@@ -3,7 +3,8 @@
  * log, leader leases and API tokens (stored by hash).
  */
 import { auditLimit, jsonClone, normaliseTime } from '../store-semantics.ts';
-import type { AuditEntry, AuditQuery, Lease, Store, TokenRecord } from '../store.ts';
+import type { AuditEntry, AuditQuery } from '../../client/wire.ts';
+import type { Lease, Store, TokenRecord } from '../store.ts';
 import type { SqliteContext } from './connection.ts';
 
 /** appendAudit and queryAudit over the `audit` table. */

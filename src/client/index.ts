@@ -5,9 +5,8 @@
  * the HTTP and in-process clients, and the informer (list, then watch, relist on
  * "gone", one reconnect and backoff policy).
  *
- * Room rules (README, "Design notes"; enforced by test/layering.test.ts): the
- * client layer imports only `src/manifest` and `src/kit`. The registry imports
- * it for the wire types and errors it serves; no consumer imports the store.
+ * May import: manifest, kit.
+ * (The rooms table in README.md; test/layering.test.ts holds the code to it.)
  */
 export * from './errors.ts';
 export { HttpRegistryClient, API_PREFIX, type HttpRegistryClientOptions } from './http-client.ts';

@@ -1,4 +1,10 @@
-/** Public surface of the gateway's data path. */
+/**
+ * The gateway: the MCP edge agents call. A route table fed by an informer over
+ * the registry, the streaming proxy, and its request pipeline.
+ *
+ * May import: client, manifest, kit.
+ * (The rooms table in README.md; test/layering.test.ts holds the code to it.)
+ */
 export { startGateway, type GatewayOptions, type RunningGateway } from './gateway.ts';
 export { createProxy, type Proxy, type ProxyOptions } from './proxy.ts';
 export { RouteTable } from './route-table.ts';

@@ -3,8 +3,8 @@
  * ({@link Clock}), backoff, a keyed lock, durations, and what an error means
  * (its cause chain, one line for it, whether retrying helps).
  *
- * Room rules (README, "Design notes"; enforced by test/layering.test.ts): the kit
- * imports nothing else from `src`, and every room may import it.
+ * May import: nothing else in src.
+ * (The rooms table in README.md; test/layering.test.ts holds the code to it.)
  */
 export { backoffDelay, KeyedBackoff, type BackoffOptions } from './backoff.ts';
 export { ManualClock, sleep, systemClock, TimerQueue, type Clock, type TimerHandle } from './clock.ts';

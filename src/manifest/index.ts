@@ -8,6 +8,9 @@
  * const { documents, problems } = await loadManifestPaths(['servers/'], process.cwd());
  * problems.push(...validateDocuments(documents));
  * for (const p of problems) console.log(formatProblem(p));
+ *
+ * May import: kit.
+ * (The rooms table in README.md; test/layering.test.ts holds the code to it.)
  */
 import type { Problem } from './problem.ts';
 import type { AnyResource } from './types.ts';

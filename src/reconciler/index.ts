@@ -6,6 +6,9 @@
  * let reconciler: RunningReconciler | undefined;
  * const local = createLocalProvider({ logger, stateDir, nodePath: process.execPath, onChange: (n) => reconciler?.enqueue(n) });
  * reconciler = startReconciler({ registry, providers: [local, remote], logger, holderId: `${hostname()}-${process.pid}` });
+ *
+ * May import: client, providers/provider.ts, manifest, kit.
+ * (The rooms table in README.md; test/layering.test.ts holds the code to it.)
  */
 export { startReconciler, DEFAULT_LEASE_TTL_MS, DEFAULT_RESYNC_MS, type ReconcilerOptions, type RunningReconciler } from './controller.ts';
 export { createReconciler, RECONCILER_ACTOR, type Reconciler, type ReconcilerDeps } from './reconcile.ts';

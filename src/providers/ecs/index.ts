@@ -11,6 +11,9 @@
  * const plan = ecs.plan(desired, observed);   // [{ op: 'create', resource: 'target group b-weather-3f9a1c', reason: 'does not exist' }, …]
  * const outcome = await ecs.apply(plan);       // { done: [...], requeueAfterMs? }
  * ecs.assess(desired, await ecs.observe('weather')); // { phase: 'Progressing', reason: 'RollingOut', requeueAfterMs: 10000, … }
+ *
+ * May import: providers, manifest, kit.
+ * (The rooms table in README.md; test/layering.test.ts holds the code to it.)
  */
 import type { Logger } from 'pino';
 import type { MCPServerSpec } from '../../manifest/types.ts';

@@ -11,6 +11,9 @@
  * const plan = local.plan(desired, observed);           // [{ op: 'start', reason: 'not running' }]
  * await local.apply(plan);
  * local.assess(desired, await local.observe('weather')); // { phase: 'Ready', endpoint: 'http://127.0.0.1:41234/mcp', tools: [...] }
+ *
+ * May import: providers, manifest, kit.
+ * (The rooms table in README.md; test/layering.test.ts holds the code to it.)
  */
 import type { MCPServerSpec } from '../../manifest/types.ts';
 import type { ApplyOutcome, DesiredServer, Plan, RuntimeProvider, RuntimeState } from '../provider.ts';

@@ -10,6 +10,9 @@
  * const remote = createRemoteProvider({ logger, resolveSecret });
  * await remote.apply(remote.plan(desired, await remote.observe('crm')));
  * remote.assess(desired, await remote.observe('crm')); // { phase: 'Ready', endpoint: 'https://crm.example.com/mcp', tools: [...] }
+ *
+ * May import: providers, manifest, kit.
+ * (The rooms table in README.md; test/layering.test.ts holds the code to it.)
  */
 import type { Logger } from 'pino';
 import { Reason } from '../../manifest/conditions.ts';

@@ -1,0 +1,10 @@
+/**
+ * The runtime providers: the interface every runtime implements (`provider.ts`,
+ * the only part the reconciler sees), the MCP health probes the runtimes share,
+ * and one folder per runtime (`local`, `remote`, `ecs`) — the only code that
+ * touches processes or an AWS SDK. Adding a runtime means adding a folder.
+ *
+ * May import: manifest, kit.
+ * (The rooms table in README.md; test/layering.test.ts holds the code to it.)
+ */
+export { ProviderError, type RuntimeProvider } from './provider.ts';

@@ -1,0 +1,14 @@
+/**
+ * The registry: the `Store` port and its adapters (SQLite embedded, MongoDB /
+ * Amazon DocumentDB for production), `openStore(url)`, the HTTP API with its
+ * watch, apply/prune, auth, audit and route claims, and the API in process for
+ * parts that run beside it. Consumers never import this room: they reach the
+ * registry through the client layer (src/client).
+ *
+ * May import: client, manifest, kit.
+ * (The rooms table in README.md; test/layering.test.ts holds the code to it.)
+ */
+export { GATEWAY_PRINCIPAL, openInProcessRegistry, RECONCILER_PRINCIPAL, type InProcessRegistry } from './in-process.ts';
+export { openStore } from './open-store.ts';
+export { startRegistryServer, type RegistryServerOptions, type RunningRegistry } from './server.ts';
+export type { Store } from './store.ts';

@@ -3,7 +3,8 @@
  * `gateway`): one redaction list, one error serializer, one format rule.
  *
  * - Redaction: credentials never reach a log line, even when a request, a header
- *   set or an options object is logged by mistake ({@link REDACT_PATHS}).
+ *   set or an options object is logged by mistake (REDACT_PATHS in src/kit/log-options.ts,
+ *   shared with the stdio bridge process).
  * - Errors: log them as `{ err }`; the serializer keeps the type, the stack, the
  *   cause chain and an AggregateError's errors (pino's `errWithCause`).
  * - Format: JSON lines for machines (a pipe, a file, a log collector); readable,
@@ -14,48 +15,14 @@
  * const { logger, flush } = createLogger({ component: 'registry', level: logLevel(values['log-level'], io.env), destination: { stream: io.stdout }, env: io.env });
  * logger.error({ err }, 'listing servers failed');
  */
-import { hostname } from 'node:os';
 import type { Writable } from 'node:stream';
-import { pino, stdSerializers, type DestinationStream, type Logger } from 'pino';
+import { pino, type DestinationStream, type Logger } from 'pino';
+import { logOptions } from '../kit/log-options.ts';
 import { prettyFactory } from 'pino-pretty';
 import { UsageError, type CommandIo } from './command.ts';
 
 /** Levels `--log-level` accepts. */
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
-
-/**
- * What is censored in every log line (one level of nesting for `*.`): the
- * authorization and cookie headers of the registry API and the gateway, tokens,
- * passwords, secret values and API keys, and store URIs (which may carry
- * `user:password@`; log the redacted form as `store` instead).
- */
-export const REDACT_PATHS: readonly string[] = [
-  'authorization',
-  '*.authorization',
-  'headers.authorization',
-  '*.headers.authorization',
-  'req.headers.authorization',
-  'cookie',
-  'headers.cookie',
-  '*.headers.cookie',
-  'req.headers.cookie',
-  'headers["x-api-key"]',
-  'req.headers["x-api-key"]',
-  'token',
-  '*.token',
-  'password',
-  '*.password',
-  'secret',
-  '*.secret',
-  'secretValue',
-  '*.secretValue',
-  'apiKey',
-  '*.apiKey',
-  'uri',
-  '*.uri',
-  'connectionString',
-  '*.connectionString',
-];
 
 /**
  * The log level from `--log-level`, else `BERTH_LOG_LEVEL`, else `info`.
@@ -92,12 +59,7 @@ function prettyDestination(stream: Writable, colorize: boolean): DestinationStre
 
 /** Builds the process logger (see the module comment). */
 export function createLogger(opts: LoggerOptions): CliLogger {
-  const options = {
-    level: opts.level,
-    base: { component: opts.component, pid: process.pid, hostname: hostname() },
-    redact: { paths: [...REDACT_PATHS], censor: '[redacted]' },
-    serializers: { err: stdSerializers.errWithCause },
-  };
+  const options = logOptions(opts.component, opts.level);
   if ('file' in opts.destination) {
     const file = pino.destination({ dest: opts.destination.file, append: true, sync: false, mkdir: true });
     return { logger: pino(options, file), flush: () => file.flushSync() };

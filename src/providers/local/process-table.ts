@@ -46,7 +46,7 @@ export class ProcessTable {
   async stopAll(logger: Logger): Promise<void> {
     const all = this.#takeAll();
     for (const s of all) this.#stopping.add(s);
-    await Promise.all(all.map((s) => s.stop().catch((err: Error) => logger.error({ server: s.name, err: err.message }, `could not stop ${s.name}`))));
+    await Promise.all(all.map((s) => s.stop().catch((err: Error) => logger.error({ server: s.name, err }, `could not stop ${s.name}`))));
   }
 
   /** SIGKILLs every supervised process group at once, including those `stopAll` is still stopping; synchronous. */

@@ -9,6 +9,7 @@
  * Like src/cli, this is a process entry point, so it reads argv and env.
  */
 import pino from 'pino';
+import { logOptions } from '../../kit/log-options.ts';
 import { startStdioBridge } from './stdio-bridge.ts';
 
 const argv = process.argv.slice(2);
@@ -19,7 +20,7 @@ const flag = (name: string) => {
   const i = flags.indexOf(`--${name}`);
   return i === -1 ? undefined : flags[i + 1];
 };
-const logger = pino({ base: { component: 'stdio-bridge' } }, pino.destination(2));
+const logger = pino(logOptions('stdio-bridge', process.env['BERTH_LOG_LEVEL'] ?? 'info'), pino.destination(2));
 if (!command) {
   logger.error({}, 'usage: stdio-bridge-main.ts --host H --port P --path /mcp -- <command> [args…]');
   process.exit(2);

@@ -122,7 +122,7 @@ export async function startStdioBridge(opts: StdioBridgeOptions): Promise<StdioB
     try {
       await child.start();
     } catch (err) {
-      log.warn({ err: (err as Error).message }, 'could not start the stdio server');
+      log.warn({ err }, 'could not start the stdio server');
       s.closed = true;
       return jsonRpcError(res, 502, -32000, `could not start the stdio server ${opts.command}: ${(err as Error).message}`);
     }
@@ -140,7 +140,7 @@ export async function startStdioBridge(opts: StdioBridgeOptions): Promise<StdioB
         const token = (msg.params as { _meta?: { progressToken?: string | number } } | undefined)?._meta?.progressToken;
         if (token !== undefined) s.progress.set(token, msg.id);
       }
-      s.child.send(msg).catch((err: Error) => log.warn({ err: err.message }, 'could not write to the stdio server'));
+      s.child.send(msg).catch((err: Error) => log.warn({ err }, 'could not write to the stdio server'));
     };
     s.child.onmessage = (msg: JSONRPCMessage) => {
       s.lastActivity = Date.now();
@@ -154,12 +154,12 @@ export async function startStdioBridge(opts: StdioBridgeOptions): Promise<StdioB
         related = (token !== undefined ? s.progress.get(token) : undefined) ?? s.inFlight.at(-1);
       }
       s.http.send(msg, related !== undefined ? { relatedRequestId: related } : undefined).catch((err: Error) => {
-        log.warn({ err: err.message }, 'could not deliver a message from the stdio server to the client');
+        log.warn({ err }, 'could not deliver a message from the stdio server to the client');
       });
     };
     s.child.onclose = () => void endSession(s, 'stdio server exited');
-    s.child.onerror = (err) => log.warn({ err: err.message }, 'stdio server transport error');
-    s.http.onerror = (err) => log.warn({ err: err.message }, 'HTTP transport error');
+    s.child.onerror = (err) => log.warn({ err }, 'stdio server transport error');
+    s.http.onerror = (err) => log.warn({ err }, 'HTTP transport error');
   }
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -178,7 +178,7 @@ export async function startStdioBridge(opts: StdioBridgeOptions): Promise<StdioB
 
   const server: Server = createServer((req, res) => {
     handle(req, res).catch((err: Error) => {
-      log.warn({ err: err.message }, 'bridge request failed');
+      log.warn({ err }, 'bridge request failed');
       if (!res.headersSent) jsonRpcError(res, 500, -32603, `stdio bridge error: ${err.message}`);
       else res.end();
     });

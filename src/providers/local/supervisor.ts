@@ -285,7 +285,7 @@ export class Supervisor {
       fds.closeFds();
     }
     const incarnation = ++this.#incarnation;
-    child.on('error', (err) => this.#log.warn({ err: err.message }, `process error for ${this.name}`));
+    child.on('error', (err) => this.#log.warn({ err }, `process error for ${this.name}`));
     child.once('exit', (code, signal) => this.#onChildExit(incarnation, code, signal));
     try {
       await new Promise<void>((resolve, reject) => {

@@ -18,8 +18,6 @@ export const ConditionType = {
   /** The runtime differed from the last applied state and was put back. */
   Drifted: 'Drifted',
 } as const;
-/** One of {@link ConditionType}. */
-export type ConditionTypeName = (typeof ConditionType)[keyof typeof ConditionType];
 
 /** Reasons used on conditions. CamelCase, stable: tooling may match on them. */
 export const Reason = {

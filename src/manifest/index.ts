@@ -62,7 +62,3 @@ export function validateObject(obj: unknown, options?: ValidateOptions): Problem
   return validator().validateObject(obj, options);
 }
 
-/** Narrows a value that {@link validateObject} found no problem with. */
-export function isValidResource(obj: unknown, options?: ValidateOptions): obj is AnyResource {
-  return validateObject(obj, options).length === 0;
-}

@@ -111,11 +111,6 @@ export function stampVersion(obj: Resource, rv: number): Resource {
   return { ...obj, metadata: { ...obj.metadata, resourceVersion: String(rv) } };
 }
 
-/** The watch event type a plan records. */
-export function eventTypeOf(action: 'create' | 'modify' | 'remove'): WatchEvent['type'] {
-  return action === 'create' ? 'ADDED' : action === 'remove' ? 'DELETED' : 'MODIFIED';
-}
-
 /** `spec.owner.team` and `spec.lifecycle` when present: the list filters adapters index. */
 export function indexedFields(obj: Resource): { ownerTeam: string | null; lifecycle: string | null } {
   const spec = obj.spec as { owner?: { team?: unknown }; lifecycle?: unknown } | null | undefined;

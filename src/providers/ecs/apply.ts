@@ -22,8 +22,6 @@ import { createTargetGroup, deleteTargetGroup, modifyTargetGroup, setTargetGroup
 import { errorCode } from './aws-error.ts';
 import type { EcsAction } from './types.ts';
 
-export type { ApplyMemory } from './apply-context.ts';
-export { errorCode } from './aws-error.ts';
 
 /**
  * Carries out `plan` in order. Returns at the first `wait` action or step that

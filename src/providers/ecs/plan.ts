@@ -29,7 +29,6 @@ import { needsNewTaskDefinition, planTaskDefinition } from './plan-task-definiti
 import { planTargetGroup } from './plan-target-group.ts';
 import type { EcsAction, EcsObservation } from './types.ts';
 
-export { shortArn, WAIT_DRAINING_MS, WAIT_MISSING_MS } from './plan-section.ts';
 
 /** Plans `desired` (undefined: retire) against `obs`. Pure. */
 export function planEcs(desired: DesiredServer | undefined, obs: EcsObservation, config: EcsEnvironmentConfig): Plan<EcsAction> {
@@ -56,5 +55,3 @@ function planDeploy(a: DeployAnalysis, obs: EcsObservation, config: EcsEnvironme
   return out;
 }
 
-/** Name of the container the service's load balancer entry points at. */
-export const LOAD_BALANCED_CONTAINER = CONTAINER_NAME;

@@ -7,10 +7,8 @@
  *
  * May import: manifest, kit.
  * (The rooms table in README.md; test/layering.test.ts holds the code to it.)
+ *
+ * Other rooms import the modules of this folder directly; this file states the
+ * room's rule and exports nothing.
  */
-export * from './errors.ts';
-export { HttpRegistryClient, API_PREFIX, type HttpRegistryClientOptions } from './http-client.ts';
-export { InProcessRegistryClient, type RegistryHandler } from './in-process-client.ts';
-export { Informer, DEFAULT_WATCH_BACKOFF, type InformerEvent, type InformerLogger, type InformerOptions, type ListWatchSource } from './informer.ts';
-export type { RegistryClient, TokenRequest } from './registry-client.ts';
-export * from './wire.ts';
+export {};

@@ -6,10 +6,8 @@
  *
  * May import: nothing else in src.
  * (The rooms table in README.md; test/layering.test.ts holds the code to it.)
+ *
+ * Other rooms import the modules of this folder directly; this file states the
+ * room's rule and exports nothing.
  */
-export { backoffDelay, KeyedBackoff, type BackoffOptions } from './backoff.ts';
-export { ManualClock, sleep, systemClock, TimerQueue, type Clock, type TimerHandle } from './clock.ts';
-export { DURATION_EXAMPLES, parseDuration } from './duration.ts';
-export { describeError, errorChain, isTerminal, TerminalError, type Retryability } from './errors.ts';
-export { KeyedLock } from './keyed-lock.ts';
-export { logOptions, REDACT_PATHS } from './log-options.ts';
+export {};

@@ -6,5 +6,8 @@
  *
  * May import: manifest, kit.
  * (The rooms table in README.md; test/layering.test.ts holds the code to it.)
+ *
+ * Other rooms import the modules of this folder directly; this file states the
+ * room's rule and exports nothing.
  */
-export { ProviderError, type RuntimeProvider } from './provider.ts';
+export {};

@@ -7,8 +7,8 @@
  *
  * May import: client, manifest, kit.
  * (The rooms table in README.md; test/layering.test.ts holds the code to it.)
+ *
+ * Other rooms import the modules of this folder directly; this file states the
+ * room's rule and exports nothing.
  */
-export { GATEWAY_PRINCIPAL, openInProcessRegistry, RECONCILER_PRINCIPAL, type InProcessRegistry } from './in-process.ts';
-export { openStore } from './open-store.ts';
-export { startRegistryServer, type RegistryServerOptions, type RunningRegistry } from './server.ts';
-export type { Store } from './store.ts';
+export {};

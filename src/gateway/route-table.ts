@@ -17,7 +17,7 @@
  *
  * @example
  * const table = new RouteTable();
- * table.replaceAll(list.items as MCPServer[]);
+ * table.replaceAll(list.items);
  * table.apply({ type: 'MODIFIED', object: quote });
  * table.lookup('/mcp/Quote/', 'gateway.local:8080'); // the Route of `quote`, or undefined
  */

@@ -86,7 +86,7 @@ async function listAll(registry: Pick<RegistryClient, 'list'>): Promise<MCPServe
   let cont: string | undefined;
   do {
     const page = await registry.list('MCPServer', cont !== undefined ? { continue: cont } : {});
-    items.push(...(page.items as MCPServer[]));
+    items.push(...page.items);
     cont = page.continue;
   } while (cont !== undefined);
   return items;

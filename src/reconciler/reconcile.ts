@@ -64,7 +64,7 @@ export interface Reconciler {
  * await r.reconcile('weather'); // { } or { requeueAfterMs }
  */
 export function createReconciler(deps: ReconcilerDeps): Reconciler {
-  const getServer = deps.getServer ?? (async (name: string) => (await deps.registry.get('MCPServer', name)) as MCPServer | undefined);
+  const getServer = deps.getServer ?? ((name: string) => deps.registry.get('MCPServer', name));
   const ctx = { providers: deps.providers, ...(deps.environment !== undefined ? { environment: deps.environment } : {}) };
   const now = (): string => new Date(deps.clock.now()).toISOString();
 
@@ -165,7 +165,7 @@ export function createReconciler(deps: ReconcilerDeps): Reconciler {
     if (server.metadata.finalizers?.includes(RECONCILER_FINALIZER)) return server;
     checkAborted(signal);
     const next: MCPServer = { ...server, metadata: { ...server.metadata, finalizers: [...(server.metadata.finalizers ?? []), RECONCILER_FINALIZER] } };
-    const updated = (await deps.registry.update(next, server.metadata.resourceVersion)) as MCPServer;
+    const updated = await deps.registry.update(next, server.metadata.resourceVersion);
     deps.logger.info({ server: server.metadata.name }, 'finalizer added');
     return updated;
   }
@@ -191,7 +191,7 @@ export function createReconciler(deps: ReconcilerDeps): Reconciler {
     if (!statusChanged(server.status, status)) return server;
     checkAborted(signal);
     try {
-      return (await deps.registry.updateStatus('MCPServer', server.metadata.name, status)) as MCPServer;
+      return await deps.registry.updateStatus('MCPServer', server.metadata.name, status);
     } catch (err) {
       throw new Error(`writing status of MCPServer "${server.metadata.name}"`, { cause: err });
     }

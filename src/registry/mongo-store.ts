@@ -40,7 +40,7 @@
  *   R, so R can't succeed either: abandoned. (The decision is `decidePending`.)
  */
 import { EventEmitter } from 'node:events';
-import { MongoClient, type MongoClientOptions } from 'mongodb';
+import { MongoClient, type Db, type MongoClientOptions } from 'mongodb';
 import type { Logger } from 'pino';
 import { describeError } from '../kit/errors.ts';
 import { changeLogMethods, createChangeLog } from './mongo/change-log.ts';
@@ -61,9 +61,10 @@ export interface MongoStoreOptions {
   /** CA bundle for the server's certificate (Amazon DocumentDB's `global-bundle.pem`); turns TLS on. */
   tlsCAFile?: string;
   /**
-   * How long the driver waits to select a server and to connect
-   * (`serverSelectionTimeoutMS`, `connectTimeoutMS`) unless the URI sets them.
-   * Default {@link DEFAULT_CONNECT_TIMEOUT_MS}.
+   * How long opening waits for the first answer (connect and `ping`) before it
+   * reports the store unreachable. Later operations keep the driver's own
+   * timeouts (or the URI's), so a DocumentDB failover is waited out instead of
+   * failing requests. Default {@link DEFAULT_CONNECT_TIMEOUT_MS}.
    */
   connectTimeoutMs?: number;
   /** Epoch milliseconds; defaults to Date.now. */
@@ -78,18 +79,37 @@ export interface MongoStoreOptions {
 export const DOCUMENTDB_SAFE_CLIENT_OPTIONS = { retryWrites: false } as const;
 
 /** How long opening waits for a server before it reports the store unreachable. */
-export const DEFAULT_CONNECT_TIMEOUT_MS = 5_000;
+export const DEFAULT_CONNECT_TIMEOUT_MS = 3_000;
 
-/** The driver options: timeouts the URI does not set, the CA file, and the DocumentDB-safe options, which always win. */
+/** The driver options: the CA file, and the DocumentDB-safe options, which always win. */
 function clientOptions(opts: MongoStoreOptions): MongoClientOptions {
-  const timeoutMs = opts.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
-  const inUri = (option: string): boolean => new RegExp(`[?&]${option}=`, 'i').test(opts.uri);
   return {
-    ...(inUri('serverSelectionTimeoutMS') ? {} : { serverSelectionTimeoutMS: timeoutMs }),
-    ...(inUri('connectTimeoutMS') ? {} : { connectTimeoutMS: timeoutMs }),
     ...(opts.tlsCAFile !== undefined ? { tls: true, tlsCAFile: opts.tlsCAFile } : {}),
     ...DOCUMENTDB_SAFE_CLIENT_OPTIONS,
   };
+}
+
+/** Connects and pings within `timeoutMs`; rejects with the driver's error or a timeout naming the wait. */
+async function firstAnswer(client: MongoClient, db: Db, timeoutMs: number): Promise<void> {
+  // The driver keeps retrying until its own (long) selection timeout; remember why it fails meanwhile.
+  let lastFailure: unknown;
+  const onFailure = (event: { failure: unknown }): void => void (lastFailure = event.failure);
+  client.on('serverHeartbeatFailed', onFailure);
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timedOut = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`, lastFailure === undefined ? undefined : { cause: lastFailure })), timeoutMs);
+  });
+  const answered = (async () => {
+    await client.connect();
+    await db.command({ ping: 1 });
+  })();
+  try {
+    await Promise.race([answered, timedOut]);
+  } finally {
+    clearTimeout(timer);
+    client.off('serverHeartbeatFailed', onFailure);
+    answered.catch(() => undefined); // when the deadline won, it settles after the caller closes the client
+  }
 }
 
 /**
@@ -112,8 +132,7 @@ export async function openMongoStore(opts: MongoStoreOptions): Promise<Store> {
   }
   const db = client.db(opts.database);
   try {
-    await client.connect();
-    await db.command({ ping: 1 });
+    await firstAnswer(client, db, opts.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS);
   } catch (err) {
     await client.close().catch(() => undefined);
     throw new StoreUnreachableError(location, `cannot reach the MongoDB store ${location.display}: ${explain(err)}`, { cause: err });

@@ -85,7 +85,7 @@ export interface AuditQuery {
 }
 
 /** Roles a token can carry; see `src/registry/auth/authorize.ts` for what each may do. */
-export const ROLES = ['admin', 'publisher', 'reader', 'approver', 'agent'] as const;
+export const ROLES = ['admin', 'publisher', 'reader', 'approver', 'agent', 'gateway'] as const;
 /** One of {@link ROLES}. */
 export type Role = (typeof ROLES)[number];
 

@@ -19,8 +19,8 @@ import type { Store } from './store.ts';
 
 /** The principal of an in-process reconciler: writes status, finalizers, audit and leases. */
 export const RECONCILER_PRINCIPAL: Principal = { tokenId: 'system:reconciler', role: 'admin' };
-/** The principal of an in-process gateway: reads servers and policies, writes nothing. */
-export const GATEWAY_PRINCIPAL: Principal = { tokenId: 'system:gateway', role: 'reader' };
+/** The principal of an in-process gateway: reads servers and policies, and what a gateway does (see `mayActAsGateway`). */
+export const GATEWAY_PRINCIPAL: Principal = { tokenId: 'system:gateway', role: 'gateway' };
 
 /**
  * The API app's request handler acting as `principal`. Requests go through the

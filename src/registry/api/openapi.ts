@@ -5,6 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { KIND_PLURALS, KINDS } from '../../manifest/resource.ts';
+import { ROLES } from '../../client/wire.ts';
 
 const schemaFiles = { MCPServer: 'mcpserver.schema.json', AccessPolicy: 'accesspolicy.schema.json' } as const;
 
@@ -134,7 +135,7 @@ export function buildOpenApiDocument(version: string): Record<string, unknown> {
         get: { summary: 'List tokens (admin); hashes are never returned', responses: { '200': { description: 'Tokens' }, ...problems(401, 403) } },
         post: {
           summary: 'Create a token (admin); the token is in the response once',
-          requestBody: { required: true, content: { 'application/json': { schema: { type: 'object', required: ['role'], properties: { role: { enum: ['admin', 'publisher', 'reader', 'approver', 'agent'] }, team: { type: 'string' }, expires: { type: 'string', pattern: '^[0-9]+[smhdw]$' }, description: { type: 'string' } } } } } },
+          requestBody: { required: true, content: { 'application/json': { schema: { type: 'object', required: ['role'], properties: { role: { enum: [...ROLES] }, team: { type: 'string' }, expires: { type: 'string', pattern: '^[0-9]+[smhdw]$' }, description: { type: 'string' } } } } } },
           responses: { '201': { description: 'Created: { token, record }' }, ...problems(400, 401, 403) },
         },
       },

@@ -10,7 +10,11 @@
  * | approver  | yes        | yes        | only `spec.lifecycle` of an existing MCPServer  | no                                   |
  * | reader    | yes        | yes        | no                                              | no                                   |
  * | agent     | yes        | no         | no                                              | no                                   |
+ * | gateway   | yes        | no         | no                                              | no; only what a gateway process does |
  *
+ * A gateway token is what `berth gateway` runs with: it reads servers and
+ * policies, and ({@link mayActAsGateway}) reviews agent keys, files and consumes
+ * approvals and appends call records — nothing else.
  * AccessPolicies grant scopes to agents, so only admins write them. Status is
  * written by the reconciler, which runs with an admin token (or in-process).
  */
@@ -73,7 +77,13 @@ export function mayAdminister(who: Principal): Decision {
 
 /** May `who` read the audit log? */
 export function mayReadAudit(who: Principal): Decision {
-  return who.role === 'agent' ? { allowed: false, reason: 'agent tokens may not read the audit log' } : allow;
+  if (who.role === 'agent' || who.role === 'gateway') return { allowed: false, reason: `${who.role} tokens may not read the audit log` };
+  return allow;
+}
+
+/** May `who` do what a gateway process does (review agent keys, file and consume approvals, append call records)? */
+export function mayActAsGateway(who: Principal): Decision {
+  return who.role === 'gateway' || who.role === 'admin' ? allow : { allowed: false, reason: `this needs a gateway or admin token; ${who.tokenId} is ${who.role}` };
 }
 
 /** Throws a 403 problem carrying the reason when `decision` refuses. */

@@ -146,6 +146,33 @@ export class GoneError extends named(410, 'gone', 'Resource version too old', "l
   override name = 'GoneError';
 }
 
+/**
+ * Why an approval could not be decided or consumed: not yet approved (`pending`),
+ * `denied`, already `decided`, already used (`consumed`), `expired`, or a call
+ * that is not the one approved (`mismatch`).
+ */
+export type ApprovalRefusal = 'pending' | 'denied' | 'decided' | 'consumed' | 'expired' | 'mismatch';
+
+/** The refusal an approval error carries in its problem body (`reason`). */
+function refusalOf(err: RegistryError): ApprovalRefusal {
+  return err.extensions.reason as ApprovalRefusal;
+}
+
+/** The approval's state does not allow this (not approved yet, denied, decided, another call). HTTP 409; `reason` says which. */
+export class ApprovalConflictError extends named(409, 'approval-conflict', 'Approval not usable') {
+  override name = 'ApprovalConflictError';
+  get reason(): ApprovalRefusal {
+    return refusalOf(this);
+  }
+}
+/** The grant existed and can never be used again (already used, or expired). HTTP 410; `reason` says which. */
+export class ApprovalGoneError extends named(410, 'approval-gone', 'Approval no longer usable') {
+  override name = 'ApprovalGoneError';
+  get reason(): ApprovalRefusal {
+    return refusalOf(this);
+  }
+}
+
 /** Every named member of the family by problem type: the one status table, read in both directions. */
 const BY_TYPE: Readonly<Record<string, new (detail: string, opts?: NamedErrorOptions) => RegistryError>> = {
   'invalid-request': InvalidRequestError,
@@ -155,6 +182,8 @@ const BY_TYPE: Readonly<Record<string, new (detail: string, opts?: NamedErrorOpt
   conflict: ConflictError,
   'already-exists': AlreadyExistsError,
   gone: GoneError,
+  'approval-conflict': ApprovalConflictError,
+  'approval-gone': ApprovalGoneError,
 };
 
 /**

@@ -112,3 +112,107 @@ export interface DeleteResult<T extends Resource = Resource> {
   removed: boolean;
   object: T;
 }
+
+/** The states of an {@link Approval}; `expired` is a grant whose TTL has run out (computed when read). */
+export const APPROVAL_STATUSES = ['pending', 'approved', 'denied', 'consumed', 'expired'] as const;
+/** One of {@link APPROVAL_STATUSES}. */
+export type ApprovalStatus = (typeof APPROVAL_STATUSES)[number];
+
+/** Which call an approval is for: all four must match for the grant to be used. */
+export interface ApprovalCall {
+  /** Agent identity that made the call. */
+  agent: string;
+  /** MCPServer name. */
+  server: string;
+  tool: string;
+  /** SHA-256 hex of the canonical JSON of the call's arguments (see `arguments-hash.ts`). */
+  argumentsHash: string;
+}
+
+/** What a gateway sends to file an approval request. */
+export interface ApprovalRequest extends ApprovalCall {
+  /** The human behind the agent, when the credential names one. */
+  user?: string;
+  /** The MCP session the call came in on. */
+  sessionId?: string;
+}
+
+/**
+ * A human decision about exactly one tool call: filed `pending` by a gateway,
+ * `approved` or `denied` by an approver, `consumed` once by the gateway that lets
+ * the call through, or `expired` when a grant was not used within its TTL.
+ */
+export interface Approval extends ApprovalRequest {
+  /** `apr_` followed by 24 hex characters. */
+  id: string;
+  /** RFC 3339. */
+  requestedAt: string;
+  status: ApprovalStatus;
+  /** Token id of the approver. */
+  decidedBy?: string;
+  decidedAt?: string;
+  reason?: string;
+  /** When a grant stops being usable (RFC 3339). */
+  expiresAt?: string;
+  consumedAt?: string;
+}
+
+/** Filters for listing approvals; newest first. */
+export interface ApprovalQuery {
+  status?: ApprovalStatus;
+  agent?: string;
+  server?: string;
+  /** Default 100, max 1000. */
+  limit?: number;
+}
+
+/** How the gateway decided one MCP request. */
+export const CALL_DECISIONS = ['allow', 'deny', 'approval-required', 'rate-limited', 'error'] as const;
+/** One of {@link CALL_DECISIONS}. */
+export type CallDecision = (typeof CALL_DECISIONS)[number];
+
+/** The durable audit record of one MCP request the gateway decided. */
+export interface CallRecord {
+  /** Assigned by the store, increasing. */
+  id?: number;
+  /** RFC 3339; assigned by the store when absent. */
+  time?: string;
+  agent: string;
+  user?: string;
+  /** MCPServer name. */
+  server: string;
+  /** For `tools/call`. */
+  tool?: string;
+  /** JSON-RPC method, e.g. `tools/call`. */
+  method: string;
+  /** Scopes the agent held for the call. */
+  scopes: string[];
+  decision: CallDecision;
+  /** Why, in a sentence (the refusal reason, or what allowed it). */
+  reason: string;
+  latencyMs: number;
+  /** HTTP status sent to the client. */
+  status: number;
+  upstreamStatus?: number;
+  sessionId?: string;
+  /** JSON-RPC id of the request, as text. */
+  requestId?: string;
+  /** The approval the call consumed. */
+  approvalId?: string;
+  dataClassification?: string;
+  /** Recorded only where policy asks for it. */
+  arguments?: unknown;
+  result?: unknown;
+}
+
+/** Filters for querying call records; newest first. */
+export interface CallRecordQuery {
+  agent?: string;
+  server?: string;
+  tool?: string;
+  decision?: CallDecision;
+  /** RFC 3339: records at or after. */
+  since?: string;
+  /** Default 100, max 1000. */
+  limit?: number;
+}

@@ -6,8 +6,9 @@
  *
  * The pieces live in `mongo/`: documents, collections and indexes (`schema.ts`),
  * object reads and writes (`objects.ts`), the change log as readers see it and
- * its repair (`change-log.ts`), and audit, leases and tokens (`records.ts`).
- * This file connects and puts them together.
+ * its repair (`change-log.ts`), audit, leases and tokens (`records.ts`), approvals
+ * (`approvals.ts`) and call records (`call-records.ts`). This file connects and
+ * puts them together.
  *
  * ## How a write stays atomic without transactions
  * An object write touches two documents (the object and its change record). Each
@@ -46,6 +47,8 @@ import { describeError } from '../kit/errors.ts';
 import { changeLogMethods, createChangeLog } from './mongo/change-log.ts';
 import { objectMethods } from './mongo/objects.ts';
 import { auditMethods, leaseMethods, tokenMethods } from './mongo/records.ts';
+import { approvalMethods } from './mongo/approvals.ts';
+import { callRecordMethods } from './mongo/call-records.ts';
 import { collectionsOf, ensureIndexes, type MongoContext } from './mongo/schema.ts';
 import type { Store } from './store.ts';
 import { InvalidStoreUrlError, redactStoreUrl, scrubSecrets, StoreUnreachableError } from './store-location.ts';
@@ -156,6 +159,8 @@ export async function openMongoStore(opts: MongoStoreOptions): Promise<Store> {
     ...auditMethods(ctx),
     ...leaseMethods(ctx),
     ...tokenMethods(ctx),
+    ...approvalMethods(ctx),
+    ...callRecordMethods(ctx),
     async close() {
       if (closed) return;
       closed = true;

@@ -10,7 +10,8 @@
  * The pieces live in `sqlite/`: schema and migrations (`schema.ts`), the shared
  * connection with its statement cache and transactions (`connection.ts`),
  * object reads and writes (`objects.ts`), the change log (`change-log.ts`), and
- * audit, leases and tokens (`records.ts`). This file opens the database and puts
+ * audit, leases and tokens (`records.ts`), approvals (`approvals.ts`) and the
+ * gateway's call records (`call-records.ts`). This file opens the database and puts
  * them together.
  */
 import { EventEmitter } from 'node:events';
@@ -21,6 +22,8 @@ import { changeLogMethods } from './sqlite/change-log.ts';
 import { sqliteContext } from './sqlite/connection.ts';
 import { objectMethods } from './sqlite/objects.ts';
 import { auditMethods, leaseMethods, tokenMethods } from './sqlite/records.ts';
+import { approvalMethods } from './sqlite/approvals.ts';
+import { callRecordMethods } from './sqlite/call-records.ts';
 import { migrate } from './sqlite/schema.ts';
 import { StoreUnreachableError } from './store-location.ts';
 import type { Store } from './store.ts';
@@ -86,6 +89,8 @@ export async function openSqliteStore(opts: SqliteStoreOptions): Promise<Store> 
     ...auditMethods(ctx),
     ...leaseMethods(ctx),
     ...tokenMethods(ctx),
+    ...approvalMethods(ctx),
+    ...callRecordMethods(ctx),
     async close() {
       if (closed) return;
       closed = true;

@@ -13,6 +13,7 @@ import { API_VERSION, type Kind, type Resource } from '../manifest/resource.ts';
 import { AlreadyExistsError, ConflictError, GoneError, InvalidRequestError, NotFoundError } from '../client/errors.ts';
 import type { WatchEvent } from '../client/wire.ts';
 import type { Store } from './store.ts';
+import { runApprovalAndCallRecordContract } from './store-contract-approvals.ts';
 
 /** How to run the contract against one adapter. */
 export interface StoreContractOptions {
@@ -539,6 +540,8 @@ export function runStoreContract(opts: StoreContractOptions): void {
         expect(await store.revokeToken('tok_missing', '2026-01-03T00:00:00.000Z')).toBe(false);
       });
     });
+
+    runApprovalAndCallRecordContract(() => store);
 
     describe('integrity', () => {
       it('reports no problems for a healthy store', async () => {

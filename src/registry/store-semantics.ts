@@ -140,10 +140,10 @@ export function normaliseTime(time: string | undefined, nowIso: string): string 
   return new Date(ms).toISOString();
 }
 
-/** Audit query limit after the port's default (100) and maximum (1000). */
-export function auditLimit(limit: number | undefined): number {
+/** Limit of an audit, approval or call record query after the port's default (100) and maximum (1000); `what` names the query in the error. */
+export function auditLimit(limit: number | undefined, what = 'audit'): number {
   if (limit === undefined) return 100;
-  if (!Number.isInteger(limit) || limit < 1) throw new InvalidRequestError(`audit limit must be a whole number from 1 to 1000 (got ${String(limit)}).`);
+  if (!Number.isInteger(limit) || limit < 1) throw new InvalidRequestError(`${what} limit must be a whole number from 1 to 1000 (got ${String(limit)}).`);
   return Math.min(limit, 1000);
 }
 

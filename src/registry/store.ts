@@ -25,6 +25,7 @@
  */
 import type { Kind, Resource } from '../manifest/resource.ts';
 import type { AuditEntry, AuditQuery, ListOptions, ListResult, TokenInfo, WatchEvent } from '../client/wire.ts';
+import type { Approval, ApprovalCall, ApprovalQuery, CallRecord, CallRecordQuery } from '../client/wire.ts';
 
 
 /** An API token record: what a listing shows, plus the SHA-256 of the secret (the secret itself is never stored). */
@@ -39,6 +40,18 @@ export interface Lease {
   holder: string;
   /** Epoch milliseconds after which another holder may take it. */
   expiresAt: number;
+}
+
+/** An approver's verdict on a pending approval. */
+export interface ApprovalDecision {
+  status: 'approved' | 'denied';
+  /** Token id of the approver. */
+  decidedBy: string;
+  /** RFC 3339. */
+  decidedAt: string;
+  reason?: string;
+  /** When the grant stops being usable (RFC 3339); approvals only. */
+  expiresAt?: string;
 }
 
 /** Port to the registry database. See the module comment for the rules. */
@@ -90,6 +103,36 @@ export interface Store {
   listTokens(): Promise<TokenRecord[]>;
   /** Sets revokedAt; false when no such token. */
   revokeToken(id: string, at: string): Promise<boolean>;
+  /**
+   * Stores `approval` (a new pending one, see `approval-rules.ts`) unless one is
+   * open for the same call (agent, server, tool, argumentsHash: pending, or
+   * approved and unexpired at `now`): then returns that one with `created: false`.
+   * Approvals are not objects: they take no resource version and record no change event.
+   */
+  requestApproval(approval: Approval, now?: number): Promise<{ approval: Approval; created: boolean }>;
+  /** The approval as seen at `now` (a grant past its TTL reads `expired`), or undefined. */
+  getApproval(id: string, now?: number): Promise<Approval | undefined>;
+  /** Newest request first; `status` filters on the status as seen at `now`. Limit: default 100, max 1000. */
+  listApprovals(q?: ApprovalQuery, now?: number): Promise<Approval[]>;
+  /**
+   * Approves or denies, only from `pending` (compare-and-set).
+   * @throws NotFoundError; ApprovalConflictError (409) when it is no longer pending
+   */
+  decideApproval(id: string, decision: ApprovalDecision, now?: number): Promise<Approval>;
+  /**
+   * Uses a grant once: compare-and-set from `approved` to `consumed` only while
+   * unexpired at `now` and for exactly `call`, so of two concurrent consumers one wins.
+   * @throws NotFoundError; ApprovalConflictError (409: pending, denied, another call);
+   *   ApprovalGoneError (410: already used, expired)
+   */
+  consumeApproval(id: string, call: ApprovalCall, now?: number): Promise<Approval>;
+  /**
+   * Appends a batch of call records atomically (all or none; malformed records
+   * throw InvalidRequestError first), assigning ids (increasing) and missing times.
+   */
+  appendCallRecords(records: CallRecord[]): Promise<CallRecord[]>;
+  /** Newest first (by time, then id), every given filter matching. Limit: default 100, max 1000. */
+  queryCallRecords(q?: CallRecordQuery): Promise<CallRecord[]>;
   /** Drops change events older than the newest `keep` (watch history retention). */
   compact(keep: number): Promise<void>;
   /** Integrity check of the underlying database; resolves to problems found (empty = healthy). */

@@ -3,8 +3,9 @@
  * for how a write stays atomic over them). Plain (non-partial, non-collated)
  * indexes only: DocumentDB 5 supports these.
  *
- * Collections: `counters` (`rv`, `audit`), `meta` (`compacted`), `objects`,
- * `changes` (`_id` = resource version), `audit`, `leases`, `tokens`.
+ * Collections: `counters` (`rv`, `audit`, `callRecords`), `meta` (`compacted`), `objects`,
+ * `changes` (`_id` = resource version), `audit`, `leases`, `tokens`, `approvals`,
+ * `callRecords`.
  */
 import type { EventEmitter } from 'node:events';
 import { MongoServerError, type Collection, type Db, type Filter } from 'mongodb';
@@ -57,6 +58,34 @@ export interface TokenDoc {
   record: string;
 }
 
+/**
+ * An approval. `openKey` is the call key (see `approvalCallKey`) while the approval
+ * stands for its call (pending or approved) and its own id afterwards: a plain
+ * unique index on it lets one open approval exist per call without a partial index.
+ * The approval is kept as JSON text beside the fields filters use.
+ */
+export interface ApprovalDoc {
+  _id: string;
+  openKey: string;
+  agent: string;
+  server: string;
+  status: string;
+  requestedAt: string;
+  /** Epoch ms a grant stops being usable; null without one. */
+  expiresMs: number | null;
+  record: string;
+}
+/** A call record, as JSON text: its arguments and result may hold keys MongoDB refuses (`$…`, dots). */
+export interface CallRecordDoc {
+  _id: number;
+  time: string;
+  agent: string;
+  server: string;
+  tool: string | null;
+  decision: string;
+  record: string;
+}
+
 /** Every collection of one Berth database. */
 export interface Collections {
   objects: Collection<ObjectDoc>;
@@ -66,6 +95,8 @@ export interface Collections {
   audit: Collection<AuditDoc>;
   leases: Collection<LeaseDoc>;
   tokens: Collection<TokenDoc>;
+  approvals: Collection<ApprovalDoc>;
+  callRecords: Collection<CallRecordDoc>;
 }
 
 /** What every part of the adapter shares: the collections, the clock, and this process's waiters. */
@@ -89,6 +120,8 @@ export function collectionsOf(db: Db): Collections {
     audit: db.collection<AuditDoc>('audit'),
     leases: db.collection<LeaseDoc>('leases'),
     tokens: db.collection<TokenDoc>('tokens'),
+    approvals: db.collection<ApprovalDoc>('approvals'),
+    callRecords: db.collection<CallRecordDoc>('callRecords'),
   };
 }
 
@@ -106,14 +139,24 @@ export async function ensureIndexes(c: Collections): Promise<void> {
   await c.audit.createIndex({ kind: 1, name: 1, _id: -1 }, { name: 'by_object' });
   await c.audit.createIndex({ time: 1 }, { name: 'by_time' });
   await c.tokens.createIndex({ hash: 1 }, { unique: true, name: 'hash_unique' });
+  await c.approvals.createIndex({ openKey: 1 }, { unique: true, name: 'one_open_per_call' });
+  await c.approvals.createIndex({ requestedAt: -1, _id: -1 }, { name: 'by_time' });
+  await c.approvals.createIndex({ status: 1, requestedAt: -1 }, { name: 'by_status' });
+  await c.approvals.createIndex({ agent: 1, requestedAt: -1 }, { name: 'by_agent' });
+  await c.approvals.createIndex({ server: 1, requestedAt: -1 }, { name: 'by_server' });
+  await c.callRecords.createIndex({ time: -1, _id: -1 }, { name: 'by_time' });
+  await c.callRecords.createIndex({ agent: 1, time: -1 }, { name: 'by_agent' });
+  await c.callRecords.createIndex({ server: 1, tool: 1, time: -1 }, { name: 'by_server_tool' });
+  await c.callRecords.createIndex({ tool: 1, time: -1 }, { name: 'by_tool' });
+  await c.callRecords.createIndex({ decision: 1, time: -1 }, { name: 'by_decision' });
 }
 
 /** True for a unique-index violation (E11000). */
 export const isDuplicateKey = (err: unknown): boolean => err instanceof MongoServerError && err.code === 11000;
 
-/** The next value of counter `id` (`rv` or `audit`), creating it at 1. */
-export async function nextCounter(counters: Collection<CounterDoc>, id: string): Promise<number> {
-  const doc = await counters.findOneAndUpdate({ _id: id }, { $inc: { value: 1 } }, { upsert: true, returnDocument: 'after' });
+/** The next value of counter `id` (`rv`, `audit`, …), creating it at 1; with `by` > 1, the last of `by` values reserved at once. */
+export async function nextCounter(counters: Collection<CounterDoc>, id: string, by = 1): Promise<number> {
+  const doc = await counters.findOneAndUpdate({ _id: id }, { $inc: { value: by } }, { upsert: true, returnDocument: 'after' });
   if (!doc) throw new Error(`the ${id} counter did not return a value`);
   return doc.value;
 }

@@ -7,7 +7,7 @@ import type { DatabaseSync } from 'node:sqlite';
 import type { Logger } from 'pino';
 
 /** The schema version this build writes. */
-export const SCHEMA_VERSION = 1;
+export const SCHEMA_VERSION = 2;
 
 const MIGRATIONS: readonly string[] = [
   `
@@ -51,6 +51,40 @@ const MIGRATIONS: readonly string[] = [
   CREATE INDEX audit_time ON audit (time);
   CREATE TABLE leases (name TEXT PRIMARY KEY, holder TEXT NOT NULL, expires_at INTEGER NOT NULL);
   CREATE TABLE tokens (id TEXT PRIMARY KEY, hash TEXT NOT NULL UNIQUE, record TEXT NOT NULL);
+  `,
+  // 2: approvals (one row per request; `call_key` finds the open one for a call) and call records.
+  `
+  CREATE TABLE approvals (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    id TEXT NOT NULL UNIQUE,
+    call_key TEXT NOT NULL,
+    agent TEXT NOT NULL,
+    server TEXT NOT NULL,
+    status TEXT NOT NULL,
+    requested_at TEXT NOT NULL,
+    expires_ms INTEGER,
+    record TEXT NOT NULL
+  );
+  CREATE INDEX approvals_call ON approvals (call_key, status);
+  CREATE UNIQUE INDEX approvals_one_pending ON approvals (call_key) WHERE status = 'pending';
+  CREATE INDEX approvals_by_status ON approvals (status, requested_at);
+  CREATE INDEX approvals_by_agent ON approvals (agent, requested_at);
+  CREATE INDEX approvals_by_server ON approvals (server, requested_at);
+  CREATE INDEX approvals_by_time ON approvals (requested_at);
+  CREATE TABLE call_records (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    time TEXT NOT NULL,
+    agent TEXT NOT NULL,
+    server TEXT NOT NULL,
+    tool TEXT,
+    decision TEXT NOT NULL,
+    record TEXT NOT NULL
+  );
+  CREATE INDEX call_records_by_time ON call_records (time);
+  CREATE INDEX call_records_by_agent ON call_records (agent, time);
+  CREATE INDEX call_records_by_server ON call_records (server, tool, time);
+  CREATE INDEX call_records_by_tool ON call_records (tool, time);
+  CREATE INDEX call_records_by_decision ON call_records (decision, time);
   `,
 ];
 

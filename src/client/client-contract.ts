@@ -11,8 +11,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { API_VERSION } from '../manifest/resource.ts';
 import type { AccessPolicy, MCPServer } from '../manifest/types.ts';
 import { AlreadyExistsError, ConflictError, ForbiddenError, GoneError, InvalidRequestError, NotFoundError, RegistryError, UnauthorizedError } from './errors.ts';
+import { ApprovalConflictError, ApprovalGoneError } from './errors.ts';
+import { argumentsHash } from './arguments-hash.ts';
 import type { RegistryClient } from './registry-client.ts';
-import type { Role, WatchItem } from './wire.ts';
+import type { CallRecord, Role, WatchItem } from './wire.ts';
 
 /** What one run of the suite needs from the implementation under test. */
 export interface ClientContractEnv {
@@ -203,6 +205,42 @@ export function runClientContract(opts: ClientContractOptions): void {
       expect((await admin.listTokens()).find((t) => t.id === record.id)).not.toHaveProperty('hash');
       await admin.revokeToken(record.id);
       await rejectsWith(admin.revokeToken('tok_aaaaaaaaaaaa'), NotFoundError, 404);
+    });
+
+    it('approvals: filed once per call, decided once, consumed once for exactly its call; the same refusals either way', async () => {
+      const [gateway, approver, reader, agent] = [await env.client('gateway'), await env.client('approver'), await env.client('reader'), await env.client('agent')];
+      const call = { agent: `bot-${++unique}`, server: 'crm', tool: 'updateOpportunity', argumentsHash: argumentsHash({ id: 7, stage: 'won' }) };
+      const filed = await gateway.requestApproval({ ...call, user: 'dana@example.com', sessionId: 'session-1' });
+      expect(filed).toMatchObject({ ...call, status: 'pending', user: 'dana@example.com' });
+      expect((await gateway.requestApproval(call)).id).toBe(filed.id);
+      expect((await rejectsWith(gateway.consumeApproval(filed.id, call), ApprovalConflictError, 409)) as ApprovalConflictError).toHaveProperty('reason', 'pending');
+      await rejectsWith(reader.decideApproval(filed.id, 'approve'), ForbiddenError, 403);
+      const granted = await approver.decideApproval(filed.id, 'approve', 'quarter-end fix');
+      expect(granted).toMatchObject({ status: 'approved', reason: 'quarter-end fix' });
+      expect(Date.parse(granted.expiresAt!)).toBeGreaterThan(Date.now());
+      await rejectsWith(approver.decideApproval(filed.id, 'deny'), ApprovalConflictError, 409);
+      const other = { ...call, argumentsHash: argumentsHash({ id: 7, stage: 'lost' }) };
+      expect((await rejectsWith(gateway.consumeApproval(filed.id, other), ApprovalConflictError, 409)).message).toMatch(/arguments differ/);
+      expect((await gateway.consumeApproval(filed.id, call)).status).toBe('consumed');
+      expect((await rejectsWith(gateway.consumeApproval(filed.id, call), ApprovalGoneError, 410)) as ApprovalGoneError).toHaveProperty('reason', 'consumed');
+      expect((await gateway.getApproval(filed.id))?.status).toBe('consumed');
+      expect(await reader.getApproval(`apr_${'0'.repeat(24)}`)).toBeUndefined();
+      expect((await reader.listApprovals({ agent: call.agent })).map((a) => a.id)).toEqual([filed.id]);
+      await rejectsWith(agent.listApprovals(), ForbiddenError, 403);
+      const actions = (await admin.queryAudit({ kind: 'Approval', name: filed.id })).map((e) => e.action);
+      expect(actions).toEqual(['approval.consume', 'approval.approve', 'approval.request']);
+    });
+
+    it('call records: appended in batches, queried newest first; a malformed batch is a 422 naming the field', async () => {
+      const [gateway, reader] = [await env.client('gateway'), await env.client('reader')];
+      const agentName = `bot-${++unique}`;
+      const rec = (i: number): CallRecord => ({ time: new Date(Date.UTC(2026, 0, 1, 0, 0, i)).toISOString(), agent: agentName, server: 'crm', tool: 'search', method: 'tools/call', scopes: ['crm.read'], decision: 'allow', reason: `call ${i}`, latencyMs: 3, status: 200 });
+      expect(await gateway.appendCallRecords([rec(1), rec(2)])).toBe(2);
+      expect((await reader.queryCallRecords({ agent: agentName })).map((r) => r.reason)).toEqual(['call 2', 'call 1']);
+      await rejectsWith(gateway.queryCallRecords(), ForbiddenError, 403);
+      const bad = await rejectsWith(gateway.appendCallRecords([rec(3), { ...rec(4), decision: 'maybe' as CallRecord['decision'] }]), RegistryError, 422);
+      expect(bad.errors?.map((e) => e.path)).toEqual(['records[1].decision']);
+      expect(await reader.queryCallRecords({ agent: agentName })).toHaveLength(2);
     });
   });
 }

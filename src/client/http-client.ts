@@ -18,6 +18,7 @@ import { errorFromProblem, GoneError, NotFoundError, RegistryUnreachableError, t
 import { ndjsonLines } from './ndjson.ts';
 import type { RegistryClient, TokenRequest } from './registry-client.ts';
 import type { ApplyResponse, AuditEntry, AuditQuery, DeleteResult, ListOptions, ListResult, ResourceOf, TokenInfo, WatchItem } from './wire.ts';
+import type { Approval, ApprovalCall, ApprovalQuery, ApprovalRequest, CallRecord, CallRecordQuery } from './wire.ts';
 
 /** Options of {@link HttpRegistryClient}. */
 export interface HttpRegistryClientOptions {
@@ -207,10 +208,15 @@ export class HttpRegistryClient implements RegistryClient {
   }
 
   async queryAudit(q: AuditQuery = {}): Promise<AuditEntry[]> {
+    return this.#items<AuditEntry>('audit', q);
+  }
+
+  /** The `items` of `GET …/<collection>` with `q` as query parameters. */
+  async #items<T>(collection: string, q: object): Promise<T[]> {
     const params = new URLSearchParams();
     for (const [k, v] of Object.entries(q)) if (v !== undefined) params.set(k, String(v));
     const qs = params.size > 0 ? `?${params}` : '';
-    return (await this.#json<{ items: AuditEntry[] }>('GET', `${API_PREFIX}/audit${qs}`)).items;
+    return (await this.#json<{ items: T[] }>('GET', `${API_PREFIX}/${collection}${qs}`)).items;
   }
 
   async acquireLease(name: string, holder: string, ttlMs: number): Promise<boolean> {
@@ -231,5 +237,39 @@ export class HttpRegistryClient implements RegistryClient {
 
   async revokeToken(id: string): Promise<void> {
     await this.#json('DELETE', `${API_PREFIX}/tokens/${encodeURIComponent(id)}`);
+  }
+
+  async requestApproval(req: ApprovalRequest): Promise<Approval> {
+    return this.#json<Approval>('POST', `${API_PREFIX}/approvals`, req);
+  }
+
+  async listApprovals(q: ApprovalQuery = {}): Promise<Approval[]> {
+    return this.#items<Approval>('approvals', q);
+  }
+
+  async getApproval(id: string): Promise<Approval | undefined> {
+    try {
+      return await this.#json<Approval>('GET', `${API_PREFIX}/approvals/${encodeURIComponent(id)}`);
+    } catch (err) {
+      if (err instanceof NotFoundError) return undefined;
+      throw err;
+    }
+  }
+
+  async decideApproval(id: string, verdict: 'approve' | 'deny', reason?: string): Promise<Approval> {
+    return this.#json<Approval>('POST', `${API_PREFIX}/approvals/${encodeURIComponent(id)}/${verdict}`, reason !== undefined ? { reason } : {});
+  }
+
+  async consumeApproval(id: string, call: ApprovalCall): Promise<Approval> {
+    const { agent, server, tool, argumentsHash } = call;
+    return this.#json<Approval>('POST', `${API_PREFIX}/approvals/${encodeURIComponent(id)}/consume`, { agent, server, tool, argumentsHash });
+  }
+
+  async appendCallRecords(records: CallRecord[]): Promise<number> {
+    return (await this.#json<{ appended: number }>('POST', `${API_PREFIX}/callrecords`, { records })).appended;
+  }
+
+  async queryCallRecords(q: CallRecordQuery = {}): Promise<CallRecord[]> {
+    return this.#items<CallRecord>('callrecords', q);
   }
 }

@@ -16,6 +16,7 @@
 import type { Kind } from '../manifest/resource.ts';
 import type { AnyResource } from '../manifest/types.ts';
 import type { ApplyResponse, AuditEntry, AuditQuery, DeleteResult, ListOptions, ListResult, ResourceOf, Role, TokenInfo, WatchItem } from './wire.ts';
+import type { Approval, ApprovalCall, ApprovalQuery, ApprovalRequest, CallRecord, CallRecordQuery } from './wire.ts';
 
 /** What a token request asks for. */
 export interface TokenRequest {
@@ -63,4 +64,26 @@ export interface RegistryClient {
   listTokens(): Promise<TokenInfo[]>;
   /** Revokes a token; NotFoundError when there is no such token. */
   revokeToken(id: string): Promise<void>;
+  /**
+   * Files an approval request for one tool call (gateway, admin). When the same
+   * call (agent, server, tool, argumentsHash) already has an open approval —
+   * pending, or approved and unexpired — returns that one instead.
+   */
+  requestApproval(req: ApprovalRequest): Promise<Approval>;
+  /** Approvals, newest first (admin, approver, reader). */
+  listApprovals(q?: ApprovalQuery): Promise<Approval[]>;
+  /** One approval, or undefined when there is no such approval. */
+  getApproval(id: string): Promise<Approval | undefined>;
+  /** Approves or denies a pending approval (approver, admin); ApprovalConflictError (409) when it is not pending. */
+  decideApproval(id: string, verdict: 'approve' | 'deny', reason?: string): Promise<Approval>;
+  /**
+   * Uses a grant once, for exactly `call` (gateway, admin). ApprovalConflictError
+   * (409: not approved yet, denied, another call) or ApprovalGoneError (410:
+   * already used, expired) say why not, in `reason`.
+   */
+  consumeApproval(id: string, call: ApprovalCall): Promise<Approval>;
+  /** Appends a batch of 1–1000 call records, all or none (gateway, admin); resolves to how many were written. */
+  appendCallRecords(records: CallRecord[]): Promise<number>;
+  /** Call records, newest first (admin, approver, reader). */
+  queryCallRecords(q?: CallRecordQuery): Promise<CallRecord[]>;
 }

@@ -47,6 +47,8 @@ export interface RegistryServerOptions {
    * whatever else is registered in it (`berth up`: the reconciler's). Default: its own.
    */
   metrics?: Registry;
+  /** How long an approved call stays usable; see `RegistryAppDeps.approvalTtlMs`. */
+  approvalTtlMs?: number;
 }
 
 /** A running registry. */
@@ -76,6 +78,7 @@ export async function startRegistryServer(opts: RegistryServerOptions): Promise<
     ...(opts.heartbeatMs !== undefined ? { heartbeatMs: opts.heartbeatMs } : {}),
     ...(opts.version !== undefined ? { version: opts.version } : {}),
     ...(opts.maxWatchers !== undefined ? { maxWatchers: opts.maxWatchers } : {}),
+    ...(opts.approvalTtlMs !== undefined ? { approvalTtlMs: opts.approvalTtlMs } : {}),
   });
   const server = createAdaptorServer({ fetch: app.fetch }) as Server;
   // Slow-loris guard: a request must arrive in full within 30 s.

@@ -11,6 +11,8 @@
  *   POST   /apis/berth.dev/v1alpha1/<plural>/<name>/apply      server-side apply → {result, object}
  *   PUT|PATCH /apis/berth.dev/v1alpha1/<plural>/<name>/status  status write path (admin)
  *   GET|POST /apis/berth.dev/v1alpha1/audit, GET|POST /tokens, DELETE /tokens/<id>, POST|DELETE /leases/<name>
+ *   GET|POST /apis/berth.dev/v1alpha1/approvals, GET /approvals/<id>, POST /approvals/<id>/approve|deny|consume
+ *   GET|POST /apis/berth.dev/v1alpha1/callrecords                (the gateway's per-call audit)
  *
  * Open without a token, on purpose: /healthz and /readyz (probes), /openapi.json
  * (the public description of the API, no data) and /metrics (Prometheus convention;
@@ -38,7 +40,9 @@ import type { RegistryMetrics } from './metrics.ts';
 import { buildOpenApiDocument } from './openapi.ts';
 import { problemResponse } from './problem.ts';
 import { RouteClaims } from './route-claims.ts';
+import { approvalRoutes, DEFAULT_APPROVAL_TTL_MS } from './routes-approvals.ts';
 import { auditRoutes } from './routes-audit.ts';
+import { callRecordRoutes } from './routes-callrecords.ts';
 import { fallbackRoutes } from './routes-fallback.ts';
 import { leaseRoutes } from './routes-leases.ts';
 import { resourceRoutes } from './routes-resources.ts';
@@ -65,6 +69,8 @@ export interface RegistryAppDeps {
    * Default {@link DEFAULT_MAX_WATCHERS}.
    */
   maxWatchers?: number;
+  /** How long an approved call stays usable before it expires. Default {@link DEFAULT_APPROVAL_TTL_MS} (10 min). */
+  approvalTtlMs?: number;
 }
 
 /** Default cap on concurrent watch streams per registry instance. */
@@ -124,10 +130,12 @@ export function createRegistryApp(opts: RegistryAppDeps): ApiApp {
     c.set('principal', c.env?.[IN_PROCESS_PRINCIPAL] ?? (await authenticate(store, c.req.header('authorization'), deps.clock())));
     await next();
   });
-  // Audit, tokens and leases before the generic resource routes; the fallback last.
+  // Audit, tokens, leases, approvals and call records before the generic resource routes; the fallback last.
   auditRoutes(app, deps);
   tokenRoutes(app, deps);
   leaseRoutes(app, deps);
+  approvalRoutes(app, deps, { ttlMs: opts.approvalTtlMs ?? DEFAULT_APPROVAL_TTL_MS });
+  callRecordRoutes(app, deps);
   resourceRoutes(app, deps);
   statusRoutes(app, deps);
   fallbackRoutes(app);

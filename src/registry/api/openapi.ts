@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { KIND_PLURALS, KINDS } from '../../manifest/resource.ts';
 import { ROLES } from '../../client/wire.ts';
+import { approvalPaths, approvalSchemas } from './openapi-approvals.ts';
 
 const schemaFiles = { MCPServer: 'mcpserver.schema.json', AccessPolicy: 'accesspolicy.schema.json' } as const;
 
@@ -147,6 +148,7 @@ export function buildOpenApiDocument(version: string): Record<string, unknown> {
         post: { summary: 'Acquire or renew a lease (admin)', responses: { '200': { description: '{ acquired }' }, ...problems(400, 401, 403) } },
         delete: { summary: 'Release a lease (admin)', parameters: [{ name: 'holder', in: 'query', required: true, schema: { type: 'string' } }], responses: { '200': { description: 'Released' }, ...problems(400, 401, 403) } },
       },
+      ...approvalPaths(),
     },
     components: {
       securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'berth_<id>_<secret>' } },
@@ -155,6 +157,7 @@ export function buildOpenApiDocument(version: string): Record<string, unknown> {
       },
       schemas: {
         ...kindSchemas,
+        ...approvalSchemas(),
         Problem: {
           type: 'object',
           required: ['type', 'title', 'status', 'detail'],

@@ -92,3 +92,24 @@ export function enforce(decision: Decision): void {
     throw new ForbiddenError(decision.reason);
   }
 }
+
+/**
+ * May `who` read approvals and call records (which name agents, users, tools and,
+ * where policy records them, arguments)? Admins, approvers and readers: the
+ * people who govern. Not publishers, agents or gateways.
+ */
+export function mayReadCallAudit(who: Principal): Decision {
+  return who.role === 'admin' || who.role === 'approver' || who.role === 'reader'
+    ? allow
+    : { allowed: false, reason: `approvals and call records are read with an admin, approver or reader token; ${who.tokenId} is ${who.role}` };
+}
+
+/** May `who` approve or deny a pending approval? Approvers and admins; never the agent or gateway that asked. */
+export function mayDecideApprovals(who: Principal): Decision {
+  return who.role === 'approver' || who.role === 'admin' ? allow : { allowed: false, reason: `approving or denying needs an approver or admin token; ${who.tokenId} is ${who.role}` };
+}
+
+/** May `who` read one approval by id? Those who may list them, and gateways (which poll the requests they filed). */
+export function mayReadApproval(who: Principal): Decision {
+  return who.role === 'gateway' ? allow : mayReadCallAudit(who);
+}

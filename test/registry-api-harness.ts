@@ -30,13 +30,13 @@ export interface Harness {
 }
 
 /** Starts a registry for a test. */
-export async function startHarness(opts: { heartbeatMs?: number; maxWatchers?: number } = {}): Promise<Harness> {
+export async function startHarness(opts: { heartbeatMs?: number; maxWatchers?: number; approvalTtlMs?: number } = {}): Promise<Harness> {
   const dir = await mkdtemp(join(tmpdir(), 'berth-api-'));
   const dbPath = join(dir, 'registry.db');
   const logger = pino({ level: 'silent' });
   const store = await openSqliteStore({ path: dbPath, logger });
   const start = (port: number): Promise<RunningRegistry> =>
-    startRegistryServer({ store, host: '127.0.0.1', port, stateDir: dir, logger, heartbeatMs: opts.heartbeatMs ?? 200, drainMs: 2_000, ...(opts.maxWatchers !== undefined ? { maxWatchers: opts.maxWatchers } : {}) });
+    startRegistryServer({ store, host: '127.0.0.1', port, stateDir: dir, logger, heartbeatMs: opts.heartbeatMs ?? 200, drainMs: 2_000, ...(opts.maxWatchers !== undefined ? { maxWatchers: opts.maxWatchers } : {}), ...(opts.approvalTtlMs !== undefined ? { approvalTtlMs: opts.approvalTtlMs } : {}) });
   let server = await start(0);
   const adminToken = (await readFile(join(dir, 'admin-token'), 'utf8')).trim();
   const h: Harness = {

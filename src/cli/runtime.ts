@@ -54,6 +54,8 @@ export interface RegistryPart {
   portFlag?: string;
   /** The prom-client Registry its /metrics serves (`berth up`: shared with the reconciler). */
   metrics?: MetricsRegistry;
+  /** How long an approved tool call stays usable (default: the registry's, 10 min). */
+  approvalTtlMs?: number;
 }
 
 /** Where the reconciler's servers run. */
@@ -232,6 +234,7 @@ export async function startRuntime(spec: RuntimeSpec): Promise<Runtime> {
         stateDir: part.stateDir,
         logger: logger.child({ part: 'registry' }),
         ...(part.metrics !== undefined ? { metrics: part.metrics } : {}),
+        ...(part.approvalTtlMs !== undefined ? { approvalTtlMs: part.approvalTtlMs } : {}),
       }).catch(
         (err: unknown) => {
           throw listenFailure(err, part.host, part.port, part.portFlag);

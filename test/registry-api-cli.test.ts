@@ -5,7 +5,6 @@
  * and durability: kill -9 of the registry during a 1,000-object apply, restart,
  * re-apply → every object exactly once, integrity clean, watch history consistent.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,56 +13,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HttpRegistryClient } from '../src/client/http-client.ts';
 import { openSqliteStore } from '../src/registry/sqlite-store.ts';
 import { serverYaml } from './registry-api-harness.ts';
-
-const BIN = new URL('../src/cli/bin.ts', import.meta.url).pathname;
-
-interface Ran {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function berth(args: string[], env: Record<string, string>, cwd: string): Promise<Ran> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { cwd, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d));
-    child.stderr.on('data', (d: Buffer) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
-
-interface Registry {
-  child: ChildProcess;
-  url: string;
-}
-
-async function startRegistry(stateDir: string): Promise<Registry> {
-  const child = spawn(process.execPath, [BIN, 'registry', '--port', '0', '--state-dir', stateDir, '--log-level', 'warn'], { stdio: ['ignore', 'pipe', 'pipe'] });
-  const url = await new Promise<string>((resolve, reject) => {
-    let err = '';
-    child.stderr!.on('data', (d: Buffer) => {
-      err += d;
-      const m = /listening on (http:\/\/\S+)/.exec(err);
-      if (m) resolve(m[1]!);
-    });
-    child.on('exit', (code) => reject(new Error(`registry exited ${code}: ${err}`)));
-  });
-  return { child, url };
-}
-
-async function stop(reg: Registry, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
-  if (reg.child.exitCode !== null || reg.child.signalCode !== null) return;
-  const exited = new Promise((r) => reg.child.once('exit', r));
-  reg.child.kill(signal);
-  await exited;
-}
+import { berth, startRegistry, stop, type RegistryProcess } from './support/berth-process.ts';
 
 describe('GitOps through the CLI', () => {
   let dir: string;
-  let reg: Registry;
+  let reg: RegistryProcess;
   let env: Record<string, string>;
   let admin: HttpRegistryClient;
   beforeAll(async () => {

@@ -66,9 +66,11 @@ function refusal(reason: ApprovalRefusal, detail: string, a: Approval): Registry
 /** The 409 for approving or denying `a` (as read at `now`) when it is no longer pending. */
 export function decisionRefusal(a: Approval, now: number): RegistryError {
   const seen = effectiveApproval(a, now);
-  const by = seen.decidedBy !== undefined ? ` by ${seen.decidedBy}` : '';
-  const at = seen.decidedAt !== undefined ? ` at ${seen.decidedAt}` : '';
-  const detail = `approval ${a.id} is ${seen.status}${seen.status === 'pending' ? '' : by + at}, not pending: only a pending request can be approved or denied; the agent may call again to file a new one`;
+  // "is denied by X at T", "is consumed (approved by X at T)": who decided, whatever happened since.
+  const verdict = a.status === 'denied' ? 'denied' : 'approved';
+  const decided = `${verdict} by ${seen.decidedBy ?? '?'} at ${seen.decidedAt ?? '?'}`;
+  const state = seen.status === verdict ? `${seen.status} by ${seen.decidedBy ?? '?'} at ${seen.decidedAt ?? '?'}` : `${seen.status} (${decided})`;
+  const detail = `approval ${a.id} is ${state}, not pending: only a pending request can be approved or denied; the agent may call again to file a new one`;
   return new ApprovalConflictError(detail, { extensions: { reason: 'decided', approvalStatus: seen.status, approvalId: a.id } });
 }
 

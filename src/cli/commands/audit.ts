@@ -77,7 +77,7 @@ function callQuery(values: { agent?: string | undefined; mcpserver?: string | un
 
 const command: Command = {
   name: 'audit',
-  summary: 'show who changed what in the registry',
+  summary: 'show who changed what in the registry, or (--calls) what agents called through the gateway',
   usage,
   async run(args: string[], io: CommandIo): Promise<number> {
     const { values, positionals } = parseFlags(args, {

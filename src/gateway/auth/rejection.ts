@@ -32,10 +32,11 @@ export function rejectionFor(err: unknown): TokenRejectedError {
 
 /** The rejection for a failed claim check, by claim; no cause, since jose's error holds the claims. */
 function claimRejection(claim: string, reason: string): TokenRejectedError {
-  if (reason === 'missing') return new TokenRejectedError('malformed', `the token has no ${claim} claim`);
+  // A token without iss or aud is refused for the same reason as one naming another: it is not for us.
+  if (reason === 'missing' && claim !== 'iss' && claim !== 'aud') return new TokenRejectedError('malformed', `the token has no ${claim} claim`);
   switch (claim) {
     case 'iss':
-      return new TokenRejectedError('wrong-issuer', 'the token was issued by an issuer this gateway does not trust');
+      return new TokenRejectedError('wrong-issuer', 'the token was not issued by the issuer this gateway trusts');
     case 'aud':
       return new TokenRejectedError('wrong-audience', 'the token is not meant for this gateway (aud does not name its resource URI)');
     case 'nbf':

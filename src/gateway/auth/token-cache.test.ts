@@ -28,6 +28,15 @@ describe('VerifiedTokenCache', () => {
     expect(cache.get('c', 1)).toBe('C');
   });
 
+  it('evicts expired entries before used ones, and keeps a full cache at its bound', () => {
+    const cache = new VerifiedTokenCache<number>(100);
+    for (let i = 0; i < 100; i++) cache.set(`t${i}`, i, i < 50 ? 5 : 1_000, 0);
+    for (let i = 50; i < 100; i++) cache.get(`t${i}`, 1);
+    for (let i = 100; i < 150; i++) cache.set(`t${i}`, i, 1_000, 10);
+    expect(cache.size).toBe(100);
+    for (let i = 50; i < 150; i++) expect(cache.get(`t${i}`, 10)).toBe(i);
+  });
+
   it('refuses a bound that is not a positive integer', () => {
     expect(() => new VerifiedTokenCache(0)).toThrow(RangeError);
   });

@@ -52,7 +52,12 @@ export const DEFAULT_ALGORITHMS: readonly string[] = ['RS256', 'ES256', 'PS256',
 /** Every algorithm a configuration may name: public-key signatures jose verifies through WebCrypto. */
 const ASYMMETRIC = new Set(['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA', 'Ed25519']);
 
-/** A configuration the verifier refuses to start with; `field` names what to fix. */
+/**
+ * A configuration the verifier refuses to start with; `field` names what to fix.
+ * @example
+ * createOidcVerifier({ issuer, audience, algorithms: ['HS256'] });
+ * // throws OidcConfigError: OIDC configuration: algorithms: HS256 is a shared-secret algorithm; …
+ */
 export class OidcConfigError extends Error {
   override readonly name = 'OidcConfigError';
   readonly field: string;

@@ -5,7 +5,11 @@
  * token itself) and uses only the characters RFC 6750 §3 allows there (no `"` or `\`).
  */
 
-/** Every reason a token is refused. */
+/**
+ * Every reason a token is refused; `issuer-unreachable` is the only one that is
+ * not the token's fault.
+ * @example metrics.denied.inc({ reason: 'expired' satisfies TokenRejectionCode });
+ */
 export type TokenRejectionCode =
   | 'malformed'
   | 'expired'

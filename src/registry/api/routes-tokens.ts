@@ -3,6 +3,7 @@
  * (admin only). A token's secret is returned once, at creation; only its hash is stored.
  */
 import { NotFoundError, RegistryError } from '../../client/errors.ts';
+import { isTokenId } from '../../client/tokens.ts';
 import { DURATION_EXAMPLES, parseDuration } from '../../kit/duration.ts';
 import { enforce, mayAdminister } from '../auth/authorize.ts';
 import { mintToken, ROLES, type Role } from '../auth/tokens.ts';
@@ -52,7 +53,7 @@ export function tokenRoutes(app: ApiApp, { store, clock }: ApiDeps): void {
     const who = c.get('principal');
     enforce(mayAdminister(who));
     const id = c.req.param('id');
-    if (!/^tok_[a-z0-9]{12}$/.test(id)) throw new RegistryError(400, { type: 'invalid-name', title: 'Invalid token id', detail: `${JSON.stringify(id)} is not a token id (tok_ followed by 12 characters)` });
+    if (!isTokenId(id)) throw new RegistryError(400, { type: 'invalid-name', title: 'Invalid token id', detail: `${JSON.stringify(id)} is not a token id (tok_ followed by 12 characters)` });
     const at = clock().toISOString();
     if (!(await store.revokeToken(id, at))) throw new NotFoundError(`no token ${id}`);
     await store.appendAudit({ actor: who.tokenId, action: 'token.revoke', details: { role: who.role, tokenId: id } });

@@ -4,7 +4,8 @@
  */
 import { UnauthorizedError } from '../../client/errors.ts';
 import type { Store } from '../store.ts';
-import { digestsEqual, hashSecret, parseToken, type Role } from './tokens.ts';
+import { digestsEqual, hashSecret, parseToken } from '../../client/tokens.ts';
+import type { Role } from '../../client/wire.ts';
 
 /** Who is calling: the token's public id, role and (for publishers) team. */
 export interface Principal {

@@ -21,6 +21,10 @@ import type { ApplyResponse, AuditEntry, AuditQuery, DeleteResult, ListOptions, 
 export interface TokenRequest {
   role: Role;
   team?: string;
+  /** The agent an agent key stands for; required for role `agent`, refused for the others. */
+  agent?: string;
+  /** Groups of an agent key (role `agent` only). */
+  groups?: string[];
   /** A duration like `30d`. */
   expires?: string;
   description?: string;

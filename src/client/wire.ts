@@ -95,6 +95,10 @@ export interface TokenInfo {
   id: string;
   role: Role;
   team?: string;
+  /** The agent an agent key stands for (a DNS label, the `subjects[].agent` of AccessPolicies); only role `agent` has one. */
+  agent?: string;
+  /** Groups the agent belongs to, for AccessPolicies that name `subjects[].group`; only role `agent` has them. */
+  groups?: string[];
   description?: string;
   createdAt: string;
   expiresAt?: string;

@@ -34,6 +34,10 @@ function randomString(length: number, alphabet: string): string {
 export interface MintTokenOptions {
   role: Role;
   team?: string;
+  /** The agent of an agent key. */
+  agent?: string;
+  /** The groups of an agent key; an empty list is not stored. */
+  groups?: string[];
   description?: string;
   /** Creation time. */
   now: Date;
@@ -57,6 +61,8 @@ export function mintToken(opts: MintTokenOptions): MintedToken {
     role: opts.role,
     createdAt: opts.now.toISOString(),
     ...(opts.team !== undefined ? { team: opts.team } : {}),
+    ...(opts.agent !== undefined ? { agent: opts.agent } : {}),
+    ...(opts.groups !== undefined && opts.groups.length > 0 ? { groups: [...opts.groups] } : {}),
     ...(opts.description !== undefined ? { description: opts.description } : {}),
     ...(opts.ttlMs !== undefined ? { expiresAt: new Date(opts.now.getTime() + opts.ttlMs).toISOString() } : {}),
   };

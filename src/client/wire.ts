@@ -105,6 +105,27 @@ export interface TokenInfo {
   revokedAt?: string;
 }
 
+/**
+ * A gateway's question about an agent key an agent presented (the Kubernetes
+ * TokenReview pattern). Only the SHA-256 of the secret travels: the gateway
+ * hashes it locally (`hashSecret` in tokens.ts), so the secret never leaves it.
+ */
+export interface TokenReviewRequest {
+  /** The presented token's public id (`tok_…`). */
+  tokenId: string;
+  /** SHA-256 hex of the presented token's secret. */
+  hash: string;
+}
+
+/**
+ * The registry's answer to a {@link TokenReviewRequest}: a known, unexpired,
+ * unrevoked agent key names its agent and groups; anything else is refused with
+ * the reason (unknown, revoked, expired, not an agent key).
+ */
+export type TokenReview =
+  | { authenticated: true; tokenId: string; agent: string; groups: string[]; expiresAt?: string }
+  | { authenticated: false; reason: string };
+
 /** What one server-side apply did. */
 export interface ApplyResponse<T extends Resource = Resource> {
   result: 'created' | 'configured' | 'unchanged';

@@ -156,6 +156,12 @@ describe('token reviews', () => {
     }
   });
 
+  it('is in the OpenAPI document, request and answer', async () => {
+    const doc = (await (await fetch(`${h.url}/openapi.json`)).json()) as { paths: Record<string, { post?: unknown }>; components: { schemas: Record<string, unknown> } };
+    expect(doc.paths[`${BASE}/tokenreviews`]?.post).toBeDefined();
+    expect(Object.keys(doc.components.schemas)).toEqual(expect.arrayContaining(['TokenReviewRequest', 'TokenReview']));
+  });
+
   it('reviews leave no audit entry, and neither the hash nor the secret reaches the log', async () => {
     const lines: string[] = [];
     const sink = new Writable({ write: (chunk: Buffer, _enc, done) => void (lines.push(chunk.toString()), done()) });

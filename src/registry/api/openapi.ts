@@ -135,25 +135,7 @@ export function buildOpenApiDocument(version: string): Record<string, unknown> {
         get: { summary: 'List tokens (admin); hashes are never returned', responses: { '200': { description: 'Tokens' }, ...problems(401, 403) } },
         post: {
           summary: 'Create a token (admin); the token is in the response once',
-          requestBody: {
-            required: true,
-            content: {
-              'application/json': {
-                schema: {
-                  type: 'object',
-                  required: ['role'],
-                  properties: {
-                    role: { enum: [...ROLES] },
-                    team: { type: 'string' },
-                    agent: { type: 'string', description: 'The agent an agent key stands for (a DNS label); required for role agent, refused for the others' },
-                    groups: { type: 'array', items: { type: 'string' }, description: 'Groups of an agent key (role agent only)' },
-                    expires: { type: 'string', pattern: '^[0-9]+[smhdw]$' },
-                    description: { type: 'string' },
-                  },
-                },
-              },
-            },
-          },
+          requestBody: { required: true, content: { 'application/json': { schema: { type: 'object', required: ['role'], properties: { role: { enum: [...ROLES] }, team: { type: 'string' }, agent: { type: 'string', description: 'The agent of an agent key (a DNS label); required for role agent, refused for the others' }, groups: { type: 'array', items: { type: 'string' }, description: 'Groups of an agent key (role agent only)' }, expires: { type: 'string', pattern: '^[0-9]+[smhdw]$' }, description: { type: 'string' } } } } } },
           responses: { '201': { description: 'Created: { token, record }' }, ...problems(400, 401, 403, 422) },
         },
       },

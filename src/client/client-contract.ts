@@ -12,6 +12,7 @@ import { API_VERSION } from '../manifest/resource.ts';
 import type { AccessPolicy, MCPServer } from '../manifest/types.ts';
 import { AlreadyExistsError, ConflictError, ForbiddenError, GoneError, InvalidRequestError, NotFoundError, RegistryError, UnauthorizedError } from './errors.ts';
 import type { RegistryClient } from './registry-client.ts';
+import { hashSecret, parseToken } from './tokens.ts';
 import type { Role, WatchItem } from './wire.ts';
 
 /** What one run of the suite needs from the implementation under test. */
@@ -203,6 +204,22 @@ export function runClientContract(opts: ClientContractOptions): void {
       expect((await admin.listTokens()).find((t) => t.id === record.id)).not.toHaveProperty('hash');
       await admin.revokeToken(record.id);
       await rejectsWith(admin.revokeToken('tok_aaaaaaaaaaaa'), NotFoundError, 404);
+    });
+
+    it('agent keys and token reviews: a gateway learns the agent from the hash alone; refusals are answers; other roles get 403', async () => {
+      const { token, record } = await admin.createToken({ role: 'agent', agent: 'contract-bot', groups: ['sales'], expires: '1h' });
+      expect([record.agent, record.groups]).toEqual(['contract-bot', ['sales']]);
+      const { id, secret } = parseToken(token)!;
+      const gateway = await env.client('gateway');
+      expect(await gateway.reviewToken({ tokenId: id, hash: hashSecret(secret) })).toEqual({ authenticated: true, tokenId: id, agent: 'contract-bot', groups: ['sales'], expiresAt: record.expiresAt });
+      expect(await gateway.reviewToken({ tokenId: id, hash: hashSecret(`${secret}x`) })).toMatchObject({ authenticated: false, reason: expect.stringMatching(/not known/) });
+      await rejectsWith(admin.createToken({ role: 'reader', agent: 'contract-bot' }), RegistryError, 422);
+      for (const role of ['reader', 'publisher', 'agent'] as const) {
+        const other = await env.client(role, role === 'publisher' ? 'alpha' : undefined);
+        await rejectsWith(other.reviewToken({ tokenId: id, hash: hashSecret(secret) }), ForbiddenError, 403);
+      }
+      await admin.revokeToken(id);
+      expect(await admin.reviewToken({ tokenId: id, hash: hashSecret(secret) })).toMatchObject({ authenticated: false, reason: expect.stringMatching(/was revoked at/) });
     });
   });
 }

@@ -11,6 +11,7 @@
  *   POST   /apis/berth.dev/v1alpha1/<plural>/<name>/apply      server-side apply → {result, object}
  *   PUT|PATCH /apis/berth.dev/v1alpha1/<plural>/<name>/status  status write path (admin)
  *   GET|POST /apis/berth.dev/v1alpha1/audit, GET|POST /tokens, DELETE /tokens/<id>, POST|DELETE /leases/<name>
+ *   POST   /apis/berth.dev/v1alpha1/tokenreviews               is this agent key good? (gateway, admin)
  *
  * Open without a token, on purpose: /healthz and /readyz (probes), /openapi.json
  * (the public description of the API, no data) and /metrics (Prometheus convention;
@@ -44,6 +45,7 @@ import { leaseRoutes } from './routes-leases.ts';
 import { resourceRoutes } from './routes-resources.ts';
 import { statusRoutes } from './routes-status.ts';
 import { tokenRoutes } from './routes-tokens.ts';
+import { tokenReviewRoutes } from './routes-token-reviews.ts';
 
 /** What the API needs from its host. */
 export interface RegistryAppDeps {
@@ -127,6 +129,7 @@ export function createRegistryApp(opts: RegistryAppDeps): ApiApp {
   // Audit, tokens and leases before the generic resource routes; the fallback last.
   auditRoutes(app, deps);
   tokenRoutes(app, deps);
+  tokenReviewRoutes(app, deps);
   leaseRoutes(app, deps);
   resourceRoutes(app, deps);
   statusRoutes(app, deps);

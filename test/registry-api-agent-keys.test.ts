@@ -121,18 +121,19 @@ describe('token reviews', () => {
     expect(await gateway.reviewToken(reviewOf(plain))).toEqual({ authenticated: true, tokenId: parseToken(plain)!.id, agent: 'plain-bot', groups: [] });
   });
 
-  it.each<[string, () => Promise<{ tokenId: string; hash: string }>, RegExp]>([
-    ['a revoked key', async () => reviewOf(await h.token('agent', { agent: 'gone-bot', revoked: true })), /^token tok_\w+ was revoked at \d{4}-/],
-    ['an expired key', async () => reviewOf(await h.token('agent', { agent: 'old-bot', expiresAt: new Date(Date.now() - 1000) })), /^token tok_\w+ expired at \d{4}-/],
-    ['a garbled id', async () => ({ ...reviewOf(await h.token('agent', { agent: 'bot' })), tokenId: 'tok_../../etc' }), /^tokenId is not a Berth token id/],
-    ['a wrong hash', async () => ({ ...reviewOf(await h.token('agent', { agent: 'bot' })), hash: hashSecret('guessed') }), /^the token is not known to this registry$/],
-    ["another key's id with this key's hash", async () => ({ tokenId: reviewOf(await h.token('agent', { agent: 'a-bot' })).tokenId, hash: reviewOf(await h.token('agent', { agent: 'b-bot' })).hash }), /not known/],
-    ['an admin token presented as an agent key', async () => reviewOf(h.adminToken), /^token tok_\w+ is not an agent key: role admin$/],
-    ['a gateway token presented as an agent key', async () => reviewOf(await h.token('gateway')), /is not an agent key: role gateway$/],
-    ['an agent key that names no agent (made before keys had names)', async () => reviewOf(await h.token('agent')), /names no agent; create a new one with --agent NAME$/],
-  ])('%s: not authenticated, with the reason', async (_label, request, reason) => {
+  it.each<[string, () => Promise<{ tokenId: string; hash: string }>, string, RegExp]>([
+    ['a revoked key', async () => reviewOf(await h.token('agent', { agent: 'gone-bot', revoked: true })), 'revoked', /^token tok_\w+ was revoked at \d{4}-/],
+    ['an expired key', async () => reviewOf(await h.token('agent', { agent: 'old-bot', expiresAt: new Date(Date.now() - 1000) })), 'expired', /^token tok_\w+ expired at \d{4}-/],
+    ['a garbled id', async () => ({ ...reviewOf(await h.token('agent', { agent: 'bot' })), tokenId: 'tok_../../etc' }), 'unknown', /^tokenId is not a Berth token id/],
+    ['a wrong hash', async () => ({ ...reviewOf(await h.token('agent', { agent: 'bot' })), hash: hashSecret('guessed') }), 'unknown', /^the token is not known to this registry$/],
+    ["another key's id with this key's hash", async () => ({ tokenId: reviewOf(await h.token('agent', { agent: 'a-bot' })).tokenId, hash: reviewOf(await h.token('agent', { agent: 'b-bot' })).hash }), 'unknown', /not known/],
+    ['an admin token presented as an agent key', async () => reviewOf(h.adminToken), 'not-an-agent-key', /^token tok_\w+ is not an agent key: role admin$/],
+    ['a gateway token presented as an agent key', async () => reviewOf(await h.token('gateway')), 'not-an-agent-key', /is not an agent key: role gateway$/],
+    ['an agent key that names no agent (made before keys had names)', async () => reviewOf(await h.token('agent')), 'not-an-agent-key', /names no agent; create a new one with --agent NAME$/],
+  ])('%s: not authenticated, with the code and the reason', async (_label, request, code, reason) => {
     const review = await gateway.reviewToken(await request());
     expect(review.authenticated).toBe(false);
+    expect((review as Extract<TokenReview, { authenticated: false }>).code).toBe(code);
     expect((review as Extract<TokenReview, { authenticated: false }>).reason).toMatch(reason);
   });
 

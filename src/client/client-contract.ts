@@ -212,14 +212,14 @@ export function runClientContract(opts: ClientContractOptions): void {
       const { id, secret } = parseToken(token)!;
       const gateway = await env.client('gateway');
       expect(await gateway.reviewToken({ tokenId: id, hash: hashSecret(secret) })).toEqual({ authenticated: true, tokenId: id, agent: 'contract-bot', groups: ['sales'], expiresAt: record.expiresAt });
-      expect(await gateway.reviewToken({ tokenId: id, hash: hashSecret(`${secret}x`) })).toMatchObject({ authenticated: false, reason: expect.stringMatching(/not known/) });
+      expect(await gateway.reviewToken({ tokenId: id, hash: hashSecret(`${secret}x`) })).toMatchObject({ authenticated: false, code: 'unknown', reason: expect.stringMatching(/not known/) });
       await rejectsWith(admin.createToken({ role: 'reader', agent: 'contract-bot' }), RegistryError, 422);
       for (const role of ['reader', 'publisher', 'agent'] as const) {
         const other = await env.client(role, role === 'publisher' ? 'alpha' : undefined);
         await rejectsWith(other.reviewToken({ tokenId: id, hash: hashSecret(secret) }), ForbiddenError, 403);
       }
       await admin.revokeToken(id);
-      expect(await admin.reviewToken({ tokenId: id, hash: hashSecret(secret) })).toMatchObject({ authenticated: false, reason: expect.stringMatching(/was revoked at/) });
+      expect(await admin.reviewToken({ tokenId: id, hash: hashSecret(secret) })).toMatchObject({ authenticated: false, code: 'revoked', reason: expect.stringMatching(/was revoked at/) });
     });
   });
 }

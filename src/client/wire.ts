@@ -124,7 +124,10 @@ export interface TokenReviewRequest {
  */
 export type TokenReview =
   | { authenticated: true; tokenId: string; agent: string; groups: string[]; expiresAt?: string }
-  | { authenticated: false; reason: string };
+  | { authenticated: false; code: TokenReviewRefusal; reason: string };
+
+/** Why a token review refused: unknown (or a wrong secret), revoked, expired, or not an agent's key. */
+export type TokenReviewRefusal = 'unknown' | 'revoked' | 'expired' | 'not-an-agent-key';
 
 /** What one server-side apply did. */
 export interface ApplyResponse<T extends Resource = Resource> {

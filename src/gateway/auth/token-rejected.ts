@@ -6,8 +6,8 @@
  */
 
 /**
- * Every reason a token is refused; `issuer-unreachable` is the only one that is
- * not the token's fault.
+ * Every reason a token is refused; `issuer-unreachable` and `registry-unreachable`
+ * are the only ones that are not the token's fault.
  * @example metrics.denied.inc({ reason: 'expired' satisfies TokenRejectionCode });
  */
 export type TokenRejectionCode =
@@ -20,13 +20,19 @@ export type TokenRejectionCode =
   | 'unknown-key'
   | 'alg-not-allowed'
   | 'no-agent-claim'
-  | 'issuer-unreachable';
+  | 'issuer-unreachable'
+  /** Agent keys: not known to the registry, revoked, or not an agent's key. */
+  | 'unknown-agent-key'
+  | 'revoked'
+  | 'not-an-agent-key'
+  /** The registry could not review an agent key (the gateway's problem, like issuer-unreachable). */
+  | 'registry-unreachable';
 
 /**
  * A token the verifier refused. `code` is for metrics and branching; `message`
  * is safe to show the caller. `cause` (only set where it cannot hold token
  * contents, e.g. the network error behind `issuer-unreachable`) is for logs.
- * `issuer-unreachable` is the gateway's problem, not the agent's: answer 503,
+ * `issuer-unreachable` and `registry-unreachable` are the gateway's problem, not the agent's: answer 503,
  * not 401, so an agent does not throw away a good token.
  * @example
  * try { await verifier.verify(token) }

@@ -6,7 +6,7 @@
  * The body carries the key's public id and the SHA-256 of its secret — the
  * gateway hashes locally, so the secret never travels. The answer is 200 either
  * way: `{ authenticated: true, tokenId, agent, groups, expiresAt? }` for a known,
- * unexpired, unrevoked agent key, else `{ authenticated: false, reason }`. Only a
+ * unexpired, unrevoked agent key, else `{ authenticated: false, code, reason }`. Only a
  * body that is not a review at all (a missing id, a hash that is not 64 hex
  * digits) is a 422. Reviews are reads: they are not audited, and neither the hash
  * nor anything derived from it is logged.
@@ -39,13 +39,13 @@ function readReviewRequest(body: Record<string, unknown>): TokenReviewRequest {
 /** The answer to `req` at `now`: only a live agent key with an agent name authenticates. */
 async function review(store: Store, req: TokenReviewRequest, now: Date): Promise<TokenReview> {
   // A garbled id cannot match any token; say so without echoing what was sent.
-  if (!isTokenId(req.tokenId)) return { authenticated: false, reason: 'tokenId is not a Berth token id (tok_ and 12 lower-case letters or digits)' };
+  if (!isTokenId(req.tokenId)) return { authenticated: false, code: 'unknown', reason: 'tokenId is not a Berth token id (tok_ and 12 lower-case letters or digits)' };
   const check = await checkToken(store, { id: req.tokenId, hash: req.hash }, now);
-  if (!check.valid) return { authenticated: false, reason: check.reason };
+  if (!check.valid) return { authenticated: false, code: check.problem, reason: check.reason };
   const { record } = check;
-  if (record.role !== 'agent') return { authenticated: false, reason: `token ${record.id} is not an agent key: role ${record.role}` };
+  if (record.role !== 'agent') return { authenticated: false, code: 'not-an-agent-key', reason: `token ${record.id} is not an agent key: role ${record.role}` };
   // Agent keys made before keys named their agent have none; no policy can name them.
-  if (record.agent === undefined) return { authenticated: false, reason: `agent key ${record.id} names no agent; create a new one with --agent NAME` };
+  if (record.agent === undefined) return { authenticated: false, code: 'not-an-agent-key', reason: `agent key ${record.id} names no agent; create a new one with --agent NAME` };
   return {
     authenticated: true,
     tokenId: record.id,

@@ -9,10 +9,12 @@
  * the last one kills it with SIGKILL and starts another on the same folder.
  */
 import { writeFileSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
+import { HttpRegistryClient } from '../src/client/http-client.ts';
+import { hashSecret, parseToken } from '../src/client/tokens.ts';
 import type { MCPServer } from '../src/manifest/types.ts';
 import {
   alive,
@@ -124,6 +126,15 @@ describe('berth up, end to end (real processes and sockets)', () => {
         await client.close();
       }
     }
+  });
+
+  it("the first start wrote the examples' agent key (mode 0600), printed where, and the registry reviews it as sales-copilot's", async () => {
+    const file = join(stateDir, 'agent-key');
+    expect(await up.waitForLine(/^\s+agent key\s+\//, 1_000)).toBe(`  agent key   ${file}   (agent sales-copilot; send it as Authorization: Bearer)`);
+    expect((await stat(file)).mode & 0o777).toBe(0o600);
+    const key = parseToken((await readFile(file, 'utf8')).trim())!;
+    const admin = new HttpRegistryClient({ baseUrl: up.registryUrl, token: up.token });
+    expect(await admin.reviewToken({ tokenId: key.id, hash: hashSecret(key.secret) })).toMatchObject({ authenticated: true, agent: 'sales-copilot', groups: [] });
   });
 
   it('apply → Ready → call through the gateway (a copy of quote under a new name and path)', async () => {
@@ -294,6 +305,7 @@ describe('berth up, end to end (real processes and sockets)', () => {
     const t0 = performance.now();
     up = await startBerthUp({ stateDir });
     expect(up.lines.some((l) => /created now/.test(l)), 'second start reuses the admin token').toBe(false);
+    expect(up.lines.some((l) => /agent key/.test(l)), 'second start mints no agent key').toBe(false);
     await up.waitForLine(new RegExp(`^\\[[\\d.]+s\\] ${servers.length}/${servers.length} servers Ready`), 30_000);
     log(`second berth up converged ${((performance.now() - t0) / 1000).toFixed(1)} s after it was spawned`);
     const after = await serverProcessCounts(stateDir);

@@ -9,7 +9,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { argumentsHash } from '../src/client/arguments-hash.ts';
+import { argumentsHash } from '../src/manifest/policy-payload.ts';
 import { ApprovalGoneError } from '../src/client/errors.ts';
 import { HttpRegistryClient } from '../src/client/http-client.ts';
 import type { Approval, ApprovalCall, CallRecord, Role } from '../src/client/wire.ts';
@@ -41,7 +41,8 @@ beforeAll(async () => {
   const adminToken = (await readFile(join(dir, 'a', 'admin-token'), 'utf8')).trim();
   admin = new HttpRegistryClient({ baseUrl: replicaA.url, token: adminToken });
   tokens.set('admin', adminToken);
-  for (const role of ['gateway', 'approver', 'reader', 'agent'] as const) tokens.set(role, (await admin.createToken({ role })).token);
+  for (const role of ['gateway', 'approver', 'reader'] as const) tokens.set(role, (await admin.createToken({ role })).token);
+  tokens.set('agent', (await admin.createToken({ role: 'agent', agent: 'sales-copilot' })).token);
 });
 afterAll(async () => {
   await Promise.all([replicaA, replicaB].filter(Boolean).map((r) => stop(r)));

@@ -6,7 +6,7 @@
  * never holds arguments), and call record batches with their 422s.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { argumentsHash } from '../src/client/arguments-hash.ts';
+import { argumentsHash } from '../src/manifest/policy-payload.ts';
 import { ApprovalConflictError, ApprovalGoneError, ForbiddenError, RegistryError } from '../src/client/errors.ts';
 import { HttpRegistryClient } from '../src/client/http-client.ts';
 import type { ApprovalCall, CallRecord, Role } from '../src/client/wire.ts';

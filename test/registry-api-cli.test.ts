@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HttpRegistryClient } from '../src/client/http-client.ts';
+import { hashSecret } from '../src/client/tokens.ts';
 import { openSqliteStore } from '../src/registry/sqlite-store.ts';
 import { serverYaml } from './registry-api-harness.ts';
 import { berth, startRegistry, stop, type RegistryProcess } from './support/berth-process.ts';
@@ -119,6 +120,36 @@ describe('GitOps through the CLI', () => {
     const dead = await berth(['get'], { ...env, BERTH_SERVER: 'http://127.0.0.1:9' }, dir);
     expect(dead.code).toBe(3);
     expect(dead.stderr).toContain('cannot reach the registry at http://127.0.0.1:9');
+  });
+
+  it('token create --role agent --agent … --group …, list with AGENT and GROUPS, revoke; usage errors for a missing or misplaced --agent', async () => {
+    const created = await berth(['token', 'create', '--role', 'agent', '--agent', 'sales-copilot', '--group', 'sales', '--group', 'emea', '--expires', '30d'], env, dir);
+    expect(created.code).toBe(0);
+    const key = created.stdout.trim();
+    expect(key).toMatch(/^berth_tok_[a-z0-9]{12}_[A-Za-z0-9]{43}$/);
+    const id = /^berth_(tok_[a-z0-9]{12})_/.exec(key)![1]!;
+    expect(created.stderr).toContain(`created token ${id} (agent, agent sales-copilot, groups sales,emea, expires `);
+    const review = await admin.reviewToken({ tokenId: id, hash: hashSecret(key.slice(`berth_${id}_`.length)) });
+    expect(review).toMatchObject({ authenticated: true, agent: 'sales-copilot', groups: ['sales', 'emea'] });
+
+    const list = await berth(['token', 'list'], env, dir);
+    expect(list.code).toBe(0);
+    expect(list.stdout.split('\n')[0]).toMatch(/^ID\s+ROLE\s+TEAM\s+AGENT\s+GROUPS\s+CREATED\s+EXPIRES\s+REVOKED\s+DESCRIPTION$/);
+    expect(list.stdout).toMatch(new RegExp(`^${id}\\s+agent\\s+-\\s+sales-copilot\\s+sales,emea\\s+\\S+\\s+\\d{4}-\\S+\\s+-`, 'm'));
+    expect(list.stdout).not.toContain(key);
+
+    const revoked = await berth(['token', 'revoke', id], env, dir);
+    expect(revoked.stdout).toBe(`token ${id} revoked\n`);
+    expect((await admin.reviewToken({ tokenId: id, hash: hashSecret(key.slice(`berth_${id}_`.length)) })).authenticated).toBe(false);
+    expect((await berth(['token', 'list'], env, dir)).stdout).toMatch(new RegExp(`^${id}\\s+agent\\s+-\\s+sales-copilot\\s+.*\\s+\\d{4}-\\S+Z\\s*$`, 'm'));
+
+    const noAgent = await berth(['token', 'create', '--role', 'agent'], env, dir);
+    expect([noAgent.code, noAgent.stderr]).toEqual([2, expect.stringContaining('an agent key needs --agent NAME')]);
+    const misplaced = await berth(['token', 'create', '--role', 'reader', '--agent', 'sales-copilot'], env, dir);
+    expect([misplaced.code, misplaced.stderr]).toEqual([2, expect.stringContaining('--agent and --group are only for --role agent')]);
+    const badName = await berth(['token', 'create', '--role', 'agent', '--agent', 'Sales_Copilot'], env, dir);
+    expect(badName.code).toBe(1);
+    expect(badName.stderr).toContain('agent must be a DNS label');
   });
 });
 

@@ -23,7 +23,7 @@ export interface Harness {
   adminToken: string;
   admin: HttpRegistryClient;
   /** Stores a token of `role` directly and returns the token string. */
-  token(role: Role, opts?: { team?: string; expiresAt?: Date; revoked?: boolean }): Promise<string>;
+  token(role: Role, opts?: { team?: string; agent?: string; groups?: string[]; expiresAt?: Date; revoked?: boolean }): Promise<string>;
   /** Restarts the HTTP server (same store, same port). */
   restart(): Promise<void>;
   close(): Promise<void>;
@@ -49,7 +49,7 @@ export async function startHarness(opts: { heartbeatMs?: number; maxWatchers?: n
     admin: new HttpRegistryClient({ baseUrl: server.url, token: adminToken }),
     async token(role, o = {}) {
       const now = new Date();
-      const minted = mintToken({ role, now, ...(o.team ? { team: o.team } : {}) });
+      const minted = mintToken({ role, now, ...(o.team ? { team: o.team } : {}), ...(o.agent ? { agent: o.agent } : {}), ...(o.groups ? { groups: o.groups } : {}) });
       if (o.expiresAt) minted.record.expiresAt = o.expiresAt.toISOString();
       if (o.revoked) minted.record.revokedAt = now.toISOString();
       await store.putToken(minted.record);

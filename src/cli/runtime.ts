@@ -50,6 +50,8 @@ export interface RegistryPart {
   port: number;
   /** Where the bootstrap admin token is written on first start. */
   stateDir: string;
+  /** On a first start, also create an agent key for this agent (`<stateDir>/agent-key`). */
+  bootstrapAgent?: string;
   /** The flag that sets the port, named when it is taken. */
   portFlag?: string;
   /** The prom-client Registry its /metrics serves (`berth up`: shared with the reconciler). */
@@ -103,6 +105,8 @@ export interface Runtime {
   adminTokenFile?: string;
   /** True when this start created the admin token (first start of this state folder). */
   firstStart: boolean;
+  /** The agent key file this start created (first start with `bootstrapAgent`). */
+  agentKeyFile?: string;
   /** How the reconciler and the gateway reach the registry. */
   registryConnection?: RegistryConnection;
   /** The runtimes the reconciler acts through. */
@@ -235,6 +239,7 @@ export async function startRuntime(spec: RuntimeSpec): Promise<Runtime> {
         logger: logger.child({ part: 'registry' }),
         ...(part.metrics !== undefined ? { metrics: part.metrics } : {}),
         ...(part.approvalTtlMs !== undefined ? { approvalTtlMs: part.approvalTtlMs } : {}),
+        ...(part.bootstrapAgent !== undefined ? { bootstrapAgent: part.bootstrapAgent } : {}),
       }).catch(
         (err: unknown) => {
           throw listenFailure(err, part.host, part.port, part.portFlag);
@@ -245,6 +250,7 @@ export async function startRuntime(spec: RuntimeSpec): Promise<Runtime> {
       rt.registryUrl = registry.url;
       rt.adminTokenFile = join(part.stateDir, 'admin-token');
       rt.firstStart = registry.bootstrapTokenFile !== undefined;
+      if (registry.bootstrapAgentKeyFile !== undefined) rt.agentKeyFile = registry.bootstrapAgentKeyFile;
     }
 
     // Runtimes before the registry client: a bad config file is the operator's to fix and needs no registry to report.

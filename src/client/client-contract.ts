@@ -12,8 +12,9 @@ import { API_VERSION } from '../manifest/resource.ts';
 import type { AccessPolicy, MCPServer } from '../manifest/types.ts';
 import { AlreadyExistsError, ConflictError, ForbiddenError, GoneError, InvalidRequestError, NotFoundError, RegistryError, UnauthorizedError } from './errors.ts';
 import { ApprovalConflictError, ApprovalGoneError } from './errors.ts';
-import { argumentsHash } from './arguments-hash.ts';
+import { argumentsHash } from '../manifest/policy-payload.ts';
 import type { RegistryClient } from './registry-client.ts';
+import { hashSecret, parseToken } from './tokens.ts';
 import type { CallRecord, Role, WatchItem } from './wire.ts';
 
 /** What one run of the suite needs from the implementation under test. */
@@ -241,6 +242,22 @@ export function runClientContract(opts: ClientContractOptions): void {
       const bad = await rejectsWith(gateway.appendCallRecords([rec(3), { ...rec(4), decision: 'maybe' as CallRecord['decision'] }]), RegistryError, 422);
       expect(bad.errors?.map((e) => e.path)).toEqual(['records[1].decision']);
       expect(await reader.queryCallRecords({ agent: agentName })).toHaveLength(2);
+    });
+
+    it('agent keys and token reviews: a gateway learns the agent from the hash alone; refusals are answers; other roles get 403', async () => {
+      const { token, record } = await admin.createToken({ role: 'agent', agent: 'contract-bot', groups: ['sales'], expires: '1h' });
+      expect([record.agent, record.groups]).toEqual(['contract-bot', ['sales']]);
+      const { id, secret } = parseToken(token)!;
+      const gateway = await env.client('gateway');
+      expect(await gateway.reviewToken({ tokenId: id, hash: hashSecret(secret) })).toEqual({ authenticated: true, tokenId: id, agent: 'contract-bot', groups: ['sales'], expiresAt: record.expiresAt });
+      expect(await gateway.reviewToken({ tokenId: id, hash: hashSecret(`${secret}x`) })).toMatchObject({ authenticated: false, code: 'unknown', reason: expect.stringMatching(/not known/) });
+      await rejectsWith(admin.createToken({ role: 'reader', agent: 'contract-bot' }), RegistryError, 422);
+      for (const role of ['reader', 'publisher', 'agent'] as const) {
+        const other = await env.client(role, role === 'publisher' ? 'alpha' : undefined);
+        await rejectsWith(other.reviewToken({ tokenId: id, hash: hashSecret(secret) }), ForbiddenError, 403);
+      }
+      await admin.revokeToken(id);
+      expect(await admin.reviewToken({ tokenId: id, hash: hashSecret(secret) })).toMatchObject({ authenticated: false, code: 'revoked', reason: expect.stringMatching(/was revoked at/) });
     });
   });
 }

@@ -17,7 +17,7 @@ import type { AnyResource } from '../manifest/types.ts';
 import { errorFromProblem, GoneError, NotFoundError, RegistryUnreachableError, type ProblemDetails } from './errors.ts';
 import { ndjsonLines } from './ndjson.ts';
 import type { RegistryClient, TokenRequest } from './registry-client.ts';
-import type { ApplyResponse, AuditEntry, AuditQuery, DeleteResult, ListOptions, ListResult, ResourceOf, TokenInfo, WatchItem } from './wire.ts';
+import type { ApplyResponse, AuditEntry, AuditQuery, DeleteResult, ListOptions, ListResult, ResourceOf, TokenInfo, TokenReview, TokenReviewRequest, WatchItem } from './wire.ts';
 import type { Approval, ApprovalCall, ApprovalQuery, ApprovalRequest, CallRecord, CallRecordQuery } from './wire.ts';
 
 /** Options of {@link HttpRegistryClient}. */
@@ -237,6 +237,10 @@ export class HttpRegistryClient implements RegistryClient {
 
   async revokeToken(id: string): Promise<void> {
     await this.#json('DELETE', `${API_PREFIX}/tokens/${encodeURIComponent(id)}`);
+  }
+
+  async reviewToken(req: TokenReviewRequest): Promise<TokenReview> {
+    return this.#json('POST', `${API_PREFIX}/tokenreviews`, { tokenId: req.tokenId, hash: req.hash });
   }
 
   async requestApproval(req: ApprovalRequest): Promise<Approval> {

@@ -15,13 +15,17 @@
  */
 import type { Kind } from '../manifest/resource.ts';
 import type { AnyResource } from '../manifest/types.ts';
-import type { ApplyResponse, AuditEntry, AuditQuery, DeleteResult, ListOptions, ListResult, ResourceOf, Role, TokenInfo, WatchItem } from './wire.ts';
+import type { ApplyResponse, AuditEntry, AuditQuery, DeleteResult, ListOptions, ListResult, ResourceOf, Role, TokenInfo, TokenReview, TokenReviewRequest, WatchItem } from './wire.ts';
 import type { Approval, ApprovalCall, ApprovalQuery, ApprovalRequest, CallRecord, CallRecordQuery } from './wire.ts';
 
 /** What a token request asks for. */
 export interface TokenRequest {
   role: Role;
   team?: string;
+  /** The agent an agent key stands for; required for role `agent`, refused for the others. */
+  agent?: string;
+  /** Groups of an agent key (role `agent` only). */
+  groups?: string[];
   /** A duration like `30d`. */
   expires?: string;
   description?: string;
@@ -64,6 +68,14 @@ export interface RegistryClient {
   listTokens(): Promise<TokenInfo[]>;
   /** Revokes a token; NotFoundError when there is no such token. */
   revokeToken(id: string): Promise<void>;
+  /**
+   * Asks whether a presented agent key is good (gateway or admin only; ForbiddenError
+   * otherwise). A refusal is an answer (`authenticated: false` with the reason), not an error.
+   * @example
+   * const parsed = parseToken(bearer);
+   * const review = parsed && (await client.reviewToken({ tokenId: parsed.id, hash: hashSecret(parsed.secret) }));
+   */
+  reviewToken(req: TokenReviewRequest): Promise<TokenReview>;
   /**
    * Files an approval request for one tool call (gateway, admin). When the same
    * call (agent, server, tool, argumentsHash) already has an open approval —

@@ -95,11 +95,39 @@ export interface TokenInfo {
   id: string;
   role: Role;
   team?: string;
+  /** The agent an agent key stands for (a DNS label, the `subjects[].agent` of AccessPolicies); only role `agent` has one. */
+  agent?: string;
+  /** Groups the agent belongs to, for AccessPolicies that name `subjects[].group`; only role `agent` has them. */
+  groups?: string[];
   description?: string;
   createdAt: string;
   expiresAt?: string;
   revokedAt?: string;
 }
+
+/**
+ * A gateway's question about an agent key an agent presented (the Kubernetes
+ * TokenReview pattern). Only the SHA-256 of the secret travels: the gateway
+ * hashes it locally (`hashSecret` in tokens.ts), so the secret never leaves it.
+ */
+export interface TokenReviewRequest {
+  /** The presented token's public id (`tok_…`). */
+  tokenId: string;
+  /** SHA-256 hex of the presented token's secret. */
+  hash: string;
+}
+
+/**
+ * The registry's answer to a {@link TokenReviewRequest}: a known, unexpired,
+ * unrevoked agent key names its agent and groups; anything else is refused with
+ * the reason (unknown, revoked, expired, not an agent key).
+ */
+export type TokenReview =
+  | { authenticated: true; tokenId: string; agent: string; groups: string[]; expiresAt?: string }
+  | { authenticated: false; code: TokenReviewRefusal; reason: string };
+
+/** Why a token review refused: unknown (or a wrong secret), revoked, expired, or not an agent's key. */
+export type TokenReviewRefusal = 'unknown' | 'revoked' | 'expired' | 'not-an-agent-key';
 
 /** What one server-side apply did. */
 export interface ApplyResponse<T extends Resource = Resource> {
@@ -125,7 +153,7 @@ export interface ApprovalCall {
   /** MCPServer name. */
   server: string;
   tool: string;
-  /** SHA-256 hex of the canonical JSON of the call's arguments (see `arguments-hash.ts`). */
+  /** SHA-256 hex of the canonical JSON of the call's arguments (`argumentsHash` in src/manifest/policy-payload.ts). */
   argumentsHash: string;
 }
 

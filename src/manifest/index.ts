@@ -1,7 +1,8 @@
 /**
  * Public API of the manifest contract: parse YAML with positions, validate
  * (schema + checks across a set), apply defaults, hash specs, load files, and the
- * domain rules every part shares (route normalisation and collisions, lifecycle gates).
+ * domain rules every part shares (route normalisation and collisions, lifecycle gates,
+ * the gateway's authorization rules).
  * Pure apart from reading local files in {@link loadManifestPaths}; imports nothing else from `src`.
  *
  * @example
@@ -31,6 +32,7 @@ export { SCHEMAS, SCHEMA_FILES } from './schemas.ts';
 export { FARGATE_CPUS, FARGATE_MEMORY, isValidFargatePair } from './fargate.ts';
 export * from './route.ts';
 export * from './lifecycle.ts';
+export * from './policy.ts';
 export { MAX_FILE_BYTES, MAX_NESTING_DEPTH, MAX_ALIAS_COUNT } from './limits.ts';
 
 // Compiling the schemas costs a few milliseconds and the result is pure and

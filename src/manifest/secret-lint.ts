@@ -32,9 +32,17 @@ export function secretValueKind(value: string): string | undefined {
   return SECRET_VALUE_PATTERNS.find((p) => p.re.test(value))?.what;
 }
 
-/** True when an environment variable of this name conventionally holds a secret. */
+/**
+ * True when a variable (or payload key) of this name conventionally holds a secret.
+ * Words are split at `_`, `-`, `.` and camelCase humps, so `apiKey` reads as API KEY.
+ * @example isSecretLookingName('GITHUB_TOKEN') // true
+ * @example isSecretLookingName('clientSecret') // true
+ */
 export function isSecretLookingName(name: string): boolean {
-  const segments = name.toUpperCase().split(/[_\-.]+/);
+  const segments = name
+    .replace(/([a-z0-9])([A-Z])/g, '$1_$2')
+    .toUpperCase()
+    .split(/[_\-.]+/);
   return segments.some((s) => SECRET_NAME_SEGMENTS.has(s) || s.endsWith('TOKEN') || s.endsWith('PASSWORD') || s.endsWith('SECRET') || s.endsWith('APIKEY'));
 }
 

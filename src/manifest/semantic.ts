@@ -22,6 +22,7 @@ export function objectFindings(defaulted: unknown, written: unknown): Finding[] 
     ...runtimeFindings(spec, isRec(writtenSpec['runtime']) ? writtenSpec['runtime'] : {}),
     ...remoteFindings(spec),
     ...toolFindings(spec),
+    ...accessFindings(spec),
   ];
 }
 
@@ -149,6 +150,22 @@ function toolFindings(spec: Rec): Finding[] {
   const tools = spec['tools'];
   if (!Array.isArray(tools)) return [];
   return duplicateNameFindings(tools, ['spec', 'tools'], 'tool');
+}
+
+function accessFindings(spec: Rec): Finding[] {
+  const access = spec['access'];
+  if (!isRec(access) || access['undeclaredTools'] !== 'defaultScopes') return [];
+  const defaults = spec['defaultScopes'];
+  // An empty list would let every caller of the server call every unlisted tool.
+  if (Array.isArray(defaults) && defaults.length > 0) return [];
+  return [
+    {
+      path: ['spec', 'access', 'undeclaredTools'],
+      target: 'value',
+      code: 'undeclared-tools-scopes',
+      message: 'undeclaredTools: defaultScopes needs spec.defaultScopes with at least one scope (what an unlisted tool requires); list them there, or use undeclaredTools: deny',
+    },
+  ];
 }
 
 /** Flags every item whose `name` repeats an earlier one's. */

@@ -119,8 +119,27 @@ export interface MCPServerSpec {
   /** default { path: "/mcp/<name>" } */
   routing?: { path?: string; host?: string };
   tools?: ToolSpec[];
-  /** Scopes required for tools the server exposes but `tools` does not list. */
+  /** Scopes required for tools the server exposes but `tools` does not list, when `access.undeclaredTools` is `defaultScopes`. */
   defaultScopes?: string[];
+  access?: AccessSpec;
+}
+
+/**
+ * How the gateway authorizes callers on a server beyond each tool's scopes. Absent
+ * (or any field absent) means the defaults: undeclared tools, anonymous callers,
+ * resources and prompts refused; no payloads recorded. See `policy.ts`.
+ */
+export interface AccessSpec {
+  /** A tool `tools` does not list: refused, or needing `defaultScopes`. default "deny" */
+  undeclaredTools?: 'deny' | 'defaultScopes';
+  /** Scopes a caller without credentials holds (authenticated callers too). Absent or empty: anonymous callers get 401. */
+  anonymousScopes?: string[];
+  /** Scopes needed for `resources/*`. Absent: refused. */
+  resourceScopes?: string[];
+  /** Scopes needed for `prompts/*`. Absent: refused. */
+  promptScopes?: string[];
+  /** What call records keep of a `tools/call`. default "none" */
+  auditPayloads?: 'none' | 'arguments' | 'arguments-and-results';
 }
 
 /** Summary phase shown by `berth get`. */
@@ -148,7 +167,7 @@ export interface MCPServerStatus {
 /** Who a policy applies to. */
 export type Subject = { agent: string } | { group: string };
 
-/** Desired state of an access policy: subjects → scopes. Deny wins over allow. */
+/** Desired state of an access policy: subjects → scopes. Deny wins over requireApproval, which wins over allow. */
 export interface AccessPolicySpec {
   description?: string;
   subjects: Subject[];
@@ -158,6 +177,17 @@ export interface AccessPolicySpec {
   requireApproval?: string[];
   /** Scopes never granted, whatever `allow` says. */
   deny?: string[];
+  /** Token bucket per agent across all servers; the tightest of the agent's policies holds. */
+  rateLimit?: RateLimitSpec;
+  /** Token bucket per agent on each server; the tightest of the agent's policies holds. */
+  serverRateLimit?: RateLimitSpec;
+}
+
+/** A token bucket: refilled at `requestsPerMinute`, holding at most `burst` requests. */
+export interface RateLimitSpec {
+  requestsPerMinute: number;
+  /** Bucket size. Absent: `requestsPerMinute`. */
+  burst?: number;
 }
 
 /** A stored MCPServer. */

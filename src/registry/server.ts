@@ -19,7 +19,7 @@ import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { createRegistryApp } from './api/app.ts';
 import { createRegistryMetrics } from './api/metrics.ts';
-import { ensureBootstrapAdmin } from './auth/bootstrap.ts';
+import { createBootstrapAgentKey, ensureBootstrapAdmin } from './auth/bootstrap.ts';
 import type { Store } from './store.ts';
 import type { Principal } from './auth/authenticate.ts';
 import { InProcessRegistryClient } from '../client/in-process-client.ts';
@@ -33,6 +33,11 @@ export interface RegistryServerOptions {
   port: number;
   /** Where the bootstrap admin token is written on first start. */
   stateDir: string;
+  /**
+   * On a first start (when the admin token is created), also create an agent key
+   * for this agent in `<stateDir>/agent-key` (`berth up`: the examples' agent). Default: none.
+   */
+  bootstrapAgent?: string;
   logger: Logger;
   clock?: () => Date;
   /** Idle time before watch streams send a BOOKMARK line. Default 15 s. */
@@ -57,6 +62,8 @@ export interface RunningRegistry {
   url: string;
   /** The bootstrap token file when this start created one. */
   bootstrapTokenFile?: string;
+  /** The agent key file when this start created one (see `bootstrapAgent`). */
+  bootstrapAgentKeyFile?: string;
   /** A client of this registry in this process, acting as `principal` (no socket, no token). */
   clientFor(principal: Principal): InProcessRegistryClient;
   /** Graceful shutdown (idempotent). Does not close the store. */
@@ -68,6 +75,10 @@ export async function startRegistryServer(opts: RegistryServerOptions): Promise<
   const { store, logger } = opts;
   const clock = opts.clock ?? (() => new Date());
   const bootstrapTokenFile = await ensureBootstrapAdmin({ store, stateDir: opts.stateDir, logger, now: clock() });
+  const bootstrapAgentKeyFile =
+    bootstrapTokenFile !== undefined && opts.bootstrapAgent !== undefined
+      ? await createBootstrapAgentKey({ store, stateDir: opts.stateDir, logger, now: clock(), agent: opts.bootstrapAgent })
+      : undefined;
   const shutdown = new AbortController();
   const app = createRegistryApp({
     store,
@@ -118,6 +129,7 @@ export async function startRegistryServer(opts: RegistryServerOptions): Promise<
   return {
     url,
     ...(bootstrapTokenFile !== undefined ? { bootstrapTokenFile } : {}),
+    ...(bootstrapAgentKeyFile !== undefined ? { bootstrapAgentKeyFile } : {}),
     clientFor: (principal) => new InProcessRegistryClient(inProcessHandler(app, principal)),
     close,
   };

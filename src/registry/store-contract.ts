@@ -539,6 +539,19 @@ export function runStoreContract(opts: StoreContractOptions): void {
         expect((await store.findTokenByHash('a'.repeat(64)))?.revokedAt).toBe('2026-01-03T00:00:00.000Z');
         expect(await store.revokeToken('tok_missing', '2026-01-03T00:00:00.000Z')).toBe(false);
       });
+
+      it("keeps an agent key's agent and groups through find, list and revoke", async () => {
+        const key = { id: 'tok_agent', hash: 'd'.repeat(64), role: 'agent' as const, agent: 'sales-copilot', groups: ['sales', 'emea'], createdAt: '2026-01-01T00:00:00.000Z', expiresAt: '2026-03-01T00:00:00.000Z' };
+        const plain = { id: 'tok_plain', hash: 'e'.repeat(64), role: 'agent' as const, createdAt: '2026-01-01T00:00:00.000Z' };
+        await store.putToken(key);
+        await store.putToken(plain);
+        expect(await store.findTokenByHash('d'.repeat(64))).toEqual(key);
+        // A record written before agent keys had names reads back without them.
+        expect(await store.findTokenByHash('e'.repeat(64))).toEqual(plain);
+        expect((await store.listTokens()).find((t) => t.id === 'tok_agent')).toEqual(key);
+        expect(await store.revokeToken('tok_agent', '2026-01-02T00:00:00.000Z')).toBe(true);
+        expect(await store.findTokenByHash('d'.repeat(64))).toEqual({ ...key, revokedAt: '2026-01-02T00:00:00.000Z' });
+      });
     });
 
     runApprovalAndCallRecordContract(() => store);

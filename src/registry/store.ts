@@ -28,7 +28,10 @@ import type { AuditEntry, AuditQuery, ListOptions, ListResult, TokenInfo, WatchE
 import type { Approval, ApprovalCall, ApprovalQuery, CallRecord, CallRecordQuery } from '../client/wire.ts';
 
 
-/** An API token record: what a listing shows, plus the SHA-256 of the secret (the secret itself is never stored). */
+/**
+ * An API token record: what a listing shows (an agent key's `agent` and `groups`
+ * included), plus the SHA-256 of the secret (the secret itself is never stored).
+ */
 export interface TokenRecord extends TokenInfo {
   /** SHA-256 hex of the secret. */
   hash: string;

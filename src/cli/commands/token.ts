@@ -8,11 +8,15 @@ import { CLIENT_FLAGS, CLIENT_FLAGS_USAGE, connectRegistry, durationFlag, format
 
 const usage = `Usage:
   berth token create --role ${ROLES.join('|')} [--team T] [--expires 30d] [--description TEXT]
+  berth token create --role agent --agent NAME [--group G]… [--expires 30d] [--description TEXT]
   berth token list
   berth token revoke <id>
 
 Roles: admin (everything), publisher (writes MCPServers of its --team), approver
-(changes spec.lifecycle only), reader (read and watch), agent (read-only, for gateways).
+(changes spec.lifecycle only), reader (read and watch), gateway (what \`berth gateway\`
+does: read, review agent keys), agent (an agent's key: it sends it to the gateway as
+Authorization: Bearer; --agent is the name AccessPolicies give as subjects[].agent,
+--group the groups they may name).
 The token is printed once; only its hash is stored.
 
 Options:
@@ -27,6 +31,8 @@ const command: Command = {
       ...CLIENT_FLAGS,
       role: { type: 'string' },
       team: { type: 'string' },
+      agent: { type: 'string' },
+      group: { type: 'string', multiple: true },
       expires: { type: 'string' },
       description: { type: 'string' },
     });
@@ -40,6 +46,8 @@ const command: Command = {
       const role = values.role as Role | undefined;
       if (!role || !ROLES.includes(role)) throw new UsageError(`--role must be one of ${ROLES.join(', ')}`);
       if (role === 'publisher' && !values.team) throw new UsageError('a publisher token needs --team T');
+      if (role === 'agent' && !values.agent) throw new UsageError('an agent key needs --agent NAME (the agent AccessPolicies name)');
+      if (role !== 'agent' && (values.agent !== undefined || values.group !== undefined)) throw new UsageError('--agent and --group are only for --role agent');
       durationFlag(values.expires, '--expires', 0); // checked here for a usage error; the registry reads the text itself
     } else if (sub === 'revoke') {
       if (rest.length !== 1) throw new UsageError('expected `berth token revoke <id>`');
@@ -54,17 +62,20 @@ const command: Command = {
         const { token, record } = await client.createToken({
           role: values.role as Role,
           ...(values.team ? { team: values.team } : {}),
+          ...(values.agent ? { agent: values.agent } : {}),
+          ...(values.group ? { groups: values.group } : {}),
           ...(values.expires ? { expires: values.expires } : {}),
           ...(values.description ? { description: values.description } : {}),
         });
-        io.stderr.write(`created token ${record.id} (${record.role}${record.team ? `, team ${record.team}` : ''}${record.expiresAt ? `, expires ${record.expiresAt}` : ''}); it is shown only now:\n`);
+        const about = [record.role, record.team && `team ${record.team}`, record.agent && `agent ${record.agent}`, record.groups && `groups ${record.groups.join(',')}`, record.expiresAt && `expires ${record.expiresAt}`];
+        io.stderr.write(`created token ${record.id} (${about.filter(Boolean).join(', ')}); it is shown only now:\n`);
         io.stdout.write(`${token}\n`);
       } else if (sub === 'list') {
         const tokens = await client.listTokens();
         io.stdout.write(
           formatTable(
-            ['ID', 'ROLE', 'TEAM', 'CREATED', 'EXPIRES', 'REVOKED', 'DESCRIPTION'],
-            tokens.map((t) => [t.id, t.role, t.team ?? '-', t.createdAt, t.expiresAt ?? 'never', t.revokedAt ?? '-', t.description ?? '']),
+            ['ID', 'ROLE', 'TEAM', 'AGENT', 'GROUPS', 'CREATED', 'EXPIRES', 'REVOKED', 'DESCRIPTION'],
+            tokens.map((t) => [t.id, t.role, t.team ?? '-', t.agent ?? '-', t.groups?.join(',') || '-', t.createdAt, t.expiresAt ?? 'never', t.revokedAt ?? '-', t.description ?? '']),
           ),
         );
       } else {

@@ -1,9 +1,10 @@
 /**
  * `berth up` (= `npm start`): the whole control plane on one machine — the store
  * (SQLite under ./.berth unless --store names another), registry API, reconciler
- * with the local runtime, and the gateway. Applies examples/ on the first start
- * of a state folder, prints where everything is and a live summary, and stops
- * every child process on Ctrl-C. src/cli/runtime.ts does the wiring.
+ * with the local runtime, and the gateway. On the first start of a state folder
+ * applies examples/ and writes an agent key for the examples' agent; prints where
+ * everything is and a live summary, and stops every child process on Ctrl-C.
+ * src/cli/runtime.ts does the wiring.
  */
 import { Registry } from 'prom-client';
 import { existsSync, mkdirSync } from 'node:fs';
@@ -27,18 +28,20 @@ const usage = `Usage: berth up [--state-dir DIR] [--host H] [--registry-port N] 
                 [--examples DIR | --no-examples]
 
 Runs the registry, the reconciler with the local runtime, and the gateway in one
-process. On the first start of a state folder it applies the example manifests.
+process. On the first start of a state folder it applies the example manifests and
+writes an agent key for their agent (sales-copilot) to <state-dir>/agent-key.
 Ctrl-C stops everything, including every MCP server process it started.
 
 Options:
-  --state-dir DIR      database, admin token, runtime state and logs (default ./.berth)
+  --state-dir DIR      database, admin token (and the examples' agent key), runtime state and logs
+                       (default ./.berth)
 ${STORE_FLAGS_USAGE}
   --host H             interface to listen on (default 127.0.0.1)
   --registry-port N    registry API port (default 7070; 0 = any free port)
   --gateway-port N     gateway port (default 8080; 0 = any free port)
   --examples DIR       manifests applied on first start; repeatable (default examples/manifests and
                        examples/policies; examples/remote is left out: it needs the internet)
-  --no-examples        apply nothing on first start
+  --no-examples        apply nothing and create no example agent key on first start
   --log-level L        trace|debug|info|warn|error (default: BERTH_LOG_LEVEL, else info); logs go to
                        <state-dir>/berth.log
   --once               start, wait until every server is Ready or 60 s pass, print the summary, stop
@@ -49,6 +52,9 @@ Environment: none is required. BERTH_LOG_LEVEL sets --log-level, BERTH_STORE --s
 /** What the first start applies: runnable on this machine without the internet. */
 const DEFAULT_EXAMPLES = ['examples/manifests', 'examples/policies'];
 
+/** The agent the example policies name (examples/policies/sales-copilot.yaml); the first start makes it a key. */
+const EXAMPLE_AGENT = 'sales-copilot';
+
 /** Lease the embedded reconciler campaigns for (the reconciler's default for all environments). */
 const RECONCILER_LEASE = 'berth-reconciler';
 
@@ -58,15 +64,17 @@ interface RunningSystem {
   gatewayUrl: string;
   adminTokenFile: string;
   firstStart: boolean;
+  /** The example agent's key, when this (first) start created it. */
+  agentKeyFile?: string;
   store: Store;
   reconciler: RunningReconciler;
 }
 
 /** The runtime's parts, or undefined when it was stopped before the gateway opened. */
 function runningSystem(rt: Runtime): RunningSystem | undefined {
-  const { registryUrl, gatewayUrl, adminTokenFile, store, reconciler } = rt;
+  const { registryUrl, gatewayUrl, adminTokenFile, agentKeyFile, store, reconciler } = rt;
   if (!registryUrl || !gatewayUrl || !adminTokenFile || !store || !reconciler) return undefined;
-  return { registryUrl, gatewayUrl, adminTokenFile, firstStart: rt.firstStart, store, reconciler };
+  return { registryUrl, gatewayUrl, adminTokenFile, firstStart: rt.firstStart, ...(agentKeyFile !== undefined ? { agentKeyFile } : {}), store, reconciler };
 }
 
 /** Applies manifests through the registry API, as a pipeline would; prints one line per object. */
@@ -133,7 +141,7 @@ const command: Command = {
       rt = await startRuntime({
         logger,
         io,
-        registry: { store, host, port: registryPort, stateDir, metrics },
+        registry: { store, host, port: registryPort, stateDir, metrics, ...(values['no-examples'] ? {} : { bootstrapAgent: EXAMPLE_AGENT }) },
         // Servers listen where Berth does, but never on every interface.
         reconciler: { runtimes: { kind: 'local', stateDir, host: host === '0.0.0.0' ? '127.0.0.1' : host }, leaseName: RECONCILER_LEASE, holderId: localHolderId(), metrics },
         // Agents' open SSE streams would hold shutdown for the default 5 s grace; on one machine a short grace is kinder.
@@ -159,6 +167,7 @@ const command: Command = {
           `  store       ${store.location.display}`,
           `  gateway     ${sys.gatewayUrl}   (servers at ${sys.gatewayUrl}/mcp/<name>)`,
           `  admin token ${sys.adminTokenFile}${sys.firstStart ? '   (created now; readable only by you)' : ''}`,
+          ...(sys.agentKeyFile !== undefined ? [`  agent key   ${sys.agentKeyFile}   (agent ${EXAMPLE_AGENT}; send it as Authorization: Bearer)`] : []),
           `  logs        ${logFile}`,
           '',
         ].join('\n'),

@@ -27,7 +27,7 @@ export function noteWhatIsNotExported(
     'lifecycle',
     'risk',
     'dataClassification',
-    ...(['dataCategories', 'deprecation', 'routing', 'tools', 'defaultScopes'] as const).filter((k) => spec[k] !== undefined),
+    ...(['dataCategories', 'deprecation', 'routing', 'tools', 'defaultScopes', 'access'] as const).filter((k) => spec[k] !== undefined),
   ];
   notes.push(`spec.${dropped.join(', spec.')} ${dropped.length === 1 ? 'has' : 'have'} no place in server.json and ${dropped.length === 1 ? 'is' : 'are'} not exported.`);
   const runtimeOnly = (['cpu', 'memory', 'replicas', 'healthCheck', 'command'] as const).filter((k) => spec.runtime?.[k] !== undefined);

@@ -13,6 +13,7 @@
  *   GET|POST /apis/berth.dev/v1alpha1/audit, GET|POST /tokens, DELETE /tokens/<id>, POST|DELETE /leases/<name>
  *   GET|POST /apis/berth.dev/v1alpha1/approvals, GET /approvals/<id>, POST /approvals/<id>/approve|deny|consume
  *   GET|POST /apis/berth.dev/v1alpha1/callrecords                (the gateway's per-call audit)
+ *   POST   /apis/berth.dev/v1alpha1/tokenreviews               is this agent key good? (gateway, admin)
  *
  * Open without a token, on purpose: /healthz and /readyz (probes), /openapi.json
  * (the public description of the API, no data) and /metrics (Prometheus convention;
@@ -48,6 +49,7 @@ import { leaseRoutes } from './routes-leases.ts';
 import { resourceRoutes } from './routes-resources.ts';
 import { statusRoutes } from './routes-status.ts';
 import { tokenRoutes } from './routes-tokens.ts';
+import { tokenReviewRoutes } from './routes-token-reviews.ts';
 
 /** What the API needs from its host. */
 export interface RegistryAppDeps {
@@ -133,6 +135,7 @@ export function createRegistryApp(opts: RegistryAppDeps): ApiApp {
   // Audit, tokens, leases, approvals and call records before the generic resource routes; the fallback last.
   auditRoutes(app, deps);
   tokenRoutes(app, deps);
+  tokenReviewRoutes(app, deps);
   leaseRoutes(app, deps);
   approvalRoutes(app, deps, { ttlMs: opts.approvalTtlMs ?? DEFAULT_APPROVAL_TTL_MS });
   callRecordRoutes(app, deps);

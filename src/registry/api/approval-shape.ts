@@ -5,10 +5,12 @@
  * problem is reported at once in a 422.
  */
 import { RegistryError, type FieldError } from '../../client/errors.ts';
-import { ARGUMENTS_HASH_PATTERN } from '../../client/arguments-hash.ts';
 import type { ApprovalCall, ApprovalRequest } from '../../client/wire.ts';
 import { matching, shapeProblems, text, type Fields } from '../record-shape.ts';
 import { isDnsLabel } from './names.ts';
+
+/** What an `argumentsHash` looks like (see `argumentsHash` in src/manifest/policy-payload.ts): 64 lower-case hex characters. */
+const ARGUMENTS_HASH_PATTERN = /^[0-9a-f]{64}$/;
 
 /** The fields naming a call, all required. */
 const CALL: Fields = {

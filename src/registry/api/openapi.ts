@@ -136,12 +136,19 @@ export function buildOpenApiDocument(version: string): Record<string, unknown> {
         get: { summary: 'List tokens (admin); hashes are never returned', responses: { '200': { description: 'Tokens' }, ...problems(401, 403) } },
         post: {
           summary: 'Create a token (admin); the token is in the response once',
-          requestBody: { required: true, content: { 'application/json': { schema: { type: 'object', required: ['role'], properties: { role: { enum: [...ROLES] }, team: { type: 'string' }, expires: { type: 'string', pattern: '^[0-9]+[smhdw]$' }, description: { type: 'string' } } } } } },
-          responses: { '201': { description: 'Created: { token, record }' }, ...problems(400, 401, 403) },
+          requestBody: { required: true, content: { 'application/json': { schema: { type: 'object', required: ['role'], properties: { role: { enum: [...ROLES] }, team: { type: 'string' }, agent: { type: 'string', description: 'The agent of an agent key (a DNS label); required for role agent, refused for the others' }, groups: { type: 'array', items: { type: 'string' }, description: 'Groups of an agent key (role agent only)' }, expires: { type: 'string', pattern: '^[0-9]+[smhdw]$' }, description: { type: 'string' } } } } } },
+          responses: { '201': { description: 'Created: { token, record }' }, ...problems(400, 401, 403, 422) },
         },
       },
       '/apis/berth.dev/v1alpha1/tokens/{id}': {
         delete: { summary: 'Revoke a token (admin)', parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }], responses: { '200': { description: 'Revoked' }, ...problems(401, 403, 404) } },
+      },
+      '/apis/berth.dev/v1alpha1/tokenreviews': {
+        post: {
+          summary: 'Review an agent key a gateway was presented (gateway, admin); the secret never travels, only its SHA-256',
+          requestBody: { required: true, content: { 'application/json': { schema: { $ref: '#/components/schemas/TokenReviewRequest' } } } },
+          responses: { '200': ok('#/components/schemas/TokenReview', 'The review: authenticated with the agent, or not with the reason'), ...problems(400, 401, 403, 422) },
+        },
       },
       '/apis/berth.dev/v1alpha1/leases/{name}': {
         parameters: [nameParam],
@@ -188,6 +195,30 @@ export function buildOpenApiDocument(version: string): Record<string, unknown> {
           type: 'object',
           required: ['result', 'object'],
           properties: { result: { enum: ['created', 'configured', 'unchanged'] }, object: { type: 'object' } },
+        },
+        TokenReviewRequest: {
+          type: 'object',
+          required: ['tokenId', 'hash'],
+          properties: {
+            tokenId: { type: 'string', description: "The presented token's public id (tok_…)" },
+            hash: { type: 'string', pattern: '^[0-9a-f]{64}$', description: "SHA-256 hex of the presented token's secret, computed by the gateway" },
+          },
+        },
+        TokenReview: {
+          oneOf: [
+            {
+              type: 'object',
+              required: ['authenticated', 'tokenId', 'agent', 'groups'],
+              properties: {
+                authenticated: { const: true },
+                tokenId: { type: 'string' },
+                agent: { type: 'string' },
+                groups: { type: 'array', items: { type: 'string' } },
+                expiresAt: { type: 'string', format: 'date-time' },
+              },
+            },
+            { type: 'object', required: ['authenticated', 'reason'], properties: { authenticated: { const: false }, reason: { type: 'string' } } },
+          ],
         },
         AuditEntry: {
           type: 'object',

@@ -15,6 +15,8 @@
  * A gateway token is what `berth gateway` runs with: it reads servers and
  * policies, and ({@link mayActAsGateway}) reviews agent keys, files and consumes
  * approvals and appends call records — nothing else.
+ * An agent token is an agent key: what one agent (its `agent` name) presents to a
+ * gateway, which learns that name through a token review (routes-token-reviews.ts).
  * AccessPolicies grant scopes to agents, so only admins write them. Status is
  * written by the reconciler, which runs with an admin token (or in-process).
  */

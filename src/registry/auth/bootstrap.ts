@@ -1,32 +1,67 @@
 /**
  * First start: when the store holds no tokens at all, create an admin token and
- * write it to `<stateDir>/admin-token`, readable only by the owner (0600). The log
- * says where the file is, never what is in it.
+ * write it to `<stateDir>/admin-token`, readable only by the owner (0600) — and,
+ * when asked (`berth up` with its examples), an agent key for the examples' agent
+ * in `<stateDir>/agent-key`, so the walkthrough's agent can call the gateway. The
+ * log says where the files are, never what is in them.
  */
 import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { Store } from '../store.ts';
-import { mintToken } from './tokens.ts';
+import { mintToken, type MintedToken } from './tokens.ts';
 
 /** Name of the bootstrap token file inside the state directory. */
 export const ADMIN_TOKEN_FILE = 'admin-token';
+/** Name of the bootstrap agent key file inside the state directory. */
+export const AGENT_KEY_FILE = 'agent-key';
+
+/** What both bootstrap tokens need. */
+interface BootstrapOptions {
+  store: Store;
+  stateDir: string;
+  logger: Logger;
+  now: Date;
+}
+
+/**
+ * Writes `minted` to `<stateDir>/<name>` (0600), then stores it and audits its
+ * creation. The file comes first: a token in the store that nobody can read would
+ * lock its owner out, while a file whose token was never stored is merely refused.
+ */
+async function storeWithFile(opts: BootstrapOptions, name: string, minted: MintedToken, details: Record<string, unknown>): Promise<string> {
+  const file = join(opts.stateDir, name);
+  await mkdir(opts.stateDir, { recursive: true, mode: 0o700 });
+  await writeFile(file, `${minted.token}\n`, { mode: 0o600 });
+  await chmod(file, 0o600); // writeFile's mode applies only when it creates the file
+  await opts.store.putToken(minted.record);
+  await opts.store.appendAudit({ actor: 'system:registry', action: 'token.create', details: { tokenId: minted.record.id, ...details, bootstrap: true } });
+  return file;
+}
 
 /**
  * Creates the bootstrap admin token if no token exists yet.
  * @returns the file written, or undefined when tokens already existed
  */
-export async function ensureBootstrapAdmin(opts: { store: Store; stateDir: string; logger: Logger; now: Date }): Promise<string | undefined> {
-  const { store, stateDir, logger, now } = opts;
+export async function ensureBootstrapAdmin(opts: BootstrapOptions): Promise<string | undefined> {
+  const { store, logger, now } = opts;
   if ((await store.listTokens()).length > 0) return undefined;
   const minted = mintToken({ role: 'admin', description: 'bootstrap admin (created on first start)', now });
-  const file = join(stateDir, ADMIN_TOKEN_FILE);
-  await mkdir(stateDir, { recursive: true, mode: 0o700 });
-  // Write the file first: a token in the store that nobody can read would lock the admin out.
-  await writeFile(file, `${minted.token}\n`, { mode: 0o600 });
-  await chmod(file, 0o600);
-  await store.putToken(minted.record);
-  await store.appendAudit({ actor: 'system:registry', action: 'token.create', details: { tokenId: minted.record.id, role: 'admin', bootstrap: true } });
+  const file = await storeWithFile(opts, ADMIN_TOKEN_FILE, minted, { role: 'admin' });
   logger.info({ file, tokenId: minted.record.id }, 'created the bootstrap admin token; it is in this file (mode 0600)');
+  return file;
+}
+
+/**
+ * Creates an agent key for `agent` (no expiry, no groups) and writes it to
+ * `<stateDir>/agent-key` (0600). Call it on a first start only, right after
+ * {@link ensureBootstrapAdmin} created the admin token: a later start must not
+ * mint keys nobody asked for.
+ * @returns the file written
+ */
+export async function createBootstrapAgentKey(opts: BootstrapOptions & { agent: string }): Promise<string> {
+  const minted = mintToken({ role: 'agent', agent: opts.agent, description: `example agent key for ${opts.agent} (created on first start)`, now: opts.now });
+  const file = await storeWithFile(opts, AGENT_KEY_FILE, minted, { role: 'agent', agent: opts.agent });
+  opts.logger.info({ file, tokenId: minted.record.id, agent: opts.agent }, 'created an agent key for the examples; it is in this file (mode 0600)');
   return file;
 }

@@ -1,19 +1,21 @@
 /**
- * API token format and hashing. A token is `berth_<id>_<secret>`: the id is public
- * (listed, audited), the secret is shown once and only its SHA-256 is stored.
+ * Minting API tokens. A token is `berth_<id>_<secret>`: the id is public (listed,
+ * audited), the secret is shown once and only its SHA-256 is stored. The format's
+ * readers (parse, hash, compare) are in `src/client/tokens.ts`, where a gateway
+ * may import them too.
  *
  * @example
  * const minted = mintToken({ role: 'reader', now: new Date() });
  * await store.putToken(minted.record);   // stores the hash only
  * print(minted.token);                    // "berth_tok_3k9x…_Q2h…", shown once
  */
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
+import { hashSecret } from '../../client/tokens.ts';
 import type { Role } from '../../client/wire.ts';
 import type { TokenRecord } from '../store.ts';
 
 export { ROLES, type Role } from '../../client/wire.ts';
 
-const TOKEN_PATTERN = /^berth_(tok_[a-z0-9]{12})_([A-Za-z0-9]{43})$/;
 const ALPHANUM = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789';
 
 function randomString(length: number, alphabet: string): string {
@@ -28,28 +30,14 @@ function randomString(length: number, alphabet: string): string {
   return out.join('');
 }
 
-/** SHA-256 hex of a token secret: what the store keeps. */
-export function hashSecret(secret: string): string {
-  return createHash('sha256').update(secret, 'utf8').digest('hex');
-}
-
-/** Splits a presented token into id and secret; undefined when it is not shaped like a Berth token. */
-export function parseToken(token: string): { id: string; secret: string } | undefined {
-  const m = TOKEN_PATTERN.exec(token);
-  return m ? { id: m[1]!, secret: m[2]! } : undefined;
-}
-
-/** Constant-time equality of two hex digests (false for different lengths). */
-export function digestsEqual(a: string, b: string): boolean {
-  const x = Buffer.from(a, 'utf8');
-  const y = Buffer.from(b, 'utf8');
-  return x.length === y.length && timingSafeEqual(x, y);
-}
-
 /** What {@link mintToken} needs. */
 export interface MintTokenOptions {
   role: Role;
   team?: string;
+  /** The agent of an agent key. */
+  agent?: string;
+  /** The groups of an agent key; an empty list is not stored. */
+  groups?: string[];
   description?: string;
   /** Creation time. */
   now: Date;
@@ -73,6 +61,8 @@ export function mintToken(opts: MintTokenOptions): MintedToken {
     role: opts.role,
     createdAt: opts.now.toISOString(),
     ...(opts.team !== undefined ? { team: opts.team } : {}),
+    ...(opts.agent !== undefined ? { agent: opts.agent } : {}),
+    ...(opts.groups !== undefined && opts.groups.length > 0 ? { groups: [...opts.groups] } : {}),
     ...(opts.description !== undefined ? { description: opts.description } : {}),
     ...(opts.ttlMs !== undefined ? { expiresAt: new Date(opts.now.getTime() + opts.ttlMs).toISOString() } : {}),
   };

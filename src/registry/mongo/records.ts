@@ -64,7 +64,11 @@ export function leaseMethods(ctx: MongoContext): Pick<Store, 'acquireLease' | 'r
   };
 }
 
-/** API token records over the `tokens` collection. */
+/**
+ * API token records over the `tokens` collection, the whole record as `record`
+ * JSON (as in SQLite), so later fields such as `agent` and `groups` need no
+ * migration.
+ */
 export function tokenMethods(ctx: MongoContext): Pick<Store, 'putToken' | 'findTokenByHash' | 'listTokens' | 'revokeToken'> {
   const { c } = ctx;
   return {

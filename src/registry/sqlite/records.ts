@@ -78,7 +78,12 @@ export function leaseMethods(ctx: SqliteContext): Pick<Store, 'acquireLease' | '
   };
 }
 
-/** API token records over the `tokens` table. */
+/**
+ * API token records over the `tokens` table. The whole record is the `record`
+ * JSON (only `id` and `hash` are columns, for lookups), so fields added later —
+ * an agent key's `agent` and `groups` — need no migration, and rows written
+ * before them read back without them.
+ */
 export function tokenMethods(ctx: SqliteContext): Pick<Store, 'putToken' | 'findTokenByHash' | 'listTokens' | 'revokeToken'> {
   const { stmt } = ctx;
   return {

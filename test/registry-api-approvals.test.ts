@@ -218,8 +218,8 @@ describe('call records', () => {
   it('appends batches (1,000 at most) and reads them back newest first with every filter; agents and gateways may not read', async () => {
     const gateway = await as('gateway');
     const big = Array.from({ length: 1000 }, (_, i) => rec(i, { agent: 'bulk-bot', arguments: { query: `q${i}`, padding: 'x'.repeat(1200) } }));
-    expect(await gateway.appendCallRecords(big)).toBe(1000); // ≈ 1.4 MiB: more than other bodies may be
-    expect(await gateway.appendCallRecords([rec(1), rec(2, { decision: 'deny', status: 403, reason: 'scope wiki.write missing' }), rec(3, { tool: 'edit', decision: 'approval-required', status: 403, approvalId: 'apr_x' })])).toBe(3);
+    await gateway.appendCallRecords(big); // ≈ 1.4 MiB: more than other bodies may be
+    await gateway.appendCallRecords([rec(1), rec(2, { decision: 'deny', status: 403, reason: 'scope wiki.write missing' }), rec(3, { tool: 'edit', decision: 'approval-required', status: 403, approvalId: 'apr_x' })]);
     const reader = await as('reader');
     expect((await reader.queryCallRecords({ agent: 'records-bot' })).map((r) => r.reason)).toEqual(['call 3', 'scope wiki.write missing', 'call 1']);
     expect((await reader.queryCallRecords({ agent: 'records-bot', decision: 'deny' })).map((r) => r.status)).toEqual([403]);

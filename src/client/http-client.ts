@@ -269,8 +269,8 @@ export class HttpRegistryClient implements RegistryClient {
     return this.#json<Approval>('POST', `${API_PREFIX}/approvals/${encodeURIComponent(id)}/consume`, { agent, server, tool, argumentsHash });
   }
 
-  async appendCallRecords(records: CallRecord[]): Promise<number> {
-    return (await this.#json<{ appended: number }>('POST', `${API_PREFIX}/callrecords`, { records })).appended;
+  async appendCallRecords(records: CallRecord[]): Promise<void> {
+    await this.#json('POST', `${API_PREFIX}/callrecords`, { records });
   }
 
   async queryCallRecords(q: CallRecordQuery = {}): Promise<CallRecord[]> {

@@ -94,8 +94,11 @@ export interface RegistryClient {
    * already used, expired) say why not, in `reason`.
    */
   consumeApproval(id: string, call: ApprovalCall): Promise<Approval>;
-  /** Appends a batch of 1–1000 call records, all or none (gateway, admin); resolves to how many were written. */
-  appendCallRecords(records: CallRecord[]): Promise<number>;
+  /**
+   * Appends a batch of 1–1000 call records, all or none (gateway, admin); resolves once
+   * all are stored, so it fits the gateway's audit sink as `persist`.
+   */
+  appendCallRecords(records: CallRecord[]): Promise<void>;
   /** Call records, newest first (admin, approver, reader). */
   queryCallRecords(q?: CallRecordQuery): Promise<CallRecord[]>;
 }

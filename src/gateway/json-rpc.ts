@@ -44,8 +44,18 @@ export const GatewayErrorCode = {
   UpstreamFailed: -32003,
   /** The request body is larger than the gateway accepts (HTTP 413). */
   PayloadTooLarge: -32004,
-  /** A gateway step refused the request (identity, scopes, rate limits …). */
+  /** The gateway refused the request: a policy, a session of another caller, a server the caller may not use (HTTP 403, or in the reply). */
   Rejected: -32005,
+  /** A tool call waits for a human approval; `data.approvalId` names the request to approve. */
+  ApprovalRequired: -32006,
+  /** The caller is over a rate limit (HTTP 429 with Retry-After). */
+  RateLimited: -32007,
+  /** No credential, or one the gateway refused (HTTP 401 with WWW-Authenticate; 400 for a token in the query string). */
+  Unauthenticated: -32008,
+  /** The gateway cannot record calls in the audit, so it serves none (HTTP 503). */
+  AuditUnavailable: -32009,
+  /** The session id is not known to this gateway: start a new session (HTTP 404). */
+  SessionNotFound: -32010,
 } as const;
 
 /**

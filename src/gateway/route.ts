@@ -37,6 +37,8 @@ export interface Route extends ServerRoute {
   reason?: string;
   /** resourceVersion of the object this route was built from. */
   resourceVersion: string;
+  /** The object itself, for the decisions that read its manifest (tools, scopes, access). */
+  server: MCPServer;
 }
 
 /**
@@ -89,7 +91,7 @@ export function unroutableReason(server: MCPServer): string | undefined {
 
 /** Builds the Route for a server (routable or not). Never throws: a bad endpoint makes it unroutable. */
 export function routeFromServer(server: MCPServer): Route {
-  const base = { ...serverRoute(server), resourceVersion: server.metadata.resourceVersion ?? '0' };
+  const base = { ...serverRoute(server), resourceVersion: server.metadata.resourceVersion ?? '0', server };
   const reason = unroutableReason(server);
   if (reason) return { ...base, targets: [], routable: false, reason };
   try {

@@ -1,0 +1,447 @@
+/**
+ * The governed path of one MCP request through the gateway, as the architecture
+ * names it: authenticate → (route resolved by the proxy) → may this caller use
+ * the server at all → session bound to its caller → rate limits → audit able to
+ * record → per message: mirror headers agree with the body, authorize, approval
+ * for `approval: required` tools → forward → filter `tools/list` → audit record.
+ * Each refusal carries its reason; every decided message gets one audit record.
+ *
+ * The proxy calls {@link Governor.admit} once a route is resolved, then
+ * {@link GovernedExchange.decide} with the parsed JSON-RPC messages of a POST,
+ * and {@link GovernedExchange.complete} when the answer has been sent. The
+ * decisions themselves are the manifest's pure rules (src/manifest/policy.ts).
+ */
+import type { IncomingHttpHeaders } from 'node:http';
+import type { Logger } from 'pino';
+import { ApprovalConflictError, ApprovalGoneError } from '../../client/errors.ts';
+import type { RegistryClient } from '../../client/registry-client.ts';
+import type { Approval, CallDecision, CallRecord } from '../../client/wire.ts';
+import { describeError } from '../../kit/errors.ts';
+import { argumentsHash, decideMethod, mayUseServer, payloadsToRecord, visibleTools, type Decision, type Grants, type ServerAccess } from '../../manifest/policy.ts';
+import type { MCPServer } from '../../manifest/types.ts';
+import type { Authenticator } from '../auth/authenticate.ts';
+import { agentOf, userOf, type CallerIdentity } from '../auth/identity.ts';
+import { wwwAuthenticate } from '../auth/protected-resource.ts';
+import { GatewayErrorCode, isJsonRpcRequest, type JsonRpcId, type JsonRpcMessage } from '../json-rpc.ts';
+import type { Route } from '../route.ts';
+import type { AuditSink } from './audit-sink.ts';
+import type { GatewayMetrics } from './gateway-metrics.ts';
+import { messageName, mirrorMismatch } from './mirror-headers.ts';
+import type { PolicyIndex } from './policy-index.ts';
+import type { RateLimit, RateLimiter } from './rate-limiter.ts';
+import type { SessionBindings } from './session-bindings.ts';
+
+/** A refusal the proxy sends as it is: HTTP status, extra headers, and the JSON-RPC error. */
+export interface Refusal {
+  status: number;
+  headers?: Record<string, string>;
+  code: number;
+  message: string;
+  data?: unknown;
+}
+
+/** What {@link GovernedExchange.decide} found for the messages of a POST. */
+export type MessagesVerdict =
+  /** Refuse the whole request (no message is forwarded). */
+  | { kind: 'refuse'; refusal: Refusal }
+  /**
+   * Forward `forward` (possibly fewer than sent); `answers` are the gateway's own
+   * responses to the others, to send alongside the upstream's; `filterResponses`
+   * asks the proxy to pass response messages through {@link GovernedExchange.transform}.
+   * `forward` may be empty: then `answers` is the whole reply.
+   */
+  | { kind: 'forward'; forward: JsonRpcMessage[]; answers: JsonRpcMessage[]; filterResponses: boolean };
+
+/** What the governor needs to do its work. */
+export interface GovernorDeps {
+  authenticator: Authenticator;
+  policies: PolicyIndex;
+  sessions: SessionBindings;
+  limiter: RateLimiter;
+  audit: AuditSink<CallRecord>;
+  /** Files and consumes approvals. */
+  approvals: Pick<RegistryClient, 'requestApproval' | 'consumeApproval'>;
+  metrics?: GatewayMetrics;
+  logger: Pick<Logger, 'debug' | 'info' | 'warn' | 'error'>;
+  /** Where the protected resource metadata is, for `WWW-Authenticate`. */
+  resourceMetadataUrl: string;
+  /** Buckets for callers whose policies set none. */
+  defaultRateLimit: RateLimit;
+  defaultServerRateLimit: RateLimit;
+  /** Milliseconds since some origin (performance.now); injectable for tests. */
+  now?: () => number;
+}
+
+/** What {@link Governor.admit} decided. */
+export type Admission = { ok: true; exchange: GovernedExchange } | { ok: false; refusal: Refusal };
+
+/**
+ * Per-server decisions of one caller, remembered while its grants stay the same
+ * object (the policy index makes a new one when policies change) and the server's
+ * resourceVersion stays the same.
+ */
+const accessCache = new WeakMap<Grants, Map<string, ServerAccess>>();
+
+/**
+ * The gateway's governance. One per gateway process.
+ * @example
+ * const admission = await governor.admit({ route, httpMethod: 'POST', headers: req.headers, query, remoteAddress });
+ * if (!admission.ok) return send(admission.refusal);
+ * const verdict = await admission.exchange.decide(messages, batch);
+ */
+export class Governor {
+  readonly #d: GovernorDeps;
+  readonly #now: () => number;
+
+  constructor(deps: GovernorDeps) {
+    this.#d = deps;
+    this.#now = deps.now ?? (() => performance.now());
+  }
+
+  /** The audit sink (the proxy asks it whether calls may be served at all). */
+  get audit(): AuditSink<CallRecord> {
+    return this.#d.audit;
+  }
+
+  /**
+   * Decides whether a request may proceed before its body matters: who calls,
+   * whether it may use this server, whether its session is its own, its rate
+   * limits, and whether the audit can record it. A refusal is audited here.
+   */
+  async admit(req: { route: Route; httpMethod: string; headers: IncomingHttpHeaders; query: string; remoteAddress: string | undefined }): Promise<Admission> {
+    const startedAt = this.#now();
+    const { route } = req;
+    const sessionId = req.headers['mcp-session-id'] as string | undefined;
+    const base = { startedAt, route, sessionId, httpMethod: req.httpMethod };
+    if (!this.#d.audit.accepting()) {
+      return this.#refuseEarly(base, undefined, 'error', 'audit-unavailable', {
+        status: 503,
+        headers: { 'retry-after': '5' },
+        code: GatewayErrorCode.AuditUnavailable,
+        message: 'the gateway cannot record calls in the audit right now, so it serves none; retry shortly',
+      });
+    }
+    const auth = await this.#d.authenticator.authenticate(req.headers.authorization, req.query);
+    if (!auth.ok) {
+      const { refusal } = auth;
+      const headers: Record<string, string> = refusal.status === 401 ? { 'www-authenticate': wwwAuthenticate(this.#d.resourceMetadataUrl, { error: refusal.error, description: refusal.description }) } : {};
+      if (refusal.status === 503) headers['retry-after'] = '5';
+      return this.#refuseEarly(base, undefined, refusal.status === 503 ? 'error' : 'deny', refusal.code, { status: refusal.status, headers, code: GatewayErrorCode.Unauthenticated, message: refusal.description });
+    }
+    const who = auth.identity;
+    const grants = this.#d.policies.grantsOf(who);
+    const anonymous = who.kind === 'anonymous';
+    const access = serverAccess(grants, route.server, anonymous);
+    if (!access.allowed) {
+      if (access.code === 'anonymous-refused') {
+        return this.#refuseEarly(base, who, 'deny', access.code, {
+          status: 401,
+          headers: { 'www-authenticate': wwwAuthenticate(this.#d.resourceMetadataUrl) },
+          code: GatewayErrorCode.Unauthenticated,
+          message: `${access.reason}; send Authorization: Bearer with an agent key or an access token`,
+        });
+      }
+      return this.#refuseEarly(base, who, 'deny', access.code, { status: 403, code: GatewayErrorCode.Rejected, message: access.reason });
+    }
+    if (sessionId !== undefined) {
+      const bound = this.#d.sessions.check(route.name, sessionId, who.subject);
+      if (bound === 'other-caller') {
+        return this.#refuseEarly(base, who, 'deny', 'session-of-another-caller', {
+          status: 403,
+          code: GatewayErrorCode.Rejected,
+          message: `session ${sessionId} was opened by another caller; a session belongs to the caller that opened it`,
+        });
+      }
+      if (bound === 'unknown') {
+        return this.#refuseEarly(base, who, 'deny', 'unknown-session', {
+          status: 404,
+          code: GatewayErrorCode.SessionNotFound,
+          message: `session ${sessionId} is not known to this gateway; start a new session (initialize)`,
+        });
+      }
+    }
+    const limited = this.#rateLimit(who, grants, route, req.remoteAddress);
+    if (limited !== undefined) {
+      return this.#refuseEarly(base, who, 'rate-limited', 'rate-limited', {
+        status: 429,
+        headers: { 'retry-after': String(limited.retryAfterSeconds) },
+        code: GatewayErrorCode.RateLimited,
+        message: `${limited.what} is over its rate limit; retry after ${limited.retryAfterSeconds} s`,
+      });
+    }
+    return { ok: true, exchange: new GovernedExchange(this.#d, this.#now, { ...base, who, grants, access }) };
+  }
+
+  #rateLimit(who: CallerIdentity, grants: Grants, route: Route, remoteAddress: string | undefined): { what: string; retryAfterSeconds: number } | undefined {
+    const agent = agentOf(who);
+    const caller = agent === undefined ? `anonymous@${remoteAddress ?? '?'}` : `agent:${agent}`;
+    const perAgent = this.#d.limiter.take(caller, grants.rateLimit ?? this.#d.defaultRateLimit);
+    if (!perAgent.ok) return { what: agent === undefined ? 'anonymous access from this address' : `agent \`${agent}\``, retryAfterSeconds: perAgent.retryAfterSeconds };
+    const perServer = this.#d.limiter.take(`${caller}\u0000${route.name}`, grants.serverRateLimit ?? this.#d.defaultServerRateLimit);
+    if (!perServer.ok) return { what: `${agent === undefined ? 'anonymous access' : `agent \`${agent}\``} to MCPServer \`${route.name}\``, retryAfterSeconds: perServer.retryAfterSeconds };
+    return undefined;
+  }
+
+  #refuseEarly(base: ExchangeBase, who: CallerIdentity | undefined, decision: CallDecision, code: string, refusal: Refusal): Admission {
+    const latencyMs = this.#now() - base.startedAt;
+    this.#d.metrics?.decisions.inc({ server: base.route.name, tool: '', decision, code });
+    this.#d.audit.record({
+      agent: who === undefined ? '(unauthenticated)' : (agentOf(who) ?? 'anonymous'),
+      ...(who !== undefined && userOf(who) !== undefined ? { user: userOf(who)! } : {}),
+      server: base.route.name,
+      method: base.httpMethod === 'POST' ? '(request)' : `http:${base.httpMethod}`,
+      scopes: [],
+      decision,
+      reason: `${code}: ${refusal.message}`,
+      latencyMs: round(latencyMs),
+      status: refusal.status,
+      ...(base.sessionId !== undefined ? { sessionId: base.sessionId } : {}),
+      dataClassification: base.route.server.spec.dataClassification,
+    });
+    return { ok: false, refusal };
+  }
+}
+
+/** What every exchange knows from admission. */
+interface ExchangeBase {
+  startedAt: number;
+  route: Route;
+  sessionId: string | undefined;
+  httpMethod: string;
+}
+
+/** A message decided and waiting for its answer, to be audited with it. */
+interface PendingRecord {
+  record: CallRecord;
+  /** Forwarded upstream (its status comes from the upstream), or answered by the gateway. */
+  forwarded: boolean;
+}
+
+/**
+ * One admitted request: its caller, grants and the records of the messages it
+ * decides. Built by {@link Governor.admit}.
+ */
+export class GovernedExchange {
+  readonly #d: GovernorDeps;
+  readonly #now: () => number;
+  readonly #base: ExchangeBase & { who: CallerIdentity; grants: Grants; access: ServerAccess };
+  readonly #pending: PendingRecord[] = [];
+  /** Ids of forwarded `tools/list` requests, whose answers are filtered. */
+  #toolLists: Set<JsonRpcId> | undefined;
+  /** Ids of forwarded calls whose results the manifest asks to record. */
+  #recordResults: Map<JsonRpcId, CallRecord> | undefined;
+  #completed = false;
+
+  constructor(deps: GovernorDeps, now: () => number, base: ExchangeBase & { who: CallerIdentity; grants: Grants; access: ServerAccess }) {
+    this.#d = deps;
+    this.#now = now;
+    this.#base = base;
+  }
+
+  /** The caller. */
+  get identity(): CallerIdentity {
+    return this.#base.who;
+  }
+
+  /**
+   * Decides each message of a POST: requests and notifications by the policy;
+   * responses to the server's own requests (sampling, elicitation) pass as the
+   * session's. A batch is decided message by message.
+   */
+  async decide(messages: JsonRpcMessage[], batch: boolean, headers: IncomingHttpHeaders): Promise<MessagesVerdict> {
+    const mismatch = mirrorMismatch(headers, messages, batch);
+    if (mismatch !== undefined) {
+      for (const m of messages) if (typeof m.method === 'string') this.#note(m, 'deny', 'mirror-header-mismatch', mismatch, [], false);
+      this.#settle(400);
+      return { kind: 'refuse', refusal: { status: 400, code: GatewayErrorCode.InvalidRequest, message: `${mismatch}; the gateway decides on the body, so the headers must mirror it` } };
+    }
+    const forward: JsonRpcMessage[] = [];
+    const answers: JsonRpcMessage[] = [];
+    let filterResponses = false;
+    const server = this.#base.route.server;
+    const anonymous = this.#base.who.kind === 'anonymous';
+    for (const m of messages) {
+      if (typeof m.method !== 'string') {
+        forward.push(m); // a response to the server's own request: the session's business
+        continue;
+      }
+      const name = messageName(m);
+      const decision = decideMethod(this.#base.grants, server, m.method, name, { anonymous });
+      if (decision.verdict === 'allow') {
+        forward.push(m);
+        const record = this.#note(m, 'allow', decision.code, decision.reason, decision.scopes, true);
+        if (m.method === 'tools/list' && isJsonRpcRequest(m)) {
+          (this.#toolLists ??= new Set()).add(m.id as JsonRpcId);
+          filterResponses = true;
+        }
+        if (m.method === 'tools/call' && isJsonRpcRequest(m) && server.spec.access?.auditPayloads === 'arguments-and-results') {
+          (this.#recordResults ??= new Map()).set(m.id as JsonRpcId, record);
+          filterResponses = true;
+        }
+        continue;
+      }
+      if (decision.verdict === 'approval' && m.method === 'tools/call' && name !== undefined) {
+        const approved = await this.#approval(m, name, decision);
+        if (approved.forward) {
+          forward.push(m);
+          this.#note(m, 'allow', 'approved', `${decision.reason}; approved as ${approved.approval.id}`, decision.scopes, true, approved.approval.id);
+          continue;
+        }
+        if (isJsonRpcRequest(m)) answers.push(errorResponse(m.id as JsonRpcId, approved.code, approved.message, approved.data));
+        this.#note(m, approved.code === GatewayErrorCode.ApprovalRequired ? 'approval-required' : 'error', approved.reasonCode, approved.message, decision.scopes, false, approved.approval?.id);
+        continue;
+      }
+      if (isJsonRpcRequest(m)) answers.push(errorResponse(m.id as JsonRpcId, GatewayErrorCode.Rejected, decision.reason, { reason: decision.code, scopes: decision.scopes, ...(decision.missing ? { missing: decision.missing } : {}) }));
+      this.#note(m, 'deny', decision.code, decision.reason, decision.scopes, false);
+    }
+    return { kind: 'forward', forward, answers, filterResponses };
+  }
+
+  /**
+   * A response message on its way to the client: `tools/list` results lose the
+   * tools the caller may not call; results are recorded where the manifest asks.
+   */
+  transform(m: JsonRpcMessage): JsonRpcMessage {
+    if (m.id === undefined || m.method !== undefined) return m;
+    const id = m.id as JsonRpcId;
+    const record = this.#recordResults?.get(id);
+    if (record !== undefined && m.result !== undefined) {
+      const payload = payloadsToRecord(this.#base.route.server, { result: m.result });
+      if (payload.result !== undefined) record.result = payload.result;
+    }
+    if (!this.#toolLists?.has(id)) return m;
+    const tools = (m.result as { tools?: Array<{ name?: unknown }> } | undefined)?.tools;
+    if (!Array.isArray(tools)) return m;
+    const names = tools.map((t) => (typeof t?.name === 'string' ? t.name : ''));
+    const visible = new Set(visibleTools(this.#base.grants, this.#base.route.server, names, { anonymous: this.#base.who.kind === 'anonymous' }));
+    return { ...m, result: { ...(m.result as object), tools: tools.filter((_, i) => visible.has(names[i]!)) } };
+  }
+
+  /** The upstream answered a request that opened a session: the session is this caller's from now on. */
+  sessionOpened(sessionId: string): void {
+    this.#d.sessions.bind(this.#base.route.name, sessionId, this.#base.who.subject);
+  }
+
+  /** The session ended (DELETE answered). */
+  sessionEnded(sessionId: string): void {
+    this.#d.sessions.unbind(this.#base.route.name, sessionId);
+  }
+
+  /**
+   * The answer has been sent (or failed): writes the audit record of every
+   * decided message, with the HTTP status the client got and the upstream's.
+   * GET and DELETE, which carry no message, get one record of their own. Idempotent.
+   */
+  complete(status: number, upstreamStatus?: number): void {
+    if (this.#completed) return;
+    if (this.#pending.length === 0 && this.#base.httpMethod !== 'POST') {
+      this.#note({ jsonrpc: '2.0', method: `http:${this.#base.httpMethod}` }, 'allow', 'allowed', this.#base.access.reason, [], true);
+    }
+    this.#settle(status, upstreamStatus);
+    const seconds = (this.#now() - this.#base.startedAt) / 1000;
+    this.#d.metrics?.requests.inc({ server: this.#base.route.name, status: String(status) });
+    this.#d.metrics?.duration.observe({ server: this.#base.route.name }, seconds);
+  }
+
+  #settle(status: number, upstreamStatus?: number): void {
+    if (this.#completed) return;
+    this.#completed = true;
+    const latencyMs = round(this.#now() - this.#base.startedAt);
+    for (const p of this.#pending) {
+      p.record.latencyMs = latencyMs;
+      p.record.status = status;
+      if (p.forwarded && upstreamStatus !== undefined) p.record.upstreamStatus = upstreamStatus;
+      this.#d.audit.record(p.record);
+    }
+  }
+
+  /** Starts the record of one decided message (finished by complete). */
+  #note(m: JsonRpcMessage, decision: CallDecision, code: string, reason: string, scopes: string[], forwarded: boolean, approvalId?: string): CallRecord {
+    const { who, route, sessionId } = this.#base;
+    const server = route.server;
+    const tool = m.method === 'tools/call' ? messageName(m) : undefined;
+    const declared = tool !== undefined && (server.spec.tools ?? []).some((t) => t.name === tool);
+    this.#d.metrics?.decisions.inc({ server: route.name, tool: tool === undefined ? '' : declared ? tool : '(undeclared)', decision, code });
+    const user = userOf(who);
+    const record: CallRecord = {
+      agent: agentOf(who) ?? 'anonymous',
+      ...(user !== undefined ? { user } : {}),
+      server: route.name,
+      ...(tool !== undefined ? { tool } : {}),
+      method: m.method ?? '(response)',
+      scopes,
+      decision,
+      reason: `${code}: ${reason}`,
+      latencyMs: 0,
+      status: 0,
+      ...(sessionId !== undefined ? { sessionId } : {}),
+      ...(m.id !== undefined && m.id !== null ? { requestId: String(m.id) } : {}),
+      ...(approvalId !== undefined ? { approvalId } : {}),
+      dataClassification: server.spec.dataClassification,
+    };
+    if (tool !== undefined) {
+      const payload = payloadsToRecord(server, { arguments: (m.params as { arguments?: unknown } | undefined)?.arguments });
+      if (payload.arguments !== undefined) record.arguments = payload.arguments;
+    }
+    this.#pending.push({ record, forwarded });
+    return record;
+  }
+
+  /**
+   * A tool call that needs a human approval: consume a grant for exactly this
+   * call if there is one, else file (or find) the pending request and say how to approve it.
+   */
+  async #approval(m: JsonRpcMessage, tool: string, decision: Decision): Promise<
+    | { forward: true; approval: Approval }
+    | { forward: false; code: number; reasonCode: string; message: string; data?: unknown; approval?: Approval }
+  > {
+    const { who, route, sessionId } = this.#base;
+    const agent = agentOf(who);
+    if (agent === undefined) return { forward: false, code: GatewayErrorCode.Rejected, reasonCode: 'approval-unavailable', message: `${decision.reason}; anonymous callers cannot be approved` };
+    const call = { agent, server: route.name, tool, argumentsHash: argumentsHash((m.params as { arguments?: unknown } | undefined)?.arguments) };
+    const user = userOf(who);
+    let approval: Approval;
+    try {
+      approval = await this.#d.approvals.requestApproval({ ...call, ...(user !== undefined ? { user } : {}), ...(sessionId !== undefined ? { sessionId } : {}) });
+      if (approval.status === 'approved') {
+        try {
+          return { forward: true, approval: await this.#d.approvals.consumeApproval(approval.id, call) };
+        } catch (err) {
+          // Another gateway used this grant first, or it ran out meanwhile: file a new request.
+          if (!(err instanceof ApprovalConflictError || err instanceof ApprovalGoneError)) throw err;
+          approval = await this.#d.approvals.requestApproval({ ...call, ...(user !== undefined ? { user } : {}), ...(sessionId !== undefined ? { sessionId } : {}) });
+        }
+      }
+    } catch (err) {
+      this.#d.logger.warn({ err, server: route.name, tool }, 'filing an approval request failed');
+      return { forward: false, code: GatewayErrorCode.ServerUnavailable, reasonCode: 'approvals-unavailable', message: `tool \`${tool}\` needs a human approval, and the gateway cannot reach the registry to file it (${describeError(err)}); retry shortly` };
+    }
+    return {
+      forward: false,
+      code: GatewayErrorCode.ApprovalRequired,
+      reasonCode: decision.code,
+      approval,
+      message: `${decision.reason}. Approval ${approval.id} is ${approval.status}: an approver runs \`berth approvals approve ${approval.id}\`, then send exactly the same call again (it may be used once)`,
+      data: { approvalId: approval.id, status: approval.status },
+    };
+  }
+}
+
+/** A JSON-RPC error response. */
+function errorResponse(id: JsonRpcId, code: number, message: string, data?: unknown): JsonRpcMessage {
+  return { jsonrpc: '2.0', id, error: data === undefined ? { code, message } : { code, message, data } };
+}
+
+/** {@link mayUseServer}, remembered per grants object and server version. */
+function serverAccess(grants: Grants, server: MCPServer, anonymous: boolean): ServerAccess {
+  let byServer = accessCache.get(grants);
+  if (byServer === undefined) accessCache.set(grants, (byServer = new Map()));
+  const key = `${server.metadata.name}\u0000${server.metadata.resourceVersion ?? ''}\u0000${anonymous ? 'a' : ''}`;
+  let access = byServer.get(key);
+  if (access === undefined) byServer.set(key, (access = mayUseServer(grants, server, { anonymous })));
+  return access;
+}
+
+function round(ms: number): number {
+  return Math.round(ms * 1000) / 1000;
+}

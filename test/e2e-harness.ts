@@ -5,6 +5,7 @@
  * through the gateway, and /proc scans that find every process a `berth up` on a
  * given state folder started — so tests can count them and prove none is left.
  */
+import { HttpRegistryClient } from '../src/client/http-client.ts';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { readFile, readdir } from 'node:fs/promises';
@@ -264,10 +265,31 @@ export async function killLeftovers(stateDir: string): Promise<number> {
   return left.length;
 }
 
-/** An SDK client connected through the gateway to `path`. */
-export async function connectThroughGateway(gatewayUrl: string, path: string): Promise<Client> {
+/** Agent keys that may call every tool, per berth up (see {@link allAccessKey}). */
+const allAccessKeys = new WeakMap<BerthUp, Promise<string>>();
+
+/**
+ * An agent key for agent `e2e-tester`, which an AccessPolicy applied here lets
+ * call every tool (`*`): the end-to-end tests check serving, not policy.
+ */
+export function allAccessKey(up: BerthUp): Promise<string> {
+  let key = allAccessKeys.get(up);
+  if (key === undefined) {
+    key = (async () => {
+      const admin = new HttpRegistryClient({ baseUrl: up.registryUrl, token: up.token });
+      await admin.apply({ apiVersion: 'berth.dev/v1alpha1', kind: 'AccessPolicy', metadata: { name: 'e2e-all-tools' }, spec: { subjects: [{ agent: 'e2e-tester' }], allow: ['*'] } });
+      return (await admin.createToken({ role: 'agent', agent: 'e2e-tester' })).token;
+    })();
+    allAccessKeys.set(up, key);
+  }
+  return key;
+}
+
+/** An SDK client connected through the gateway to `path`, presenting `agentKey` when given. */
+export async function connectThroughGateway(gatewayUrl: string, path: string, agentKey?: string): Promise<Client> {
   const client = new Client({ name: 'berth-e2e', version: '1.0.0' });
-  await client.connect(new StreamableHTTPClientTransport(new URL(`${gatewayUrl}${path}`)));
+  const requestInit = agentKey === undefined ? undefined : { headers: { authorization: `Bearer ${agentKey}` } };
+  await client.connect(new StreamableHTTPClientTransport(new URL(`${gatewayUrl}${path}`), requestInit ? { requestInit } : undefined));
   return client;
 }
 
@@ -280,8 +302,8 @@ export function firstText(result: unknown): string {
 }
 
 /** One tool call through the gateway on a fresh session; the session is closed afterwards. */
-export async function callThroughGateway(gatewayUrl: string, path: string, tool: string, args: Record<string, unknown>): Promise<{ text: string; isError: boolean }> {
-  const client = await connectThroughGateway(gatewayUrl, path);
+export async function callThroughGateway(gatewayUrl: string, path: string, tool: string, args: Record<string, unknown>, agentKey?: string): Promise<{ text: string; isError: boolean }> {
+  const client = await connectThroughGateway(gatewayUrl, path, agentKey);
   try {
     const result = await client.callTool({ name: tool, arguments: args });
     return { text: firstText(result), isError: result.isError === true };
@@ -291,10 +313,10 @@ export async function callThroughGateway(gatewayUrl: string, path: string, tool:
 }
 
 /** A raw JSON-RPC POST to the gateway (no SDK), for checking error answers. */
-export async function rawPost(gatewayUrl: string, path: string): Promise<{ status: number; body: { error?: { code: number; message: string } } }> {
+export async function rawPost(gatewayUrl: string, path: string, agentKey?: string): Promise<{ status: number; body: { error?: { code: number; message: string } } }> {
   const res = await fetch(`${gatewayUrl}${path}`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
+    headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', ...(agentKey ? { authorization: `Bearer ${agentKey}` } : {}) },
     body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'ping' }),
   });
   const text = await res.text();
@@ -338,6 +360,10 @@ export function fixtureManifest(name: string, opts: { env?: Record<string, strin
     `      args: [${JSON.stringify(HTTP_FIXTURE)}]`,
     '  routing:',
     `    path: /mcp/${name}`,
+    // The fixture's tools (echo, getEnv, whoami) are not listed: they follow defaultScopes.
+    '  defaultScopes: [fixture.use]',
+    '  access:',
+    '    undeclaredTools: defaultScopes',
     '',
   ].join('\n');
 }

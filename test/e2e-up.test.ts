@@ -19,6 +19,7 @@ import type { MCPServer } from '../src/manifest/types.ts';
 import {
   alive,
   berth,
+  allAccessKey,
   callThroughGateway,
   connectThroughGateway,
   fixtureManifest,
@@ -110,7 +111,7 @@ describe('berth up, end to end (real processes and sockets)', () => {
     expect(samples(metrics, 'berth_registry_http_requests_total').length).toBeGreaterThan(0);
     for (const s of servers) {
       expect(isReady(s), `${s.metadata.name} Ready`).toBe(true);
-      const client = await connectThroughGateway(up.gatewayUrl, routeOf(s));
+      const client = await connectThroughGateway(up.gatewayUrl, routeOf(s), await allAccessKey(up));
       try {
         const { tools } = await client.listTools();
         const listed = tools.map((t) => t.name).sort();
@@ -157,7 +158,7 @@ describe('berth up, end to end (real processes and sockets)', () => {
     // The live summary follows registry writes, not only the start-up.
     await up.waitForLine(/^\[[\d.]+s\] 5\/5 servers Ready/, 5_000);
 
-    const created = await callThroughGateway(up.gatewayUrl, '/mcp/quote-e2e', 'createQuote', { accountName: 'Acme GmbH', lines: [{ sku: 'PLT-CORE', quantity: 10 }] });
+    const created = await callThroughGateway(up.gatewayUrl, '/mcp/quote-e2e', 'createQuote', { accountName: 'Acme GmbH', lines: [{ sku: 'PLT-CORE', quantity: 10 }] }, await allAccessKey(up));
     expect(created.isError).toBe(false);
     const quote = (JSON.parse(created.text) as { quote: { id: string; subtotal: number } }).quote;
     expect(quote.id).toMatch(/^Q-\d{5}$/);
@@ -172,8 +173,8 @@ describe('berth up, end to end (real processes and sockets)', () => {
     const pid1 = statusPid(first)!;
     expect(pid1).toBeGreaterThan(0);
     expect((await readRuntimeFile(stateDir)).servers['env-probe']?.pid).toBe(pid1);
-    expect((await callThroughGateway(up.gatewayUrl, '/mcp/env-probe', 'getEnv', { name: 'GREETING' })).text).toBe('one');
-    expect((await callThroughGateway(up.gatewayUrl, '/mcp/env-probe', 'whoami', {})).text).toBe(String(pid1));
+    expect((await callThroughGateway(up.gatewayUrl, '/mcp/env-probe', 'getEnv', { name: 'GREETING' }, await allAccessKey(up))).text).toBe('one');
+    expect((await callThroughGateway(up.gatewayUrl, '/mcp/env-probe', 'whoami', {}, await allAccessKey(up))).text).toBe(String(pid1));
 
     writeFileSync(file, fixtureManifest('env-probe', { env: { GREETING: 'two' } }));
     const applied = await berth(up, ['apply', '-f', file]);
@@ -189,8 +190,8 @@ describe('berth up, end to end (real processes and sockets)', () => {
     expect(pid2).not.toBe(pid1);
     expect(alive(pid1)).toBe(false);
     expect((await readRuntimeFile(stateDir)).servers['env-probe']?.pid).toBe(pid2);
-    expect((await callThroughGateway(up.gatewayUrl, '/mcp/env-probe', 'getEnv', { name: 'GREETING' })).text).toBe('two');
-    expect((await callThroughGateway(up.gatewayUrl, '/mcp/env-probe', 'whoami', {})).text).toBe(String(pid2));
+    expect((await callThroughGateway(up.gatewayUrl, '/mcp/env-probe', 'getEnv', { name: 'GREETING' }, await allAccessKey(up))).text).toBe('two');
+    expect((await callThroughGateway(up.gatewayUrl, '/mcp/env-probe', 'whoami', {}, await allAccessKey(up))).text).toBe(String(pid2));
   });
 
   it('delete → the process is gone and the route answers 404 naming the path', async () => {
@@ -203,7 +204,7 @@ describe('berth up, end to end (real processes and sockets)', () => {
 
     await waitFor('env-probe process gone', () => !alive(pid), 5_000);
     const answer = await waitFor('route gone', async () => {
-      const r = await rawPost(up.gatewayUrl, '/mcp/env-probe');
+      const r = await rawPost(up.gatewayUrl, '/mcp/env-probe', await allAccessKey(up));
       return r.status === 404 ? r : false;
     }, 5_000);
     log(`env-probe process and route gone ${(performance.now() - t0).toFixed(0)} ms after delete`);
@@ -242,7 +243,7 @@ describe('berth up, end to end (real processes and sockets)', () => {
     const ready = after.status?.conditions?.find((c) => c.type === 'Ready')!;
     expect(Date.parse(ready.lastTransitionTime)).toBeGreaterThanOrEqual(killedAt - 1000);
     expect((await serverProcessCounts(stateDir))['quote']).toEqual([runtime.pid]);
-    const call = await callThroughGateway(up.gatewayUrl, '/mcp/quote', 'searchProducts', { query: 'SSO' });
+    const call = await callThroughGateway(up.gatewayUrl, '/mcp/quote', 'searchProducts', { query: 'SSO' }, await allAccessKey(up));
     expect(call.text).toContain('ADD-SSO');
   });
 
@@ -255,7 +256,7 @@ describe('berth up, end to end (real processes and sockets)', () => {
     expect((await berth(up, ['apply', '-f', quoteCopy])).code).toBe(0);
     const t0 = performance.now();
     const blocked = await waitFor('gateway refusing quote-e2e', async () => {
-      const r = await rawPost(up.gatewayUrl, '/mcp/quote-e2e');
+      const r = await rawPost(up.gatewayUrl, '/mcp/quote-e2e', await allAccessKey(up));
       return r.status === 503 ? r : false;
     }, 2_000, 20);
     log(`gateway answered 503 for the draft ${(performance.now() - t0).toFixed(0)} ms after the apply returned`);
@@ -275,7 +276,7 @@ describe('berth up, end to end (real processes and sockets)', () => {
     let routableAt: number | undefined;
     const deadline = performance.now() + 20_000;
     while ((readyAt === undefined || routableAt === undefined) && performance.now() < deadline) {
-      const [s, r] = await Promise.all([getServer(up, 'quote-e2e'), rawPost(up.gatewayUrl, '/mcp/quote-e2e')]);
+      const [s, r] = await Promise.all([getServer(up, 'quote-e2e'), rawPost(up.gatewayUrl, '/mcp/quote-e2e', await allAccessKey(up))]);
       const now = performance.now();
       if (readyAt === undefined && isReady(s)) readyAt = now;
       if (routableAt === undefined && r.status !== 503 && r.status !== 404) routableAt = now;
@@ -286,7 +287,7 @@ describe('berth up, end to end (real processes and sockets)', () => {
     const lag = routableAt! - readyAt!;
     log(`gateway routable ${lag.toFixed(0)} ms after the registry showed Ready (negative: seen in the same poll or earlier)`);
     expect(lag).toBeLessThan(1_000);
-    const call = await callThroughGateway(up.gatewayUrl, '/mcp/quote-e2e', 'searchProducts', { query: 'Sandbox' });
+    const call = await callThroughGateway(up.gatewayUrl, '/mcp/quote-e2e', 'searchProducts', { query: 'Sandbox' }, await allAccessKey(up));
     expect(call.text).toContain('ADD-SBX');
   });
 
@@ -314,7 +315,7 @@ describe('berth up, end to end (real processes and sockets)', () => {
     const adopted = servers.filter((n) => after[n]![0] === before[n]![0]);
     log(`adopted without restart: ${adopted.join(', ') || 'none'}; restarted: ${servers.filter((n) => !adopted.includes(n)).join(', ') || 'none'}`);
     for (const s of await listServers(up)) if (servers.includes(s.metadata.name)) expect(statusPid(s), `${s.metadata.name} status pid`).toBe(after[s.metadata.name]![0]);
-    const call = await callThroughGateway(up.gatewayUrl, '/mcp/everything', 'echo', { message: 'after restart' });
+    const call = await callThroughGateway(up.gatewayUrl, '/mcp/everything', 'echo', { message: 'after restart' }, await allAccessKey(up));
     expect(call.text).toBe('Echo: after restart');
     // The new process acts (it leads, not stands by): a delete retires the adopted process.
     const copyPid = after['quote-e2e']![0]!;

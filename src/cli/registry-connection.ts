@@ -26,10 +26,11 @@ export type RegistryWhereabouts =
   | {
       flags: { server?: string | undefined; token?: string | undefined };
       /**
-       * What the token must allow: `read` (the gateway) or `admin` (the reconciler
-       * writes status, audit records and holds `lease` as `holderId`).
+       * What the token must allow: `gateway` (reads servers and policies, reviews
+       * agent keys, files approvals, appends call records) or `admin` (the
+       * reconciler writes status, audit records and holds `lease` as `holderId`).
        */
-      needs: { role: 'read' } | { role: 'admin'; lease: string; holderId: string };
+      needs: { role: 'gateway' } | { role: 'admin'; lease: string; holderId: string };
     };
 
 /**
@@ -38,7 +39,7 @@ export type RegistryWhereabouts =
  */
 export async function connectRegistryClient(where: RegistryWhereabouts, io: Pick<CommandIo, 'env' | 'cwd'>): Promise<RegistryConnection> {
   if ('local' in where) {
-    // Least privilege in one process too: the gateway's client may only read.
+    // Least privilege in one process too: the gateway's client may only do what a gateway does.
     return { client: where.local.clientFor(where.part === 'reconciler' ? RECONCILER_PRINCIPAL : GATEWAY_PRINCIPAL), url: 'in-process' };
   }
   const client = await connectRegistry(where.flags, io);
@@ -46,10 +47,15 @@ export async function connectRegistryClient(where: RegistryWhereabouts, io: Pick
     await client.list('MCPServer', { limit: 1 });
     // Releasing a lease this fresh holder cannot hold changes nothing, but needs the admin role.
     if (where.needs.role === 'admin') await client.releaseLease(where.needs.lease, where.needs.holderId);
+    // Reviewing a key that cannot exist changes nothing, but needs the gateway (or admin) role.
+    else await client.reviewToken({ tokenId: 'tok_000000000000', hash: '0'.repeat(64) });
   } catch (err) {
     if (err instanceof RegistryUnreachableError) throw new CommandFailure(ExitCode.Unreachable, err.message, { cause: err });
     if (err instanceof UnauthorizedError || err instanceof ForbiddenError) {
-      if (where.needs.role === 'read') throw new CommandFailure(ExitCode.Unreachable, describeClientError(err) ?? err.message, { cause: err });
+      if (where.needs.role === 'gateway') {
+        const why = err instanceof UnauthorizedError ? describeClientError(err) ?? err.message : `the token is not a gateway token (${err.status} ${err.message})`;
+        throw new CommandFailure(ExitCode.Unreachable, `${why}; the gateway reviews agent keys, files approvals and writes the call audit: pass --token with a gateway token (berth token create --role gateway)`, { cause: err });
+      }
       const why = err instanceof UnauthorizedError ? 'the registry refused the token' : 'the token is not an admin token';
       throw new CommandFailure(
         ExitCode.Unreachable,

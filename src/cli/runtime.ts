@@ -23,6 +23,7 @@
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { followRegistry, RouteTable, startGateway } from '../gateway/index.ts';
+import { createGovernance, type GovernanceOptions } from '../gateway/governance/governance.ts';
 import { describeError, errorChain } from '../kit/errors.ts';
 import type { Environment } from '../manifest/types.ts';
 import { EcsConfigError } from '../providers/ecs/index.ts';
@@ -82,6 +83,12 @@ export interface GatewayPart {
   closeGraceMs: number;
   /** The flag that sets the port, named when it is taken. */
   portFlag?: string;
+  /** The gateway's public URL (OAuth resource, token audience, discovery URLs); default its listen address. */
+  publicUrl?: string;
+  /** An identity provider whose access tokens the gateway accepts; absent: Berth agent keys only. */
+  oidc?: GovernanceOptions['oidc'];
+  /** The prom-client Registry its metrics go to (`berth up`: shared with the registry's /metrics). */
+  metrics?: MetricsRegistry;
 }
 
 /** Which parts one process runs, and how. */
@@ -263,7 +270,7 @@ export async function startRuntime(spec: RuntimeSpec): Promise<Runtime> {
         ? { local: rt.registryServer, part }
         : {
             flags: spec.remoteRegistry ?? {},
-            needs: spec.reconciler ? { role: 'admin', lease: spec.reconciler.leaseName, holderId: spec.reconciler.holderId } : { role: 'read' },
+            needs: spec.reconciler ? { role: 'admin', lease: spec.reconciler.leaseName, holderId: spec.reconciler.holderId } : { role: 'gateway' },
           };
       return connectRegistryClient(where, io);
     };
@@ -313,13 +320,28 @@ export async function startRuntime(spec: RuntimeSpec): Promise<Runtime> {
         logger.info('gateway stopped');
       });
       rt.routeTable = routeTable;
-      // Open the port once the table holds the first list (or not at all when stopped before that).
-      await Promise.race([following.synced(), aborted(io.signal)]);
+      const gatewayLog = logger.child({ part: 'gateway' });
+      // The listen address is known only once listening (port 0); the URL is read when first needed.
+      let listening: string | undefined;
+      const governance = createGovernance({
+        registry: connection.client,
+        routeTable,
+        logger: gatewayLog,
+        publicUrl: part.publicUrl ?? (() => listening ?? `http://${part.host}:${part.port}`),
+        ...(part.oidc !== undefined ? { oidc: part.oidc } : {}),
+        ...(part.metrics !== undefined ? { metrics: part.metrics } : {}),
+      });
+      stops.push(async () => {
+        const lost = await governance.close();
+        if (lost > 0) gatewayLog.error({ lost }, 'audit records were not persisted before the gateway stopped; they are in this log');
+      });
+      // Open the port once the table holds the first list and the policies are loaded (or not at all when stopped before).
+      await Promise.race([Promise.all([following.synced(), governance.synced()]), aborted(io.signal)]);
       if (!io.signal.aborted) {
-        const gatewayLog = logger.child({ part: 'gateway' });
-        const gateway = await startGateway({ routeTable, host: part.host, port: part.port, logger: gatewayLog, closeGraceMs: part.closeGraceMs }).catch((err: unknown) => {
+        const gateway = await startGateway({ routeTable, host: part.host, port: part.port, logger: gatewayLog, closeGraceMs: part.closeGraceMs, governance }).catch((err: unknown) => {
           throw listenFailure(err, part.host, part.port, part.portFlag);
         });
+        listening = gateway.url;
         stops.push(async () => {
           gatewayLog.info('stopping: no new connections; in-flight requests may finish');
           await gateway.close();

@@ -33,6 +33,8 @@ import {
   type JsonRpcMessage,
 } from './json-rpc.ts';
 import { filterResponseHeaders, upstreamRequestHeaders } from './headers.ts';
+import type { Governance } from './governance/governance.ts';
+import type { GovernedExchange, Refusal } from './governance/governor.ts';
 import type { GatewayContext, GatewayStep } from './pipeline.ts';
 import type { Route } from './route.ts';
 import type { RouteTable } from './route-table.ts';
@@ -57,6 +59,11 @@ export interface ProxyOptions {
   maxSocketsPerUpstream?: number;
   /** Session → endpoint affinity. Default {@link MemorySessionAffinity}. */
   affinity?: SessionAffinity;
+  /**
+   * The governed path (identity, policy, approvals, audit; src/gateway/governance).
+   * Absent: an open pass-through, for tests and the "plain routing" benchmark baseline.
+   */
+  governance?: Governance;
 }
 
 /** A proxy: a node:http request listener plus its upstream connection pools. */
@@ -78,6 +85,17 @@ function sendError(res: ServerResponse, status: number, code: number, message: s
   const body = jsonRpcErrorBody(code, message, id);
   res.writeHead(status, extra ? { ...JSON_HEADERS, ...extra } : JSON_HEADERS);
   res.end(body);
+}
+
+function sendRefusal(res: ServerResponse, refusal: Refusal, id: JsonRpcId): void {
+  sendError(res, refusal.status, refusal.code, refusal.message, id, refusal.headers);
+}
+
+/** How a response is rewritten on its way back: messages transformed, and the gateway's own answers added. */
+interface Rewrite {
+  transform(m: JsonRpcMessage): JsonRpcMessage | Promise<JsonRpcMessage>;
+  /** Responses the gateway gives itself for messages it did not forward (a partly refused batch). */
+  answers: readonly JsonRpcMessage[];
 }
 
 function singleId(messages: readonly JsonRpcMessage[] | undefined): JsonRpcId {
@@ -116,11 +134,15 @@ export function createProxy(opts: ProxyOptions): Proxy {
   const affinity = opts.affinity ?? new MemorySessionAffinity();
   const maxSockets = opts.maxSocketsPerUpstream ?? 256;
   const upstream = createUpstreamPool({ connectionsPerOrigin: maxSockets, headersTimeoutMs: headersTimeout });
+  const governance = opts.governance;
+  // The caller's credential is the gateway's to check, never the upstream's to see.
+  const forwarded = governance === undefined ? extraHeaders : extraHeaders.filter((h) => h !== 'authorization' && h !== 'cookie');
 
   function handle(req: IncomingMessage, res: ServerResponse): void {
     const url = req.url ?? '/';
     const q = url.indexOf('?');
     const pathname = q === -1 ? url : url.slice(0, q);
+    if (governance !== undefined && governance.serveSpecial(req, res, pathname, q === -1 ? '' : url.slice(q))) return;
     const route = table.lookup(pathname, req.headers.host);
     if (route === undefined) {
       if (!table.synced) {
@@ -136,6 +158,10 @@ export function createProxy(opts: ProxyOptions): Proxy {
     }
     const query = q === -1 ? '' : url.slice(q);
     const method = req.method;
+    if (governance !== undefined && (method === 'POST' || method === 'GET' || method === 'DELETE')) {
+      void admit(req, res, route, query);
+      return;
+    }
     if (method === 'POST') readBody(req, res, route, query);
     else if (method === 'GET' || method === 'DELETE') {
       if (requestSteps.length === 0 && responseSteps.length === 0) forward(req, res, route, query, undefined, undefined, undefined);
@@ -145,7 +171,27 @@ export function createProxy(opts: ProxyOptions): Proxy {
     }
   }
 
-  function readBody(req: IncomingMessage, res: ServerResponse, route: Route, query: string): void {
+  /** The governed path: admission before anything is read or forwarded, then the body's messages are decided. */
+  async function admit(req: IncomingMessage, res: ServerResponse, route: Route, query: string): Promise<void> {
+    let admission;
+    try {
+      admission = await governance!.governor.admit({ route, httpMethod: req.method!, headers: req.headers, query, remoteAddress: req.socket.remoteAddress });
+    } catch (err) {
+      logger.error({ err, server: route.name }, 'governance failed to admit a request');
+      sendError(res, 500, -32603, `the gateway failed to process the request for server "${route.name}"`, null);
+      return;
+    }
+    if (!admission.ok) {
+      req.resume();
+      sendRefusal(res, admission.refusal, null);
+      return;
+    }
+    const exchange = admission.exchange;
+    if (req.method === 'POST') readBody(req, res, route, query, exchange);
+    else forward(req, res, route, query, undefined, undefined, undefined, exchange);
+  }
+
+  function readBody(req: IncomingMessage, res: ServerResponse, route: Route, query: string, exchange?: GovernedExchange): void {
     const declared = req.headers['content-length'];
     if (declared !== undefined && Number(declared) > maxBody) {
       tooLarge(req, res);
@@ -169,7 +215,8 @@ export function createProxy(opts: ProxyOptions): Proxy {
     req.on('end', () => {
       if (over) return;
       const body = chunks ? Buffer.concat(chunks, size) : (first ?? Buffer.alloc(0));
-      onBody(req, res, route, query, body);
+      if (exchange !== undefined) void onGovernedBody(req, res, route, query, body, exchange);
+      else onBody(req, res, route, query, body);
     });
   }
 
@@ -192,6 +239,50 @@ export function createProxy(opts: ProxyOptions): Proxy {
     void runSteps(req, res, route, query, body, parsed.messages, parsed.batch);
   }
 
+  async function onGovernedBody(req: IncomingMessage, res: ServerResponse, route: Route, query: string, body: Buffer, exchange: GovernedExchange): Promise<void> {
+    const parsed = parseJsonRpcBody(body);
+    if (parsed === undefined) {
+      exchange.complete(400);
+      sendError(res, 400, GatewayErrorCode.ParseError, 'request body is not a JSON-RPC message or batch (invalid JSON)', null);
+      return;
+    }
+    let verdict;
+    try {
+      verdict = await exchange.decide(parsed.messages, parsed.batch, req.headers);
+    } catch (err) {
+      logger.error({ err, server: route.name }, 'governance failed to decide a request');
+      exchange.complete(500);
+      sendError(res, 500, -32603, `the gateway failed to process the request for server "${route.name}"`, singleId(parsed.messages));
+      return;
+    }
+    if (verdict.kind === 'refuse') {
+      sendRefusal(res, verdict.refusal, singleId(parsed.messages));
+      return;
+    }
+    if (verdict.forward.length === 0) {
+      // Nothing left to forward: the gateway's answers are the whole reply.
+      const answers = verdict.answers;
+      res.once('close', () => exchange.complete(res.statusCode));
+      if (answers.length === 0) {
+        res.writeHead(202);
+        res.end();
+        return;
+      }
+      res.writeHead(200, JSON_HEADERS);
+      res.end(JSON.stringify(parsed.batch ? answers : answers[0]));
+      return;
+    }
+    const same = verdict.forward.length === parsed.messages.length;
+    const out = same ? body : Buffer.from(JSON.stringify(parsed.batch ? verdict.forward : verdict.forward[0]));
+    const rewrite: Rewrite | undefined =
+      verdict.filterResponses || verdict.answers.length > 0 ? { transform: (m) => exchange.transform(m), answers: verdict.answers } : undefined;
+    if (requestSteps.length === 0 && responseSteps.length === 0) {
+      forward(req, res, route, query, out, verdict.forward, rewrite, exchange);
+      return;
+    }
+    void runSteps(req, res, route, query, out, verdict.forward, parsed.batch, exchange, rewrite);
+  }
+
   async function runSteps(
     req: IncomingMessage,
     res: ServerResponse,
@@ -200,6 +291,8 @@ export function createProxy(opts: ProxyOptions): Proxy {
     body: Buffer | undefined,
     messages: JsonRpcMessage[],
     batch: boolean,
+    exchange?: GovernedExchange,
+    governed?: Rewrite,
   ): Promise<void> {
     const ctx: GatewayContext = {
       route,
@@ -225,6 +318,7 @@ export function createProxy(opts: ProxyOptions): Proxy {
             res.writeHead(status, JSON_HEADERS);
             res.end(payload);
           }
+          exchange?.complete(status);
           return;
         }
         if (verdict.messages) {
@@ -234,11 +328,19 @@ export function createProxy(opts: ProxyOptions): Proxy {
       }
     } catch (err) {
       logger.error({ err, server: route.name }, 'gateway step failed');
+      exchange?.complete(500);
       sendError(res, 500, -32603, `the gateway failed to process the request for server "${route.name}"`, singleId(current));
       return;
     }
     if (replaced && body !== undefined) body = Buffer.from(JSON.stringify(batch ? current : current[0]));
-    forward(req, res, route, query, body, current, responseSteps.length > 0 ? ctx : undefined);
+    forward(req, res, route, query, body, current, composeRewrite(governed, responseSteps.length > 0 ? ctx : undefined), exchange);
+  }
+
+  /** The governance's rewrite, then the response steps', as one. */
+  function composeRewrite(governed: Rewrite | undefined, ctx: GatewayContext | undefined): Rewrite | undefined {
+    if (ctx === undefined) return governed;
+    if (governed === undefined) return { transform: (m) => applyResponseSteps(ctx, m), answers: [] };
+    return { transform: async (m) => applyResponseSteps(ctx, await governed.transform(m)), answers: governed.answers };
   }
 
   function forward(
@@ -248,10 +350,13 @@ export function createProxy(opts: ProxyOptions): Proxy {
     query: string,
     body: Buffer | undefined,
     messages: JsonRpcMessage[] | undefined,
-    transformCtx: GatewayContext | undefined,
+    rewrite: Rewrite | undefined,
+    exchange?: GovernedExchange,
   ): void {
     const sessionId = req.headers['mcp-session-id'] as string | undefined;
     const target = affinity.pick(route, sessionId);
+    let upstreamStatus: number | undefined;
+    if (exchange !== undefined) res.once('close', () => exchange.complete(res.statusCode, upstreamStatus));
     if (target === undefined) {
       sendError(res, 503, GatewayErrorCode.ServerUnavailable, `server "${route.name}" has no endpoint to route to`, singleId(messages));
       return;
@@ -265,7 +370,7 @@ export function createProxy(opts: ProxyOptions): Proxy {
 
     const abort = sendUpstream(
       upstream,
-      { origin: target.origin, method: req.method ?? 'GET', path, headers: upstreamRequestHeaders(req, target, extraHeaders, body?.length), body },
+      { origin: target.origin, method: req.method ?? 'GET', path, headers: upstreamRequestHeaders(req, target, forwarded, body?.length), body },
       {
         onError(err) {
           if (res.destroyed) return; // client left first; nothing to tell
@@ -278,9 +383,14 @@ export function createProxy(opts: ProxyOptions): Proxy {
           sendError(res, 502, GatewayErrorCode.UpstreamFailed, `server "${route.name}" failed before answering: ${upstreamFailureReason(err)}`, singleId(messages));
         },
         onResponse(status, rawHeaders, upRes) {
+          upstreamStatus = status;
           const { headers, contentType, sessionId: createdSession } = filterResponseHeaders(rawHeaders);
           if (createdSession !== undefined && route.targets.length > 1) affinity.remember(route, createdSession, target);
           if (req.method === 'DELETE' && sessionId !== undefined && status < 300) affinity.forget(route, sessionId);
+          if (exchange !== undefined) {
+            if (createdSession !== undefined && createdSession !== sessionId) exchange.sessionOpened(createdSession);
+            if (req.method === 'DELETE' && sessionId !== undefined && status < 300) exchange.sessionEnded(sessionId);
+          }
           const sse = contentType.startsWith('text/event-stream');
           const answered = sse ? new Set<JsonRpcId>() : undefined; // ids already answered on the stream
 
@@ -304,13 +414,20 @@ export function createProxy(opts: ProxyOptions): Proxy {
           };
           upRes.on('error', broken);
 
-          if (transformCtx === undefined || (!sse && !contentType.startsWith('application/json'))) {
+          if (rewrite !== undefined && rewrite.answers.length > 0 && !sse && !contentType.startsWith('application/json')) {
+            // The forwarded messages needed no answer (202), but the refused ones get theirs.
+            upRes.resume();
+            res.writeHead(200, JSON_HEADERS);
+            res.end(JSON.stringify(rewrite.answers));
+            return;
+          }
+          if (rewrite === undefined || (!sse && !contentType.startsWith('application/json'))) {
             res.writeHead(status, headers);
             relay(upRes, res, sse);
             return;
           }
-          if (sse) transformSse(upRes, res, status, headers, transformCtx, answered!, broken);
-          else transformJson(upRes, res, status, headers, transformCtx, broken);
+          if (sse) transformSse(upRes, res, status, headers, rewrite, answered!, broken);
+          else transformJson(upRes, res, status, headers, rewrite, broken);
         },
       },
     );
@@ -326,7 +443,7 @@ export function createProxy(opts: ProxyOptions): Proxy {
     res: ServerResponse,
     status: number,
     headers: string[],
-    ctx: GatewayContext,
+    rewrite: Rewrite,
     broken: (err: unknown) => void,
   ): void {
     const chunks: Buffer[] = [];
@@ -339,8 +456,9 @@ export function createProxy(opts: ProxyOptions): Proxy {
         if (parsed) {
           try {
             const msgs: JsonRpcMessage[] = [];
-            for (const m of parsed.messages) msgs.push(await applyResponseSteps(ctx, m));
-            out = Buffer.from(JSON.stringify(parsed.batch ? msgs : msgs[0]));
+            for (const m of parsed.messages) msgs.push(await rewrite.transform(m));
+            msgs.push(...rewrite.answers);
+            out = Buffer.from(JSON.stringify(parsed.batch || msgs.length > 1 ? msgs : msgs[0]));
           } catch (err) {
             broken(err);
             return;
@@ -362,11 +480,12 @@ export function createProxy(opts: ProxyOptions): Proxy {
     res: ServerResponse,
     status: number,
     headers: string[],
-    ctx: GatewayContext,
+    rewrite: Rewrite,
     answered: Set<JsonRpcId>,
     broken: (err: unknown) => void,
   ): void {
     res.writeHead(status, headers);
+    for (const a of rewrite.answers) res.write(`event: message\ndata: ${JSON.stringify(a)}\n\n`);
     res.flushHeaders();
     const parser = new SseParser();
     let chain = Promise.resolve();
@@ -383,7 +502,7 @@ export function createProxy(opts: ProxyOptions): Proxy {
               m = undefined; // not JSON-RPC: pass the event through untouched
             }
             if (m && typeof m === 'object') {
-              m = await applyResponseSteps(ctx, m);
+              m = await rewrite.transform(m);
               if (m.id !== undefined && m.method === undefined) answered.add(m.id);
               ev.data = JSON.stringify(m);
             }

@@ -1,7 +1,8 @@
 /**
  * `berth gateway`: the MCP gateway as its own process (an ECS service in
  * production, several behind the ALB), following the registry over HTTP. It
- * needs only a read token and no database credentials.
+ * needs a gateway token (it reviews agent keys, files approvals and writes the
+ * call audit through the registry) and no database credentials.
  *
  * Start: the registry must answer (exit 3 otherwise), then the route table is
  * filled from a first list before the port opens, so the first agent request
@@ -11,6 +12,7 @@
  */
 import { ExitCode, UsageError, type Command, type CommandIo } from '../command.ts';
 import { CLIENT_FLAGS, DEFAULT_SERVER, durationFlag, parseFlags, portFlag } from '../config.ts';
+import { GATEWAY_AUTH_FLAGS, GATEWAY_AUTH_USAGE, gatewayAuthSettings } from '../gateway-flags.ts';
 import { createLogger, logLevel } from '../logger.ts';
 import { runRuntime } from '../runtime.ts';
 
@@ -24,9 +26,11 @@ Options:
   --port N          port to listen on (default 8080; 0 = any free port)
   --host ADDR       address to listen on (default 127.0.0.1; 0.0.0.0 in a container)
   --grace D         how long in-flight requests may finish on stop (default 5s)
+${GATEWAY_AUTH_USAGE}
   --log-level L     trace, debug, info, warn, error (default: BERTH_LOG_LEVEL, else info)
   -s, --server URL  registry address (default: BERTH_SERVER, config file, ${DEFAULT_SERVER})
-  --token TOKEN     API token with read access (default: BERTH_TOKEN, config file, ./.berth/admin-token for a local registry)
+  --token TOKEN     a gateway token (berth token create --role gateway; default: BERTH_TOKEN, config file,
+                    ./.berth/admin-token for a local registry)
   -h, --help        show this help
 
 Exit codes: 0 stopped, 1 cannot listen, 2 bad usage, 3 registry unreachable or token refused.`;
@@ -43,6 +47,7 @@ const command: Command = {
       host: { type: 'string' },
       grace: { type: 'string' },
       'log-level': { type: 'string' },
+      ...GATEWAY_AUTH_FLAGS,
     });
     if (values.help) {
       io.stdout.write(`${usage}\n`);
@@ -52,10 +57,11 @@ const command: Command = {
     const port = portFlag(values.port, 8080, '--port');
     const host = values.host ?? '127.0.0.1';
     const closeGraceMs = durationFlag(values.grace, '--grace', 5_000);
+    const auth = gatewayAuthSettings(values);
     const level = logLevel(values['log-level'], io.env);
     const { logger, flush } = createLogger({ component: 'gateway', level, destination: { stream: io.stdout }, env: io.env });
     try {
-      return await runRuntime({ logger, io, gateway: { host, port, closeGraceMs, portFlag: '--port' }, remoteRegistry: values }, (rt) => {
+      return await runRuntime({ logger, io, gateway: { host, port, closeGraceMs, portFlag: '--port', ...auth }, remoteRegistry: values }, (rt) => {
         io.stderr.write(`gateway listening on ${rt.gatewayUrl} (servers at ${rt.gatewayUrl}/mcp/<name>; registry ${rt.registryConnection?.url})\n`);
       });
     } finally {

@@ -6,6 +6,7 @@
  * everything is and a live summary, and stops every child process on Ctrl-C.
  * src/cli/runtime.ts does the wiring.
  */
+import { GATEWAY_AUTH_FLAGS, GATEWAY_AUTH_USAGE, gatewayAuthSettings } from '../gateway-flags.ts';
 import { Registry } from 'prom-client';
 import { existsSync, mkdirSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
@@ -39,6 +40,7 @@ ${STORE_FLAGS_USAGE}
   --host H             interface to listen on (default 127.0.0.1)
   --registry-port N    registry API port (default 7070; 0 = any free port)
   --gateway-port N     gateway port (default 8080; 0 = any free port)
+${GATEWAY_AUTH_USAGE}
   --examples DIR       manifests applied on first start; repeatable (default examples/manifests and
                        examples/policies; examples/remote is left out: it needs the internet)
   --no-examples        apply nothing and create no example agent key on first start
@@ -111,6 +113,7 @@ const command: Command = {
       'log-level': { type: 'string' },
       once: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
+      ...GATEWAY_AUTH_FLAGS,
     });
     if (values.help) {
       io.stdout.write(`${usage}\n`);
@@ -121,6 +124,7 @@ const command: Command = {
     const host = values.host ?? '127.0.0.1';
     const registryPort = portFlag(values['registry-port'], 7070, '--registry-port');
     const gatewayPort = portFlag(values['gateway-port'], 8080, '--gateway-port');
+    const gatewayAuth = gatewayAuthSettings(values);
     const level = logLevel(values['log-level'], io.env);
     const examples = values['no-examples'] ? [] : (values.examples ?? DEFAULT_EXAMPLES).map((p) => resolve(io.cwd, p));
     for (const [i, dir] of examples.entries()) {
@@ -145,7 +149,7 @@ const command: Command = {
         // Servers listen where Berth does, but never on every interface.
         reconciler: { runtimes: { kind: 'local', stateDir, host: host === '0.0.0.0' ? '127.0.0.1' : host }, leaseName: RECONCILER_LEASE, holderId: localHolderId(), metrics },
         // Agents' open SSE streams would hold shutdown for the default 5 s grace; on one machine a short grace is kinder.
-        gateway: { host, port: gatewayPort, closeGraceMs: 1_000 },
+        gateway: { host, port: gatewayPort, closeGraceMs: 1_000, metrics, ...gatewayAuth },
       });
     } catch (err) {
       flush();

@@ -33,8 +33,12 @@ export interface GovernanceOptions {
   registry: RegistryClient;
   routeTable: RouteTable;
   logger: Logger;
-  /** The gateway's public URL: its OAuth resource identifier and the token audience. */
-  publicUrl: string;
+  /**
+   * The gateway's public URL: its OAuth resource identifier, the default token
+   * audience, and the base of discovery URLs. A function when it is known only
+   * once the gateway listens (port 0); then an identity provider needs its own `audience`.
+   */
+  publicUrl: string | (() => string);
   /** An identity provider whose access tokens the gateway accepts; absent: agent keys only. */
   oidc?: Omit<OidcConfig, 'audience'> & { audience?: string | string[] };
   /** Where the gateway's metrics go. */
@@ -63,10 +67,13 @@ export interface Governance {
 /** Builds the governance; see {@link GovernanceOptions}. */
 export function createGovernance(opts: GovernanceOptions): Governance {
   const { registry, logger } = opts;
-  const publicUrl = opts.publicUrl.replace(/\/+$/, '');
-  const metadataUrl = resourceMetadataUrl(publicUrl);
+  const publicUrl = (): string => (typeof opts.publicUrl === 'string' ? opts.publicUrl : opts.publicUrl()).replace(/\/+$/, '');
   let oidc: OidcVerifier | undefined;
-  if (opts.oidc !== undefined) oidc = createOidcVerifier({ ...opts.oidc, audience: opts.oidc.audience ?? publicUrl });
+  if (opts.oidc !== undefined) {
+    const audience = opts.oidc.audience ?? (typeof opts.publicUrl === 'string' ? publicUrl() : undefined);
+    if (audience === undefined) throw new Error('an identity provider needs the token audience: set the gateway\'s public URL (--public-url) or the audience (--oidc-audience)');
+    oidc = createOidcVerifier({ ...opts.oidc, audience });
+  }
   const authenticator = new Authenticator({
     agentKeys: new AgentKeyVerifier({ reviewer: registry, ...(opts.agentKeyCacheMs !== undefined ? { acceptedForMs: opts.agentKeyCacheMs } : {}) }),
     ...(oidc !== undefined ? { oidc } : {}),
@@ -88,16 +95,16 @@ export function createGovernance(opts: GovernanceOptions): Governance {
     approvals: registry,
     ...(metrics ? { metrics } : {}),
     logger,
-    resourceMetadataUrl: metadataUrl,
+    resourceMetadataUrl: () => resourceMetadataUrl(publicUrl()),
     defaultRateLimit: opts.defaultRateLimit ?? { requestsPerMinute: 600, burst: 100 },
     defaultServerRateLimit: opts.defaultServerRateLimit ?? { requestsPerMinute: 300, burst: 50 },
   });
-  const metadata = JSON.stringify(protectedResourceMetadata(publicUrl, opts.oidc ? [opts.oidc.issuer] : []));
+  let metadata: string | undefined;
 
   function serveSpecial(req: IncomingMessage, res: ServerResponse, pathname: string, query: string): boolean {
     if (pathname === PROTECTED_RESOURCE_PATH || pathname.startsWith(`${PROTECTED_RESOURCE_PATH}/`)) {
       res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'max-age=300' });
-      res.end(metadata);
+      res.end((metadata ??= JSON.stringify(protectedResourceMetadata(publicUrl(), opts.oidc ? [opts.oidc.issuer] : []))));
       return true;
     }
     if (pathname !== '/v1/discovery' && pathname !== '/v0.1/servers') return false;
@@ -114,7 +121,7 @@ export function createGovernance(opts: GovernanceOptions): Governance {
     const auth = await authenticator.authenticate(req.headers.authorization, query);
     if (!auth.ok) {
       const headers: Record<string, string> = { 'content-type': 'application/json' };
-      if (auth.refusal.status === 401) headers['www-authenticate'] = wwwAuthenticate(metadataUrl, { error: auth.refusal.error, description: auth.refusal.description });
+      if (auth.refusal.status === 401) headers['www-authenticate'] = wwwAuthenticate(resourceMetadataUrl(publicUrl()), { error: auth.refusal.error, description: auth.refusal.description });
       res.writeHead(auth.refusal.status, headers);
       res.end(jsonRpcErrorBody(GatewayErrorCode.Unauthenticated, auth.refusal.description, null));
       return;
@@ -122,7 +129,7 @@ export function createGovernance(opts: GovernanceOptions): Governance {
     const who = auth.identity;
     const params = new URLSearchParams(query);
     const routes = opts.routeTable.routes();
-    const found = discover(routes, policies.grantsOf(who), who.kind === 'anonymous', publicUrl, params.get(pathname === '/v1/discovery' ? 'q' : 'search') ?? undefined);
+    const found = discover(routes, policies.grantsOf(who), who.kind === 'anonymous', publicUrl(), params.get(pathname === '/v1/discovery' ? 'q' : 'search') ?? undefined);
     let body: unknown;
     if (pathname === '/v1/discovery') body = { servers: found };
     else {

@@ -64,7 +64,7 @@ export interface GovernorDeps {
   metrics?: GatewayMetrics;
   logger: Pick<Logger, 'debug' | 'info' | 'warn' | 'error'>;
   /** Where the protected resource metadata is, for `WWW-Authenticate`. */
-  resourceMetadataUrl: string;
+  resourceMetadataUrl: () => string;
   /** Buckets for callers whose policies set none. */
   defaultRateLimit: RateLimit;
   defaultServerRateLimit: RateLimit;
@@ -124,7 +124,7 @@ export class Governor {
     const auth = await this.#d.authenticator.authenticate(req.headers.authorization, req.query);
     if (!auth.ok) {
       const { refusal } = auth;
-      const headers: Record<string, string> = refusal.status === 401 ? { 'www-authenticate': wwwAuthenticate(this.#d.resourceMetadataUrl, { error: refusal.error, description: refusal.description }) } : {};
+      const headers: Record<string, string> = refusal.status === 401 ? { 'www-authenticate': wwwAuthenticate(this.#d.resourceMetadataUrl(), { error: refusal.error, description: refusal.description }) } : {};
       if (refusal.status === 503) headers['retry-after'] = '5';
       return this.#refuseEarly(base, undefined, refusal.status === 503 ? 'error' : 'deny', refusal.code, { status: refusal.status, headers, code: GatewayErrorCode.Unauthenticated, message: refusal.description });
     }
@@ -136,7 +136,7 @@ export class Governor {
       if (access.code === 'anonymous-refused') {
         return this.#refuseEarly(base, who, 'deny', access.code, {
           status: 401,
-          headers: { 'www-authenticate': wwwAuthenticate(this.#d.resourceMetadataUrl) },
+          headers: { 'www-authenticate': wwwAuthenticate(this.#d.resourceMetadataUrl()) },
           code: GatewayErrorCode.Unauthenticated,
           message: `${access.reason}; send Authorization: Bearer with an agent key or an access token`,
         });

@@ -4,6 +4,7 @@
  * operator would), the real CLI for apply, the registry API for polling, and
  * /proc scans for the MCP server processes a local runtime started.
  */
+import { HttpRegistryClient } from '../src/client/http-client.ts';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -156,9 +157,22 @@ spec:
     local:
       command: node
       args: [${JSON.stringify(HTTP_FIXTURE)}]
+  tools:
+    - name: echo
+      scopes: [fixture.echo]
 `,
   );
   return file;
+}
+
+/**
+ * An agent key for agent `svc-tester`, which an AccessPolicy applied here lets call
+ * every tool: these tests check that the parts work as separate processes, not policy.
+ */
+export async function allAccessAgentKey(reg: Pick<RegistryProcess, 'url' | 'token'>): Promise<string> {
+  const admin = new HttpRegistryClient({ baseUrl: reg.url, token: reg.token });
+  await admin.apply({ apiVersion: 'berth.dev/v1alpha1', kind: 'AccessPolicy', metadata: { name: 'svc-all-tools' }, spec: { subjects: [{ agent: 'svc-tester' }], allow: ['*'] } });
+  return (await admin.createToken({ role: 'agent', agent: 'svc-tester' })).token;
 }
 
 /** Reads one MCPServer from the registry API. */

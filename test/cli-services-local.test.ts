@@ -9,6 +9,7 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import { afterEach, describe, expect, it } from 'vitest';
 import { findMarkedProcesses, stateIdOf } from '../src/providers/local/marked-processes.ts';
 import {
+  allAccessAgentKey,
   alive,
   getServer,
   isReady,
@@ -38,9 +39,9 @@ async function serverProcesses(stateDir: string): Promise<Array<{ name: string; 
   return (await findMarkedProcesses(stateIdOf(stateDir))).filter((m) => alive(m.pid)).map((m) => ({ name: m.name, pid: m.pid }));
 }
 
-async function callEcho(gatewayUrl: string, name: string, text: string): Promise<string> {
+async function callEcho(gatewayUrl: string, name: string, text: string, agentKey: string): Promise<string> {
   const client = new Client({ name: 'cli-services-test', version: '1.0.0' });
-  await client.connect(new StreamableHTTPClientTransport(new URL(`${gatewayUrl}/mcp/${name}`)));
+  await client.connect(new StreamableHTTPClientTransport(new URL(`${gatewayUrl}/mcp/${name}`), { requestInit: { headers: { authorization: `Bearer ${agentKey}` } } }));
   try {
     const result = await client.callTool({ name: 'echo', arguments: { text } });
     return (result.content as Array<{ type: string; text: string }>)[0]!.text;
@@ -67,7 +68,8 @@ describe('berth reconciler + berth gateway as separate processes', () => {
 
     await waitFor('echo-svc Ready', async () => isReady(await getServer(reg, 'echo-svc')), 20_000);
     // The gateway learns Ready through its own watch; the first call may race it by a moment.
-    const echoed = await waitFor('a tool call through the gateway', () => callEcho(gatewayUrl, 'echo-svc', 'hello through the gateway').catch(() => undefined), 5_000, 100);
+    const agentKey = await allAccessAgentKey(reg);
+    const echoed = await waitFor('a tool call through the gateway', () => callEcho(gatewayUrl, 'echo-svc', 'hello through the gateway', agentKey).catch(() => undefined), 5_000, 100);
     expect(echoed).toContain('hello through the gateway');
     const running = await serverProcesses(stateDir);
     expect(running.map((p) => p.name)).toEqual(['echo-svc']);

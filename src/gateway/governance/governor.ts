@@ -186,6 +186,7 @@ export class Governor {
     const latencyMs = this.#now() - base.startedAt;
     this.#d.metrics?.decisions.inc({ server: base.route.name, tool: '', decision, code });
     this.#d.audit.record({
+      time: new Date().toISOString(),
       agent: who === undefined ? '(unauthenticated)' : (agentOf(who) ?? 'anonymous'),
       ...(who !== undefined && userOf(who) !== undefined ? { user: userOf(who)! } : {}),
       server: base.route.name,
@@ -364,6 +365,8 @@ export class GovernedExchange {
     this.#d.metrics?.decisions.inc({ server: route.name, tool: tool === undefined ? '' : declared ? tool : '(undeclared)', decision, code });
     const user = userOf(who);
     const record: CallRecord = {
+      // When the call came, not when its batch reached the store.
+      time: new Date().toISOString(),
       agent: agentOf(who) ?? 'anonymous',
       ...(user !== undefined ? { user } : {}),
       server: route.name,

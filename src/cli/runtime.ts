@@ -89,6 +89,8 @@ export interface GatewayPart {
   oidc?: GovernanceOptions['oidc'];
   /** The prom-client Registry its metrics go to (`berth up`: shared with the registry's /metrics). */
   metrics?: MetricsRegistry;
+  /** Where its metrics are served on their own port (`berth gateway --metrics-port`); none: no port. */
+  metricsServer?: { host: string; port: number };
 }
 
 /** Which parts one process runs, and how. */
@@ -161,6 +163,16 @@ function reportingLeases(client: RegistryClient, onLease: (held: boolean) => voi
       return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
     },
   });
+}
+
+/** Serves `registry` at `GET /metrics` on its own port until stopped; resolves with the URL. @throws CommandFailure (exit 1) when the port is taken */
+async function serveMetrics(registry: MetricsRegistry, at: { host: string; port: number }, log: Logger, stops: StopSteps): Promise<string> {
+  const server = await startMetricsServer({ registry, host: at.host, port: at.port, onError: (err) => log.warn({ err }, 'collecting metrics failed') }).catch((err: unknown) => {
+    throw err instanceof MetricsServerError ? new CommandFailure(ExitCode.Failed, err.message, { cause: err }) : err;
+  });
+  stops.push(() => server.close());
+  log.info({ url: server.url }, 'metrics listening');
+  return server.url;
 }
 
 /** Stop steps, run in reverse order of registration; one that fails is logged and the rest still run. */
@@ -295,19 +307,7 @@ export async function startRuntime(spec: RuntimeSpec): Promise<Runtime> {
         reconcilerLog.info({ why }, 'stopping: finishing in-flight work and releasing the lease');
         await reconciler.stop();
       });
-      if (metricsAt !== undefined && options.metrics !== undefined) {
-        const server = await startMetricsServer({
-          registry: options.metrics,
-          host: metricsAt.host,
-          port: metricsAt.port,
-          onError: (err) => reconcilerLog.warn({ err }, 'collecting metrics failed'),
-        }).catch((err: unknown) => {
-          throw err instanceof MetricsServerError ? new CommandFailure(ExitCode.Failed, err.message, { cause: err }) : err;
-        });
-        stops.push(() => server.close());
-        rt.metricsUrl = server.url;
-        reconcilerLog.info({ url: server.url }, 'metrics listening');
-      }
+      if (metricsAt !== undefined && options.metrics !== undefined) rt.metricsUrl = await serveMetrics(options.metrics, metricsAt, reconcilerLog, stops);
     }
 
     if (spec.gateway && rt.registryConnection) {
@@ -342,6 +342,7 @@ export async function startRuntime(spec: RuntimeSpec): Promise<Runtime> {
           throw listenFailure(err, part.host, part.port, part.portFlag);
         });
         listening = gateway.url;
+        if (part.metricsServer !== undefined && part.metrics !== undefined) rt.metricsUrl = await serveMetrics(part.metrics, part.metricsServer, gatewayLog, stops);
         stops.push(async () => {
           gatewayLog.info('stopping: no new connections; in-flight requests may finish');
           await gateway.close();

@@ -10,6 +10,7 @@
  * in-flight requests finish for a grace period, stop following. Flag parsing
  * only; src/cli/runtime.ts does the wiring.
  */
+import { Registry } from 'prom-client';
 import { ExitCode, UsageError, type Command, type CommandIo } from '../command.ts';
 import { CLIENT_FLAGS, DEFAULT_SERVER, durationFlag, parseFlags, portFlag } from '../config.ts';
 import { GATEWAY_AUTH_FLAGS, GATEWAY_AUTH_USAGE, gatewayAuthSettings } from '../gateway-flags.ts';
@@ -26,6 +27,8 @@ Options:
   --port N          port to listen on (default 8080; 0 = any free port)
   --host ADDR       address to listen on (default 127.0.0.1; 0.0.0.0 in a container)
   --grace D         how long in-flight requests may finish on stop (default 5s)
+  --metrics-port N  serve Prometheus metrics at http://H:N/metrics (0 = any free port); none without it
+  --metrics-host H  interface of the metrics port (default 127.0.0.1)
 ${GATEWAY_AUTH_USAGE}
   --log-level L     trace, debug, info, warn, error (default: BERTH_LOG_LEVEL, else info)
   -s, --server URL  registry address (default: BERTH_SERVER, config file, ${DEFAULT_SERVER})
@@ -47,6 +50,8 @@ const command: Command = {
       host: { type: 'string' },
       grace: { type: 'string' },
       'log-level': { type: 'string' },
+      'metrics-port': { type: 'string' },
+      'metrics-host': { type: 'string' },
       ...GATEWAY_AUTH_FLAGS,
     });
     if (values.help) {
@@ -58,11 +63,15 @@ const command: Command = {
     const host = values.host ?? '127.0.0.1';
     const closeGraceMs = durationFlag(values.grace, '--grace', 5_000);
     const auth = gatewayAuthSettings(values);
+    const metricsPort = values['metrics-port'] === undefined ? undefined : portFlag(values['metrics-port'], 0, '--metrics-port');
+    if (metricsPort === undefined && values['metrics-host'] !== undefined) throw new UsageError('--metrics-host needs --metrics-port');
+    const metrics = metricsPort === undefined ? {} : { metrics: new Registry(), metricsServer: { host: values['metrics-host'] ?? '127.0.0.1', port: metricsPort } };
     const level = logLevel(values['log-level'], io.env);
     const { logger, flush } = createLogger({ component: 'gateway', level, destination: { stream: io.stdout }, env: io.env });
     try {
-      return await runRuntime({ logger, io, gateway: { host, port, closeGraceMs, portFlag: '--port', ...auth }, remoteRegistry: values }, (rt) => {
+      return await runRuntime({ logger, io, gateway: { host, port, closeGraceMs, portFlag: '--port', ...auth, ...metrics }, remoteRegistry: values }, (rt) => {
         io.stderr.write(`gateway listening on ${rt.gatewayUrl} (servers at ${rt.gatewayUrl}/mcp/<name>; registry ${rt.registryConnection?.url})\n`);
+        if (rt.metricsUrl !== undefined) io.stderr.write(`gateway metrics at ${rt.metricsUrl}\n`);
       });
     } finally {
       flush();

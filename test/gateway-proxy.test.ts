@@ -200,6 +200,23 @@ describe('pass-through with real MCP SDK servers and clients', () => {
     });
   }
 
+  it('passes W3C trace context upstream, so a trace continues into the server', async () => {
+    const up = await fixture();
+    const table = new RouteTable();
+    table.replaceAll([server('fx', { endpoint: up.url })]);
+    const gw = await gatewayFor(table);
+    const traceparent = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
+    const res = await fetch(`${gw.url}/mcp/fx`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', traceparent, tracestate: 'berth=t1' },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 't', version: '1' } } }),
+    });
+    await res.text();
+    expect(res.status).toBe(200);
+    expect(up.log.requests.at(-1)!.headers.traceparent).toBe(traceparent);
+    expect(up.log.requests.at(-1)!.headers.tracestate).toBe('berth=t1');
+  });
+
   it('passes the GET stream through (server-initiated notification) and DELETE ends the session upstream', async () => {
     const up = await fixture();
     const table = new RouteTable();

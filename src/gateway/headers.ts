@@ -16,6 +16,12 @@ export const FORWARDED_REQUEST_HEADERS = [
   'content-type',
   'last-event-id',
   'user-agent',
+  // MCP 2026-07-28 mirrors method and name in headers; the gateway checks them against the body.
+  'mcp-method',
+  'mcp-name',
+  // W3C trace context, so a trace continues through the gateway into the server.
+  'traceparent',
+  'tracestate',
 ] as const;
 
 /**

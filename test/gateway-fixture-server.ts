@@ -54,8 +54,11 @@ function buildServer(): McpServer {
   return server;
 }
 
-/** Starts the fixture on 127.0.0.1 and a free port. */
-export async function startFixtureServer(opts: { json?: boolean } = {}): Promise<FixtureServer> {
+/**
+ * Starts the fixture on 127.0.0.1 and a free port. `build` makes each session's
+ * MCP server (default: the `echo` and `slow` tools above).
+ */
+export async function startFixtureServer(opts: { json?: boolean; build?: () => McpServer } = {}): Promise<FixtureServer> {
   const log: FixtureLog = { sessionsCreated: [], sessionsClosed: [], requests: [] };
   const transports = new Map<string, StreamableHTTPServerTransport>();
   const sessions = new Map<string, McpServer>();
@@ -70,7 +73,7 @@ export async function startFixtureServer(opts: { json?: boolean } = {}): Promise
         );
         return;
       }
-      const server = buildServer();
+      const server = (opts.build ?? buildServer)();
       const t: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({
         sessionIdGenerator: () => randomUUID(),
         enableJsonResponse: opts.json ?? false,

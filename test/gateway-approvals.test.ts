@@ -104,5 +104,16 @@ describe("a scope the agent's policy grants only with approval (hr/setSalary, JW
     expect(await callTool(hr, 'setSalary', { id: 'emp-7', amount: 5000 })).toEqual({ text: 'hr/setSalary {"id":"emp-7","amount":5000}' });
     expect(approvalIdOf(await callTool(hr, 'setSalary', { id: 'emp-7', amount: 5000 }))).not.toBe(id);
     expect(gw.upstreams.hr.executed.filter((c) => c.tool === 'setSalary')).toHaveLength(1);
+    // hr's records keep arguments and results: the approved call's result too.
+    const records = await gw.waitForRecords('the three setSalary records', (all) => {
+      const mine = all.filter((r) => r.tool === 'setSalary');
+      return mine.length >= 3 && mine;
+    });
+    const args = { id: 'emp-7', amount: 5000 };
+    expect(records.map((r) => [r.decision, r.user, r.arguments, r.result])).toEqual([
+      ['approval-required', 'hank', args, undefined],
+      ['allow', 'hank', args, { content: [{ type: 'text', text: 'hr/setSalary {"id":"emp-7","amount":5000}' }] }],
+      ['approval-required', 'hank', args, undefined],
+    ]);
   });
 });

@@ -168,6 +168,11 @@ describe('the authorization matrix through the gateway (SDK clients, API keys an
       });
       if (o.expected !== 'allow') expect(mine[0]).not.toHaveProperty('upstreamStatus');
     }
+    // hr's manifest keeps arguments and results: its records have the arguments, the allowed calls' their result; nobody else's keep either.
+    for (const r of toolCalls(records)) {
+      const kept = r.server === 'hr' ? { arguments: { id: `${r.agent}-${r.tool}` }, ...(r.decision === 'allow' ? { result: { content: [{ type: 'text', text: `hr/${r.tool} {"id":"${r.agent}-${r.tool}"}` }] } } : {}) } : {};
+      expect({ arguments: r.arguments, result: r.result }, `${r.agent} ${r.server} ${r.tool}`).toEqual({ arguments: undefined, result: undefined, ...kept });
+    }
     // The JWT agents' records name the user the token speaks for; agent keys name none.
     expect(new Set(records.filter((r) => r.agent === 'finance-bot').map((r) => r.user))).toEqual(new Set(['fiona']));
     expect(new Set(records.filter((r) => r.agent === 'hr-bot').map((r) => r.user))).toEqual(new Set(['hank']));

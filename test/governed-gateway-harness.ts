@@ -14,7 +14,7 @@
  * |---------|------------------|-----------------------------------------------------------------------------------------|----------------------------|
  * | crm     | SSE              | searchAccounts (crm.read), updateOpportunity (crm.write), deleteAccount (crm.admin), exportAccounts (crm.read, approval: required) | debugDump |
  * | billing | JSON             | getInvoice (billing.read), issueRefund (billing.refund)                                 | rawSql                     |
- * | hr      | SSE              | lookupEmployee (hr.read), setSalary (hr.write)                                          | shell                      |
+ * | hr      | SSE              | lookupEmployee (hr.read), setSalary (hr.write); records keep arguments and results      | shell                      |
  *
  * | agent       | credential                  | policies                                                                                  |
  * |-------------|-----------------------------|-------------------------------------------------------------------------------------------|
@@ -72,6 +72,7 @@ export const SERVERS = {
     ],
     undeclared: ['shell'],
     description: 'Employee records',
+    auditPayloads: 'arguments-and-results',
   },
 } as const;
 
@@ -164,7 +165,16 @@ async function reservePort(): Promise<number> {
 /** The manifest of a server of the world, pointing at its upstream. */
 function manifestOf(name: ServerName, upstream: ToolUpstream): MCPServer {
   const base = serverManifest(name, { team: 'sales-platform', description: SERVERS[name].description });
-  return { ...base, spec: { ...base.spec, remote: { url: upstream.url, transport: 'streamable-http' }, tools: SERVERS[name].tools.map((t) => ({ ...t, scopes: [...t.scopes] })) } };
+  const s: { tools: ReadonlyArray<{ name: string; scopes: readonly string[]; approval?: 'required' }>; auditPayloads?: 'arguments-and-results' } = SERVERS[name];
+  return {
+    ...base,
+    spec: {
+      ...base.spec,
+      remote: { url: upstream.url, transport: 'streamable-http' },
+      tools: s.tools.map((t) => ({ ...t, scopes: [...t.scopes] })),
+      ...(s.auditPayloads !== undefined ? { access: { auditPayloads: s.auditPayloads } } : {}),
+    },
+  };
 }
 
 /** Reads a gateway answer: JSON (object or array), SSE events, or nothing. */

@@ -274,17 +274,15 @@ export class GovernedExchange {
           (this.#toolLists ??= new Set()).add(m.id as JsonRpcId);
           filterResponses = true;
         }
-        if (m.method === 'tools/call' && isJsonRpcRequest(m) && server.spec.access?.auditPayloads === 'arguments-and-results') {
-          (this.#recordResults ??= new Map()).set(m.id as JsonRpcId, record);
-          filterResponses = true;
-        }
+        if (this.#keepResult(m, record)) filterResponses = true;
         continue;
       }
       if (decision.verdict === 'approval' && m.method === 'tools/call' && name !== undefined) {
         const approved = await this.#approval(m, name, decision);
         if (approved.forward) {
           forward.push(m);
-          this.#note(m, 'allow', 'approved', `${decision.reason}; approved as ${approved.approval.id}`, decision.scopes, true, approved.approval.id);
+          const record = this.#note(m, 'allow', 'approved', `${decision.reason}; approved as ${approved.approval.id}`, decision.scopes, true, approved.approval.id);
+          if (this.#keepResult(m, record)) filterResponses = true;
           continue;
         }
         if (isJsonRpcRequest(m)) answers.push(errorResponse(m.id as JsonRpcId, approved.code, approved.message, approved.data));
@@ -295,6 +293,17 @@ export class GovernedExchange {
       this.#note(m, 'deny', decision.code, decision.reason, decision.scopes, false);
     }
     return { kind: 'forward', forward, answers, filterResponses };
+  }
+
+  /**
+   * Marks a forwarded `tools/call` whose result the manifest asks to record
+   * (`auditPayloads: arguments-and-results`) so {@link transform} records it;
+   * true when it did, and responses must then pass through transform.
+   */
+  #keepResult(m: JsonRpcMessage, record: CallRecord): boolean {
+    if (m.method !== 'tools/call' || !isJsonRpcRequest(m) || this.#base.route.server.spec.access?.auditPayloads !== 'arguments-and-results') return false;
+    (this.#recordResults ??= new Map()).set(m.id as JsonRpcId, record);
+    return true;
   }
 
   /**

@@ -23,11 +23,12 @@ async function get(path: string, agent?: AgentName): Promise<{ status: number; h
   return { status: res.status, headers: res.headers, body: (await res.json()) as Record<string, unknown> };
 }
 
-/** `/v1/discovery` as `agent`: server name → the tools listed for it. */
+/** `/v1/discovery` as `agent`: server name → the tools listed for it, `(approval)` after those whose calls wait for one. */
 async function discovered(agent: AgentName | undefined, query = ''): Promise<Record<string, string[]>> {
   const { status, body } = await get(`/v1/discovery${query}`, agent);
   expect(status).toBe(200);
-  return Object.fromEntries((body.servers as Array<{ name: string; tools: Array<{ name: string }> }>).map((s) => [s.name, s.tools.map((t) => t.name)]));
+  const servers = body.servers as Array<{ name: string; tools: Array<{ name: string; approval: string }> }>;
+  return Object.fromEntries(servers.map((s) => [s.name, s.tools.map((t) => (t.approval === 'required' ? `${t.name} (approval)` : t.name))]));
 }
 
 describe('OAuth protected resource metadata', () => {
@@ -42,12 +43,15 @@ describe('OAuth protected resource metadata', () => {
 });
 
 describe('discovery for agents', () => {
-  /** By hand: the servers each agent may use and the declared tools it may call or ask approval for. */
+  /**
+   * By hand: the servers each agent may use and the declared tools it may call, `(approval)`
+   * where its calls wait for a human approval (by the manifest, or by the agent's policy).
+   */
   const VISIBLE: Record<string, Record<string, string[]>> = {
-    'sales-bot': { billing: ['getInvoice', 'issueRefund'], crm: ['searchAccounts', 'updateOpportunity', 'exportAccounts'] },
-    'ops-bot': { billing: ['getInvoice', 'issueRefund'], crm: ['searchAccounts', 'updateOpportunity', 'deleteAccount', 'exportAccounts'] },
-    'finance-bot': { billing: ['getInvoice'], crm: ['searchAccounts', 'exportAccounts'], hr: ['lookupEmployee'] },
-    'hr-bot': { hr: ['lookupEmployee', 'setSalary'] },
+    'sales-bot': { billing: ['getInvoice', 'issueRefund (approval)'], crm: ['searchAccounts', 'updateOpportunity', 'exportAccounts (approval)'] },
+    'ops-bot': { billing: ['getInvoice', 'issueRefund'], crm: ['searchAccounts', 'updateOpportunity', 'deleteAccount', 'exportAccounts (approval)'] },
+    'finance-bot': { billing: ['getInvoice'], crm: ['searchAccounts', 'exportAccounts (approval)'], hr: ['lookupEmployee'] },
+    'hr-bot': { hr: ['lookupEmployee', 'setSalary (approval)'] },
   };
 
   it('/v1/discovery lists the servers each agent may use, with the tools it may call, and the gateway URL of each', async () => {
@@ -64,7 +68,7 @@ describe('discovery for agents', () => {
         dataClassification: 'internal',
         tools: [
           { name: 'lookupEmployee', scopes: ['hr.read'], approval: 'none' },
-          { name: 'setSalary', scopes: ['hr.write'], approval: 'none' },
+          { name: 'setSalary', scopes: ['hr.write'], approval: 'required' },
         ],
       },
     ]);
@@ -82,12 +86,12 @@ describe('discovery for agents', () => {
   });
 
   it('searches names, descriptions, tools and scopes, never tools the agent may not call', async () => {
-    expect(await discovered('sales-bot', '?q=invoice')).toEqual({ billing: ['getInvoice', 'issueRefund'] });
-    expect(await discovered('ops-bot', '?q=DELETE')).toEqual({ crm: ['searchAccounts', 'updateOpportunity', 'deleteAccount', 'exportAccounts'] });
+    expect(await discovered('sales-bot', '?q=invoice')).toEqual({ billing: ['getInvoice', 'issueRefund (approval)'] });
+    expect(await discovered('ops-bot', '?q=DELETE')).toEqual({ crm: ['searchAccounts', 'updateOpportunity', 'deleteAccount', 'exportAccounts (approval)'] });
     expect(await discovered('sales-bot', '?q=deleteAccount')).toEqual({});
     expect(await discovered('finance-bot', '?q=salary')).toEqual({});
-    expect(await discovered('hr-bot', '?q=salary')).toEqual({ hr: ['lookupEmployee', 'setSalary'] });
-    expect(await discovered('finance-bot', '?q=crm.read')).toEqual({ crm: ['searchAccounts', 'exportAccounts'] });
+    expect(await discovered('hr-bot', '?q=salary')).toEqual({ hr: ['lookupEmployee', 'setSalary (approval)'] });
+    expect(await discovered('finance-bot', '?q=crm.read')).toEqual({ crm: ['searchAccounts', 'exportAccounts (approval)'] });
   });
 
   it("/v0.1/servers answers the MCP Registry's shape with the gateway as each server's one remote, paged and searchable", async () => {

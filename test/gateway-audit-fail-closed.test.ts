@@ -98,4 +98,47 @@ describe('the call audit fails closed and loses nothing', () => {
     // Nothing is left waiting in the gateway.
     expect(gw.governance.governor.audit.buffered).toBe(0);
   });
+
+  it('what callers send cannot poison the audit: over-long or empty names, ids and headers are recorded as fits a record, and the gateway serves on', async () => {
+    const bearer = await gw.bearer('sales-bot');
+    const sessionId = await gw.openSession('crm', bearer);
+    const long = (c: string, n: number): string => c.repeat(n);
+    // An undeclared tool with a 300-character name and id; an unknown 200-character method.
+    const tool = await gw.post('crm', { jsonrpc: '2.0', id: long('i', 300), method: 'tools/call', params: { name: long('x', 300), arguments: {} } }, { bearer, sessionId });
+    expect(tool.messages).toMatchObject([{ error: { code: -32005, data: { reason: 'undeclared-tool' } } }]);
+    const method = await gw.post('crm', { jsonrpc: '2.0', id: 'long-method', method: long('m', 200) }, { bearer, sessionId });
+    expect(method.messages).toMatchObject([{ error: { code: -32005, data: { reason: 'unknown-method' } } }]);
+    // Without credentials, a 300-character session id; an Mcp-Name header of 3,000 characters.
+    expect((await gw.post('crm', { jsonrpc: '2.0', id: 1, method: 'ping' }, { sessionId: long('s', 300) })).status).toBe(401);
+    expect((await gw.post('crm', { jsonrpc: '2.0', id: 'mirror', method: 'tools/call', params: { name: 'searchAccounts' } }, { bearer, sessionId, headers: { 'mcp-name': long('n', 3_000) } })).status).toBe(400);
+
+    // Empty ones: a tool and an id of '', a method of '', an empty session id.
+    expect((await gw.post('crm', { jsonrpc: '2.0', id: '', method: 'tools/call', params: { name: '' } }, { bearer, sessionId })).messages).toMatchObject([{ id: '', error: { code: -32005 } }]);
+    expect((await gw.post('crm', { jsonrpc: '2.0', id: 'empty-method', method: '' }, { bearer, sessionId })).messages).toMatchObject([{ error: { code: -32005 } }]);
+    expect((await gw.post('crm', { jsonrpc: '2.0', id: 'empty-session', method: 'ping' }, { bearer, sessionId: '' })).status).toBe(404);
+
+    const records = await gw.waitForRecords('the seven records', (all) => {
+      const found = [
+        all.find((r) => r.tool?.startsWith('xxx')),
+        all.find((r) => r.method.startsWith('mmm')),
+        all.find((r) => r.sessionId?.startsWith('sss')),
+        all.find((r) => r.requestId === 'mirror'),
+        all.find((r) => r.method === 'tools/call' && r.sessionId === sessionId && r.tool === undefined),
+        all.find((r) => r.requestId === 'empty-method'),
+        all.find((r) => reasonCode(r) === 'unknown-session' && r.agent === 'sales-bot' && r.sessionId === undefined),
+      ];
+      return found.every((r) => r !== undefined) && (found as typeof all);
+    });
+    const [undeclared, unknown, anonymous, mirror, emptyTool, emptyMethod] = records;
+    expect([undeclared!.tool!.length, undeclared!.requestId!.length, reasonCode(undeclared!)]).toEqual([128, 256, 'undeclared-tool']);
+    expect([unknown!.method.length, reasonCode(unknown!)]).toEqual([128, 'unknown-method']);
+    expect([anonymous!.sessionId!.length, reasonCode(anonymous!)]).toEqual([256, 'anonymous-refused']);
+    expect([mirror!.reason.length, reasonCode(mirror!)]).toEqual([2048, 'mirror-header-mismatch']);
+    expect([emptyTool!.requestId, reasonCode(emptyTool!)]).toEqual([undefined, 'undeclared-tool']);
+    expect([emptyMethod!.method, reasonCode(emptyMethod!)]).toEqual(['(empty)', 'unknown-method']);
+    // Still serving, everything persisted.
+    const served = await gw.post('crm', { jsonrpc: '2.0', id: 'after', method: 'tools/call', params: { name: 'searchAccounts', arguments: {} } }, { bearer, sessionId });
+    expect(served.status).toBe(200);
+    await waitFor('the audit drained', () => gw.governance.governor.audit.buffered === 0);
+  });
 });

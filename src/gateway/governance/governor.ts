@@ -15,7 +15,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import type { Logger } from 'pino';
 import { ApprovalConflictError, ApprovalGoneError } from '../../client/errors.ts';
 import type { RegistryClient } from '../../client/registry-client.ts';
-import type { Approval, CallDecision, CallRecord } from '../../client/wire.ts';
+import { CALL_RECORD_TEXT_LIMITS, type Approval, type CallDecision, type CallRecord } from '../../client/wire.ts';
 import { describeError } from '../../kit/errors.ts';
 import { argumentsHash, decideMethod, mayUseServer, payloadsToRecord, visibleTools, type Decision, type Grants, type ServerAccess } from '../../manifest/policy.ts';
 import type { MCPServer } from '../../manifest/types.ts';
@@ -185,7 +185,7 @@ export class Governor {
   #refuseEarly(base: ExchangeBase, who: CallerIdentity | undefined, decision: CallDecision, code: string, refusal: Refusal): Admission {
     const latencyMs = this.#now() - base.startedAt;
     this.#d.metrics?.decisions.inc({ server: base.route.name, tool: '', decision, code });
-    this.#d.audit.record({
+    this.#d.audit.record(fitted({
       agent: who === undefined ? '(unauthenticated)' : (agentOf(who) ?? 'anonymous'),
       ...(who !== undefined && userOf(who) !== undefined ? { user: userOf(who)! } : {}),
       server: base.route.name,
@@ -197,7 +197,7 @@ export class Governor {
       status: refusal.status,
       ...(base.sessionId !== undefined ? { sessionId: base.sessionId } : {}),
       dataClassification: base.route.server.spec.dataClassification,
-    });
+    }));
     return { ok: false, refusal };
   }
 }
@@ -360,7 +360,7 @@ export class GovernedExchange {
       p.record.latencyMs = latencyMs;
       p.record.status = status;
       if (p.forwarded && upstreamStatus !== undefined) p.record.upstreamStatus = upstreamStatus;
-      this.#d.audit.record(p.record);
+      this.#d.audit.record(fitted(p.record));
     }
   }
 
@@ -439,6 +439,26 @@ export class GovernedExchange {
 /** A JSON-RPC error response. */
 function errorResponse(id: JsonRpcId, code: number, message: string, data?: unknown): JsonRpcMessage {
   return { jsonrpc: '2.0', id, error: data === undefined ? { code, message } : { code, message, data } };
+}
+
+/**
+ * `record`, cut to what the registry stores ({@link CALL_RECORD_TEXT_LIMITS}): tool,
+ * method, ids and reason carry what callers send, and one record the registry
+ * refuses would hold back every record batched with it — and, once the audit fails
+ * closed, every call. Longer text is cut (ending in `…`); an empty optional field is
+ * left out, an empty required one written `(empty)`.
+ */
+function fitted(record: CallRecord): CallRecord {
+  const fields = record as unknown as Record<string, string | undefined>;
+  for (const [field, max] of Object.entries(CALL_RECORD_TEXT_LIMITS)) {
+    const value = fields[field];
+    if (value === undefined) continue;
+    if (value === '') {
+      if (field === 'agent' || field === 'server' || field === 'method') fields[field] = '(empty)';
+      else if (field !== 'reason') delete fields[field];
+    } else if (value.length > max) fields[field] = `${value.slice(0, max - 1)}…`;
+  }
+  return record;
 }
 
 /** {@link mayUseServer}, remembered per grants object and server version. */

@@ -141,4 +141,26 @@ describe('the call audit fails closed and loses nothing', () => {
     expect(served.status).toBe(200);
     await waitFor('the audit drained', () => gw.governance.governor.audit.buffered === 0);
   });
+
+  it('payloads a manifest keeps are kept cut to a size a batch can carry: megabytes of arguments and results do not jam the audit', async () => {
+    const bearer = await gw.bearer('hr-bot');
+    const sessionId = await gw.openSession('hr', bearer); // hr keeps arguments and results
+    const big = 'n'.repeat(3_000_000);
+    const send = (id: string, args: Record<string, unknown>) => gw.post('hr', { jsonrpc: '2.0', id, method: 'tools/call', params: { name: 'lookupEmployee', arguments: args } }, { bearer, sessionId });
+    // At once, so their records share a batch: together far more than the registry takes in one.
+    const answers = await Promise.all([send('big-1', { note: big }), send('big-2', { note: big, id: 'e2' }), send('many', { id: 'e3', items: Array.from({ length: 600_000 }, () => 1) })]);
+    expect(answers.map((a) => a.status)).toEqual([200, 200, 200]);
+
+    const records = await gw.waitForRecords('the three big records', (all) => {
+      const mine = ['big-1', 'big-2', 'many'].map((id) => all.find((r) => r.sessionId === sessionId && r.requestId === id));
+      return mine.every((r) => r !== undefined) && (mine as typeof all);
+    });
+    const cut = `${'n'.repeat(1024)}…[${3_000_000 - 1024} more characters]`;
+    expect(records[0]!.arguments).toEqual({ note: cut });
+    expect(records[1]!.arguments).toEqual({ note: cut, id: 'e2' });
+    expect(records[2]!.arguments).toMatch(/^\[not kept: \d+ bytes of JSON, more than the 4096 a call record keeps\]$/);
+    for (const r of records) expect(JSON.stringify(r).length, r.requestId).toBeLessThan(16 * 1024);
+    expect((records[0]!.result as { content: Array<{ text: string }> }).content[0]!.text).toMatch(/^hr\/lookupEmployee \{"note":"n+…\[\d+ more characters\]$/);
+    await waitFor('the audit drained', () => gw.governance.governor.audit.buffered === 0);
+  });
 });

@@ -81,6 +81,8 @@ export function createGovernance(opts: GovernanceOptions): Governance {
   const policies = new PolicyIndex({ source: registry, logger: logger.child({ part: 'policies' }) });
   const audit = new AuditSink<CallRecord>({
     persist: (batch) => registry.appendCallRecords(batch),
+    // Records are bounded (governor.ts: text limits, PAYLOAD_JSON_BYTES) to about 20 KiB: 250 of them fit one 8 MiB append.
+    batchSize: 250,
     logger: logger.child({ part: 'audit' }),
     ...(opts.auditFailClosedAfterMs !== undefined ? { failClosedAfterMs: opts.auditFailClosedAfterMs } : {}),
     ...(opts.auditMaxBuffered !== undefined ? { maxBuffered: opts.auditMaxBuffered } : {}),

@@ -17,7 +17,7 @@ import { ApprovalConflictError, ApprovalGoneError } from '../../client/errors.ts
 import type { RegistryClient } from '../../client/registry-client.ts';
 import { CALL_RECORD_TEXT_LIMITS, type Approval, type CallDecision, type CallRecord } from '../../client/wire.ts';
 import { describeError } from '../../kit/errors.ts';
-import { argumentsHash, decideMethod, mayUseServer, payloadsToRecord, visibleTools, type Decision, type Grants, type ServerAccess } from '../../manifest/policy.ts';
+import { argumentsHash, decideMethod, mayUseServer, payloadsToRecord, visibleTools, type Decision, type Grants, type RecordedPayloads, type ServerAccess } from '../../manifest/policy.ts';
 import type { MCPServer } from '../../manifest/types.ts';
 import type { Authenticator } from '../auth/authenticate.ts';
 import { agentOf, userOf, type CallerIdentity } from '../auth/identity.ts';
@@ -315,7 +315,7 @@ export class GovernedExchange {
     const id = m.id as JsonRpcId;
     const record = this.#recordResults?.get(id);
     if (record !== undefined && m.result !== undefined) {
-      const payload = payloadsToRecord(this.#base.route.server, { result: m.result });
+      const payload = keptPayloads(this.#base.route.server, { result: m.result });
       if (payload.result !== undefined) record.result = payload.result;
     }
     if (!this.#toolLists?.has(id)) return m;
@@ -389,7 +389,7 @@ export class GovernedExchange {
       dataClassification: server.spec.dataClassification,
     };
     if (tool !== undefined) {
-      const payload = payloadsToRecord(server, { arguments: (m.params as { arguments?: unknown } | undefined)?.arguments });
+      const payload = keptPayloads(server, { arguments: (m.params as { arguments?: unknown } | undefined)?.arguments });
       if (payload.arguments !== undefined) record.arguments = payload.arguments;
     }
     this.#pending.push({ record, forwarded });
@@ -459,6 +459,32 @@ function fitted(record: CallRecord): CallRecord {
     } else if (value.length > max) fields[field] = `${value.slice(0, max - 1)}…`;
   }
   return record;
+}
+
+/** Strings longer than this are cut in the payloads a call record keeps. */
+const PAYLOAD_STRING_CHARS = 1_024;
+/**
+ * A kept payload whose JSON is still more bytes than this is replaced by a note of
+ * its size. With every other field at its limit ({@link CALL_RECORD_TEXT_LIMITS}),
+ * a record is then at most about 20 KiB, and a batch of the governance's 250 records
+ * stays far under the 8 MiB the registry takes in one append.
+ */
+const PAYLOAD_JSON_BYTES = 4_096;
+
+/**
+ * What a call record keeps of a call's arguments or result ({@link payloadsToRecord}:
+ * as the manifest says, redacted), bounded: a payload is as big as the caller or
+ * the server makes it, and one batch the registry refuses for its size would hold
+ * back every record in it, then every call once the audit fails closed.
+ */
+function keptPayloads(server: MCPServer, call: RecordedPayloads): RecordedPayloads {
+  const kept = payloadsToRecord(server, call, { maxStringLength: PAYLOAD_STRING_CHARS });
+  for (const key of ['arguments', 'result'] as const) {
+    if (kept[key] === undefined) continue;
+    const size = Buffer.byteLength(JSON.stringify(kept[key]));
+    if (size > PAYLOAD_JSON_BYTES) kept[key] = `[not kept: ${size} bytes of JSON, more than the ${PAYLOAD_JSON_BYTES} a call record keeps]`;
+  }
+  return kept;
 }
 
 /** {@link mayUseServer}, remembered per grants object and server version. */

@@ -9,6 +9,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { reasonCode, startGovernedGateway, type AgentName, type GovernedGateway } from './governed-gateway-harness.ts';
+import { waitFor } from './support/wait.ts';
 
 let gw: GovernedGateway;
 beforeAll(async () => {
@@ -110,6 +111,19 @@ describe('discovery for agents', () => {
     expect([page2.servers.map((s) => s._meta['dev.berth/gateway']!.name), page2.metadata]).toEqual([['hr'], { count: 1 }]);
     const searched = (await get('/v0.1/servers?search=employee', 'finance-bot')).body as typeof page1;
     expect(searched.servers.map((s) => s._meta['dev.berth/gateway']!.name)).toEqual(['hr']);
+  });
+
+  it("a publisher's malformed server.json annotations neither break the listing nor the gateway", async () => {
+    const billing = (await gw.registry.admin.get('MCPServer', 'billing'))!;
+    const annotated = { ...billing, metadata: { name: 'billing', annotations: { 'berth.dev/server-json.remotes': '5', 'berth.dev/server-json.packages': '{"not":"a list"}' } }, spec: { ...billing.spec, description: 'Invoices and refunds (annotated)' } };
+    delete (annotated as { status?: unknown }).status;
+    await gw.registry.admin.apply(annotated);
+    await waitFor('the gateway to see the annotated manifest', async () => (await discovered('sales-bot', '?q=annotated')).billing !== undefined);
+    const listing = await get('/v0.1/servers', 'sales-bot');
+    expect(listing.status).toBe(200);
+    const entry = (listing.body.servers as Array<{ server: Record<string, unknown> }>).find((s) => s.server.description === 'Invoices and refunds (annotated)');
+    expect(entry?.server.remotes).toEqual([{ type: 'streamable-http', url: `${gw.url}/mcp/billing` }]);
+    expect((await get('/v1/discovery', 'sales-bot')).status).toBe(200);
   });
 
   it('refuses a refused credential with 401 and a token in the query string with 400', async () => {

@@ -195,6 +195,29 @@ describe('requests the gateway refuses before anything is forwarded', () => {
   });
 });
 
+describe('bodies the gateway cannot decide on', () => {
+  it('a body that is not JSON-RPC (400) and one over the size limit (413) are refused, audited once each, and not forwarded', async () => {
+    const bearer = await gw.bearer('ops-bot');
+    const sessionId = await gw.openSession('billing', bearer);
+    const before = upstreamRequests();
+    const send = (body: string) =>
+      fetch(`${gw.url}/mcp/billing`, { method: 'POST', headers: { authorization: `Bearer ${bearer}`, 'mcp-session-id': sessionId, 'content-type': 'application/json', accept: 'application/json, text/event-stream' }, body });
+    const garbage = await send('{"jsonrpc": "2.0", "method": "tools/call", ');
+    expect([garbage.status, ((await garbage.json()) as { error: { code: number } }).error.code]).toEqual([400, -32700]);
+    const huge = await send(JSON.stringify({ jsonrpc: '2.0', id: 'huge', method: 'tools/call', params: { name: 'getInvoice', arguments: { note: 'x'.repeat(5 * 1024 * 1024) } } }));
+    expect([huge.status, ((await huge.json()) as { error: { code: number } }).error.code]).toEqual([413, -32004]);
+    expect(upstreamRequests()).toBe(before);
+    const records = await gw.waitForRecords('both refusals', (all) => {
+      const mine = all.filter((r) => r.sessionId === sessionId && r.method === '(request)');
+      return mine.length >= 2 && mine;
+    });
+    expect(records.map((r) => [r.agent, r.decision, r.status])).toEqual([
+      ['ops-bot', 'deny', 400],
+      ['ops-bot', 'deny', 413],
+    ]);
+  });
+});
+
 describe('a batch mixing allowed and denied calls', () => {
   for (const { server, allowed, denied, code } of [
     { server: 'crm', allowed: 'searchAccounts', denied: 'deleteAccount', code: 'denied-by-policy' },

@@ -326,6 +326,16 @@ export class GovernedExchange {
     return { ...m, result: { ...(m.result as object), tools: tools.filter((_, i) => visible.has(names[i]!)) } };
   }
 
+  /**
+   * The request is refused before its messages could be decided (a body too large,
+   * or not JSON-RPC): one record of its own, as for refusals at admission. Idempotent.
+   */
+  refuse(status: number, code: string, reason: string): void {
+    if (this.#completed) return;
+    this.#note({ jsonrpc: '2.0', method: '(request)' }, 'deny', code, reason, [], false);
+    this.complete(status);
+  }
+
   /** The upstream answered a request that opened a session: the session is this caller's from now on. */
   sessionOpened(sessionId: string): void {
     this.#d.sessions.bind(this.#base.route.name, sessionId, this.#base.who.subject);

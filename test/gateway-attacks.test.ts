@@ -50,6 +50,8 @@ describe('credentials the gateway refuses: 401 with WWW-Authenticate naming the 
   const CORPUS: Array<{ attack: string; authorization: () => Promise<string | undefined>; error: 'invalid_token' | undefined; code: string }> = [
     { attack: 'no credential', authorization: async () => undefined, error: undefined, code: 'anonymous-refused' },
     { attack: 'garbled agent key', authorization: async () => 'Bearer berth_tok_garbled', error: 'invalid_token', code: 'malformed' },
+    { attack: 'well-formed agent key the registry never issued', authorization: async () => `Bearer berth_tok_abcdefghijkl_${'A'.repeat(43)}`, error: 'invalid_token', code: 'unknown-agent-key' },
+    { attack: "the registry's admin token instead of an agent key", authorization: async () => `Bearer ${gw.registry.adminToken}`, error: 'invalid_token', code: 'not-an-agent-key' },
     { attack: 'garbled JWT', authorization: async () => 'Bearer eyJhbGciOiJSUzI1NiJ9.bm90IGpzb24.c2ln', error: 'invalid_token', code: 'malformed' },
     { attack: 'another scheme', authorization: async () => `Basic ${b64url('sales-bot:secret')}`, error: 'invalid_token', code: 'unsupported-scheme' },
     { attack: 'expired JWT', authorization: async () => `Bearer ${await gw.idp.mint({ claims: { azp: 'hr-bot' }, expiresIn: -600 })}`, error: 'invalid_token', code: 'expired' },
@@ -192,6 +194,31 @@ describe('requests the gateway refuses before anything is forwarded', () => {
     expect(answer.messages[0]!.error!.message).toContain('the Mcp-Method header says "tools/list" but the body\'s method is "tools/call"');
     expect(upstreamRequests()).toBe(before);
     await auditedRefusals('mirror-header-mismatch', 3);
+  });
+});
+
+describe('replaying a stream', () => {
+  it('GET with Last-Event-ID on a resumable upstream replays tools/list filtered, as its POST answered it', async () => {
+    const bearer = await gw.bearer('finance-bot');
+    const version = { 'mcp-protocol-version': '2025-11-25' }; // the upstream primes resumable streams from this version on
+    const init = await gw.post('crm', { jsonrpc: '2.0', id: 'init', method: 'initialize', params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'replayer', version: '1' } } }, { bearer, headers: version });
+    const sessionId = init.headers.get('mcp-session-id')!;
+    await gw.post('crm', { jsonrpc: '2.0', method: 'notifications/initialized' }, { bearer, sessionId, headers: version });
+    const headers = { authorization: `Bearer ${bearer}`, 'mcp-session-id': sessionId, ...version };
+    const listed = await fetch(`${gw.url}/mcp/crm`, { method: 'POST', headers: { ...headers, 'content-type': 'application/json', accept: 'application/json, text/event-stream' }, body: JSON.stringify({ jsonrpc: '2.0', id: 'list', method: 'tools/list' }) });
+    const stream = await listed.text();
+    const toolNames = (sse: string) => [...sse.matchAll(/"name":"(\w+)"/g)].map((m) => m[1]);
+    expect(toolNames(stream)).toEqual(['searchAccounts', 'exportAccounts']);
+    const primingId = /^id: (\S+)$/m.exec(stream)![1]!;
+
+    const aborter = new AbortController();
+    const replay = await fetch(`${gw.url}/mcp/crm`, { headers: { ...headers, accept: 'text/event-stream', 'last-event-id': primingId }, signal: aborter.signal });
+    expect(replay.status).toBe(200);
+    let replayed = '';
+    const reader = replay.body!.getReader();
+    while (!replayed.includes('"id":"list"')) replayed += new TextDecoder().decode((await reader.read()).value);
+    aborter.abort();
+    expect(toolNames(replayed)).toEqual(['searchAccounts', 'exportAccounts']);
   });
 });
 

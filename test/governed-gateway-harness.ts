@@ -12,7 +12,7 @@
  *
  * | server  | upstream answers | declared tools (scopes)                                                                 | undeclared on the upstream |
  * |---------|------------------|-----------------------------------------------------------------------------------------|----------------------------|
- * | crm     | SSE              | searchAccounts (crm.read), updateOpportunity (crm.write), deleteAccount (crm.admin), exportAccounts (crm.read, approval: required) | debugDump |
+ * | crm     | SSE, resumable   | searchAccounts (crm.read), updateOpportunity (crm.write), deleteAccount (crm.admin), exportAccounts (crm.read, approval: required) | debugDump |
  * | billing | JSON             | getInvoice (billing.read), issueRefund (billing.refund)                                 | rawSql                     |
  * | hr      | SSE              | lookupEmployee (hr.read), setSalary (hr.write); records keep arguments and results      | shell                      |
  *
@@ -46,6 +46,7 @@ import { waitFor } from './support/wait.ts';
 export const SERVERS = {
   crm: {
     json: false,
+    resumable: true,
     tools: [
       { name: 'searchAccounts', scopes: ['crm.read'] },
       { name: 'updateOpportunity', scopes: ['crm.write'] },
@@ -208,7 +209,7 @@ export async function startGovernedGateway(opts: GovernedGatewayOptions = {}): P
     const upstreams = {} as Record<ServerName, ToolUpstream>;
     for (const name of SERVER_NAMES) {
       const s = SERVERS[name];
-      upstreams[name] = await startToolUpstream(name, [...s.tools.map((t) => t.name), ...s.undeclared], { json: s.json });
+      upstreams[name] = await startToolUpstream(name, [...s.tools.map((t) => t.name), ...s.undeclared], { json: s.json, resumable: 'resumable' in s });
       closers.push(() => upstreams[name].close());
     }
     for (const name of SERVER_NAMES) {

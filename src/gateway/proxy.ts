@@ -188,7 +188,7 @@ export function createProxy(opts: ProxyOptions): Proxy {
     }
     const exchange = admission.exchange;
     if (req.method === 'POST') readBody(req, res, route, query, exchange);
-    else forward(req, res, route, query, undefined, undefined, undefined, exchange);
+    else forward(req, res, route, query, undefined, undefined, exchange.transformsStream ? { transform: (m) => exchange.transform(m), answers: [] } : undefined, exchange);
   }
 
   function readBody(req: IncomingMessage, res: ServerResponse, route: Route, query: string, exchange?: GovernedExchange): void {

@@ -4,7 +4,8 @@
  * and writes the call it executed into {@link ToolUpstream.executed} — the
  * upstream's own log, which proves what reached it and what did not. Runs on the
  * streamable HTTP fixture's session plumbing (test/gateway-fixture-server.ts),
- * answering with SSE streams or, with `json`, with application/json.
+ * answering with SSE streams or, with `json`, with application/json; with
+ * `resumable`, its SSE events can be replayed (GET with Last-Event-ID).
  */
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { z } from 'zod';
@@ -32,7 +33,7 @@ const ARGUMENTS = { id: z.string().optional(), amount: z.number().optional(), no
  * @example const crm = await startToolUpstream('crm', ['searchAccounts', 'debugDump']);
  * // … crm.executed → [{ tool: 'searchAccounts', arguments: { id: 'a1' }, sessionId: '…' }]
  */
-export async function startToolUpstream(name: string, tools: readonly string[], opts: { json?: boolean } = {}): Promise<ToolUpstream> {
+export async function startToolUpstream(name: string, tools: readonly string[], opts: { json?: boolean; resumable?: boolean } = {}): Promise<ToolUpstream> {
   const executed: ExecutedCall[] = [];
   const build = (): McpServer => {
     const server = new McpServer({ name: `${name}-upstream`, version: '1.0.0' });
@@ -44,6 +45,6 @@ export async function startToolUpstream(name: string, tools: readonly string[], 
     }
     return server;
   };
-  const fixture = await startFixtureServer({ build, ...(opts.json ? { json: true } : {}) });
+  const fixture = await startFixtureServer({ build, ...(opts.json ? { json: true } : {}), ...(opts.resumable ? { resumable: true } : {}) });
   return Object.assign(fixture, { name, executed });
 }

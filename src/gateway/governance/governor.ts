@@ -307,8 +307,19 @@ export class GovernedExchange {
   }
 
   /**
+   * Whether the responses of a request without messages of its own must pass
+   * through {@link transform}: a GET stream, which carries what the server sends
+   * outside a POST — including answers to earlier POSTs it replays after a
+   * `Last-Event-ID`, so a `tools/list` answer would otherwise arrive unfiltered.
+   */
+  get transformsStream(): boolean {
+    return this.#base.httpMethod === 'GET';
+  }
+
+  /**
    * A response message on its way to the client: `tools/list` results lose the
-   * tools the caller may not call; results are recorded where the manifest asks.
+   * tools the caller may not call (on a GET stream, every result listing tools:
+   * replayed answers of tools/list); results are recorded where the manifest asks.
    */
   transform(m: JsonRpcMessage): JsonRpcMessage {
     if (m.id === undefined || m.method !== undefined) return m;
@@ -318,7 +329,7 @@ export class GovernedExchange {
       const payload = keptPayloads(this.#base.route.server, { result: m.result });
       if (payload.result !== undefined) record.result = payload.result;
     }
-    if (!this.#toolLists?.has(id)) return m;
+    if (!this.#toolLists?.has(id) && !this.transformsStream) return m;
     const tools = (m.result as { tools?: Array<{ name?: unknown }> } | undefined)?.tools;
     if (!Array.isArray(tools)) return m;
     const names = tools.map((t) => (typeof t?.name === 'string' ? t.name : ''));

@@ -1,15 +1,17 @@
 /**
  * The attack corpus against the governed gateway, over real sockets: credentials
- * that are missing, garbled, expired, not yet valid, from another issuer, for
- * another audience, unsigned (`alg: none`), HMAC-signed with the issuer's RSA
- * public key, signed under an unknown `kid`, or a revoked agent key; another
- * agent's session id; a batch mixing allowed and denied calls; an `Mcp-Name`
- * header that disagrees with the body; a token in the query string. Each is
- * refused with the status the table below says (the specification, by hand) —
- * 401 with `WWW-Authenticate: Bearer resource_metadata="…"` for credentials, 400
- * for query-string tokens and mirror-header mismatches, 403 for a session of
- * another agent, a JSON-RPC error for the denied half of a batch — audited with
- * its reason, and nothing refused reaches the upstream (its own log says so).
+ * that are missing, garbled, never issued, not an agent's, expired, not yet
+ * valid, from another issuer, for another audience, unsigned (`alg: none`),
+ * HMAC-signed with the issuer's RSA public key, signed under an unknown `kid`, or
+ * a revoked agent key; another agent's session id (POST, GET, DELETE); a made-up
+ * session id; a token in the query string; `Mcp-Name` / `Mcp-Method` headers that
+ * disagree with the body; a stream replayed with Last-Event-ID; bodies too large
+ * or not JSON-RPC; a batch mixing allowed and denied calls. Each is refused with
+ * the status written by hand below (the specification) — 401 with
+ * `WWW-Authenticate: Bearer resource_metadata="…"` for credentials, 400 for
+ * query-string tokens and mirror-header mismatches, 403 for a session of another
+ * agent, a JSON-RPC error for the denied half of a batch — audited with its
+ * reason, and nothing refused reaches the upstream (its own log says so).
  */
 import { createHmac } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

@@ -114,12 +114,12 @@ describe('the authorization matrix through the gateway (SDK clients, API keys an
     const got = outcomes.map((o) => {
       if (o.text !== undefined) return [o.agent, o.server, o.tool, 'allow', o.text];
       const reason = (o.error!.data as { reason?: string } | undefined)?.reason;
-      if (o.error!.code === -32006) return [o.agent, o.server, o.tool, o.expected.startsWith('approval') ? o.expected : 'approval?', typeof (o.error!.data as { approvalId?: unknown }).approvalId];
+      if (o.error!.code === -32006) return [o.agent, o.server, o.tool, 'approval', typeof (o.error!.data as { approvalId?: unknown }).approvalId];
       return [o.agent, o.server, o.tool, o.error!.code === -32005 ? reason : `code ${o.error!.code}`, undefined];
     });
     const want = outcomes.map((o) => {
       if (o.expected === 'allow') return [o.agent, o.server, o.tool, 'allow', `${o.server}/${o.tool} {"id":"${o.agent}-${o.tool}"}`];
-      if (o.expected.startsWith('approval')) return [o.agent, o.server, o.tool, o.expected, 'string'];
+      if (o.expected.startsWith('approval')) return [o.agent, o.server, o.tool, 'approval', 'string']; // which rule asked: the audit test
       return [o.agent, o.server, o.tool, o.expected, undefined];
     });
     expect(got).toEqual(want);

@@ -13,6 +13,7 @@ import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
+import { InMemoryEventStore } from '@modelcontextprotocol/sdk/examples/shared/inMemoryEventStore.js';
 import { z } from 'zod';
 
 /** What the fixture saw, for assertions. */
@@ -54,8 +55,12 @@ function buildServer(): McpServer {
   return server;
 }
 
-/** Starts the fixture on 127.0.0.1 and a free port. */
-export async function startFixtureServer(opts: { json?: boolean } = {}): Promise<FixtureServer> {
+/**
+ * Starts the fixture on 127.0.0.1 and a free port. `build` makes each session's
+ * MCP server (default: the `echo` and `slow` tools above); `resumable` keeps each
+ * session's SSE events so a client can replay them (GET with Last-Event-ID).
+ */
+export async function startFixtureServer(opts: { json?: boolean; build?: () => McpServer; resumable?: boolean } = {}): Promise<FixtureServer> {
   const log: FixtureLog = { sessionsCreated: [], sessionsClosed: [], requests: [] };
   const transports = new Map<string, StreamableHTTPServerTransport>();
   const sessions = new Map<string, McpServer>();
@@ -70,10 +75,11 @@ export async function startFixtureServer(opts: { json?: boolean } = {}): Promise
         );
         return;
       }
-      const server = buildServer();
+      const server = (opts.build ?? buildServer)();
       const t: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({
         sessionIdGenerator: () => randomUUID(),
         enableJsonResponse: opts.json ?? false,
+        ...(opts.resumable ? { eventStore: new InMemoryEventStore() } : {}),
         onsessioninitialized: (id) => {
           transports.set(id, t);
           sessions.set(id, server);

@@ -199,6 +199,24 @@ export const CALL_DECISIONS = ['allow', 'deny', 'approval-required', 'rate-limit
 /** One of {@link CALL_DECISIONS}. */
 export type CallDecision = (typeof CALL_DECISIONS)[number];
 
+/**
+ * The most characters each text field of a {@link CallRecord} may hold (and none
+ * may be empty): the registry refuses a batch with a longer one, so the gateway
+ * cuts what callers send to fit.
+ */
+export const CALL_RECORD_TEXT_LIMITS = {
+  agent: 253,
+  user: 253,
+  server: 253,
+  tool: 128,
+  method: 128,
+  reason: 2048,
+  sessionId: 256,
+  requestId: 256,
+  approvalId: 64,
+  dataClassification: 64,
+} as const;
+
 /** The durable audit record of one MCP request the gateway decided. */
 export interface CallRecord {
   /** Assigned by the store, increasing. */

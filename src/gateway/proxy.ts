@@ -188,13 +188,13 @@ export function createProxy(opts: ProxyOptions): Proxy {
     }
     const exchange = admission.exchange;
     if (req.method === 'POST') readBody(req, res, route, query, exchange);
-    else forward(req, res, route, query, undefined, undefined, undefined, exchange);
+    else forward(req, res, route, query, undefined, undefined, exchange.transformsStream ? { transform: (m) => exchange.transform(m), answers: [] } : undefined, exchange);
   }
 
   function readBody(req: IncomingMessage, res: ServerResponse, route: Route, query: string, exchange?: GovernedExchange): void {
     const declared = req.headers['content-length'];
     if (declared !== undefined && Number(declared) > maxBody) {
-      tooLarge(req, res);
+      tooLarge(req, res, exchange);
       return;
     }
     let first: Buffer | undefined;
@@ -206,7 +206,7 @@ export function createProxy(opts: ProxyOptions): Proxy {
       size += chunk.length;
       if (size > maxBody) {
         over = true;
-        tooLarge(req, res);
+        tooLarge(req, res, exchange);
         return;
       }
       if (first === undefined) first = chunk;
@@ -220,9 +220,11 @@ export function createProxy(opts: ProxyOptions): Proxy {
     });
   }
 
-  function tooLarge(req: IncomingMessage, res: ServerResponse): void {
+  function tooLarge(req: IncomingMessage, res: ServerResponse, exchange: GovernedExchange | undefined): void {
+    const message = `request body exceeds the gateway limit of ${maxBody} bytes`;
+    exchange?.refuse(413, 'too-large', message);
     // Answer at once and close the connection: reading megabytes we will discard helps nobody.
-    sendError(res, 413, GatewayErrorCode.PayloadTooLarge, `request body exceeds the gateway limit of ${maxBody} bytes`, null, { connection: 'close' });
+    sendError(res, 413, GatewayErrorCode.PayloadTooLarge, message, null, { connection: 'close' });
     req.resume();
   }
 
@@ -242,8 +244,9 @@ export function createProxy(opts: ProxyOptions): Proxy {
   async function onGovernedBody(req: IncomingMessage, res: ServerResponse, route: Route, query: string, body: Buffer, exchange: GovernedExchange): Promise<void> {
     const parsed = parseJsonRpcBody(body);
     if (parsed === undefined) {
-      exchange.complete(400);
-      sendError(res, 400, GatewayErrorCode.ParseError, 'request body is not a JSON-RPC message or batch (invalid JSON)', null);
+      const message = 'request body is not a JSON-RPC message or batch (invalid JSON)';
+      exchange.refuse(400, 'not-json-rpc', message);
+      sendError(res, 400, GatewayErrorCode.ParseError, message, null);
       return;
     }
     let verdict;

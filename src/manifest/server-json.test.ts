@@ -238,6 +238,28 @@ describe('exportServerJson', () => {
     expect(notes).toContain('packages[1]: an oci package for 123456789012.dkr.ecr.eu-west-1.amazonaws.com/brave-search:2.0.58 is added next to the imported npm package.');
   });
 
+  it('leaves out kept packages or remotes that are not lists of objects (an edited annotation), saying so', () => {
+    const manifest: MCPServer = {
+      apiVersion: 'berth.dev/v1alpha1',
+      kind: 'MCPServer',
+      metadata: { name: 'crm', annotations: { 'berth.dev/server-json.remotes': '5', 'berth.dev/server-json.packages': '[7]', 'berth.dev/server-json.source': 'remotes[0]' } },
+      spec: {
+        description: 'CRM',
+        owner: { team: 'sales' },
+        environment: 'dev',
+        lifecycle: 'approved-dev',
+        risk: 'low',
+        dataClassification: 'internal',
+        remote: { url: 'https://crm.example.com/mcp', transport: 'streamable-http' },
+      },
+    };
+    const { serverJson, notes } = exportServerJson(manifest);
+    expect(serverJson.remotes).toEqual([{ type: 'streamable-http', url: 'https://crm.example.com/mcp' }]);
+    expect(serverJson.packages).toBeUndefined();
+    expect(notes).toContain('annotation berth.dev/server-json.remotes is not a list of objects; left out.');
+    expect(notes).toContain('annotation berth.dev/server-json.packages is not a list of objects; left out.');
+  });
+
   it('exports a manifest written by hand, naming what server.json cannot carry', () => {
     const manifest: MCPServer = {
       apiVersion: 'berth.dev/v1alpha1',

@@ -3,7 +3,7 @@
  * error) and the stores (a batch with a malformed record writes nothing). Pure.
  */
 import { InvalidRequestError, type FieldError } from '../client/errors.ts';
-import { CALL_DECISIONS, type CallRecord } from '../client/wire.ts';
+import { CALL_DECISIONS, CALL_RECORD_TEXT_LIMITS as MAX, type CallRecord } from '../client/wire.ts';
 import { anything, shapeProblems, text, type Check, type Fields } from './record-shape.ts';
 import { jsonClone, normaliseTime } from './store-semantics.ts';
 
@@ -16,21 +16,21 @@ const httpStatus: Check = (v) => (Number.isInteger(v) && (v as number) >= 100 &&
 const FIELDS: Fields = {
   id: [anything, 'optional'], // assigned by the store; a value sent is ignored
   time: [(v) => (typeof v === 'string' && !Number.isNaN(Date.parse(v)) ? undefined : 'must be an RFC 3339 time'), 'optional'],
-  agent: [text(253), 'required'],
-  user: [text(253), 'optional'],
-  server: [text(253), 'required'],
-  tool: [text(128), 'optional'],
-  method: [text(128), 'required'],
+  agent: [text(MAX.agent), 'required'],
+  user: [text(MAX.user), 'optional'],
+  server: [text(MAX.server), 'required'],
+  tool: [text(MAX.tool), 'optional'],
+  method: [text(MAX.method), 'required'],
   scopes: [(v) => (Array.isArray(v) && v.every((s) => typeof s === 'string') ? undefined : 'must be a list of strings'), 'required'],
   decision: [(v) => ((CALL_DECISIONS as readonly unknown[]).includes(v) ? undefined : `must be one of ${CALL_DECISIONS.join(', ')}`), 'required'],
-  reason: [(v) => (typeof v === 'string' && v.length <= 2048 ? undefined : 'must be a string of at most 2048 characters'), 'required'],
+  reason: [(v) => (typeof v === 'string' && v.length <= MAX.reason ? undefined : `must be a string of at most ${MAX.reason} characters`), 'required'],
   latencyMs: [(v) => (typeof v === 'number' && Number.isFinite(v) && v >= 0 ? undefined : 'must be a number of milliseconds, 0 or more'), 'required'],
   status: [httpStatus, 'required'],
   upstreamStatus: [httpStatus, 'optional'],
-  sessionId: [text(256), 'optional'],
-  requestId: [text(256), 'optional'],
-  approvalId: [text(64), 'optional'],
-  dataClassification: [text(64), 'optional'],
+  sessionId: [text(MAX.sessionId), 'optional'],
+  requestId: [text(MAX.requestId), 'optional'],
+  approvalId: [text(MAX.approvalId), 'optional'],
+  dataClassification: [text(MAX.dataClassification), 'optional'],
   arguments: [anything, 'optional'],
   result: [anything, 'optional'],
 };

@@ -11,7 +11,7 @@
  * call are left out — the same rules `tools/list` answers follow.
  */
 import { exportServerJson, SERVER_JSON_SCHEMA_URL, type ServerJson } from '../../manifest/server-json.ts';
-import { mayUseServer, visibleTools, type Grants } from '../../manifest/policy.ts';
+import { decideToolCall, mayUseServer, type Grants } from '../../manifest/policy.ts';
 import type { MCPServer } from '../../manifest/types.ts';
 import type { Route } from '../route.ts';
 
@@ -25,6 +25,7 @@ export interface DiscoveredServer {
   environment: string;
   lifecycle: string;
   dataClassification: string;
+  /** `approval`: whether this caller's calls wait for a human approval (the manifest's `approval: required`, or a scope its policies grant only with approval). */
   tools: Array<{ name: string; description?: string; scopes: string[]; approval: 'none' | 'required' }>;
 }
 
@@ -36,8 +37,8 @@ export function discover(routes: readonly Route[], grants: Grants, anonymous: bo
     if (!route.routable) continue;
     const server = route.server;
     if (!mayUseServer(grants, server, { anonymous }).allowed) continue;
-    const declared = server.spec.tools ?? [];
-    const visible = new Set(visibleTools(grants, server, declared.map((t) => t.name), { anonymous }));
+    // The verdict a call would get: the tools it would not refuse are listed (as tools/list does), and whether it waits for an approval.
+    const verdicts = new Map((server.spec.tools ?? []).map((t) => [t, decideToolCall(grants, server, t.name, { anonymous }).verdict]));
     const entry: DiscoveredServer = {
       name: server.metadata.name,
       ...(server.spec.description !== undefined ? { description: server.spec.description } : {}),
@@ -46,9 +47,9 @@ export function discover(routes: readonly Route[], grants: Grants, anonymous: bo
       environment: server.spec.environment,
       lifecycle: server.spec.lifecycle,
       dataClassification: server.spec.dataClassification,
-      tools: declared
-        .filter((t) => visible.has(t.name))
-        .map((t) => ({ name: t.name, ...(t.description !== undefined ? { description: t.description } : {}), scopes: [...t.scopes], approval: t.approval ?? 'none' })),
+      tools: [...verdicts]
+        .filter(([, verdict]) => verdict !== 'deny')
+        .map(([t, verdict]) => ({ name: t.name, ...(t.description !== undefined ? { description: t.description } : {}), scopes: [...t.scopes], approval: verdict === 'approval' ? 'required' : 'none' })),
     };
     if (q === '' || matches(entry, q)) out.push(entry);
   }

@@ -81,6 +81,8 @@ export function createGovernance(opts: GovernanceOptions): Governance {
   const policies = new PolicyIndex({ source: registry, logger: logger.child({ part: 'policies' }) });
   const audit = new AuditSink<CallRecord>({
     persist: (batch) => registry.appendCallRecords(batch),
+    // Records are bounded (governor.ts: text limits, PAYLOAD_JSON_BYTES) to about 20 KiB: 250 of them fit one 8 MiB append.
+    batchSize: 250,
     logger: logger.child({ part: 'audit' }),
     ...(opts.auditFailClosedAfterMs !== undefined ? { failClosedAfterMs: opts.auditFailClosedAfterMs } : {}),
     ...(opts.auditMaxBuffered !== undefined ? { maxBuffered: opts.auditMaxBuffered } : {}),
@@ -108,7 +110,15 @@ export function createGovernance(opts: GovernanceOptions): Governance {
       return true;
     }
     if (pathname !== '/v1/discovery' && pathname !== '/v0.1/servers') return false;
-    void serveDiscovery(req, res, pathname, query);
+    serveDiscovery(req, res, pathname, query).catch((err: unknown) => {
+      // Never an unhandled rejection (which ends the process) nor a request left hanging.
+      logger.error({ err, path: pathname }, 'answering discovery failed');
+      if (res.headersSent) res.destroy();
+      else {
+        res.writeHead(500, { 'content-type': 'application/json' });
+        res.end(jsonRpcErrorBody(-32603, `the gateway failed to answer ${pathname}`, null));
+      }
+    });
     return true;
   }
 

@@ -15,9 +15,9 @@ import type { IncomingHttpHeaders } from 'node:http';
 import type { Logger } from 'pino';
 import { ApprovalConflictError, ApprovalGoneError } from '../../client/errors.ts';
 import type { RegistryClient } from '../../client/registry-client.ts';
-import type { Approval, CallDecision, CallRecord } from '../../client/wire.ts';
+import { CALL_RECORD_TEXT_LIMITS, type Approval, type CallDecision, type CallRecord } from '../../client/wire.ts';
 import { describeError } from '../../kit/errors.ts';
-import { argumentsHash, decideMethod, mayUseServer, payloadsToRecord, visibleTools, type Decision, type Grants, type ServerAccess } from '../../manifest/policy.ts';
+import { argumentsHash, decideMethod, mayUseServer, payloadsToRecord, visibleTools, type Decision, type Grants, type RecordedPayloads, type ServerAccess } from '../../manifest/policy.ts';
 import type { MCPServer } from '../../manifest/types.ts';
 import type { Authenticator } from '../auth/authenticate.ts';
 import { agentOf, userOf, type CallerIdentity } from '../auth/identity.ts';
@@ -185,7 +185,7 @@ export class Governor {
   #refuseEarly(base: ExchangeBase, who: CallerIdentity | undefined, decision: CallDecision, code: string, refusal: Refusal): Admission {
     const latencyMs = this.#now() - base.startedAt;
     this.#d.metrics?.decisions.inc({ server: base.route.name, tool: '', decision, code });
-    this.#d.audit.record({
+    this.#d.audit.record(fitted({
       time: new Date().toISOString(),
       agent: who === undefined ? '(unauthenticated)' : (agentOf(who) ?? 'anonymous'),
       ...(who !== undefined && userOf(who) !== undefined ? { user: userOf(who)! } : {}),
@@ -198,7 +198,7 @@ export class Governor {
       status: refusal.status,
       ...(base.sessionId !== undefined ? { sessionId: base.sessionId } : {}),
       dataClassification: base.route.server.spec.dataClassification,
-    });
+    }));
     return { ok: false, refusal };
   }
 }
@@ -275,17 +275,15 @@ export class GovernedExchange {
           (this.#toolLists ??= new Set()).add(m.id as JsonRpcId);
           filterResponses = true;
         }
-        if (m.method === 'tools/call' && isJsonRpcRequest(m) && server.spec.access?.auditPayloads === 'arguments-and-results') {
-          (this.#recordResults ??= new Map()).set(m.id as JsonRpcId, record);
-          filterResponses = true;
-        }
+        if (this.#keepResult(m, record)) filterResponses = true;
         continue;
       }
       if (decision.verdict === 'approval' && m.method === 'tools/call' && name !== undefined) {
         const approved = await this.#approval(m, name, decision);
         if (approved.forward) {
           forward.push(m);
-          this.#note(m, 'allow', 'approved', `${decision.reason}; approved as ${approved.approval.id}`, decision.scopes, true, approved.approval.id);
+          const record = this.#note(m, 'allow', 'approved', `${decision.reason}; approved as ${approved.approval.id}`, decision.scopes, true, approved.approval.id);
+          if (this.#keepResult(m, record)) filterResponses = true;
           continue;
         }
         if (isJsonRpcRequest(m)) answers.push(errorResponse(m.id as JsonRpcId, approved.code, approved.message, approved.data));
@@ -299,23 +297,55 @@ export class GovernedExchange {
   }
 
   /**
+   * Marks a forwarded `tools/call` whose result the manifest asks to record
+   * (`auditPayloads: arguments-and-results`) so {@link transform} records it;
+   * true when it did, and responses must then pass through transform.
+   */
+  #keepResult(m: JsonRpcMessage, record: CallRecord): boolean {
+    if (m.method !== 'tools/call' || !isJsonRpcRequest(m) || this.#base.route.server.spec.access?.auditPayloads !== 'arguments-and-results') return false;
+    (this.#recordResults ??= new Map()).set(m.id as JsonRpcId, record);
+    return true;
+  }
+
+  /**
+   * Whether the responses of a request without messages of its own must pass
+   * through {@link transform}: a GET stream, which carries what the server sends
+   * outside a POST — including answers to earlier POSTs it replays after a
+   * `Last-Event-ID`, so a `tools/list` answer would otherwise arrive unfiltered.
+   */
+  get transformsStream(): boolean {
+    return this.#base.httpMethod === 'GET';
+  }
+
+  /**
    * A response message on its way to the client: `tools/list` results lose the
-   * tools the caller may not call; results are recorded where the manifest asks.
+   * tools the caller may not call (on a GET stream, every result listing tools:
+   * replayed answers of tools/list); results are recorded where the manifest asks.
    */
   transform(m: JsonRpcMessage): JsonRpcMessage {
     if (m.id === undefined || m.method !== undefined) return m;
     const id = m.id as JsonRpcId;
     const record = this.#recordResults?.get(id);
     if (record !== undefined && m.result !== undefined) {
-      const payload = payloadsToRecord(this.#base.route.server, { result: m.result });
+      const payload = keptPayloads(this.#base.route.server, { result: m.result });
       if (payload.result !== undefined) record.result = payload.result;
     }
-    if (!this.#toolLists?.has(id)) return m;
+    if (!this.#toolLists?.has(id) && !this.transformsStream) return m;
     const tools = (m.result as { tools?: Array<{ name?: unknown }> } | undefined)?.tools;
     if (!Array.isArray(tools)) return m;
     const names = tools.map((t) => (typeof t?.name === 'string' ? t.name : ''));
     const visible = new Set(visibleTools(this.#base.grants, this.#base.route.server, names, { anonymous: this.#base.who.kind === 'anonymous' }));
     return { ...m, result: { ...(m.result as object), tools: tools.filter((_, i) => visible.has(names[i]!)) } };
+  }
+
+  /**
+   * The request is refused before its messages could be decided (a body too large,
+   * or not JSON-RPC): one record of its own, as for refusals at admission. Idempotent.
+   */
+  refuse(status: number, code: string, reason: string): void {
+    if (this.#completed) return;
+    this.#note({ jsonrpc: '2.0', method: '(request)' }, 'deny', code, reason, [], false);
+    this.complete(status);
   }
 
   /** The upstream answered a request that opened a session: the session is this caller's from now on. */
@@ -352,7 +382,7 @@ export class GovernedExchange {
       p.record.latencyMs = latencyMs;
       p.record.status = status;
       if (p.forwarded && upstreamStatus !== undefined) p.record.upstreamStatus = upstreamStatus;
-      this.#d.audit.record(p.record);
+      this.#d.audit.record(fitted(p.record));
     }
   }
 
@@ -383,7 +413,7 @@ export class GovernedExchange {
       dataClassification: server.spec.dataClassification,
     };
     if (tool !== undefined) {
-      const payload = payloadsToRecord(server, { arguments: (m.params as { arguments?: unknown } | undefined)?.arguments });
+      const payload = keptPayloads(server, { arguments: (m.params as { arguments?: unknown } | undefined)?.arguments });
       if (payload.arguments !== undefined) record.arguments = payload.arguments;
     }
     this.#pending.push({ record, forwarded });
@@ -433,6 +463,52 @@ export class GovernedExchange {
 /** A JSON-RPC error response. */
 function errorResponse(id: JsonRpcId, code: number, message: string, data?: unknown): JsonRpcMessage {
   return { jsonrpc: '2.0', id, error: data === undefined ? { code, message } : { code, message, data } };
+}
+
+/**
+ * `record`, cut to what the registry stores ({@link CALL_RECORD_TEXT_LIMITS}): tool,
+ * method, ids and reason carry what callers send, and one record the registry
+ * refuses would hold back every record batched with it — and, once the audit fails
+ * closed, every call. Longer text is cut (ending in `…`); an empty optional field is
+ * left out, an empty required one written `(empty)`.
+ */
+function fitted(record: CallRecord): CallRecord {
+  const fields = record as unknown as Record<string, string | undefined>;
+  for (const [field, max] of Object.entries(CALL_RECORD_TEXT_LIMITS)) {
+    const value = fields[field];
+    if (value === undefined) continue;
+    if (value === '') {
+      if (field === 'agent' || field === 'server' || field === 'method') fields[field] = '(empty)';
+      else if (field !== 'reason') delete fields[field];
+    } else if (value.length > max) fields[field] = `${value.slice(0, max - 1)}…`;
+  }
+  return record;
+}
+
+/** Strings longer than this are cut in the payloads a call record keeps. */
+const PAYLOAD_STRING_CHARS = 1_024;
+/**
+ * A kept payload whose JSON is still more bytes than this is replaced by a note of
+ * its size. With every other field at its limit ({@link CALL_RECORD_TEXT_LIMITS}),
+ * a record is then at most about 20 KiB, and a batch of the governance's 250 records
+ * stays far under the 8 MiB the registry takes in one append.
+ */
+const PAYLOAD_JSON_BYTES = 4_096;
+
+/**
+ * What a call record keeps of a call's arguments or result ({@link payloadsToRecord}:
+ * as the manifest says, redacted), bounded: a payload is as big as the caller or
+ * the server makes it, and one batch the registry refuses for its size would hold
+ * back every record in it, then every call once the audit fails closed.
+ */
+function keptPayloads(server: MCPServer, call: RecordedPayloads): RecordedPayloads {
+  const kept = payloadsToRecord(server, call, { maxStringLength: PAYLOAD_STRING_CHARS });
+  for (const key of ['arguments', 'result'] as const) {
+    if (kept[key] === undefined) continue;
+    const size = Buffer.byteLength(JSON.stringify(kept[key]));
+    if (size > PAYLOAD_JSON_BYTES) kept[key] = `[not kept: ${size} bytes of JSON, more than the ${PAYLOAD_JSON_BYTES} a call record keeps]`;
+  }
+  return kept;
 }
 
 /** {@link mayUseServer}, remembered per grants object and server version. */

@@ -3,6 +3,7 @@
  * is not valid JSON is left out with a note instead of failing the export.
  */
 import { ann, EXTRA_KEY, KEPT_FIELDS, PACKAGES_KEY, REMOTES_KEY } from './annotations.ts';
+import { isRecord } from './is-record.ts';
 import type { ServerJsonPackage, ServerJsonRemote } from './types.ts';
 
 /** The server.json parts kept by import; each is absent when its annotation is missing or unreadable. */
@@ -23,9 +24,17 @@ export function readKeptParts(annotations: Record<string, string>, notes: string
     if (value !== undefined) fields.set(field, value);
   }
   const extras = readAnnotation(annotations, EXTRA_KEY, notes);
-  const packages = readAnnotation(annotations, PACKAGES_KEY, notes) as ServerJsonPackage[] | undefined;
-  const remotes = readAnnotation(annotations, REMOTES_KEY, notes) as ServerJsonRemote[] | undefined;
+  const packages = readList(annotations, PACKAGES_KEY, notes) as ServerJsonPackage[] | undefined;
+  const remotes = readList(annotations, REMOTES_KEY, notes) as ServerJsonRemote[] | undefined;
   return { fields, extras, packages, remotes };
+}
+
+/** An annotation that must hold a list of objects (packages, remotes): anything else is left out with a note. */
+function readList(annotations: Record<string, string>, key: string, notes: string[]): Record<string, unknown>[] | undefined {
+  const value = readAnnotation(annotations, key, notes);
+  if (value === undefined || (Array.isArray(value) && value.every(isRecord))) return value;
+  notes.push(`annotation ${ann(key)} is not a list of objects; left out.`);
+  return undefined;
 }
 
 function readAnnotation(annotations: Record<string, string>, key: string, notes: string[]): unknown {

@@ -1,31 +1,17 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { startStdioBridge, type StdioBridge } from './stdio-bridge.ts';
-import { alive, killTagged, pidsWithTag, STDIO_SERVER, uniqueTag, waitFor } from '../../../test/fixtures/mcp-servers/harness.ts';
-import { KB_SERVER, openRawSession, rawRequest, startBridgeProcess, taggedRssBytes, type BridgeProcess } from '../../../test/fixtures/mcp-servers/bridge-process.ts';
+import { alive, pidsWithTag, STDIO_SERVER, waitFor } from '../../../test/fixtures/mcp-servers/harness.ts';
+import { bridgeTestScope, KB_SERVER, openRawSession, rawRequest, taggedRssBytes } from '../../../test/fixtures/mcp-servers/bridge-process.ts';
 
 const MiB = 1024 * 1024;
-const tags: string[] = [];
-const bridges: BridgeProcess[] = [];
-const inProcess: StdioBridge[] = [];
-afterEach(async () => {
-  await Promise.all([...bridges.splice(0).map((b) => b.stop()), ...inProcess.splice(0).map((b) => b.close())]);
-  killTagged(tags);
-});
-
-function tag(label: string): string {
-  const t = uniqueTag(label);
-  tags.push(t);
-  return t;
-}
+const scope = bridgeTestScope(afterEach);
 
 describe('stdio bridge limits (bridge processes with real stdio servers)', () => {
   it('a flood of 200 initializes stays under maxMemoryMiB, the rest get 503 with Retry-After, and another server keeps answering', async () => {
-    const floodTag = tag('flood');
-    const otherTag = tag('other');
+    const floodTag = scope.tag('flood');
+    const otherTag = scope.tag('other');
     const capMiB = 300;
-    const flooded = await startBridgeProcess(['--max-sessions', '8', '--max-memory-mib', String(capMiB)], [process.execPath, KB_SERVER, floodTag]);
-    const other = await startBridgeProcess([], [process.execPath, STDIO_SERVER, otherTag]);
-    bridges.push(flooded, other);
+    const flooded = await scope.process(['--max-sessions', '8', '--max-memory-mib', String(capMiB)], [process.execPath, KB_SERVER, floodTag]);
+    const other = await scope.process([], [process.execPath, STDIO_SERVER, otherTag]);
     const otherSession = (await openRawSession(other.url)).sessionId!;
     expect(otherSession).toBeDefined();
 
@@ -82,9 +68,8 @@ describe('stdio bridge limits (bridge processes with real stdio servers)', () =>
   }, 60_000);
 
   it('ends a session idle for idleTimeoutSeconds, and its server process; a session in use stays', async () => {
-    const t = tag('idle');
-    const bridge = await startBridgeProcess(['--idle-timeout-s', '1'], [process.execPath, STDIO_SERVER, t]);
-    bridges.push(bridge);
+    const t = scope.tag('idle');
+    const bridge = await scope.process(['--idle-timeout-s', '1'], [process.execPath, STDIO_SERVER, t]);
     const used = (await openRawSession(bridge.url, 'used')).sessionId!;
     // Keep one session in use (a ping every 250 ms) while the other sits idle.
     let using = true;
@@ -112,21 +97,9 @@ describe('stdio bridge limits (bridge processes with real stdio servers)', () =>
 
 describe('stdio bridge session limit (in-process bridge, real stdio servers)', () => {
   it('refuses a session over maxSessions with 503, then ends the session idle longest to make room', async () => {
-    const t = tag('cap');
+    const t = scope.tag('cap');
     let skewMs = 0; // the bridge's clock runs ahead by this much: sessions age without waiting
-    const bridge = await startStdioBridge({
-      command: process.execPath,
-      args: [STDIO_SERVER, t],
-      env: { PATH: process.env.PATH ?? '' },
-      host: '127.0.0.1',
-      port: 0,
-      mcpPath: '/mcp',
-      logger: { info: () => undefined, warn: () => undefined },
-      limits: { maxSessions: 2 },
-      tuning: { reclaimIdleAfterMs: 60_000 },
-      now: () => Date.now() + skewMs,
-    });
-    inProcess.push(bridge);
+    const bridge = await scope.inProcess([process.execPath, STDIO_SERVER, t], { limits: { maxSessions: 2 }, tuning: { reclaimIdleAfterMs: 60_000 }, now: () => Date.now() + skewMs });
     const first = (await openRawSession(bridge.url, 'a')).sessionId!;
     const second = (await openRawSession(bridge.url, 'b')).sessionId!;
     const [firstPid] = bridge.childPids();
@@ -155,17 +128,8 @@ describe('stdio bridge session limit (in-process bridge, real stdio servers)', (
   });
 
   it('answers a POST without a session that is not an initialize itself, starting no process', async () => {
-    const t = tag('noinit');
-    const bridge = await startStdioBridge({
-      command: process.execPath,
-      args: [STDIO_SERVER, t],
-      env: { PATH: process.env.PATH ?? '' },
-      host: '127.0.0.1',
-      port: 0,
-      mcpPath: '/mcp',
-      logger: { info: () => undefined, warn: () => undefined },
-    });
-    inProcess.push(bridge);
+    const t = scope.tag('noinit');
+    const bridge = await scope.inProcess([process.execPath, STDIO_SERVER, t]);
     const res = await fetch(bridge.url, { method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream' }, body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list' }) });
     expect(res.status).toBe(400);
     expect(await res.text()).toContain('single initialize request');

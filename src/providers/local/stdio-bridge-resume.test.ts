@@ -1,17 +1,10 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { createRequire } from 'node:module';
-import { startStdioBridge, type StdioBridge } from './stdio-bridge.ts';
-import { killTagged, pidsWithTag, uniqueTag, waitFor } from '../../../test/fixtures/mcp-servers/harness.ts';
-import { openRawSession, postHeaders, readSse, startBridgeProcess, type BridgeProcess, type SseEvent } from '../../../test/fixtures/mcp-servers/bridge-process.ts';
+import { pidsWithTag, waitFor } from '../../../test/fixtures/mcp-servers/harness.ts';
+import { bridgeTestScope, openRawSession, postHeaders, readSse, type SseEvent } from '../../../test/fixtures/mcp-servers/bridge-process.ts';
 
 const EVERYTHING = createRequire(import.meta.url).resolve('@modelcontextprotocol/server-everything/dist/index.js');
-const tags: string[] = [];
-const bridges: BridgeProcess[] = [];
-const inProcess: StdioBridge[] = [];
-afterEach(async () => {
-  await Promise.all([...bridges.splice(0).map((b) => b.stop()), ...inProcess.splice(0).map((b) => b.close())]);
-  killTagged(tags);
-});
+const scope = bridgeTestScope(afterEach);
 
 interface Message {
   id?: string | number;
@@ -57,10 +50,8 @@ const resultsOf = (s: Seen, id: string) => s.messages.filter((m) => m.id === id 
 
 describe('stdio bridge: SSE event ids and Last-Event-ID resumption (bridge process, server-everything over stdio)', () => {
   it('resumes a stream cut mid-operation: the missed events exactly once, live or after it finished, each id unique', async () => {
-    const tag = uniqueTag('resume');
-    tags.push(tag);
-    const bridge = await startBridgeProcess([], [process.execPath, EVERYTHING, 'stdio', tag]);
-    bridges.push(bridge);
+    const tag = scope.tag('resume');
+    const bridge = await scope.process([], [process.execPath, EVERYTHING, 'stdio', tag]);
     const sessionId = (await openRawSession(bridge.url)).sessionId!;
 
     // 1. Cut after the second progress event; resume once the operation has finished.
@@ -107,19 +98,7 @@ describe('stdio bridge: SSE event ids and Last-Event-ID resumption (bridge proce
   }, 30_000);
 
   it('answers 410 when the events after the id have been dropped from the bounded buffer, rather than resume with a gap', async () => {
-    const tag = uniqueTag('evicted');
-    tags.push(tag);
-    const bridge = await startStdioBridge({
-      command: process.execPath,
-      args: [EVERYTHING, 'stdio', tag],
-      env: { PATH: process.env.PATH ?? '' },
-      host: '127.0.0.1',
-      port: 0,
-      mcpPath: '/mcp',
-      logger: { info: () => undefined, warn: () => undefined },
-      tuning: { replay: { maxEvents: 3, maxBytes: 1024 * 1024 } },
-    });
-    inProcess.push(bridge);
+    const bridge = await scope.inProcess([process.execPath, EVERYTHING, 'stdio', scope.tag('evicted')], { tuning: { replay: { maxEvents: 3, maxBytes: 1024 * 1024 } } });
     const sessionId = (await openRawSession(bridge.url)).sessionId!;
     const seen: Seen = { ids: [], messages: [] };
     const op = await startOperation(bridge.url, sessionId, 'op', 5, 0.5);

@@ -61,6 +61,19 @@ export interface LocalRunSpec {
   cwd?: string;
 }
 
+/**
+ * Limits of the stdio bridge, which starts one server process per MCP session.
+ * A new session over a limit is refused (503 with Retry-After); open sessions keep working.
+ */
+export interface StdioBridgeSpec {
+  /** Sessions (server processes) at most at once. default 8 */
+  maxSessions?: number;
+  /** Resident memory at most of all the server's processes together, MiB. default 512 */
+  maxMemoryMiB?: number;
+  /** A session with nothing in flight and no traffic for this long is ended. default 300 */
+  idleTimeoutSeconds?: number;
+}
+
 /** A server Berth runs: a container image on ECS, or a local process. */
 export interface RuntimeSpec {
   /** Container image, by tag or pinned by digest (`repo@sha256:…`). */
@@ -83,6 +96,8 @@ export interface RuntimeSpec {
   /** default {} (then its own fields' defaults) */
   healthCheck?: HealthCheckSpec;
   local?: LocalRunSpec;
+  /** Limits of the stdio bridge (transport `stdio`, local runtime). */
+  stdio?: StdioBridgeSpec;
 }
 
 /** A server hosted elsewhere: Berth health-checks it and routes to it. */

@@ -8,6 +8,7 @@ import { createHash } from 'node:crypto';
 import { isAbsolute, resolve } from 'node:path';
 import type { DesiredServer } from '../provider.ts';
 import type { SecretRef, Transport } from '../../manifest/types.ts';
+import { describeLimitChanges, stdioLimitFlags, stdioLimitsOf, type StdioLimits } from './stdio-limits.ts';
 
 /** Settings of the local provider that shape every launch. */
 export interface LaunchSettings {
@@ -56,6 +57,8 @@ export interface LaunchConfig {
   mcpPath: string;
   /** True for stdio servers: the process Berth runs is the bridge, which runs `command` per session. */
   bridged: boolean;
+  /** The bridge's limits, defaults applied; only for bridged servers. */
+  stdio?: StdioLimits;
   health: ResolvedHealthCheck;
   secrets: SecretRef[];
 }
@@ -71,6 +74,8 @@ export interface LaunchSummary {
   env: Record<string, string>;
   /** Names of secrets exposed as env. */
   secrets: string[];
+  /** The stdio bridge's limits (bridged servers only): the bridge reads them at start, so a change restarts it. */
+  stdio?: StdioLimits;
 }
 
 /** The final process to spawn for a launch on a port. */
@@ -108,6 +113,7 @@ export function launchConfigOf(desired: DesiredServer, settings: LaunchSettings)
     transport: runtime.transport,
     mcpPath: runtime.mcpPath ?? '/mcp',
     bridged: runtime.transport === 'stdio',
+    ...(runtime.transport === 'stdio' ? { stdio: stdioLimitsOf(runtime.stdio) } : {}),
     health: {
       ...(hc.path && runtime.transport !== 'stdio' ? { path: hc.path } : {}),
       intervalMs: (hc.intervalSeconds ?? 10) * 1000,
@@ -151,7 +157,14 @@ export function processCommandOf(
   if (!config.bridged) return { command: config.command, args, env, cwd: config.cwd, endpoint, ...(healthUrl ? { healthUrl } : {}) };
   return {
     command: settings.nodePath,
-    args: [settings.bridgeScript, '--host', settings.host, '--port', String(port), '--path', config.mcpPath, '--', config.command, ...args],
+    args: [
+      settings.bridgeScript,
+      ...['--host', settings.host, '--port', String(port), '--path', config.mcpPath],
+      ...stdioLimitFlags(config.stdio ?? stdioLimitsOf(undefined)),
+      '--',
+      config.command,
+      ...args,
+    ],
     env,
     cwd: config.cwd,
     endpoint,
@@ -170,6 +183,7 @@ export function summarize(config: LaunchConfig): LaunchSummary {
     mcpPath: config.mcpPath,
     env,
     secrets: config.secrets.map((s) => `${s.name}=${s.valueFrom}`).sort(),
+    ...(config.stdio ? { stdio: config.stdio } : {}),
   };
 }
 
@@ -196,6 +210,13 @@ export function describeChanges(prev: LaunchSummary | undefined, next: LaunchSum
   if (prev.cwd !== next.cwd) out.push(`cwd changed from ${quote(prev.cwd)} to ${quote(next.cwd)}`);
   if (prev.transport !== next.transport) out.push(`transport changed from ${prev.transport} to ${next.transport}`);
   if (prev.mcpPath !== next.mcpPath) out.push(`mcpPath changed from ${prev.mcpPath} to ${next.mcpPath}`);
+  if (next.stdio && !prev.stdio) {
+    // Recorded by a Berth whose bridge had no limits: the new bridge brings them.
+    out.push(`stdio bridge limits added (${Object.entries(next.stdio).map(([k, v]) => `${k} ${v}`).join(', ')})`);
+  } else if (next.stdio) {
+    const limits = describeLimitChanges(prev.stdio, next.stdio);
+    if (limits) out.push(`stdio limits changed (${limits})`);
+  }
   return out.length ? out.join('; ') : 'launch settings changed';
 }
 

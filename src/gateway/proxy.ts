@@ -144,6 +144,10 @@ export function createProxy(opts: ProxyOptions): Proxy {
     const pathname = q === -1 ? url : url.slice(0, q);
     if (governance !== undefined && governance.serveSpecial(req, res, pathname, q === -1 ? '' : url.slice(q))) return;
     const route = table.lookup(pathname, req.headers.host);
+    if (governance !== undefined && table.synced && (route === undefined || !route.routable)) {
+      void governedMiss(req, res, pathname, q === -1 ? '' : url.slice(q), route);
+      return;
+    }
     if (route === undefined) {
       if (!table.synced) {
         sendError(res, 503, GatewayErrorCode.ServerUnavailable, 'the gateway has not loaded its routes from the registry yet; retry in a moment', null, { 'retry-after': '1' });
@@ -168,6 +172,20 @@ export function createProxy(opts: ProxyOptions): Proxy {
       else void runSteps(req, res, route, query, undefined, [], false);
     } else {
       sendError(res, 405, GatewayErrorCode.InvalidRequest, `method ${method} is not allowed on an MCP endpoint; use ${ALLOW}`, null, { allow: ALLOW });
+    }
+  }
+
+  /** An unknown route or a server not available now, on a governed gateway: only authenticated callers learn which. */
+  async function governedMiss(req: IncomingMessage, res: ServerResponse, pathname: string, query: string, route: Route | undefined): Promise<void> {
+    req.resume();
+    try {
+      const who = await governance!.governor.identify(req.headers, query, req.socket.remoteAddress);
+      if (!who.ok) sendRefusal(res, who.refusal, null);
+      else if (route === undefined) sendError(res, 404, GatewayErrorCode.RouteNotFound, `no MCP server routed at ${pathname}`, null);
+      else sendError(res, 503, GatewayErrorCode.ServerUnavailable, route.reason ?? `server "${route.name}" is not routable`, null);
+    } catch (err) {
+      logger.error({ err, path: pathname }, 'governance failed to identify a caller');
+      sendError(res, 500, -32603, 'the gateway failed to process the request', null);
     }
   }
 

@@ -14,6 +14,7 @@ import type { RegistryClient } from '../../client/registry-client.ts';
 import { hashSecret, parseToken } from '../../client/tokens.ts';
 import { TokenRejectedError } from './token-rejected.ts';
 import { VerifiedTokenCache } from './token-cache.ts';
+import { RateLimiter, type RateLimit } from '../governance/rate-limiter.ts';
 
 /** The caller an agent key names. Frozen: shared by every request with the same key while cached. */
 export interface AgentKeyIdentity {
@@ -38,6 +39,12 @@ export interface AgentKeyVerifierOptions {
   refusedForMs?: number;
   /** Most keys remembered; default 10,000. */
   maxEntries?: number;
+  /**
+   * How many refused keys one address may present before its next unknown key is
+   * refused without asking the registry (HTTP 429); default a burst of 30, then
+   * one a second. Keys already accepted are not affected.
+   */
+  refusalLimit?: RateLimit;
   clock?: Pick<Clock, 'now'>;
 }
 
@@ -54,6 +61,8 @@ export class AgentKeyVerifier {
   readonly #clock: Pick<Clock, 'now'>;
   readonly #accepted: VerifiedTokenCache<AgentKeyIdentity>;
   readonly #refused: VerifiedTokenCache<TokenRejectedError>;
+  readonly #refusals: RateLimiter;
+  readonly #refusalLimit: RateLimit;
   /** Reviews in flight, so concurrent first requests with one key ask the registry once. */
   readonly #pending = new Map<string, Promise<AgentKeyIdentity>>();
 
@@ -64,6 +73,8 @@ export class AgentKeyVerifier {
     this.#clock = opts.clock ?? { now: () => Date.now() };
     this.#accepted = new VerifiedTokenCache(opts.maxEntries ?? 10_000);
     this.#refused = new VerifiedTokenCache(opts.maxEntries ?? 10_000);
+    this.#refusals = new RateLimiter({ clock: this.#clock });
+    this.#refusalLimit = opts.refusalLimit ?? { requestsPerMinute: 60, burst: 30 };
   }
 
   /**
@@ -71,7 +82,7 @@ export class AgentKeyVerifier {
    * @throws TokenRejectedError `malformed`, `unknown-agent-key`, `revoked`, `expired`,
    *   `not-an-agent-key`, or `registry-unreachable` (answer 503: not the agent's fault)
    */
-  verify(token: string): Promise<AgentKeyIdentity> {
+  verify(token: string, remoteAddress?: string): Promise<AgentKeyIdentity> {
     const now = this.#clock.now();
     const hit = this.#accepted.get(token, now);
     if (hit !== undefined) {
@@ -80,9 +91,21 @@ export class AgentKeyVerifier {
     }
     const refused = this.#refused.get(token, now);
     if (refused !== undefined) return Promise.reject(refused);
+    // Each unknown key costs a review at the registry: an address that keeps
+    // presenting refused ones waits before its next unknown key is looked at.
+    const from = `refused@${remoteAddress ?? '?'}`;
+    const budget = this.#refusals.peek(from, this.#refusalLimit);
+    if (!budget.ok) {
+      return Promise.reject(new TokenRejectedError('too-many-refusals', `too many refused agent keys from this address; retry after ${budget.retryAfterSeconds} s`, { retryAfterSeconds: budget.retryAfterSeconds }));
+    }
     let pending = this.#pending.get(token);
     if (pending === undefined) {
-      pending = this.#review(token).finally(() => this.#pending.delete(token));
+      pending = this.#review(token)
+        .catch((err: unknown) => {
+          if (err instanceof TokenRejectedError && err.code !== 'registry-unreachable') this.#refusals.take(from, this.#refusalLimit);
+          throw err;
+        })
+        .finally(() => this.#pending.delete(token));
       this.#pending.set(token, pending);
     }
     return pending;

@@ -19,7 +19,9 @@ import { TokenRejectedError, type TokenRejectionCode } from './token-rejected.ts
 
 /** Why a request is refused before authorization: the HTTP status and the `WWW-Authenticate` error. */
 export interface AuthRefusal {
-  status: 400 | 401 | 503;
+  status: 400 | 401 | 429 | 503;
+  /** With 429: when the address may try again. */
+  retryAfterSeconds?: number;
   /** RFC 6750 error code for `WWW-Authenticate`: invalid_request or invalid_token. */
   error: 'invalid_request' | 'invalid_token';
   /** Safe to show the caller. */
@@ -57,8 +59,11 @@ export class Authenticator {
     this.#oidc = opts.oidc;
   }
 
-  /** The caller of a request with this `Authorization` header and query string (`?…`, or ''). */
-  async authenticate(authorization: string | undefined, query: string): Promise<AuthResult> {
+  /**
+   * The caller of a request with this `Authorization` header and query string
+   * (`?…`, or ''), from `remoteAddress` (which agent-key reviews are throttled by).
+   */
+  async authenticate(authorization: string | undefined, query: string, remoteAddress?: string): Promise<AuthResult> {
     if (query !== '' && hasTokenParam(query)) {
       return refuse(400, 'invalid_request', 'token-in-query', 'credentials in the query string are refused; send Authorization: Bearer <token>');
     }
@@ -72,7 +77,7 @@ export class Authenticator {
     try {
       if (token.startsWith('berth_')) {
         if (this.#agentKeys === undefined) return refuse(401, 'invalid_token', 'unknown-agent-key', 'this gateway does not accept Berth agent keys');
-        return { ok: true, identity: await this.#agentKeys.verify(token) };
+        return { ok: true, identity: await this.#agentKeys.verify(token, remoteAddress) };
       }
       if (this.#oidc === undefined) {
         return refuse(401, 'invalid_token', 'jwt-not-accepted', 'this gateway accepts Berth agent keys only (no identity provider is configured)');
@@ -80,6 +85,7 @@ export class Authenticator {
       return { ok: true, identity: await this.#oidc.verify(token) };
     } catch (err) {
       if (!(err instanceof TokenRejectedError)) throw err;
+      if (err.code === 'too-many-refusals') return { ok: false, refusal: { status: 429, error: 'invalid_token', code: err.code, description: err.message, retryAfterSeconds: err.retryAfterSeconds ?? 1 } };
       const unavailable = err.code === 'issuer-unreachable' || err.code === 'registry-unreachable';
       return refuse(unavailable ? 503 : 401, 'invalid_token', err.code, err.message);
     }

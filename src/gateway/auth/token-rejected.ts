@@ -26,7 +26,9 @@ export type TokenRejectionCode =
   | 'revoked'
   | 'not-an-agent-key'
   /** The registry could not review an agent key (the gateway's problem, like issuer-unreachable). */
-  | 'registry-unreachable';
+  | 'registry-unreachable'
+  /** This address presented too many refused agent keys lately (HTTP 429). */
+  | 'too-many-refusals';
 
 /**
  * A token the verifier refused. `code` is for metrics and branching; `message`
@@ -41,8 +43,11 @@ export type TokenRejectionCode =
 export class TokenRejectedError extends Error {
   override readonly name = 'TokenRejectedError';
   readonly code: TokenRejectionCode;
-  constructor(code: TokenRejectionCode, message: string, opts: { cause?: unknown } = {}) {
+  /** With `too-many-refusals`: when to try again. */
+  readonly retryAfterSeconds: number | undefined;
+  constructor(code: TokenRejectionCode, message: string, opts: { cause?: unknown; retryAfterSeconds?: number } = {}) {
     super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
     this.code = code;
+    this.retryAfterSeconds = opts.retryAfterSeconds;
   }
 }

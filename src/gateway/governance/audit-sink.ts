@@ -14,8 +14,16 @@ import type { Clock } from '../../kit/clock.ts';
 
 /** Options of {@link AuditSink}. */
 export interface AuditSinkOptions<R> {
-  /** Persists one batch, in order; a rejection keeps the batch for a retry. */
+  /** Persists one batch, in order; a rejection keeps the batch for a retry, unless {@link refusedForGood} says otherwise. */
   persist(records: R[]): Promise<void>;
+  /**
+   * True for a rejection retrying cannot fix (the store refused the records
+   * themselves, e.g. a 422 after a registry upgrade tightened its rules). Such a
+   * batch is dropped after it is logged as an error — the records stay in the JSON
+   * log — instead of being retried forever and holding every later call back.
+   * Default: never.
+   */
+  refusedForGood?(err: unknown): boolean;
   /** Each record is also logged here as one JSON line (`msg: 'mcp call'`). */
   logger: Pick<Logger, 'info' | 'warn' | 'error'>;
   /** Most records per batch; default 500. */
@@ -46,9 +54,11 @@ export class AuditSink<R> {
   #failures = 0;
   #closed = false;
   #persisted = 0;
+  #dropped = 0;
 
   constructor(opts: AuditSinkOptions<R>) {
     this.#opts = {
+      refusedForGood: () => false,
       batchSize: 500,
       flushIntervalMs: 200,
       maxBuffered: 10_000,
@@ -75,6 +85,11 @@ export class AuditSink<R> {
   /** Records persisted so far. */
   get persisted(): number {
     return this.#persisted;
+  }
+
+  /** Records the store refused for good (logged, not persisted). */
+  get dropped(): number {
+    return this.#dropped;
   }
 
   /**
@@ -127,6 +142,12 @@ export class AuditSink<R> {
       try {
         await this.#opts.persist(batch);
       } catch (err) {
+        if (this.#opts.refusedForGood?.(err)) {
+          this.#buffer.splice(0, batch.length);
+          this.#dropped += batch.length;
+          this.#opts.logger.error({ err, dropped: batch.length, records: batch }, 'the store refused these audit records for good; they are kept in this log only');
+          continue;
+        }
         this.#failures += 1;
         this.#failingSince ??= this.#opts.clock.now();
         const retryInMs = backoffDelay(this.#failures, { baseMs: 200, capMs: 5_000 });

@@ -60,6 +60,24 @@ describe('AuditSink', () => {
     expect(await sink.close()).toBe(0);
   });
 
+  it('drops a batch the store refuses for good (after logging it) instead of holding every later call back', async () => {
+    const stored: number[] = [];
+    const sink = new AuditSink<number>({
+      persist: async (batch) => {
+        if (batch.includes(13)) throw Object.assign(new Error('invalid record'), { status: 422 });
+        stored.push(...batch);
+      },
+      refusedForGood: (err) => (err as { status?: number }).status === 422,
+      logger: silent,
+      batchSize: 2,
+    });
+    for (const n of [11, 12, 13, 14, 15]) sink.record(n);
+    await sink.flush();
+    expect(stored).toEqual([11, 12, 15]);
+    expect(sink.dropped).toBe(2);
+    expect(sink.accepting()).toBe(true);
+  });
+
   it('fails closed when the buffer is full, and close() flushes what is left', async () => {
     const stored: number[] = [];
     let down = true;

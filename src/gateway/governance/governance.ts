@@ -10,6 +10,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
+import { RegistryError } from '../../client/errors.ts';
 import type { RegistryClient } from '../../client/registry-client.ts';
 import type { CallRecord } from '../../client/wire.ts';
 import { AgentKeyVerifier } from '../auth/agent-keys.ts';
@@ -81,6 +82,8 @@ export function createGovernance(opts: GovernanceOptions): Governance {
   const policies = new PolicyIndex({ source: registry, logger: logger.child({ part: 'policies' }) });
   const audit = new AuditSink<CallRecord>({
     persist: (batch) => registry.appendCallRecords(batch),
+    // The registry refused the records themselves (400, 413, 422): no retry can fix that.
+    refusedForGood: (err) => err instanceof RegistryError && [400, 413, 422].includes(err.status),
     // Records are bounded (governor.ts: text limits, PAYLOAD_JSON_BYTES) to about 20 KiB: 250 of them fit one 8 MiB append.
     batchSize: 250,
     logger: logger.child({ part: 'audit' }),

@@ -19,7 +19,7 @@ import { CALL_RECORD_TEXT_LIMITS, type Approval, type CallDecision, type CallRec
 import { describeError } from '../../kit/errors.ts';
 import { argumentsHash, decideMethod, mayUseServer, payloadsToRecord, visibleTools, type Decision, type Grants, type RecordedPayloads, type ServerAccess } from '../../manifest/policy.ts';
 import type { MCPServer } from '../../manifest/types.ts';
-import type { Authenticator } from '../auth/authenticate.ts';
+import type { AuthRefusal, Authenticator } from '../auth/authenticate.ts';
 import { agentOf, userOf, type CallerIdentity } from '../auth/identity.ts';
 import { wwwAuthenticate } from '../auth/protected-resource.ts';
 import { GatewayErrorCode, isJsonRpcRequest, type JsonRpcId, type JsonRpcMessage } from '../json-rpc.ts';
@@ -121,12 +121,9 @@ export class Governor {
         message: 'the gateway cannot record calls in the audit right now, so it serves none; retry shortly',
       });
     }
-    const auth = await this.#d.authenticator.authenticate(req.headers.authorization, req.query);
+    const auth = await this.#d.authenticator.authenticate(req.headers.authorization, req.query, req.remoteAddress);
     if (!auth.ok) {
-      const { refusal } = auth;
-      const headers: Record<string, string> = refusal.status === 401 ? { 'www-authenticate': wwwAuthenticate(this.#d.resourceMetadataUrl(), { error: refusal.error, description: refusal.description }) } : {};
-      if (refusal.status === 503) headers['retry-after'] = '5';
-      return this.#refuseEarly(base, undefined, refusal.status === 503 ? 'error' : 'deny', refusal.code, { status: refusal.status, headers, code: GatewayErrorCode.Unauthenticated, message: refusal.description });
+      return this.#refuseEarly(base, undefined, auth.refusal.status === 503 ? 'error' : 'deny', auth.refusal.code, this.#authRefusal(auth.refusal));
     }
     const who = auth.identity;
     const grants = this.#d.policies.grantsOf(who);
@@ -170,6 +167,31 @@ export class Governor {
       });
     }
     return { ok: true, exchange: new GovernedExchange(this.#d, this.#now, { ...base, who, grants, access }) };
+  }
+
+  /**
+   * Who calls, for answers that are not MCP exchanges (an unknown route, a server
+   * not available now): only an authenticated caller learns which routes exist and
+   * why a server is down; anyone else gets 401 (deny by default).
+   */
+  async identify(headers: IncomingHttpHeaders, query: string, remoteAddress: string | undefined): Promise<{ ok: true; identity: CallerIdentity } | { ok: false; refusal: Refusal }> {
+    const auth = await this.#d.authenticator.authenticate(headers.authorization, query, remoteAddress);
+    if (!auth.ok) return { ok: false, refusal: this.#authRefusal(auth.refusal) };
+    if (auth.identity.kind === 'anonymous') {
+      return {
+        ok: false,
+        refusal: { status: 401, headers: { 'www-authenticate': wwwAuthenticate(this.#d.resourceMetadataUrl()) }, code: GatewayErrorCode.Unauthenticated, message: 'send Authorization: Bearer with an agent key or an access token' },
+      };
+    }
+    return { ok: true, identity: auth.identity };
+  }
+
+  /** The HTTP answer to a refused credential: 401 with WWW-Authenticate, 400 for a token in the query, 503 when it could not be checked. */
+  #authRefusal(refusal: AuthRefusal): Refusal {
+    const headers: Record<string, string> = refusal.status === 401 ? { 'www-authenticate': wwwAuthenticate(this.#d.resourceMetadataUrl(), { error: refusal.error, description: refusal.description }) } : {};
+    if (refusal.status === 503) headers['retry-after'] = '5';
+    if (refusal.status === 429) headers['retry-after'] = String(refusal.retryAfterSeconds ?? 1);
+    return { status: refusal.status, headers, code: refusal.status === 429 ? GatewayErrorCode.RateLimited : GatewayErrorCode.Unauthenticated, message: refusal.description };
   }
 
   #rateLimit(who: CallerIdentity, grants: Grants, route: Route, remoteAddress: string | undefined): { what: string; retryAfterSeconds: number } | undefined {
@@ -250,6 +272,11 @@ export class GovernedExchange {
    * session's. A batch is decided message by message.
    */
   async decide(messages: JsonRpcMessage[], batch: boolean, headers: IncomingHttpHeaders): Promise<MessagesVerdict> {
+    if (messages.length === 0) {
+      this.#note({ jsonrpc: '2.0', method: '(empty batch)' }, 'deny', 'invalid-request', 'an empty batch is not a JSON-RPC request', [], false);
+      this.#settle(400);
+      return { kind: 'refuse', refusal: { status: 400, code: GatewayErrorCode.InvalidRequest, message: 'an empty batch is not a JSON-RPC request (JSON-RPC 2.0, section 6)' } };
+    }
     const mismatch = mirrorMismatch(headers, messages, batch);
     if (mismatch !== undefined) {
       for (const m of messages) if (typeof m.method === 'string') this.#note(m, 'deny', 'mirror-header-mismatch', mismatch, [], false);
@@ -278,7 +305,8 @@ export class GovernedExchange {
         if (this.#keepResult(m, record)) filterResponses = true;
         continue;
       }
-      if (decision.verdict === 'approval' && m.method === 'tools/call' && name !== undefined) {
+      // Only a request can wait for an approval: a notification has no answer to carry the approval id.
+      if (decision.verdict === 'approval' && m.method === 'tools/call' && name !== undefined && isJsonRpcRequest(m)) {
         const approved = await this.#approval(m, name, decision);
         if (approved.forward) {
           forward.push(m);

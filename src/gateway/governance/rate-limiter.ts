@@ -56,6 +56,16 @@ export class RateLimiter {
     return { ok: false, retryAfterSeconds: Math.max(1, Math.ceil((1 - bucket.tokens) / perMs / 1000)) };
   }
 
+  /** Whether `key`'s bucket holds a request now, without taking it. */
+  peek(key: string, limit: RateLimit): RateVerdict {
+    const bucket = this.#buckets.get(key);
+    if (bucket === undefined) return ALLOWED;
+    const burst = limit.burst ?? limit.requestsPerMinute;
+    const perMs = limit.requestsPerMinute / 60_000;
+    const tokens = Math.min(burst, bucket.tokens + (this.#clock.now() - bucket.at) * perMs);
+    return tokens >= 1 ? ALLOWED : { ok: false, retryAfterSeconds: Math.max(1, Math.ceil((1 - tokens) / perMs / 1000)) };
+  }
+
   /** Drops buckets that have refilled (nothing lost), then the oldest if still too many. */
   #sweep(now: number, perMs: number, burst: number): void {
     for (const [key, b] of this.#buckets) if (b.tokens + (now - b.at) * perMs >= burst) this.#buckets.delete(key);

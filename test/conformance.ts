@@ -26,7 +26,6 @@
 import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import net from 'node:net';
 import { dirname, join } from 'node:path';
 import pino, { type Logger } from 'pino';
 import { createGovernance } from '../src/gateway/governance/governance.ts';
@@ -37,6 +36,7 @@ import { GATEWAY_PRINCIPAL, openInProcessRegistry, RECONCILER_PRINCIPAL } from '
 import { openSqliteStore } from '../src/registry/sqlite-store.ts';
 import { conditions, spawnServer } from './gateway-helpers.ts';
 import { tempDir } from './support/temp-dir.ts';
+import { freePort } from './support/free-port.ts';
 
 const require = createRequire(import.meta.url);
 const EVERYTHING = require.resolve('@modelcontextprotocol/server-everything/dist/index.js');
@@ -81,14 +81,6 @@ export interface ConformanceRig {
   gatewayUrl: string;
   /** Stops the gateway, the registry and the server. Never throws. */
   close(): Promise<void>;
-}
-
-async function freePort(): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const port = (s.address() as net.AddressInfo).port;
-  await new Promise((r) => s.close(r));
-  return port;
 }
 
 /**

@@ -153,31 +153,18 @@ function remoteFindings(spec: Rec): Finding[] {
  * gateway does not route, so such a server would show Ready and answer nothing.
  */
 function legacySseFindings(spec: Rec): Finding[] {
-  const out: Finding[] = [];
   const why =
     '`sse` (the legacy HTTP+SSE transport) is not supported: the gateway speaks streamable HTTP, which replaced HTTP+SSE in MCP 2025-03-26, ' +
     'and an HTTP+SSE server would show Ready while no call through the gateway reaches it';
   const bridge = 'a bridge to stdio such as `supergateway --sse <url>` or `mcp-proxy <url>`';
   const served = 'which Berth serves as streamable HTTP';
-  const runtime = spec['runtime'];
-  if (isRec(runtime) && runtime['transport'] === 'sse') {
-    out.push({
-      path: ['spec', 'runtime', 'transport'],
-      target: 'value',
-      code: 'legacy-sse',
-      message: `${why}; use transport: streamable-http if the server offers it (current MCP SDKs do), or transport: stdio with a command that speaks stdio (the server itself, or ${bridge}), ${served}`,
-    });
-  }
-  const remote = spec['remote'];
-  if (isRec(remote) && remote['transport'] === 'sse') {
-    out.push({
-      path: ['spec', 'remote', 'transport'],
-      target: 'value',
-      code: 'legacy-sse',
-      message: `${why}; point url at the server's streamable-HTTP endpoint (often /mcp beside /sse) with transport: streamable-http, or replace spec.remote with a spec.runtime whose command is ${bridge} and transport: stdio, ${served}`,
-    });
-  }
-  return out;
+  const instead = {
+    runtime: `use transport: streamable-http if the server offers it (current MCP SDKs do), or transport: stdio with a command that speaks stdio (the server itself, or ${bridge}), ${served}`,
+    remote: `point url at the server's streamable-HTTP endpoint (often /mcp beside /sse) with transport: streamable-http, or replace spec.remote with a spec.runtime whose command is ${bridge} and transport: stdio, ${served}`,
+  };
+  return (['runtime', 'remote'] as const)
+    .filter((part) => isRec(spec[part]) && spec[part]['transport'] === 'sse')
+    .map((part) => ({ path: ['spec', part, 'transport'], target: 'value', code: 'legacy-sse', message: `${why}; ${instead[part]}` }));
 }
 
 function toolFindings(spec: Rec): Finding[] {

@@ -14,7 +14,6 @@
  * and session resumption (disconnect mid-call, reconnect with Last-Event-ID,
  * receive the replayed events and the result).
  */
-import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
@@ -29,16 +28,9 @@ import {
 import { RouteTable } from '../src/gateway/route-table.ts';
 import { startGateway, type RunningGateway } from '../src/gateway/gateway.ts';
 import { server, silentLogger, spawnServer, type ChildServer } from './gateway-helpers.ts';
+import { freePort } from './support/free-port.ts';
 
 const EVERYTHING = 'node_modules/@modelcontextprotocol/server-everything/dist/index.js';
-
-async function freePort(): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const port = (s.address() as net.AddressInfo).port;
-  await new Promise((r) => s.close(r));
-  return port;
-}
 
 function until<T>(what: string, ms: number, probe: () => T | undefined): Promise<T> {
   return new Promise((resolve, reject) => {

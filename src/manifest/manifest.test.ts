@@ -184,8 +184,8 @@ describe('applyDefaults', () => {
   });
 
   it('picks the Fargate partner of whichever of cpu and memory was given', () => {
-    expect(applyDefaults(server('a', { runtime: { image: 'i:1', transport: 'sse', cpu: 1024 } })).spec.runtime).toMatchObject({ cpu: 1024, memory: 2048 });
-    expect(applyDefaults(server('a', { runtime: { image: 'i:1', transport: 'sse', memory: 4096 } })).spec.runtime).toMatchObject({ cpu: 512, memory: 4096 });
+    expect(applyDefaults(server('a', { runtime: { image: 'i:1', transport: 'streamable-http', cpu: 1024 } })).spec.runtime).toMatchObject({ cpu: 1024, memory: 2048 });
+    expect(applyDefaults(server('a', { runtime: { image: 'i:1', transport: 'streamable-http', memory: 4096 } })).spec.runtime).toMatchObject({ cpu: 512, memory: 4096 });
     expect(applyDefaults(server('a', { routing: { path: '/x' } })).spec.routing).toEqual({ path: '/x' });
   });
 });

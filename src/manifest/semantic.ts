@@ -21,6 +21,7 @@ export function objectFindings(defaulted: unknown, written: unknown): Finding[] 
     ...lifecycleFindings(spec),
     ...runtimeFindings(spec, isRec(writtenSpec['runtime']) ? writtenSpec['runtime'] : {}),
     ...remoteFindings(spec),
+    ...legacySseFindings(spec),
     ...toolFindings(spec),
     ...accessFindings(spec),
   ];
@@ -144,6 +145,26 @@ function remoteFindings(spec: Rec): Finding[] {
   const remote = spec['remote'];
   if (!isRec(remote) || !Array.isArray(remote['headers'])) return [];
   return duplicateNameFindings(remote['headers'], ['spec', 'remote', 'headers'], 'header', true);
+}
+
+/**
+ * `transport: sse` (legacy HTTP+SSE) is refused: the gateway serves streamable HTTP
+ * only, and an HTTP+SSE server's `endpoint` event sends clients to a message path the
+ * gateway does not route, so such a server would show Ready and answer nothing.
+ */
+function legacySseFindings(spec: Rec): Finding[] {
+  const why =
+    '`sse` (the legacy HTTP+SSE transport) is not supported: the gateway speaks streamable HTTP, which replaced HTTP+SSE in MCP 2025-03-26, ' +
+    'and an HTTP+SSE server would show Ready while no call through the gateway reaches it';
+  const bridge = 'a bridge to stdio such as `supergateway --sse <url>` or `mcp-proxy <url>`';
+  const served = 'which Berth serves as streamable HTTP';
+  const instead = {
+    runtime: `use transport: streamable-http if the server offers it (current MCP SDKs do), or transport: stdio with a command that speaks stdio (the server itself, or ${bridge}), ${served}`,
+    remote: `point url at the server's streamable-HTTP endpoint (often /mcp beside /sse) with transport: streamable-http, or replace spec.remote with a spec.runtime whose command is ${bridge} and transport: stdio, ${served}`,
+  };
+  return (['runtime', 'remote'] as const)
+    .filter((part) => isRec(spec[part]) && spec[part]['transport'] === 'sse')
+    .map((part) => ({ path: ['spec', part, 'transport'], target: 'value', code: 'legacy-sse', message: `${why}; ${instead[part]}` }));
 }
 
 function toolFindings(spec: Rec): Finding[] {

@@ -45,13 +45,15 @@ describe('server.json fixtures', () => {
       expect(exportServerJson(reread).serverJson).toEqual({ ...original, ...EXPECTED_DIFFERENCES[name]?.added });
     });
 
-    it('imports to a well-formed MCPServer that the manifest schema accepts', () => {
-      const { manifest } = importServerJson(fixture(name));
+    it('imports to a well-formed MCPServer that validation accepts, unless it speaks legacy HTTP+SSE (refused, with a note)', () => {
+      const { manifest, notes } = importServerJson(fixture(name));
       expect(manifest.apiVersion).toBe('berth.dev/v1alpha1');
       expect(manifest.kind).toBe('MCPServer');
       expect(manifest.metadata.name).toMatch(/^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$/);
       expect([manifest.spec.runtime, manifest.spec.remote].filter((x) => x !== undefined)).toHaveLength(1);
-      expect(validateObject(manifest)).toEqual([]);
+      const sse = manifest.spec.runtime?.transport === 'sse' || manifest.spec.remote?.transport === 'sse';
+      expect(validateObject(manifest).map((p) => p.code)).toEqual(sse ? ['legacy-sse'] : []);
+      expect(notes.some((n) => n.includes('is "sse" (legacy HTTP+SSE), which berth validate and the registry refuse'))).toBe(sse);
     });
 
     it('never copies a secret value into the manifest; every secret is a placeholder ARN with a note', () => {
@@ -140,6 +142,10 @@ describe('importServerJson mapping', () => {
     expect(manifest.metadata.name).toBe('weather-mcp');
     expect(manifest.spec.runtime).toMatchObject({ image: 'docker.io/weathertools/weather-mcp:0.9.1', transport: 'sse', port: 3000, mcpPath: '/sse', env: { UNITS: 'metric' } });
     expect(notes).toContain('spec.runtime is made from packages[2] (oci docker.io/weathertools/weather-mcp:0.9.1).');
+    expect(notes).toContain(
+      'spec.runtime.transport is "sse" (legacy HTTP+SSE), which berth validate and the registry refuse because the gateway speaks streamable HTTP only; ' +
+        "switch to the server's streamable-HTTP transport if it has one, or bridge it to stdio (berth validate says how).",
+    );
     for (const entry of [
       'packages[0] (npm @weather-tools/weather-mcp 0.9.1)',
       'packages[1] (pypi weather-mcp 0.9.1)',
@@ -161,6 +167,7 @@ describe('importServerJson mapping', () => {
         'spec.lifecycle is "draft": an imported server is not deployed until it is reviewed and promoted.',
         'spec.risk is "high" until someone rates it: server.json says nothing about risk.',
         'spec.dataClassification is "internal": server.json says nothing about the data the server reaches; set it.',
+        expect.stringMatching(/^spec\.remote\.transport is "sse" \(legacy HTTP\+SSE\), which berth validate and the registry refuse.*streamable-HTTP endpoint/),
       ]),
     );
     const given = importServerJson(fixture('remote-sse-minimal.json'), { team: 'platform', risk: 'low', dataClassification: 'public', lifecycle: 'submitted' });

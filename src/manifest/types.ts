@@ -20,7 +20,7 @@ export type LifecycleStage = (typeof LIFECYCLE_STAGES)[number];
 
 /** Deployment environments. */
 export type Environment = 'dev' | 'staging' | 'production';
-/** MCP transports a server may speak. */
+/** MCP transports a server may speak. `sse` (legacy HTTP+SSE) is in the schema only to be refused with a reason (semantic.ts). */
 export type Transport = 'streamable-http' | 'sse' | 'stdio';
 /** Risk rating set by the owning team and reviewed by security. */
 export type Risk = 'low' | 'medium' | 'high';

@@ -117,6 +117,13 @@ function mapSource(doc: ServerJson, spec: MCPServerSpec, name: string, notes: st
     notes.push(`server.json has no packages and no remotes, so there is nothing to run: spec.runtime.image is the placeholder ${spec.runtime.image}; put the server's image there.`);
   }
   if (chosen) notes.push(`spec.${chosen.kind === 'packages' ? 'runtime' : 'remote'} is made from ${describeEntry(doc, chosen.kind, chosen.index)}.`);
+  const legacy = spec.runtime?.transport === 'sse' ? 'runtime' : spec.remote?.transport === 'sse' ? 'remote' : undefined;
+  if (legacy !== undefined) {
+    notes.push(
+      `spec.${legacy}.transport is "sse" (legacy HTTP+SSE), which berth validate and the registry refuse because the gateway speaks streamable HTTP only; ` +
+        `switch to the server's streamable-HTTP ${legacy === 'runtime' ? 'transport' : 'endpoint'} if it has one, or bridge it to stdio (berth validate says how).`,
+    );
+  }
   noteUndeployedEntries(doc, chosen, notes);
   return source;
 }

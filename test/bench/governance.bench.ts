@@ -18,7 +18,7 @@
  *  b) 64 clients: each gateway alone in short slices (`--seconds`), alternating,
  *     the order rotated every round; the ratio is each slice's requests/s over the
  *     plain slice of the same round (median of rounds, range); plus CPU per
- *     request of the gateway process and of the registry process (audit inserts);
+ *     request of the gateway process (from /proc);
  *  c) capacity: b) against an upstream answering every POST at once with a fixed
  *     JSON-RPC result, so the gateways themselves are the bottleneck.
  * Then the issue's targets beside the measured figures, and the audit records the
@@ -43,38 +43,35 @@
  * line at level info — is written synchronously (one write(2) per line, as to
  * stdout on a pipe) to a file in the temp dir, scanned for warnings at the end.
  * The registry runs on the same 2 cores, so its audit inserts take CPU from the
- * gateways during governed slices (printed as "reg µs/r"); in production it is
- * another machine.
+ * gateways during governed slices (its CPU per stored record is printed); in
+ * production it is another machine.
+ *
+ * `--cpu-prof-dir DIR`: the gateways and the registry write V8 CPU profiles of the
+ * whole run there; the script prints how to summarise them (cpu-profile-top.ts,
+ * per request, the governed gateway against the plain one).
  *
  * Why interleaved slices and per-round ratios: this 2-core VM's speed drifts by
  * up to 2× within seconds (see gateway.bench.ts's header).
  */
 import http from 'node:http';
 import { randomUUID } from 'node:crypto';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { createReadStream } from 'node:fs';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
-import { cpus, loadavg, tmpdir } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { DatabaseSync } from 'node:sqlite';
 import pino from 'pino';
 import { HttpRegistryClient } from '../../src/client/http-client.ts';
-import { API_VERSION } from '../../src/manifest/resource.ts';
-import type { MCPServer } from '../../src/manifest/types.ts';
-import { startOidcIssuer } from '../support/oidc-issuer.ts';
-import { GATEWAY_BENCH, numberArg, procCpuUs, spawnListening, stringArg } from './bench-process.ts';
+import { numberArg, procCpuUs, stringArg } from './bench-process.ts';
+import { AUDIENCE, BASE_HEADERS, checkToolCall, GATEWAY_KINDS, KEY_AGENT, startWorld, type GatewayConfig, type StartedGateway } from './governance-world.ts';
 import { initSession } from './mcp-session.ts';
 import { rawHttpLoad, type LoadConfig, type LoadResult, type LoadTarget } from './raw-http-load.ts';
 
 const SELF = new URL(import.meta.url).pathname;
 const role = process.argv[2] ?? 'main';
 
-/** The token audience, also the governed gateways' public URL (the load reaches them on loopback). */
-const AUDIENCE = 'https://gateway.bench.test/mcp';
-const KEY_AGENT = 'bench-key-agent';
-const JWT_AGENT = 'bench-jwt-agent';
 /** Default buckets high enough never to refuse the benchmark (see the header). */
 const UNLIMITED = { requestsPerMinute: 1e9, burst: 1e9 };
 
@@ -120,19 +117,9 @@ async function registryRole(stateDir: string): Promise<void> {
   process.stdout.write(`LISTENING ${new URL(registry.url).port}\n`);
 }
 
-/** What a gateway process is told (as JSON on its command line). */
-interface GatewayConfig {
-  governed: boolean;
-  registryUrl: string;
-  /** A gateway token. */
-  token: string;
-  issuer: string;
-  logFile: string;
-}
-
 /**
  * A gateway wired as src/cli/runtime.ts wires `berth gateway`, plain or governed.
- * SIGTERM: stop, flush the audit, print `AUDIT {"persisted":N,"lost":M}`, exit
+ * SIGTERM: stop, flush the audit, print `AUDIT {"requests":R,"persisted":N,"lost":M}`, exit
  * (normally, so a `--cpu-prof` profile is written).
  */
 async function gatewayRole(cfg: GatewayConfig): Promise<void> {
@@ -142,6 +129,13 @@ async function gatewayRole(cfg: GatewayConfig): Promise<void> {
   const logger = pino(logOptions('gateway', 'info'), pino.destination({ dest: cfg.logFile, sync: true }));
   const client = new HttpRegistryClient({ baseUrl: cfg.registryUrl, token: cfg.token });
   const routeTable = new RouteTable();
+  // Requests served, for the report and profiles' per-request figures: the proxy looks every request's route up once.
+  let requests = 0;
+  const lookup = routeTable.lookup.bind(routeTable);
+  routeTable.lookup = (...args) => {
+    requests++;
+    return lookup(...args);
+  };
   const following = followRegistry(client, routeTable, { logger: logger.child({ part: 'gateway-routes' }) });
   const gatewayLog = logger.child({ part: 'gateway' });
   const governance = cfg.governed
@@ -163,7 +157,7 @@ async function gatewayRole(cfg: GatewayConfig): Promise<void> {
       const lost = governance ? await governance.close() : 0;
       await following.stop();
       const persisted = governance?.governor.audit.persisted ?? 0;
-      process.stdout.write(`AUDIT ${JSON.stringify({ persisted, lost })}\n`, () => process.exit(0));
+      process.stdout.write(`AUDIT ${JSON.stringify({ requests, persisted, lost })}\n`, () => process.exit(0));
     })();
   });
   process.stdout.write(`LISTENING ${gateway.port}\n`);
@@ -176,13 +170,8 @@ async function loadgen(): Promise<void> {
 
 // ----------------------------------------------------------- orchestrator
 
-const children: ChildProcess[] = [];
-
-async function spawnRole(args: string[], nodeFlags: string[] = []): Promise<{ port: number; child: ChildProcess }> {
-  const started = await spawnListening(args, { nodeFlags });
-  children.push(started.child);
-  return started;
-}
+/** Node flags writing a CPU profile `<dir>/<name>.cpuprofile` when the process exits (sampled every 250 µs). */
+const profileFlags = (dir: string, name: string): string[] => ['--cpu-prof', '--cpu-prof-dir', dir, '--cpu-prof-name', `${name}.cpuprofile`, '--cpu-prof-interval', '250'];
 
 const cpuUs = (pid: number): number => {
   const { user, sys } = procCpuUs(pid);
@@ -212,17 +201,7 @@ const range = (xs: number[]) => `${f3(Math.min(...xs))}–${f3(Math.max(...xs))}
 const signed = (x: number) => `${x >= 0 ? '+' : ''}${f3(x)}`;
 
 /** One gateway under test. */
-interface Gateway {
-  name: 'plain' | 'key' | 'jwt';
-  pid: number;
-  port: number;
-  child: ChildProcess;
-  /** The credential header the load sends (none for plain). */
-  auth: Record<string, string>;
-  logFile: string;
-}
-
-const BASE_HEADERS = { 'content-type': 'application/json', accept: 'application/json, text/event-stream', 'mcp-protocol-version': '2025-06-18' };
+type Gateway = StartedGateway & { pid: number };
 
 /** Opens `n` sessions on `url` with `auth`, a few at a time. */
 async function openSessions(url: string, auth: Record<string, string>, n: number): Promise<string[]> {
@@ -231,35 +210,23 @@ async function openSessions(url: string, auth: Record<string, string>, n: number
   return ids;
 }
 
-/** One tools/call on `target`'s first session; throws unless the answer carries the echoed text. */
-async function checkPath(what: string, target: LoadTarget): Promise<void> {
-  const res = await fetch(target.url, {
-    method: 'POST',
-    headers: { ...target.headers, 'mcp-session-id': target.sessionIds![0]! },
-    body: '{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"echo","arguments":{"text":"hello"}}}',
-  });
-  const text = await res.text();
-  if (res.status !== 200 || !text.includes('"hello"')) throw new Error(`${what}: tools/call answered ${res.status}: ${text.slice(0, 300)}`);
-}
-
 /** What one path measured in {@link slices}: one entry per round. */
 interface SliceSeries {
   rps: number[];
   p50: number[];
   p99: number[];
   gwCpu: number[];
-  regCpu: number[];
   errors: number;
   requests: number;
 }
 
 /** Loads each target alone for `seconds` at `concurrency`, `rounds` times, the order rotated each round. */
-async function slices(gws: Gateway[], targets: LoadTarget[], registryPid: number, concurrency: number, rounds: number, seconds: number): Promise<SliceSeries[]> {
-  const out = targets.map((): SliceSeries => ({ rps: [], p50: [], p99: [], gwCpu: [], regCpu: [], errors: 0, requests: 0 }));
+async function slices(gws: Gateway[], targets: LoadTarget[], concurrency: number, rounds: number, seconds: number): Promise<SliceSeries[]> {
+  const out = targets.map((): SliceSeries => ({ rps: [], p50: [], p99: [], gwCpu: [], errors: 0, requests: 0 }));
   for (let r = 0; r < rounds; r++) {
     for (let k = 0; k < targets.length; k++) {
       const i = (k + r) % targets.length;
-      const res = await runLoad({ targets: [targets[i]!], concurrency, warmupMs: 300, durationMs: seconds * 1000 }, [gws[i]!.pid, registryPid]);
+      const res = await runLoad({ targets: [targets[i]!], concurrency, warmupMs: 300, durationMs: seconds * 1000 }, [gws[i]!.pid]);
       const n = res.counts[0]!;
       const lat = res.latenciesMs[0]!.sort((a, b) => a - b);
       const o = out[i]!;
@@ -267,7 +234,6 @@ async function slices(gws: Gateway[], targets: LoadTarget[], registryPid: number
       o.p50.push(pct(lat, 50));
       o.p99.push(pct(lat, 99));
       o.gwCpu.push(res.cpu[0]! / Math.max(1, n));
-      o.regCpu.push(res.cpu[1]! / Math.max(1, n));
       o.errors += res.errors;
       o.requests += n;
     }
@@ -281,20 +247,29 @@ function sliceRows(gws: Gateway[], s: SliceSeries[]): { rows: string[]; ratios: 
   const ratios = s.map((x) => x.rps.map((v, r) => v / plain.rps[r]!));
   const rows = s.map((x, i) =>
     [
-      gws[i]!.name.padEnd(6),
+      gws[i]!.kind.padEnd(6),
       median(x.rps).toFixed(0).padStart(7),
       (i === 0 ? '1' : f3(median(ratios[i]!))).padStart(7),
       (i === 0 ? '' : range(ratios[i]!)).padStart(12),
       f3(median(x.p50)).padStart(8),
       f3(median(x.p99)).padStart(8),
       median(x.gwCpu).toFixed(1).padStart(8),
-      median(x.regCpu).toFixed(1).padStart(9),
       String(x.errors).padStart(6),
     ].join(' '),
   );
   return { rows, ratios };
 }
-const SLICE_HEAD = ['path  ', '  req/s', '  ratio', ' ratio range', ' p50 ms', ' p99 ms', ' gw µs/r', ' reg µs/r', 'errors'].join(' ');
+const SLICE_HEAD = ['path  ', '  req/s', '  ratio', ' ratio range', ' p50 ms', ' p99 ms', ' gw µs/r', 'errors'].join(' ');
+
+/** Rows in the registry's call_records (read-only; the registry may be writing: SQLite WAL). */
+function countRecords(dbFile: string): number {
+  const db = new DatabaseSync(dbFile, { readOnly: true });
+  try {
+    return (db.prepare('SELECT COUNT(*) AS n FROM call_records').get() as { n: number }).n;
+  } finally {
+    db.close();
+  }
+}
 
 /** Lines of a JSON log at level warn or above, and the first of them. */
 async function warnings(file: string): Promise<{ count: number; first?: string }> {
@@ -310,13 +285,20 @@ async function warnings(file: string): Promise<{ count: number; first?: string }
   return { count, first };
 }
 
+/** What a gateway says when it stops: requests it served, audit records persisted and lost. */
+interface AuditReport {
+  requests: number;
+  persisted: number;
+  lost: number;
+}
+
 /** Sends SIGTERM and resolves with the `AUDIT …` line the gateway prints before exiting. */
-function stopGateway(gw: Gateway): Promise<{ persisted: number; lost: number }> {
+function stopGateway(gw: Gateway): Promise<AuditReport> {
   return new Promise((resolve, reject) => {
     createInterface({ input: gw.child.stdout! }).on('line', (line) => {
-      if (line.startsWith('AUDIT ')) resolve(JSON.parse(line.slice(6)) as { persisted: number; lost: number });
+      if (line.startsWith('AUDIT ')) resolve(JSON.parse(line.slice(6)) as AuditReport);
     });
-    gw.child.once('exit', () => reject(new Error(`gateway ${gw.name} exited without reporting its audit`)));
+    gw.child.once('exit', () => reject(new Error(`gateway ${gw.kind} exited without reporting its audit`)));
     gw.child.kill('SIGTERM');
   });
 }
@@ -328,56 +310,13 @@ async function main(): Promise<void> {
   const sessions = numberArg('sessions', 64);
   const profileDir = stringArg('cpu-prof-dir', '');
   const t0 = Date.now();
-  const dir = await mkdtemp(join(tmpdir(), 'berth-governance-bench-'));
-  const idp = await startOidcIssuer({ audience: AUDIENCE });
+  const world = await startWorld(profileDir ? { registry: { nodeFlags: profileFlags(profileDir, 'registry') } } : {});
+  const { registry, admin, dbFile } = world;
   try {
-    // Upstreams and the registry, then what the registry holds.
-    const sdk = await spawnRole([GATEWAY_BENCH, 'sdk-upstream', 'sse']);
-    const canned = await spawnRole([SELF, 'canned-upstream']);
-    const registry = await spawnRole([SELF, 'registry', dir]);
-    const registryUrl = `http://127.0.0.1:${registry.port}`;
-    const admin = new HttpRegistryClient({ baseUrl: registryUrl, token: (await readFile(join(dir, 'admin-token'), 'utf8')).trim() });
-    for (const [name, port] of [['bench', sdk.port], ['canned', canned.port]] as const) {
-      const url = `http://127.0.0.1:${port}/mcp`;
-      const { object } = await admin.apply<MCPServer>({
-        apiVersion: API_VERSION,
-        kind: 'MCPServer',
-        metadata: { name },
-        spec: {
-          owner: { team: 'bench' },
-          environment: 'dev',
-          lifecycle: 'approved-dev',
-          risk: 'low',
-          dataClassification: 'internal',
-          remote: { url, transport: 'streamable-http' },
-          tools: [{ name: 'echo', scopes: ['bench.echo'] }],
-        },
-      });
-      // No reconciler runs here: the status a reconciler would write after a health check makes the server Ready.
-      await admin.updateStatus('MCPServer', name, {
-        observedGeneration: object.metadata.generation,
-        phase: 'Ready',
-        endpoint: url,
-        conditions: [{ type: 'Ready', status: 'True', reason: 'Healthy', message: 'benchmark upstream', lastTransitionTime: new Date().toISOString() }],
-      });
-    }
-    await admin.apply({
-      apiVersion: API_VERSION,
-      kind: 'AccessPolicy',
-      metadata: { name: 'bench-agents' },
-      spec: { subjects: [{ agent: KEY_AGENT }, { agent: JWT_AGENT }], allow: ['bench.echo'] },
-    });
-    const gatewayToken = (await admin.createToken({ role: 'gateway', description: 'governance benchmark gateways' })).token;
-    const agentKey = (await admin.createToken({ role: 'agent', agent: KEY_AGENT })).token;
-    const jwt = await idp.mint({ claims: { azp: JWT_AGENT, sub: 'bench-user' }, expiresIn: 24 * 3600 });
-
-    // The three gateways.
     const gws: Gateway[] = [];
-    for (const [name, auth] of [['plain', {}], ['key', { authorization: `Bearer ${agentKey}` }], ['jwt', { authorization: `Bearer ${jwt}` }]] as const) {
-      const cfg: GatewayConfig = { governed: name !== 'plain', registryUrl, token: gatewayToken, issuer: idp.issuer, logFile: join(dir, `gateway-${name}.log`) };
-      const flags = profileDir ? ['--cpu-prof', '--cpu-prof-dir', profileDir, '--cpu-prof-name', `gateway-${name}.cpuprofile`] : [];
-      const { port, child } = await spawnRole([SELF, 'gateway', JSON.stringify(cfg)], flags);
-      gws.push({ name, pid: child.pid!, port, child, auth, logFile: cfg.logFile });
+    for (const kind of GATEWAY_KINDS) {
+      const gw = await world.startGateway(kind, profileDir ? { nodeFlags: profileFlags(profileDir, `gateway-${kind}`) } : {});
+      gws.push({ ...gw, pid: gw.child.pid! });
     }
 
     // A session per load client on every gateway and server, opened with the caller's credential.
@@ -392,9 +331,12 @@ async function main(): Promise<void> {
     const sdkTargets = await targetsFor('bench');
     const cannedTargets = await targetsFor('canned');
     for (const [i, g] of gws.entries()) {
-      await checkPath(`${g.name} → SDK upstream`, sdkTargets[i]!);
-      await checkPath(`${g.name} → canned upstream`, cannedTargets[i]!);
+      for (const t of [sdkTargets[i]!, cannedTargets[i]!]) await checkToolCall(`${g.kind} gateway`, t.url, t.headers, t.sessionIds![0]!);
     }
+    // The registry's CPU per audit record, over the whole measurement (slices would blur it: a
+    // slice's records land up to 200 ms later, in the next slice).
+    const records0 = countRecords(dbFile);
+    const registryCpu0 = cpuUs(registry.child.pid!);
     // Warm every path (JIT, token caches, keep-alive pools) before measuring anything.
     await runLoad({ targets: [...sdkTargets, ...cannedTargets], concurrency: 16, warmupMs: 0, durationMs: numberArg('warm-seconds', 3) * 1000 });
 
@@ -415,16 +357,17 @@ async function main(): Promise<void> {
     const added99 = lat.map((x) => x.p99.map((v, r) => v - lat[0]!.p99[r]!));
 
     // b) 64 clients, slices; c) capacity against the canned upstream.
-    const tp = sliceRows(gws, await slices(gws, sdkTargets, registry.child.pid!, 64, rounds, seconds));
-    const cap = sliceRows(gws, await slices(gws, cannedTargets, registry.child.pid!, 64, rounds, seconds));
+    const tp = sliceRows(gws, await slices(gws, sdkTargets, 64, rounds, seconds));
+    const cap = sliceRows(gws, await slices(gws, cannedTargets, 64, rounds, seconds));
 
     // The audit: stop the gateways (they flush), then count what the registry stored.
     const reported = await Promise.all(gws.map((g) => stopGateway(g)));
+    const registryUsPerRecord = (cpuUs(registry.child.pid!) - registryCpu0) / Math.max(1, countRecords(dbFile) - records0);
     const logWarnings = await Promise.all(gws.map((g) => warnings(g.logFile)));
     const sample = (await admin.queryCallRecords({ agent: KEY_AGENT, limit: 1 }))[0];
     registry.child.kill('SIGTERM');
     await new Promise((r) => registry.child.once('exit', r));
-    const db = new DatabaseSync(join(dir, 'registry.db'), { readOnly: true });
+    const db = new DatabaseSync(dbFile, { readOnly: true });
     const stored = db.prepare("SELECT agent, decision, json_extract(record, '$.status') AS status, COUNT(*) AS n FROM call_records GROUP BY 1, 2, 3 ORDER BY 1, 2, 3").all() as {
       agent: string;
       decision: string;
@@ -443,11 +386,11 @@ async function main(): Promise<void> {
     out(['path  ', '  p50', '    p99', ' added p50', '     range', '  added p99', '    requests'].join(' '));
     for (const [i, g] of gws.entries()) {
       const a = i === 0 ? ['', '', ''] : [signed(median(added50[i]!)), range(added50[i]!), signed(median(added99[i]!))];
-      out([g.name.padEnd(6), f3(median(lat[i]!.p50)), f3(median(lat[i]!.p99)).padStart(6), a[0]!.padStart(10), a[1]!.padStart(13), a[2]!.padStart(10), String(lat[i]!.n).padStart(11)].join(' '));
+      out([g.kind.padEnd(6), f3(median(lat[i]!.p50)), f3(median(lat[i]!.p99)).padStart(6), a[0]!.padStart(10), a[1]!.padStart(13), a[2]!.padStart(10), String(lat[i]!.n).padStart(11)].join(' '));
     }
     out(`   errors: ${latErrors}`);
     out(`\nb) 64 clients, SDK upstream, each gateway alone in ${seconds} s slices, ${rounds} rounds (order rotated each round)`);
-    out('   (ratio = median of per-round req/s over the plain slice of the same round; µs/r = CPU per request of the gateway / the registry process)');
+    out('   (ratio = median of per-round req/s over the plain slice of the same round; gw µs/r = CPU per request of the gateway process)');
     out(SLICE_HEAD);
     for (const row of tp.rows) out(row);
     out(`\nc) capacity: 64 clients, canned upstream (fixed JSON-RPC result at once), same slices`);
@@ -465,16 +408,18 @@ async function main(): Promise<void> {
 
     out('\nAudit records in the registry (call_records, after the gateways flushed), by agent, decision and HTTP status:');
     for (const s of stored) out(`  ${s.agent.padEnd(16)} ${s.decision.padEnd(6)} ${s.status}  ${String(s.n).padStart(8)}`);
-    out(`  the gateways reported persisted: ${gws.map((g, i) => `${g.name} ${reported[i]!.persisted} (lost ${reported[i]!.lost})`).join(', ')}`);
+      out(`  the gateways served / persisted / lost: ${gws.map((g, i) => `${g.kind} ${reported[i]!.requests} / ${reported[i]!.persisted} / ${reported[i]!.lost}`).join(', ')}`);
     out(`  newest record of ${KEY_AGENT}: ${JSON.stringify(sample)}`);
-    out(`  warning/error lines in the gateways' logs: ${gws.map((g, i) => `${g.name} ${logWarnings[i]!.count}`).join(', ')}`);
+    out(`  registry CPU per audit record stored (appendCallRecords, SQLite), over the measurement: ${registryUsPerRecord.toFixed(1)} µs — on this machine taken from the gateways' two cores`);
+    out(`  warning/error lines in the gateways' logs: ${gws.map((g, i) => `${g.kind} ${logWarnings[i]!.count}`).join(', ')}`);
     for (const w of logWarnings) if (w.first) out(`    first: ${w.first}`);
-    if (profileDir) out(`\nCPU profiles of the gateways: ${profileDir}/gateway-{plain,key,jwt}.cpuprofile`);
+    if (profileDir) {
+      out(`\nCPU profiles (whole run): ${profileDir}/{gateway-plain,gateway-key,gateway-jwt,registry}.cpuprofile; summarise with`);
+      out(`  node_modules/.bin/node test/bench/cpu-profile-top.ts ${profileDir}/gateway-key.cpuprofile --requests ${reported[1]!.requests} --versus ${profileDir}/gateway-plain.cpuprofile --versus-requests ${reported[0]!.requests}`);
+    }
     out(`\nmachine load average at end: ${loadavg().map((x) => x.toFixed(1)).join(' ')}; total ${((Date.now() - t0) / 1000).toFixed(1)} s`);
   } finally {
-    for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
-    await idp.stop();
-    await rm(dir, { recursive: true, force: true });
+    await world.stop();
   }
 }
 

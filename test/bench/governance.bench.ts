@@ -1,7 +1,7 @@
 /**
  * Governance benchmark (a script, not a test; it prints figures and asserts nothing). Run:
  *   node_modules/.bin/node test/bench/governance.bench.ts [--rounds 7] [--seconds 1.5]
- *     [--latency-seconds 3] [--warm-seconds 3] [--sessions 64] [--cpu-prof-dir DIR]   (about 3 min)
+ *     [--latency-seconds 3] [--warm-seconds 3] [--sessions 64] [--cpu-prof-dir DIR]   (2–3 min)
  *
  * What it compares: `tools/call` through three gateway processes over the same
  * registry and the same upstream, measured in one run:
@@ -408,7 +408,7 @@ async function main(): Promise<void> {
 
     out('\nAudit records in the registry (call_records, after the gateways flushed), by agent, decision and HTTP status:');
     for (const s of stored) out(`  ${s.agent.padEnd(16)} ${s.decision.padEnd(6)} ${s.status}  ${String(s.n).padStart(8)}`);
-      out(`  the gateways served / persisted / lost: ${gws.map((g, i) => `${g.kind} ${reported[i]!.requests} / ${reported[i]!.persisted} / ${reported[i]!.lost}`).join(', ')}`);
+    out(`  the gateways served / persisted / lost: ${gws.map((g, i) => `${g.kind} ${reported[i]!.requests} / ${reported[i]!.persisted} / ${reported[i]!.lost}`).join(', ')}`);
     out(`  newest record of ${KEY_AGENT}: ${JSON.stringify(sample)}`);
     out(`  registry CPU per audit record stored (appendCallRecords, SQLite), over the measurement: ${registryUsPerRecord.toFixed(1)} µs — on this machine taken from the gateways' two cores`);
     out(`  warning/error lines in the gateways' logs: ${gws.map((g, i) => `${g.kind} ${logWarnings[i]!.count}`).join(', ')}`);

@@ -19,6 +19,11 @@ import net from 'node:net';
 export interface LoadTarget {
   url: string;
   headers: Record<string, string>;
+  /**
+   * One MCP session per client: client `c` sends `Mcp-Session-Id: sessionIds[c % length]`
+   * (over `headers`), as separate agents would. Absent: every client sends `headers` as they are.
+   */
+  sessionIds?: string[];
 }
 
 /** What one load run does. */
@@ -135,7 +140,13 @@ export class Connection {
  */
 export function rawHttpLoad(cfg: LoadConfig, onPhase: (phase: 'START' | 'STOP') => void = () => {}): Promise<LoadResult> {
   const body = cfg.body ?? DEFAULT_BODY;
-  const requests = cfg.targets.map((t) => requestBytes(t, body));
+  // Per target, the request bytes of client c (all the same without sessionIds).
+  const shared = cfg.targets.map((t) => requestBytes(t, body));
+  const requestOf = (i: number, c: number): Buffer => {
+    const t = cfg.targets[i]!;
+    if (t.sessionIds === undefined || t.sessionIds.length === 0) return shared[i]!;
+    return requestBytes({ url: t.url, headers: { ...t.headers, 'mcp-session-id': t.sessionIds[c % t.sessionIds.length]! } }, body);
+  };
   const k = cfg.targets.length;
   const lat = cfg.targets.map(() => new Float64Array(MAX_SAMPLES));
   const counts = cfg.targets.map(() => 0);
@@ -150,9 +161,10 @@ export function rawHttpLoad(cfg: LoadConfig, onPhase: (phase: 'START' | 'STOP') 
     const finished = () => {
       if (--open === 0) resolve({ counts, errors, seconds, latenciesMs: lat.map((l, i) => Array.from(l.subarray(0, counts[i]))) });
     };
-    const client = () => {
+    const client = (c: number) => {
       open++;
       const conns: Connection[] = [];
+      const requests = cfg.targets.map((_, i) => requestOf(i, c));
       const connect = (i: number) => (conns[i] = new Connection(cfg.targets[i]!.url, requests[i]!));
       for (let i = 0; i < k; i++) connect(i);
       let next = 0;
@@ -174,7 +186,7 @@ export function rawHttpLoad(cfg: LoadConfig, onPhase: (phase: 'START' | 'STOP') 
       };
       sendNext();
     };
-    for (let c = 0; c < cfg.concurrency; c++) client();
+    for (let c = 0; c < cfg.concurrency; c++) client(c);
     setTimeout(() => {
       measuring = true;
       errors = 0;

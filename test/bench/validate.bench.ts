@@ -36,14 +36,14 @@ spec:
     i % 7 === 3
       ? `  remote:
     url: https://mcp-${i}.partner.example.com/mcp
-    transport: ${i % 2 ? 'sse' : 'streamable-http'}
+    transport: streamable-http
     headers:
       - name: Authorization
         valueFrom: arn:aws:secretsmanager:eu-west-1:123456789012:secret:partner/token-${i}
 `
       : `  runtime:
     image: ghcr.io/acme/server-${i}:${1 + (i % 4)}.${i % 10}.0
-    transport: ${['streamable-http', 'sse', 'stdio'][i % 3]}
+    transport: ${['streamable-http', 'stdio'][i % 2]}
     port: ${8000 + (i % 100)}
     cpu: ${cpu}
     memory: ${memory}

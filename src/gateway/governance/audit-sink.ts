@@ -1,6 +1,7 @@
 /**
- * Where the gateway's per-call audit records go: a pino JSON line at once, and
- * the registry's store durably, in batches. Memory is bounded: records wait in
+ * Where the gateway's per-call audit records go: a pino JSON line each, and the
+ * registry's store durably, in batches — both written when a batch is taken, so a
+ * request pays only for appending its record to a buffer. Memory is bounded: records wait in
  * a buffer of at most `maxBuffered`. When they cannot be persisted — the
  * registry is down or its store refuses writes — for longer than
  * `failClosedAfterMs`, or the buffer is full, {@link AuditSink.accepting} turns
@@ -24,7 +25,10 @@ export interface AuditSinkOptions<R> {
    * Default: never.
    */
   refusedForGood?(err: unknown): boolean;
-  /** Each record is also logged here as one JSON line (`msg: 'mcp call'`). */
+  /**
+   * Each record is also logged here as one JSON line (`msg: 'mcp call'`), when its
+   * batch is first taken (off the request's path, a few hundred ms later at most).
+   */
   logger: Pick<Logger, 'info' | 'warn' | 'error'>;
   /** Most records per batch; default 500. */
   batchSize?: number;
@@ -55,6 +59,8 @@ export class AuditSink<R> {
   #closed = false;
   #persisted = 0;
   #dropped = 0;
+  /** How many records at the head of the buffer have been logged. */
+  #logged = 0;
 
   constructor(opts: AuditSinkOptions<R>) {
     this.#opts = {
@@ -97,8 +103,10 @@ export class AuditSink<R> {
    * full (the record was only logged): callers check {@link accepting} first.
    */
   record(record: R): boolean {
-    this.#opts.logger.info({ audit: record }, 'mcp call');
-    if (this.#buffer.length >= this.#opts.maxBuffered) return false;
+    if (this.#buffer.length >= this.#opts.maxBuffered) {
+      this.#opts.logger.info({ audit: record }, 'mcp call');
+      return false;
+    }
     this.#buffer.push(record);
     if (this.#buffer.length >= this.#opts.batchSize) this.#flushSoon(0);
     else this.#flushSoon(this.#opts.flushIntervalMs);
@@ -127,6 +135,11 @@ export class AuditSink<R> {
     return this.#buffer.length;
   }
 
+  /** Logs the buffered records not logged yet (the first `#logged` of the buffer are). */
+  #logNew(): void {
+    for (; this.#logged < this.#buffer.length; this.#logged++) this.#opts.logger.info({ audit: this.#buffer[this.#logged] }, 'mcp call');
+  }
+
   #flushSoon(ms: number): void {
     if (this.#timer !== undefined || this.#closed) return;
     this.#timer = setTimeout(() => {
@@ -137,6 +150,7 @@ export class AuditSink<R> {
   }
 
   async #drain(): Promise<void> {
+    this.#logNew();
     while (this.#buffer.length > 0) {
       const batch = this.#buffer.slice(0, this.#opts.batchSize);
       try {
@@ -144,6 +158,7 @@ export class AuditSink<R> {
       } catch (err) {
         if (this.#opts.refusedForGood?.(err)) {
           this.#buffer.splice(0, batch.length);
+          this.#logged -= batch.length;
           this.#dropped += batch.length;
           this.#opts.logger.error({ err, dropped: batch.length, records: batch }, 'the store refused these audit records for good; they are kept in this log only');
           continue;
@@ -163,6 +178,8 @@ export class AuditSink<R> {
       }
       // Only the records sent are removed: more may have arrived meanwhile.
       this.#buffer.splice(0, batch.length);
+      this.#logged -= batch.length;
+      this.#logNew();
       this.#persisted += batch.length;
       if (this.#failingSince !== undefined) this.#opts.logger.info({ failedForMs: this.#opts.clock.now() - this.#failingSince }, 'audit records are being persisted again');
       this.#failingSince = undefined;

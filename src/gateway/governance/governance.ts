@@ -86,7 +86,10 @@ export function createGovernance(opts: GovernanceOptions): Governance {
     refusedForGood: (err) => err instanceof RegistryError && [400, 413, 422].includes(err.status),
     // Records are bounded (governor.ts: text limits, PAYLOAD_JSON_BYTES) to about 20 KiB: 250 of them fit one 8 MiB append.
     batchSize: 250,
-    logger: logger.child({ part: 'audit' }),
+    // Call records are built from fixed fields, and kept payloads are redacted before
+    // they are recorded (redactPayload): the process's wildcard redaction would only
+    // triple the cost of every line (2.7 µs → 7.7 µs here) without hiding anything.
+    logger: logger.child({ part: 'audit' }, { redact: { paths: [], censor: '' } }),
     ...(opts.auditFailClosedAfterMs !== undefined ? { failClosedAfterMs: opts.auditFailClosedAfterMs } : {}),
     ...(opts.auditMaxBuffered !== undefined ? { maxBuffered: opts.auditMaxBuffered } : {}),
   });

@@ -294,7 +294,7 @@ export class GovernedExchange {
         continue;
       }
       const name = messageName(m);
-      const decision = decideMethod(this.#base.grants, server, m.method, name, { anonymous });
+      const decision = decided(this.#base.grants, server, m.method, name, anonymous);
       if (decision.verdict === 'allow') {
         forward.push(m);
         const record = this.#note(m, 'allow', decision.code, decision.reason, decision.scopes, true);
@@ -440,7 +440,8 @@ export class GovernedExchange {
       ...(approvalId !== undefined ? { approvalId } : {}),
       dataClassification: server.spec.dataClassification,
     };
-    if (tool !== undefined) {
+    const keeps = server.spec.access?.auditPayloads;
+    if (tool !== undefined && keeps !== undefined && keeps !== 'none') {
       const payload = keptPayloads(server, { arguments: (m.params as { arguments?: unknown } | undefined)?.arguments });
       if (payload.arguments !== undefined) record.arguments = payload.arguments;
     }
@@ -537,6 +538,25 @@ function keptPayloads(server: MCPServer, call: RecordedPayloads): RecordedPayloa
     if (size > PAYLOAD_JSON_BYTES) kept[key] = `[not kept: ${size} bytes of JSON, more than the ${PAYLOAD_JSON_BYTES} a call record keeps]`;
   }
   return kept;
+}
+
+/** Decisions of one caller, remembered like {@link accessCache}; bounded per caller. */
+const decisionCache = new WeakMap<Grants, Map<string, Decision>>();
+const MAX_DECISIONS_PER_CALLER = 4_096;
+
+/** {@link decideMethod}, remembered per grants object, server version, method and name (decisions are pure). */
+function decided(grants: Grants, server: MCPServer, method: string, name: string | undefined, anonymous: boolean): Decision {
+  let byCall = decisionCache.get(grants);
+  if (byCall === undefined) decisionCache.set(grants, (byCall = new Map()));
+  const key = `${server.metadata.name}\u0000${server.metadata.resourceVersion ?? ''}\u0000${anonymous ? 'a' : ''}\u0000${method}\u0000${name ?? ''}`;
+  let decision = byCall.get(key);
+  if (decision === undefined) {
+    decision = decideMethod(grants, server, method, name, { anonymous });
+    // Names come from callers: a caller sending endless made-up tool names only churns its own cache.
+    if (byCall.size >= MAX_DECISIONS_PER_CALLER) byCall.clear();
+    byCall.set(key, decision);
+  }
+  return decision;
 }
 
 /** {@link mayUseServer}, remembered per grants object and server version. */

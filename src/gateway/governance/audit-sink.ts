@@ -32,6 +32,15 @@ export interface AuditSinkOptions<R> {
   logger: Pick<Logger, 'info' | 'warn' | 'error'>;
   /** Most records per batch; default 500. */
   batchSize?: number;
+  /**
+   * How much a record weighs against `maxBatchWeight` (default 1 each): lets small
+   * records go in large batches and large ones in small batches, so a batch stays
+   * under what the store takes in one append while its fixed costs (a request, a
+   * commit) are shared by as many records as fit.
+   */
+  weightOf?(record: R): number;
+  /** Most total weight per batch; default no limit beyond `batchSize`. */
+  maxBatchWeight?: number;
   /** How long a record may wait for its batch; default 200 ms. */
   flushIntervalMs?: number;
   /** Most records waiting at once; default 10,000. */
@@ -65,6 +74,8 @@ export class AuditSink<R> {
   constructor(opts: AuditSinkOptions<R>) {
     this.#opts = {
       refusedForGood: () => false,
+      weightOf: () => 1,
+      maxBatchWeight: Number.POSITIVE_INFINITY,
       batchSize: 500,
       flushIntervalMs: 200,
       maxBuffered: 10_000,
@@ -135,6 +146,19 @@ export class AuditSink<R> {
     return this.#buffer.length;
   }
 
+  /** The records at the head of the buffer that fit one batch (at least one). */
+  #nextBatch(): R[] {
+    const { batchSize, maxBatchWeight, weightOf } = this.#opts;
+    let weight = 0;
+    let n = 0;
+    while (n < this.#buffer.length && n < batchSize) {
+      weight += weightOf(this.#buffer[n]!);
+      if (n > 0 && weight > maxBatchWeight) break;
+      n++;
+    }
+    return this.#buffer.slice(0, n);
+  }
+
   /** Logs the buffered records not logged yet (the first `#logged` of the buffer are). */
   #logNew(): void {
     for (; this.#logged < this.#buffer.length; this.#logged++) this.#opts.logger.info({ audit: this.#buffer[this.#logged] }, 'mcp call');
@@ -152,7 +176,7 @@ export class AuditSink<R> {
   async #drain(): Promise<void> {
     this.#logNew();
     while (this.#buffer.length > 0) {
-      const batch = this.#buffer.slice(0, this.#opts.batchSize);
+      const batch = this.#nextBatch();
       try {
         await this.#opts.persist(batch);
       } catch (err) {

@@ -78,6 +78,20 @@ describe('AuditSink', () => {
     expect(sink.accepting()).toBe(true);
   });
 
+  it('weighs records into batches: small ones share a batch, heavy ones get smaller batches, order kept', async () => {
+    const batches: number[][] = [];
+    const sink = new AuditSink<number>({
+      persist: async (batch) => void batches.push(batch),
+      logger: silent,
+      batchSize: 4,
+      weightOf: (n) => (n >= 100 ? 3 : 1),
+      maxBatchWeight: 4,
+    });
+    for (const n of [1, 2, 3, 4, 5, 100, 6, 101, 102]) sink.record(n);
+    await sink.flush();
+    expect(batches).toEqual([[1, 2, 3, 4], [5, 100], [6, 101], [102]]);
+  });
+
   it('fails closed when the buffer is full, and close() flushes what is left', async () => {
     const stored: number[] = [];
     let down = true;

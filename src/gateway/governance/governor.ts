@@ -419,27 +419,27 @@ export class GovernedExchange {
     const { who, route, sessionId } = this.#base;
     const server = route.server;
     const tool = m.method === 'tools/call' ? messageName(m) : undefined;
-    const declared = tool !== undefined && (server.spec.tools ?? []).some((t) => t.name === tool);
-    this.#d.metrics?.decisions.inc({ server: route.name, tool: tool === undefined ? '' : declared ? tool : '(undeclared)', decision, code });
-    const user = userOf(who);
+    this.#d.metrics?.decisions.inc({ server: route.name, tool: tool === undefined ? '' : declaredTools(server).has(tool) ? tool : '(undeclared)', decision, code });
+    // Built field by field (no spreads): this runs for every message the gateway decides.
     const record: CallRecord = {
       // When the call came, not when its batch reached the store.
       time: new Date().toISOString(),
       agent: agentOf(who) ?? 'anonymous',
-      ...(user !== undefined ? { user } : {}),
       server: route.name,
-      ...(tool !== undefined ? { tool } : {}),
       method: m.method ?? '(response)',
       scopes,
       decision,
       reason: `${code}: ${reason}`,
       latencyMs: 0,
       status: 0,
-      ...(sessionId !== undefined ? { sessionId } : {}),
-      ...(m.id !== undefined && m.id !== null ? { requestId: String(m.id) } : {}),
-      ...(approvalId !== undefined ? { approvalId } : {}),
       dataClassification: server.spec.dataClassification,
     };
+    const user = userOf(who);
+    if (user !== undefined) record.user = user;
+    if (tool !== undefined) record.tool = tool;
+    if (sessionId !== undefined) record.sessionId = sessionId;
+    if (m.id !== undefined && m.id !== null) record.requestId = String(m.id);
+    if (approvalId !== undefined) record.approvalId = approvalId;
     const keeps = server.spec.access?.auditPayloads;
     if (tool !== undefined && keeps !== undefined && keeps !== 'none') {
       const payload = keptPayloads(server, { arguments: (m.params as { arguments?: unknown } | undefined)?.arguments });
@@ -503,16 +503,19 @@ function errorResponse(id: JsonRpcId, code: number, message: string, data?: unkn
  */
 function fitted(record: CallRecord): CallRecord {
   const fields = record as unknown as Record<string, string | undefined>;
-  for (const [field, max] of Object.entries(CALL_RECORD_TEXT_LIMITS)) {
+  for (const [field, max] of TEXT_LIMITS) {
     const value = fields[field];
-    if (value === undefined) continue;
+    if (value === undefined || (value !== '' && value.length <= max)) continue;
     if (value === '') {
       if (field === 'agent' || field === 'server' || field === 'method') fields[field] = '(empty)';
       else if (field !== 'reason') delete fields[field];
-    } else if (value.length > max) fields[field] = `${value.slice(0, max - 1)}…`;
+    } else fields[field] = `${value.slice(0, max - 1)}…`;
   }
   return record;
 }
+
+/** {@link CALL_RECORD_TEXT_LIMITS} as a list, walked once per record. */
+const TEXT_LIMITS: ReadonlyArray<readonly [string, number]> = Object.entries(CALL_RECORD_TEXT_LIMITS);
 
 /** Strings longer than this are cut in the payloads a call record keeps. */
 const PAYLOAD_STRING_CHARS = 1_024;
@@ -538,6 +541,16 @@ function keptPayloads(server: MCPServer, call: RecordedPayloads): RecordedPayloa
     if (size > PAYLOAD_JSON_BYTES) kept[key] = `[not kept: ${size} bytes of JSON, more than the ${PAYLOAD_JSON_BYTES} a call record keeps]`;
   }
   return kept;
+}
+
+/** The tools each server object declares, by name. */
+const declaredByServer = new WeakMap<MCPServer, ReadonlySet<string>>();
+
+/** The names of the tools `server` declares (computed once per server object). */
+function declaredTools(server: MCPServer): ReadonlySet<string> {
+  let names = declaredByServer.get(server);
+  if (names === undefined) declaredByServer.set(server, (names = new Set((server.spec.tools ?? []).map((t) => t.name))));
+  return names;
 }
 
 /** Decisions of one caller, remembered like {@link accessCache}; bounded per caller. */

@@ -89,7 +89,11 @@ describe('berth reconciler + berth gateway as separate processes', () => {
     await expect(fetch(metricsUrl)).rejects.toThrow();
 
     // The gateway is a separate process: it keeps serving and stops cleanly on SIGTERM too.
-    expect((await fetch(`${gatewayUrl}/mcp/nope`, { method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream' }, body: '{"jsonrpc":"2.0","id":1,"method":"ping"}' })).status).toBe(404);
+    const nope = (key?: string) =>
+      fetch(`${gatewayUrl}/mcp/nope`, { method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', ...(key ? { authorization: `Bearer ${key}` } : {}) }, body: '{"jsonrpc":"2.0","id":1,"method":"ping"}' });
+    // Only an authenticated caller learns that no server is routed there.
+    expect((await nope()).status).toBe(401);
+    expect((await nope(agentKey)).status).toBe(404);
     expect(await gw.stop('SIGTERM')).toEqual({ code: 0, signal: null });
   }, 40_000);
 

@@ -68,6 +68,12 @@ export function createLogger(opts: LoggerOptions): CliLogger {
   const tty = (stream as Partial<NodeJS.WriteStream>).isTTY === true;
   const format = opts.env.BERTH_LOG_FORMAT ?? (tty ? 'pretty' : 'json');
   if (format !== 'json' && format !== 'pretty') throw new UsageError(`BERTH_LOG_FORMAT must be json or pretty (got "${format}")`);
+  if (format === 'json' && stream === process.stdout) {
+    // Buffered, written in the background: lines logged in one turn of the event loop
+    // (a busy gateway's audit lines) leave in one write instead of one each.
+    const out = pino.destination({ dest: 1, sync: false });
+    return { logger: pino(options, out), flush: () => out.flushSync() };
+  }
   const destination = format === 'pretty' ? prettyDestination(stream, tty) : stream;
   return { logger: pino(options, destination), flush: () => undefined };
 }

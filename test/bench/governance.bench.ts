@@ -126,7 +126,9 @@ async function gatewayRole(cfg: GatewayConfig): Promise<void> {
   const { followRegistry, RouteTable, startGateway } = await import('../../src/gateway/index.ts');
   const { createGovernance } = await import('../../src/gateway/governance/governance.ts');
   const { logOptions } = await import('../../src/kit/log-options.ts');
-  const logger = pino(logOptions('gateway', 'info'), pino.destination({ dest: cfg.logFile, sync: true }));
+  // Written in the background, as berth gateway's stdout and berth up's log file are (src/cli/logger.ts).
+  const logDestination = pino.destination({ dest: cfg.logFile, sync: false });
+  const logger = pino(logOptions('gateway', 'info'), logDestination);
   const client = new HttpRegistryClient({ baseUrl: cfg.registryUrl, token: cfg.token });
   const routeTable = new RouteTable();
   // Requests served, for the report and profiles' per-request figures: the proxy looks every request's route up once.
@@ -157,6 +159,7 @@ async function gatewayRole(cfg: GatewayConfig): Promise<void> {
       const lost = governance ? await governance.close() : 0;
       await following.stop();
       const persisted = governance?.governor.audit.persisted ?? 0;
+      logDestination.flushSync();
       process.stdout.write(`AUDIT ${JSON.stringify({ requests, persisted, lost })}\n`, () => process.exit(0));
     })();
   });

@@ -5,7 +5,7 @@
 import { InvalidRequestError, type FieldError } from '../client/errors.ts';
 import { CALL_DECISIONS, CALL_RECORD_TEXT_LIMITS as MAX, type CallRecord } from '../client/wire.ts';
 import { anything, shapeProblems, text, type Check, type Fields } from './record-shape.ts';
-import { jsonClone, normaliseTime } from './store-semantics.ts';
+import { normaliseTime } from './store-semantics.ts';
 
 /** Most records one append may carry. */
 export const MAX_CALL_RECORDS_PER_BATCH = 1000;
@@ -47,7 +47,7 @@ function callRecordProblems(records: readonly unknown[]): FieldError[] {
 
 /**
  * The records a store writes: checked (InvalidRequestError listing every
- * problem, before anything is written), copied, without ids, with times
+ * problem, before anything is written), copied (shallowly), without ids, with times
  * normalised to RFC 3339 UTC and `nowIso` where absent.
  */
 export function recordsToStore(records: readonly CallRecord[], nowIso: string): Omit<CallRecord, 'id'>[] {
@@ -56,8 +56,9 @@ export function recordsToStore(records: readonly CallRecord[], nowIso: string): 
     const shown = problems.slice(0, 5).map((p) => `${p.path} ${p.message}`).join('; ');
     throw new InvalidRequestError(`${problems.length} problem(s) in the call records, so none was written: ${shown}${problems.length > 5 ? '; …' : ''}`, { errors: problems });
   }
+  // A shallow copy is enough: stores keep records as JSON text, never the objects.
   return records.map((r) => {
-    const { id: _ignored, ...rest } = jsonClone(r);
+    const { id: _ignored, ...rest } = r;
     return { ...rest, time: normaliseTime(r.time, nowIso) };
   });
 }

@@ -24,11 +24,13 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
+import { JSON_HEADERS, sendError } from './error-response.ts';
 import {
   GatewayErrorCode,
   jsonRpcErrorBody,
   parseJsonRpcBody,
   requestIds,
+  singleId,
   type JsonRpcId,
   type JsonRpcMessage,
 } from './json-rpc.ts';
@@ -67,24 +69,7 @@ export interface Proxy {
   close(): Promise<void>;
 }
 
-const JSON_HEADERS = { 'content-type': 'application/json' } as const;
 const ALLOW = 'GET, POST, DELETE';
-
-function sendError(res: ServerResponse, status: number, code: number, message: string, id: JsonRpcId, extra?: Record<string, string>): void {
-  if (res.headersSent) {
-    res.destroy();
-    return;
-  }
-  const body = jsonRpcErrorBody(code, message, id);
-  res.writeHead(status, extra ? { ...JSON_HEADERS, ...extra } : JSON_HEADERS);
-  res.end(body);
-}
-
-function singleId(messages: readonly JsonRpcMessage[] | undefined): JsonRpcId {
-  if (messages?.length !== 1) return null;
-  const id = messages[0]!.id;
-  return id === undefined ? null : id;
-}
 
 /**
  * Why an upstream exchange failed, in words fit for the agent's error response:

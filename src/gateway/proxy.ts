@@ -24,6 +24,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
+import { chooseRoute } from './choose-route.ts';
 import { JSON_HEADERS, sendError } from './error-response.ts';
 import {
   GatewayErrorCode,
@@ -105,20 +106,8 @@ export function createProxy(opts: ProxyOptions): Proxy {
   function handle(req: IncomingMessage, res: ServerResponse): void {
     const url = req.url ?? '/';
     const q = url.indexOf('?');
-    const pathname = q === -1 ? url : url.slice(0, q);
-    const route = table.lookup(pathname, req.headers.host);
-    if (route === undefined) {
-      if (!table.synced) {
-        sendError(res, 503, GatewayErrorCode.ServerUnavailable, 'the gateway has not loaded its routes from the registry yet; retry in a moment', null, { 'retry-after': '1' });
-      } else {
-        sendError(res, 404, GatewayErrorCode.RouteNotFound, `no MCP server routed at ${pathname}`, null);
-      }
-      return;
-    }
-    if (!route.routable) {
-      sendError(res, 503, GatewayErrorCode.ServerUnavailable, route.reason ?? `server "${route.name}" is not routable`, null);
-      return;
-    }
+    const route = chooseRoute(table, q === -1 ? url : url.slice(0, q), req.headers.host, res);
+    if (route === undefined) return; // answered
     const query = q === -1 ? '' : url.slice(q);
     const method = req.method;
     if (method === 'POST') readBody(req, res, route, query);

@@ -40,9 +40,10 @@ import type { GatewayContext, GatewayStep } from './pipeline.ts';
 import type { Route } from './route.ts';
 import type { RouteTable } from './route-table.ts';
 import { MemorySessionAffinity, type SessionAffinity } from './session-affinity.ts';
-import { formatSseEvent, SseParser } from './sse.ts';
 import { relay } from './relay.ts';
-import { createUpstreamPool, sendUpstream, type UpstreamBody } from './upstream.ts';
+import { transformJson, transformSse } from './response-transform.ts';
+import { StepRunner } from './step-runner.ts';
+import { createUpstreamPool, sendUpstream } from './upstream.ts';
 
 /** Options of {@link createProxy}. */
 export interface ProxyOptions {
@@ -93,9 +94,7 @@ function upstreamFailureReason(err: unknown): string {
 export function createProxy(opts: ProxyOptions): Proxy {
   const table = opts.routeTable;
   const logger = opts.logger;
-  const steps = opts.steps ?? [];
-  const requestSteps = steps.filter((s) => s.onRequest);
-  const responseSteps = steps.filter((s) => s.transformResponse);
+  const steps = new StepRunner(opts.steps ?? []);
   const maxBody = opts.maxBodyBytes ?? 4 * 1024 * 1024;
   const headersTimeout = opts.upstreamHeadersTimeoutMs ?? 60_000;
   const extraHeaders = opts.forwardHeaders ?? [];
@@ -112,7 +111,7 @@ export function createProxy(opts: ProxyOptions): Proxy {
     const method = req.method;
     if (method === 'POST') readBody(req, res, route, query);
     else if (method === 'GET' || method === 'DELETE') {
-      if (requestSteps.length === 0 && responseSteps.length === 0) forward(req, res, route, query, undefined, undefined, undefined);
+      if (steps.passThrough) forward(req, res, route, query, undefined, undefined, undefined);
       else void runSteps(req, res, route, query, undefined, [], false);
     } else {
       sendError(res, 405, GatewayErrorCode.InvalidRequest, `method ${method} is not allowed on an MCP endpoint; use ${ALLOW}`, null, { allow: ALLOW });
@@ -159,7 +158,7 @@ export function createProxy(opts: ProxyOptions): Proxy {
       sendError(res, 400, GatewayErrorCode.ParseError, 'request body is not a JSON-RPC message or batch (invalid JSON)', null);
       return;
     }
-    if (requestSteps.length === 0 && responseSteps.length === 0) {
+    if (steps.passThrough) {
       forward(req, res, route, query, body, parsed.messages, undefined);
       return;
     }
@@ -186,7 +185,7 @@ export function createProxy(opts: ProxyOptions): Proxy {
     let current = messages;
     let replaced = false;
     try {
-      for (const step of requestSteps) {
+      for (const step of steps.requestSteps) {
         const verdict = await step.onRequest!(ctx, current);
         if (verdict.action === 'reject') {
           const status = verdict.httpStatus ?? 403;
@@ -212,7 +211,7 @@ export function createProxy(opts: ProxyOptions): Proxy {
       return;
     }
     if (replaced && body !== undefined) body = Buffer.from(JSON.stringify(batch ? current : current[0]));
-    forward(req, res, route, query, body, current, responseSteps.length > 0 ? ctx : undefined);
+    forward(req, res, route, query, body, current, steps.transformsResponses ? ctx : undefined);
   }
 
   function forward(
@@ -283,93 +282,11 @@ export function createProxy(opts: ProxyOptions): Proxy {
             relay(upRes, res, sse);
             return;
           }
-          if (sse) transformSse(upRes, res, status, headers, transformCtx, answered!, broken);
-          else transformJson(upRes, res, status, headers, transformCtx, broken);
+          if (sse) transformSse(upRes, res, status, headers, steps, transformCtx, answered!, broken);
+          else transformJson(upRes, res, status, headers, steps, transformCtx, broken);
         },
       },
     );
-  }
-
-  async function applyResponseSteps(ctx: GatewayContext, m: JsonRpcMessage): Promise<JsonRpcMessage> {
-    for (const step of responseSteps) m = await step.transformResponse!(ctx, m);
-    return m;
-  }
-
-  function transformJson(
-    upRes: UpstreamBody,
-    res: ServerResponse,
-    status: number,
-    headers: string[],
-    ctx: GatewayContext,
-    broken: (err: unknown) => void,
-  ): void {
-    const chunks: Buffer[] = [];
-    upRes.on('data', (c: Buffer) => chunks.push(c));
-    upRes.on('end', () => {
-      void (async () => {
-        const raw = Buffer.concat(chunks);
-        const parsed = parseJsonRpcBody(raw);
-        let out = raw;
-        if (parsed) {
-          try {
-            const msgs: JsonRpcMessage[] = [];
-            for (const m of parsed.messages) msgs.push(await applyResponseSteps(ctx, m));
-            out = Buffer.from(JSON.stringify(parsed.batch ? msgs : msgs[0]));
-          } catch (err) {
-            broken(err);
-            return;
-          }
-        }
-        const h: string[] = [];
-        for (let i = 0; i < headers.length; i += 2) if (headers[i]!.toLowerCase() !== 'content-length') h.push(headers[i]!, headers[i + 1]!);
-        h.push('content-length', String(out.length));
-        if (!res.destroyed) {
-          res.writeHead(status, h);
-          res.end(out);
-        }
-      })();
-    });
-  }
-
-  function transformSse(
-    upRes: UpstreamBody,
-    res: ServerResponse,
-    status: number,
-    headers: string[],
-    ctx: GatewayContext,
-    answered: Set<JsonRpcId>,
-    broken: (err: unknown) => void,
-  ): void {
-    res.writeHead(status, headers);
-    res.flushHeaders();
-    const parser = new SseParser();
-    let chain = Promise.resolve();
-    upRes.on('data', (chunk: Buffer) => {
-      const events = parser.push(chunk);
-      if (events.length === 0) return;
-      chain = chain.then(async () => {
-        for (const ev of events) {
-          if (ev.data && (ev.event === undefined || ev.event === 'message')) {
-            let m: JsonRpcMessage | undefined;
-            try {
-              m = JSON.parse(ev.data) as JsonRpcMessage;
-            } catch {
-              m = undefined; // not JSON-RPC: pass the event through untouched
-            }
-            if (m && typeof m === 'object') {
-              m = await applyResponseSteps(ctx, m);
-              if (m.id !== undefined && m.method === undefined) answered.add(m.id);
-              ev.data = JSON.stringify(m);
-            }
-          }
-          if (!res.destroyed) res.write(formatSseEvent(ev));
-        }
-      });
-      chain.catch(broken);
-    });
-    upRes.on('end', () => {
-      chain.then(() => res.end(), broken);
-    });
   }
 
   return {

@@ -6,27 +6,20 @@
  * event as events complete, each `message` event's JSON-RPC message transformed
  * in arrival order; other events and non-JSON data pass through untouched.
  */
-import type { ServerResponse } from 'node:http';
 import { parseJsonRpcBody, type JsonRpcId, type JsonRpcMessage } from './json-rpc.ts';
 import type { GatewayContext } from './pipeline.ts';
+import type { ProxiedRequest } from './proxied-request.ts';
 import { formatSseEvent, SseParser } from './sse.ts';
-import type { StepRunner } from './step-runner.ts';
 import type { UpstreamBody } from './upstream.ts';
 
 /**
- * Buffers `upRes`'s JSON body, passes each message through `steps`, and answers
- * `res` with `status`, `headers` (its Content-Length replaced) and the result. A
- * body that is not JSON-RPC is sent as it came. A failing step goes to `broken`.
+ * Buffers `upRes`'s JSON body, passes each message through `r`'s response steps
+ * (with `ctx`), and answers `r` with `status`, `headers` (its Content-Length
+ * replaced) and the result. A body that is not JSON-RPC is sent as it came. A
+ * failing step goes to `broken`.
  */
-export function transformJson(
-  upRes: UpstreamBody,
-  res: ServerResponse,
-  status: number,
-  headers: string[],
-  steps: StepRunner,
-  ctx: GatewayContext,
-  broken: (err: unknown) => void,
-): void {
+export function transformJson(r: ProxiedRequest, ctx: GatewayContext, upRes: UpstreamBody, status: number, headers: string[], broken: (err: unknown) => void): void {
+  const { res, parts } = r;
   const chunks: Buffer[] = [];
   upRes.on('data', (c: Buffer) => chunks.push(c));
   upRes.on('end', () => {
@@ -37,7 +30,7 @@ export function transformJson(
       if (parsed) {
         try {
           const msgs: JsonRpcMessage[] = [];
-          for (const m of parsed.messages) msgs.push(await steps.transformResponse(ctx, m));
+          for (const m of parsed.messages) msgs.push(await parts.steps.transformResponse(ctx, m));
           out = Buffer.from(JSON.stringify(parsed.batch ? msgs : msgs[0]));
         } catch (err) {
           broken(err);
@@ -56,21 +49,22 @@ export function transformJson(
 }
 
 /**
- * Sends `status` and `headers` at once, then re-frames `upRes`'s event stream
- * onto `res`, each JSON-RPC `message` event through `steps`, one at a time in
- * arrival order. Ids of responses written go into `answered` (so a later break
- * reports only the requests still open). A failing step goes to `broken`.
+ * Answers `r` with `status` and `headers` at once, then re-frames `upRes`'s event
+ * stream onto it, each JSON-RPC `message` event through `r`'s response steps
+ * (with `ctx`), one at a time in arrival order. Ids of responses written go into
+ * `answered` (so a later break reports only the requests still open). A failing
+ * step goes to `broken`.
  */
 export function transformSse(
+  r: ProxiedRequest,
+  ctx: GatewayContext,
   upRes: UpstreamBody,
-  res: ServerResponse,
   status: number,
   headers: string[],
-  steps: StepRunner,
-  ctx: GatewayContext,
   answered: Set<JsonRpcId>,
   broken: (err: unknown) => void,
 ): void {
+  const { res, parts } = r;
   res.writeHead(status, headers);
   res.flushHeaders();
   const parser = new SseParser();
@@ -89,7 +83,7 @@ export function transformSse(
             m = undefined; // not JSON-RPC: pass the event through untouched
           }
           if (m && typeof m === 'object') {
-            m = await steps.transformResponse(ctx, m);
+            m = await parts.steps.transformResponse(ctx, m);
             if (m.id !== undefined && m.method === undefined) answered.add(m.id);
             ev.data = JSON.stringify(m);
           }

@@ -99,3 +99,14 @@ export function requestIds(messages: readonly JsonRpcMessage[]): JsonRpcId[] {
   for (const m of messages) if (isJsonRpcRequest(m)) ids.push(m.id as JsonRpcId);
   return ids;
 }
+
+/**
+ * The id an error response about `messages` carries: the message's id when
+ * there is exactly one message and it has one, else `null` (JSON-RPC's "id
+ * unknown"), as one error answers a whole batch.
+ */
+export function singleId(messages: readonly JsonRpcMessage[] | undefined): JsonRpcId {
+  if (messages?.length !== 1) return null;
+  const id = messages[0]!.id;
+  return id === undefined ? null : id;
+}

@@ -10,7 +10,7 @@ import type { Logger } from 'pino';
 import { sendError } from './error-response.ts';
 import { forward, relayResponse } from './forward.ts';
 import { GatewayErrorCode, parseJsonRpcBody, type JsonRpcMessage } from './json-rpc.ts';
-import type { GovernedExchange } from './governance/governor.ts';
+import type { GovernedExchange } from './governance/exchange.ts';
 import type { Governance } from './governance/governance.ts';
 import { decideGoverned } from './governed-request.ts';
 import type { BodyReceiver } from './request-body.ts';

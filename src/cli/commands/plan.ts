@@ -67,7 +67,6 @@ const command: Command = {
     if (providerSet === 'ecs' && environment === undefined) throw new UsageError('--provider ecs needs --environment: a config file describes one AWS environment at a time');
 
     // Providers log only problems, to stderr, so stdout stays the plan.
-    // Warnings only, on stderr: stdout is the plan.
     const { logger } = createLogger({ component: 'plan', level: 'warn', destination: { stream: io.stderr }, env: io.env });
     let providers: RuntimeProvider[] = [];
     try {

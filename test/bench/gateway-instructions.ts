@@ -21,48 +21,16 @@
  * compiler and garbage collector, which run on background threads, or
  * amortised, and vary from run to run.
  */
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { GATEWAY_BENCH, spawnListening, numberArg, stringArg } from './bench-process.ts';
+import { callgrindWrapper, countRequests, requireValgrind } from './callgrind.ts';
 import { initSession } from './mcp-session.ts';
 import { Connection, requestBytes, type LoadTarget } from './raw-http-load.ts';
 
 const ROLES = ['gateway', 'reference'] as const;
 
-/** Sends `n` requests one after another on `conn`; throws on a non-200 answer. */
-async function sequential(conn: Connection, n: number): Promise<void> {
-  for (let i = 0; i < n; i++) {
-    const ok = await new Promise<boolean>((resolve) => conn.send(resolve));
-    if (!ok) throw new Error(`request ${i + 1} of ${n} failed`);
-  }
-}
-
-/** Background and amortised work: V8's optimising compilers and its garbage collector. */
-const BACKGROUND = /v8::internal::(compiler|maglev|turboshaft|Heap|Scavenger|MarkCompact|MinorMark|Sweeper|Marking|ConcurrentMarking|IncrementalMarking|Evacuat)|Turboshaft|Maglev|Scavenge|MarkingVisitor/;
-
-/** Total instructions of a callgrind dump, and the part in {@link BACKGROUND} functions. */
-function countsOf(file: string): { total: number; background: number; nextTickSlowPath: number } {
-  const out = execFileSync('callgrind_annotate', ['--threshold=100', file], { maxBuffer: 1 << 28 }).toString();
-  let total = 0;
-  let background = 0;
-  let nextTickSlowPath = 0;
-  for (const line of out.split('\n')) {
-    const m = /^\s*([\d,]+) \([ \d.]+%\)\s+(.*)$/.exec(line);
-    if (!m || m[2]!.includes('PROGRAM TOTALS')) continue;
-    const ir = Number(m[1]!.replace(/,/g, ''));
-    total += ir;
-    if (BACKGROUND.test(m[2]!)) background += ir;
-    if (m[2]!.includes('Runtime_DefineKeyedOwnPropertyInLiteral')) nextTickSlowPath += ir;
-  }
-  return { total, background, nextTickSlowPath };
-}
-
 /** Runs one proxy role under callgrind and returns its counts per measured request. */
 async function countProxy(role: (typeof ROLES)[number], upstreamPort: number, sid: string, warm: number, measure: number) {
-  const dir = mkdtempSync(path.join(tmpdir(), `berth-callgrind-${role}-`));
-  const wrapper = ['valgrind', '-q', '--tool=callgrind', '--instr-atstart=no', '--smc-check=all-non-file', `--callgrind-out-file=${dir}/cg.%p`];
+  const { dir, wrapper, cleanup } = callgrindWrapper(role);
   const proxy = await spawnListening([GATEWAY_BENCH, role, String(upstreamPort)], { wrapper });
   try {
     const target: LoadTarget = {
@@ -70,28 +38,17 @@ async function countProxy(role: (typeof ROLES)[number], upstreamPort: number, si
       headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', 'mcp-session-id': sid, 'mcp-protocol-version': '2025-06-18' },
     };
     const conn = new Connection(target.url, requestBytes(target));
-    await sequential(conn, warm);
-    execFileSync('callgrind_control', ['--instr=on', String(proxy.child.pid)], { stdio: 'ignore' });
-    await sequential(conn, measure);
-    execFileSync('callgrind_control', ['--dump', String(proxy.child.pid)], { stdio: 'ignore' });
+    const counts = await countRequests(proxy.child.pid!, dir, conn, warm, measure);
     conn.end();
-    const dump = readdirSync(dir).find((f) => f.endsWith('.1'));
-    if (!dump) throw new Error(`callgrind wrote no dump in ${dir}`);
-    const c = countsOf(path.join(dir, dump));
-    return { total: c.total / measure, foreground: (c.total - c.background) / measure, nextTickSlowPath: c.nextTickSlowPath / measure };
+    return counts;
   } finally {
     proxy.child.kill('SIGKILL');
-    rmSync(dir, { recursive: true, force: true });
+    cleanup();
   }
 }
 
 async function main(): Promise<void> {
-  try {
-    execFileSync('valgrind', ['--version'], { stdio: 'ignore' });
-  } catch {
-    console.error('valgrind is not installed: apt-get install valgrind');
-    process.exit(2);
-  }
+  requireValgrind();
   const warm = numberArg('warm', 30_000);
   const measure = numberArg('measure', 3_000);
   const runs = numberArg('runs', 1);

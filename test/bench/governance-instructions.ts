@@ -22,45 +22,15 @@
  * ~50× slower, so the audit sink's 200 ms batches hold fewer records than under
  * load: the per-record share of a batch upload is larger here than at capacity.
  */
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { numberArg, stringArg } from './bench-process.ts';
+import { callgrindWrapper, countRequests, requireValgrind } from './callgrind.ts';
 import { BASE_HEADERS, checkToolCall, GATEWAY_KINDS, startWorld, type GatewayKind, type World } from './governance-world.ts';
 import { initSession } from './mcp-session.ts';
 import { Connection, requestBytes } from './raw-http-load.ts';
 
-/** Background and amortised work: V8's optimising compilers and its garbage collector (as gateway-instructions.ts). */
-const BACKGROUND = /v8::internal::(compiler|maglev|turboshaft|Heap|Scavenger|MarkCompact|MinorMark|Sweeper|Marking|ConcurrentMarking|IncrementalMarking|Evacuat)|Turboshaft|Maglev|Scavenge|MarkingVisitor/;
-
-/** Total instructions of a callgrind dump, and the part in {@link BACKGROUND} functions. */
-function countsOf(file: string): { total: number; background: number } {
-  const out = execFileSync('callgrind_annotate', ['--threshold=100', file], { maxBuffer: 1 << 28 }).toString();
-  let total = 0;
-  let background = 0;
-  for (const line of out.split('\n')) {
-    const m = /^\s*([\d,]+) \([ \d.]+%\)\s+(.*)$/.exec(line);
-    if (!m || m[2]!.includes('PROGRAM TOTALS')) continue;
-    const ir = Number(m[1]!.replace(/,/g, ''));
-    total += ir;
-    if (BACKGROUND.test(m[2]!)) background += ir;
-  }
-  return { total, background };
-}
-
-/** Sends `n` requests one after another on `conn`; throws on a non-200 answer. */
-async function sequential(conn: Connection, n: number): Promise<void> {
-  for (let i = 0; i < n; i++) {
-    const ok = await new Promise<boolean>((resolve) => conn.send(resolve));
-    if (!ok) throw new Error(`request ${i + 1} of ${n} failed`);
-  }
-}
-
 /** Runs one gateway under callgrind and returns its instructions per measured request. */
 async function countGateway(world: World, kind: GatewayKind, server: string, warm: number, measure: number): Promise<{ total: number; foreground: number }> {
-  const dir = mkdtempSync(path.join(tmpdir(), `berth-callgrind-${kind}-`));
-  const wrapper = ['valgrind', '-q', '--tool=callgrind', '--instr-atstart=no', '--smc-check=all-non-file', `--callgrind-out-file=${dir}/cg.%p`];
+  const { dir, wrapper, cleanup } = callgrindWrapper(kind);
   const gw = await world.startGateway(kind, { wrapper });
   try {
     const url = `http://127.0.0.1:${gw.port}/mcp/${server}`;
@@ -68,28 +38,17 @@ async function countGateway(world: World, kind: GatewayKind, server: string, war
     const sid = await initSession(url, gw.auth);
     await checkToolCall(`${kind} gateway`, url, headers, sid);
     const conn = new Connection(url, requestBytes({ url, headers: { ...headers, 'mcp-session-id': sid } }));
-    await sequential(conn, warm);
-    execFileSync('callgrind_control', ['--instr=on', String(gw.child.pid)], { stdio: 'ignore' });
-    await sequential(conn, measure);
-    execFileSync('callgrind_control', ['--dump', String(gw.child.pid)], { stdio: 'ignore' });
+    const counts = await countRequests(gw.child.pid!, dir, conn, warm, measure);
     conn.end();
-    const dump = readdirSync(dir).find((f) => f.endsWith('.1'));
-    if (!dump) throw new Error(`callgrind wrote no dump in ${dir}`);
-    const c = countsOf(path.join(dir, dump));
-    return { total: c.total / measure, foreground: (c.total - c.background) / measure };
+    return counts;
   } finally {
     gw.child.kill('SIGKILL');
-    rmSync(dir, { recursive: true, force: true });
+    cleanup();
   }
 }
 
 async function main(): Promise<void> {
-  try {
-    execFileSync('valgrind', ['--version'], { stdio: 'ignore' });
-  } catch {
-    console.error('valgrind is not installed: apt-get install valgrind');
-    process.exit(2);
-  }
+  requireValgrind();
   const warm = numberArg('warm', 20_000);
   const measure = numberArg('measure', 3_000);
   const runs = numberArg('runs', 1);

@@ -107,6 +107,16 @@ export interface RemoteSpec {
   headers?: SecretRef[];
 }
 
+/** How the gateway treats one server's traffic (`spec.gateway`). */
+export interface GatewayTrafficSpec {
+  /** Largest request body, bytes; larger → 413. Absent: the gateway's default (4 MiB). */
+  maxRequestBodyBytes?: number;
+  /** Wait for the server's answer (headers, and a JSON body's end), seconds; then 504. SSE streams are exempt once headers came. Absent: the gateway's default (60). */
+  upstreamTimeoutSeconds?: number;
+  /** Pass the server's Set-Cookie to clients. default false */
+  forwardSetCookie?: boolean;
+}
+
 /** A tool the server exposes and the scopes a caller needs for it. */
 export interface ToolSpec {
   name: string;
@@ -133,6 +143,8 @@ export interface MCPServerSpec {
   remote?: RemoteSpec;
   /** default { path: "/mcp/<name>" } */
   routing?: { path?: string; host?: string };
+  /** The gateway's limits and header rules for this server; absent fields take the gateway's defaults. */
+  gateway?: GatewayTrafficSpec;
   tools?: ToolSpec[];
   /** Scopes required for tools the server exposes but `tools` does not list, when `access.undeclaredTools` is `defaultScopes`. */
   defaultScopes?: string[];

@@ -23,7 +23,6 @@
  * header: configured entries are precomputed, and a Host allowed by where the
  * connection arrived joins them (at most {@link MAX_LEARNT}).
  */
-import type { Socket } from 'node:net';
 import { authorityKey, defaultPortOf, parseAuthority, type Authority } from './authority.ts';
 
 /** How many Host values allowed by where their connection arrived are remembered for the fast path. */
@@ -39,6 +38,12 @@ export interface AllowedHostsOptions {
   listenHost: string;
   /** Whether a server of the route table is routed at this host name (normalised, no port). */
   routeHost: (name: string) => boolean;
+}
+
+/** Where a connection arrived: a `net.Socket`'s local address and port. */
+export interface ArrivedAt {
+  readonly localAddress?: string | undefined;
+  readonly localPort?: number | undefined;
 }
 
 /** An `--allowed-host` entry, parsed. */
@@ -103,7 +108,7 @@ export class AllowedHosts {
    * Whether a request with this `Host` header, on a connection that arrived at
    * `socket`'s local address and port, may be served. No header: refused.
    */
-  allows(hostHeader: string | undefined, socket: Socket): boolean {
+  allows(hostHeader: string | undefined, socket: ArrivedAt): boolean {
     if (hostHeader === undefined) return false;
     if (this.#exact.has(hostHeader)) return true;
     const a = parseAuthority(hostHeader);
@@ -119,7 +124,7 @@ export class AllowedHosts {
   }
 
   /** True when `a` names the address and port the connection arrived at (see the module comment). */
-  #arrivedAt(a: Authority, socket: Socket): boolean {
+  #arrivedAt(a: Authority, socket: ArrivedAt): boolean {
     const port = socket.localPort;
     if (port === undefined) return false;
     if (a.port === '' ? port !== 80 && port !== 443 : a.port !== String(port)) return false;

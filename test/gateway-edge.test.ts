@@ -19,6 +19,7 @@ import { RouteTable } from '../src/gateway/route-table.ts';
 import { server, silentLogger } from './gateway-helpers.ts';
 import { startGovernedGateway, type GovernedGateway } from './governed-gateway-harness.ts';
 import { sampleValue, samples } from './support/metrics.ts';
+import { rawRequest as raw } from './support/raw-http.ts';
 import { startToolUpstream, type ToolUpstream } from './support/tool-upstream.ts';
 import { waitFor } from './support/wait.ts';
 
@@ -28,39 +29,6 @@ afterEach(async () => {
 });
 
 const INIT = { jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'raw', version: '1' } } };
-const MCP_HEADERS = { 'content-type': 'application/json', accept: 'application/json, text/event-stream', 'mcp-protocol-version': '2025-06-18' };
-
-/** One raw HTTP exchange. */
-interface Raw {
-  status: number;
-  headers: http.IncomingHttpHeaders;
-  text: string;
-  /** The JSON-RPC error message of a JSON body, when it has one. */
-  error?: string;
-}
-
-/** Sends one request exactly as written (Host and Origin included) and reads the whole answer (SSE bodies end with their stream). */
-function raw(base: string, opts: { method?: string; path: string; headers?: Record<string, string>; body?: unknown }): Promise<Raw> {
-  const { hostname, port } = new URL(base);
-  const body = opts.body === undefined ? undefined : JSON.stringify(opts.body);
-  return new Promise((resolve, reject) => {
-    const req = http.request({ host: hostname, port, path: opts.path, method: opts.method ?? 'POST', headers: { ...(body !== undefined ? MCP_HEADERS : {}), ...opts.headers }, agent: false }, (res) => {
-      let text = '';
-      res.setEncoding('utf8').on('data', (d: string) => (text += d));
-      res.on('end', () => {
-        let error: string | undefined;
-        try {
-          error = (JSON.parse(text) as { error?: { message?: string } }).error?.message;
-        } catch {
-          error = undefined;
-        }
-        resolve({ status: res.statusCode!, headers: res.headers, text, ...(error !== undefined ? { error } : {}) });
-      });
-    });
-    req.on('error', reject);
-    req.end(body);
-  });
-}
 
 /** A plain (ungoverned) gateway over `table`, with these edge rules and an operator registry. */
 async function plainGateway(table: RouteTable, edge: EdgeOptions = {}, metrics = new Registry()): Promise<RunningGateway> {

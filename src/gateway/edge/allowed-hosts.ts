@@ -23,7 +23,7 @@
  * header: configured entries are precomputed, and a Host allowed by where the
  * connection arrived joins them (at most {@link MAX_LEARNT}).
  */
-import { authorityKey, defaultPortOf, parseAuthority, type Authority } from './authority.ts';
+import { authorityKey, defaultPortOf, parseAuthority, publicUrl, type Authority } from './authority.ts';
 
 /** How many Host values allowed by where their connection arrived are remembered for the fast path. */
 export const MAX_LEARNT = 64;
@@ -85,7 +85,7 @@ export class AllowedHosts {
   constructor(opts: AllowedHostsOptions) {
     this.#routeHost = opts.routeHost;
     for (const text of opts.publicUrls ?? []) {
-      const url = new URL(text);
+      const url = publicUrl(text);
       const name = parseAuthority(url.host)?.name;
       if (name === undefined) throw new Error(`public URL ${text} has no usable host`);
       const port = url.port === '' ? defaultPortOf(url.protocol)! : url.port;

@@ -59,6 +59,21 @@ export function authorityKey(a: Authority, defaultPort?: string): string {
   return a.port === '' || a.port === defaultPort ? a.name : `${a.name}:${a.port}`;
 }
 
+/**
+ * Parses a public URL, or throws an Error naming it.
+ * @example publicUrl('https://mcp.example.com/base').origin // "https://mcp.example.com"
+ */
+export function publicUrl(text: string): URL {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch (cause) {
+    throw new Error(`public URL "${text}" is not an absolute URL`, { cause });
+  }
+  if (defaultPortOf(url.protocol) === undefined) throw new Error(`public URL "${text}" is not an http(s) URL`);
+  return url;
+}
+
 /** The default port of an http(s) scheme ('http:' or 'http'), else undefined. */
 export function defaultPortOf(scheme: string): string | undefined {
   const s = scheme.endsWith(':') ? scheme.slice(0, -1) : scheme;

@@ -107,6 +107,8 @@ describe('AllowedHosts', () => {
 
   it('refuses malformed configuration, naming the entry', () => {
     expect(() => make({ allowedHosts: ['https://x'] })).toThrow(/^allowed host "https:\/\/x" must be a host name/);
+    expect(() => make({ publicUrls: ['mcp.example.com'] })).toThrow('public URL "mcp.example.com" is not an absolute URL');
+    expect(() => make({ publicUrls: ['ftp://mcp.example.com'] })).toThrow('public URL "ftp://mcp.example.com" is not an http(s) URL');
   });
 });
 

@@ -11,7 +11,7 @@
  * operator did not list cannot make a browser call an MCP server through the
  * gateway, with or without credentials.
  */
-import { authorityKey, defaultPortOf, parseAuthority } from './authority.ts';
+import { authorityKey, defaultPortOf, parseAuthority, publicUrl } from './authority.ts';
 
 /** Options of {@link OriginPolicy}. */
 export interface OriginPolicyOptions {
@@ -47,7 +47,7 @@ export class OriginPolicy {
 
   /** @throws Error naming the entry when a `corsOrigins` entry is malformed. */
   constructor(opts: OriginPolicyOptions) {
-    for (const url of opts.publicUrls ?? []) this.#allowed.add(new URL(url).origin);
+    for (const url of opts.publicUrls ?? []) this.#allowed.add(publicUrl(url).origin);
     let any = false;
     let nullAllowed = false;
     for (const text of opts.corsOrigins ?? []) {

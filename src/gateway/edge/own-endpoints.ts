@@ -19,9 +19,11 @@ import { GatewayErrorCode } from '../json-rpc.ts';
 /** The prefix of the gateway's own endpoints. */
 export const OWN_PREFIX = '/-/';
 
-/** Paths of the endpoints, for docs and tests. */
+/** Liveness: 200 while the process serves requests. */
 export const HEALTH_PATH = '/-/healthz';
+/** Readiness: 200 once the route table has loaded from the registry, 503 before. */
 export const READY_PATH = '/-/readyz';
+/** The edge's Prometheus metrics (no object names). */
 export const METRICS_PATH = '/-/metrics';
 
 /** True when `pathname` is `/-` or under `/-/` (checked by character codes: every request asks). */

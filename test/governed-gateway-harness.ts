@@ -28,9 +28,11 @@ import { createServer } from 'node:net';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import pino, { type Logger } from 'pino';
+import type { Registry } from 'prom-client';
 import { HttpRegistryClient } from '../src/client/http-client.ts';
 import type { CallRecord } from '../src/client/wire.ts';
 import { followRegistry } from '../src/gateway/follow-registry.ts';
+import type { EdgeOptions } from '../src/gateway/edge/edge.ts';
 import { startGateway, type RunningGateway } from '../src/gateway/gateway.ts';
 import { createGovernance, type Governance } from '../src/gateway/governance/governance.ts';
 import { RouteTable } from '../src/gateway/route-table.ts';
@@ -124,6 +126,10 @@ export interface GovernedGatewayOptions {
   /** How long the gateway trusts an accepted agent key; default 5 s. */
   agentKeyCacheMs?: number;
   logger?: Logger;
+  /** The edge's Host, Origin and CORS rules (the public URL, where the gateway listens, is always one). */
+  edge?: Omit<EdgeOptions, 'publicUrls' | 'listenHost'> & { morePublicUrls?: string[] };
+  /** The operator's metrics registry (governance and edge metrics). */
+  metrics?: Registry;
 }
 
 /** A running governed gateway and everything behind it. */
@@ -239,11 +245,22 @@ export async function startGovernedGateway(opts: GovernedGatewayOptions = {}): P
       oidc: { issuer: idp.issuer, audience: url },
       ...(opts.auditFailClosedAfterMs !== undefined ? { auditFailClosedAfterMs: opts.auditFailClosedAfterMs } : {}),
       ...(opts.agentKeyCacheMs !== undefined ? { agentKeyCacheMs: opts.agentKeyCacheMs } : {}),
+      ...(opts.metrics !== undefined ? { metrics: opts.metrics } : {}),
     });
     closers.push(() => governance.close());
     await Promise.all([following.synced(), governance.synced()]);
     await waitFor('every server routable', () => SERVER_NAMES.every((n) => routeTable.get(n)?.routable));
-    const gateway: RunningGateway = await startGateway({ routeTable, host: '127.0.0.1', port, logger, closeGraceMs: 200, governance });
+    const { morePublicUrls, ...edge } = opts.edge ?? {};
+    const gateway: RunningGateway = await startGateway({
+      routeTable,
+      host: '127.0.0.1',
+      port,
+      logger,
+      closeGraceMs: 200,
+      governance,
+      edge: { ...edge, publicUrls: [url, ...(morePublicUrls ?? [])] },
+      ...(opts.metrics !== undefined ? { metrics: opts.metrics } : {}),
+    });
     closers.push(() => gateway.close());
     const clients: Client[] = [];
     closers.push(() => Promise.all(clients.map((c) => c.close().catch(() => undefined))));

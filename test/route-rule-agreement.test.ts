@@ -117,6 +117,21 @@ const CASES: Array<{ title: string; servers: Spec[]; refused: string[] }> = [
     refused: ['dot', 'quote'],
   },
   {
+    title: "the gateway's own paths (/-, /.well-known, discovery) are refused, after normalisation; look-alikes are free",
+    servers: [
+      { name: 'health', path: '/-/healthz' },
+      { name: 'dash', path: '/-' },
+      { name: 'dotted-dash', path: '/mcp/../-/metrics' },
+      { name: 'well-known', path: '/.well-known/oauth-protected-resource' },
+      { name: 'discovery', path: '/V1/Discovery' },
+      { name: 'registry-shape', path: '/v0.1/servers/x' },
+      { name: 'dash-word', path: '/-x' },
+      { name: 'inner-dash', path: '/mcp/-/x' },
+      { name: 'v1-other', path: '/v1/discoveryx' },
+    ],
+    refused: ['health', 'dash', 'dotted-dash', 'well-known', 'discovery', 'registry-shape'],
+  },
+  {
     title: 'distinct routes never collide, a prefix is not the same path',
     servers: [
       { name: 'one', path: '/mcp/one' },
@@ -188,6 +203,16 @@ describe('berth validate and the registry agree on routes', () => {
       expect(applied.get(s.name), `registry vs validate for ${s.name}`).toEqual(validated.get(s.name));
     }
     expect(servers.filter((s) => !validated.get(s.name)!.accepted).map((s) => s.name)).toEqual(refused);
+  });
+
+  it("says the same sentence on both sides for a path under the gateway's own /-", async () => {
+    const servers: Spec[] = [{ name: 'probe', path: '/-/healthz' }];
+    const validated = await validateVerdicts(CASES.length + 1, servers);
+    const applied = await registryVerdicts(servers);
+    const message =
+      "route /-/healthz is under /-, where the gateway serves its health, readiness and metrics; choose a routing.path outside /-, /.well-known, /v1/discovery and /v0.1/servers (the default is /mcp/<name>)";
+    expect(validated.get('probe')).toEqual({ accepted: false, messages: [message] });
+    expect(applied.get('probe')).toEqual({ accepted: false, messages: [message] });
   });
 
   it('says the same sentence on both sides for the reproduced case', async () => {

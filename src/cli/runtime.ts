@@ -22,7 +22,7 @@
  */
 import { join } from 'node:path';
 import type { Logger } from 'pino';
-import { followRegistry, RouteTable, startGateway } from '../gateway/index.ts';
+import { followRegistry, RouteTable, startGateway, type EdgeOptions } from '../gateway/index.ts';
 import { createGovernance, type GovernanceOptions } from '../gateway/governance/governance.ts';
 import { describeError, errorChain } from '../kit/errors.ts';
 import type { Environment } from '../manifest/types.ts';
@@ -85,6 +85,8 @@ export interface GatewayPart {
   portFlag?: string;
   /** The gateway's public URL (OAuth resource, token audience, discovery URLs); default its listen address. */
   publicUrl?: string;
+  /** The edge's Host, Origin and CORS rules: every public URL, `--allowed-host`, `--cors-origin` (the listen address is added). */
+  edge?: Omit<EdgeOptions, 'listenHost'>;
   /** An identity provider whose access tokens the gateway accepts; absent: Berth agent keys only. */
   oidc?: GovernanceOptions['oidc'];
   /** The prom-client Registry its metrics go to (`berth up`: shared with the registry's /metrics). */
@@ -338,7 +340,16 @@ export async function startRuntime(spec: RuntimeSpec): Promise<Runtime> {
       // Open the port once the table holds the first list and the policies are loaded (or not at all when stopped before).
       await Promise.race([Promise.all([following.synced(), governance.synced()]), aborted(io.signal)]);
       if (!io.signal.aborted) {
-        const gateway = await startGateway({ routeTable, host: part.host, port: part.port, logger: gatewayLog, closeGraceMs: part.closeGraceMs, governance }).catch((err: unknown) => {
+        const gateway = await startGateway({
+          routeTable,
+          host: part.host,
+          port: part.port,
+          logger: gatewayLog,
+          closeGraceMs: part.closeGraceMs,
+          governance,
+          ...(part.edge !== undefined ? { edge: part.edge } : {}),
+          ...(part.metrics !== undefined ? { metrics: part.metrics } : {}),
+        }).catch((err: unknown) => {
           throw listenFailure(err, part.host, part.port, part.portFlag);
         });
         listening = gateway.url;

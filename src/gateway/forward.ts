@@ -35,8 +35,10 @@ export function forward(r: ProxiedRequest): void {
   const exchange = r.exchange;
   res.once('close', () => {
     if (!res.writableFinished && !r.upstreamDone) abort();
+    if (r.streaming) parts.metrics.streams(-1);
     exchange?.complete(res.statusCode, r.upstreamStatus);
   });
+  r.sentAt = performance.now();
   const abort = sendUpstream(
     parts.pool,
     {
@@ -78,6 +80,10 @@ export function relayResponse(r: ProxiedRequest, status: number, rawHeaders: str
   }
   const sse = contentType.startsWith('text/event-stream');
   const answered = sse ? new Set<JsonRpcId>() : undefined; // ids already answered on the stream
+  if (sse && !res.destroyed) {
+    r.streaming = true; // until the client's response closes (forward's close listener)
+    r.parts.metrics.streams(1);
+  }
 
   upRes.once('end', () => (r.upstreamDone = true));
   const broken = (err: unknown) => upstreamBrokeOff(r, err, sse, answered);

@@ -1,6 +1,9 @@
 /**
  * Starts the gateway's HTTP server: the proxy (proxy.ts) on a node:http server
  * tuned for long-lived streams (no request timeout; SSE streams may last hours).
+ * The listen address is the edge's too (its name, or the address connections
+ * arrive at, is an allowed Host), and the server's open connections are counted
+ * in the metrics.
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -43,7 +46,7 @@ export interface RunningGateway {
  * console.log(`gateway at ${gw.url}`); … await gw.close();
  */
 export async function startGateway(opts: GatewayOptions): Promise<RunningGateway> {
-  const proxy = createProxy(opts);
+  const proxy = createProxy({ ...opts, edge: { ...opts.edge, listenHost: opts.host } });
   const server = http.createServer(
     {
       requestTimeout: 0, // SSE streams are long-lived by design
@@ -53,6 +56,7 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
     },
     proxy.handle,
   );
+  proxy.countConnectionsOf(server);
   await new Promise<void>((resolve, reject) => {
     server.once('error', (cause) => reject(new Error(`gateway could not listen on ${opts.host}:${opts.port}`, { cause })));
     server.listen(opts.port, opts.host, () => resolve());

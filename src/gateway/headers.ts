@@ -6,6 +6,7 @@
  * connection between two hops and must not be forwarded (RFC 9110 §7.6.1).
  */
 import type { IncomingMessage } from 'node:http';
+import { isCorsResponseHeader } from './edge/cors.ts';
 import type { UpstreamTarget } from './route.ts';
 
 /** Request headers forwarded to upstreams (lower case). */
@@ -80,14 +81,18 @@ export function isHopByHop(name: string): boolean {
   }
 }
 
-/** Raw response headers without hop-by-hop ones, plus the upstream's content type (lower case, or ''). */
+/**
+ * Raw response headers without hop-by-hop ones and without the upstream's own
+ * `Access-Control-*` (the gateway's configuration decides CORS, edge/cors.ts),
+ * plus the upstream's content type (lower case, or '').
+ */
 export function filterResponseHeaders(raw: readonly string[]): { headers: string[]; contentType: string; sessionId: string | undefined } {
   const headers: string[] = [];
   let contentType = '';
   let sessionId: string | undefined;
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i]!;
-    if (isHopByHop(name)) continue;
+    if (isHopByHop(name) || isCorsResponseHeader(name)) continue;
     const value = raw[i + 1]!;
     if (name.length === 12 && name.toLowerCase() === 'content-type') contentType = value.toLowerCase();
     else if (name.length === 14 && name.toLowerCase() === 'mcp-session-id') sessionId = value;

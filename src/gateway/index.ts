@@ -13,3 +13,7 @@ export { followRegistry, type FollowRegistryOptions } from './follow-registry.ts
 export { CONTINUE, type GatewayContext, type GatewayStep, type StepVerdict } from './pipeline.ts';
 export { GatewayErrorCode, type JsonRpcMessage, type JsonRpcId, type JsonRpcErrorObject } from './json-rpc.ts';
 export { MemorySessionAffinity, type SessionAffinity } from './session-affinity.ts';
+export { type EdgeOptions } from './edge/edge.ts';
+export { parseHostPattern, type HostPattern } from './edge/allowed-hosts.ts';
+export { parseOriginEntry, type OriginEntry } from './edge/origin-policy.ts';
+export { HEALTH_PATH, METRICS_PATH, READY_PATH } from './edge/own-endpoints.ts';

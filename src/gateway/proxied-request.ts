@@ -7,6 +7,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
+import type { EdgeMetrics } from './edge/edge-metrics.ts';
 import { sendError } from './error-response.ts';
 import { forward, relayResponse } from './forward.ts';
 import { GatewayErrorCode, parseJsonRpcBody, type JsonRpcMessage } from './json-rpc.ts';
@@ -37,6 +38,8 @@ export interface ProxyParts {
   readonly forwardHeaders: readonly string[];
   /** The governed path (identity, policy, approvals, audit), or undefined for an open pass-through. */
   readonly governance: Governance | undefined;
+  /** The edge's metrics: refusals, upstream latency, open streams. */
+  readonly metrics: EdgeMetrics;
 }
 
 /**
@@ -73,6 +76,10 @@ export class ProxiedRequest implements BodyReceiver, UpstreamCallbacks {
   sessionId: string | undefined = undefined;
   /** The upstream body ended or broke: nothing is left to abort when the client goes. */
   upstreamDone = false;
+  /** When the request went upstream (`performance.now()`), for the latency metric; 0 before. */
+  sentAt = 0;
+  /** True while an SSE response to it counts as an open stream. */
+  streaming = false;
 
   constructor(parts: ProxyParts, req: IncomingMessage, res: ServerResponse, route: Route, query: string) {
     this.parts = parts;
@@ -87,6 +94,7 @@ export class ProxiedRequest implements BodyReceiver, UpstreamCallbacks {
     const parsed = parseJsonRpcBody(body);
     if (parsed === undefined) {
       const message = 'request body is not a JSON-RPC message or batch (invalid JSON)';
+      this.parts.metrics.rejected('not-json-rpc');
       this.exchange?.refuse(400, 'not-json-rpc', message);
       sendError(this.res, 400, GatewayErrorCode.ParseError, message, null);
       return;
@@ -101,6 +109,7 @@ export class ProxiedRequest implements BodyReceiver, UpstreamCallbacks {
   /** The body is over the limit: 413. */
   tooLarge(maxBytes: number): void {
     const message = `request body exceeds the gateway limit of ${maxBytes} bytes`;
+    this.parts.metrics.rejected('too-large');
     this.exchange?.refuse(413, 'too-large', message);
     // Answer at once and close the connection: reading megabytes we will discard helps nobody.
     sendError(this.res, 413, GatewayErrorCode.PayloadTooLarge, message, null, { connection: 'close' });
@@ -114,6 +123,7 @@ export class ProxiedRequest implements BodyReceiver, UpstreamCallbacks {
 
   /** The upstream's status and headers arrived; see {@link relayResponse}. */
   onResponse(status: number, rawHeaders: string[], body: UpstreamBody): void {
+    this.parts.metrics.upstreamAnswered(this.route.name, performance.now() - this.sentAt);
     relayResponse(this, status, rawHeaders, body);
   }
 

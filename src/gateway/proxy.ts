@@ -3,6 +3,9 @@
  * transport, on bare node:http because it is the hot path.
  *
  * Per request, one piece each:
+ * 0. the edge (edge/edge.ts): `/-/` probes and metrics, the Host and Origin
+ *    checks (421 / 403), CORS preflights and headers — before anything else,
+ *    governed or not;
  * 1. choose the route (choose-route.ts): 404 / 503 JSON-RPC errors naming the
  *    server and its condition;
  * 2. read a POST body within the limit (request-body.ts; 413 above it) and parse
@@ -35,8 +38,12 @@
  * forwarded.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Server } from 'node:net';
 import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
 import { chooseRoute } from './choose-route.ts';
+import { Edge, type EdgeOptions } from './edge/edge.ts';
+import { createEdgeMetrics } from './edge/edge-metrics.ts';
 import type { Governance } from './governance/governance.ts';
 import { admitGoverned, answerGovernedMiss } from './governed-request.ts';
 import { sendError } from './error-response.ts';
@@ -70,12 +77,24 @@ export interface ProxyOptions {
    * Absent: an open pass-through, for tests and the "plain routing" benchmark baseline.
    */
   governance?: Governance;
+  /**
+   * The edge's Host, Origin and CORS rules (edge/edge.ts). Default: the listen
+   * address and, over loopback, the loopback names; no CORS.
+   */
+  edge?: EdgeOptions;
+  /**
+   * The operator's prom-client Registry: the edge's metrics go there too, with the
+   * per-server upstream latency. `/-/metrics` serves the edge's own, name-free ones.
+   */
+  metrics?: Registry;
 }
 
 /** A proxy: a node:http request listener plus its upstream connection pools. */
 export interface Proxy {
   /** Request listener for `http.createServer`. Never throws. */
   handle(req: IncomingMessage, res: ServerResponse): void;
+  /** Counts `server`'s open connections in the metrics; call once with the server `handle` listens on. */
+  countConnectionsOf(server: Server): void;
   /** Closes the upstream keep-alive pools (in-flight requests are destroyed). */
   close(): Promise<void>;
 }
@@ -93,6 +112,8 @@ export function createProxy(opts: ProxyOptions): Proxy {
   const maxBody = opts.maxBodyBytes ?? 4 * 1024 * 1024;
   const headersTimeoutMs = opts.upstreamHeadersTimeoutMs ?? 60_000;
   const governance = opts.governance;
+  const metrics = createEdgeMetrics(opts.metrics);
+  const edge = new Edge(opts.edge ?? {}, { routeTable: table, metrics, logger: opts.logger });
   const parts: ProxyParts = {
     steps: new StepRunner(opts.steps ?? [], opts.logger),
     pool: createUpstreamPool({ connectionsPerOrigin: opts.maxSocketsPerUpstream ?? 256, headersTimeoutMs }),
@@ -102,6 +123,7 @@ export function createProxy(opts: ProxyOptions): Proxy {
     // The caller's credential is the gateway's to check, never the upstream's to see.
     forwardHeaders: (opts.forwardHeaders ?? []).filter((h) => governance === undefined || (h !== 'authorization' && h !== 'cookie')),
     governance,
+    metrics,
   };
   const readBody = (r: ProxiedRequest): void => readRequestBody(r.req, maxBody, r);
 
@@ -110,17 +132,19 @@ export function createProxy(opts: ProxyOptions): Proxy {
     const q = url.indexOf('?');
     const pathname = q === -1 ? url : url.slice(0, q);
     const query = q === -1 ? '' : url.slice(q);
+    if (edge.screen(req, res, pathname)) return; // answered by the edge
     if (governance !== undefined) {
       if (governance.serveSpecial(req, res, pathname, query)) return;
       if (table.synced) {
         const found = table.lookup(pathname, req.headers.host);
         if (found === undefined || !found.routable) {
+          metrics.rejected(found === undefined ? 'route-not-found' : 'route-unavailable');
           void answerGovernedMiss(governance, req, res, pathname, query, found);
           return;
         }
       }
     }
-    const route = chooseRoute(table, pathname, req.headers.host, res);
+    const route = chooseRoute(table, pathname, req.headers.host, res, metrics);
     if (route === undefined) return; // answered
     const method = req.method;
     if (governance !== undefined && (method === 'POST' || method === 'GET' || method === 'DELETE')) {
@@ -129,11 +153,15 @@ export function createProxy(opts: ProxyOptions): Proxy {
     }
     if (method === 'POST') readRequestBody(req, maxBody, new ProxiedRequest(parts, req, res, route, query));
     else if (method === 'GET' || method === 'DELETE') new ProxiedRequest(parts, req, res, route, query).proceed();
-    else sendError(res, 405, GatewayErrorCode.InvalidRequest, `method ${method} is not allowed on an MCP endpoint; use ${ALLOW}`, null, { allow: ALLOW });
+    else {
+      metrics.rejected('method');
+      sendError(res, 405, GatewayErrorCode.InvalidRequest, `method ${method} is not allowed on an MCP endpoint; use ${ALLOW}`, null, { allow: ALLOW });
+    }
   }
 
   return {
     handle,
+    countConnectionsOf: (server) => metrics.countConnectionsOf(server),
     close: () => parts.pool.close(),
   };
 }

@@ -29,6 +29,8 @@ import { routeFromServer, type Route } from './route.ts';
 export class RouteTable {
   #byName = new Map<string, Route>();
   #byKey = new Map<string, Route[]>();
+  /** routing.host → how many servers of the table name it (the edge allows these hosts). */
+  #hosts = new Map<string, number>();
   #synced = false;
 
   /** True once a full list has been loaded; before that a miss may just mean "not loaded yet". */
@@ -46,9 +48,14 @@ export class RouteTable {
     const byName = new Map<string, Route>();
     for (const s of servers) if (s.kind === 'MCPServer') byName.set(s.metadata.name, routeFromServer(s));
     const byKey = new Map<string, Route[]>();
-    for (const r of byName.values()) insertSorted(byKey, r);
+    const hosts = new Map<string, number>();
+    for (const r of byName.values()) {
+      insertSorted(byKey, r);
+      countHost(hosts, r, 1);
+    }
     this.#byName = byName;
     this.#byKey = byKey;
+    this.#hosts = hosts;
     this.#synced = true;
   }
 
@@ -67,7 +74,10 @@ export class RouteTable {
     const name = server.metadata.name;
     const old = this.#byName.get(name);
     if (old && Number(old.resourceVersion) > Number(server.metadata.resourceVersion ?? 0)) return;
-    if (old) removeFrom(this.#byKey, old);
+    if (old) {
+      removeFrom(this.#byKey, old);
+      countHost(this.#hosts, old, -1);
+    }
     if (event.type === 'DELETED') {
       this.#byName.delete(name);
       return;
@@ -75,6 +85,17 @@ export class RouteTable {
     const route = routeFromServer(server);
     this.#byName.set(name, route);
     insertSorted(this.#byKey, route);
+    countHost(this.#hosts, route, 1);
+  }
+
+  /**
+   * True when a server of the table (routable or not) is routed at host `name`
+   * (its `routing.host`; normalised as the route rule does: lower case, no
+   * trailing dot, no port).
+   * @example table.hasHost('sales.example.com') // true when a server has routing.host: Sales.Example.com
+   */
+  hasHost(name: string): boolean {
+    return this.#hosts.has(name);
   }
 
   /**
@@ -118,6 +139,13 @@ export class RouteTable {
     }
     return out;
   }
+}
+
+function countHost(hosts: Map<string, number>, route: Route, delta: 1 | -1): void {
+  if (route.host === undefined) return;
+  const n = (hosts.get(route.host) ?? 0) + delta;
+  if (n > 0) hosts.set(route.host, n);
+  else hosts.delete(route.host);
 }
 
 function insertSorted(byKey: Map<string, Route[]>, route: Route): void {

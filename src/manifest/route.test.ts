@@ -7,6 +7,7 @@ import {
   normaliseHost,
   normaliseRoutePath,
   requestHost,
+  reservedRouteReason,
   routeCollision,
   routeMatch,
   routePathKey,
@@ -135,5 +136,34 @@ describe('routeRequest and routeMatch', () => {
   it('normalises the request as routes are normalised', () => {
     expect(routeRequest('/mcp/./Quote/', 'Gateway.local:8080')).toEqual({ key: '/mcp/quote', host: 'gateway.local' });
     expect(routeRequest('/mcp/quote', undefined)).toEqual({ key: '/mcp/quote' });
+  });
+});
+
+describe('reservedRouteReason: the gateway\'s own paths', () => {
+  const at = (path: string) => reservedRouteReason(serverRoute({ metadata: { name: 's' }, spec: { routing: { path } } }));
+
+  it.each([
+    ['/-', '/-'],
+    ['/-/healthz', '/-'],
+    ['/-/anything/else', '/-'],
+    ['/mcp/../-/metrics', '/-'],
+    ['/.well-known', '/.well-known'],
+    ['/.Well-Known/oauth-protected-resource/mcp/x', '/.well-known'],
+    ['/v1/discovery', '/v1/discovery'],
+    ['/V1/Discovery/', '/v1/discovery'],
+    ['/v0.1/servers', '/v0.1/servers'],
+    ['/v0.1/servers/quote/versions', '/v0.1/servers'],
+  ])('%s is under %s', (path, prefix) => {
+    expect(at(path)).toMatch(new RegExp(`^route \\S+ is under ${prefix.replaceAll('.', '\\.')}, where the gateway serves `));
+  });
+
+  it.each(['/mcp/quote', '/-x', '/mcp/-/x', '/well-known', '/v1/discoveryx', '/v1', '/v0.1/serversx', '/mcp/.well-known'])('%s is free', (path) => {
+    expect(at(path)).toBeUndefined();
+  });
+
+  it('names the route as normalised, what the gateway serves there, and every reserved prefix', () => {
+    expect(at('/mcp/../-/Metrics/')).toBe(
+      'route /-/Metrics is under /-, where the gateway serves its health, readiness and metrics; choose a routing.path outside /-, /.well-known, /v1/discovery and /v0.1/servers (the default is /mcp/<name>)',
+    );
   });
 });

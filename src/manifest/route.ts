@@ -10,6 +10,8 @@
  * slashes dropped (`/` itself kept), and paths compare case-insensitively (on
  * {@link ServerRoute.key}) while keeping their case for display. Hosts: lower
  * case, without a trailing dot; a request's `Host` header also loses its port.
+ * Some paths are the gateway's own ({@link RESERVED_ROUTE_PREFIXES}): no server
+ * may be routed at or under them ({@link reservedRouteReason}).
  */
 
 const SLASH = 47; // '/'
@@ -121,6 +123,40 @@ export function serverRoute(server: RoutedServer): ServerRoute {
   const host = typeof routing?.host === 'string' ? normaliseHost(routing.host) : undefined;
   return { name: server.metadata.name, path, key: path.toLowerCase(), ...(host !== undefined ? { host } : {}) };
 }
+
+/**
+ * Paths the gateway answers itself, each with what it serves there: no server may
+ * be routed at one of them or under it, or its route would be shadowed (or, worse,
+ * shadow the gateway's own answer). Compared on path keys (lower case, normalised).
+ * - `/-`: the gateway's health, readiness and metrics (`/-/healthz`, `/-/readyz`, `/-/metrics`);
+ * - `/.well-known`: site-wide metadata (RFC 8615), e.g. OAuth protected resource metadata;
+ * - `/v1/discovery` and `/v0.1/servers`: discovery for agents (Berth's and the MCP Registry's shape).
+ */
+export const RESERVED_ROUTE_PREFIXES: ReadonlyArray<{ prefix: string; servedThere: string }> = [
+  { prefix: '/-', servedThere: 'its health, readiness and metrics' },
+  { prefix: '/.well-known', servedThere: 'site-wide metadata such as OAuth protected resource metadata' },
+  { prefix: '/v1/discovery', servedThere: 'discovery for agents' },
+  { prefix: '/v0.1/servers', servedThere: "discovery in the MCP Registry's shape" },
+];
+
+/**
+ * Why `route` may not be claimed because its path is one of the gateway's own
+ * ({@link RESERVED_ROUTE_PREFIXES}), worded for the manifest's author — the one
+ * message `berth validate` and the registry's 422 print — or undefined when the
+ * path is free to claim.
+ * @example
+ * reservedRouteReason(serverRoute({ metadata: { name: 'probe' }, spec: { routing: { path: '/-/healthz' } } }))
+ * // "route /-/healthz is under /-, where the gateway serves its health, readiness and metrics; choose a routing.path outside /-, /.well-known, /v1/discovery and /v0.1/servers (the default is /mcp/<name>)"
+ */
+export function reservedRouteReason(route: ServerRoute): string | undefined {
+  for (const { prefix, servedThere } of RESERVED_ROUTE_PREFIXES) {
+    if (route.key !== prefix && !route.key.startsWith(`${prefix}/`)) continue;
+    return `route ${route.path} is under ${prefix}, where the gateway serves ${servedThere}; choose a routing.path outside ${RESERVED_LIST} (the default is /mcp/<name>)`;
+  }
+  return undefined;
+}
+
+const RESERVED_LIST = `${RESERVED_ROUTE_PREFIXES.slice(0, -1).map((r) => r.prefix).join(', ')} and ${RESERVED_ROUTE_PREFIXES.at(-1)!.prefix}`;
 
 /**
  * THE collision rule. `claimant`'s route collides with `holder`'s when they are

@@ -4,6 +4,7 @@
  */
 import { describeMemoryFor, FARGATE_MEMORY, isValidFargatePair, smallestCpuFor } from './fargate.ts';
 import { formatPath, type Finding } from './finding.ts';
+import { reservedRouteReason, serverRoute } from './route.ts';
 import { literalSecretReason, secretValueKind } from './secret-lint.ts';
 import type { PathSegment } from './yaml-source.ts';
 
@@ -22,6 +23,7 @@ export function objectFindings(defaulted: unknown, written: unknown): Finding[] 
     ...runtimeFindings(spec, isRec(writtenSpec['runtime']) ? writtenSpec['runtime'] : {}),
     ...remoteFindings(spec),
     ...legacySseFindings(spec),
+    ...reservedRouteFindings(defaulted, spec),
     ...toolFindings(spec),
     ...accessFindings(spec),
   ];
@@ -165,6 +167,16 @@ function legacySseFindings(spec: Rec): Finding[] {
   return (['runtime', 'remote'] as const)
     .filter((part) => isRec(spec[part]) && spec[part]['transport'] === 'sse')
     .map((part) => ({ path: ['spec', part, 'transport'], target: 'value', code: 'legacy-sse', message: `${why}; ${instead[part]}` }));
+}
+
+/** A routing.path at or under one of the gateway's own paths (the route rule's {@link reservedRouteReason}). */
+function reservedRouteFindings(server: Rec, spec: Rec): Finding[] {
+  const routing = spec['routing'];
+  const metadata = server['metadata'];
+  // The default path (/mcp/<name>) is never reserved; a path of the wrong type is the schema's to report.
+  if (!isRec(routing) || typeof routing['path'] !== 'string' || !isRec(metadata) || typeof metadata['name'] !== 'string') return [];
+  const reason = reservedRouteReason(serverRoute({ metadata: { name: metadata['name'] }, spec }));
+  return reason === undefined ? [] : [{ path: ['spec', 'routing', 'path'], target: 'value', code: 'reserved-route', message: reason }];
 }
 
 function toolFindings(spec: Rec): Finding[] {

@@ -13,6 +13,7 @@
 import { Registry } from 'prom-client';
 import { ExitCode, UsageError, type Command, type CommandIo } from '../command.ts';
 import { CLIENT_FLAGS, DEFAULT_SERVER, durationFlag, parseFlags, portFlag } from '../config.ts';
+import { GATEWAY_EDGE_FLAGS, GATEWAY_EDGE_USAGE, gatewayEdgeSettings } from '../gateway-edge-flags.ts';
 import { GATEWAY_AUTH_FLAGS, GATEWAY_AUTH_USAGE, gatewayAuthSettings } from '../gateway-flags.ts';
 import { createLogger, logLevel } from '../logger.ts';
 import { runRuntime } from '../runtime.ts';
@@ -21,15 +22,19 @@ const usage = `Usage: berth gateway [--port 8080] [--host 127.0.0.1] [--server U
 
 Serves MCP traffic for every Ready server at /mcp/<name> (or the server's own path),
 following the registry's watch: a status change reaches the route table within a second.
+Answers GET /-/healthz (alive), /-/readyz (routes loaded) and /-/metrics (Prometheus,
+no server names) itself, without a token.
 Logs go to stdout: JSON lines (readable lines on a terminal).
 
 Options:
   --port N          port to listen on (default 8080; 0 = any free port)
   --host ADDR       address to listen on (default 127.0.0.1; 0.0.0.0 in a container)
   --grace D         how long in-flight requests may finish on stop (default 5s)
-  --metrics-port N  serve Prometheus metrics at http://H:N/metrics (0 = any free port); none without it
+  --metrics-port N  also serve every metric, by server and tool, at http://H:N/metrics (0 = any free
+                    port); none without it
   --metrics-host H  interface of the metrics port (default 127.0.0.1)
 ${GATEWAY_AUTH_USAGE}
+${GATEWAY_EDGE_USAGE}
   --log-level L     trace, debug, info, warn, error (default: BERTH_LOG_LEVEL, else info)
   -s, --server URL  registry address (default: BERTH_SERVER, config file, ${DEFAULT_SERVER})
   --token TOKEN     a gateway token (berth token create --role gateway; default: BERTH_TOKEN, config file,
@@ -53,6 +58,7 @@ const command: Command = {
       'metrics-port': { type: 'string' },
       'metrics-host': { type: 'string' },
       ...GATEWAY_AUTH_FLAGS,
+      ...GATEWAY_EDGE_FLAGS,
     });
     if (values.help) {
       io.stdout.write(`${usage}\n`);
@@ -62,7 +68,7 @@ const command: Command = {
     const port = portFlag(values.port, 8080, '--port');
     const host = values.host ?? '127.0.0.1';
     const closeGraceMs = durationFlag(values.grace, '--grace', 5_000);
-    const auth = gatewayAuthSettings(values);
+    const auth = { ...gatewayAuthSettings(values), ...gatewayEdgeSettings(values) };
     const metricsPort = values['metrics-port'] === undefined ? undefined : portFlag(values['metrics-port'], 0, '--metrics-port');
     if (metricsPort === undefined && values['metrics-host'] !== undefined) throw new UsageError('--metrics-host needs --metrics-port');
     const metrics = metricsPort === undefined ? {} : { metrics: new Registry(), metricsServer: { host: values['metrics-host'] ?? '127.0.0.1', port: metricsPort } };

@@ -6,6 +6,7 @@
  * everything is and a live summary, and stops every child process on Ctrl-C.
  * src/cli/runtime.ts does the wiring.
  */
+import { GATEWAY_EDGE_FLAGS, GATEWAY_EDGE_USAGE, gatewayEdgeSettings } from '../gateway-edge-flags.ts';
 import { GATEWAY_AUTH_FLAGS, GATEWAY_AUTH_USAGE, gatewayAuthSettings } from '../gateway-flags.ts';
 import { Registry } from 'prom-client';
 import { existsSync, mkdirSync } from 'node:fs';
@@ -41,6 +42,7 @@ ${STORE_FLAGS_USAGE}
   --registry-port N    registry API port (default 7070; 0 = any free port)
   --gateway-port N     gateway port (default 8080; 0 = any free port)
 ${GATEWAY_AUTH_USAGE}
+${GATEWAY_EDGE_USAGE}
   --examples DIR       manifests applied on first start; repeatable (default examples/manifests and
                        examples/policies; examples/remote is left out: it needs the internet)
   --no-examples        apply nothing and create no example agent key on first start
@@ -114,6 +116,7 @@ const command: Command = {
       once: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
       ...GATEWAY_AUTH_FLAGS,
+      ...GATEWAY_EDGE_FLAGS,
     });
     if (values.help) {
       io.stdout.write(`${usage}\n`);
@@ -124,7 +127,7 @@ const command: Command = {
     const host = values.host ?? '127.0.0.1';
     const registryPort = portFlag(values['registry-port'], 7070, '--registry-port');
     const gatewayPort = portFlag(values['gateway-port'], 8080, '--gateway-port');
-    const gatewayAuth = gatewayAuthSettings(values);
+    const gatewayAuth = { ...gatewayAuthSettings(values), ...gatewayEdgeSettings(values) };
     const level = logLevel(values['log-level'], io.env);
     const examples = values['no-examples'] ? [] : (values.examples ?? DEFAULT_EXAMPLES).map((p) => resolve(io.cwd, p));
     for (const [i, dir] of examples.entries()) {

@@ -1,0 +1,153 @@
+/**
+ * The gateway edge's Prometheus metrics, for every request (governed or not):
+ *
+ * | metric | labels | what |
+ * |---|---|---|
+ * | `berth_gateway_http_requests_total` | `code_class` (`2xx` … `5xx`, `none` when no answer went out) | HTTP requests answered, counted when their connection lets go of them |
+ * | `berth_gateway_rejections_total` | `reason` ({@link REJECTION_REASONS}) | requests the edge refused before any upstream saw them |
+ * | `berth_gateway_upstream_latency_seconds` | — | from sending a request upstream to its response headers |
+ * | `berth_gateway_open_connections` | — | client connections open now |
+ * | `berth_gateway_open_streams` | — | SSE responses being relayed now |
+ * | `berth_gateway_upstream_server_latency_seconds` | `server` | the latency by server; only in the operator's registry |
+ *
+ * They go into a registry of their own, {@link EdgeMetrics.open}, which the
+ * gateway serves at `/-/metrics` without a token, so it holds no object names
+ * (the registry's rule for its open /metrics): a server name would tell anyone
+ * who reaches the port what discovery tells only authenticated callers. When the
+ * wiring passes the operator's registry (`--metrics-port`, `berth up`'s /metrics),
+ * the same metric objects are registered there too, with the per-server
+ * latency beside them.
+ *
+ * Counts on the hot path are plain numbers read at scrape time, so a request
+ * costs no label hashing; only the latency histograms are observed per answer.
+ */
+import type { Server } from 'node:net';
+import type { ServerResponse } from 'node:http';
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+
+/** Why the edge refused a request. */
+export const REJECTION_REASONS = ['host', 'origin', 'not-loaded', 'route-not-found', 'route-unavailable', 'method', 'too-large', 'not-json-rpc'] as const;
+
+/** One of {@link REJECTION_REASONS}. */
+export type RejectionReason = (typeof REJECTION_REASONS)[number];
+
+const CODE_CLASSES = ['none', '1xx', '2xx', '3xx', '4xx', '5xx'] as const;
+
+/** Buckets of the upstream latency: from a local upstream's sub-millisecond answer to a slow tool. */
+const LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
+
+/** The edge's metrics; see the module comment. */
+export interface EdgeMetrics {
+  /** The registry `/-/metrics` serves: these metrics only, none naming an object. */
+  readonly open: Registry;
+  /** Counts the answer of `res`; call when its `close` event fires. */
+  responded(res: ServerResponse): void;
+  /** Counts a refusal of the edge. */
+  rejected(reason: RejectionReason): void;
+  /** Observes an upstream's time to response headers for `server`, in milliseconds. */
+  upstreamAnswered(server: string, ms: number): void;
+  /** An SSE response started (+1) or ended (-1). */
+  streams(delta: 1 | -1): void;
+  /** Counts `server`'s open connections (read when scraped). */
+  countConnectionsOf(server: Server): void;
+}
+
+/**
+ * Creates the edge's metrics in a new open registry, and also in `operator`
+ * when given. Never registers in prom-client's global registry.
+ * @example
+ * const metrics = createEdgeMetrics(operatorRegistry);
+ * await metrics.open.metrics(); // what /-/metrics serves
+ */
+export function createEdgeMetrics(operator?: Registry): EdgeMetrics {
+  const open = new Registry();
+  const registers = operator === undefined ? [open] : [open, operator];
+  const classCounts = new Array<number>(CODE_CLASSES.length).fill(0);
+  const classesReported = new Array<number>(CODE_CLASSES.length).fill(0);
+  const rejections = new Map<RejectionReason, number>(REJECTION_REASONS.map((r) => [r, 0]));
+  const rejectionsReported = new Map<RejectionReason, number>(REJECTION_REASONS.map((r) => [r, 0]));
+  let openStreams = 0;
+  let server: Server | undefined;
+
+  new Counter({
+    name: 'berth_gateway_http_requests_total',
+    help: 'HTTP requests the gateway answered (refusals and its own endpoints included), by status class; none: the connection closed before an answer went out.',
+    labelNames: ['code_class'] as const,
+    registers,
+    collect() {
+      // Counts are kept as plain numbers; the counter catches up with them when scraped.
+      CODE_CLASSES.forEach((c, i) => {
+        this.inc({ code_class: c }, classCounts[i]! - classesReported[i]!);
+        classesReported[i] = classCounts[i]!;
+      });
+    },
+  });
+  new Counter({
+    name: 'berth_gateway_rejections_total',
+    help: 'Requests the gateway edge refused before any upstream saw them, by reason (the governance decisions are berth_gateway_decisions_total).',
+    labelNames: ['reason'] as const,
+    registers,
+    collect() {
+      for (const [reason, n] of rejections) {
+        this.inc({ reason }, n - rejectionsReported.get(reason)!);
+        rejectionsReported.set(reason, n);
+      }
+    },
+  });
+  new Gauge({
+    name: 'berth_gateway_open_streams',
+    help: 'SSE responses the gateway is relaying now.',
+    registers,
+    collect() {
+      this.set(openStreams);
+    },
+  });
+  new Gauge({
+    name: 'berth_gateway_open_connections',
+    help: 'Client connections open to the gateway now.',
+    registers,
+    async collect() {
+      const s = server;
+      this.set(s === undefined ? 0 : await new Promise<number>((resolve) => s.getConnections((err, n) => resolve(err ? 0 : n))));
+    },
+  });
+  const latency = new Histogram({
+    name: 'berth_gateway_upstream_latency_seconds',
+    help: 'Time from sending a request upstream to its response headers, all servers.',
+    buckets: LATENCY_BUCKETS,
+    registers,
+  });
+  const byServer =
+    operator === undefined
+      ? undefined
+      : new Histogram({
+          name: 'berth_gateway_upstream_server_latency_seconds',
+          help: 'Time from sending a request upstream to its response headers, by server.',
+          labelNames: ['server'] as const,
+          buckets: LATENCY_BUCKETS,
+          registers: [operator],
+        });
+
+  return {
+    open,
+    responded(res) {
+      const status = res.headersSent ? res.statusCode : 0;
+      const i = status >= 100 && status < 600 ? Math.floor(status / 100) : 0;
+      classCounts[i]!++;
+    },
+    rejected(reason) {
+      rejections.set(reason, rejections.get(reason)! + 1);
+    },
+    upstreamAnswered(name, ms) {
+      const seconds = ms / 1000;
+      latency.observe(seconds);
+      byServer?.observe({ server: name }, seconds);
+    },
+    streams(delta) {
+      openStreams += delta;
+    },
+    countConnectionsOf(s) {
+      server = s;
+    },
+  };
+}

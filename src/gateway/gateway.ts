@@ -1,16 +1,28 @@
 /**
  * Starts the gateway's HTTP server: the proxy (proxy.ts) on a node:http server
- * tuned for long-lived streams (no request timeout; SSE streams may last hours).
+ * held to the edge's limits (limits.ts). A request must arrive within the
+ * header and body timeouts, counted by node:http itself (`headersTimeout`,
+ * `requestTimeout`: they cover receiving the request only, so a response
+ * streaming for hours is never cut); a connection that never sends a byte is
+ * held to the header timeout too. A kept-alive connection is closed when idle
+ * for the idle timeout (`keepAliveTimeout`). Timed-out and unparsable requests
+ * get a JSON-RPC error and a closed connection (client-error.ts), and the
+ * connection caps close connections over them at once (connection-guard.ts).
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
+import { clientErrorHandler } from './client-error.ts';
+import { guardConnections, type ConnectionCounts } from './connection-guard.ts';
+import { createEdgeMetrics } from './edge-metrics.ts';
+import { DEFAULT_EDGE_LIMITS, type EdgeLimits } from './limits.ts';
 import { createProxy, type ProxyOptions } from './proxy.ts';
 import type { RouteTable } from './route-table.ts';
 import type { GatewayStep } from './pipeline.ts';
 
 /** Options of {@link startGateway}. */
-export interface GatewayOptions extends Omit<ProxyOptions, 'routeTable' | 'logger' | 'steps'> {
+export interface GatewayOptions extends Omit<ProxyOptions, 'routeTable' | 'logger' | 'steps' | 'sseKeepaliveMs'> {
   routeTable: RouteTable;
   /** Interface to listen on, e.g. "127.0.0.1" or "0.0.0.0". */
   host: string;
@@ -20,6 +32,10 @@ export interface GatewayOptions extends Omit<ProxyOptions, 'routeTable' | 'logge
   steps?: readonly GatewayStep[];
   /** How long `close()` lets open streams finish before cutting them. Default 5 s. */
   closeGraceMs?: number;
+  /** The edge's limits; each one absent is its default ({@link DEFAULT_EDGE_LIMITS}). Per-server limits are the route table's. */
+  limits?: Partial<EdgeLimits>;
+  /** A prom-client Registry for the edge's metrics (connections open and refused, requests timed out); none without it. */
+  metrics?: Registry;
 }
 
 /** A running gateway. */
@@ -28,6 +44,8 @@ export interface RunningGateway {
   url: string;
   /** The port actually bound. */
   port: number;
+  /** Client connections open now and refused so far (a live view). */
+  connections: ConnectionCounts;
   /**
    * Stops accepting connections, closes idle ones, lets in-flight requests finish
    * for up to `closeGraceMs`, then cuts whatever is left (long SSE streams) and
@@ -43,16 +61,23 @@ export interface RunningGateway {
  * console.log(`gateway at ${gw.url}`); … await gw.close();
  */
 export async function startGateway(opts: GatewayOptions): Promise<RunningGateway> {
-  const proxy = createProxy(opts);
+  const limits: EdgeLimits = { ...DEFAULT_EDGE_LIMITS, ...opts.limits };
+  const proxy = createProxy({ ...opts, sseKeepaliveMs: limits.sseKeepaliveMs });
   const server = http.createServer(
     {
-      requestTimeout: 0, // SSE streams are long-lived by design
-      headersTimeout: 30_000,
-      keepAliveTimeout: 65_000,
+      headersTimeout: limits.headerTimeoutMs,
+      requestTimeout: limits.headerTimeoutMs + limits.bodyTimeoutMs,
+      keepAliveTimeout: limits.idleTimeoutMs,
+      // How often node:http looks for requests over those timeouts: a timeout is late by at most this.
+      connectionsCheckingInterval: Math.min(1_000, Math.max(50, Math.floor(Math.min(limits.headerTimeoutMs, limits.bodyTimeoutMs) / 4))),
       noDelay: true,
     },
     proxy.handle,
   );
+  let counts: ConnectionCounts | undefined;
+  const metrics = opts.metrics === undefined ? undefined : createEdgeMetrics(opts.metrics, () => counts?.open ?? 0);
+  counts = guardConnections(server, limits, opts.logger, metrics);
+  server.on('clientError', clientErrorHandler(limits, metrics && (() => metrics.timedOut.inc())));
   await new Promise<void>((resolve, reject) => {
     server.once('error', (cause) => reject(new Error(`gateway could not listen on ${opts.host}:${opts.port}`, { cause })));
     server.listen(opts.port, opts.host, () => resolve());
@@ -65,6 +90,7 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
   return {
     url,
     port,
+    connections: counts,
     close() {
       closing ??= new Promise<void>((resolve) => {
         const grace = setTimeout(() => server.closeAllConnections(), opts.closeGraceMs ?? 5_000);

@@ -7,6 +7,8 @@
  * src/cli/runtime.ts does the wiring.
  */
 import { GATEWAY_AUTH_FLAGS, GATEWAY_AUTH_USAGE, gatewayAuthSettings } from '../gateway-flags.ts';
+import { GATEWAY_LIMIT_FLAGS, gatewayLimitSettings, gatewayLimitUsage } from '../gateway-limit-flags.ts';
+import { connectionCap, openFileLimit } from '../descriptor-limit.ts';
 import { Registry } from 'prom-client';
 import { existsSync, mkdirSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
@@ -25,6 +27,16 @@ import { resolveStoreChoice, STORE_FLAGS, STORE_FLAGS_USAGE } from '../store-con
 import { formatSummary, summarizeFleet } from '../summary.ts';
 import { loadValidManifests } from './apply.ts';
 
+/**
+ * Descriptors `berth up` keeps for everything but the gateway's client and upstream
+ * connections: the registry and its clients, SQLite, the reconciler, the local
+ * servers' pipes, logs (about 40 with the four examples, measured).
+ */
+const RESERVED_DESCRIPTORS = 128;
+
+/** The default --max-connections of this process: the gateway shares its descriptors with every other part. */
+const defaultMaxConnections = connectionCap(openFileLimit(), RESERVED_DESCRIPTORS);
+
 const usage = `Usage: berth up [--state-dir DIR] [--host H] [--registry-port N] [--gateway-port N] [--store URL [--store-ca FILE]]
                 [--examples DIR | --no-examples]
 
@@ -41,6 +53,7 @@ ${STORE_FLAGS_USAGE}
   --registry-port N    registry API port (default 7070; 0 = any free port)
   --gateway-port N     gateway port (default 8080; 0 = any free port)
 ${GATEWAY_AUTH_USAGE}
+${gatewayLimitUsage(defaultMaxConnections)}
   --examples DIR       manifests applied on first start; repeatable (default examples/manifests and
                        examples/policies; examples/remote is left out: it needs the internet)
   --no-examples        apply nothing and create no example agent key on first start
@@ -114,6 +127,7 @@ const command: Command = {
       once: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
       ...GATEWAY_AUTH_FLAGS,
+      ...GATEWAY_LIMIT_FLAGS,
     });
     if (values.help) {
       io.stdout.write(`${usage}\n`);
@@ -125,6 +139,7 @@ const command: Command = {
     const registryPort = portFlag(values['registry-port'], 7070, '--registry-port');
     const gatewayPort = portFlag(values['gateway-port'], 8080, '--gateway-port');
     const gatewayAuth = gatewayAuthSettings(values);
+    const gatewayLimits = gatewayLimitSettings(values, defaultMaxConnections);
     const level = logLevel(values['log-level'], io.env);
     const examples = values['no-examples'] ? [] : (values.examples ?? DEFAULT_EXAMPLES).map((p) => resolve(io.cwd, p));
     for (const [i, dir] of examples.entries()) {
@@ -149,7 +164,7 @@ const command: Command = {
         // Servers listen where Berth does, but never on every interface.
         reconciler: { runtimes: { kind: 'local', stateDir, host: host === '0.0.0.0' ? '127.0.0.1' : host }, leaseName: RECONCILER_LEASE, holderId: localHolderId(), metrics },
         // Agents' open SSE streams would hold shutdown for the default 5 s grace; on one machine a short grace is kinder.
-        gateway: { host, port: gatewayPort, closeGraceMs: 1_000, metrics, ...gatewayAuth },
+        gateway: { host, port: gatewayPort, closeGraceMs: 1_000, metrics, ...gatewayAuth, limits: gatewayLimits },
       });
     } catch (err) {
       flush();

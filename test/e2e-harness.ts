@@ -70,6 +70,8 @@ export interface StartOptions {
   extraArgs?: string[];
   /** How long to wait for the printed URLs. Default 20 s. */
   timeoutMs?: number;
+  /** Start it with this limit on open files (soft and hard), through util-linux `prlimit`. */
+  nofile?: number;
 }
 
 /**
@@ -78,7 +80,8 @@ export interface StartOptions {
  */
 export async function startBerthUp(opts: StartOptions): Promise<BerthUp> {
   const args = [BIN, 'up', '--state-dir', opts.stateDir, '--registry-port', '0', '--gateway-port', '0', ...(opts.examples === false ? ['--no-examples'] : []), ...(opts.extraArgs ?? [])];
-  const child = spawn(NODE, args, { cwd: REPO, env: { ...process.env, BERTH_LOG_LEVEL: 'info' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const [command, commandArgs] = opts.nofile === undefined ? [NODE, args] : ['prlimit', [`--nofile=${opts.nofile}:${opts.nofile}`, NODE, ...args]];
+  const child = spawn(command, commandArgs, { cwd: REPO, env: { ...process.env, BERTH_LOG_LEVEL: 'info' }, stdio: ['ignore', 'pipe', 'pipe'] });
   const lines: string[] = [];
   let stderr = '';
   const waiters: Array<{ re: RegExp; resolve: (line: string) => void }> = [];

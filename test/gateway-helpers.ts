@@ -6,7 +6,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import pino from 'pino';
 import { API_VERSION, type Condition } from '../src/manifest/resource.ts';
-import type { LifecycleStage, MCPServer } from '../src/manifest/types.ts';
+import type { GatewayTrafficSpec, LifecycleStage, MCPServer } from '../src/manifest/types.ts';
 
 /** The node binary running the tests (Node 24, with type stripping). */
 export const NODE = process.execPath;
@@ -23,6 +23,8 @@ export interface ServerState {
   path?: string;
   host?: string;
   resourceVersion?: number;
+  /** The manifest's `spec.gateway` (body limit, upstream timeout). */
+  gateway?: GatewayTrafficSpec;
 }
 
 function condition(type: string, status: 'True' | 'False', reason: string, message: string): Condition {
@@ -51,6 +53,7 @@ export function server(name: string, s: ServerState = {}): MCPServer {
       dataClassification: 'internal',
       remote: { url: s.endpoint ?? 'http://127.0.0.1:1/mcp', transport: 'streamable-http' },
       ...(routing ? { routing } : {}),
+      ...(s.gateway ? { gateway: s.gateway } : {}),
     },
     status: {
       observedGeneration: 1,

@@ -164,14 +164,16 @@ describe('routing errors', () => {
     expect(contacted).toBe(false);
   });
 
-  it('answers a body over the limit with 413', async () => {
-    const table = new RouteTable();
+  it("answers a body over the route table's default limit with 413", async () => {
+    const table = new RouteTable({ maxRequestBodyBytes: 1024 });
     table.replaceAll([server('x', { endpoint: 'http://127.0.0.1:9/mcp' })]);
-    const gw = await gatewayFor(table, { maxBodyBytes: 1024 });
+    const gw = await gatewayFor(table);
     const big = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'echo', arguments: { text: 'x'.repeat(4096) } } });
     const res = await post(`${gw.url}/mcp/x`, big);
     expect(res.status).toBe(413);
-    expect(((await res.json()) as { error: { message: string } }).error.message).toBe('request body exceeds the gateway limit of 1024 bytes');
+    expect(((await res.json()) as { error: { message: string } }).error.message).toBe(
+      'request body is larger than server "x" accepts (1 KiB); send a smaller one, or ask the server\'s owner to raise spec.gateway.maxRequestBodyBytes',
+    );
   });
 });
 
@@ -404,13 +406,15 @@ describe('upstream failures never hang', () => {
     const up = await rawUpstream(() => {
       /* never answers */
     });
-    const table = new RouteTable();
+    const table = new RouteTable({ upstreamTimeoutMs: 200 });
     table.replaceAll([server('mute', { endpoint: up.url })]);
-    const gw = await gatewayFor(table, { upstreamHeadersTimeoutMs: 200 });
+    const gw = await gatewayFor(table);
     const t0 = Date.now();
     const res = await post(`${gw.url}/mcp/mute`, INIT);
     expect(res.status).toBe(504);
-    expect(((await res.json()) as { error: { message: string } }).error.message).toBe('server "mute" did not answer within 200 ms');
+    expect(((await res.json()) as { error: { message: string } }).error.message).toBe(
+      'server "mute" did not answer within 200 ms (its spec.gateway.upstreamTimeoutSeconds sets how long the gateway waits)',
+    );
     expect(Date.now() - t0).toBeLessThan(1_000);
   });
 });

@@ -22,7 +22,7 @@
  */
 import { join } from 'node:path';
 import type { Logger } from 'pino';
-import { followRegistry, RouteTable, startGateway, type EdgeOptions } from '../gateway/index.ts';
+import { followRegistry, RouteTable, startGateway, type EdgeLimits, type EdgeOptions, type ServerLimits } from '../gateway/index.ts';
 import { createGovernance, type GovernanceOptions } from '../gateway/governance/governance.ts';
 import { describeError, errorChain } from '../kit/errors.ts';
 import type { Environment } from '../manifest/types.ts';
@@ -93,6 +93,8 @@ export interface GatewayPart {
   metrics?: MetricsRegistry;
   /** Where its metrics are served on their own port (`berth gateway --metrics-port`); none: no port. */
   metricsServer?: { host: string; port: number };
+  /** The edge's limits and the per-server defaults (body size, upstream timeout); each absent is the gateway's default. */
+  limits?: Partial<EdgeLimits & ServerLimits>;
 }
 
 /** Which parts one process runs, and how. */
@@ -315,7 +317,8 @@ export async function startRuntime(spec: RuntimeSpec): Promise<Runtime> {
     if (spec.gateway && rt.registryConnection) {
       const part = spec.gateway;
       const connection = spec.reconciler ? await connect('gateway') : rt.registryConnection;
-      const routeTable = new RouteTable();
+      const { maxRequestBodyBytes, upstreamTimeoutMs, ...edgeLimits } = part.limits ?? {};
+      const routeTable = new RouteTable({ ...(maxRequestBodyBytes !== undefined ? { maxRequestBodyBytes } : {}), ...(upstreamTimeoutMs !== undefined ? { upstreamTimeoutMs } : {}) });
       const following = followRegistry(connection.client, routeTable, { logger: logger.child({ part: 'gateway-routes' }) });
       stops.push(async () => {
         await following.stop();
@@ -348,6 +351,7 @@ export async function startRuntime(spec: RuntimeSpec): Promise<Runtime> {
           closeGraceMs: part.closeGraceMs,
           governance,
           ...(part.edge !== undefined ? { edge: part.edge } : {}),
+          limits: edgeLimits,
           ...(part.metrics !== undefined ? { metrics: part.metrics } : {}),
         }).catch((err: unknown) => {
           throw listenFailure(err, part.host, part.port, part.portFlag);

@@ -3,8 +3,10 @@
  * send the request over the keep-alive pools with the forwarded headers, and
  * relay the answer as it comes — `application/json` and `text/event-stream`
  * bodies chunk by chunk (relay.ts), or rewritten (response-transform.ts) when
- * the governance or a response step rewrites them. Failures are answered by
- * upstream-failure.ts.
+ * the governance or a response step rewrites them. The server's upstream
+ * timeout bounds the wait for the answer (upstream-deadline.ts); an SSE answer
+ * is exempt once its headers came, and gets keep-alive comments while silent
+ * (sse-keepalive.ts). Failures are answered by upstream-failure.ts.
  */
 import { JSON_HEADERS, sendError } from './error-response.ts';
 import { filterResponseHeaders, upstreamRequestHeaders } from './headers.ts';
@@ -13,6 +15,7 @@ import type { ProxiedRequest } from './proxied-request.ts';
 import { relay } from './relay.ts';
 import { transformJson, transformSse } from './response-transform.ts';
 import type { UpstreamTarget } from './route.ts';
+import { holdToDeadline } from './upstream-deadline.ts';
 import { upstreamBrokeOff } from './upstream-failure.ts';
 import { sendUpstream, type UpstreamBody } from './upstream.ts';
 
@@ -35,7 +38,10 @@ export function forward(r: ProxiedRequest): void {
   const exchange = r.exchange;
   res.once('close', () => {
     if (!res.writableFinished && !r.upstreamDone) abort();
-    if (r.streaming) parts.metrics.streams(-1);
+    if (r.streaming) {
+      parts.metrics.streams(-1);
+      parts.keepalive.forget(r);
+    }
     exchange?.complete(res.statusCode, r.upstreamStatus);
   });
   r.sentAt = performance.now();
@@ -47,9 +53,11 @@ export function forward(r: ProxiedRequest): void {
       path: upstreamPath(target, r.query),
       headers: upstreamRequestHeaders(req, target, parts.forwardHeaders, r.body?.length),
       body: r.body,
+      headersTimeoutMs: route.upstreamTimeoutMs,
     },
     r,
   );
+  r.abortUpstream = abort;
 }
 
 /** The endpoint's path with the client's query (`?…` or '') appended. */
@@ -80,10 +88,14 @@ export function relayResponse(r: ProxiedRequest, status: number, rawHeaders: str
   }
   const sse = contentType.startsWith('text/event-stream');
   const answered = sse ? new Set<JsonRpcId>() : undefined; // ids already answered on the stream
-  if (sse && !res.destroyed) {
-    r.streaming = true; // until the client's response closes (forward's close listener)
-    r.parts.metrics.streams(1);
-  }
+  // An SSE stream is exempt from the upstream timeout once its headers came, and kept alive instead.
+  if (sse) {
+    if (!res.destroyed) {
+      r.streaming = true; // until the client's response closes (forward's close listener)
+      r.parts.metrics.streams(1);
+      r.parts.keepalive.watch(r);
+    }
+  } else holdToDeadline(r, upRes);
 
   upRes.once('end', () => (r.upstreamDone = true));
   const broken = (err: unknown) => upstreamBrokeOff(r, err, sse, answered);
@@ -99,8 +111,7 @@ export function relayResponse(r: ProxiedRequest, status: number, rawHeaders: str
     return;
   }
   if (rewrite === undefined || (!sse && !json)) {
-    res.writeHead(status, headers);
-    relay(upRes, res, sse);
+    relay(upRes, res, status, headers, sse ? r : undefined);
     return;
   }
   if (sse) transformSse(r, rewrite, upRes, status, headers, answered!, broken);

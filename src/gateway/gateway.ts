@@ -1,19 +1,28 @@
 /**
  * Starts the gateway's HTTP server: the proxy (proxy.ts) on a node:http server
- * tuned for long-lived streams (no request timeout; SSE streams may last hours).
+ * held to the edge's limits (limits.ts). A request must arrive within the
+ * header and body timeouts, counted by node:http itself (`headersTimeout`,
+ * `requestTimeout`: they cover receiving the request only, so a response
+ * streaming for hours is never cut); a connection that never sends a byte is
+ * held to the header timeout too. A kept-alive connection is closed when idle
+ * for the idle timeout (`keepAliveTimeout`). Timed-out and unparsable requests
+ * get a JSON-RPC error and a closed connection (client-error.ts), and the
+ * connection caps close connections over them at once (connection-guard.ts).
  * The listen address is the edge's too (its name, or the address connections
- * arrive at, is an allowed Host), and the server's open connections are counted
- * in the metrics.
+ * arrive at, is an allowed Host).
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
+import { clientErrorHandler } from './client-error.ts';
+import { guardConnections, type ConnectionCounts } from './connection-guard.ts';
+import { DEFAULT_EDGE_LIMITS, type EdgeLimits } from './limits.ts';
 import { createProxy, type ProxyOptions } from './proxy.ts';
 import type { RouteTable } from './route-table.ts';
 import type { GatewayStep } from './pipeline.ts';
 
 /** Options of {@link startGateway}. */
-export interface GatewayOptions extends Omit<ProxyOptions, 'routeTable' | 'logger' | 'steps'> {
+export interface GatewayOptions extends Omit<ProxyOptions, 'routeTable' | 'logger' | 'steps' | 'sseKeepaliveMs'> {
   routeTable: RouteTable;
   /** Interface to listen on, e.g. "127.0.0.1" or "0.0.0.0". */
   host: string;
@@ -23,6 +32,8 @@ export interface GatewayOptions extends Omit<ProxyOptions, 'routeTable' | 'logge
   steps?: readonly GatewayStep[];
   /** How long `close()` lets open streams finish before cutting them. Default 5 s. */
   closeGraceMs?: number;
+  /** The edge's limits; each one absent is its default ({@link DEFAULT_EDGE_LIMITS}). Per-server limits are the route table's. */
+  limits?: Partial<EdgeLimits>;
 }
 
 /** A running gateway. */
@@ -31,6 +42,8 @@ export interface RunningGateway {
   url: string;
   /** The port actually bound. */
   port: number;
+  /** Client connections open now and refused so far (a live view). */
+  connections: ConnectionCounts;
   /**
    * Stops accepting connections, closes idle ones, lets in-flight requests finish
    * for up to `closeGraceMs`, then cuts whatever is left (long SSE streams) and
@@ -46,17 +59,22 @@ export interface RunningGateway {
  * console.log(`gateway at ${gw.url}`); … await gw.close();
  */
 export async function startGateway(opts: GatewayOptions): Promise<RunningGateway> {
-  const proxy = createProxy({ ...opts, edge: { ...opts.edge, listenHost: opts.host } });
+  const limits: EdgeLimits = { ...DEFAULT_EDGE_LIMITS, ...opts.limits };
+  const proxy = createProxy({ ...opts, edge: { ...opts.edge, listenHost: opts.host }, sseKeepaliveMs: limits.sseKeepaliveMs });
   const server = http.createServer(
     {
-      requestTimeout: 0, // SSE streams are long-lived by design
-      headersTimeout: 30_000,
-      keepAliveTimeout: 65_000,
+      headersTimeout: limits.headerTimeoutMs,
+      requestTimeout: limits.headerTimeoutMs + limits.bodyTimeoutMs,
+      keepAliveTimeout: limits.idleTimeoutMs,
+      // How often node:http looks for requests over those timeouts: a timeout is late by at most this.
+      connectionsCheckingInterval: Math.min(1_000, Math.max(50, Math.floor(Math.min(limits.headerTimeoutMs, limits.bodyTimeoutMs) / 4))),
       noDelay: true,
     },
     proxy.handle,
   );
-  proxy.countConnectionsOf(server);
+  const counts = guardConnections(server, limits, opts.logger, proxy.metrics);
+  proxy.metrics.countConnections(() => counts.open);
+  server.on('clientError', clientErrorHandler(limits, () => proxy.metrics.timedOut()));
   await new Promise<void>((resolve, reject) => {
     server.once('error', (cause) => reject(new Error(`gateway could not listen on ${opts.host}:${opts.port}`, { cause })));
     server.listen(opts.port, opts.host, () => resolve());
@@ -69,6 +87,7 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
   return {
     url,
     port,
+    connections: counts,
     close() {
       closing ??= new Promise<void>((resolve) => {
         const grace = setTimeout(() => server.closeAllConnections(), opts.closeGraceMs ?? 5_000);

@@ -8,6 +8,8 @@
 export { startGateway, type GatewayOptions, type RunningGateway } from './gateway.ts';
 export { createProxy, type Proxy, type ProxyOptions } from './proxy.ts';
 export { RouteTable } from './route-table.ts';
+export { DEFAULT_EDGE_LIMITS, DEFAULT_SERVER_LIMITS, type EdgeLimits, type ServerLimits } from './limits.ts';
+export type { ConnectionCounts } from './connection-guard.ts';
 export { routeFromServer, unroutableReason, type Route, type UpstreamTarget } from './route.ts';
 export { followRegistry, type FollowRegistryOptions } from './follow-registry.ts';
 export { CONTINUE, type GatewayContext, type GatewayStep, type StepVerdict } from './pipeline.ts';

@@ -7,6 +7,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
+import { formatSize } from '../kit/size.ts';
 import type { EdgeMetrics } from './edge/edge-metrics.ts';
 import { sendError } from './error-response.ts';
 import { forward, relayResponse } from './forward.ts';
@@ -14,10 +15,12 @@ import { GatewayErrorCode, parseJsonRpcBody, type JsonRpcMessage } from './json-
 import type { GovernedExchange } from './governance/exchange.ts';
 import type { Governance } from './governance/governance.ts';
 import { decideGoverned } from './governed-request.ts';
+import { answerTooLarge } from './oversized-body.ts';
 import type { BodyReceiver } from './request-body.ts';
 import type { Rewrite } from './response-transform.ts';
 import type { Route, UpstreamTarget } from './route.ts';
 import type { SessionAffinity } from './session-affinity.ts';
+import type { KeptStream, SseKeepalive } from './sse-keepalive.ts';
 import type { StepRunner } from './step-runner.ts';
 import { answerUpstreamFailure } from './upstream-failure.ts';
 import type { UpstreamBody, UpstreamCallbacks, UpstreamPool } from './upstream.ts';
@@ -32,8 +35,8 @@ export interface ProxyParts {
   readonly affinity: SessionAffinity;
   /** For failures: upstreams that fail or break off, steps that throw. */
   readonly logger: Logger;
-  /** How long an upstream may take to send its response headers (then 504). */
-  readonly headersTimeoutMs: number;
+  /** Keep-alive comments on the proxy's open SSE responses. */
+  readonly keepalive: SseKeepalive;
   /** Request headers forwarded beyond the standard ones (lower case); never the caller's credential when governed. */
   readonly forwardHeaders: readonly string[];
   /** The governed path (identity, policy, approvals, audit), or undefined for an open pass-through. */
@@ -48,7 +51,7 @@ export interface ProxyParts {
  * {@link forward} it hears from the upstream through {@link onResponse} or
  * {@link onError}. Fields filled later are `undefined` until then.
  */
-export class ProxiedRequest implements BodyReceiver, UpstreamCallbacks {
+export class ProxiedRequest implements BodyReceiver, UpstreamCallbacks, KeptStream {
   /** What the proxy's requests share. */
   readonly parts: ProxyParts;
   /** The client's request and response. */
@@ -76,10 +79,16 @@ export class ProxiedRequest implements BodyReceiver, UpstreamCallbacks {
   sessionId: string | undefined = undefined;
   /** The upstream body ended or broke: nothing is left to abort when the client goes. */
   upstreamDone = false;
-  /** When the request went upstream (`performance.now()`), for the latency metric; 0 before. */
+  /** When {@link forward} sent the request upstream (`performance.now()`): the upstream timeout and the latency metric count from it; 0 before. */
   sentAt = 0;
-  /** True while an SSE response to it counts as an open stream. */
+  /** True while an SSE response to it counts as an open stream (and is kept alive). */
   streaming = false;
+  /** Aborts the upstream exchange, once {@link forward} started it. */
+  abortUpstream: (() => void) | undefined = undefined;
+  /** For an SSE response: the last chunk relayed (see sse-keepalive.ts). */
+  sseTail: Buffer | undefined = undefined;
+  /** For an SSE response: its socket's bytes at the keep-alive's last look. */
+  sseMark = -1;
 
   constructor(parts: ProxyParts, req: IncomingMessage, res: ServerResponse, route: Route, query: string) {
     this.parts = parts;
@@ -106,13 +115,12 @@ export class ProxiedRequest implements BodyReceiver, UpstreamCallbacks {
     else this.proceed();
   }
 
-  /** The body is over the limit: 413. */
+  /** The body is over the server's limit: 413, read by the client before the connection closes (oversized-body.ts). */
   tooLarge(maxBytes: number): void {
-    const message = `request body exceeds the gateway limit of ${maxBytes} bytes`;
+    const message = `request body is larger than server "${this.route.name}" accepts (${formatSize(maxBytes)}); send a smaller one, or ask the server's owner to raise spec.gateway.maxRequestBodyBytes`;
     this.parts.metrics.rejected('too-large');
     this.exchange?.refuse(413, 'too-large', message);
-    // Answer at once and close the connection: reading megabytes we will discard helps nobody.
-    sendError(this.res, 413, GatewayErrorCode.PayloadTooLarge, message, null, { connection: 'close' });
+    answerTooLarge(this.req, this.res, message);
   }
 
   /** Runs the steps, if there are any, and forwards upstream. */

@@ -8,20 +8,25 @@
  *    governed or not;
  * 1. choose the route (choose-route.ts): 404 / 503 JSON-RPC errors naming the
  *    server and its condition;
- * 2. read a POST body within the limit (request-body.ts; 413 above it) and parse
- *    it as JSON-RPC once (proxied-request.ts; 400 when it is not JSON);
+ * 2. read a POST body within the server's limit (request-body.ts; above it 413,
+ *    which the client reads before the connection closes: oversized-body.ts)
+ *    and parse it as JSON-RPC once (proxied-request.ts; 400 when it is not JSON);
  * 3. run the {@link GatewayStep}s (step-runner.ts);
  * 4. forward to the server's endpoint over a keep-alive pool and stream the
  *    answer back without buffering (forward.ts): `application/json` and
  *    `text/event-stream` bodies are relayed chunk by chunk (relay.ts; SSE headers
  *    leave at once when no event came with them). Only when a step transforms
  *    responses is a JSON body buffered (it is one message) or an SSE stream
- *    re-framed event by event (response-transform.ts).
+ *    re-framed event by event (response-transform.ts). A silent SSE stream gets
+ *    `: keepalive` comments (sse-keepalive.ts).
+ *
+ * Per server (the route, from its manifest's `spec.gateway` or the route
+ * table's defaults): the largest body, and how long it may take to answer.
  *
  * Failure rules (never a hang; upstream-failure.ts):
  * - upstream refuses, resets, or dies before answering → 502 with a JSON-RPC error
- *   (id of the request when there is one); no headers within
- *   `upstreamHeadersTimeoutMs` → 504;
+ *   (id of the request when there is one); no headers (or, for an answer that is
+ *   not an SSE stream, not all of it) within the server's upstream timeout → 504;
  * - upstream dies mid-SSE-stream → a JSON-RPC error event is written for each
  *   request of the POST (so the client's pending calls fail at once), then the
  *   stream ends; mid-JSON-body → the client connection is destroyed;
@@ -38,21 +43,22 @@
  * forwarded.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Server } from 'node:net';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { chooseRoute } from './choose-route.ts';
 import { Edge, type EdgeOptions } from './edge/edge.ts';
-import { createEdgeMetrics } from './edge/edge-metrics.ts';
+import { createEdgeMetrics, type EdgeMetrics } from './edge/edge-metrics.ts';
 import type { Governance } from './governance/governance.ts';
 import { admitGoverned, answerGovernedMiss } from './governed-request.ts';
 import { sendError } from './error-response.ts';
 import { GatewayErrorCode } from './json-rpc.ts';
+import { DEFAULT_EDGE_LIMITS } from './limits.ts';
 import type { GatewayStep } from './pipeline.ts';
 import { ProxiedRequest, type ProxyParts } from './proxied-request.ts';
 import { readRequestBody } from './request-body.ts';
 import type { RouteTable } from './route-table.ts';
 import { MemorySessionAffinity, type SessionAffinity } from './session-affinity.ts';
+import { SseKeepalive } from './sse-keepalive.ts';
 import { StepRunner } from './step-runner.ts';
 import { createUpstreamPool } from './upstream.ts';
 
@@ -62,10 +68,8 @@ export interface ProxyOptions {
   logger: Logger;
   /** Steps run on every request, in order. Default none (pure pass-through). */
   steps?: readonly GatewayStep[];
-  /** Largest POST body accepted; larger gets 413. Default 4 MiB. */
-  maxBodyBytes?: number;
-  /** How long to wait for an upstream's response headers; then 504. Default 60 s. */
-  upstreamHeadersTimeoutMs?: number;
+  /** An SSE response silent this long gets a `: keepalive` comment. Default 15 s. (Body size and upstream timeout are per server: see RouteTable.) */
+  sseKeepaliveMs?: number;
   /** Extra request headers to forward (lower case), e.g. `['authorization']`. Default none. */
   forwardHeaders?: readonly string[];
   /** Keep-alive pool size per upstream host:port. Default 256. */
@@ -93,9 +97,9 @@ export interface ProxyOptions {
 export interface Proxy {
   /** Request listener for `http.createServer`. Never throws. */
   handle(req: IncomingMessage, res: ServerResponse): void;
-  /** Counts `server`'s open connections in the metrics; call once with the server `handle` listens on. */
-  countConnectionsOf(server: Server): void;
-  /** Closes the upstream keep-alive pools (in-flight requests are destroyed). */
+  /** The edge's metrics: the server that `handle` listens on reports its connections, refusals and timeouts here. */
+  readonly metrics: EdgeMetrics;
+  /** Closes the upstream keep-alive pools (in-flight requests are destroyed) and stops the SSE keep-alive. */
   close(): Promise<void>;
 }
 
@@ -109,23 +113,21 @@ const ALLOW = 'GET, POST, DELETE';
  */
 export function createProxy(opts: ProxyOptions): Proxy {
   const table = opts.routeTable;
-  const maxBody = opts.maxBodyBytes ?? 4 * 1024 * 1024;
-  const headersTimeoutMs = opts.upstreamHeadersTimeoutMs ?? 60_000;
   const governance = opts.governance;
   const metrics = createEdgeMetrics(opts.metrics);
   const edge = new Edge(opts.edge ?? {}, { routeTable: table, metrics, logger: opts.logger });
   const parts: ProxyParts = {
     steps: new StepRunner(opts.steps ?? [], opts.logger),
-    pool: createUpstreamPool({ connectionsPerOrigin: opts.maxSocketsPerUpstream ?? 256, headersTimeoutMs }),
+    pool: createUpstreamPool({ connectionsPerOrigin: opts.maxSocketsPerUpstream ?? 256 }),
     affinity: opts.affinity ?? new MemorySessionAffinity(),
     logger: opts.logger,
-    headersTimeoutMs,
+    keepalive: new SseKeepalive(opts.sseKeepaliveMs ?? DEFAULT_EDGE_LIMITS.sseKeepaliveMs),
     // The caller's credential is the gateway's to check, never the upstream's to see.
     forwardHeaders: (opts.forwardHeaders ?? []).filter((h) => governance === undefined || (h !== 'authorization' && h !== 'cookie')),
     governance,
     metrics,
   };
-  const readBody = (r: ProxiedRequest): void => readRequestBody(r.req, maxBody, r);
+  const readBody = (r: ProxiedRequest): void => readRequestBody(r.req, r.route.maxRequestBodyBytes, r);
 
   function handle(req: IncomingMessage, res: ServerResponse): void {
     const url = req.url ?? '/';
@@ -151,7 +153,7 @@ export function createProxy(opts: ProxyOptions): Proxy {
       void admitGoverned(new ProxiedRequest(parts, req, res, route, query), governance, readBody);
       return;
     }
-    if (method === 'POST') readRequestBody(req, maxBody, new ProxiedRequest(parts, req, res, route, query));
+    if (method === 'POST') readRequestBody(req, route.maxRequestBodyBytes, new ProxiedRequest(parts, req, res, route, query));
     else if (method === 'GET' || method === 'DELETE') new ProxiedRequest(parts, req, res, route, query).proceed();
     else {
       metrics.rejected('method');
@@ -161,7 +163,10 @@ export function createProxy(opts: ProxyOptions): Proxy {
 
   return {
     handle,
-    countConnectionsOf: (server) => metrics.countConnectionsOf(server),
-    close: () => parts.pool.close(),
+    metrics,
+    close: () => {
+      parts.keepalive.close();
+      return parts.pool.close();
+    },
   };
 }

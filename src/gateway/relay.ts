@@ -8,21 +8,26 @@
  * Backpressure is honoured (the upstream is paused while the client is slow).
  */
 import type { ServerResponse } from 'node:http';
-import type { UpstreamBody } from './upstream.ts';
 import type { Socket } from 'node:net';
+import type { KeptStream } from './sse-keepalive.ts';
+import type { UpstreamBody } from './upstream.ts';
 
 /**
- * Relays `upRes`'s body to `res` (whose head is already written) and ends it.
- * `holdHeaders`: for a stream that may stay silent (SSE) the headers leave at once
- * unless a chunk came in the same read as the upstream's headers (then they leave
- * together, in one write); otherwise they leave with the first chunk.
+ * Relays `upRes`'s body to `res` under `status` and `headers`, and ends it.
+ * `sse` (an SSE stream): the headers leave at once unless a chunk came in the
+ * same read as the upstream's headers (then they leave together, in one write),
+ * and each chunk is noted as the stream's tail, so keep-alive comments go only
+ * between events (sse-keepalive.ts). Otherwise the headers are written with the
+ * first chunk (or the end): until then the response has not begun, and a
+ * timeout can still be answered 504 (upstream-deadline.ts).
  */
-export function relay(upRes: UpstreamBody, res: ServerResponse, holdHeaders: boolean): void {
+export function relay(upRes: UpstreamBody, res: ServerResponse, status: number, headers: string[], sse: KeptStream | undefined): void {
   // The socket is corked, not the response: a corked ServerResponse buffers chunks
   // itself and `end()` would then write the terminating chunk before them.
   let corked: Socket | null = null;
   let wrote = false;
-  if (holdHeaders) {
+  if (sse !== undefined) {
+    res.writeHead(status, headers);
     // undici reports the headers and every chunk parsed from the same socket read in
     // one synchronous run, and microtasks run only after it: by then `wrote` tells
     // whether the first event came along. No timer per request.
@@ -37,6 +42,8 @@ export function relay(upRes: UpstreamBody, res: ServerResponse, holdHeaders: boo
   };
   const resume = () => upRes.resume();
   upRes.on('data', (chunk: Buffer) => {
+    if (sse !== undefined) sse.sseTail = chunk;
+    else if (!wrote) res.writeHead(status, headers);
     wrote = true;
     if (corked === null && res.socket) {
       corked = res.socket;
@@ -49,6 +56,7 @@ export function relay(upRes: UpstreamBody, res: ServerResponse, holdHeaders: boo
     }
   });
   upRes.on('end', () => {
+    if (!wrote && sse === undefined) res.writeHead(status, headers);
     // end() fully uncorks the socket itself, flushing the last chunk and the terminator in one write.
     corked = null;
     res.end();

@@ -14,7 +14,11 @@ import type { IncomingMessage } from 'node:http';
 export interface BodyReceiver {
   /** The whole body, in one Buffer (empty when the request had none). */
   received(body: Buffer): void;
-  /** The body is larger than `maxBytes` (declared or counted). The rest of it is then read and dropped. */
+  /**
+   * The body is larger than `maxBytes` (declared or counted). Reading has
+   * stopped there: the receiver answers, and deals with the rest of the body
+   * (oversized-body.ts reads and drops it, so the client reads the answer).
+   */
   tooLarge(maxBytes: number): void;
 }
 
@@ -26,33 +30,25 @@ export interface BodyReceiver {
 export function readRequestBody(req: IncomingMessage, maxBytes: number, receiver: BodyReceiver): void {
   const declared = req.headers['content-length'];
   if (declared !== undefined && Number(declared) > maxBytes) {
-    refuse(req, maxBytes, receiver);
+    receiver.tooLarge(maxBytes);
     return;
   }
   // One chunk (the usual case) is used as it is; only a second one starts a list to concatenate.
   let first: Buffer | undefined;
   let chunks: Buffer[] | undefined;
   let size = 0;
-  let over = false;
-  req.on('data', (chunk: Buffer) => {
-    if (over) return;
+  const onData = (chunk: Buffer): void => {
     size += chunk.length;
     if (size > maxBytes) {
-      over = true;
-      refuse(req, maxBytes, receiver);
+      req.removeListener('data', onData);
+      req.removeListener('end', onEnd);
+      receiver.tooLarge(maxBytes);
       return;
     }
     if (first === undefined) first = chunk;
     else (chunks ??= [first]).push(chunk);
-  });
-  req.on('end', () => {
-    if (over) return;
-    receiver.received(chunks ? Buffer.concat(chunks, size) : (first ?? Buffer.alloc(0)));
-  });
-}
-
-function refuse(req: IncomingMessage, maxBytes: number, receiver: BodyReceiver): void {
-  receiver.tooLarge(maxBytes);
-  // Let the rest flow and drop it (the data listener ignores it once `over`), rather than leave the request stalled.
-  req.resume();
+  };
+  const onEnd = (): void => receiver.received(chunks ? Buffer.concat(chunks, size) : (first ?? Buffer.alloc(0)));
+  req.on('data', onData);
+  req.on('end', onEnd);
 }

@@ -23,15 +23,25 @@
  */
 import { routeMatch, routeRequest } from '../manifest/route.ts';
 import type { MCPServer } from '../manifest/types.ts';
+import { DEFAULT_SERVER_LIMITS, type ServerLimits } from './limits.ts';
 import { routeFromServer, type Route } from './route.ts';
 
 /** The route table. See the module comment for matching rules. */
 export class RouteTable {
+  readonly #defaults: ServerLimits;
   #byName = new Map<string, Route>();
   #byKey = new Map<string, Route[]>();
   /** routing.host → how many servers of the table name it (the edge allows these hosts). */
   #hosts = new Map<string, number>();
   #synced = false;
+
+  /**
+   * `defaults`: the limits of a server whose manifest sets none (`spec.gateway`);
+   * each one absent is the gateway's built-in default (4 MiB bodies, 60 s to answer).
+   */
+  constructor(defaults: Partial<ServerLimits> = {}) {
+    this.#defaults = { ...DEFAULT_SERVER_LIMITS, ...defaults };
+  }
 
   /** True once a full list has been loaded; before that a miss may just mean "not loaded yet". */
   get synced(): boolean {
@@ -46,7 +56,7 @@ export class RouteTable {
   /** Replaces the whole table with these servers (after a list or relist) and marks it synced. */
   replaceAll(servers: readonly MCPServer[]): void {
     const byName = new Map<string, Route>();
-    for (const s of servers) if (s.kind === 'MCPServer') byName.set(s.metadata.name, routeFromServer(s));
+    for (const s of servers) if (s.kind === 'MCPServer') byName.set(s.metadata.name, routeFromServer(s, this.#defaults));
     const byKey = new Map<string, Route[]>();
     const hosts = new Map<string, number>();
     for (const r of byName.values()) {
@@ -82,7 +92,7 @@ export class RouteTable {
       this.#byName.delete(name);
       return;
     }
-    const route = routeFromServer(server);
+    const route = routeFromServer(server, this.#defaults);
     this.#byName.set(name, route);
     insertSorted(this.#byKey, route);
     countHost(this.#hosts, route, 1);

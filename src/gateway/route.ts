@@ -8,6 +8,7 @@ import type { MCPServer } from '../manifest/types.ts';
 import { ConditionType } from '../manifest/conditions.ts';
 import { mayReceiveTraffic } from '../manifest/lifecycle.ts';
 import { serverRoute, type ServerRoute } from '../manifest/route.ts';
+import { DEFAULT_SERVER_LIMITS, type ServerLimits } from './limits.ts';
 
 /** A parsed upstream URL, split once so the hot path never parses URLs. */
 export interface UpstreamTarget {
@@ -23,9 +24,11 @@ export interface UpstreamTarget {
 
 /**
  * The gateway's view of one server: its route (the manifest's route rule, see
- * src/manifest/route.ts) plus where traffic goes. Immutable: a change makes a new Route.
+ * src/manifest/route.ts), where traffic goes, and what its traffic is held to
+ * ({@link ServerLimits}: the manifest's `spec.gateway`, else the gateway's
+ * defaults). Immutable: a change makes a new Route.
  */
-export interface Route extends ServerRoute {
+export interface Route extends ServerRoute, ServerLimits {
   /** Upstream endpoints; one today, several once servers have replicas. Empty when not routable. */
   targets: readonly UpstreamTarget[];
   /** True when traffic may flow. */
@@ -89,9 +92,21 @@ export function unroutableReason(server: MCPServer): string | undefined {
   return undefined;
 }
 
-/** Builds the Route for a server (routable or not). Never throws: a bad endpoint makes it unroutable. */
-export function routeFromServer(server: MCPServer): Route {
-  const base = { ...serverRoute(server), resourceVersion: server.metadata.resourceVersion ?? '0', server };
+/**
+ * Builds the Route for a server (routable or not), its limits from the manifest's
+ * `spec.gateway` or else `defaults`. Never throws: a bad endpoint makes it unroutable.
+ * @example routeFromServer(quote, { maxRequestBodyBytes: 4 * 1024 * 1024, upstreamTimeoutMs: 60_000 })
+ */
+export function routeFromServer(server: MCPServer, defaults: ServerLimits = DEFAULT_SERVER_LIMITS): Route {
+  const traffic = server.spec.gateway;
+  const timeoutSeconds = traffic?.upstreamTimeoutSeconds;
+  const base = {
+    ...serverRoute(server),
+    resourceVersion: server.metadata.resourceVersion ?? '0',
+    server,
+    maxRequestBodyBytes: traffic?.maxRequestBodyBytes ?? defaults.maxRequestBodyBytes,
+    upstreamTimeoutMs: timeoutSeconds !== undefined ? timeoutSeconds * 1_000 : defaults.upstreamTimeoutMs,
+  };
   const reason = unroutableReason(server);
   if (reason) return { ...base, targets: [], routable: false, reason };
   try {

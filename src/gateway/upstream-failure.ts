@@ -1,13 +1,16 @@
 /**
  * What the client hears when its upstream fails, so a failure never hangs it:
  * - before any response headers: 502 with a JSON-RPC error (the request's id
- *   when there is one), or 504 when the headers took longer than the timeout;
+ *   when there is one), or 504 when the server took longer than its upstream
+ *   timeout (headers, or the end of a body that is not an SSE stream, while
+ *   nothing of the answer has been sent: upstream-deadline.ts);
  * - mid-SSE-stream: a JSON-RPC error event for each request of the POST not yet
  *   answered (so the client's pending calls fail at once), then the stream ends;
  * - mid-JSON-body: the client connection is destroyed (a cut body cannot be mended).
  * Each failure is logged with the whole error; the client gets only the errno
  * code and message, see {@link upstreamFailureReason}.
  */
+import { formatDuration } from '../kit/duration.ts';
 import { sendError } from './error-response.ts';
 import { GatewayErrorCode, jsonRpcErrorBody, requestIds, singleId, type JsonRpcId } from './json-rpc.ts';
 import type { ProxiedRequest } from './proxied-request.ts';
@@ -16,14 +19,27 @@ import type { ProxiedRequest } from './proxied-request.ts';
 export function answerUpstreamFailure(r: ProxiedRequest, err: Error): void {
   const { res, route, parts } = r;
   if (res.destroyed) return; // client left first; nothing to tell
-  const upstream = r.target!.url;
   if ((err as NodeJS.ErrnoException).code === 'UND_ERR_HEADERS_TIMEOUT') {
-    parts.logger.warn({ server: route.name, upstream, timeoutMs: parts.headersTimeoutMs }, 'upstream did not answer in time');
-    sendError(res, 504, GatewayErrorCode.UpstreamFailed, `server "${route.name}" did not answer within ${parts.headersTimeoutMs} ms`, singleId(r.messages));
+    answerUpstreamTimeout(r);
     return;
   }
-  parts.logger.warn({ server: route.name, upstream, err }, 'upstream request failed');
+  parts.logger.warn({ server: route.name, upstream: r.target!.url, err }, 'upstream request failed');
   sendError(res, 502, GatewayErrorCode.UpstreamFailed, `server "${route.name}" failed before answering: ${upstreamFailureReason(err)}`, singleId(r.messages));
+}
+
+/**
+ * `r`'s server took longer than its upstream timeout (the exchange is already
+ * aborted): 504 with a JSON-RPC error naming the server, the time and the
+ * manifest field that sets it; when part of the answer has been sent, the
+ * client connection is destroyed instead (a cut body cannot be mended).
+ */
+export function answerUpstreamTimeout(r: ProxiedRequest): void {
+  const { res, route } = r;
+  if (res.destroyed || res.writableEnded) return;
+  const timeoutMs = route.upstreamTimeoutMs;
+  r.parts.logger.warn({ server: route.name, upstream: r.target!.url, timeoutMs }, 'upstream did not answer in time');
+  const message = `server "${route.name}" did not answer within ${formatDuration(timeoutMs)} (its spec.gateway.upstreamTimeoutSeconds sets how long the gateway waits)`;
+  sendError(res, 504, GatewayErrorCode.UpstreamFailed, message, singleId(r.messages));
 }
 
 /**

@@ -53,6 +53,8 @@ export interface UpstreamRequest {
   /** Flat name/value list, names in lower case, e.g. `['host', '127.0.0.1:8080', 'accept', 'application/json']`. */
   headers: string[];
   body: Buffer | undefined;
+  /** Response headers must arrive within this (counted from when the request was written); else `onError` with `UND_ERR_HEADERS_TIMEOUT`. */
+  headersTimeoutMs: number;
 }
 
 /** What {@link sendUpstream} reports; exactly one of `onResponse` / `onError` is called. */
@@ -75,15 +77,13 @@ export interface UpstreamPool {
 }
 
 /**
- * Creates the pools. `connectionsPerOrigin` bounds sockets per upstream; an
- * exchange whose response headers take longer than `headersTimeoutMs` (counted
- * from when the request was written) fails with `UND_ERR_HEADERS_TIMEOUT`. No body
- * timeout: an SSE stream may legitimately stay silent for hours.
+ * Creates the pools. `connectionsPerOrigin` bounds sockets per upstream. Each
+ * exchange brings its own header timeout ({@link UpstreamRequest}); there is no
+ * body timeout here: an SSE stream may legitimately stay silent for hours, and
+ * the end of other bodies is held to the server's deadline by upstream-deadline.ts.
  */
-export function createUpstreamPool(opts: { connectionsPerOrigin: number; headersTimeoutMs: number }): UpstreamPool {
-  // undici's own header timer rather than a setTimeout per request: it is part of
-  // the parser's bookkeeping, so the hot path allocates no timer of its own.
-  const dispatcher = new Agent({ connections: opts.connectionsPerOrigin, pipelining: 1, headersTimeout: opts.headersTimeoutMs, bodyTimeout: 0 });
+export function createUpstreamPool(opts: { connectionsPerOrigin: number }): UpstreamPool {
+  const dispatcher = new Agent({ connections: opts.connectionsPerOrigin, pipelining: 1, bodyTimeout: 0 });
   return { dispatcher, close: () => dispatcher.destroy() };
 }
 
@@ -154,8 +154,17 @@ export function sendUpstream(pool: UpstreamPool, request: UpstreamRequest, callb
       else callbacks.onError(err);
     },
   };
+  // undici's own header timer rather than a setTimeout per request: it is part of
+  // the parser's bookkeeping, so the hot path allocates no timer of its own.
   pool.dispatcher.dispatch(
-    { origin: request.origin, path: request.path, method: request.method as Dispatcher.HttpMethod, headers: request.headers, body: request.body ?? null },
+    {
+      origin: request.origin,
+      path: request.path,
+      method: request.method as Dispatcher.HttpMethod,
+      headers: request.headers,
+      body: request.body ?? null,
+      headersTimeout: request.headersTimeoutMs,
+    },
     handler as Dispatcher.DispatchHandler,
   );
   return () => {

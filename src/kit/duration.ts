@@ -22,3 +22,14 @@ export function parseDuration(text: string): number | undefined {
   const ms = Math.round(Number(m[1]) * UNIT_MS[m[2] as keyof typeof UNIT_MS]);
   return ms > 0 && Number.isFinite(ms) ? ms : undefined;
 }
+
+/**
+ * A duration for people, in the largest unit that keeps it short: whole or
+ * fractional seconds from one second up, milliseconds below.
+ * @example formatDuration(60_000) // '60 s'
+ * @example formatDuration(1_500) // '1.5 s'
+ * @example formatDuration(200) // '200 ms'
+ */
+export function formatDuration(ms: number): string {
+  return ms >= 1_000 ? `${Math.round(ms / 100) / 10} s` : `${Math.round(ms)} ms`;
+}

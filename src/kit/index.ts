@@ -1,6 +1,6 @@
 /**
  * The kit: small pieces every room of Berth shares, written once — time
- * ({@link Clock}), backoff, a keyed lock, durations, and what an error means
+ * ({@link Clock}), backoff, a keyed lock, durations and sizes, and what an error means
  * (its cause chain, one line for it, whether retrying helps), and how every
  * process logs (one redaction list, one error serializer).
  *

@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { backoffDelay } from './backoff.ts';
 import { ManualClock } from './clock.ts';
-import { parseDuration } from './duration.ts';
+import { formatDuration, parseDuration } from './duration.ts';
 import { describeError, errorChain, isTerminal, TerminalError } from './errors.ts';
 import { KeyedLock } from './keyed-lock.ts';
+import { formatSize, parseSize } from './size.ts';
 
 describe('describeError', () => {
   it('joins the cause chain once each, with HTTP status codes and errno codes fetch hides in its cause', () => {
@@ -47,6 +48,28 @@ describe('parseDuration', () => {
     expect(parseDuration('30d')).toBe(2_592_000_000);
     expect(parseDuration(' 2w ')).toBe(1_209_600_000);
     for (const bad of ['30', '0s', 'soon', '-1s', '1 s', '1e3s', '']) expect(parseDuration(bad)).toBeUndefined();
+  });
+
+  it('formats for messages: seconds from one second up, milliseconds below', () => {
+    expect([formatDuration(60_000), formatDuration(1_500), formatDuration(65_000), formatDuration(200)]).toEqual(['60 s', '1.5 s', '65 s', '200 ms']);
+  });
+});
+
+describe('parseSize and formatSize', () => {
+  it('reads bytes, binary and decimal units (any case), refuses nonsense and what is not a whole positive byte count', () => {
+    expect(parseSize('4MiB')).toBe(4 * 1024 * 1024);
+    expect(parseSize('16 mib')).toBe(16 * 1024 * 1024);
+    expect(parseSize('512KiB')).toBe(512 * 1024);
+    expect(parseSize('5MB')).toBe(5_000_000);
+    expect(parseSize('1.5kB')).toBe(1_500);
+    expect(parseSize('1GiB')).toBe(1024 ** 3);
+    expect(parseSize('1048576')).toBe(1_048_576);
+    expect(parseSize('800B')).toBe(800);
+    for (const bad of ['', '0', '0MiB', '-1MiB', '4 megs', '1.5', '0.1B', 'MiB', '1e6', '99999999999999999GiB']) expect(parseSize(bad)).toBeUndefined();
+  });
+
+  it('prints the largest binary unit that divides the size, else bytes', () => {
+    expect([formatSize(4 * 1024 * 1024), formatSize(1024 ** 3), formatSize(1536), formatSize(5_000_000), formatSize(1)]).toEqual(['4 MiB', '1 GiB', '1536 bytes', '5000000 bytes', '1 byte']);
   });
 });
 

@@ -13,10 +13,18 @@
 import { Registry } from 'prom-client';
 import { ExitCode, UsageError, type Command, type CommandIo } from '../command.ts';
 import { CLIENT_FLAGS, DEFAULT_SERVER, durationFlag, parseFlags, portFlag } from '../config.ts';
+import { connectionCap, openFileLimit } from '../descriptor-limit.ts';
 import { GATEWAY_EDGE_FLAGS, GATEWAY_EDGE_USAGE, gatewayEdgeSettings } from '../gateway-edge-flags.ts';
 import { GATEWAY_AUTH_FLAGS, GATEWAY_AUTH_USAGE, gatewayAuthSettings } from '../gateway-flags.ts';
+import { GATEWAY_LIMIT_FLAGS, gatewayLimitSettings, gatewayLimitUsage } from '../gateway-limit-flags.ts';
 import { createLogger, logLevel } from '../logger.ts';
 import { runRuntime } from '../runtime.ts';
+
+/** Descriptors `berth gateway` keeps for itself beyond client and upstream connections (registry client, metrics, logs). */
+const RESERVED_DESCRIPTORS = 64;
+
+/** The default --max-connections of this process. */
+const defaultMaxConnections = connectionCap(openFileLimit(), RESERVED_DESCRIPTORS);
 
 const usage = `Usage: berth gateway [--port 8080] [--host 127.0.0.1] [--server URL --token T] [--log-level info]
 
@@ -35,6 +43,7 @@ Options:
   --metrics-host H  interface of the metrics port (default 127.0.0.1)
 ${GATEWAY_AUTH_USAGE}
 ${GATEWAY_EDGE_USAGE}
+${gatewayLimitUsage(defaultMaxConnections)}
   --log-level L     trace, debug, info, warn, error (default: BERTH_LOG_LEVEL, else info)
   -s, --server URL  registry address (default: BERTH_SERVER, config file, ${DEFAULT_SERVER})
   --token TOKEN     a gateway token (berth token create --role gateway; default: BERTH_TOKEN, config file,
@@ -59,6 +68,7 @@ const command: Command = {
       'metrics-host': { type: 'string' },
       ...GATEWAY_AUTH_FLAGS,
       ...GATEWAY_EDGE_FLAGS,
+      ...GATEWAY_LIMIT_FLAGS,
     });
     if (values.help) {
       io.stdout.write(`${usage}\n`);
@@ -69,13 +79,14 @@ const command: Command = {
     const host = values.host ?? '127.0.0.1';
     const closeGraceMs = durationFlag(values.grace, '--grace', 5_000);
     const auth = { ...gatewayAuthSettings(values), ...gatewayEdgeSettings(values) };
+    const limits = gatewayLimitSettings(values, defaultMaxConnections);
     const metricsPort = values['metrics-port'] === undefined ? undefined : portFlag(values['metrics-port'], 0, '--metrics-port');
     if (metricsPort === undefined && values['metrics-host'] !== undefined) throw new UsageError('--metrics-host needs --metrics-port');
     const metrics = metricsPort === undefined ? {} : { metrics: new Registry(), metricsServer: { host: values['metrics-host'] ?? '127.0.0.1', port: metricsPort } };
     const level = logLevel(values['log-level'], io.env);
     const { logger, flush } = createLogger({ component: 'gateway', level, destination: { stream: io.stdout }, env: io.env });
     try {
-      return await runRuntime({ logger, io, gateway: { host, port, closeGraceMs, portFlag: '--port', ...auth, ...metrics }, remoteRegistry: values }, (rt) => {
+      return await runRuntime({ logger, io, gateway: { host, port, closeGraceMs, portFlag: '--port', ...auth, ...metrics, limits }, remoteRegistry: values }, (rt) => {
         io.stderr.write(`gateway listening on ${rt.gatewayUrl} (servers at ${rt.gatewayUrl}/mcp/<name>; registry ${rt.registryConnection?.url})\n`);
         if (rt.metricsUrl !== undefined) io.stderr.write(`gateway metrics at ${rt.metricsUrl}\n`);
       });

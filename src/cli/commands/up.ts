@@ -8,6 +8,8 @@
  */
 import { GATEWAY_EDGE_FLAGS, GATEWAY_EDGE_USAGE, gatewayEdgeSettings } from '../gateway-edge-flags.ts';
 import { GATEWAY_AUTH_FLAGS, GATEWAY_AUTH_USAGE, gatewayAuthSettings } from '../gateway-flags.ts';
+import { GATEWAY_LIMIT_FLAGS, gatewayLimitSettings, gatewayLimitUsage } from '../gateway-limit-flags.ts';
+import { connectionCap, openFileLimit } from '../descriptor-limit.ts';
 import { Registry } from 'prom-client';
 import { existsSync, mkdirSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
@@ -26,6 +28,16 @@ import { resolveStoreChoice, STORE_FLAGS, STORE_FLAGS_USAGE } from '../store-con
 import { formatSummary, summarizeFleet } from '../summary.ts';
 import { loadValidManifests } from './apply.ts';
 
+/**
+ * Descriptors `berth up` keeps for everything but the gateway's client and upstream
+ * connections: the registry and its clients, SQLite, the reconciler, the local
+ * servers' pipes, logs (about 40 with the four examples, measured).
+ */
+const RESERVED_DESCRIPTORS = 128;
+
+/** The default --max-connections of this process: the gateway shares its descriptors with every other part. */
+const defaultMaxConnections = connectionCap(openFileLimit(), RESERVED_DESCRIPTORS);
+
 const usage = `Usage: berth up [--state-dir DIR] [--host H] [--registry-port N] [--gateway-port N] [--store URL [--store-ca FILE]]
                 [--examples DIR | --no-examples]
 
@@ -43,6 +55,7 @@ ${STORE_FLAGS_USAGE}
   --gateway-port N     gateway port (default 8080; 0 = any free port)
 ${GATEWAY_AUTH_USAGE}
 ${GATEWAY_EDGE_USAGE}
+${gatewayLimitUsage(defaultMaxConnections)}
   --examples DIR       manifests applied on first start; repeatable (default examples/manifests and
                        examples/policies; examples/remote is left out: it needs the internet)
   --no-examples        apply nothing and create no example agent key on first start
@@ -117,6 +130,7 @@ const command: Command = {
       help: { type: 'boolean', short: 'h' },
       ...GATEWAY_AUTH_FLAGS,
       ...GATEWAY_EDGE_FLAGS,
+      ...GATEWAY_LIMIT_FLAGS,
     });
     if (values.help) {
       io.stdout.write(`${usage}\n`);
@@ -128,6 +142,7 @@ const command: Command = {
     const registryPort = portFlag(values['registry-port'], 7070, '--registry-port');
     const gatewayPort = portFlag(values['gateway-port'], 8080, '--gateway-port');
     const gatewayAuth = { ...gatewayAuthSettings(values), ...gatewayEdgeSettings(values) };
+    const gatewayLimits = gatewayLimitSettings(values, defaultMaxConnections);
     const level = logLevel(values['log-level'], io.env);
     const examples = values['no-examples'] ? [] : (values.examples ?? DEFAULT_EXAMPLES).map((p) => resolve(io.cwd, p));
     for (const [i, dir] of examples.entries()) {
@@ -152,7 +167,7 @@ const command: Command = {
         // Servers listen where Berth does, but never on every interface.
         reconciler: { runtimes: { kind: 'local', stateDir, host: host === '0.0.0.0' ? '127.0.0.1' : host }, leaseName: RECONCILER_LEASE, holderId: localHolderId(), metrics },
         // Agents' open SSE streams would hold shutdown for the default 5 s grace; on one machine a short grace is kinder.
-        gateway: { host, port: gatewayPort, closeGraceMs: 1_000, metrics, ...gatewayAuth },
+        gateway: { host, port: gatewayPort, closeGraceMs: 1_000, metrics, ...gatewayAuth, limits: gatewayLimits },
       });
     } catch (err) {
       flush();

@@ -7,6 +7,8 @@
  * | `berth_gateway_rejections_total` | `reason` ({@link REJECTION_REASONS}) | requests the edge refused before any upstream saw them |
  * | `berth_gateway_upstream_latency_seconds` | — | from sending a request upstream to its response headers |
  * | `berth_gateway_open_connections` | — | client connections open now |
+ * | `berth_gateway_connections_rejected_total` | `cap` (`max-connections`, `max-connections-per-address`) | connections closed as soon as they were accepted, being over a cap |
+ * | `berth_gateway_requests_timed_out_total` | — | connections closed because a request did not arrive within the header / body timeouts (408) |
  * | `berth_gateway_open_streams` | — | SSE responses being relayed now |
  * | `berth_gateway_upstream_server_latency_seconds` | `server` | the latency by server; only in the operator's registry |
  *
@@ -21,7 +23,6 @@
  * Counts on the hot path are plain numbers read at scrape time, so a request
  * costs no label hashing; only the latency histograms are observed per answer.
  */
-import type { Server } from 'node:net';
 import type { ServerResponse } from 'node:http';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 
@@ -30,6 +31,12 @@ export const REJECTION_REASONS = ['host', 'origin', 'not-loaded', 'route-not-fou
 
 /** One of {@link REJECTION_REASONS}. */
 export type RejectionReason = (typeof REJECTION_REASONS)[number];
+
+/** The connection caps (connection-guard.ts) a refused connection was over. */
+export const CONNECTION_CAPS = ['max-connections', 'max-connections-per-address'] as const;
+
+/** One of {@link CONNECTION_CAPS}. */
+export type ConnectionCap = (typeof CONNECTION_CAPS)[number];
 
 const CODE_CLASSES = ['none', '1xx', '2xx', '3xx', '4xx', '5xx'] as const;
 
@@ -48,8 +55,12 @@ export interface EdgeMetrics {
   upstreamAnswered(server: string, ms: number): void;
   /** An SSE response started (+1) or ended (-1). */
   streams(delta: 1 | -1): void;
-  /** Counts `server`'s open connections (read when scraped). */
-  countConnectionsOf(server: Server): void;
+  /** A connection was closed as soon as it was accepted, being over `cap`. */
+  connectionRefused(cap: ConnectionCap): void;
+  /** A connection was closed because its request did not arrive in time. */
+  timedOut(): void;
+  /** Reads the number of open client connections from `open` when scraped (the connection guard's count). */
+  countConnections(open: () => number): void;
 }
 
 /**
@@ -66,8 +77,12 @@ export function createEdgeMetrics(operator?: Registry): EdgeMetrics {
   const classesReported = new Array<number>(CODE_CLASSES.length).fill(0);
   const rejections = new Map<RejectionReason, number>(REJECTION_REASONS.map((r) => [r, 0]));
   const rejectionsReported = new Map<RejectionReason, number>(REJECTION_REASONS.map((r) => [r, 0]));
+  const refusals = new Map<ConnectionCap, number>(CONNECTION_CAPS.map((c) => [c, 0]));
+  const refusalsReported = new Map<ConnectionCap, number>(CONNECTION_CAPS.map((c) => [c, 0]));
+  let timeouts = 0;
+  let timeoutsReported = 0;
   let openStreams = 0;
-  let server: Server | undefined;
+  let openConnections: () => number = () => 0;
 
   new Counter({
     name: 'berth_gateway_http_requests_total',
@@ -106,9 +121,29 @@ export function createEdgeMetrics(operator?: Registry): EdgeMetrics {
     name: 'berth_gateway_open_connections',
     help: 'Client connections open to the gateway now.',
     registers,
-    async collect() {
-      const s = server;
-      this.set(s === undefined ? 0 : await new Promise<number>((resolve) => s.getConnections((err, n) => resolve(err ? 0 : n))));
+    collect() {
+      this.set(openConnections());
+    },
+  });
+  new Counter({
+    name: 'berth_gateway_connections_rejected_total',
+    help: 'Client connections closed as soon as they were accepted, by the cap they were over (max-connections, max-connections-per-address).',
+    labelNames: ['cap'] as const,
+    registers,
+    collect() {
+      for (const [cap, n] of refusals) {
+        this.inc({ cap }, n - refusalsReported.get(cap)!);
+        refusalsReported.set(cap, n);
+      }
+    },
+  });
+  new Counter({
+    name: 'berth_gateway_requests_timed_out_total',
+    help: 'Client connections closed because a request (headers, or headers and body) did not arrive within the header / body timeouts.',
+    registers,
+    collect() {
+      this.inc(timeouts - timeoutsReported);
+      timeoutsReported = timeouts;
     },
   });
   const latency = new Histogram({
@@ -146,8 +181,14 @@ export function createEdgeMetrics(operator?: Registry): EdgeMetrics {
     streams(delta) {
       openStreams += delta;
     },
-    countConnectionsOf(s) {
-      server = s;
+    connectionRefused(cap) {
+      refusals.set(cap, refusals.get(cap)! + 1);
+    },
+    timedOut() {
+      timeouts++;
+    },
+    countConnections(open) {
+      openConnections = open;
     },
   };
 }

@@ -13,3 +13,5 @@ export { followRegistry, type FollowRegistryOptions } from './follow-registry.ts
 export { CONTINUE, type GatewayContext, type GatewayStep, type StepVerdict } from './pipeline.ts';
 export { GatewayErrorCode, type JsonRpcMessage, type JsonRpcId, type JsonRpcErrorObject } from './json-rpc.ts';
 export { MemorySessionAffinity, type SessionAffinity } from './session-affinity.ts';
+export { TrustedProxies } from './trusted-proxies.ts';
+export type { SecretResolver } from './upstream-credentials.ts';

@@ -18,6 +18,8 @@ import type { Rewrite } from './response-transform.ts';
 import type { Route, UpstreamTarget } from './route.ts';
 import type { SessionAffinity } from './session-affinity.ts';
 import type { StepRunner } from './step-runner.ts';
+import type { TrustedProxies } from './trusted-proxies.ts';
+import type { UpstreamCredentials } from './upstream-credentials.ts';
 import { answerUpstreamFailure } from './upstream-failure.ts';
 import type { UpstreamBody, UpstreamCallbacks, UpstreamPool } from './upstream.ts';
 
@@ -37,6 +39,10 @@ export interface ProxyParts {
   readonly forwardHeaders: readonly string[];
   /** The governed path (identity, policy, approvals, audit), or undefined for an open pass-through. */
   readonly governance: Governance | undefined;
+  /** Peers whose X-Forwarded-* and Forwarded headers are believed (headers.ts). */
+  readonly trustedProxies: TrustedProxies;
+  /** The servers' own credentials, added to their upstream requests. */
+  readonly credentials: UpstreamCredentials;
 }
 
 /**

@@ -47,7 +47,9 @@ import { readRequestBody } from './request-body.ts';
 import type { RouteTable } from './route-table.ts';
 import { MemorySessionAffinity, type SessionAffinity } from './session-affinity.ts';
 import { StepRunner } from './step-runner.ts';
+import { TrustedProxies } from './trusted-proxies.ts';
 import { createUpstreamPool } from './upstream.ts';
+import { UpstreamCredentials, type SecretResolver } from './upstream-credentials.ts';
 
 /** Options of {@link createProxy}. */
 export interface ProxyOptions {
@@ -65,6 +67,18 @@ export interface ProxyOptions {
   maxSocketsPerUpstream?: number;
   /** Session → endpoint affinity. Default {@link MemorySessionAffinity}. */
   affinity?: SessionAffinity;
+  /**
+   * Peers (e.g. the ALB's subnets) whose X-Forwarded-For/-Host/-Proto and Forwarded
+   * headers are kept and appended to; from others they are replaced. Default none.
+   */
+  trustedProxies?: TrustedProxies;
+  /**
+   * Reads the servers' credential references (`spec.remote.headers`,
+   * `spec.runtime.headers`). Absent: servers with credentials are unavailable (503).
+   */
+  resolveSecret?: SecretResolver;
+  /** How often a held credential is read again in the background. Default 5 min. */
+  secretRefreshMs?: number;
   /**
    * The governed path (identity, policy, approvals, audit; src/gateway/governance).
    * Absent: an open pass-through, for tests and the "plain routing" benchmark baseline.
@@ -102,6 +116,12 @@ export function createProxy(opts: ProxyOptions): Proxy {
     // The caller's credential is the gateway's to check, never the upstream's to see.
     forwardHeaders: (opts.forwardHeaders ?? []).filter((h) => governance === undefined || (h !== 'authorization' && h !== 'cookie')),
     governance,
+    trustedProxies: opts.trustedProxies ?? TrustedProxies.NONE,
+    credentials: new UpstreamCredentials({
+      resolveSecret: opts.resolveSecret,
+      logger: opts.logger,
+      ...(opts.secretRefreshMs !== undefined ? { refreshMs: opts.secretRefreshMs } : {}),
+    }),
   };
   const readBody = (r: ProxiedRequest): void => readRequestBody(r.req, maxBody, r);
 

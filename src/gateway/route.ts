@@ -8,6 +8,7 @@ import type { MCPServer } from '../manifest/types.ts';
 import { ConditionType } from '../manifest/conditions.ts';
 import { mayReceiveTraffic } from '../manifest/lifecycle.ts';
 import { serverRoute, type ServerRoute } from '../manifest/route.ts';
+import { routeHeaderRules, type RouteHeaderRules } from './route-headers.ts';
 
 /** A parsed upstream URL, split once so the hot path never parses URLs. */
 export interface UpstreamTarget {
@@ -39,6 +40,8 @@ export interface Route extends ServerRoute {
   resourceVersion: string;
   /** The object itself, for the decisions that read its manifest (tools, scopes, access). */
   server: MCPServer;
+  /** Credentials added upstream and the Set-Cookie opt-in, read from the manifest once (route-headers.ts). */
+  headerRules: RouteHeaderRules;
 }
 
 /**
@@ -91,7 +94,7 @@ export function unroutableReason(server: MCPServer): string | undefined {
 
 /** Builds the Route for a server (routable or not). Never throws: a bad endpoint makes it unroutable. */
 export function routeFromServer(server: MCPServer): Route {
-  const base = { ...serverRoute(server), resourceVersion: server.metadata.resourceVersion ?? '0', server };
+  const base = { ...serverRoute(server), resourceVersion: server.metadata.resourceVersion ?? '0', server, headerRules: routeHeaderRules(server) };
   const reason = unroutableReason(server);
   if (reason) return { ...base, targets: [], routable: false, reason };
   try {

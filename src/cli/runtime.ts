@@ -22,10 +22,10 @@
  */
 import { join } from 'node:path';
 import type { Logger } from 'pino';
-import { followRegistry, RouteTable, startGateway } from '../gateway/index.ts';
+import { followRegistry, RouteTable, startGateway, type SecretResolver, type TrustedProxies } from '../gateway/index.ts';
 import { createGovernance, type GovernanceOptions } from '../gateway/governance/governance.ts';
 import { describeError, errorChain } from '../kit/errors.ts';
-import type { Environment } from '../manifest/types.ts';
+import type { Environment, SecretRef } from '../manifest/types.ts';
 import { EcsConfigError } from '../providers/ecs/index.ts';
 import { createLocalProvider } from '../providers/local/index.ts';
 import type { RuntimeProvider } from '../providers/provider.ts';
@@ -91,6 +91,8 @@ export interface GatewayPart {
   metrics?: MetricsRegistry;
   /** Where its metrics are served on their own port (`berth gateway --metrics-port`); none: no port. */
   metricsServer?: { host: string; port: number };
+  /** Proxies whose X-Forwarded-* and Forwarded headers are believed (`--trusted-proxy`); default none. */
+  trustedProxies?: TrustedProxies;
 }
 
 /** Which parts one process runs, and how. */
@@ -102,6 +104,12 @@ export interface RuntimeSpec {
   gateway?: GatewayPart;
   /** Where the reconciler and the gateway find the registry when it does not run here (client flags). */
   remoteRegistry?: { server?: string | undefined; token?: string | undefined };
+  /**
+   * Reads the servers' header secrets (`spec.remote.headers`, `spec.runtime.headers`)
+   * for the gateway and the remote runtime's health checks (secret-flags.ts). Absent:
+   * servers with such headers are unavailable, saying no resolver is configured.
+   */
+  resolveSecret?: SecretResolver;
 }
 
 /** What runs; a part's fields are set when it runs. */
@@ -196,6 +204,11 @@ class StopSteps {
   }
 }
 
+/** The remote runtime's option for `resolve`: its health checks send the servers' headers as the gateway does. */
+function providerSecrets(resolve: SecretResolver | undefined): { resolveSecret?: (ref: SecretRef) => Promise<string> } {
+  return resolve === undefined ? {} : { resolveSecret: (ref) => resolve(ref.valueFrom) };
+}
+
 /**
  * Builds the runtimes; the reconciler is told of servers a runtime noticed
  * changing (crash, health) through `enqueue`.
@@ -207,7 +220,7 @@ async function startRuntimes(choice: RuntimesChoice, spec: RuntimeSpec, enqueue:
   let offForcedExit = (): void => undefined;
   if (choice.kind === 'ecs') {
     try {
-      providers = (await wireEcsRuntime({ configFile: choice.configFile, environment: choice.environment, cwd: io.cwd, logger })).providers;
+      providers = (await wireEcsRuntime({ configFile: choice.configFile, environment: choice.environment, cwd: io.cwd, logger, ...providerSecrets(spec.resolveSecret) })).providers;
     } catch (err) {
       if (err instanceof EcsConfigError) throw new CommandFailure(ExitCode.Failed, err.message, { cause: err });
       throw err;
@@ -225,7 +238,7 @@ async function startRuntimes(choice: RuntimesChoice, spec: RuntimeSpec, enqueue:
     });
     // A second SIGINT/SIGTERM exits at once: kill the server process groups rather than leave them behind.
     offForcedExit = onForcedExit(() => local.killNow());
-    providers = [local, createRemoteProvider({ logger: logger.child({ part: 'remote-runtime' }) })];
+    providers = [local, createRemoteProvider({ logger: logger.child({ part: 'remote-runtime' }), ...providerSecrets(spec.resolveSecret) })];
   }
   stops.push(async () => {
     for (const p of providers) await p.close().catch((err: unknown) => logger.error({ provider: p.name, err }, 'closing the runtime failed'));
@@ -338,7 +351,16 @@ export async function startRuntime(spec: RuntimeSpec): Promise<Runtime> {
       // Open the port once the table holds the first list and the policies are loaded (or not at all when stopped before).
       await Promise.race([Promise.all([following.synced(), governance.synced()]), aborted(io.signal)]);
       if (!io.signal.aborted) {
-        const gateway = await startGateway({ routeTable, host: part.host, port: part.port, logger: gatewayLog, closeGraceMs: part.closeGraceMs, governance }).catch((err: unknown) => {
+        const gateway = await startGateway({
+          routeTable,
+          host: part.host,
+          port: part.port,
+          logger: gatewayLog,
+          closeGraceMs: part.closeGraceMs,
+          governance,
+          ...(part.trustedProxies !== undefined ? { trustedProxies: part.trustedProxies } : {}),
+          ...(spec.resolveSecret !== undefined ? { resolveSecret: spec.resolveSecret } : {}),
+        }).catch((err: unknown) => {
           throw listenFailure(err, part.host, part.port, part.portFlag);
         });
         listening = gateway.url;

@@ -7,6 +7,8 @@
  * src/cli/runtime.ts does the wiring.
  */
 import { GATEWAY_AUTH_FLAGS, GATEWAY_AUTH_USAGE, gatewayAuthSettings } from '../gateway-flags.ts';
+import { GATEWAY_HEADER_FLAGS, GATEWAY_HEADER_USAGE, trustedProxiesFromFlags } from '../gateway-header-flags.ts';
+import { SECRET_FLAGS, secretFlagsUsage, secretResolverFromFlags } from '../secret-flags.ts';
 import { Registry } from 'prom-client';
 import { existsSync, mkdirSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
@@ -41,6 +43,8 @@ ${STORE_FLAGS_USAGE}
   --registry-port N    registry API port (default 7070; 0 = any free port)
   --gateway-port N     gateway port (default 8080; 0 = any free port)
 ${GATEWAY_AUTH_USAGE}
+${GATEWAY_HEADER_USAGE}
+${secretFlagsUsage('<state-dir>/secrets')}
   --examples DIR       manifests applied on first start; repeatable (default examples/manifests and
                        examples/policies; examples/remote is left out: it needs the internet)
   --no-examples        apply nothing and create no example agent key on first start
@@ -114,6 +118,8 @@ const command: Command = {
       once: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
       ...GATEWAY_AUTH_FLAGS,
+      ...GATEWAY_HEADER_FLAGS,
+      ...SECRET_FLAGS,
     });
     if (values.help) {
       io.stdout.write(`${usage}\n`);
@@ -125,6 +131,8 @@ const command: Command = {
     const registryPort = portFlag(values['registry-port'], 7070, '--registry-port');
     const gatewayPort = portFlag(values['gateway-port'], 8080, '--gateway-port');
     const gatewayAuth = gatewayAuthSettings(values);
+    const trustedProxies = trustedProxiesFromFlags(values);
+    const resolveSecret = secretResolverFromFlags(values, io, join(stateDir, 'secrets'));
     const level = logLevel(values['log-level'], io.env);
     const examples = values['no-examples'] ? [] : (values.examples ?? DEFAULT_EXAMPLES).map((p) => resolve(io.cwd, p));
     for (const [i, dir] of examples.entries()) {
@@ -149,7 +157,8 @@ const command: Command = {
         // Servers listen where Berth does, but never on every interface.
         reconciler: { runtimes: { kind: 'local', stateDir, host: host === '0.0.0.0' ? '127.0.0.1' : host }, leaseName: RECONCILER_LEASE, holderId: localHolderId(), metrics },
         // Agents' open SSE streams would hold shutdown for the default 5 s grace; on one machine a short grace is kinder.
-        gateway: { host, port: gatewayPort, closeGraceMs: 1_000, metrics, ...gatewayAuth },
+        gateway: { host, port: gatewayPort, closeGraceMs: 1_000, metrics, trustedProxies, ...gatewayAuth },
+        resolveSecret,
       });
     } catch (err) {
       flush();

@@ -80,7 +80,11 @@ export function unroutableReason(server: MCPServer): string | undefined {
   if (!traffic.allowed) return `server "${name}" is not routable: ${traffic.message}`;
   const conditions = server.status?.conditions ?? [];
   const ready = conditions.find((c) => c.type === ConditionType.Ready);
-  if (!ready) return `server "${name}" is not Ready: the reconciler has not reported status yet`;
+  if (!ready) {
+    // A runtime that failed before it could report readiness (e.g. a credential it cannot resolve) writes Degraded alone.
+    const degraded = conditions.find((c) => c.type === ConditionType.Degraded && c.status === 'True');
+    return `server "${name}" is not Ready: ${degraded ? describe(degraded) : 'the reconciler has not reported status yet'}`;
+  }
   if (ready.status !== 'True') {
     const telling =
       conditions.find((c) => c.type === ConditionType.Degraded && c.status === 'True') ??

@@ -77,8 +77,12 @@ export interface ProxyOptions {
    * `spec.runtime.headers`). Absent: servers with credentials are unavailable (503).
    */
   resolveSecret?: SecretResolver;
-  /** How often a held credential is read again in the background. Default 5 min. */
-  secretRefreshMs?: number;
+  /**
+   * When held credentials are read again: in the background every `intervalMs`
+   * (default 5 min), and after the server answers 401 when they are at least
+   * `after401Ms` old (default 10 s).
+   */
+  secretRefresh?: { intervalMs?: number; after401Ms?: number };
   /**
    * The governed path (identity, policy, approvals, audit; src/gateway/governance).
    * Absent: an open pass-through, for tests and the "plain routing" benchmark baseline.
@@ -120,7 +124,8 @@ export function createProxy(opts: ProxyOptions): Proxy {
     credentials: new UpstreamCredentials({
       resolveSecret: opts.resolveSecret,
       logger: opts.logger,
-      ...(opts.secretRefreshMs !== undefined ? { refreshMs: opts.secretRefreshMs } : {}),
+      ...(opts.secretRefresh?.intervalMs !== undefined ? { refreshMs: opts.secretRefresh.intervalMs } : {}),
+      ...(opts.secretRefresh?.after401Ms !== undefined ? { minRefreshMs: opts.secretRefresh.after401Ms } : {}),
     }),
   };
   const readBody = (r: ProxiedRequest): void => readRequestBody(r.req, maxBody, r);

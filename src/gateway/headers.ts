@@ -92,7 +92,8 @@ function pushHeader(out: string[], name: string, value: string | string[] | unde
 function pushMcpParams(out: string[], raw: readonly string[], skip: readonly string[] | undefined): void {
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i]!;
-    if (!isMcpParam(name)) continue;
+    // 'm' or 'M' first: most headers are turned away by one comparison.
+    if ((name.charCodeAt(0) | 0x20) !== 0x6d || !isMcpParam(name)) continue;
     const lower = name.toLowerCase();
     if (skip !== undefined && skip.includes(lower)) continue;
     out.push(lower, raw[i + 1]!);
@@ -146,29 +147,54 @@ function incoming(req: IncomingMessage, name: string, hop: readonly string[] | u
  * believed (the ALB terminates TLS, so the gateway itself sees http).
  */
 function pushForwarding(out: string[], req: IncomingMessage, trusted: TrustedProxies, hop: readonly string[] | undefined): void {
-  const peer = req.socket.remoteAddress;
-  const believe = trusted.trusts(peer);
-  const proto = (req.socket as { encrypted?: boolean }).encrypted ? 'https' : 'http';
   const host = req.headers.host;
+  const own = ownHop(req.socket as HopSocket, host, trusted);
+  const peer = own.peer;
+  const believe = own.trusted;
   const priorFor = believe ? incoming(req, 'x-forwarded-for', hop) : undefined;
   if (peer !== undefined) out.push('x-forwarded-for', priorFor !== undefined ? `${priorFor}, ${peer}` : peer);
   const forwardedHost = (believe ? incoming(req, 'x-forwarded-host', hop) : undefined) ?? host;
   if (forwardedHost !== undefined) out.push('x-forwarded-host', forwardedHost);
-  out.push('x-forwarded-proto', (believe ? incoming(req, 'x-forwarded-proto', hop) : undefined) ?? proto);
-  const element = forwardedElement(peer, host, proto);
+  out.push('x-forwarded-proto', (believe ? incoming(req, 'x-forwarded-proto', hop) : undefined) ?? own.proto);
   const priorForwarded = believe ? incoming(req, 'forwarded', hop) : undefined;
-  out.push('forwarded', priorForwarded !== undefined ? `${priorForwarded}, ${element}` : element);
+  out.push('forwarded', priorForwarded !== undefined ? `${priorForwarded}, ${own.element}` : own.element);
 }
 
-/** This hop's `Forwarded` element: `for=…;host=…;proto=…`, IPv6 addresses and hosts with a port quoted as RFC 7239 wants. */
+/** What the gateway knows of its own hop on one connection; kept on the socket, since keep-alive requests share it. */
+interface OwnHop {
+  readonly peer: string | undefined;
+  readonly trusted: boolean;
+  readonly proto: 'http' | 'https';
+  /** The Host header the element was built for. */
+  readonly host: string | undefined;
+  /** This hop's `Forwarded` element. */
+  readonly element: string;
+}
+
+const OWN_HOP = Symbol('berth.ownHop');
+type HopSocket = IncomingMessage['socket'] & { encrypted?: boolean; [OWN_HOP]?: OwnHop };
+
+/** The connection's own hop, computed on its first request (and again if its Host changes). */
+function ownHop(socket: HopSocket, host: string | undefined, trusted: TrustedProxies): OwnHop {
+  const known = socket[OWN_HOP];
+  if (known !== undefined && known.host === host) return known;
+  const peer = socket.remoteAddress;
+  const proto = socket.encrypted ? 'https' : 'http';
+  const own: OwnHop = { peer, trusted: trusted.trusts(peer), proto, host, element: forwardedElement(peer, host, proto) };
+  socket[OWN_HOP] = own;
+  return own;
+}
+
+/**
+ * This hop's `Forwarded` element: `for=…;host="…";proto=…`. An IPv6 peer is
+ * bracketed and quoted, the host always quoted (RFC 7239 allows a quoted-string
+ * anywhere, and a host with a port needs one), so no pattern runs per request.
+ */
 function forwardedElement(peer: string | undefined, host: string | undefined, proto: string): string {
   const node = peer === undefined ? 'unknown' : peer.includes(':') ? `"[${peer}]"` : peer;
-  return host === undefined ? `for=${node};proto=${proto}` : `for=${node};host=${forwardedValue(host)};proto=${proto}`;
-}
-
-/** A token as it is, anything else as an RFC 7230 quoted-string. */
-function forwardedValue(value: string): string {
-  return /^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/.test(value) ? value : `"${value.replace(/["\\]/g, '\\$&')}"`;
+  if (host === undefined) return `for=${node};proto=${proto}`;
+  const quoted = host.includes('"') || host.includes('\\') ? host.replace(/["\\]/g, '\\$&') : host;
+  return `for=${node};host="${quoted}";proto=${proto}`;
 }
 
 /**

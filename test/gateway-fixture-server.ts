@@ -58,14 +58,21 @@ function buildServer(): McpServer {
 /**
  * Starts the fixture on 127.0.0.1 and a free port. `build` makes each session's
  * MCP server (default: the `echo` and `slow` tools above); `resumable` keeps each
- * session's SSE events so a client can replay them (GET with Last-Event-ID).
+ * session's SSE events so a client can replay them (GET with Last-Event-ID);
+ * `authorize` answers 401 to every request it turns down (a server behind its own credentials).
  */
-export async function startFixtureServer(opts: { json?: boolean; build?: () => McpServer; resumable?: boolean } = {}): Promise<FixtureServer> {
+export async function startFixtureServer(
+  opts: { json?: boolean; build?: () => McpServer; resumable?: boolean; authorize?: (headers: http.IncomingHttpHeaders) => boolean } = {},
+): Promise<FixtureServer> {
   const log: FixtureLog = { sessionsCreated: [], sessionsClosed: [], requests: [] };
   const transports = new Map<string, StreamableHTTPServerTransport>();
   const sessions = new Map<string, McpServer>();
   const httpServer = http.createServer(async (req, res) => {
     log.requests.push({ method: req.method ?? '', headers: req.headers });
+    if (opts.authorize !== undefined && !opts.authorize(req.headers)) {
+      res.writeHead(401, { 'content-type': 'application/json', 'www-authenticate': 'Bearer' }).end(JSON.stringify({ jsonrpc: '2.0', error: { code: -32001, message: 'Unauthorized' }, id: null }));
+      return;
+    }
     const sid = req.headers['mcp-session-id'] as string | undefined;
     let transport = sid ? transports.get(sid) : undefined;
     if (!transport) {

@@ -80,11 +80,14 @@ describe('RouteTable', () => {
       ],
     });
     const noStatus = { ...server('n'), status: undefined } as MCPServer;
+    // A runtime that failed before reporting readiness writes Degraded alone.
+    const failedFirst = server('f', { conditions: [{ type: 'Degraded', status: 'True', reason: 'ProviderError', message: 'could not resolve header Authorization (env:BERTH_SECRET_X)', lastTransitionTime: '' }] });
     const deleting = server('del', { endpoint: 'http://127.0.0.1:1/mcp' });
     deleting.metadata.deletionTimestamp = '2026-01-01T00:00:00Z';
     t.replaceAll([
       degraded,
       noStatus,
+      failedFirst,
       deleting,
       server('r', { lifecycle: 'retired', endpoint: 'http://127.0.0.1:1/mcp' }),
       server('e', { ready: true }),
@@ -93,6 +96,7 @@ describe('RouteTable', () => {
     const reason = (n: string) => t.get(n)!.reason;
     expect(reason('d')).toBe('server "d" is not Ready: Degraded/CrashLoop — process exited with code 1; restarting in 4 s');
     expect(reason('n')).toBe('server "n" is not Ready: the reconciler has not reported status yet');
+    expect(reason('f')).toBe('server "f" is not Ready: Degraded/ProviderError — could not resolve header Authorization (env:BERTH_SECRET_X)');
     expect(reason('del')).toBe('server "del" is not routable: it is being deleted (since 2026-01-01T00:00:00Z)');
     expect(reason('r')).toBe("server \"r\" is not routable: lifecycle stage 'retired' is not deployed; what it ran is torn down");
     expect(reason('e')).toBe('server "e" is Ready but has no status.endpoint to route to');

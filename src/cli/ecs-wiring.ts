@@ -13,6 +13,7 @@ import { resolve } from 'node:path';
 import type { Logger } from 'pino';
 import { parse } from 'yaml';
 import { createEcsProvider, EcsConfigError, parseEcsEnvironment, type EcsClients, type EcsEnvironmentConfig, type EcsProvider, type EcsProviderOptions } from '../providers/ecs/index.ts';
+import type { SecretRef } from '../manifest/types.ts';
 import type { RuntimeProvider } from '../providers/provider.ts';
 import { createRemoteProvider } from '../providers/remote/index.ts';
 import { createAwsClients } from './aws-clients.ts';
@@ -56,6 +57,8 @@ export interface EcsWiringOptions {
    * routed into the AWS fake.
    */
   clients?: EcsClients;
+  /** Reads `spec.remote.headers` secrets for the remote runtime's health checks. */
+  resolveSecret?: (ref: SecretRef) => Promise<string>;
   /** Further provider options (clock, delay, limits) — tests and benchmarks. */
   provider?: Omit<Partial<EcsProviderOptions>, 'clients' | 'config' | 'logger'>;
 }
@@ -77,6 +80,6 @@ export async function wireEcsRuntime(opts: EcsWiringOptions): Promise<EcsWiring>
   const config = await loadEcsEnvironment(opts.configFile, opts.environment, opts.cwd);
   const clients = opts.clients ?? createAwsClients(config.region);
   const ecs = createEcsProvider({ ...opts.provider, clients, config, logger: opts.logger.child({ provider: 'ecs', environment: config.environment }) });
-  const remote = createRemoteProvider({ logger: opts.logger.child({ provider: 'remote' }) });
+  const remote = createRemoteProvider({ logger: opts.logger.child({ provider: 'remote' }), ...(opts.resolveSecret !== undefined ? { resolveSecret: opts.resolveSecret } : {}) });
   return { config, ecs, providers: [ecs, remote] };
 }

@@ -22,10 +22,10 @@
  */
 import { join } from 'node:path';
 import type { Logger } from 'pino';
-import { followRegistry, RouteTable, startGateway, type EdgeLimits, type EdgeOptions, type ServerLimits } from '../gateway/index.ts';
+import { followRegistry, RouteTable, startGateway, type EdgeLimits, type EdgeOptions, type SecretResolver, type ServerLimits, type TrustedProxies } from '../gateway/index.ts';
 import { createGovernance, type GovernanceOptions } from '../gateway/governance/governance.ts';
 import { describeError, errorChain } from '../kit/errors.ts';
-import type { Environment } from '../manifest/types.ts';
+import type { Environment, SecretRef } from '../manifest/types.ts';
 import { EcsConfigError } from '../providers/ecs/index.ts';
 import { createLocalProvider } from '../providers/local/index.ts';
 import type { RuntimeProvider } from '../providers/provider.ts';
@@ -95,6 +95,8 @@ export interface GatewayPart {
   metricsServer?: { host: string; port: number };
   /** The edge's limits and the per-server defaults (body size, upstream timeout); each absent is the gateway's default. */
   limits?: Partial<EdgeLimits & ServerLimits>;
+  /** Proxies whose X-Forwarded-* and Forwarded headers are believed (`--trusted-proxy`); default none. */
+  trustedProxies?: TrustedProxies;
 }
 
 /** Which parts one process runs, and how. */
@@ -106,6 +108,12 @@ export interface RuntimeSpec {
   gateway?: GatewayPart;
   /** Where the reconciler and the gateway find the registry when it does not run here (client flags). */
   remoteRegistry?: { server?: string | undefined; token?: string | undefined };
+  /**
+   * Reads the servers' header secrets (`spec.remote.headers`, `spec.runtime.headers`)
+   * for the gateway and the remote runtime's health checks (secret-flags.ts). Absent:
+   * servers with such headers are unavailable, saying no resolver is configured.
+   */
+  resolveSecret?: SecretResolver;
 }
 
 /** What runs; a part's fields are set when it runs. */
@@ -200,6 +208,11 @@ class StopSteps {
   }
 }
 
+/** The remote runtime's option for `resolve`: its health checks send the servers' headers as the gateway does. */
+function providerSecrets(resolve: SecretResolver | undefined): { resolveSecret?: (ref: SecretRef) => Promise<string> } {
+  return resolve === undefined ? {} : { resolveSecret: (ref) => resolve(ref.valueFrom) };
+}
+
 /**
  * Builds the runtimes; the reconciler is told of servers a runtime noticed
  * changing (crash, health) through `enqueue`.
@@ -211,7 +224,7 @@ async function startRuntimes(choice: RuntimesChoice, spec: RuntimeSpec, enqueue:
   let offForcedExit = (): void => undefined;
   if (choice.kind === 'ecs') {
     try {
-      providers = (await wireEcsRuntime({ configFile: choice.configFile, environment: choice.environment, cwd: io.cwd, logger })).providers;
+      providers = (await wireEcsRuntime({ configFile: choice.configFile, environment: choice.environment, cwd: io.cwd, logger, ...providerSecrets(spec.resolveSecret) })).providers;
     } catch (err) {
       if (err instanceof EcsConfigError) throw new CommandFailure(ExitCode.Failed, err.message, { cause: err });
       throw err;
@@ -229,7 +242,7 @@ async function startRuntimes(choice: RuntimesChoice, spec: RuntimeSpec, enqueue:
     });
     // A second SIGINT/SIGTERM exits at once: kill the server process groups rather than leave them behind.
     offForcedExit = onForcedExit(() => local.killNow());
-    providers = [local, createRemoteProvider({ logger: logger.child({ part: 'remote-runtime' }) })];
+    providers = [local, createRemoteProvider({ logger: logger.child({ part: 'remote-runtime' }), ...providerSecrets(spec.resolveSecret) })];
   }
   stops.push(async () => {
     for (const p of providers) await p.close().catch((err: unknown) => logger.error({ provider: p.name, err }, 'closing the runtime failed'));
@@ -353,6 +366,8 @@ export async function startRuntime(spec: RuntimeSpec): Promise<Runtime> {
           ...(part.edge !== undefined ? { edge: part.edge } : {}),
           limits: edgeLimits,
           ...(part.metrics !== undefined ? { metrics: part.metrics } : {}),
+          ...(part.trustedProxies !== undefined ? { trustedProxies: part.trustedProxies } : {}),
+          ...(spec.resolveSecret !== undefined ? { resolveSecret: spec.resolveSecret } : {}),
         }).catch((err: unknown) => {
           throw listenFailure(err, part.host, part.port, part.portFlag);
         });

@@ -13,6 +13,7 @@ import { filterResponseHeaders, upstreamRequestHeaders } from './headers.ts';
 import { GatewayErrorCode, singleId, type JsonRpcId } from './json-rpc.ts';
 import type { ProxiedRequest } from './proxied-request.ts';
 import { relay } from './relay.ts';
+import { requestCredentials } from './request-credentials.ts';
 import { transformJson, transformSse } from './response-transform.ts';
 import type { UpstreamTarget } from './route.ts';
 import { holdToDeadline } from './upstream-deadline.ts';
@@ -20,13 +21,21 @@ import { upstreamBrokeOff } from './upstream-failure.ts';
 import { sendUpstream, type UpstreamBody } from './upstream.ts';
 
 /**
- * Sends `r` to an endpoint of its route; the upstream's answer comes back through
- * `r.onResponse` / `r.onError`. 503 when the route has no endpoint. When the
+ * Sends `r` to an endpoint of its route, with the server's own credentials when
+ * it has some (request-credentials.ts); the upstream's answer comes back through
+ * `r.onResponse` / `r.onError`. 503 when the route has no endpoint or its
+ * credentials cannot be resolved. When the
  * client goes away before the upstream body has ended, the upstream request is
  * aborted.
  */
 export function forward(r: ProxiedRequest): void {
   const { parts, req, res, route } = r;
+  const credentialNames = route.headerRules.upstreamHeaderNames;
+  let credentials: readonly string[] | undefined;
+  if (credentialNames !== undefined) {
+    credentials = requestCredentials(r, forward);
+    if (credentials === undefined) return; // answered, or forwarded once the credentials are read
+  }
   const sessionId = req.headers['mcp-session-id'] as string | undefined;
   const target = parts.affinity.pick(route, sessionId);
   if (target === undefined) {
@@ -51,7 +60,7 @@ export function forward(r: ProxiedRequest): void {
       origin: target.origin,
       method: req.method ?? 'GET',
       path: upstreamPath(target, r.query),
-      headers: upstreamRequestHeaders(req, target, parts.forwardHeaders, r.body?.length),
+      headers: upstreamRequestHeaders(req, target, parts, r.body?.length, credentials, credentialNames),
       body: r.body,
       headersTimeoutMs: route.upstreamTimeoutMs,
     },
@@ -76,7 +85,10 @@ export function relayResponse(r: ProxiedRequest, status: number, rawHeaders: str
   const { res, route } = r;
   const target = r.target!;
   r.upstreamStatus = status;
-  const { headers, contentType, sessionId: createdSession } = filterResponseHeaders(rawHeaders);
+  const rules = route.headerRules;
+  // A rotated credential: read it again for the next requests.
+  if (status === 401 && rules.upstreamHeaderNames !== undefined) r.parts.credentials.rejected(route);
+  const { headers, contentType, sessionId: createdSession } = filterResponseHeaders(rawHeaders, rules);
   const affinity = r.parts.affinity;
   if (createdSession !== undefined && route.targets.length > 1) affinity.remember(route, createdSession, target);
   if (r.req.method === 'DELETE' && r.sessionId !== undefined && status < 300) affinity.forget(route, r.sessionId);

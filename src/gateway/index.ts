@@ -19,3 +19,5 @@ export { type EdgeOptions } from './edge/edge.ts';
 export { parseHostPattern, type HostPattern } from './edge/allowed-hosts.ts';
 export { parseOriginEntry, type OriginEntry } from './edge/origin-policy.ts';
 export { HEALTH_PATH, METRICS_PATH, READY_PATH } from './edge/own-endpoints.ts';
+export { TrustedProxies } from './trusted-proxies.ts';
+export type { SecretResolver } from './upstream-credentials.ts';

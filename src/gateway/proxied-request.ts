@@ -22,6 +22,8 @@ import type { Route, UpstreamTarget } from './route.ts';
 import type { SessionAffinity } from './session-affinity.ts';
 import type { KeptStream, SseKeepalive } from './sse-keepalive.ts';
 import type { StepRunner } from './step-runner.ts';
+import type { TrustedProxies } from './trusted-proxies.ts';
+import type { UpstreamCredentials } from './upstream-credentials.ts';
 import { answerUpstreamFailure } from './upstream-failure.ts';
 import type { UpstreamBody, UpstreamCallbacks, UpstreamPool } from './upstream.ts';
 
@@ -43,6 +45,10 @@ export interface ProxyParts {
   readonly governance: Governance | undefined;
   /** The edge's metrics: refusals, upstream latency, open streams. */
   readonly metrics: EdgeMetrics;
+  /** Peers whose X-Forwarded-* and Forwarded headers are believed (headers.ts). */
+  readonly trustedProxies: TrustedProxies;
+  /** The servers' own credentials, added to their upstream requests. */
+  readonly credentials: UpstreamCredentials;
 }
 
 /**

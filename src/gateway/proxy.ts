@@ -60,7 +60,9 @@ import type { RouteTable } from './route-table.ts';
 import { MemorySessionAffinity, type SessionAffinity } from './session-affinity.ts';
 import { SseKeepalive } from './sse-keepalive.ts';
 import { StepRunner } from './step-runner.ts';
+import { TrustedProxies } from './trusted-proxies.ts';
 import { createUpstreamPool } from './upstream.ts';
+import { UpstreamCredentials, type SecretResolver } from './upstream-credentials.ts';
 
 /** Options of {@link createProxy}. */
 export interface ProxyOptions {
@@ -76,6 +78,22 @@ export interface ProxyOptions {
   maxSocketsPerUpstream?: number;
   /** Session → endpoint affinity. Default {@link MemorySessionAffinity}. */
   affinity?: SessionAffinity;
+  /**
+   * Peers (e.g. the ALB's subnets) whose X-Forwarded-For/-Host/-Proto and Forwarded
+   * headers are kept and appended to; from others they are replaced. Default none.
+   */
+  trustedProxies?: TrustedProxies;
+  /**
+   * Reads the servers' credential references (`spec.remote.headers`,
+   * `spec.runtime.headers`). Absent: servers with credentials are unavailable (503).
+   */
+  resolveSecret?: SecretResolver;
+  /**
+   * When held credentials are read again: in the background every `intervalMs`
+   * (default 5 min), and after the server answers 401 when they are at least
+   * `after401Ms` old (default 10 s).
+   */
+  secretRefresh?: { intervalMs?: number; after401Ms?: number };
   /**
    * The governed path (identity, policy, approvals, audit; src/gateway/governance).
    * Absent: an open pass-through, for tests and the "plain routing" benchmark baseline.
@@ -126,6 +144,13 @@ export function createProxy(opts: ProxyOptions): Proxy {
     forwardHeaders: (opts.forwardHeaders ?? []).filter((h) => governance === undefined || (h !== 'authorization' && h !== 'cookie')),
     governance,
     metrics,
+    trustedProxies: opts.trustedProxies ?? TrustedProxies.NONE,
+    credentials: new UpstreamCredentials({
+      resolveSecret: opts.resolveSecret,
+      logger: opts.logger,
+      ...(opts.secretRefresh?.intervalMs !== undefined ? { refreshMs: opts.secretRefresh.intervalMs } : {}),
+      ...(opts.secretRefresh?.after401Ms !== undefined ? { minRefreshMs: opts.secretRefresh.after401Ms } : {}),
+    }),
   };
   const readBody = (r: ProxiedRequest): void => readRequestBody(r.req, r.route.maxRequestBodyBytes, r);
 

@@ -9,6 +9,7 @@ import { ConditionType } from '../manifest/conditions.ts';
 import { mayReceiveTraffic } from '../manifest/lifecycle.ts';
 import { serverRoute, type ServerRoute } from '../manifest/route.ts';
 import { DEFAULT_SERVER_LIMITS, type ServerLimits } from './limits.ts';
+import { routeHeaderRules, type RouteHeaderRules } from './route-headers.ts';
 
 /** A parsed upstream URL, split once so the hot path never parses URLs. */
 export interface UpstreamTarget {
@@ -42,6 +43,8 @@ export interface Route extends ServerRoute, ServerLimits {
   resourceVersion: string;
   /** The object itself, for the decisions that read its manifest (tools, scopes, access). */
   server: MCPServer;
+  /** Credentials added upstream and the Set-Cookie opt-in, read from the manifest once (route-headers.ts). */
+  headerRules: RouteHeaderRules;
 }
 
 /**
@@ -80,7 +83,11 @@ export function unroutableReason(server: MCPServer): string | undefined {
   if (!traffic.allowed) return `server "${name}" is not routable: ${traffic.message}`;
   const conditions = server.status?.conditions ?? [];
   const ready = conditions.find((c) => c.type === ConditionType.Ready);
-  if (!ready) return `server "${name}" is not Ready: the reconciler has not reported status yet`;
+  if (!ready) {
+    // A runtime that failed before it could report readiness (e.g. a credential it cannot resolve) writes Degraded alone.
+    const degraded = conditions.find((c) => c.type === ConditionType.Degraded && c.status === 'True');
+    return `server "${name}" is not Ready: ${degraded ? describe(degraded) : 'the reconciler has not reported status yet'}`;
+  }
   if (ready.status !== 'True') {
     const telling =
       conditions.find((c) => c.type === ConditionType.Degraded && c.status === 'True') ??
@@ -94,7 +101,8 @@ export function unroutableReason(server: MCPServer): string | undefined {
 
 /**
  * Builds the Route for a server (routable or not), its limits from the manifest's
- * `spec.gateway` or else `defaults`. Never throws: a bad endpoint makes it unroutable.
+ * `spec.gateway` or else `defaults`, its header rules from the manifest. Never
+ * throws: a bad endpoint makes it unroutable.
  * @example routeFromServer(quote, { maxRequestBodyBytes: 4 * 1024 * 1024, upstreamTimeoutMs: 60_000 })
  */
 export function routeFromServer(server: MCPServer, defaults: ServerLimits = DEFAULT_SERVER_LIMITS): Route {
@@ -106,6 +114,7 @@ export function routeFromServer(server: MCPServer, defaults: ServerLimits = DEFA
     server,
     maxRequestBodyBytes: traffic?.maxRequestBodyBytes ?? defaults.maxRequestBodyBytes,
     upstreamTimeoutMs: timeoutSeconds !== undefined ? timeoutSeconds * 1_000 : defaults.upstreamTimeoutMs,
+    headerRules: routeHeaderRules(server),
   };
   const reason = unroutableReason(server);
   if (reason) return { ...base, targets: [], routable: false, reason };

@@ -6,6 +6,7 @@ import { describeMemoryFor, FARGATE_MEMORY, isValidFargatePair, smallestCpuFor }
 import { formatPath, type Finding } from './finding.ts';
 import { reservedRouteReason, serverRoute } from './route.ts';
 import { literalSecretReason, secretValueKind } from './secret-lint.ts';
+import { managedHeaderReason } from './upstream-headers.ts';
 import type { PathSegment } from './yaml-source.ts';
 
 type Rec = Record<string, unknown>;
@@ -144,9 +145,21 @@ function argSecretFindings(args: unknown, path: PathSegment[]): Finding[] {
 }
 
 function remoteFindings(spec: Rec): Finding[] {
-  const remote = spec['remote'];
-  if (!isRec(remote) || !Array.isArray(remote['headers'])) return [];
-  return duplicateNameFindings(remote['headers'], ['spec', 'remote', 'headers'], 'header', true);
+  return [...upstreamHeaderFindings(spec, 'remote'), ...upstreamHeaderFindings(spec, 'runtime')];
+}
+
+/** `spec.<part>.headers`: each name once (any case), and none the gateway manages itself. */
+function upstreamHeaderFindings(spec: Rec, part: 'remote' | 'runtime'): Finding[] {
+  const section = spec[part];
+  if (!isRec(section) || !Array.isArray(section['headers'])) return [];
+  const headers: unknown[] = section['headers'];
+  const path: PathSegment[] = ['spec', part, 'headers'];
+  const out = duplicateNameFindings(headers, path, 'header', true);
+  headers.forEach((h, i) => {
+    const reason = isRec(h) && typeof h['name'] === 'string' ? managedHeaderReason(h['name']) : undefined;
+    if (reason !== undefined) out.push({ path: [...path, i, 'name'], target: 'value', code: 'gateway-managed-header', message: reason });
+  });
+  return out;
 }
 
 /**

@@ -27,11 +27,14 @@ export type Risk = 'low' | 'medium' | 'high';
 /** Sensitivity of the data a server can reach. */
 export type DataClassification = 'public' | 'internal' | 'confidential' | 'restricted';
 
-/** A reference to a secret held in AWS Secrets Manager or SSM Parameter Store. Never a literal value. */
+/** A reference to a secret. Never a literal value. */
 export interface SecretRef {
-  /** Environment variable (runtime) or header (remote) the secret is exposed as. */
+  /** Environment variable (`runtime.secrets`) or HTTP header (`remote.headers`, `runtime.headers`) the secret is exposed as. */
   name: string;
-  /** ARN of a Secrets Manager secret or an SSM parameter. */
+  /**
+   * ARN of a Secrets Manager secret or an SSM parameter; for headers also
+   * `env:BERTH_SECRET_<NAME>` or `file:<path under the gateway's --secrets-dir>`.
+   */
   valueFrom: string;
 }
 
@@ -82,6 +85,8 @@ export interface RuntimeSpec {
   args?: string[];
   env?: Record<string, string>;
   secrets?: SecretRef[];
+  /** Headers the gateway adds to every request it forwards to the server, from secret references (as `remote.headers`). */
+  headers?: SecretRef[];
   /** Container port the MCP endpoint listens on. Ignored for stdio. default 8080 */
   port?: number;
   transport: Transport;

@@ -17,6 +17,8 @@ import { connectionCap, openFileLimit } from '../descriptor-limit.ts';
 import { GATEWAY_EDGE_FLAGS, GATEWAY_EDGE_USAGE, gatewayEdgeSettings } from '../gateway-edge-flags.ts';
 import { GATEWAY_AUTH_FLAGS, GATEWAY_AUTH_USAGE, gatewayAuthSettings } from '../gateway-flags.ts';
 import { GATEWAY_LIMIT_FLAGS, gatewayLimitSettings, gatewayLimitUsage } from '../gateway-limit-flags.ts';
+import { GATEWAY_HEADER_FLAGS, GATEWAY_HEADER_USAGE, trustedProxiesFromFlags } from '../gateway-header-flags.ts';
+import { SECRET_FLAGS, secretFlagsUsage, secretResolverFromFlags } from '../secret-flags.ts';
 import { createLogger, logLevel } from '../logger.ts';
 import { runRuntime } from '../runtime.ts';
 
@@ -44,6 +46,8 @@ Options:
 ${GATEWAY_AUTH_USAGE}
 ${GATEWAY_EDGE_USAGE}
 ${gatewayLimitUsage(defaultMaxConnections)}
+${GATEWAY_HEADER_USAGE}
+${secretFlagsUsage('none: file: references fail')}
   --log-level L     trace, debug, info, warn, error (default: BERTH_LOG_LEVEL, else info)
   -s, --server URL  registry address (default: BERTH_SERVER, config file, ${DEFAULT_SERVER})
   --token TOKEN     a gateway token (berth token create --role gateway; default: BERTH_TOKEN, config file,
@@ -69,6 +73,8 @@ const command: Command = {
       ...GATEWAY_AUTH_FLAGS,
       ...GATEWAY_EDGE_FLAGS,
       ...GATEWAY_LIMIT_FLAGS,
+      ...GATEWAY_HEADER_FLAGS,
+      ...SECRET_FLAGS,
     });
     if (values.help) {
       io.stdout.write(`${usage}\n`);
@@ -80,13 +86,15 @@ const command: Command = {
     const closeGraceMs = durationFlag(values.grace, '--grace', 5_000);
     const auth = { ...gatewayAuthSettings(values), ...gatewayEdgeSettings(values) };
     const limits = gatewayLimitSettings(values, defaultMaxConnections);
+    const trustedProxies = trustedProxiesFromFlags(values);
+    const resolveSecret = secretResolverFromFlags(values, io);
     const metricsPort = values['metrics-port'] === undefined ? undefined : portFlag(values['metrics-port'], 0, '--metrics-port');
     if (metricsPort === undefined && values['metrics-host'] !== undefined) throw new UsageError('--metrics-host needs --metrics-port');
     const metrics = metricsPort === undefined ? {} : { metrics: new Registry(), metricsServer: { host: values['metrics-host'] ?? '127.0.0.1', port: metricsPort } };
     const level = logLevel(values['log-level'], io.env);
     const { logger, flush } = createLogger({ component: 'gateway', level, destination: { stream: io.stdout }, env: io.env });
     try {
-      return await runRuntime({ logger, io, gateway: { host, port, closeGraceMs, portFlag: '--port', ...auth, ...metrics, limits }, remoteRegistry: values }, (rt) => {
+      return await runRuntime({ logger, io, gateway: { host, port, closeGraceMs, portFlag: '--port', trustedProxies, ...auth, ...metrics, limits }, remoteRegistry: values, resolveSecret }, (rt) => {
         io.stderr.write(`gateway listening on ${rt.gatewayUrl} (servers at ${rt.gatewayUrl}/mcp/<name>; registry ${rt.registryConnection?.url})\n`);
         if (rt.metricsUrl !== undefined) io.stderr.write(`gateway metrics at ${rt.metricsUrl}\n`);
       });

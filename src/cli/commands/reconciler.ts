@@ -27,6 +27,7 @@ import { CLIENT_FLAGS, DEFAULT_SERVER, durationFlag, parseFlags, portFlag } from
 import { DEFAULT_ECS_CONFIG_FILE } from '../ecs-wiring.ts';
 import { createLogger, logLevel } from '../logger.ts';
 import { runRuntime, type RuntimesChoice } from '../runtime.ts';
+import { SECRET_FLAGS, secretFlagsUsage, secretResolverFromFlags } from '../secret-flags.ts';
 
 const usage = `Usage: berth reconciler [--provider local|ecs] [--environment ENV] [--config FILE]
                         [--server URL --token T] [--state-dir DIR] [--resync 30s] [--concurrency N]
@@ -52,6 +53,7 @@ Options:
   --metrics-port N    serve Prometheus metrics at http://H:N/metrics (0 = any free port; the URL is
                       printed); no port is opened without it
   --metrics-host H    interface the metrics port listens on (default 127.0.0.1)
+${secretFlagsUsage('none: file: references fail')}
   --log-level L       trace, debug, info, warn, error (default: BERTH_LOG_LEVEL, else info)
   -s, --server URL    registry address (default: BERTH_SERVER, config file, ${DEFAULT_SERVER})
   --token TOKEN       admin API token (default: BERTH_TOKEN, config file, ./.berth/admin-token for a local registry)
@@ -81,6 +83,7 @@ const command: Command = {
       'metrics-port': { type: 'string' },
       'metrics-host': { type: 'string' },
       'log-level': { type: 'string' },
+      ...SECRET_FLAGS,
     });
     if (values.help) {
       io.stdout.write(`${usage}\n`);
@@ -120,7 +123,7 @@ const command: Command = {
       ...(metricsPort !== undefined ? { metricsServer: { host: values['metrics-host'] ?? '127.0.0.1', port: metricsPort } } : {}),
     };
     try {
-      return await runRuntime({ logger, io, reconciler, remoteRegistry: values }, (rt) => {
+      return await runRuntime({ logger, io, reconciler, remoteRegistry: values, resolveSecret: secretResolverFromFlags(values, io) }, (rt) => {
         const registry = rt.registryConnection?.url;
         logger.info({ registry, provider: providerSet, environment: environment ?? 'all', lease: leaseName, holder: holderId, leaseTtlMs, resyncMs }, 'reconciler started');
         io.stderr.write(`reconciler started (${providerSet} runtime, environment ${environment ?? 'all'}, registry ${registry})\n`);

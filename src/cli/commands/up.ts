@@ -10,6 +10,8 @@ import { GATEWAY_EDGE_FLAGS, GATEWAY_EDGE_USAGE, gatewayEdgeSettings } from '../
 import { GATEWAY_AUTH_FLAGS, GATEWAY_AUTH_USAGE, gatewayAuthSettings } from '../gateway-flags.ts';
 import { GATEWAY_LIMIT_FLAGS, gatewayLimitSettings, gatewayLimitUsage } from '../gateway-limit-flags.ts';
 import { connectionCap, openFileLimit } from '../descriptor-limit.ts';
+import { GATEWAY_HEADER_FLAGS, GATEWAY_HEADER_USAGE, trustedProxiesFromFlags } from '../gateway-header-flags.ts';
+import { SECRET_FLAGS, secretFlagsUsage, secretResolverFromFlags } from '../secret-flags.ts';
 import { Registry } from 'prom-client';
 import { existsSync, mkdirSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
@@ -56,6 +58,8 @@ ${STORE_FLAGS_USAGE}
 ${GATEWAY_AUTH_USAGE}
 ${GATEWAY_EDGE_USAGE}
 ${gatewayLimitUsage(defaultMaxConnections)}
+${GATEWAY_HEADER_USAGE}
+${secretFlagsUsage('<state-dir>/secrets')}
   --examples DIR       manifests applied on first start; repeatable (default examples/manifests and
                        examples/policies; examples/remote is left out: it needs the internet)
   --no-examples        apply nothing and create no example agent key on first start
@@ -131,6 +135,8 @@ const command: Command = {
       ...GATEWAY_AUTH_FLAGS,
       ...GATEWAY_EDGE_FLAGS,
       ...GATEWAY_LIMIT_FLAGS,
+      ...GATEWAY_HEADER_FLAGS,
+      ...SECRET_FLAGS,
     });
     if (values.help) {
       io.stdout.write(`${usage}\n`);
@@ -143,6 +149,8 @@ const command: Command = {
     const gatewayPort = portFlag(values['gateway-port'], 8080, '--gateway-port');
     const gatewayAuth = { ...gatewayAuthSettings(values), ...gatewayEdgeSettings(values) };
     const gatewayLimits = gatewayLimitSettings(values, defaultMaxConnections);
+    const trustedProxies = trustedProxiesFromFlags(values);
+    const resolveSecret = secretResolverFromFlags(values, io, join(stateDir, 'secrets'));
     const level = logLevel(values['log-level'], io.env);
     const examples = values['no-examples'] ? [] : (values.examples ?? DEFAULT_EXAMPLES).map((p) => resolve(io.cwd, p));
     for (const [i, dir] of examples.entries()) {
@@ -167,7 +175,8 @@ const command: Command = {
         // Servers listen where Berth does, but never on every interface.
         reconciler: { runtimes: { kind: 'local', stateDir, host: host === '0.0.0.0' ? '127.0.0.1' : host }, leaseName: RECONCILER_LEASE, holderId: localHolderId(), metrics },
         // Agents' open SSE streams would hold shutdown for the default 5 s grace; on one machine a short grace is kinder.
-        gateway: { host, port: gatewayPort, closeGraceMs: 1_000, metrics, ...gatewayAuth, limits: gatewayLimits },
+        gateway: { host, port: gatewayPort, closeGraceMs: 1_000, metrics, trustedProxies, ...gatewayAuth, limits: gatewayLimits },
+        resolveSecret,
       });
     } catch (err) {
       flush();

@@ -34,6 +34,7 @@ export type { EcsAction, EcsObservation } from './types.ts';
 export type { EcsClients } from './aws-view.ts';
 export { parseEcsEnvironment, EcsConfigError, type EcsEnvironmentConfig } from './config.ts';
 export type { BucketLimit } from './rate-limit.ts';
+export { createAwsSecretResolver, parseAwsSecretReference, type AwsSecretReference, type AwsSecretResolverOptions, type SecretClients } from './secret-resolver.ts';
 
 /** Options of {@link createEcsProvider}. */
 export interface EcsProviderOptions {

@@ -8,9 +8,11 @@
 import { ECSServiceException, ServerException } from '@aws-sdk/client-ecs';
 import { ElasticLoadBalancingV2ServiceException } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { Route53ServiceException } from '@aws-sdk/client-route-53';
+import { InternalServiceError, SecretsManagerServiceException } from '@aws-sdk/client-secrets-manager';
+import { InternalServerError, SSMServiceException } from '@aws-sdk/client-ssm';
 
-/** The three services the fake stands in for. */
-export type ServiceName = 'ecs' | 'elbv2' | 'route53';
+/** The services the fake stands in for. */
+export type ServiceName = 'ecs' | 'elbv2' | 'route53' | 'secretsmanager' | 'ssm';
 
 /** Any SDK exception class (they all take `{ message, $metadata, ... }`). */
 export type ExceptionClass = abstract new (...args: never[]) => Error;
@@ -41,6 +43,8 @@ const BASE: Record<ServiceName, new (opts: never) => Error> = {
   ecs: ECSServiceException as unknown as new (opts: never) => Error,
   elbv2: ElasticLoadBalancingV2ServiceException as unknown as new (opts: never) => Error,
   route53: Route53ServiceException as unknown as new (opts: never) => Error,
+  secretsmanager: SecretsManagerServiceException as unknown as new (opts: never) => Error,
+  ssm: SSMServiceException as unknown as new (opts: never) => Error,
 };
 
 /**
@@ -60,6 +64,8 @@ export const THROTTLING_CODE: Record<ServiceName, string> = {
   ecs: 'ThrottlingException',
   elbv2: 'ThrottlingException',
   route53: 'Throttling',
+  secretsmanager: 'ThrottlingException',
+  ssm: 'ThrottlingException',
 };
 
 /** "Rate exceeded", as AWS says it; marked throttling so the SDK backs off and retries. */
@@ -69,11 +75,12 @@ export function throttlingError(service: ServiceName): Error {
   return error;
 }
 
-/** A 5xx: ECS's modelled ServerException (500); ServiceUnavailable (503) for ELBv2 and Route 53. */
+/** A 5xx: the modelled 500 of ECS (ServerException), Secrets Manager (InternalServiceError) and SSM (InternalServerError); ServiceUnavailable (503) for ELBv2 and Route 53. */
 export function serverError(service: ServiceName): Error {
-  if (service === 'ecs') {
-    return new ServerException({ message: 'Internal server error (injected by the AWS fake)', $metadata: metadata(500) });
-  }
+  const message = 'Internal server error (injected by the AWS fake)';
+  if (service === 'ecs') return new ServerException({ message, $metadata: metadata(500) });
+  if (service === 'secretsmanager') return Object.assign(new InternalServiceError({ message, $metadata: metadata(500) }), { $fault: 'server' });
+  if (service === 'ssm') return Object.assign(new InternalServerError({ message, $metadata: metadata(500) }), { $fault: 'server' });
   return unmodelledError(service, 'ServiceUnavailable', 'Service is unavailable (injected by the AWS fake)', 503);
 }
 

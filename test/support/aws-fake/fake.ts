@@ -12,6 +12,8 @@ import { Elbv2Fake, type Elbv2Limits } from './elbv2.ts';
 import { serverError, throttlingError, type ServiceName } from './errors.ts';
 import { Faults } from './faults.ts';
 import { Route53Fake, type Route53Timings } from './route53.ts';
+import { SecretsManagerFake } from './secretsmanager.ts';
+import { SsmFake } from './ssm.ts';
 import { Throttle, type BucketSpec, type BucketStats, type ThrottleMode } from './throttle.ts';
 
 /** How one API call ended. */
@@ -61,7 +63,8 @@ export function isReadOperation(operation: string): boolean {
 }
 
 /**
- * A simulated AWS account (us-east-1) for ECS, ELBv2 and Route 53.
+ * A simulated AWS account (us-east-1) for ECS, ELBv2 and Route 53, and the
+ * Secrets Manager and SSM Parameter Store reads of secret references.
  * @example
  * const fake = new AwsFake();
  * const lb = fake.elbv2.createLoadBalancer({ name: 'berth' });
@@ -79,6 +82,8 @@ export class AwsFake {
   readonly ecs: EcsFake;
   readonly elbv2: Elbv2Fake;
   readonly route53: Route53Fake;
+  readonly secretsManager: SecretsManagerFake;
+  readonly ssm: SsmFake;
   /** Every attempt, in order. */
   readonly calls: CallRecord[] = [];
   readonly #world: World;
@@ -99,6 +104,8 @@ export class AwsFake {
     this.elbv2 = new Elbv2Fake(this.#world, options.elbv2Limits);
     this.ecs = new EcsFake(this.#world, this.elbv2, options.ecs);
     this.route53 = new Route53Fake(this.#world, options.route53);
+    this.secretsManager = new SecretsManagerFake(this.#world);
+    this.ssm = new SsmFake(this.#world);
     this.elbv2.usedByService = (arn) => this.ecs.serviceUsingTargetGroup(arn);
     for (const cluster of options.clusters ?? ['default']) this.ecs.createCluster(cluster);
   }
@@ -110,7 +117,7 @@ export class AwsFake {
   handle(service: ServiceName, operation: string, input: unknown): unknown {
     if (this.faults.latencyMs > 0 && this.clock instanceof FakeClock) this.clock.advance(this.faults.latencyMs);
     this.sync();
-    const model = service === 'ecs' ? this.ecs : service === 'elbv2' ? this.elbv2 : this.route53;
+    const model = { ecs: this.ecs, elbv2: this.elbv2, route53: this.route53, secretsmanager: this.secretsManager, ssm: this.ssm }[service];
     const handler = model.handlers[operation] as ((input: unknown) => unknown) | undefined;
     if (!handler) {
       throw new Error(`The AWS fake does not implement ${service}:${operation}. Add it to test/support/aws-fake/${service}.ts or avoid the call.`);

@@ -9,5 +9,7 @@ export { THROTTLING_CODE, type ServiceName } from './errors.ts';
 export { AwsFake, isReadOperation, type AwsFakeOptions, type CallOutcome, type CallRecord } from './fake.ts';
 export { Faults, seededRandom, type FaultKind, type FaultSettings, type TargetedFault } from './faults.ts';
 export { DEFAULT_ROUTE53_TIMINGS, Route53Fake, normaliseName, type Route53Timings } from './route53.ts';
+export { SecretsManagerFake } from './secretsmanager.ts';
+export { SsmFake } from './ssm.ts';
 export { attachFake, createFakeAwsClients, fakeClockRetryStrategy, fastRetryStrategy, FAKE_MIDDLEWARE_NAME, type FakeAwsClients, type FakeClientOptions } from './sdk.ts';
 export { DEFAULT_BUCKETS, OPERATION_BUCKETS, Throttle, TokenBucket, type BucketSpec, type BucketStats, type ThrottleMode } from './throttle.ts';

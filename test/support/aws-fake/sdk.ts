@@ -8,6 +8,8 @@
 import { ECSClient } from '@aws-sdk/client-ecs';
 import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { Route53Client } from '@aws-sdk/client-route-53';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { SSMClient } from '@aws-sdk/client-ssm';
 import { ConfiguredRetryStrategy } from '@smithy/core/retry';
 import type { FinalizeHandlerArguments, FinalizeRequestMiddleware, MetadataBearer, MiddlewareStack, RetryStrategyV2 } from '@smithy/types';
 import { REGION } from './common.ts';
@@ -22,6 +24,8 @@ const SERVICE_BY_CLIENT: Record<string, ServiceName> = {
   ECSClient: 'ecs',
   ElasticLoadBalancingV2Client: 'elbv2',
   Route53Client: 'route53',
+  SecretsManagerClient: 'secretsmanager',
+  SSMClient: 'ssm',
 };
 
 /**
@@ -34,7 +38,7 @@ const SERVICE_BY_CLIENT: Record<string, ServiceName> = {
 export function attachFake<I extends object, O extends MetadataBearer>(client: { middlewareStack: MiddlewareStack<I, O> }, fake: AwsFake): void {
   const middleware: FinalizeRequestMiddleware<I, O> = (_next, context) => async (args: FinalizeHandlerArguments<I>) => {
     const service = SERVICE_BY_CLIENT[context.clientName ?? ''];
-    if (!service) throw new Error(`attachFake: unsupported client ${String(context.clientName)}; the fake serves ECS, ELBv2 and Route 53`);
+    if (!service) throw new Error(`attachFake: unsupported client ${String(context.clientName)}; the fake serves ECS, ELBv2, Route 53, Secrets Manager and SSM`);
     const operation = String(context.commandName ?? '').replace(/Command$/, '');
     const result = fake.handle(service, operation, args.input) as object;
     const output = { ...result, $metadata: { httpStatusCode: 200, requestId: requestId(), attempts: 1, totalRetryDelay: 0 } } as unknown as O;
@@ -66,10 +70,12 @@ export interface FakeAwsClients {
   ecs: ECSClient;
   elbv2: ElasticLoadBalancingV2Client;
   route53: Route53Client;
+  secretsManager: SecretsManagerClient;
+  ssm: SSMClient;
 }
 
 /**
- * Real ECS, ELBv2 and Route 53 clients (us-east-1, dummy static credentials)
+ * Real ECS, ELBv2, Route 53, Secrets Manager and SSM clients (us-east-1, dummy static credentials)
  * whose requests go to `fake`.
  * @example
  * const clients = createFakeAwsClients(fake, { retryStrategy: () => fastRetryStrategy(5) });
@@ -90,10 +96,14 @@ export function createFakeAwsClients(fake: AwsFake, options: FakeClientOptions =
   const ecs = new ECSClient(config());
   const elbv2 = new ElasticLoadBalancingV2Client(config());
   const route53 = new Route53Client(config());
+  const secretsManager = new SecretsManagerClient(config());
+  const ssm = new SSMClient(config());
   attachFake(ecs, fake);
   attachFake(elbv2, fake);
   attachFake(route53, fake);
-  return { ecs, elbv2, route53 };
+  attachFake(secretsManager, fake);
+  attachFake(ssm, fake);
+  return { ecs, elbv2, route53, secretsManager, ssm };
 }
 
 /**

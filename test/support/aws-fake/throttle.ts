@@ -30,6 +30,7 @@ export const DEFAULT_BUCKETS: Readonly<Record<string, BucketSpec>> = {
   'elbv2:write': { burst: 20, refillPerSecond: 5 },
   'elbv2:targets': { burst: 20, refillPerSecond: 5 },
   'route53:account': { burst: 5, refillPerSecond: 5 },
+  'ssm:get-parameter': { burst: 40, refillPerSecond: 40 },
 };
 
 /** Which bucket each operation draws from; operations not listed are not throttled. */
@@ -49,6 +50,8 @@ export const OPERATION_BUCKETS: Readonly<Record<string, string>> = {
   ListTaskDefinitions: 'ecs:task-definition-read',
   DescribeTasks: 'ecs:task-read',
   ListTasks: 'ecs:task-read',
+  // SSM (standard throughput; Secrets Manager's GetSecretValue allows 10,000 a second: not throttled here)
+  GetParameter: 'ssm:get-parameter',
   // ELBv2
   DescribeLoadBalancers: 'elbv2:describe',
   DescribeListeners: 'elbv2:describe',

@@ -9,8 +9,8 @@ import type { IncomingMessage } from 'node:http';
 import type { UpstreamTarget } from './route.ts';
 
 /** Request headers forwarded to upstreams (lower case). */
+// Not `mcp-session-id`: the client holds a sealed id, and forward.ts sends the upstream its own.
 export const FORWARDED_REQUEST_HEADERS = [
-  'mcp-session-id',
   'mcp-protocol-version',
   'accept',
   'content-type',

@@ -16,7 +16,7 @@ import { decideGoverned } from './governed-request.ts';
 import type { BodyReceiver } from './request-body.ts';
 import type { Rewrite } from './response-transform.ts';
 import type { Route, UpstreamTarget } from './route.ts';
-import type { SessionAffinity } from './session-affinity.ts';
+import type { OpenSession, SessionIds } from './session-ids.ts';
 import type { StepRunner } from './step-runner.ts';
 import { answerUpstreamFailure } from './upstream-failure.ts';
 import type { UpstreamBody, UpstreamCallbacks, UpstreamPool } from './upstream.ts';
@@ -27,8 +27,8 @@ export interface ProxyParts {
   readonly steps: StepRunner;
   /** Keep-alive connections to the upstreams. */
   readonly pool: UpstreamPool;
-  /** Which endpoint serves a session. */
-  readonly affinity: SessionAffinity;
+  /** The sessions: which endpoint holds one, and the sealed ids clients hold. */
+  readonly sessions: SessionIds;
   /** For failures: upstreams that fail or break off, steps that throw. */
   readonly logger: Logger;
   /** How long an upstream may take to send its response headers (then 504). */
@@ -69,8 +69,8 @@ export class ProxiedRequest implements BodyReceiver, UpstreamCallbacks {
   upstreamStatus: number | undefined = undefined;
   /** The upstream endpoint chosen by {@link forward}. */
   target: UpstreamTarget | undefined = undefined;
-  /** The request's Mcp-Session-Id, as read by {@link forward}. */
-  sessionId: string | undefined = undefined;
+  /** The session the request's `Mcp-Session-Id` opened; undefined for a request without one. */
+  session: OpenSession | undefined = undefined;
   /** The upstream body ended or broke: nothing is left to abort when the client goes. */
   upstreamDone = false;
 

@@ -70,6 +70,21 @@ export type SessionLookup =
   /** Not a session id this gateway issued for this server (made up, tampered with, another server's, a retired key's). */
   | { kind: 'unknown'; id: string };
 
+/** A {@link SessionLookup} that may be forwarded. */
+export type OpenSession = Extract<SessionLookup, { kind: 'open' }>;
+
+/**
+ * Why a session id that did not lead to an open session is answered 404, in
+ * words for the client (MCP: a 404 tells it to start a new session).
+ * @example sessionMissMessage('crm', { kind: 'unknown', id }) // `session … is not known to this gateway; start a new session (initialize)`
+ */
+export function sessionMissMessage(server: string, miss: Exclude<SessionLookup, OpenSession>): string {
+  if (miss.kind === 'endpoint-gone') {
+    return `session ${miss.id} is held by an endpoint server "${server}" no longer routes to (redeployed or moved); start a new session (initialize)`;
+  }
+  return `session ${miss.id} is not known to this gateway; start a new session (initialize)`;
+}
+
 /** Options of {@link SessionIds}. */
 export interface SessionIdsOptions {
   /** The keys shared by the gateway's replicas. */

@@ -22,7 +22,7 @@
  */
 import { join } from 'node:path';
 import type { Logger } from 'pino';
-import { followRegistry, RouteTable, startGateway } from '../gateway/index.ts';
+import { followRegistry, RouteTable, startGateway, type SessionKeys } from '../gateway/index.ts';
 import { createGovernance, type GovernanceOptions } from '../gateway/governance/governance.ts';
 import { describeError, errorChain } from '../kit/errors.ts';
 import type { Environment } from '../manifest/types.ts';
@@ -91,6 +91,12 @@ export interface GatewayPart {
   metrics?: MetricsRegistry;
   /** Where its metrics are served on their own port (`berth gateway --metrics-port`); none: no port. */
   metricsServer?: { host: string; port: number };
+  /**
+   * The keys sealing session ids, the same on every replica (`--session-key-file`;
+   * `berth up`: its state folder's). Absent: a random key of this process, with a
+   * warning that its sessions die with it and span no replicas.
+   */
+  sessionKeys?: SessionKeys;
 }
 
 /** Which parts one process runs, and how. */
@@ -338,7 +344,11 @@ export async function startRuntime(spec: RuntimeSpec): Promise<Runtime> {
       // Open the port once the table holds the first list and the policies are loaded (or not at all when stopped before).
       await Promise.race([Promise.all([following.synced(), governance.synced()]), aborted(io.signal)]);
       if (!io.signal.aborted) {
-        const gateway = await startGateway({ routeTable, host: part.host, port: part.port, logger: gatewayLog, closeGraceMs: part.closeGraceMs, governance }).catch((err: unknown) => {
+        if (part.sessionKeys === undefined) {
+          gatewayLog.warn('no --session-key-file: session ids are sealed with a random key of this process, so its sessions end when it restarts and no other gateway replica can serve them; give every replica the same key file');
+        }
+        const sessionKeys = part.sessionKeys !== undefined ? { sessionKeys: part.sessionKeys } : {};
+        const gateway = await startGateway({ routeTable, host: part.host, port: part.port, logger: gatewayLog, closeGraceMs: part.closeGraceMs, governance, ...sessionKeys }).catch((err: unknown) => {
           throw listenFailure(err, part.host, part.port, part.portFlag);
         });
         listening = gateway.url;

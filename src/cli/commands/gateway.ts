@@ -10,14 +10,17 @@
  * in-flight requests finish for a grace period, stop following. Flag parsing
  * only; src/cli/runtime.ts does the wiring.
  */
+import { resolve } from 'node:path';
 import { Registry } from 'prom-client';
 import { ExitCode, UsageError, type Command, type CommandIo } from '../command.ts';
 import { CLIENT_FLAGS, DEFAULT_SERVER, durationFlag, parseFlags, portFlag } from '../config.ts';
 import { GATEWAY_AUTH_FLAGS, GATEWAY_AUTH_USAGE, gatewayAuthSettings } from '../gateway-flags.ts';
+import { SessionKeys } from '../../gateway/index.ts';
 import { createLogger, logLevel } from '../logger.ts';
 import { runRuntime } from '../runtime.ts';
+import { readSessionKeyFile } from '../session-key-file.ts';
 
-const usage = `Usage: berth gateway [--port 8080] [--host 127.0.0.1] [--server URL --token T] [--log-level info]
+const usage = `Usage: berth gateway [--port 8080] [--host 127.0.0.1] [--session-key-file FILE] [--server URL --token T] [--log-level info]
 
 Serves MCP traffic for every Ready server at /mcp/<name> (or the server's own path),
 following the registry's watch: a status change reaches the route table within a second.
@@ -29,6 +32,10 @@ Options:
   --grace D         how long in-flight requests may finish on stop (default 5s)
   --metrics-port N  serve Prometheus metrics at http://H:N/metrics (0 = any free port); none without it
   --metrics-host H  interface of the metrics port (default 127.0.0.1)
+  --session-key-file FILE
+                    keys sealing session ids, one per line (32 random bytes, base64 or hex; the
+                    first seals, every line opens): give every replica the same file so any of
+                    them serves any session; without it, a random key (sessions end on restart)
 ${GATEWAY_AUTH_USAGE}
   --log-level L     trace, debug, info, warn, error (default: BERTH_LOG_LEVEL, else info)
   -s, --server URL  registry address (default: BERTH_SERVER, config file, ${DEFAULT_SERVER})
@@ -52,6 +59,7 @@ const command: Command = {
       'log-level': { type: 'string' },
       'metrics-port': { type: 'string' },
       'metrics-host': { type: 'string' },
+      'session-key-file': { type: 'string' },
       ...GATEWAY_AUTH_FLAGS,
     });
     if (values.help) {
@@ -66,10 +74,13 @@ const command: Command = {
     const metricsPort = values['metrics-port'] === undefined ? undefined : portFlag(values['metrics-port'], 0, '--metrics-port');
     if (metricsPort === undefined && values['metrics-host'] !== undefined) throw new UsageError('--metrics-host needs --metrics-port');
     const metrics = metricsPort === undefined ? {} : { metrics: new Registry(), metricsServer: { host: values['metrics-host'] ?? '127.0.0.1', port: metricsPort } };
+    const keyFile = values['session-key-file'] === undefined ? undefined : await readSessionKeyFile(resolve(io.cwd, values['session-key-file']), '--session-key-file');
+    const sessionKeys = keyFile === undefined ? {} : { sessionKeys: new SessionKeys(keyFile.keys) };
     const level = logLevel(values['log-level'], io.env);
     const { logger, flush } = createLogger({ component: 'gateway', level, destination: { stream: io.stdout }, env: io.env });
+    if (keyFile?.readableByOthers) logger.warn({ file: values['session-key-file'] }, 'the session key file is readable by other users; make it readable by this one only (chmod 600)');
     try {
-      return await runRuntime({ logger, io, gateway: { host, port, closeGraceMs, portFlag: '--port', ...auth, ...metrics }, remoteRegistry: values }, (rt) => {
+      return await runRuntime({ logger, io, gateway: { host, port, closeGraceMs, portFlag: '--port', ...auth, ...metrics, ...sessionKeys }, remoteRegistry: values }, (rt) => {
         io.stderr.write(`gateway listening on ${rt.gatewayUrl} (servers at ${rt.gatewayUrl}/mcp/<name>; registry ${rt.registryConnection?.url})\n`);
         if (rt.metricsUrl !== undefined) io.stderr.write(`gateway metrics at ${rt.metricsUrl}\n`);
       });

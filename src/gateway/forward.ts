@@ -12,9 +12,9 @@ import { filterResponseHeaders, upstreamRequestHeaders } from './headers.ts';
 import { GatewayErrorCode, singleId, type JsonRpcId } from './json-rpc.ts';
 import type { ProxiedRequest } from './proxied-request.ts';
 import { relay } from './relay.ts';
-import { sealResponseSession } from './session-response.ts';
 import { transformJson, transformSse } from './response-transform.ts';
 import type { UpstreamTarget } from './route.ts';
+import { sealResponseSession } from './session-response.ts';
 import { upstreamBrokeOff } from './upstream-failure.ts';
 import { sendUpstream, type UpstreamBody } from './upstream.ts';
 

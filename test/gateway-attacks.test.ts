@@ -4,13 +4,13 @@
  * valid, from another issuer, for another audience, unsigned (`alg: none`),
  * HMAC-signed with the issuer's RSA public key, signed under an unknown `kid`, or
  * a revoked agent key; another agent's session id (POST, GET, DELETE); a made-up
- * session id; a token in the query string; `Mcp-Name` / `Mcp-Method` headers that
+ * session id, a tampered one, the upstream's own, another server's; a token in the query string; `Mcp-Name` / `Mcp-Method` headers that
  * disagree with the body; a stream replayed with Last-Event-ID; bodies too large
  * or not JSON-RPC; a batch mixing allowed and denied calls. Each is refused with
  * the status written by hand below (the specification) — 401 with
  * `WWW-Authenticate: Bearer resource_metadata="…"` for credentials, 400 for
  * query-string tokens and mirror-header mismatches, 403 for a session of another
- * agent, a JSON-RPC error for the denied half of a batch — audited with its
+ * agent, 404 for a session id the gateway did not issue for that server, a JSON-RPC error for the denied half of a batch — audited with its
  * reason, and nothing refused reaches the upstream (its own log says so).
  */
 import { createHmac } from 'node:crypto';
@@ -152,6 +152,30 @@ describe('requests the gateway refuses before anything is forwarded', () => {
     expect(upstreamRequests()).toBe(before);
   });
 
+  it("a tampered sealed id, the upstream's own id, and a sealed id of another server's route: 404 each, audited, nothing forwarded", async () => {
+    const bearer = await gw.bearer('sales-bot');
+    const crmSession = await gw.openSession('crm', bearer);
+    const billingSession = await gw.openSession('billing', bearer); // sales-bot may use both servers
+    const raw = Buffer.from(crmSession, 'base64url');
+    raw[raw.length >> 1]! ^= 0x20;
+    const forged = [raw.toString('base64url'), gw.upstreamSessionOf('crm', crmSession), billingSession];
+    const before = upstreamRequests();
+    for (const sessionId of forged) {
+      const answer = await gw.post('crm', call('forged', 'searchAccounts'), { bearer, sessionId });
+      expect([answer.status, answer.messages[0]?.error?.code], sessionId).toEqual([404, -32010]);
+      expect(answer.messages[0]!.error!.message).toBe(`session ${sessionId} is not known to this gateway; start a new session (initialize)`);
+    }
+    expect(upstreamRequests()).toBe(before);
+    const records = await gw.waitForRecords('the three refusals', (all) => {
+      const mine = all.filter((r) => reasonCode(r) === 'unknown-session' && forged.includes(r.sessionId ?? ''));
+      return mine.length >= 3 && mine;
+    });
+    expect(records.map((r) => [r.agent, r.server, r.status])).toEqual([['sales-bot', 'crm', 404], ['sales-bot', 'crm', 404], ['sales-bot', 'crm', 404]]);
+    // The real ids still work where they belong.
+    expect((await gw.post('crm', call('real', 'searchAccounts'), { bearer, sessionId: crmSession })).status).toBe(200);
+    expect((await gw.post('billing', call('real', 'getInvoice'), { bearer, sessionId: billingSession })).status).toBe(200);
+  });
+
   it('a token in the query string: 400, even beside a valid Authorization header', async () => {
     const key = await gw.bearer('sales-bot');
     const before = upstreamRequests();
@@ -262,7 +286,8 @@ describe('a batch mixing allowed and denied calls', () => {
       expect(byId.size).toBe(2);
       expect(byId.get('batch-ok')).toMatchObject({ result: { content: [{ text: `${server}/${allowed} {"id":"b1"}` }] } });
       expect(byId.get('batch-no')).toMatchObject({ error: { code: -32005, data: { reason: code } } });
-      expect(gw.upstreams[server].executed.slice(executed).map((c) => [c.tool, c.sessionId])).toEqual([[allowed, sessionId]]);
+      // On the session the client holds: the upstream sees its own id, sealed in the client's.
+      expect(gw.upstreams[server].executed.slice(executed).map((c) => [c.tool, c.sessionId])).toEqual([[allowed, gw.upstreamSessionOf(server, sessionId)]]);
       const records = await gw.waitForRecords('both batch records', (all) => {
         const mine = all.filter((r) => r.sessionId === sessionId && r.method === 'tools/call');
         return mine.length >= 2 && mine;

@@ -145,7 +145,11 @@ describe('the authorization matrix through the gateway (SDK clients, API keys an
   it('the upstreams executed exactly the allowed calls, each once, and nothing refused reached them', () => {
     for (const server of SERVER_NAMES) {
       const executed = gw.upstreams[server].executed.map((c) => `${c.sessionId} ${c.tool} ${JSON.stringify(c.arguments)}`).sort();
-      const allowed = outcomes.filter((o) => o.server === server && o.expected === 'allow').map((o) => `${o.sessionId} ${o.tool} {"id":"${o.agent}-${o.tool}"}`).sort();
+      // Each on the session its client holds: the upstream sees its own id, sealed in the client's.
+      const allowed = outcomes
+        .filter((o) => o.server === server && o.expected === 'allow')
+        .map((o) => `${gw.upstreamSessionOf(server, o.sessionId)} ${o.tool} {"id":"${o.agent}-${o.tool}"}`)
+        .sort();
       expect(executed, server).toEqual(allowed);
     }
   });

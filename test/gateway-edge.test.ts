@@ -306,7 +306,7 @@ describe('/-/healthz, /-/readyz, /-/metrics', () => {
       return sampleValue(t, 'berth_gateway_open_streams', {}) === 0 && t;
     });
     const rejections = Object.fromEntries(samples(text, 'berth_gateway_rejections_total').map((s) => [s.labels['reason'], s.value]));
-    expect(rejections).toEqual({ host: 1, origin: 1, 'not-loaded': 0, 'route-not-found': 1, 'route-unavailable': 0, method: 1, 'too-large': 0, 'not-json-rpc': 1 });
+    expect(rejections).toEqual({ host: 1, origin: 1, 'not-loaded': 0, 'route-not-found': 1, 'route-unavailable': 0, method: 1, 'unknown-session': 0, 'too-large': 0, 'not-json-rpc': 1 });
     const byClass = Object.fromEntries(samples(text, 'berth_gateway_http_requests_total').map((s) => [s.labels['code_class'], s.value]));
     // 2xx: initialize, initialized (202), the call, the GET stream, and the earlier scrapes; 4xx: the five refusals.
     expect(byClass['2xx']).toBeGreaterThanOrEqual(5);

@@ -98,7 +98,7 @@ describe('hop-by-hop headers (RFC 9110 §7.6.1)', () => {
     const res = await ping(gw.url, '/mcp/fx', {
       connection: 'keep-alive, Mcp-Protocol-Version, X-Hop',
       'mcp-protocol-version': '2025-06-18',
-      'mcp-session-id': 'sess-1',
+      'last-event-id': 'ev-1',
       'x-hop': 'one',
       traceparent: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01',
     });
@@ -106,7 +106,7 @@ describe('hop-by-hop headers (RFC 9110 §7.6.1)', () => {
     const got = up.seen[0]!;
     expect(got['mcp-protocol-version']).toBeUndefined();
     expect(got['x-hop']).toBeUndefined();
-    expect(got['mcp-session-id']).toBe('sess-1');
+    expect(got['last-event-id']).toBe('ev-1');
     expect(got.traceparent).toBe('00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01');
     expect(got.connection ?? '').not.toMatch(/mcp-protocol-version|x-hop/i);
   });

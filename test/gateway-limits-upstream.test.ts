@@ -171,7 +171,8 @@ describe('SSE keep-alive comments', () => {
     expect((await fetch(`${gw.url}/mcp/fx`, { method: 'POST', headers: { ...HEADERS, ...session }, body: '{"jsonrpc":"2.0","method":"notifications/initialized"}' })).status).toBe(202);
     const stream = await fetch(`${gw.url}/mcp/fx`, { headers: { accept: 'text/event-stream', ...session } });
     expect(stream.status).toBe(200);
-    setTimeout(() => void up.sessions.get(sessionId)!.server.sendLoggingMessage({ level: 'info', data: 'after a while' }), 1_100);
+    // The client holds the gateway's sealed id; the fixture knows the session by the upstream's own, and it has one.
+    setTimeout(() => void [...up.sessions.values()][0]!.server.sendLoggingMessage({ level: 'info', data: 'after a while' }), 1_100);
     const { text, ended } = await readFor(stream, 1_600);
     expect(ended).toBe(false);
     const blocks = text.split('\n\n').filter((b) => b !== '');

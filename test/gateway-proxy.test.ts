@@ -1,8 +1,9 @@
 /**
  * The gateway's data path with real sockets: route errors, streaming without
- * buffering, failures that must never hang, body limits, GET/DELETE and session
- * pass-through, steps — against real MCP SDK servers and clients.
+ * buffering, failures that must never hang, body limits, GET/DELETE and sealed
+ * session ids, steps — against real MCP SDK servers and clients.
  */
+import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -12,6 +13,8 @@ import { CallToolResultSchema, ToolListChangedNotificationSchema } from '@modelc
 import { RouteTable } from '../src/gateway/route-table.ts';
 import { startGateway, type RunningGateway } from '../src/gateway/gateway.ts';
 import type { GatewayStep } from '../src/gateway/pipeline.ts';
+import { SessionKeys } from '../src/gateway/session-keys.ts';
+import { openSessionId } from '../src/gateway/session-seal.ts';
 import { startFixtureServer, type FixtureServer } from './gateway-fixture-server.ts';
 import { server, silentLogger, spawnServer, type ChildServer } from './gateway-helpers.ts';
 
@@ -183,17 +186,22 @@ describe('pass-through with real MCP SDK servers and clients', () => {
       const up = await fixture({ json });
       const table = new RouteTable();
       table.replaceAll([server('fx', { endpoint: up.url })]);
-      const gw = await gatewayFor(table);
+      const sessionKeys = new SessionKeys([randomBytes(32)]);
+      const gw = await gatewayFor(table, { sessionKeys });
       const { client, transport } = await connect(`${gw.url}/mcp/fx`);
       const tools = await client.listTools();
       expect(tools.tools.map((t) => t.name).sort()).toEqual(['echo', 'slow']);
       const result = await client.callTool({ name: 'echo', arguments: { text: 'héllo ✓' } });
       expect(result.content).toEqual([{ type: 'text', text: 'héllo ✓' }]);
-      // The session the upstream created is the one the client holds, and it came back on every request.
-      expect(up.log.sessionsCreated).toEqual([transport.sessionId]);
+      // The client holds a sealed id standing for the one session the upstream created (with no caller: not governed),
+      // and the upstream got its own id back on every later request.
+      const [upstreamSession] = up.log.sessionsCreated;
+      expect(up.log.sessionsCreated).toHaveLength(1);
+      expect(openSessionId(sessionKeys, 'fx', transport.sessionId!)).toMatchObject({ upstreamSessionId: upstreamSession, subject: undefined });
+      expect(transport.sessionId).not.toContain(upstreamSession);
       const later = up.log.requests.slice(1);
       expect(later.length).toBeGreaterThan(0);
-      for (const r of later) expect(r.headers['mcp-session-id']).toBe(transport.sessionId);
+      for (const r of later) expect(r.headers['mcp-session-id']).toBe(upstreamSession);
       const last = up.log.requests.at(-1)!;
       expect(last.headers['mcp-protocol-version']).toBeDefined();
       expect(last.headers['x-forwarded-for']).toBe('127.0.0.1');
@@ -219,6 +227,17 @@ describe('pass-through with real MCP SDK servers and clients', () => {
     expect(up.log.requests.at(-1)!.headers.tracestate).toBe('berth=t1');
   });
 
+  it('answers a session id it did not issue with 404 and never contacts the upstream', async () => {
+    const up = await fixture();
+    const table = new RouteTable();
+    table.replaceAll([server('fx', { endpoint: up.url })]);
+    const gw = await gatewayFor(table);
+    const res = await post(`${gw.url}/mcp/fx`, { jsonrpc: '2.0', id: 1, method: 'tools/list' }, { 'mcp-session-id': 'made-up-session' });
+    expect(res.status).toBe(404);
+    expect(await res.json()).toEqual({ jsonrpc: '2.0', error: { code: -32010, message: 'session made-up-session is not known to this gateway; start a new session (initialize)' }, id: null });
+    expect(up.log.requests).toEqual([]);
+  });
+
   it('passes the GET stream through (server-initiated notification) and DELETE ends the session upstream', async () => {
     const up = await fixture();
     const table = new RouteTable();
@@ -231,12 +250,17 @@ describe('pass-through with real MCP SDK servers and clients', () => {
     while (!up.log.requests.some((r) => r.method === 'GET') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     expect(up.log.requests.some((r) => r.method === 'GET')).toBe(true);
     await new Promise((r) => setTimeout(r, 50));
-    up.sessions.get(transport.sessionId!)!.sendToolListChanged();
+    const [upstreamSession] = up.log.sessionsCreated;
+    up.sessions.get(upstreamSession!)!.sendToolListChanged();
     await received;
-    const sessionId = transport.sessionId;
+    const sessionId = transport.sessionId!;
     await transport.terminateSession();
     expect(up.log.requests.at(-1)!.method).toBe('DELETE');
-    expect(up.log.sessionsClosed).toEqual([sessionId]);
+    expect(up.log.sessionsClosed).toEqual([upstreamSession]);
+    // The id still opens, but its session is gone: the upstream's 404 reaches the client.
+    const after = await post(`${gw.url}/mcp/fx`, { jsonrpc: '2.0', id: 9, method: 'tools/list' }, { 'mcp-session-id': sessionId, 'mcp-protocol-version': '2025-06-18' });
+    expect(after.status).toBe(404);
+    expect(up.log.requests.at(-1)!.headers['mcp-session-id']).toBe(upstreamSession);
   });
 
   it('streams SSE events as they come: the first event arrives before the upstream has finished', async () => {
@@ -304,7 +328,7 @@ describe('pass-through with real MCP SDK servers and clients', () => {
     const gw = await gatewayFor(table);
     const { port } = new URL(gw.url);
     const received = await new Promise<{ whilePaused: number; bytes: number }>((resolve, reject) => {
-      const req = http.get({ host: '127.0.0.1', port, path: '/mcp/big', headers: { accept: 'text/event-stream', 'mcp-session-id': 's' } }, (res) => {
+      const req = http.get({ host: '127.0.0.1', port, path: '/mcp/big', headers: { accept: 'text/event-stream' } }, (res) => {
         let bytes = 0;
         res.once('data', (c: Buffer) => {
           bytes += c.length;
@@ -336,7 +360,7 @@ describe('pass-through with real MCP SDK servers and clients', () => {
     table.replaceAll([server('s', { endpoint: up.url })]);
     const gw = await gatewayFor(table);
     const ac = new AbortController();
-    const res = await fetch(`${gw.url}/mcp/s`, { headers: { accept: 'text/event-stream', 'mcp-session-id': 'abc' }, signal: ac.signal });
+    const res = await fetch(`${gw.url}/mcp/s`, { headers: { accept: 'text/event-stream' }, signal: ac.signal });
     await res.body!.getReader().read();
     const t0 = Date.now();
     ac.abort();

@@ -24,6 +24,7 @@
  * | hr-bot      | JWT (user hank)             | `hr-bot`: allow hr.*, requireApproval hr.write                                            |
  * | burst-bot   | agent key                   | `burst-bot`: allow crm.read, rateLimit 60/min burst 2                                     |
  */
+import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
@@ -36,6 +37,8 @@ import type { EdgeOptions } from '../src/gateway/edge/edge.ts';
 import { startGateway, type RunningGateway } from '../src/gateway/gateway.ts';
 import { createGovernance, type Governance } from '../src/gateway/governance/governance.ts';
 import { RouteTable } from '../src/gateway/route-table.ts';
+import { SessionKeys } from '../src/gateway/session-keys.ts';
+import { openSessionId } from '../src/gateway/session-seal.ts';
 import type { AccessPolicy, MCPServer } from '../src/manifest/types.ts';
 import type { Store } from '../src/registry/store.ts';
 import { conditions } from './gateway-helpers.ts';
@@ -144,8 +147,10 @@ export interface GovernedGateway {
   bearer(agent: AgentName): Promise<string>;
   /** An SDK client of `server` through the gateway as `agent` (closed by `close`). */
   connect(agent: AgentName, server: ServerName): Promise<Client>;
-  /** The MCP session id of a connected client. */
+  /** The MCP session id of a connected client (sealed by the gateway). */
   sessionOf(client: Client): string;
+  /** The upstream's own id of the session the gateway sealed into `sessionId` on `server`'s route. */
+  upstreamSessionOf(server: ServerName, sessionId: string): string;
   /**
    * One JSON-RPC POST to `server`'s route: `body` as is, `bearer` as the
    * Authorization header (none when absent), and any other headers.
@@ -251,6 +256,7 @@ export async function startGovernedGateway(opts: GovernedGatewayOptions = {}): P
     await Promise.all([following.synced(), governance.synced()]);
     await waitFor('every server routable', () => SERVER_NAMES.every((n) => routeTable.get(n)?.routable));
     const { morePublicUrls, ...edge } = opts.edge ?? {};
+    const sessionKeys = new SessionKeys([randomBytes(32)]);
     const gateway: RunningGateway = await startGateway({
       routeTable,
       host: '127.0.0.1',
@@ -258,6 +264,7 @@ export async function startGovernedGateway(opts: GovernedGatewayOptions = {}): P
       logger,
       closeGraceMs: 200,
       governance,
+      sessionKeys,
       edge: { ...edge, publicUrls: [url, ...(morePublicUrls ?? [])] },
       ...(opts.metrics !== undefined ? { metrics: opts.metrics } : {}),
     });
@@ -311,6 +318,11 @@ export async function startGovernedGateway(opts: GovernedGatewayOptions = {}): P
         const id = (c.transport as StreamableHTTPClientTransport | undefined)?.sessionId;
         if (id === undefined) throw new Error('the client holds no session');
         return id;
+      },
+      upstreamSessionOf(server, sessionId) {
+        const opened = openSessionId(sessionKeys, server, sessionId);
+        if (opened === undefined) throw new Error(`${sessionId} is not a session id the gateway sealed for ${server}`);
+        return opened.upstreamSessionId;
       },
       post,
       async openSession(server, token) {

@@ -22,7 +22,7 @@
  */
 import { join } from 'node:path';
 import type { Logger } from 'pino';
-import { followRegistry, RouteTable, startGateway, type EdgeLimits, type EdgeOptions, type SecretResolver, type ServerLimits, type TrustedProxies } from '../gateway/index.ts';
+import { followRegistry, RouteTable, startGateway, type EdgeLimits, type EdgeOptions, type SecretResolver, type ServerLimits, type SessionKeys, type TrustedProxies } from '../gateway/index.ts';
 import { createGovernance, type GovernanceOptions } from '../gateway/governance/governance.ts';
 import { describeError, errorChain } from '../kit/errors.ts';
 import type { Environment, SecretRef } from '../manifest/types.ts';
@@ -97,6 +97,12 @@ export interface GatewayPart {
   limits?: Partial<EdgeLimits & ServerLimits>;
   /** Proxies whose X-Forwarded-* and Forwarded headers are believed (`--trusted-proxy`); default none. */
   trustedProxies?: TrustedProxies;
+  /**
+   * The keys sealing session ids, the same on every replica (`--session-key-file`;
+   * `berth up`: its state folder's). Absent: a random key of this process, with a
+   * warning that its sessions die with it and span no replicas.
+   */
+  sessionKeys?: SessionKeys;
 }
 
 /** Which parts one process runs, and how. */
@@ -356,6 +362,9 @@ export async function startRuntime(spec: RuntimeSpec): Promise<Runtime> {
       // Open the port once the table holds the first list and the policies are loaded (or not at all when stopped before).
       await Promise.race([Promise.all([following.synced(), governance.synced()]), aborted(io.signal)]);
       if (!io.signal.aborted) {
+        if (part.sessionKeys === undefined) {
+          gatewayLog.warn('no --session-key-file: session ids are sealed with a random key of this process, so its sessions end when it restarts and no other gateway replica can serve them; give every replica the same key file');
+        }
         const gateway = await startGateway({
           routeTable,
           host: part.host,
@@ -368,6 +377,7 @@ export async function startRuntime(spec: RuntimeSpec): Promise<Runtime> {
           ...(part.metrics !== undefined ? { metrics: part.metrics } : {}),
           ...(part.trustedProxies !== undefined ? { trustedProxies: part.trustedProxies } : {}),
           ...(spec.resolveSecret !== undefined ? { resolveSecret: spec.resolveSecret } : {}),
+          ...(part.sessionKeys !== undefined ? { sessionKeys: part.sessionKeys } : {}),
         }).catch((err: unknown) => {
           throw listenFailure(err, part.host, part.port, part.portFlag);
         });

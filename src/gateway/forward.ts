@@ -1,6 +1,7 @@
 /**
- * The upstream exchange of one request: choose the endpoint (session affinity),
- * send the request over the keep-alive pools with the forwarded headers, and
+ * The upstream exchange of one request: choose the endpoint (the one holding the
+ * request's session, else round-robin), send the request over the keep-alive
+ * pools with the forwarded headers and the upstream's own session id, and
  * relay the answer as it comes — `application/json` and `text/event-stream`
  * bodies chunk by chunk (relay.ts), or rewritten (response-transform.ts) when
  * the governance or a response step rewrites them. The server's upstream
@@ -17,6 +18,7 @@ import { requestCredentials } from './request-credentials.ts';
 import { transformJson, transformSse } from './response-transform.ts';
 import type { UpstreamTarget } from './route.ts';
 import { holdToDeadline } from './upstream-deadline.ts';
+import { sealResponseSession } from './session-response.ts';
 import { upstreamBrokeOff } from './upstream-failure.ts';
 import { sendUpstream, type UpstreamBody } from './upstream.ts';
 
@@ -36,14 +38,15 @@ export function forward(r: ProxiedRequest): void {
     credentials = requestCredentials(r, forward);
     if (credentials === undefined) return; // answered, or forwarded once the credentials are read
   }
-  const sessionId = req.headers['mcp-session-id'] as string | undefined;
-  const target = parts.affinity.pick(route, sessionId);
+  const session = r.session;
+  const target = session === undefined ? parts.sessions.spread(route) : session.target;
   if (target === undefined) {
     sendError(res, 503, GatewayErrorCode.ServerUnavailable, `server "${route.name}" has no endpoint to route to`, singleId(r.messages));
     return;
   }
   r.target = target;
-  r.sessionId = sessionId;
+  const headers = upstreamRequestHeaders(req, target, parts, r.body?.length, credentials, credentialNames);
+  if (session !== undefined) headers.push('mcp-session-id', session.session.upstreamId);
   const exchange = r.exchange;
   res.once('close', () => {
     if (!res.writableFinished && !r.upstreamDone) abort();
@@ -60,7 +63,7 @@ export function forward(r: ProxiedRequest): void {
       origin: target.origin,
       method: req.method ?? 'GET',
       path: upstreamPath(target, r.query),
-      headers: upstreamRequestHeaders(req, target, parts, r.body?.length, credentials, credentialNames),
+      headers,
       body: r.body,
       headersTimeoutMs: route.upstreamTimeoutMs,
     },
@@ -76,28 +79,21 @@ function upstreamPath(target: UpstreamTarget, query: string): string {
 }
 
 /**
- * The upstream answered `r` with `status` and `rawHeaders`: learn or forget the
- * session (and, when governed, bind it to its caller), then relay the body
- * untouched, or rewritten when `r.rewrite` is set and the body is JSON or SSE. If the body breaks off,
- * {@link upstreamBrokeOff} tells the client.
+ * The upstream answered `r` with `status` and `rawHeaders`: put the client's
+ * session id in place of the upstream's (session-response.ts), then relay the
+ * body untouched, or rewritten when `r.rewrite` is set and the body is JSON or
+ * SSE. If the body breaks off, {@link upstreamBrokeOff} tells the client.
  */
 export function relayResponse(r: ProxiedRequest, status: number, rawHeaders: string[], upRes: UpstreamBody): void {
   const { res, route } = r;
-  const target = r.target!;
   r.upstreamStatus = status;
   const rules = route.headerRules;
   // A rotated credential: read it again for the next requests.
   if (status === 401 && rules.upstreamHeaderNames !== undefined) r.parts.credentials.rejected(route);
-  const { headers, contentType, sessionId: createdSession } = filterResponseHeaders(rawHeaders, rules);
-  const affinity = r.parts.affinity;
-  if (createdSession !== undefined && route.targets.length > 1) affinity.remember(route, createdSession, target);
-  if (r.req.method === 'DELETE' && r.sessionId !== undefined && status < 300) affinity.forget(route, r.sessionId);
-  const exchange = r.exchange;
-  if (exchange !== undefined) {
-    // The session is its opener's: another caller presenting its id is refused.
-    if (createdSession !== undefined && createdSession !== r.sessionId) exchange.sessionOpened(createdSession);
-    if (r.req.method === 'DELETE' && r.sessionId !== undefined && status < 300) exchange.sessionEnded(r.sessionId);
-  }
+  const { headers, contentType, sessionId: upstreamSession } = filterResponseHeaders(rawHeaders, rules);
+  if (upstreamSession !== undefined) sealResponseSession(r, headers, upstreamSession);
+  // An ended session's opened id is no longer worth its memory (the id itself stays authentic; the upstream answers 404).
+  if (r.session !== undefined && (status === 404 || (status < 300 && r.req.method === 'DELETE'))) r.parts.sessions.forget(r.session.id);
   const sse = contentType.startsWith('text/event-stream');
   const answered = sse ? new Set<JsonRpcId>() : undefined; // ids already answered on the stream
   // An SSE stream is exempt from the upstream timeout once its headers came, and kept alive instead.

@@ -14,6 +14,7 @@ import type { Refusal } from './governance/governor.ts';
 import { GatewayErrorCode, singleId, type JsonRpcId } from './json-rpc.ts';
 import type { ProxiedRequest } from './proxied-request.ts';
 import type { Route } from './route.ts';
+import type { SessionLookup } from './session-ids.ts';
 
 /** Answers a governance refusal as a JSON-RPC error with its status and headers. */
 export function sendRefusal(res: ServerResponse, refusal: Refusal, id: JsonRpcId): void {
@@ -21,14 +22,15 @@ export function sendRefusal(res: ServerResponse, refusal: Refusal, id: JsonRpcId
 }
 
 /**
- * Admits `r` (who calls, may it use this server, its session, rate limits, the
- * audit able to record), then reads its body (POST) or sends it on. Never rejects.
+ * Admits `r` (who calls, may it use this server, is `session` — what its
+ * `Mcp-Session-Id` opened — its own and still served, rate limits, the audit able
+ * to record), then reads its body (POST) or sends it on. Never rejects.
  */
-export async function admitGoverned(r: ProxiedRequest, governance: Governance, readBody: (r: ProxiedRequest) => void): Promise<void> {
+export async function admitGoverned(r: ProxiedRequest, governance: Governance, session: SessionLookup | undefined, readBody: (r: ProxiedRequest) => void): Promise<void> {
   const { req, res, route } = r;
   let admission;
   try {
-    admission = await governance.governor.admit({ route, httpMethod: req.method!, headers: req.headers, query: r.query, remoteAddress: req.socket.remoteAddress });
+    admission = await governance.governor.admit({ route, httpMethod: req.method!, headers: req.headers, query: r.query, remoteAddress: req.socket.remoteAddress, session });
   } catch (err) {
     r.parts.logger.error({ err, server: route.name }, 'governance failed to admit a request');
     sendError(res, 500, -32603, `the gateway failed to process the request for server "${route.name}"`, null);
@@ -41,6 +43,7 @@ export async function admitGoverned(r: ProxiedRequest, governance: Governance, r
   }
   const exchange = admission.exchange;
   r.exchange = exchange;
+  r.session = admission.session;
   if (req.method === 'POST') {
     readBody(r);
     return;

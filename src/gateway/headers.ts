@@ -28,8 +28,8 @@ import type { UpstreamTarget } from './route.ts';
 import type { TrustedProxies } from './trusted-proxies.ts';
 
 /** Request headers forwarded to upstreams (lower case). */
+// Not `mcp-session-id`: the client holds a sealed id, and forward.ts sends the upstream its own.
 export const FORWARDED_REQUEST_HEADERS = [
-  'mcp-session-id',
   'mcp-protocol-version',
   'accept',
   'content-type',

@@ -14,7 +14,7 @@ export { routeFromServer, unroutableReason, type Route, type UpstreamTarget } fr
 export { followRegistry, type FollowRegistryOptions } from './follow-registry.ts';
 export { CONTINUE, type GatewayContext, type GatewayStep, type StepVerdict } from './pipeline.ts';
 export { GatewayErrorCode, type JsonRpcMessage, type JsonRpcId, type JsonRpcErrorObject } from './json-rpc.ts';
-export { MemorySessionAffinity, type SessionAffinity } from './session-affinity.ts';
+export { SessionKeys, SESSION_KEY_BYTES } from './session-keys.ts';
 export { type EdgeOptions } from './edge/edge.ts';
 export { parseHostPattern, type HostPattern } from './edge/allowed-hosts.ts';
 export { parseOriginEntry, type OriginEntry } from './edge/origin-policy.ts';

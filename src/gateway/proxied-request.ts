@@ -19,7 +19,7 @@ import { answerTooLarge } from './oversized-body.ts';
 import type { BodyReceiver } from './request-body.ts';
 import type { Rewrite } from './response-transform.ts';
 import type { Route, UpstreamTarget } from './route.ts';
-import type { SessionAffinity } from './session-affinity.ts';
+import type { OpenSession, SessionIds } from './session-ids.ts';
 import type { KeptStream, SseKeepalive } from './sse-keepalive.ts';
 import type { StepRunner } from './step-runner.ts';
 import type { TrustedProxies } from './trusted-proxies.ts';
@@ -33,8 +33,8 @@ export interface ProxyParts {
   readonly steps: StepRunner;
   /** Keep-alive connections to the upstreams. */
   readonly pool: UpstreamPool;
-  /** Which endpoint serves a session. */
-  readonly affinity: SessionAffinity;
+  /** The sessions: which endpoint holds one, and the sealed ids clients hold. */
+  readonly sessions: SessionIds;
   /** For failures: upstreams that fail or break off, steps that throw. */
   readonly logger: Logger;
   /** Keep-alive comments on the proxy's open SSE responses. */
@@ -81,8 +81,8 @@ export class ProxiedRequest implements BodyReceiver, UpstreamCallbacks, KeptStre
   upstreamStatus: number | undefined = undefined;
   /** The upstream endpoint chosen by {@link forward}. */
   target: UpstreamTarget | undefined = undefined;
-  /** The request's Mcp-Session-Id, as read by {@link forward}. */
-  sessionId: string | undefined = undefined;
+  /** The session the request's `Mcp-Session-Id` opened; undefined for a request without one. */
+  session: OpenSession | undefined = undefined;
   /** The upstream body ended or broke: nothing is left to abort when the client goes. */
   upstreamDone = false;
   /** When {@link forward} sent the request upstream (`performance.now()`): the upstream timeout and the latency metric count from it; 0 before. */

@@ -8,17 +8,22 @@
  *    governed or not;
  * 1. choose the route (choose-route.ts): 404 / 503 JSON-RPC errors naming the
  *    server and its condition;
- * 2. read a POST body within the server's limit (request-body.ts; above it 413,
+ * 2. open the request's sealed session id (session-ids.ts): it names the
+ *    endpoint holding the session and the upstream's own id; one this gateway
+ *    did not issue for this server, or whose endpoint is gone, gets 404 (start a
+ *    new session);
+ * 3. read a POST body within the server's limit (request-body.ts; above it 413,
  *    which the client reads before the connection closes: oversized-body.ts)
  *    and parse it as JSON-RPC once (proxied-request.ts; 400 when it is not JSON);
- * 3. run the {@link GatewayStep}s (step-runner.ts);
- * 4. forward to the server's endpoint over a keep-alive pool and stream the
+ * 4. run the {@link GatewayStep}s (step-runner.ts);
+ * 5. forward to the session's endpoint (else round-robin) over a keep-alive pool and stream the
  *    answer back without buffering (forward.ts): `application/json` and
  *    `text/event-stream` bodies are relayed chunk by chunk (relay.ts; SSE headers
  *    leave at once when no event came with them). Only when a step transforms
  *    responses is a JSON body buffered (it is one message) or an SSE stream
  *    re-framed event by event (response-transform.ts). A silent SSE stream gets
- *    `: keepalive` comments (sse-keepalive.ts).
+ *    `: keepalive` comments (sse-keepalive.ts). The upstream's session id is
+ *    replaced by a sealed one on the way back (session-response.ts).
  *
  * Per server (the route, from its manifest's `spec.gateway` or the route
  * table's defaults): the largest body, and how long it may take to answer.
@@ -57,7 +62,8 @@ import type { GatewayStep } from './pipeline.ts';
 import { ProxiedRequest, type ProxyParts } from './proxied-request.ts';
 import { readRequestBody } from './request-body.ts';
 import type { RouteTable } from './route-table.ts';
-import { MemorySessionAffinity, type SessionAffinity } from './session-affinity.ts';
+import { SessionIds, sessionMissMessage } from './session-ids.ts';
+import { SessionKeys } from './session-keys.ts';
 import { SseKeepalive } from './sse-keepalive.ts';
 import { StepRunner } from './step-runner.ts';
 import { TrustedProxies } from './trusted-proxies.ts';
@@ -76,8 +82,12 @@ export interface ProxyOptions {
   forwardHeaders?: readonly string[];
   /** Keep-alive pool size per upstream host:port. Default 256. */
   maxSocketsPerUpstream?: number;
-  /** Session → endpoint affinity. Default {@link MemorySessionAffinity}. */
-  affinity?: SessionAffinity;
+  /**
+   * The keys that seal the session ids clients hold (session-seal.ts); the same on
+   * every replica, so any of them serves any session. Default: a random key of
+   * this proxy, whose sessions then live only as long as it does.
+   */
+  sessionKeys?: SessionKeys;
   /**
    * Peers (e.g. the ALB's subnets) whose X-Forwarded-For/-Host/-Proto and Forwarded
    * headers are kept and appended to; from others they are replaced. Default none.
@@ -137,7 +147,7 @@ export function createProxy(opts: ProxyOptions): Proxy {
   const parts: ProxyParts = {
     steps: new StepRunner(opts.steps ?? [], opts.logger),
     pool: createUpstreamPool({ connectionsPerOrigin: opts.maxSocketsPerUpstream ?? 256 }),
-    affinity: opts.affinity ?? new MemorySessionAffinity(),
+    sessions: new SessionIds({ keys: opts.sessionKeys ?? SessionKeys.random() }),
     logger: opts.logger,
     keepalive: new SseKeepalive(opts.sseKeepaliveMs ?? DEFAULT_EDGE_LIMITS.sseKeepaliveMs),
     // The caller's credential is the gateway's to check, never the upstream's to see.
@@ -174,16 +184,29 @@ export function createProxy(opts: ProxyOptions): Proxy {
     const route = chooseRoute(table, pathname, req.headers.host, res, metrics);
     if (route === undefined) return; // answered
     const method = req.method;
-    if (governance !== undefined && (method === 'POST' || method === 'GET' || method === 'DELETE')) {
-      void admitGoverned(new ProxiedRequest(parts, req, res, route, query), governance, readBody);
-      return;
-    }
-    if (method === 'POST') readRequestBody(req, route.maxRequestBodyBytes, new ProxiedRequest(parts, req, res, route, query));
-    else if (method === 'GET' || method === 'DELETE') new ProxiedRequest(parts, req, res, route, query).proceed();
-    else {
+    if (method !== 'POST' && method !== 'GET' && method !== 'DELETE') {
       metrics.rejected('method');
       sendError(res, 405, GatewayErrorCode.InvalidRequest, `method ${method} is not allowed on an MCP endpoint; use ${ALLOW}`, null, { allow: ALLOW });
+      return;
     }
+    const sessionId = req.headers['mcp-session-id'];
+    const session = sessionId === undefined ? undefined : parts.sessions.lookup(route, sessionId as string);
+    const r = new ProxiedRequest(parts, req, res, route, query);
+    if (governance !== undefined) {
+      // Only an authenticated caller learns whether its session is known (admission decides).
+      void admitGoverned(r, governance, session, readBody);
+      return;
+    }
+    if (session !== undefined) {
+      if (session.kind !== 'open') {
+        metrics.rejected('unknown-session');
+        sendError(res, 404, GatewayErrorCode.SessionNotFound, sessionMissMessage(route.name, session), null);
+        return;
+      }
+      r.session = session;
+    }
+    if (method === 'POST') readBody(r);
+    else r.proceed();
   }
 
   return {

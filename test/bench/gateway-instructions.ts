@@ -33,9 +33,12 @@ async function countProxy(role: (typeof ROLES)[number], upstreamPort: number, si
   const { dir, wrapper, cleanup } = callgrindWrapper(role);
   const proxy = await spawnListening([GATEWAY_BENCH, role, String(upstreamPort)], { wrapper });
   try {
+    const url = `http://127.0.0.1:${proxy.port}${role === 'gateway' ? '/mcp/bench' : '/mcp'}`;
+    // The gateway hands out its own (sealed) session ids: it gets a session of its own; the reference passes the direct one through.
+    const session = role === 'gateway' ? await initSession(url) : sid;
     const target: LoadTarget = {
-      url: `http://127.0.0.1:${proxy.port}${role === 'gateway' ? '/mcp/bench' : '/mcp'}`,
-      headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', 'mcp-session-id': sid, 'mcp-protocol-version': '2025-06-18' },
+      url,
+      headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', 'mcp-session-id': session, 'mcp-protocol-version': '2025-06-18' },
     };
     const conn = new Connection(target.url, requestBytes(target));
     const counts = await countRequests(proxy.child.pid!, dir, conn, warm, measure);

@@ -98,6 +98,8 @@ async function main(): Promise<void> {
     const nodeFlags = profile ? ['--cpu-prof', '--cpu-prof-dir', profDirs[k]!, '--cpu-prof-interval', '100'] : [];
     proxies[k] = await spawnListening([BENCH, k === 'ref' ? 'reference' : 'gateway', String(up.port)], { nodeFlags });
   }
+  // The gateway hands out its own (sealed) session ids: it gets a session of its own.
+  const gatewayHeaders = { ...headers, 'mcp-session-id': await initSession(`http://127.0.0.1:${proxies.gateway!.port}/mcp/bench`) };
   const results: Record<string, Awaited<ReturnType<typeof runLoad>>[]> = { direct: [], gateway: [], ref: [] };
   // Discarded first round(s): JIT warm-up of each proxy process otherwise dominates.
   const warmupRounds = numberArg('warmup-rounds', 1);
@@ -105,7 +107,7 @@ async function main(): Promise<void> {
     for (const k of measured) {
       const p = proxies[k]!;
       const path = k === 'gateway' ? '/mcp/bench' : '/mcp';
-      const result = await runLoad(`http://127.0.0.1:${p.port}${path}`, clients, seconds, headers, p.child.pid!);
+      const result = await runLoad(`http://127.0.0.1:${p.port}${path}`, clients, seconds, k === 'gateway' ? gatewayHeaders : headers, p.child.pid!);
       if (r >= warmupRounds) results[k]!.push(result);
     }
   }

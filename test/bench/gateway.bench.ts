@@ -215,11 +215,17 @@ async function main(): Promise<void> {
   const ref = await spawnRole('reference', String(sdk.port));
   const direct = `http://127.0.0.1:${sdk.port}/mcp`;
   const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'application/json, text/event-stream', 'mcp-protocol-version': '2025-06-18' };
-  if (mode !== 'stateless') headers['mcp-session-id'] = await initSession(direct);
+  const viaGateway = `http://127.0.0.1:${gw.port}/mcp/bench`;
+  // The gateway hands out its own (sealed) session ids, so it gets a session of its own; the reference proxy passes the direct one through.
+  const gwHeaders = { ...headers };
+  if (mode !== 'stateless') {
+    headers['mcp-session-id'] = await initSession(direct);
+    gwHeaders['mcp-session-id'] = await initSession(viaGateway);
+  }
   // In this order: direct, gateway, reference (slices() answers in the same order).
   const paths: Path[] = [
     { target: { url: direct, headers } },
-    { target: { url: `http://127.0.0.1:${gw.port}/mcp/bench`, headers }, pid: gw.pid },
+    { target: { url: viaGateway, headers: gwHeaders }, pid: gw.pid },
     { target: { url: `http://127.0.0.1:${ref.port}/mcp`, headers }, pid: ref.pid },
   ];
   const targets = paths.map((p) => p.target);

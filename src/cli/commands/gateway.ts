@@ -10,6 +10,7 @@
  * in-flight requests finish for a grace period, stop following. Flag parsing
  * only; src/cli/runtime.ts does the wiring.
  */
+import { resolve } from 'node:path';
 import { Registry } from 'prom-client';
 import { ExitCode, UsageError, type Command, type CommandIo } from '../command.ts';
 import { CLIENT_FLAGS, DEFAULT_SERVER, durationFlag, parseFlags, portFlag } from '../config.ts';
@@ -19,8 +20,10 @@ import { GATEWAY_AUTH_FLAGS, GATEWAY_AUTH_USAGE, gatewayAuthSettings } from '../
 import { GATEWAY_LIMIT_FLAGS, gatewayLimitSettings, gatewayLimitUsage } from '../gateway-limit-flags.ts';
 import { GATEWAY_HEADER_FLAGS, GATEWAY_HEADER_USAGE, trustedProxiesFromFlags } from '../gateway-header-flags.ts';
 import { SECRET_FLAGS, secretFlagsUsage, secretResolverFromFlags } from '../secret-flags.ts';
+import { SessionKeys } from '../../gateway/index.ts';
 import { createLogger, logLevel } from '../logger.ts';
 import { runRuntime } from '../runtime.ts';
+import { readSessionKeyFile } from '../session-key-file.ts';
 
 /** Descriptors `berth gateway` keeps for itself beyond client and upstream connections (registry client, metrics, logs). */
 const RESERVED_DESCRIPTORS = 64;
@@ -28,7 +31,7 @@ const RESERVED_DESCRIPTORS = 64;
 /** The default --max-connections of this process. */
 const defaultMaxConnections = connectionCap(openFileLimit(), RESERVED_DESCRIPTORS);
 
-const usage = `Usage: berth gateway [--port 8080] [--host 127.0.0.1] [--server URL --token T] [--log-level info]
+const usage = `Usage: berth gateway [--port 8080] [--host 127.0.0.1] [--session-key-file FILE] [--server URL --token T] [--log-level info]
 
 Serves MCP traffic for every Ready server at /mcp/<name> (or the server's own path),
 following the registry's watch: a status change reaches the route table within a second.
@@ -43,6 +46,10 @@ Options:
   --metrics-port N  also serve every metric, by server and tool, at http://H:N/metrics (0 = any free
                     port); none without it
   --metrics-host H  interface of the metrics port (default 127.0.0.1)
+  --session-key-file FILE
+                    keys sealing session ids, one per line (32 random bytes, base64 or hex; the
+                    first seals, every line opens): give every replica the same file so any of
+                    them serves any session; without it, a random key (sessions end on restart)
 ${GATEWAY_AUTH_USAGE}
 ${GATEWAY_EDGE_USAGE}
 ${gatewayLimitUsage(defaultMaxConnections)}
@@ -70,6 +77,7 @@ const command: Command = {
       'log-level': { type: 'string' },
       'metrics-port': { type: 'string' },
       'metrics-host': { type: 'string' },
+      'session-key-file': { type: 'string' },
       ...GATEWAY_AUTH_FLAGS,
       ...GATEWAY_EDGE_FLAGS,
       ...GATEWAY_LIMIT_FLAGS,
@@ -91,10 +99,13 @@ const command: Command = {
     const metricsPort = values['metrics-port'] === undefined ? undefined : portFlag(values['metrics-port'], 0, '--metrics-port');
     if (metricsPort === undefined && values['metrics-host'] !== undefined) throw new UsageError('--metrics-host needs --metrics-port');
     const metrics = metricsPort === undefined ? {} : { metrics: new Registry(), metricsServer: { host: values['metrics-host'] ?? '127.0.0.1', port: metricsPort } };
+    const keyFile = values['session-key-file'] === undefined ? undefined : await readSessionKeyFile(resolve(io.cwd, values['session-key-file']), '--session-key-file');
+    const sessionKeys = keyFile === undefined ? {} : { sessionKeys: new SessionKeys(keyFile.keys) };
     const level = logLevel(values['log-level'], io.env);
     const { logger, flush } = createLogger({ component: 'gateway', level, destination: { stream: io.stdout }, env: io.env });
+    if (keyFile?.readableByOthers) logger.warn({ file: values['session-key-file'] }, 'the session key file is readable by other users; make it readable by this one only (chmod 600)');
     try {
-      return await runRuntime({ logger, io, gateway: { host, port, closeGraceMs, portFlag: '--port', trustedProxies, ...auth, ...metrics, limits }, remoteRegistry: values, resolveSecret }, (rt) => {
+      return await runRuntime({ logger, io, gateway: { host, port, closeGraceMs, portFlag: '--port', trustedProxies, ...auth, ...metrics, limits, ...sessionKeys }, remoteRegistry: values, resolveSecret }, (rt) => {
         io.stderr.write(`gateway listening on ${rt.gatewayUrl} (servers at ${rt.gatewayUrl}/mcp/<name>; registry ${rt.registryConnection?.url})\n`);
         if (rt.metricsUrl !== undefined) io.stderr.write(`gateway metrics at ${rt.metricsUrl}\n`);
       });

@@ -19,6 +19,7 @@ import { join, relative, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describeError } from '../../kit/errors.ts';
 import type { RunningReconciler } from '../../reconciler/index.ts';
+import { SessionKeys } from '../../gateway/index.ts';
 import { HttpRegistryClient } from '../../client/http-client.ts';
 import type { Store } from '../../registry/store.ts';
 import { CommandFailure, ExitCode, UsageError, type Command, type CommandIo } from '../command.ts';
@@ -26,6 +27,7 @@ import { objectRef, parseFlags, portFlag } from '../config.ts';
 import { localHolderId } from '../stale-lease.ts';
 import { createLogger, logLevel } from '../logger.ts';
 import { startRuntime, type Runtime } from '../runtime.ts';
+import { ensureUpSessionKeyFile } from '../session-key-file.ts';
 import { resolveStoreChoice, STORE_FLAGS, STORE_FLAGS_USAGE } from '../store-config.ts';
 import { formatSummary, summarizeFleet } from '../summary.ts';
 import { loadValidManifests } from './apply.ts';
@@ -49,8 +51,8 @@ writes an agent key for their agent (sales-copilot) to <state-dir>/agent-key.
 Ctrl-C stops everything, including every MCP server process it started.
 
 Options:
-  --state-dir DIR      database, admin token (and the examples' agent key), runtime state and logs
-                       (default ./.berth)
+  --state-dir DIR      database, admin token (and the examples' agent key), the gateway's session key,
+                       runtime state and logs (default ./.berth)
 ${STORE_FLAGS_USAGE}
   --host H             interface to listen on (default 127.0.0.1)
   --registry-port N    registry API port (default 7070; 0 = any free port)
@@ -160,6 +162,8 @@ const command: Command = {
     const store = await resolveStoreChoice(values, io, join(stateDir, 'registry.db'));
 
     mkdirSync(stateDir, { recursive: true, mode: 0o700 });
+    // Created on first start, so sessions outlive a restart and `berth gateway --session-key-file` replicas can share them.
+    const sessionKeys = new SessionKeys((await ensureUpSessionKeyFile(stateDir)).keys);
     const logFile = join(stateDir, 'berth.log');
     const { logger, flush } = createLogger({ component: 'up', level, destination: { file: logFile }, env: io.env });
 
@@ -175,7 +179,7 @@ const command: Command = {
         // Servers listen where Berth does, but never on every interface.
         reconciler: { runtimes: { kind: 'local', stateDir, host: host === '0.0.0.0' ? '127.0.0.1' : host }, leaseName: RECONCILER_LEASE, holderId: localHolderId(), metrics },
         // Agents' open SSE streams would hold shutdown for the default 5 s grace; on one machine a short grace is kinder.
-        gateway: { host, port: gatewayPort, closeGraceMs: 1_000, metrics, trustedProxies, ...gatewayAuth, limits: gatewayLimits },
+        gateway: { host, port: gatewayPort, closeGraceMs: 1_000, metrics, trustedProxies, sessionKeys, ...gatewayAuth, limits: gatewayLimits },
         resolveSecret,
       });
     } catch (err) {

@@ -27,7 +27,7 @@ import type { ServerResponse } from 'node:http';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 
 /** Why the edge refused a request. */
-export const REJECTION_REASONS = ['host', 'origin', 'not-loaded', 'route-not-found', 'route-unavailable', 'method', 'too-large', 'not-json-rpc'] as const;
+export const REJECTION_REASONS = ['host', 'origin', 'not-loaded', 'route-not-found', 'route-unavailable', 'method', 'unknown-session', 'too-large', 'not-json-rpc'] as const;
 
 /** One of {@link REJECTION_REASONS}. */
 export type RejectionReason = (typeof REJECTION_REASONS)[number];

@@ -1,12 +1,12 @@
 /**
  * One admitted request on the governed path (see governor.ts): its caller and
  * grants, the decision of each of its messages (policy, approvals), the filtering
- * of its answers, its session binding, and one audit record per decided message,
+ * of its answers, and one audit record per decided message,
  * completed with the status the client got.
  */
 import type { IncomingHttpHeaders } from 'node:http';
 import { ApprovalConflictError, ApprovalGoneError } from '../../client/errors.ts';
-import type { Approval, CallDecision, CallRecord } from '../../client/wire.ts';
+import { CALL_RECORD_TEXT_LIMITS, type Approval, type CallDecision, type CallRecord } from '../../client/wire.ts';
 import { describeError } from '../../kit/errors.ts';
 import { argumentsHash, visibleTools, type Decision, type Grants, type ServerAccess } from '../../manifest/policy.ts';
 import { agentOf, userOf, type CallerIdentity } from '../auth/identity.ts';
@@ -168,16 +168,6 @@ export class GovernedExchange {
     this.complete(status);
   }
 
-  /** The upstream answered a request that opened a session: the session is this caller's from now on. */
-  sessionOpened(sessionId: string): void {
-    this.#d.sessions.bind(this.#base.route.name, sessionId, this.#base.who.subject);
-  }
-
-  /** The session ended (DELETE answered). */
-  sessionEnded(sessionId: string): void {
-    this.#d.sessions.unbind(this.#base.route.name, sessionId);
-  }
-
   /**
    * The answer has been sent (or failed): writes the audit record of every
    * decided message, with the HTTP status the client got and the upstream's.
@@ -249,7 +239,11 @@ export class GovernedExchange {
     | { forward: true; approval: Approval }
     | { forward: false; code: number; reasonCode: string; message: string; data?: unknown; approval?: Approval }
   > {
-    const { who, route, sessionId } = this.#base;
+    const { who, route } = this.#base;
+    // A sealed session id outgrows what an approval keeps (as a call record: 256) only behind an upstream with very long ids of its own.
+    const held = this.#base.sessionId;
+    const max = CALL_RECORD_TEXT_LIMITS.sessionId;
+    const sessionId = held === undefined || held.length <= max ? held : `${held.slice(0, max - 1)}…`;
     const agent = agentOf(who);
     if (agent === undefined) return { forward: false, code: GatewayErrorCode.Rejected, reasonCode: 'approval-unavailable', message: `${decision.reason}; anonymous callers cannot be approved` };
     const call = { agent, server: route.name, tool, argumentsHash: argumentsHash((m.params as { arguments?: unknown } | undefined)?.arguments) };

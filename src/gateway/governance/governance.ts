@@ -2,8 +2,8 @@
  * The governed gateway's parts, built once per gateway process from a registry
  * client and configuration: who may call (agent keys reviewed by the registry,
  * access tokens from an identity provider), what they may do (AccessPolicies
- * followed from the registry), the audit sink, rate limits and session
- * bindings — the {@link Governor} the proxy consults — plus the endpoints that
+ * followed from the registry), the audit sink and rate limits — the
+ * {@link Governor} the proxy consults — plus the endpoints that
  * are not MCP routes: OAuth protected resource metadata (RFC 9728) and
  * discovery for agents.
  */
@@ -26,7 +26,6 @@ import { createGatewayMetrics } from './gateway-metrics.ts';
 import { Governor } from './governor.ts';
 import { PolicyIndex } from './policy-index.ts';
 import { RateLimiter, type RateLimit } from './rate-limiter.ts';
-import { SessionBindings } from './session-bindings.ts';
 
 /** Configuration of the governed gateway. */
 export interface GovernanceOptions {
@@ -101,7 +100,6 @@ export function createGovernance(opts: GovernanceOptions): Governance {
   const governor = new Governor({
     authenticator,
     policies,
-    sessions: new SessionBindings(),
     limiter: new RateLimiter(),
     audit,
     approvals: registry,

@@ -1,7 +1,7 @@
 /**
  * The governed path of one MCP request through the gateway, as the architecture
  * names it: authenticate → (route resolved by the proxy) → may this caller use
- * the server at all → session bound to its caller → rate limits → audit able to
+ * the server at all → session opened by this caller (its sealed id says who) → rate limits → audit able to
  * record → per message: mirror headers agree with the body, authorize, approval
  * for `approval: required` tools → forward → filter `tools/list` → audit record.
  * Each refusal carries its reason; every decided message gets one audit record.
@@ -29,7 +29,7 @@ import { GovernedExchange, type ExchangeBase } from './exchange.ts';
 import type { GatewayMetrics } from './gateway-metrics.ts';
 import type { PolicyIndex } from './policy-index.ts';
 import type { RateLimit, RateLimiter } from './rate-limiter.ts';
-import type { SessionBindings } from './session-bindings.ts';
+import { sessionMissMessage, type OpenSession, type SessionLookup } from '../session-ids.ts';
 
 /** A refusal the proxy sends as it is: HTTP status, extra headers, and the JSON-RPC error. */
 export interface Refusal {
@@ -56,7 +56,6 @@ export type MessagesVerdict =
 export interface GovernorDeps {
   authenticator: Authenticator;
   policies: PolicyIndex;
-  sessions: SessionBindings;
   limiter: RateLimiter;
   audit: AuditSink<CallRecord>;
   /** Files and consumes approvals. */
@@ -72,8 +71,8 @@ export interface GovernorDeps {
   now?: () => number;
 }
 
-/** What {@link Governor.admit} decided. */
-export type Admission = { ok: true; exchange: GovernedExchange } | { ok: false; refusal: Refusal };
+/** What {@link Governor.admit} decided; an admitted request's session (if it has one) is open and its caller's. */
+export type Admission = { ok: true; exchange: GovernedExchange; session: OpenSession | undefined } | { ok: false; refusal: Refusal };
 
 /**
  * The gateway's governance. One per gateway process.
@@ -98,10 +97,12 @@ export class Governor {
 
   /**
    * Decides whether a request may proceed before its body matters: who calls,
-   * whether it may use this server, whether its session is its own, its rate
-   * limits, and whether the audit can record it. A refusal is audited here.
+   * whether it may use this server, whether its session (`session`: what its
+   * sealed `Mcp-Session-Id` opened, see session-ids.ts) is its own — 403 — and
+   * still served — 404, so the client starts a new one —, its rate limits, and
+   * whether the audit can record it. A refusal is audited here.
    */
-  async admit(req: { route: Route; httpMethod: string; headers: IncomingHttpHeaders; query: string; remoteAddress: string | undefined }): Promise<Admission> {
+  async admit(req: { route: Route; httpMethod: string; headers: IncomingHttpHeaders; query: string; remoteAddress: string | undefined; session: SessionLookup | undefined }): Promise<Admission> {
     const startedAt = this.#now();
     const { route } = req;
     const sessionId = req.headers['mcp-session-id'] as string | undefined;
@@ -133,20 +134,20 @@ export class Governor {
       }
       return this.#refuseEarly(base, who, 'deny', access.code, { status: 403, code: GatewayErrorCode.Rejected, message: access.reason });
     }
-    if (sessionId !== undefined) {
-      const bound = this.#d.sessions.check(route.name, sessionId, who.subject);
-      if (bound === 'other-caller') {
+    const session = req.session;
+    if (session !== undefined) {
+      if (session.kind !== 'unknown' && !session.session.openedBy(who.subject)) {
         return this.#refuseEarly(base, who, 'deny', 'session-of-another-caller', {
           status: 403,
           code: GatewayErrorCode.Rejected,
-          message: `session ${sessionId} was opened by another caller; a session belongs to the caller that opened it`,
+          message: `session ${session.id} was opened by another caller; a session belongs to the caller that opened it`,
         });
       }
-      if (bound === 'unknown') {
-        return this.#refuseEarly(base, who, 'deny', 'unknown-session', {
+      if (session.kind !== 'open') {
+        return this.#refuseEarly(base, who, 'deny', session.kind === 'unknown' ? 'unknown-session' : 'session-endpoint-gone', {
           status: 404,
           code: GatewayErrorCode.SessionNotFound,
-          message: `session ${sessionId} is not known to this gateway; start a new session (initialize)`,
+          message: sessionMissMessage(route.name, session),
         });
       }
     }
@@ -159,7 +160,7 @@ export class Governor {
         message: `${limited.what} is over its rate limit; retry after ${limited.retryAfterSeconds} s`,
       });
     }
-    return { ok: true, exchange: new GovernedExchange(this.#d, this.#now, { ...base, who, grants, access }) };
+    return { ok: true, exchange: new GovernedExchange(this.#d, this.#now, { ...base, who, grants, access }), session };
   }
 
   /**

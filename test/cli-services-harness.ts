@@ -4,6 +4,7 @@
  * operator would), the real CLI for apply, the registry API for polling, and
  * /proc scans for the MCP server processes a local runtime started.
  */
+import { afterEach } from 'vitest';
 import { HttpRegistryClient } from '../src/client/http-client.ts';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -201,3 +202,25 @@ export function logRecords(p: BerthProcess): Array<Record<string, unknown>> {
   return out;
 }
 
+
+/**
+ * Registers an afterEach that runs, newest first, what the test queued: `later`
+ * queues any clean-up, `track` a process to kill (SIGKILL, 2 s) and returns it.
+ * Call once at the top of a test file.
+ * @example const { track, later } = cleanupAfterEach(); const reg = track(await startRegistryProcess(dir));
+ */
+export function cleanupAfterEach(): { track<P extends BerthProcess>(p: P): P; later(fn: () => Promise<void> | void): void } {
+  const cleanups: Array<() => Promise<void> | void> = [];
+  afterEach(async () => {
+    for (const c of cleanups.splice(0).reverse()) await c();
+  });
+  return {
+    track(p) {
+      cleanups.push(async () => void (await p.stop('SIGKILL', 2_000)));
+      return p;
+    },
+    later(fn) {
+      cleanups.push(fn);
+    },
+  };
+}

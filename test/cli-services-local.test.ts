@@ -6,10 +6,11 @@
  */
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { findMarkedProcesses, stateIdOf } from '../src/providers/local/marked-processes.ts';
 import {
   allAccessAgentKey,
+  cleanupAfterEach,
   alive,
   getServer,
   isReady,
@@ -20,19 +21,10 @@ import {
   tempDir,
   waitFor,
   writeFixtureManifest,
-  type BerthProcess,
 } from './cli-services-harness.ts';
 import { sampleValue } from './support/metrics.ts';
 
-const cleanups: Array<() => Promise<void> | void> = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
-
-function track<P extends BerthProcess>(p: P): P {
-  cleanups.push(async () => void (await p.stop('SIGKILL', 2_000)));
-  return p;
-}
+const { track, later } = cleanupAfterEach();
 
 /** Live MCP server processes a local runtime on `stateDir` started, by server name. */
 async function serverProcesses(stateDir: string): Promise<Array<{ name: string; pid: number }>> {
@@ -53,7 +45,7 @@ async function callEcho(gatewayUrl: string, name: string, text: string, agentKey
 describe('berth reconciler + berth gateway as separate processes', () => {
   it('apply → Ready → tool call through the separate gateway, counted in the reconciler\'s /metrics; SIGTERM stops the reconciler, its metrics port and its server processes', async () => {
     const { dir, remove } = tempDir('local');
-    cleanups.push(remove);
+    later(remove);
     const reg = track(await startRegistryProcess(`${dir}/registry`));
     const stateDir = `${dir}/runtime`;
     const rec = track(spawnBerth(['reconciler', '--provider', 'local', '--server', reg.url, '--token', reg.token, '--state-dir', stateDir, '--lease-ttl', '2s', '--resync', '5s', '--metrics-port', '0']));
@@ -99,7 +91,7 @@ describe('berth reconciler + berth gateway as separate processes', () => {
 
   it('two reconcilers on one registry: one acts, the other stands by; SIGKILL the leader → the standby takes over within the lease TTL', async () => {
     const { dir, remove } = tempDir('ha');
-    cleanups.push(remove);
+    later(remove);
     const reg = track(await startRegistryProcess(`${dir}/registry`));
     // One machine, one runtime state folder: the standby adopts what the dead leader left.
     const stateDir = `${dir}/runtime`;
@@ -108,7 +100,7 @@ describe('berth reconciler + berth gateway as separate processes', () => {
     await first.waitForLine(/"msg":"became leader"/);
     const second = track(spawnBerth(args));
     await second.waitForLine(/"msg":"standby: another reconciler holds the lease/);
-    cleanups.push(async () => {
+    later(async () => {
       for (const p of await serverProcesses(stateDir)) process.kill(p.pid, 'SIGKILL');
     });
 

@@ -4,27 +4,19 @@
  * `--public-url`, `--allowed-host` and `--cors-origin`; and the usage errors
  * `berth gateway` and `berth up` give for malformed entries.
  */
-import { afterEach, describe, expect, it } from 'vitest';
-import { runBerth, spawnBerth, startRegistryProcess, tempDir, type BerthProcess } from './cli-services-harness.ts';
+import { describe, expect, it } from 'vitest';
+import { cleanupAfterEach, runBerth, spawnBerth, startRegistryProcess, tempDir } from './cli-services-harness.ts';
 import { sampleValue } from './support/metrics.ts';
 import { rawRequest } from './support/raw-http.ts';
 
-const cleanups: Array<() => Promise<void> | void> = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
-
-function track<P extends BerthProcess>(p: P): P {
-  cleanups.push(async () => void (await p.stop('SIGKILL', 2_000)));
-  return p;
-}
+const { track, later } = cleanupAfterEach();
 
 const PING = { jsonrpc: '2.0', id: 1, method: 'ping' };
 
 describe('berth gateway --public-url / --allowed-host / --cors-origin', () => {
   it('serves the names and origins the flags give, refuses others before authentication, and answers /-/ endpoints', async () => {
     const { dir, remove } = tempDir('edge-cli');
-    cleanups.push(remove);
+    later(remove);
     const reg = track(await startRegistryProcess(`${dir}/registry`));
     const gw = track(
       spawnBerth([

@@ -73,40 +73,39 @@ export interface EdgeMetrics {
 export function createEdgeMetrics(operator?: Registry): EdgeMetrics {
   const open = new Registry();
   const registers = operator === undefined ? [open] : [open, operator];
-  const classCounts = new Array<number>(CODE_CLASSES.length).fill(0);
-  const classesReported = new Array<number>(CODE_CLASSES.length).fill(0);
-  const rejections = new Map<RejectionReason, number>(REJECTION_REASONS.map((r) => [r, 0]));
-  const rejectionsReported = new Map<RejectionReason, number>(REJECTION_REASONS.map((r) => [r, 0]));
-  const refusals = new Map<ConnectionCap, number>(CONNECTION_CAPS.map((c) => [c, 0]));
-  const refusalsReported = new Map<ConnectionCap, number>(CONNECTION_CAPS.map((c) => [c, 0]));
   let timeouts = 0;
   let timeoutsReported = 0;
   let openStreams = 0;
   let openConnections: () => number = () => 0;
 
+  const countClass = tally(
+    'berth_gateway_http_requests_total',
+    'HTTP requests the gateway answered (refusals and its own endpoints included), by status class; none: the connection closed before an answer went out.',
+    'code_class',
+    CODE_CLASSES,
+    registers,
+  );
+  const countRejection = tally(
+    'berth_gateway_rejections_total',
+    'Requests the gateway edge refused before any upstream saw them, by reason (the governance decisions are berth_gateway_decisions_total).',
+    'reason',
+    REJECTION_REASONS,
+    registers,
+  );
+  const countRefusal = tally(
+    'berth_gateway_connections_rejected_total',
+    'Client connections closed as soon as they were accepted, by the cap they were over (max-connections, max-connections-per-address).',
+    'cap',
+    CONNECTION_CAPS,
+    registers,
+  );
   new Counter({
-    name: 'berth_gateway_http_requests_total',
-    help: 'HTTP requests the gateway answered (refusals and its own endpoints included), by status class; none: the connection closed before an answer went out.',
-    labelNames: ['code_class'] as const,
+    name: 'berth_gateway_requests_timed_out_total',
+    help: 'Client connections closed because a request (headers, or headers and body) did not arrive within the header / body timeouts.',
     registers,
     collect() {
-      // Counts are kept as plain numbers; the counter catches up with them when scraped.
-      CODE_CLASSES.forEach((c, i) => {
-        this.inc({ code_class: c }, classCounts[i]! - classesReported[i]!);
-        classesReported[i] = classCounts[i]!;
-      });
-    },
-  });
-  new Counter({
-    name: 'berth_gateway_rejections_total',
-    help: 'Requests the gateway edge refused before any upstream saw them, by reason (the governance decisions are berth_gateway_decisions_total).',
-    labelNames: ['reason'] as const,
-    registers,
-    collect() {
-      for (const [reason, n] of rejections) {
-        this.inc({ reason }, n - rejectionsReported.get(reason)!);
-        rejectionsReported.set(reason, n);
-      }
+      this.inc(timeouts - timeoutsReported);
+      timeoutsReported = timeouts;
     },
   });
   new Gauge({
@@ -123,27 +122,6 @@ export function createEdgeMetrics(operator?: Registry): EdgeMetrics {
     registers,
     collect() {
       this.set(openConnections());
-    },
-  });
-  new Counter({
-    name: 'berth_gateway_connections_rejected_total',
-    help: 'Client connections closed as soon as they were accepted, by the cap they were over (max-connections, max-connections-per-address).',
-    labelNames: ['cap'] as const,
-    registers,
-    collect() {
-      for (const [cap, n] of refusals) {
-        this.inc({ cap }, n - refusalsReported.get(cap)!);
-        refusalsReported.set(cap, n);
-      }
-    },
-  });
-  new Counter({
-    name: 'berth_gateway_requests_timed_out_total',
-    help: 'Client connections closed because a request (headers, or headers and body) did not arrive within the header / body timeouts.',
-    registers,
-    collect() {
-      this.inc(timeouts - timeoutsReported);
-      timeoutsReported = timeouts;
     },
   });
   const latency = new Histogram({
@@ -167,12 +145,9 @@ export function createEdgeMetrics(operator?: Registry): EdgeMetrics {
     open,
     responded(res) {
       const status = res.headersSent ? res.statusCode : 0;
-      const i = status >= 100 && status < 600 ? Math.floor(status / 100) : 0;
-      classCounts[i]!++;
+      countClass(CODE_CLASSES[status >= 100 && status < 600 ? Math.floor(status / 100) : 0]!);
     },
-    rejected(reason) {
-      rejections.set(reason, rejections.get(reason)! + 1);
-    },
+    rejected: countRejection,
     upstreamAnswered(name, ms) {
       const seconds = ms / 1000;
       latency.observe(seconds);
@@ -181,9 +156,7 @@ export function createEdgeMetrics(operator?: Registry): EdgeMetrics {
     streams(delta) {
       openStreams += delta;
     },
-    connectionRefused(cap) {
-      refusals.set(cap, refusals.get(cap)! + 1);
-    },
+    connectionRefused: countRefusal,
     timedOut() {
       timeouts++;
     },
@@ -191,4 +164,27 @@ export function createEdgeMetrics(operator?: Registry): EdgeMetrics {
       openConnections = open;
     },
   };
+}
+
+/**
+ * A labelled counter whose counts are plain numbers on the hot path (no label
+ * hashing per request), caught up with them when scraped. Returns the function
+ * that counts one for a label value.
+ */
+function tally<K extends string>(name: string, help: string, label: string, values: readonly K[], registers: Registry[]): (value: K) => void {
+  const counts = new Map<K, number>(values.map((v) => [v, 0]));
+  const reported = new Map<K, number>(values.map((v) => [v, 0]));
+  new Counter({
+    name,
+    help,
+    labelNames: [label],
+    registers,
+    collect() {
+      for (const [value, n] of counts) {
+        this.inc({ [label]: value }, n - reported.get(value)!);
+        reported.set(value, n);
+      }
+    },
+  });
+  return (value) => void counts.set(value, counts.get(value)! + 1);
 }

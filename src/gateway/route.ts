@@ -74,12 +74,15 @@ function describe(c: Condition): string {
  * that may not run in the server's environment: see src/manifest/lifecycle.ts),
  * then status: `Ready` not True, or no endpoint. When Ready is not True the most
  * telling condition is named: Degraded (True) first, then Progressing (True), else Ready itself.
- * @example unroutableReason(submittedServer)
+ * `now` judges deprecation dates (the route table rebuilds a route when its
+ * object changes; a server past its date is retired by the reconciler, whose
+ * status write rebuilds it).
+ * @example unroutableReason(submittedServer, new Date())
  * // `server "quote" is not routable: lifecycle stage 'submitted' is not deployed; move it to approved-dev to deploy`
  */
-export function unroutableReason(server: MCPServer): string | undefined {
+export function unroutableReason(server: MCPServer, now: Date = new Date()): string | undefined {
   const name = server.metadata.name;
-  const traffic = mayReceiveTraffic(server);
+  const traffic = mayReceiveTraffic(server, now);
   if (!traffic.allowed) return `server "${name}" is not routable: ${traffic.message}`;
   const conditions = server.status?.conditions ?? [];
   const ready = conditions.find((c) => c.type === ConditionType.Ready);

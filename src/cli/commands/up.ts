@@ -115,7 +115,7 @@ async function applyExamples(sys: RunningSystem, paths: string[], io: CommandIo)
 
 async function currentSummary(sys: RunningSystem) {
   const { items } = await sys.store.list('MCPServer', { limit: 500 });
-  return summarizeFleet(items);
+  return summarizeFleet(items, new Date());
 }
 
 const command: Command = {

@@ -2,8 +2,10 @@
  * `berth up` (= `npm start`): the whole control plane on one machine — the store
  * (SQLite under ./.berth unless --store names another), registry API, reconciler
  * with the local runtime, and the gateway. On the first start of a state folder
- * applies examples/ and writes an agent key for the examples' agent; prints where
- * everything is and a live summary, and stops every child process on Ctrl-C.
+ * applies examples/, approves the stages its servers request (as the bootstrap
+ * admin, recorded like any approval) and writes an agent key for the examples'
+ * agent; prints where everything is and a live summary, and stops every child
+ * process on Ctrl-C.
  * src/cli/runtime.ts does the wiring.
  */
 import { GATEWAY_EDGE_FLAGS, GATEWAY_EDGE_USAGE, gatewayEdgeSettings } from '../gateway-edge-flags.ts';
@@ -22,6 +24,7 @@ import type { RunningReconciler } from '../../reconciler/index.ts';
 import { SessionKeys } from '../../gateway/index.ts';
 import { HttpRegistryClient } from '../../client/http-client.ts';
 import type { Store } from '../../registry/store.ts';
+import type { ApprovableStage, MCPServerSpec } from '../../manifest/types.ts';
 import { CommandFailure, ExitCode, UsageError, type Command, type CommandIo } from '../command.ts';
 import { objectRef, parseFlags, portFlag } from '../config.ts';
 import { localHolderId } from '../stale-lease.ts';
@@ -46,8 +49,10 @@ const usage = `Usage: berth up [--state-dir DIR] [--host H] [--registry-port N] 
                 [--examples DIR | --no-examples]
 
 Runs the registry, the reconciler with the local runtime, and the gateway in one
-process. On the first start of a state folder it applies the example manifests and
-writes an agent key for their agent (sales-copilot) to <state-dir>/agent-key.
+process. On the first start of a state folder it applies the example manifests,
+approves the stages the example servers request as the bootstrap admin (recorded
+like any berth approve), and writes an agent key for their agent (sales-copilot)
+to <state-dir>/agent-key.
 Ctrl-C stops everything, including every MCP server process it started.
 
 Options:
@@ -100,7 +105,27 @@ function runningSystem(rt: Runtime): RunningSystem | undefined {
   return { registryUrl, gatewayUrl, adminTokenFile, firstStart: rt.firstStart, ...(agentKeyFile !== undefined ? { agentKeyFile } : {}), store, reconciler };
 }
 
-/** Applies manifests through the registry API, as a pipeline would; prints one line per object. */
+/** The stage an example's requested lifecycle needs approved, if any. */
+function stageToApprove(spec: MCPServerSpec): ApprovableStage | undefined {
+  switch (spec.lifecycle) {
+    case 'approved-dev':
+      return 'approved-dev';
+    case 'approved-production':
+    case 'monitored':
+      return 'approved-production';
+    case 'deprecated':
+      return spec.environment === 'production' ? 'approved-production' : 'approved-dev';
+    default:
+      return undefined;
+  }
+}
+
+/**
+ * Applies manifests through the registry API, as a pipeline would, then — this
+ * being the examples on a first start — approves the stage each server requests
+ * as the bootstrap admin, through the same endpoint and record as `berth approve`
+ * (so `berth describe` shows who approved them). Prints one line per object and approval.
+ */
 async function applyExamples(sys: RunningSystem, paths: string[], io: CommandIo): Promise<boolean> {
   const objects = await loadValidManifests(paths, io, 'up');
   if (!objects) return false;
@@ -109,6 +134,12 @@ async function applyExamples(sys: RunningSystem, paths: string[], io: CommandIo)
   for (const obj of objects) {
     const { result } = await client.apply(obj);
     io.stdout.write(`  ${objectRef(obj.kind, obj.metadata.name)} ${result}\n`);
+  }
+  for (const obj of objects) {
+    const stage = obj.kind === 'MCPServer' ? stageToApprove(obj.spec) : undefined;
+    if (stage === undefined) continue;
+    const { effective } = await client.decideStage(obj.metadata.name, { stage, decision: 'approved', note: 'example applied by berth up on first start' });
+    io.stdout.write(`  ${objectRef(obj.kind, obj.metadata.name)} approved for ${stage} by the bootstrap admin (spec ${effective.spec8}; effective ${effective.effective})\n`);
   }
   return true;
 }
@@ -209,7 +240,9 @@ const command: Command = {
       );
       const present = examples.filter((p) => existsSync(p));
       if (sys.firstStart && present.length > 0) {
-        io.stdout.write(`Applying ${present.map((p) => relative(io.cwd, p) || '.').join(', ')} (first start; --no-examples skips this):\n`);
+        io.stdout.write(
+          `Applying ${present.map((p) => relative(io.cwd, p) || '.').join(', ')} and approving the stages the example servers request, as the bootstrap admin (first start; --no-examples skips this):\n`,
+        );
         if (!(await applyExamples(sys, present, io))) io.stderr.write('berth up: the examples are invalid; nothing was applied\n');
       }
       return await watchSummary(sys, io, values.once ?? false);

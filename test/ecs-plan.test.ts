@@ -5,6 +5,7 @@
 import { afterEach, expect, it } from 'vitest';
 import { planAll } from '../src/reconciler/plan-all.ts';
 import { converge, ecsServer, ecsWorld, updateSpec, type EcsWorld } from './ecs-harness.ts';
+import { createApproved } from './support/approvals.ts';
 
 let w: EcsWorld;
 afterEach(async () => {
@@ -13,8 +14,8 @@ afterEach(async () => {
 
 it('prints every AWS action with its reason and makes only reads', async () => {
   w = await ecsWorld();
-  await w.store.create(ecsServer('weather', {}, { routing: { host: 'weather.mcp.example.com' } }));
-  await w.store.create(ecsServer('quote'));
+  await createApproved(w.store, ecsServer('weather', {}, { routing: { host: 'weather.mcp.example.com' } }));
+  await createApproved(w.store, ecsServer('quote'));
   await converge(w, 'quote');
   await updateSpec(w, 'quote', (s) => ({ ...s, runtime: { ...s.runtime!, replicas: 2 } }));
   w.clock.advance(10_000);

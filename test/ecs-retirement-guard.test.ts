@@ -5,6 +5,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { converge, ecsServer, ecsWorld, inventory, type EcsWorld } from './ecs-harness.ts';
+import { createApproved } from './support/approvals.ts';
 
 let w: EcsWorld;
 afterEach(async () => {
@@ -48,7 +49,7 @@ function deleteServiceTimes(): Map<string, number> {
 async function fleet(n: number): Promise<string[]> {
   const names = Array.from({ length: n }, (_, i) => `svc-${i}`);
   for (const name of names) {
-    await w.store.create(ecsServer(name));
+    await createApproved(w.store, ecsServer(name));
     await converge(w, name);
   }
   return names;

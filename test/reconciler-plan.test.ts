@@ -12,6 +12,7 @@ import type { CommandIo } from '../src/cli/command.ts';
 import { createLocalProvider } from '../src/providers/local/index.ts';
 import { startRegistryServer } from '../src/registry/server.ts';
 import { openRegistry, serverManifest, tempDir, testLogger } from './fixtures/reconciler/helpers.ts';
+import { approveInStore } from './support/approvals.ts';
 
 const cleanups: Array<() => Promise<void> | void> = [];
 afterEach(async () => {
@@ -45,6 +46,9 @@ describe('berth plan', () => {
     await store.create(serverManifest('beta', { lifecycle: 'draft' }));
     await store.create(serverManifest('delta', { environment: 'production' }));
     await store.create(serverManifest('gamma', { runtime: undefined, remote: { url: 'http://127.0.0.1:9/mcp', transport: 'streamable-http' } }));
+    for (const name of ['alpha', 'delta', 'gamma']) await approveInStore(store, name);
+    // Requested by its team, approved by nobody.
+    await store.create(serverManifest('omega'));
     const versionBefore = await store.currentVersion();
 
     const text = await run(['plan', '--server', registry.url], tmp.dir);
@@ -55,12 +59,13 @@ describe('berth plan', () => {
     expect(text.out).toContain("why: lifecycle stage 'approved-dev' allows deployment to dev; runtime 'local' handles it");
     expect(text.out).toContain('+ start process alpha [local]: not running');
     expect(text.out).toContain('MCPServer/beta (generation 1): not deployed');
-    expect(text.out).toContain("why: lifecycle stage 'draft' is not deployed; move it to approved-dev to deploy");
-    expect(text.out).toContain("why: lifecycle stage 'approved-dev' is not deployed to production; move it to approved-production to deploy");
+    expect(text.out).toContain("why: lifecycle stage 'draft' is not deployed; request approved-dev in spec.lifecycle and ask an approver to approve it");
+    expect(text.out).toContain("why: lifecycle stage 'approved-dev' is not deployed to production; request approved-production and ask an approver to approve it");
+    expect(text.out).toMatch(/MCPServer\/omega \(generation 1\): not deployed\n {2}why: requested approved-dev, effective security-review: no approval of spec [0-9a-f]{8} for approved-dev; ask an approver: berth approve server omega --stage approved-dev/);
     expect(text.out).toContain('MCPServer/gamma (generation 1): deploy with remote');
     expect(text.out).toContain('+ track remote gamma [remote]: ');
     expect(text.out).toContain('nothing to remove: no runtime holds anything for it');
-    expect(text.out).toMatch(/Plan: 2 of 4 server\(s\) to change, 0 skipped\./);
+    expect(text.out).toMatch(/Plan: 2 of 5 server\(s\) to change, 0 skipped\./);
 
     const json = await run(['plan', '-s', registry.url, '-o', 'json', '--environment', 'dev', '--detailed-exitcode'], tmp.dir);
     expect(json.code).toBe(1); // changes pending
@@ -73,6 +78,7 @@ describe('berth plan', () => {
     expect(byName['beta']?.actions).toEqual([]);
     expect(byName['delta']?.decision).toMatchObject({ kind: 'skip', cause: 'other-environment' });
     expect(byName['gamma']?.decision).toMatchObject({ kind: 'deploy', provider: 'remote' });
+    expect(byName['omega']?.decision).toMatchObject({ kind: 'retire', cause: 'not-deployed' });
     expect(report.changes).toBe(2);
 
     // Nothing was written to the registry and nothing was started.

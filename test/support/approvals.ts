@@ -29,3 +29,9 @@ export async function approveInStore(store: Store, name: string, stages: readonl
     for (const a of approvalsFor(stored.spec as MCPServerSpec, stages, by)) await store.recordStageApproval('MCPServer', name, a);
   }
 }
+
+/** Creates `obj` in `store` and, for an MCPServer, records approvals of its spec (see {@link approveInStore}). */
+export async function createApproved<T extends { kind: string; metadata: { name: string } }>(store: Store, obj: T): Promise<void> {
+  await store.create(obj as unknown as Parameters<Store['create']>[0]);
+  if (obj.kind === 'MCPServer') await approveInStore(store, obj.metadata.name);
+}

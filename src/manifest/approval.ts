@@ -71,6 +71,7 @@ export interface EffectiveStageInput {
   policy?: ApprovalPolicy;
 }
 
+const DAY_MS = 86_400_000;
 const NO_APPROVAL_NEEDED: ReadonlySet<LifecycleStage> = new Set(['draft', 'submitted', 'security-review']);
 
 interface Standing {
@@ -120,7 +121,8 @@ export function effectiveStage(input: EffectiveStageInput): EffectiveStage {
   const approvedFor: ApprovedFor = dev.rejected ? 'none' : prod.ok ? 'production' : dev.ok ? 'dev' : 'none';
   const base = { requested, approvedFor, spec8: input.hashes.review.slice(0, 8) };
   if (requested === 'retired') return { ...base, effective: 'retired' };
-  if (requested === 'deprecated' && deprecation !== undefined && now.getTime() >= Date.parse(deprecation.date)) {
+  // The date is the last day it runs ("after which the server may be retired"): retired from the next day, UTC.
+  if (requested === 'deprecated' && deprecation !== undefined && now.getTime() >= Date.parse(deprecation.date) + DAY_MS) {
     return { ...base, effective: 'retired', expired: deprecation.date };
   }
   if (NO_APPROVAL_NEEDED.has(requested)) return { ...base, effective: requested };

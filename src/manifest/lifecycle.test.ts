@@ -98,7 +98,8 @@ describe('mayRun decides on the effective stage', () => {
   it('a deprecated server keeps its approval until its date, then is retired', () => {
     const dep = server('deprecated', 'production', ['approved-production']);
     expect(mayRun(dep, 'production', NOW)).toMatchObject({ allowed: true, reason: 'LifecycleAllows', message: "lifecycle stage 'deprecated' still runs (until 2026-12-31; use quote-v2 instead)" });
-    expect(mayRun(dep, 'production', new Date('2026-12-31T00:00:00Z'))).toMatchObject({
+    expect(mayRun(dep, 'production', new Date('2026-12-31T23:59:59Z')).allowed).toBe(true);
+    expect(mayRun(dep, 'production', new Date('2027-01-01T00:00:00Z'))).toMatchObject({
       allowed: false,
       reason: 'LifecycleRetired',
       message: 'deprecated until 2026-12-31 (use quote-v2 instead): past its date it is retired; what it ran is torn down',

@@ -133,7 +133,7 @@ describe('berth reconciler (spawned): usage, config and registry errors', () => 
     const readerToken = reader.stdout.trim().split('\n').pop()!;
     const notAdmin = await runBerth(['reconciler', '--provider', 'local', '--state-dir', join(dir, 's'), '--server', reg.url, '--token', readerToken]);
     expect(notAdmin.code, notAdmin.stderr).toBe(3);
-    expect(notAdmin.stderr).toMatch(/not an admin token/);
+    expect(notAdmin.stderr).toMatch(/neither a controller nor an admin token.*berth token create --role controller/);
   }, 30_000);
 });
 

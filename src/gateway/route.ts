@@ -70,7 +70,7 @@ function describe(c: Condition): string {
 
 /**
  * Why a server must not receive traffic, or `undefined` when it may.
- * Rules: the manifest's traffic gate first (being deleted, or a lifecycle stage
+ * Rules: the manifest's traffic gate first (being deleted, or an effective (approved) lifecycle stage
  * that may not run in the server's environment: see src/manifest/lifecycle.ts),
  * then status: `Ready` not True, or no endpoint. When Ready is not True the most
  * telling condition is named: Degraded (True) first, then Progressing (True), else Ready itself.
@@ -78,7 +78,7 @@ function describe(c: Condition): string {
  * object changes; a server past its date is retired by the reconciler, whose
  * status write rebuilds it).
  * @example unroutableReason(submittedServer, new Date())
- * // `server "quote" is not routable: lifecycle stage 'submitted' is not deployed; move it to approved-dev to deploy`
+ * // `server "quote" is not routable: lifecycle stage 'submitted' is not deployed; request approved-dev in spec.lifecycle and ask an approver to approve it`
  */
 export function unroutableReason(server: MCPServer, now: Date = new Date()): string | undefined {
   const name = server.metadata.name;

@@ -12,6 +12,8 @@ import { GATEWAY_LIMIT_FLAGS, gatewayLimitSettings, gatewayLimitUsage } from '..
 import { connectionCap, openFileLimit } from '../descriptor-limit.ts';
 import { GATEWAY_HEADER_FLAGS, GATEWAY_HEADER_USAGE, trustedProxiesFromFlags } from '../gateway-header-flags.ts';
 import { SECRET_FLAGS, secretFlagsUsage, secretResolverFromFlags } from '../secret-flags.ts';
+import { SANDBOX_FLAGS, sandboxLine, sandboxUsage, sandboxModeFrom } from '../sandbox-flag.ts';
+import { SandboxUnavailableError } from '../../providers/local/index.ts';
 import { Registry } from 'prom-client';
 import { existsSync, mkdirSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
@@ -43,7 +45,7 @@ const RESERVED_DESCRIPTORS = 128;
 const defaultMaxConnections = connectionCap(openFileLimit(), RESERVED_DESCRIPTORS);
 
 const usage = `Usage: berth up [--state-dir DIR] [--host H] [--registry-port N] [--gateway-port N] [--store URL [--store-ca FILE]]
-                [--examples DIR | --no-examples]
+                [--examples DIR | --no-examples] [--sandbox auto|bwrap|off]
 
 Runs the registry, the reconciler with the local runtime, and the gateway in one
 process. On the first start of a state folder it applies the example manifests and
@@ -62,6 +64,7 @@ ${GATEWAY_EDGE_USAGE}
 ${gatewayLimitUsage(defaultMaxConnections)}
 ${GATEWAY_HEADER_USAGE}
 ${secretFlagsUsage('<state-dir>/secrets')}
+${sandboxUsage(23)}
   --examples DIR       manifests applied on first start; repeatable (default examples/manifests and
                        examples/policies; examples/remote is left out: it needs the internet)
   --no-examples        apply nothing and create no example agent key on first start
@@ -139,6 +142,7 @@ const command: Command = {
       ...GATEWAY_LIMIT_FLAGS,
       ...GATEWAY_HEADER_FLAGS,
       ...SECRET_FLAGS,
+      ...SANDBOX_FLAGS,
     });
     if (values.help) {
       io.stdout.write(`${usage}\n`);
@@ -147,6 +151,7 @@ const command: Command = {
     if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
     const stateDir = resolve(io.cwd, values['state-dir'] ?? '.berth');
     const host = values.host ?? '127.0.0.1';
+    const sandbox = sandboxModeFrom(values);
     const registryPort = portFlag(values['registry-port'], 7070, '--registry-port');
     const gatewayPort = portFlag(values['gateway-port'], 8080, '--gateway-port');
     const gatewayAuth = { ...gatewayAuthSettings(values), ...gatewayEdgeSettings(values) };
@@ -177,14 +182,14 @@ const command: Command = {
         io,
         registry: { store, host, port: registryPort, stateDir, metrics, ...(values['no-examples'] ? {} : { bootstrapAgent: EXAMPLE_AGENT }) },
         // Servers listen where Berth does, but never on every interface.
-        reconciler: { runtimes: { kind: 'local', stateDir, host: host === '0.0.0.0' ? '127.0.0.1' : host }, leaseName: RECONCILER_LEASE, holderId: localHolderId(), metrics },
+        reconciler: { runtimes: { kind: 'local', stateDir, host: host === '0.0.0.0' ? '127.0.0.1' : host, sandbox }, leaseName: RECONCILER_LEASE, holderId: localHolderId(), metrics },
         // Agents' open SSE streams would hold shutdown for the default 5 s grace; on one machine a short grace is kinder.
         gateway: { host, port: gatewayPort, closeGraceMs: 1_000, metrics, trustedProxies, sessionKeys, ...gatewayAuth, limits: gatewayLimits },
         resolveSecret,
       });
     } catch (err) {
       flush();
-      if (err instanceof CommandFailure && err.exitCode === ExitCode.Unreachable) throw err;
+      if (err instanceof CommandFailure && (err.exitCode === ExitCode.Unreachable || err.cause instanceof SandboxUnavailableError)) throw err;
       io.stderr.write(`berth up: could not start: ${describeError(err)}\n`);
       io.stderr.write('Is another `berth up` running? Choose other ports with --registry-port / --gateway-port.\n');
       return ExitCode.Failed;
@@ -204,6 +209,7 @@ const command: Command = {
           `  admin token ${sys.adminTokenFile}${sys.firstStart ? '   (created now; readable only by you)' : ''}`,
           ...(sys.agentKeyFile !== undefined ? [`  agent key   ${sys.agentKeyFile}   (agent ${EXAMPLE_AGENT}; send it as Authorization: Bearer)`] : []),
           `  logs        ${logFile}`,
+          ...(rt.sandbox ? [`  sandbox     ${sandboxLine(rt.sandbox)}`] : []),
           '',
         ].join('\n'),
       );

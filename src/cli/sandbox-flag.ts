@@ -1,0 +1,38 @@
+/**
+ * `--sandbox auto|bwrap|off`: how the local runtime isolates server processes
+ * (see src/providers/local/sandbox.ts), shared by `berth up` and `berth reconciler`,
+ * and the lines that tell the operator what was chosen.
+ */
+import { SANDBOX_MODES, SANDBOX_SCOPE, type SandboxMode, type SandboxStatus } from '../providers/local/sandbox.ts';
+import { UsageError } from './command.ts';
+
+/** The flag for parseFlags. */
+export const SANDBOX_FLAGS = { sandbox: { type: 'string' } } as const;
+
+/** Its usage lines, the description starting at `column` as in the command's other options. */
+export function sandboxUsage(column: number): string {
+  const pad = (s: string) => s.padEnd(column);
+  return `${pad('  --sandbox MODE')}isolation of local server processes: auto (default: bwrap when it works here,
+${pad('')}else unsandboxed with a warning), bwrap (refuse to start without it), off`;
+}
+
+/**
+ * The mode the flag names (default auto).
+ * @throws UsageError for anything but auto, bwrap or off
+ */
+export function sandboxModeFrom(values: { sandbox?: string | undefined }): SandboxMode {
+  const v = values.sandbox ?? 'auto';
+  if (!(SANDBOX_MODES as readonly string[]).includes(v)) throw new UsageError(`--sandbox must be one of ${SANDBOX_MODES.join(', ')} (got "${v}")`);
+  return v as SandboxMode;
+}
+
+/**
+ * One line for the operator: what the sandbox isolates and what not, or (loudly)
+ * that there is none and why.
+ * @example sandboxLine({ kind: 'off', reason: '--sandbox off was given' })
+ * // 'WARNING: local servers run UNSANDBOXED (--sandbox off was given): …'
+ */
+export function sandboxLine(status: SandboxStatus): string {
+  if (status.kind === 'bwrap') return `bwrap: ${SANDBOX_SCOPE}`;
+  return `WARNING: local servers run UNSANDBOXED (${status.reason}): each can read everything Berth's user can, the state folder and its admin token included, and see Berth's environment in /proc`;
+}

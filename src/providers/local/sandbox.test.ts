@@ -1,8 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createLocalProvider, type LocalProvider } from './index.ts';
-import { detectSandbox, type SandboxMode } from './sandbox.ts';
+import { detectSandbox, installRoot, sandboxArgs, type SandboxMode } from './sandbox.ts';
 import { HOSTILE, desiredServer, providerTestScope, tempDir, testLogger, waitFor, waitReady } from '../../../test/fixtures/mcp-servers/harness.ts';
 
 const scope = providerTestScope(afterEach);
@@ -107,4 +107,65 @@ describe('sandbox choice', () => {
     expect(detectSandbox('auto', noBwrap)).toEqual({ kind: 'off', reason: expect.stringContaining('not installed') });
     expect(detectSandbox('off', noBwrap)).toEqual({ kind: 'off', reason: '--sandbox off was given' });
   }, 30_000);
+});
+
+describe('sandboxArgs (what a sandbox shows)', () => {
+  /** The [flag, source, dest] mounts in order, and where each tmpfs goes. */
+  const mounts = (args: string[]) => {
+    const out: string[] = [];
+    for (let i = 0; i < args.length; i++) {
+      if (args[i] === '--ro-bind' || args[i] === '--symlink') {
+        out.push(`${args[i]} ${args[i + 2]}`);
+        i += 2;
+      } else if (args[i] === '--tmpfs') {
+        out.push(`--tmpfs ${args[i + 1]}`);
+        i += 1;
+      }
+    }
+    return out;
+  };
+
+  it('a state folder inside the working directory is covered after every bind; one apart from all binds is not mounted at all', () => {
+    const root = tempDir();
+    const state = join(root, '.berth');
+    mkdirSync(state);
+    const m = mounts(sandboxArgs({ cwd: root, readOnly: [], hidden: [state] }));
+    expect(m).toContain(`--ro-bind ${root}`);
+    expect(m.at(-1)).toBe(`--tmpfs ${state}`);
+    expect(m.indexOf(`--tmpfs ${state}`)).toBeGreaterThan(m.indexOf(`--ro-bind ${root}`));
+    const apart = tempDir();
+    expect(mounts(sandboxArgs({ cwd: apart, readOnly: [], hidden: [state] }))).not.toContain(`--tmpfs ${state}`);
+  });
+
+  it('a working directory inside the state folder (cwd: .berth/logs) is covered too', () => {
+    const state = tempDir();
+    const logs = join(state, 'logs');
+    mkdirSync(logs);
+    const m = mounts(sandboxArgs({ cwd: logs, readOnly: [], hidden: [state] }));
+    expect(m.at(-1)).toBe(`--tmpfs ${state}`);
+  });
+
+  it('never binds the root folder, and binds a folder once even when named inside another', () => {
+    const root = tempDir();
+    mkdirSync(join(root, 'sub'));
+    const args = sandboxArgs({ cwd: '/', readOnly: [root, join(root, 'sub')], hidden: [] });
+    expect(mounts(args)).not.toContain('--ro-bind /');
+    expect(mounts(args).filter((x) => x.startsWith('--ro-bind') && x.includes(root))).toEqual([`--ro-bind ${root}`]);
+  });
+
+  it('a symlinked node_modules is bound at its real place too, so it resolves inside', () => {
+    const real = tempDir();
+    const app = tempDir();
+    symlinkSync(real, join(app, 'node_modules'));
+    expect(mounts(sandboxArgs({ cwd: app, readOnly: [], hidden: [] }))).toEqual(expect.arrayContaining([`--ro-bind ${app}`, `--ro-bind ${real}`]));
+  });
+
+  it('installRoot: the folder above bin/ or shims/, else the program\'s own folder', () => {
+    const root = tempDir();
+    for (const d of ['venv/bin', '.pyenv/shims', 'tools']) mkdirSync(join(root, d), { recursive: true });
+    for (const f of ['venv/bin/python', '.pyenv/shims/python3', 'tools/run.sh']) writeFileSync(join(root, f), '');
+    expect(installRoot(join(root, 'venv/bin/python'))).toBe(join(root, 'venv'));
+    expect(installRoot(join(root, '.pyenv/shims/python3'))).toBe(join(root, '.pyenv'));
+    expect(installRoot(join(root, 'tools/run.sh'))).toBe(join(root, 'tools'));
+  });
 });

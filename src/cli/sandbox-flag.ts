@@ -27,6 +27,17 @@ export function sandboxModeFrom(values: { sandbox?: string | undefined }): Sandb
 }
 
 /**
+ * Berth's secrets kept outside the state folder, for the sandbox to hide: the
+ * secrets folder and a SQLite database with its journal files.
+ * @example pathsToHide({ secretsDir: '/etc/berth/secrets', sqlitePath: '/var/lib/berth.db' })
+ * // ['/etc/berth/secrets', '/var/lib/berth.db', '/var/lib/berth.db-wal', '/var/lib/berth.db-shm', '/var/lib/berth.db-journal']
+ */
+export function pathsToHide(where: { secretsDir?: string | undefined; sqlitePath?: string | undefined }): string[] {
+  const db = where.sqlitePath;
+  return [...(where.secretsDir ? [where.secretsDir] : []), ...(db ? [db, `${db}-wal`, `${db}-shm`, `${db}-journal`] : [])];
+}
+
+/**
  * One line for the operator: what the sandbox isolates and what not, or (loudly)
  * that there is none and why.
  * @example sandboxLine({ kind: 'off', reason: '--sandbox off was given' })

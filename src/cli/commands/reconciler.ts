@@ -28,7 +28,7 @@ import { DEFAULT_ECS_CONFIG_FILE } from '../ecs-wiring.ts';
 import { createLogger, logLevel } from '../logger.ts';
 import { runRuntime, type RuntimesChoice } from '../runtime.ts';
 import { SECRET_FLAGS, secretFlagsUsage, secretResolverFromFlags } from '../secret-flags.ts';
-import { SANDBOX_FLAGS, sandboxLine, sandboxModeFrom, sandboxUsage } from '../sandbox-flag.ts';
+import { pathsToHide, SANDBOX_FLAGS, sandboxLine, sandboxModeFrom, sandboxUsage } from '../sandbox-flag.ts';
 
 const usage = `Usage: berth reconciler [--provider local|ecs] [--environment ENV] [--config FILE]
                         [--server URL --token T] [--state-dir DIR] [--resync 30s] [--concurrency N]
@@ -115,7 +115,12 @@ const command: Command = {
     const runtimes: RuntimesChoice =
       providerSet === 'ecs'
         ? { kind: 'ecs', configFile: values.config ?? DEFAULT_ECS_CONFIG_FILE, environment: environment! }
-        : { kind: 'local', stateDir: resolve(io.cwd, values['state-dir'] ?? '.berth'), sandbox };
+        : {
+            kind: 'local',
+            stateDir: resolve(io.cwd, values['state-dir'] ?? '.berth'),
+            sandbox,
+            hiddenPaths: pathsToHide({ secretsDir: values['secrets-dir'] !== undefined ? resolve(io.cwd, values['secrets-dir']) : undefined }),
+          };
     const reconciler = {
       runtimes,
       ...(environment !== undefined ? { environment } : {}),

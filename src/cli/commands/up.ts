@@ -12,7 +12,7 @@ import { GATEWAY_LIMIT_FLAGS, gatewayLimitSettings, gatewayLimitUsage } from '..
 import { connectionCap, openFileLimit } from '../descriptor-limit.ts';
 import { GATEWAY_HEADER_FLAGS, GATEWAY_HEADER_USAGE, trustedProxiesFromFlags } from '../gateway-header-flags.ts';
 import { SECRET_FLAGS, secretFlagsUsage, secretResolverFromFlags } from '../secret-flags.ts';
-import { SANDBOX_FLAGS, sandboxLine, sandboxUsage, sandboxModeFrom } from '../sandbox-flag.ts';
+import { pathsToHide, SANDBOX_FLAGS, sandboxLine, sandboxModeFrom, sandboxUsage } from '../sandbox-flag.ts';
 import { SandboxUnavailableError } from '../../providers/local/index.ts';
 import { Registry } from 'prom-client';
 import { existsSync, mkdirSync } from 'node:fs';
@@ -165,6 +165,11 @@ const command: Command = {
     }
 
     const store = await resolveStoreChoice(values, io, join(stateDir, 'registry.db'));
+    // Servers never see Berth's secrets, wherever the flags put them (the state folder is hidden anyway).
+    const hiddenPaths = pathsToHide({
+      secretsDir: values['secrets-dir'] !== undefined ? resolve(io.cwd, values['secrets-dir']) : undefined,
+      sqlitePath: store.location.adapter === 'sqlite' ? store.location.path : undefined,
+    });
 
     mkdirSync(stateDir, { recursive: true, mode: 0o700 });
     // Created on first start, so sessions outlive a restart and `berth gateway --session-key-file` replicas can share them.
@@ -182,7 +187,7 @@ const command: Command = {
         io,
         registry: { store, host, port: registryPort, stateDir, metrics, ...(values['no-examples'] ? {} : { bootstrapAgent: EXAMPLE_AGENT }) },
         // Servers listen where Berth does, but never on every interface.
-        reconciler: { runtimes: { kind: 'local', stateDir, host: host === '0.0.0.0' ? '127.0.0.1' : host, sandbox }, leaseName: RECONCILER_LEASE, holderId: localHolderId(), metrics },
+        reconciler: { runtimes: { kind: 'local', stateDir, host: host === '0.0.0.0' ? '127.0.0.1' : host, sandbox, hiddenPaths }, leaseName: RECONCILER_LEASE, holderId: localHolderId(), metrics },
         // Agents' open SSE streams would hold shutdown for the default 5 s grace; on one machine a short grace is kinder.
         gateway: { host, port: gatewayPort, closeGraceMs: 1_000, metrics, trustedProxies, sessionKeys, ...gatewayAuth, limits: gatewayLimits },
         resolveSecret,

@@ -11,6 +11,7 @@ const settings: LaunchSettings = {
   defaultCwd: '/srv/berth-run',
   stateId: 'state-1',
   stateDir: '/srv/berth-run/.berth',
+  hidden: [],
   packageRoot: '/opt/berth',
   sandbox: { kind: 'off', reason: 'test' },
 };

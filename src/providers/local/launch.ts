@@ -27,6 +27,8 @@ export interface LaunchSettings {
   stateId: string;
   /** The state folder itself: never visible inside a sandbox. */
   stateDir: string;
+  /** More files and folders no sandboxed server may see (a database or secrets folder outside the state folder). */
+  hidden: string[];
   /** Berth's own package folder (holds the stdio bridge and its dependencies), bound read-only for bridged servers. */
   packageRoot: string;
   /** The sandbox chosen at start (see sandbox.ts). */

@@ -41,4 +41,10 @@ export interface LocalProviderOptions {
    * servers unsandboxed, `auto` (default) uses bwrap when a trial run works.
    */
   sandbox?: SandboxMode;
+  /**
+   * Files and folders outside `stateDir` that hold Berth's secrets (a SQLite
+   * database kept elsewhere, a secrets folder): hidden from sandboxed servers as
+   * the state folder is. Default none.
+   */
+  hiddenPaths?: string[];
 }

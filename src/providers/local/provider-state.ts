@@ -39,6 +39,7 @@ export function createProviderState(opts: LocalProviderOptions): LocalProviderSt
     defaultCwd: opts.defaultCwd ?? process.cwd(),
     stateId: stateIdOf(opts.stateDir),
     stateDir: resolve(opts.stateDir),
+    hidden: (opts.hiddenPaths ?? []).map((p) => resolve(p)),
     packageRoot: fileURLToPath(new URL('../../../', import.meta.url)).replace(/\/$/, ''),
     sandbox,
   };

@@ -33,7 +33,7 @@ export function sandboxedCommand(cmd: ProcessCommand, config: LaunchConfig, sett
   }
   readOnly.push(installRoot(program));
   if (config.bridged) readOnly.push(settings.packageRoot);
-  const args = sandboxArgs({ cwd: config.cwd, readOnly, hidden: [settings.stateDir] });
+  const args = sandboxArgs({ cwd: config.cwd, readOnly, hidden: [settings.stateDir, ...settings.hidden] });
   return {
     ...cmd,
     command: sandbox.bwrapPath,

@@ -145,6 +145,15 @@ describe('sandboxArgs (what a sandbox shows)', () => {
     expect(m.at(-1)).toBe(`--tmpfs ${state}`);
   });
 
+  it('a database file kept inside the working directory is covered with /dev/null', () => {
+    const root = tempDir();
+    const db = join(root, 'registry.db');
+    writeFileSync(db, 'x');
+    const args = sandboxArgs({ cwd: root, readOnly: [], hidden: [db, `${db}-wal`] });
+    expect(args.slice(-5, -2)).toEqual(['--ro-bind', '/dev/null', db]);
+    expect(args).not.toContain(`${db}-wal`); // absent files need no cover
+  });
+
   it('never binds the root folder, and binds a folder once even when named inside another', () => {
     const root = tempDir();
     mkdirSync(join(root, 'sub'));

@@ -59,7 +59,11 @@ export interface SandboxView {
   cwd: string;
   /** More folders (or files) bound read-only: the command's installation, Node's, Berth's own package for the stdio bridge. */
   readOnly: string[];
-  /** Folders that must not be visible even when inside a bound folder: the state folder. Covered by an empty tmpfs. */
+  /**
+   * What must not be visible even inside a bound folder: the state folder, a
+   * database or secrets folder kept elsewhere. A folder is covered by an empty
+   * tmpfs, a file by /dev/null.
+   */
   hidden: string[];
 }
 
@@ -90,8 +94,10 @@ export function sandboxArgs(view: SandboxView): string[] {
   for (const h of view.hidden) {
     for (const path of withRealPaths(h)) {
       // Covered when it overlaps something bound (inside it, or holding it: a manifest's cwd inside the
-      // state folder); a folder apart from every bind is not visible anyway.
-      if (bound.some((b) => within(path, b) || within(b, path)) && isDir(path)) args.push('--tmpfs', path);
+      // state folder); a path apart from every bind is not visible anyway.
+      if (!bound.some((b) => within(path, b) || within(b, path))) continue;
+      if (isDir(path)) args.push('--tmpfs', path);
+      else if (existsSync(path)) args.push('--ro-bind', '/dev/null', path);
     }
   }
   args.push('--chdir', view.cwd);

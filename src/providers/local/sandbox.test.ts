@@ -3,7 +3,7 @@ import { copyFileSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } fro
 import { join } from 'node:path';
 import { createLocalProvider, type LocalProvider } from './index.ts';
 import { detectSandbox, installRoot, sandboxArgs, type SandboxMode } from './sandbox.ts';
-import { HOSTILE, desiredServer, providerTestScope, tempDir, testLogger, waitFor, waitReady } from '../../../test/fixtures/mcp-servers/harness.ts';
+import { HOSTILE, STDIO_SERVER, callText, connectClient, desiredServer, pidsWithTag, providerTestScope, tempDir, testLogger, waitFor, waitReady } from '../../../test/fixtures/mcp-servers/harness.ts';
 
 const scope = providerTestScope(afterEach);
 const probe = detectSandbox('auto', { nodePath: process.execPath });
@@ -82,6 +82,20 @@ describe.skipIf(probe.kind === 'off')('local sandbox (bwrap)', () => {
     expect(own.otherServerFile).toBe('ok:OTHER-SERVER-SECRET\n');
     expect(parent.adminToken).toBe('ok:ADMIN-TOKEN-OF-BERTH\n');
     expect(own.visiblePids).toBeGreaterThan(3);
+  }, 30_000);
+
+  it('a stdio server runs behind the bridge inside the sandbox: Ready, tools answer, and retiring leaves no process', async () => {
+    const tag = scope.tag('sandbox-stdio');
+    const p = provider(tempDir(), 'bwrap');
+    const d = desiredServer('stdio-boxed', { transport: 'stdio', local: { command: 'node', args: [STDIO_SERVER, tag] } });
+    await p.apply(p.plan(d, await p.observe(d.name)));
+    const ready = await waitReady(p, d, 20_000);
+    const { client } = await connectClient(ready.endpoint!);
+    expect(await callText(client, 'echo', { text: 'inside' })).toBe('inside');
+    expect(await callText(client, 'getEnv', { name: 'HOME' })).toBe('/tmp');
+    await client.close();
+    await p.apply(p.plan(undefined, await p.observe(d.name)));
+    await waitFor('no process left', () => pidsWithTag(tag).length === 0);
   }, 30_000);
 
   it('a sandboxed server restarts when the sandbox is turned off, saying why', async () => {

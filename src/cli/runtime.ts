@@ -64,7 +64,7 @@ export interface RegistryPart {
 /** Where the reconciler's servers run. */
 export type RuntimesChoice =
   /** Processes on this machine (and servers hosted elsewhere). */
-  | { kind: 'local'; stateDir: string; host?: string; sandbox?: SandboxMode; hiddenPaths?: string[] }
+  | { kind: 'local'; stateDir: string; host?: string; sandbox?: SandboxMode; hiddenPaths?: string[]; allowCommands?: string[] }
   /** ECS Fargate + ALB + Route 53 of one environment from a config file (and servers hosted elsewhere). */
   | { kind: 'ecs'; configFile: string; environment: Environment };
 
@@ -250,6 +250,7 @@ async function startRuntimes(choice: RuntimesChoice, spec: RuntimeSpec, enqueue:
         defaultCwd: io.cwd,
         ...(choice.sandbox !== undefined ? { sandbox: choice.sandbox } : {}),
         ...(choice.hiddenPaths !== undefined ? { hiddenPaths: choice.hiddenPaths } : {}),
+        ...(choice.allowCommands !== undefined ? { allowCommands: choice.allowCommands } : {}),
         // A crash or health change is noticed by the provider: requeue at once instead of at the next resync.
         onChange: enqueue,
       });

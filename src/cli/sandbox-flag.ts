@@ -6,14 +6,28 @@
 import { SANDBOX_MODES, SANDBOX_SCOPE, type SandboxMode, type SandboxStatus } from '../providers/local/sandbox.ts';
 import { UsageError } from './command.ts';
 
-/** The flag for parseFlags. */
-export const SANDBOX_FLAGS = { sandbox: { type: 'string' } } as const;
+/** The flags for parseFlags: `--sandbox` and the repeatable `--allow-command`. */
+export const SANDBOX_FLAGS = { sandbox: { type: 'string' }, 'allow-command': { type: 'string', multiple: true } } as const;
 
-/** Its usage lines, the description starting at `column` as in the command's other options. */
-export function sandboxUsage(column: number): string {
-  const pad = (s: string) => s.padEnd(column);
+/** Its usage lines, the description starting at `column` as in the command's other options; `note` ends them. */
+export function sandboxUsage(column: number, note = ''): string {
+  // A flag as wide as the column gets its description on the next line.
+  const pad = (s: string) => (s.length >= column - 1 ? `${s}\n${' '.repeat(column)}` : s.padEnd(column));
   return `${pad('  --sandbox MODE')}isolation of local server processes: auto (default: bwrap when it works here,
-${pad('')}else unsandboxed with a warning), bwrap (refuse to start without it), off`;
+${pad('')}else unsandboxed with a warning), bwrap (refuse to start without it), off
+${pad('  --allow-command GLOB')}run only servers whose runtime.local.command matches (repeatable; e.g. node,
+${pad('')}'/opt/mcp/**'); others are not started and report Degraded. Default: any command${note}`;
+}
+
+/**
+ * The operator's command allow-list, or undefined (any command) without the flag.
+ * @throws UsageError for an empty glob
+ */
+export function allowCommandsFrom(values: { 'allow-command'?: string[] | undefined }): string[] | undefined {
+  const globs = values['allow-command'];
+  if (globs === undefined) return undefined;
+  if (globs.some((g) => g.trim() === '')) throw new UsageError('--allow-command needs a command or glob, e.g. --allow-command node');
+  return globs;
 }
 
 /**

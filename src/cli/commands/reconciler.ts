@@ -28,12 +28,12 @@ import { DEFAULT_ECS_CONFIG_FILE } from '../ecs-wiring.ts';
 import { createLogger, logLevel } from '../logger.ts';
 import { runRuntime, type RuntimesChoice } from '../runtime.ts';
 import { SECRET_FLAGS, secretFlagsUsage, secretResolverFromFlags } from '../secret-flags.ts';
-import { pathsToHide, SANDBOX_FLAGS, sandboxLine, sandboxModeFrom, sandboxUsage } from '../sandbox-flag.ts';
+import { allowCommandsFrom, pathsToHide, SANDBOX_FLAGS, sandboxLine, sandboxModeFrom, sandboxUsage } from '../sandbox-flag.ts';
 
 const usage = `Usage: berth reconciler [--provider local|ecs] [--environment ENV] [--config FILE]
                         [--server URL --token T] [--state-dir DIR] [--resync 30s] [--concurrency N]
                         [--lease-ttl 15s] [--metrics-port N [--metrics-host H]] [--log-level info]
-                        [--sandbox auto|bwrap|off]
+                        [--sandbox auto|bwrap|off] [--allow-command GLOB]…
 
 Runs the reconciler on its own, against a registry over HTTP (it needs an admin token:
 \`berth token create --role admin\`). Run several for availability: one leads, the
@@ -49,7 +49,7 @@ Options:
                       infra/environments/production.yaml). AWS credentials come from the default
                       chain; AWS_ENDPOINT_URL and AWS_ENDPOINT_URL_<SERVICE> are honoured
   --state-dir DIR     local runtime state and server logs (default ./.berth; --provider local)
-${sandboxUsage(22)} (--provider local)
+${sandboxUsage(22, '\n                      (both: --provider local only)')}
   --resync D          re-check every server this often (default 30s)
   --concurrency N     servers reconciled at the same time (default 4)
   --lease-ttl D       leader lease TTL; a standby takes over within about this long (default 15s)
@@ -101,7 +101,9 @@ const command: Command = {
     if (providerSet === 'ecs' && environment === undefined) throw new UsageError('--provider ecs needs --environment: a reconciler serves the AWS environment its config describes');
     if (providerSet === 'local' && values.config !== undefined) throw new UsageError('--config applies to --provider ecs only');
     if (providerSet === 'ecs' && values.sandbox !== undefined) throw new UsageError('--sandbox applies to --provider local only: ECS tasks are isolated by Fargate');
+    if (providerSet === 'ecs' && values['allow-command'] !== undefined) throw new UsageError('--allow-command applies to --provider local only: ECS runs images');
     const sandbox = sandboxModeFrom(values);
+    const allowCommands = allowCommandsFrom(values);
     const resyncMs = durationFlag(values.resync, '--resync', 30_000);
     const leaseTtlMs = durationFlag(values['lease-ttl'], '--lease-ttl', 15_000);
     const concurrency = Number(values.concurrency ?? '4');
@@ -119,6 +121,7 @@ const command: Command = {
             kind: 'local',
             stateDir: resolve(io.cwd, values['state-dir'] ?? '.berth'),
             sandbox,
+            ...(allowCommands ? { allowCommands } : {}),
             hiddenPaths: pathsToHide({ secretsDir: values['secrets-dir'] !== undefined ? resolve(io.cwd, values['secrets-dir']) : undefined }),
           };
     const reconciler = {

@@ -12,7 +12,7 @@ import { GATEWAY_LIMIT_FLAGS, gatewayLimitSettings, gatewayLimitUsage } from '..
 import { connectionCap, openFileLimit } from '../descriptor-limit.ts';
 import { GATEWAY_HEADER_FLAGS, GATEWAY_HEADER_USAGE, trustedProxiesFromFlags } from '../gateway-header-flags.ts';
 import { SECRET_FLAGS, secretFlagsUsage, secretResolverFromFlags } from '../secret-flags.ts';
-import { pathsToHide, SANDBOX_FLAGS, sandboxLine, sandboxModeFrom, sandboxUsage } from '../sandbox-flag.ts';
+import { allowCommandsFrom, pathsToHide, SANDBOX_FLAGS, sandboxLine, sandboxModeFrom, sandboxUsage } from '../sandbox-flag.ts';
 import { SandboxUnavailableError } from '../../providers/local/index.ts';
 import { Registry } from 'prom-client';
 import { existsSync, mkdirSync } from 'node:fs';
@@ -45,7 +45,7 @@ const RESERVED_DESCRIPTORS = 128;
 const defaultMaxConnections = connectionCap(openFileLimit(), RESERVED_DESCRIPTORS);
 
 const usage = `Usage: berth up [--state-dir DIR] [--host H] [--registry-port N] [--gateway-port N] [--store URL [--store-ca FILE]]
-                [--examples DIR | --no-examples] [--sandbox auto|bwrap|off]
+                [--examples DIR | --no-examples] [--sandbox auto|bwrap|off] [--allow-command GLOB]…
 
 Runs the registry, the reconciler with the local runtime, and the gateway in one
 process. On the first start of a state folder it applies the example manifests and
@@ -152,6 +152,7 @@ const command: Command = {
     const stateDir = resolve(io.cwd, values['state-dir'] ?? '.berth');
     const host = values.host ?? '127.0.0.1';
     const sandbox = sandboxModeFrom(values);
+    const allowCommands = allowCommandsFrom(values);
     const registryPort = portFlag(values['registry-port'], 7070, '--registry-port');
     const gatewayPort = portFlag(values['gateway-port'], 8080, '--gateway-port');
     const gatewayAuth = { ...gatewayAuthSettings(values), ...gatewayEdgeSettings(values) };
@@ -187,7 +188,7 @@ const command: Command = {
         io,
         registry: { store, host, port: registryPort, stateDir, metrics, ...(values['no-examples'] ? {} : { bootstrapAgent: EXAMPLE_AGENT }) },
         // Servers listen where Berth does, but never on every interface.
-        reconciler: { runtimes: { kind: 'local', stateDir, host: host === '0.0.0.0' ? '127.0.0.1' : host, sandbox, hiddenPaths }, leaseName: RECONCILER_LEASE, holderId: localHolderId(), metrics },
+        reconciler: { runtimes: { kind: 'local', stateDir, host: host === '0.0.0.0' ? '127.0.0.1' : host, sandbox, hiddenPaths, ...(allowCommands ? { allowCommands } : {}) }, leaseName: RECONCILER_LEASE, holderId: localHolderId(), metrics },
         // Agents' open SSE streams would hold shutdown for the default 5 s grace; on one machine a short grace is kinder.
         gateway: { host, port: gatewayPort, closeGraceMs: 1_000, metrics, trustedProxies, sessionKeys, ...gatewayAuth, limits: gatewayLimits },
         resolveSecret,

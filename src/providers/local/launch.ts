@@ -5,7 +5,7 @@
  * passed in.
  */
 import { createHash } from 'node:crypto';
-import { isAbsolute, resolve } from 'node:path';
+import { isAbsolute, matchesGlob, resolve } from 'node:path';
 import type { DesiredServer } from '../provider.ts';
 import type { SecretRef, Transport } from '../../manifest/types.ts';
 import { describeLimitChanges, stdioLimitFlags, stdioLimitsOf, type StdioLimits } from './stdio-limits.ts';
@@ -33,6 +33,8 @@ export interface LaunchSettings {
   packageRoot: string;
   /** The sandbox chosen at start (see sandbox.ts). */
   sandbox: SandboxStatus;
+  /** The operator's allow-list of commands (globs over `runtime.local.command` as written); undefined allows any. */
+  allowCommands?: string[];
 }
 
 /**
@@ -113,6 +115,12 @@ export function launchConfigOf(desired: DesiredServer, settings: LaunchSettings)
   if (!local?.command) {
     return {
       problem: `spec.runtime.local.command is missing for ${desired.name}: the local runtime cannot run the container image "${runtime.image}"; add runtime.local {command, args} or deploy it to ECS`,
+    };
+  }
+  const allowed = settings.allowCommands;
+  if (allowed && !allowed.some((glob) => matchesGlob(local.command, glob))) {
+    return {
+      problem: `spec.runtime.local.command "${local.command}" of ${desired.name} is not allowed on this machine: the operator allows only ${allowed.map((g) => `--allow-command ${JSON.stringify(g)}`).join(', ')}; ask them to add it, or deploy it to ECS`,
     };
   }
   const hc = runtime.healthCheck ?? {};

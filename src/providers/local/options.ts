@@ -47,4 +47,11 @@ export interface LocalProviderOptions {
    * the state folder is. Default none.
    */
   hiddenPaths?: string[];
+  /**
+   * Globs (`path.matchesGlob`) a manifest's `runtime.local.command`, as written,
+   * must match to run: `node`, `/opt/mcp/**`. A server whose command matches none
+   * is not started (a running one is stopped) and reports Degraded naming the
+   * list. Default: any command.
+   */
+  allowCommands?: string[];
 }

@@ -40,6 +40,7 @@ export function createProviderState(opts: LocalProviderOptions): LocalProviderSt
     stateId: stateIdOf(opts.stateDir),
     stateDir: resolve(opts.stateDir),
     hidden: (opts.hiddenPaths ?? []).map((p) => resolve(p)),
+    ...(opts.allowCommands ? { allowCommands: [...opts.allowCommands] } : {}),
     packageRoot: fileURLToPath(new URL('../../../', import.meta.url)).replace(/\/$/, ''),
     sandbox,
   };

@@ -9,7 +9,8 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { detectSandbox } from '../src/providers/local/sandbox.ts';
-import { berth, killLeftovers, listServers, isReady, startBerthUp, tempDir, waitFor, type BerthUp } from './e2e-harness.ts';
+import { execFile } from 'node:child_process';
+import { BIN, NODE, REPO, berth, killLeftovers, listServers, isReady, startBerthUp, tempDir, waitFor, type BerthUp } from './e2e-harness.ts';
 
 const probe = detectSandbox('auto', { nodePath: process.execPath });
 if (probe.kind === 'off') console.warn(`berth up sandbox test skipped: ${probe.reason}`);
@@ -99,5 +100,37 @@ describe.skipIf(probe.kind === 'off')('berth up with the sandbox (real processes
     expect(report).toMatch(/^UID 65534$/m);
     // Its own PID namespace: bwrap's init, sh, and the pipeline that counted (the machine has hundreds).
     expect(Number(/^PIDS (\d+)$/m.exec(report)?.[1])).toBeLessThanOrEqual(6);
+  });
+});
+
+describe('berth up --sandbox off', () => {
+  it('says loudly, in its output and on stderr, that servers run unsandboxed and why', async () => {
+    const tmp = tempDir('sandbox-off');
+    const stateDir = join(tmp.dir, 'state');
+    const up = await startBerthUp({ stateDir, examples: false, extraArgs: ['--sandbox', 'off'] });
+    try {
+      const expected = "WARNING: local servers run UNSANDBOXED (--sandbox off was given): each can read everything Berth's user can";
+      expect(up.lines.find((l) => /^\s+sandbox\s/.test(l))).toContain(expected);
+      await waitFor('the warning on stderr', () => up.stderr().includes(`berth up: ${expected}`));
+    } finally {
+      await up.stop();
+      await killLeftovers(stateDir);
+      tmp.remove();
+    }
+  });
+
+  it('refuses an unknown mode as a usage error', async () => {
+    const tmp = tempDir('sandbox-bad');
+    try {
+      const r = await new Promise<{ code: number; stderr: string }>((resolve) =>
+        execFile(NODE, [BIN, 'up', '--state-dir', join(tmp.dir, 's'), '--sandbox', 'maybe'], { cwd: REPO, timeout: 20_000 }, (err, _out, stderr) =>
+          resolve({ code: typeof (err as { code?: unknown } | null)?.code === 'number' ? (err as { code: number }).code : err ? 1 : 0, stderr }),
+        ),
+      );
+      expect(r.code).toBe(2);
+      expect(r.stderr).toContain('--sandbox must be one of auto, bwrap, off (got "maybe")');
+    } finally {
+      tmp.remove();
+    }
   });
 });

@@ -219,6 +219,7 @@ const command: Command = {
           '',
         ].join('\n'),
       );
+      if (rt.sandbox?.kind === 'off') io.stderr.write(`berth up: ${sandboxLine(rt.sandbox)}\n`);
       const present = examples.filter((p) => existsSync(p));
       if (sys.firstStart && present.length > 0) {
         io.stdout.write(`Applying ${present.map((p) => relative(io.cwd, p) || '.').join(', ')} (first start; --no-examples skips this):\n`);

@@ -22,7 +22,8 @@ import { installRoot, resolveCommand, sandboxArgs } from './sandbox.ts';
 export function sandboxedCommand(cmd: ProcessCommand, config: LaunchConfig, settings: LaunchSettings): ProcessCommand {
   const sandbox = settings.sandbox;
   if (sandbox.kind === 'off') return cmd;
-  const readOnly = [installRoot(settings.nodePath)];
+  const homes = settings.parentEnv.HOME !== undefined ? [settings.parentEnv.HOME] : [];
+  const readOnly = [installRoot(settings.nodePath, homes)];
   const program = resolveCommand(config.command, config.cwd, cmd.env.PATH);
   // bwrap itself would start and only then fail to run it: say so here, as an unsandboxed spawn would.
   if (!program || !existsSync(program)) {
@@ -31,7 +32,7 @@ export function sandboxedCommand(cmd: ProcessCommand, config: LaunchConfig, sett
       { code: 'spawn_failed', retryable: false },
     );
   }
-  readOnly.push(installRoot(program));
+  readOnly.push(installRoot(program, homes));
   if (config.bridged) readOnly.push(settings.packageRoot);
   const args = sandboxArgs({ cwd: config.cwd, readOnly, hidden: [settings.stateDir, ...settings.hidden] });
   return {

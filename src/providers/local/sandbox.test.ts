@@ -190,5 +190,10 @@ describe('sandboxArgs (what a sandbox shows)', () => {
     expect(installRoot(join(root, 'venv/bin/python'))).toBe(join(root, 'venv'));
     expect(installRoot(join(root, '.pyenv/shims/python3'))).toBe(join(root, '.pyenv'));
     expect(installRoot(join(root, 'tools/run.sh'))).toBe(join(root, 'tools'));
+    // Never a home folder: ~/bin/tool binds ~/bin only.
+    mkdirSync(join(root, 'home/bin'), { recursive: true });
+    writeFileSync(join(root, 'home/bin/tool'), '');
+    expect(installRoot(join(root, 'home/bin/tool'), [join(root, 'home')])).toBe(join(root, 'home/bin'));
+    expect(installRoot('/root/bin/tool')).toBe('/root/bin');
   });
 });

@@ -32,7 +32,7 @@ export const SANDBOX_UID = 65534;
 /** One line for people: what is and is not isolated. Printed by `berth up` and logged at start. */
 export const SANDBOX_SCOPE =
   'each server has its own user namespace (uid 65534) and PID namespace, a fresh /proc, a minimal /dev, a private /tmp, ' +
-  'read-only system folders plus its working directory, and no view of the state folder or Berth\'s environment; ' +
+  'read-only system folders, its working directory and its command\'s installation, and no view of the state folder or Berth\'s environment; ' +
   'NOT isolated: the network (loopback included) and CPU/memory use (no limits)';
 
 /** Raised when `--sandbox bwrap` was asked for and bwrap cannot run here. */
@@ -131,12 +131,17 @@ export function detectSandbox(mode: SandboxMode, opts: { nodePath: string; searc
 /**
  * Where a program is installed, to bind it read-only: the folder above `bin/`
  * or `shims/` (node_modules/node for its bin/node, ~/.pyenv for a pyenv shim,
- * a virtualenv for its bin/python), else the program's own folder.
+ * a virtualenv for its bin/python), else the program's own folder. Never a home
+ * folder (`/root`, `/home/<name>`, or one of `homes`): `~/bin/tool` binds
+ * `~/bin`, not the home with its keys and credentials.
  */
-export function installRoot(program: string): string {
+export function installRoot(program: string, homes: readonly string[] = []): string {
   const dir = dirname(realpathOr(program));
   const name = basename(dir);
-  return name === 'bin' || name === 'shims' ? dirname(dir) : dir;
+  if (name !== 'bin' && name !== 'shims') return dir;
+  const above = dirname(dir);
+  const isHome = above === sep || above === '/root' || /^\/home\/[^/]+$/.test(above) || homes.some((h) => h !== '' && resolve(h) === above);
+  return isHome ? dir : above;
 }
 
 /**

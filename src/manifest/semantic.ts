@@ -4,6 +4,7 @@
  */
 import { describeMemoryFor, FARGATE_MEMORY, isValidFargatePair, smallestCpuFor } from './fargate.ts';
 import { formatPath, type Finding } from './finding.ts';
+import type { RemoteAddressRule } from './remote-address.ts';
 import { reservedRouteReason, serverRoute } from './route.ts';
 import { literalSecretReason, secretValueKind } from './secret-lint.ts';
 import { managedHeaderReason } from './upstream-headers.ts';
@@ -142,6 +143,19 @@ function argSecretFindings(args: unknown, path: PathSegment[]): Finding[] {
     }
   });
   return out;
+}
+
+/**
+ * `spec.remote.url` naming, in any spelling, an address the remote-address rule
+ * refuses (loopback, link-local, metadata, this host's own listeners). Host names
+ * are checked again after resolution, where the connection is made.
+ */
+export function remoteAddressFindings(server: unknown, rule: RemoteAddressRule): Finding[] {
+  if (!isRec(server) || server['kind'] !== 'MCPServer' || !isRec(server['spec'])) return [];
+  const remote = server['spec']['remote'];
+  if (!isRec(remote) || typeof remote['url'] !== 'string') return [];
+  const refusal = rule.refuseUrl(remote['url']);
+  return refusal ? [{ path: ['spec', 'remote', 'url'], target: 'value', code: `remote-${refusal.rule}`, message: refusal.message }] : [];
 }
 
 function remoteFindings(spec: Rec): Finding[] {

@@ -81,7 +81,7 @@ export function resourceRoutes(app: ApiApp, deps: ApiDeps): void {
   });
   app.post(`${PREFIX}/:plural`, async (c) => {
     const kind = kindFromPlural(c.req.param('plural'));
-    const obj = admitObject(await readObjectBody(c.req.raw), kind);
+    const obj = admitObject(await readObjectBody(c.req.raw), kind, undefined, false, undefined, deps.remoteAddresses);
     return c.json(await createObject(writer(c), obj, { dryRun: flag(c, 'dryRun') }), 201);
   });
   app.get(`${PREFIX}/:plural/:name`, async (c) => {
@@ -94,7 +94,7 @@ export function resourceRoutes(app: ApiApp, deps: ApiDeps): void {
   app.put(`${PREFIX}/:plural/:name`, async (c) => {
     const kind = kindFromPlural(c.req.param('plural'));
     const name = requireName(c.req.param('name'));
-    const obj = admitObject(await readObjectBody(c.req.raw), kind, name, true, await store.get(kind, name));
+    const obj = admitObject(await readObjectBody(c.req.raw), kind, name, true, await store.get(kind, name), deps.remoteAddresses);
     return c.json(await replaceObject(writer(c), obj, { dryRun: flag(c, 'dryRun') }));
   });
   app.delete(`${PREFIX}/:plural/:name`, async (c) => {
@@ -111,7 +111,7 @@ export function resourceRoutes(app: ApiApp, deps: ApiDeps): void {
   app.post(`${PREFIX}/:plural/:name/apply`, async (c) => {
     const kind = kindFromPlural(c.req.param('plural'));
     const name = requireName(c.req.param('name'));
-    const obj = admitObject(await readObjectBody(c.req.raw), kind, name);
+    const obj = admitObject(await readObjectBody(c.req.raw), kind, name, false, undefined, deps.remoteAddresses);
     const { outcome, object } = await applyObject(writer(c), obj, { dryRun: flag(c, 'dryRun') });
     return c.json({ result: outcome, object }, outcome === 'created' ? 201 : 200);
   });

@@ -1,0 +1,95 @@
+/**
+ * Outbound connections that check the address they are about to connect to:
+ * after DNS resolution, inside the connect itself, so a name that resolves to an
+ * allowed address when checked and to a forbidden one a moment later (DNS
+ * rebinding) cannot get through — the address checked is the address used.
+ *
+ * The rule itself is the caller's (`check`); this file only makes sure it runs on
+ * every address of every connection an undici dispatcher opens, redirects and
+ * reconnects included.
+ */
+import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
+import { isIP, type LookupFunction } from 'node:net';
+import { Agent, buildConnector, fetch as undiciFetch } from 'undici';
+
+/**
+ * Decides one connection: `hostname` and `port` as the URL says them, `address`
+ * the IP about to be connected to. Returns a sentence saying why it is refused,
+ * or undefined to allow it.
+ */
+export type AddressCheck = (target: { hostname: string; port: number; protocol: string }, address: string) => string | undefined;
+
+/** A connection refused by an {@link AddressCheck}; `message` is the check's sentence. */
+export class AddressRefusedError extends Error {
+  readonly code = 'ADDRESS_REFUSED';
+  constructor(message: string) {
+    super(message);
+    this.name = 'AddressRefusedError';
+  }
+}
+
+/**
+ * An undici connector that resolves names itself, runs `check` on every address
+ * the name resolves to (all must pass: a name with one forbidden address is
+ * refused, so which record the socket picks cannot matter), and connects only to
+ * those addresses. Literal IPs are checked before connecting too.
+ */
+export function guardedConnector(check: AddressCheck, options: buildConnector.BuildOptions = {}): buildConnector.connector {
+  const byTarget = new Map<string, buildConnector.connector>();
+  const connectorFor = (target: { hostname: string; port: number; protocol: string }): buildConnector.connector => {
+    const key = `${target.protocol}//${target.hostname}:${target.port}`;
+    let connector = byTarget.get(key);
+    if (!connector) {
+      connector = buildConnector({ ...options, lookup: guardedLookup(check, target) } as buildConnector.BuildOptions);
+      if (byTarget.size > 1000) byTarget.clear(); // a bound, not a cache policy: connectors are cheap to rebuild
+      byTarget.set(key, connector);
+    }
+    return connector;
+  };
+  return (opts, callback) => {
+    const hostname = opts.hostname.replace(/^\[|\]$/g, '');
+    const port = opts.port !== '' && opts.port !== undefined ? Number(opts.port) : opts.protocol === 'https:' ? 443 : 80;
+    const target = { hostname, port, protocol: opts.protocol };
+    if (isIP(hostname) !== 0) {
+      const why = check(target, hostname);
+      if (why !== undefined) {
+        callback(new AddressRefusedError(why), null);
+        return;
+      }
+    }
+    connectorFor(target)(opts, callback);
+  };
+}
+
+/** A `lookup` for net.connect that refuses a name when any address it resolves to fails `check`. */
+function guardedLookup(check: AddressCheck, target: { hostname: string; port: number; protocol: string }): LookupFunction {
+  return (hostname, options, callback) => {
+    dnsLookup(hostname, { ...options, all: true }, (err, addresses: LookupAddress[]) => {
+      if (err) return callback(err, '', 0);
+      for (const a of addresses) {
+        const why = check(target, a.address);
+        if (why !== undefined) return callback(new AddressRefusedError(why), '', 0);
+      }
+      if (options.all) return (callback as unknown as (e: null, a: LookupAddress[]) => void)(null, addresses);
+      const first = addresses[0];
+      if (!first) return callback(Object.assign(new Error(`${hostname} resolved to no address`), { code: 'ENOTFOUND' }), '', 0);
+      return callback(null, first.address, first.family);
+    });
+  };
+}
+
+/** An undici Agent whose every connection passes `check` ({@link guardedConnector}). */
+export function guardedAgent(check: AddressCheck, options: Omit<Agent.Options, 'connect'> = {}): Agent {
+  return new Agent({ ...options, connect: guardedConnector(check) });
+}
+
+/**
+ * A `fetch` whose connections pass `check`, for code that takes a fetch
+ * function (the MCP SDK's transports). Close `agent` when done.
+ */
+export function guardedFetch(check: AddressCheck): { fetch: typeof globalThis.fetch; agent: Agent } {
+  const agent = guardedAgent(check);
+  const fetchImpl = ((input: string | URL | Request, init?: RequestInit) =>
+    undiciFetch(input as Parameters<typeof undiciFetch>[0], { ...(init as Parameters<typeof undiciFetch>[1]), dispatcher: agent })) as unknown as typeof globalThis.fetch;
+  return { fetch: fetchImpl, agent };
+}

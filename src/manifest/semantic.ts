@@ -6,7 +6,7 @@ import { describeMemoryFor, FARGATE_MEMORY, isValidFargatePair, smallestCpuFor }
 import { formatPath, type Finding } from './finding.ts';
 import type { RemoteAddressRule } from './remote-address.ts';
 import { reservedRouteReason, serverRoute } from './route.ts';
-import { literalSecretReason, secretValueKind } from './secret-lint.ts';
+import { argSecretReasons, literalSecretReason, urlSecretReason } from './secret-lint.ts';
 import { managedHeaderReason } from './upstream-headers.ts';
 import type { PathSegment } from './yaml-source.ts';
 
@@ -129,20 +129,30 @@ function envSecretFindings(env: unknown, path: PathSegment[]): Finding[] {
 }
 
 function argSecretFindings(args: unknown, path: PathSegment[]): Finding[] {
+  if (typeof args === 'string') args = [args]; // runtime.local.command is one word
   if (!Array.isArray(args)) return [];
-  const out: Finding[] = [];
-  args.forEach((arg, i) => {
-    const kind = typeof arg === 'string' ? secretValueKind(arg) : undefined;
-    if (kind) {
-      out.push({
-        path: [...path, i],
-        target: 'value',
-        code: 'literal-secret',
-        message: `looks like ${kind} written in plain text; never commit secrets — pass it through secrets: with valueFrom (an ARN) and read it from the environment`,
-      });
-    }
-  });
-  return out;
+  return [...argSecretReasons(args)].map(([i, reason]) => ({
+    path: typeof args === 'string' ? path : [...path, i],
+    target: 'value' as const,
+    code: 'literal-secret',
+    message: `looks like a literal secret on the command line (${reason}); never commit secrets — put it in secrets: [{ name, valueFrom: <ARN> }] and have the server read it from the environment (or a --*-file flag)`,
+  }));
+}
+
+/** `spec.remote.url` with a password or a secret query parameter: credentials go in headers filled from references. */
+function remoteUrlSecretFindings(spec: Rec): Finding[] {
+  const remote = spec['remote'];
+  if (!isRec(remote) || typeof remote['url'] !== 'string') return [];
+  const reason = urlSecretReason(remote['url']);
+  if (!reason) return [];
+  return [
+    {
+      path: ['spec', 'remote', 'url'],
+      target: 'value',
+      code: 'literal-secret',
+      message: `looks like a literal secret (${reason}); never commit secrets — send credentials with headers: [{ name: Authorization, valueFrom: <ARN, env:BERTH_SECRET_* or file:> }]`,
+    },
+  ];
 }
 
 /**
@@ -159,7 +169,7 @@ export function remoteAddressFindings(server: unknown, rule: RemoteAddressRule):
 }
 
 function remoteFindings(spec: Rec): Finding[] {
-  return [...upstreamHeaderFindings(spec, 'remote'), ...upstreamHeaderFindings(spec, 'runtime')];
+  return [...remoteUrlSecretFindings(spec), ...upstreamHeaderFindings(spec, 'remote'), ...upstreamHeaderFindings(spec, 'runtime')];
 }
 
 /** `spec.<part>.headers`: each name once (any case), and none the gateway manages itself. */

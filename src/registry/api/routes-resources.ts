@@ -3,6 +3,7 @@
  * delete and server-side apply of MCPServers and AccessPolicies. Every write
  * goes through `writes.ts` (authorize, route claims, store, audit).
  */
+import { readableBy } from '../auth/read-redaction.ts';
 import { NotFoundError, RegistryError } from '../../client/errors.ts';
 import type { ListOptions } from '../../client/wire.ts';
 import { API_VERSION } from '../../manifest/resource.ts';
@@ -20,6 +21,7 @@ export function resourceRoutes(app: ApiApp, deps: ApiDeps): void {
   let openWatchers = 0;
   app.get(`${PREFIX}/:plural`, async (c) => {
     const kind = kindFromPlural(c.req.param('plural'));
+    const principal = c.get('principal');
     if (flag(c, 'watch')) {
       const rvRaw = c.req.query('resourceVersion');
       if (rvRaw !== undefined && !/^\d+$/.test(rvRaw)) throw badQuery(`resourceVersion must be a decimal number (got ${JSON.stringify(rvRaw)})`);
@@ -49,6 +51,7 @@ export function resourceRoutes(app: ApiApp, deps: ApiDeps): void {
           clientSignal: c.req.raw.signal,
           shutdownSignal,
           heartbeatMs,
+          view: (obj) => readableBy(principal, obj),
           onOpen: () => metrics.watchers.inc(),
           onClose: () => {
             release();
@@ -76,7 +79,7 @@ export function resourceRoutes(app: ApiApp, deps: ApiDeps): void {
       apiVersion: API_VERSION,
       kind: `${kind}List`,
       metadata: { resourceVersion: String(page.resourceVersion), ...(page.continue ? { continue: page.continue } : {}) },
-      items: page.items,
+      items: page.items.map((obj) => readableBy(principal, obj)),
     });
   });
   app.post(`${PREFIX}/:plural`, async (c) => {
@@ -89,7 +92,7 @@ export function resourceRoutes(app: ApiApp, deps: ApiDeps): void {
     const name = requireName(c.req.param('name'));
     const obj = await store.get(kind, name);
     if (!obj) throw new NotFoundError(`${kind}/${name} does not exist`);
-    return c.json(obj);
+    return c.json(readableBy(c.get('principal'), obj));
   });
   app.put(`${PREFIX}/:plural/:name`, async (c) => {
     const kind = kindFromPlural(c.req.param('plural'));

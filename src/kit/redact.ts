@@ -12,10 +12,12 @@ const USERINFO = /\b([a-z][a-z0-9+.-]*:\/\/)[^\s/?#"'<>]+@/gi;
 
 /**
  * `text` with the userinfo of every URL in it removed: `https://bob:hunter2@crm.example.com/mcp`
- * → `https://crm.example.com/mcp`. Text without such URLs comes back unchanged (the same string).
+ * → `https://crm.example.com/mcp`. Text without such URLs comes back unchanged (the same string);
+ * userinfo already masked as `user:***@` is kept.
  * @example redactUserinfo('fetch failed for http://u:p@10.0.0.5/mcp') // 'fetch failed for http://10.0.0.5/mcp'
  */
 export function redactUserinfo(text: string): string {
   if (!text.includes('@')) return text;
-  return text.replace(USERINFO, '$1');
+  // `user:***@` is already masked (the store's display form): the user name is worth keeping.
+  return text.replace(USERINFO, (all, scheme: string) => (/:\*{3}@$/.test(all) ? all : scheme));
 }

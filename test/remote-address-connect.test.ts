@@ -3,7 +3,8 @@
  * host name that resolves to loopback is refused after DNS resolution by the
  * remote runtime's probe and by the gateway's upstream connections, before any
  * byte reaches the address; the operator's allow-list lets a test's loopback
- * server through; a password in a remote URL never reaches status.
+ * server through; a password in a remote URL never reaches status; the registry
+ * refuses literal loopback and metadata addresses in any spelling.
  */
 import http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
@@ -14,6 +15,7 @@ import { RouteTable } from '../src/gateway/route-table.ts';
 import { createRemoteProvider } from '../src/providers/remote/index.ts';
 import { desiredRemote, runHttpServer, testLogger } from './fixtures/mcp-servers/harness.ts';
 import { server, silentLogger } from './gateway-helpers.ts';
+import { serverManifest, startHarness } from './registry-api-harness.ts';
 
 const cleanups: Array<() => Promise<unknown> | unknown> = [];
 afterEach(async () => {
@@ -116,5 +118,39 @@ describe('gateway upstream connections to servers hosted elsewhere', () => {
     table.replaceAll([server('loop', { endpoint: `${gw.url}/mcp/loop` })]);
     const refused = await post(`${gw.url}/mcp/loop`);
     expect(refused.status).toBe(502);
+  });
+});
+
+describe('registry admission', () => {
+  it('refuses loopback and metadata in any spelling (422 naming the rule and the flag); the operator allow-list admits loopback only', async () => {
+    const create = async (url: string, registryUrl: string, token: string) => {
+      const base = serverManifest(`s${Math.random().toString(36).slice(2, 8)}`);
+      const res = await fetch(`${registryUrl}/apis/berth.dev/v1alpha1/mcpservers`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ ...base, spec: { ...base.spec, remote: { url, transport: 'streamable-http' } } }),
+      });
+      return { status: res.status, body: await res.text() };
+    };
+    const strict = await startHarness();
+    cleanups.push(() => strict.close());
+    const spellings = ['http://127.0.0.1:4100/mcp', 'http://127.1:4100/mcp', 'http://0x7f000001:4100/mcp', 'http://[::ffff:127.0.0.1]:4100/mcp', 'http://localhost.:4100/mcp', 'http://[::1]:4100/mcp'];
+    for (const url of spellings) {
+      const r = await create(url, strict.url, strict.adminToken);
+      expect(r.status, url).toBe(422);
+      expect(r.body, url).toContain('rule loopback');
+      expect(r.body, url).toContain('--allow-remote');
+    }
+    for (const url of ['http://169.254.169.254/latest/meta-data/', 'http://[fd00:ec2::254]/latest/meta-data/', 'http://0xa9fea9fe/']) {
+      const r = await create(url, strict.url, strict.adminToken);
+      expect(r.status, url).toBe(422);
+      expect(r.body, url).toContain('rule cloud-metadata');
+    }
+    const allowing = await startHarness({ remoteAddresses: { allow: ['127.0.0.0/8', '::1'] } });
+    cleanups.push(() => allowing.close());
+    for (const url of ['http://127.0.0.1:4100/mcp', 'http://127.1:4100/mcp', 'http://[::ffff:127.0.0.1]:4100/mcp']) {
+      expect((await create(url, allowing.url, allowing.adminToken)).status, url).toBe(201);
+    }
+    expect((await create('http://169.254.169.254/', allowing.url, allowing.adminToken)).status).toBe(422);
   });
 });

@@ -28,19 +28,26 @@ export class AddressRefusedError extends Error {
   }
 }
 
+/** Resolves a name to all its addresses, as `dns.lookup(name, { all: true })` does (the default). */
+export type ResolveAll = (hostname: string, options: { family?: number }, callback: (err: NodeJS.ErrnoException | null, addresses: LookupAddress[]) => void) => void;
+
+const systemResolve: ResolveAll = (hostname, options, callback) => dnsLookup(hostname, { ...options, all: true }, callback);
+
 /**
  * An undici connector that resolves names itself, runs `check` on every address
  * the name resolves to (all must pass: a name with one forbidden address is
  * refused, so which record the socket picks cannot matter), and connects only to
- * those addresses. Literal IPs are checked before connecting too.
+ * those addresses. Literal IPs are checked before connecting too. Each new
+ * connection resolves again, so a name that changes its answer is judged anew.
+ * `resolve` defaults to the system resolver (tests give their own).
  */
-export function guardedConnector(check: AddressCheck, options: buildConnector.BuildOptions = {}): buildConnector.connector {
+export function guardedConnector(check: AddressCheck, options: buildConnector.BuildOptions = {}, resolve: ResolveAll = systemResolve): buildConnector.connector {
   const byTarget = new Map<string, buildConnector.connector>();
   const connectorFor = (target: { hostname: string; port: number; protocol: string }): buildConnector.connector => {
     const key = `${target.protocol}//${target.hostname}:${target.port}`;
     let connector = byTarget.get(key);
     if (!connector) {
-      connector = buildConnector({ ...options, lookup: guardedLookup(check, target) } as buildConnector.BuildOptions);
+      connector = buildConnector({ ...options, lookup: guardedLookup(check, target, resolve) } as buildConnector.BuildOptions);
       if (byTarget.size > 1000) byTarget.clear(); // a bound, not a cache policy: connectors are cheap to rebuild
       byTarget.set(key, connector);
     }
@@ -62,9 +69,9 @@ export function guardedConnector(check: AddressCheck, options: buildConnector.Bu
 }
 
 /** A `lookup` for net.connect that refuses a name when any address it resolves to fails `check`. */
-function guardedLookup(check: AddressCheck, target: { hostname: string; port: number; protocol: string }): LookupFunction {
+function guardedLookup(check: AddressCheck, target: { hostname: string; port: number; protocol: string }, resolve: ResolveAll): LookupFunction {
   return (hostname, options, callback) => {
-    dnsLookup(hostname, { ...options, all: true }, (err, addresses: LookupAddress[]) => {
+    resolve(hostname, options.family ? { family: Number(options.family) } : {}, (err, addresses) => {
       if (err) return callback(err, '', 0);
       for (const a of addresses) {
         const why = check(target, a.address);
@@ -78,9 +85,9 @@ function guardedLookup(check: AddressCheck, target: { hostname: string; port: nu
   };
 }
 
-/** An undici Agent whose every connection passes `check` ({@link guardedConnector}). */
-export function guardedAgent(check: AddressCheck, options: Omit<Agent.Options, 'connect'> = {}): Agent {
-  return new Agent({ ...options, connect: guardedConnector(check) });
+/** An undici Agent whose every connection passes `check` ({@link guardedConnector}); `resolve` is for tests. */
+export function guardedAgent(check: AddressCheck, options: Omit<Agent.Options, 'connect'> = {}, resolve?: ResolveAll): Agent {
+  return new Agent({ ...options, connect: guardedConnector(check, {}, resolve) });
 }
 
 /**

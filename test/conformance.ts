@@ -135,7 +135,7 @@ export async function startConformanceRig(opts: RigOptions = {}): Promise<Confor
 
     const store = await openSqliteStore({ path: ':memory:' });
     stops.push(() => store.close());
-    const registry = openInProcessRegistry({ store });
+    const registry = openInProcessRegistry({ store, remoteAddresses: LOOPBACK_REMOTES });
     stops.push(() => registry.close());
     const admin = registry.clientFor(RECONCILER_PRINCIPAL);
     await admin.create(everythingManifest(everything.url));

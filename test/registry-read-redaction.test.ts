@@ -1,16 +1,20 @@
 /**
  * Env values on read (item 5 of issue 14): a reader, an agent, a gateway and a
  * publisher of another team read every env value as `<redacted>` through get,
- * list and watch — and so the gateway's route table (which feeds discovery)
- * never holds them — while admin, approvers and the owning team's publisher
- * see them. Against a real registry over HTTP.
+ * list and watch — and so the gateway's route table never holds them and its
+ * discovery (`/v1/discovery`, `/v0.1/servers`) never shows them — while admin,
+ * approvers and the owning team's publisher see them. Against a real registry
+ * and gateway over HTTP.
  */
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HttpRegistryClient } from '../src/client/http-client.ts';
 import { followRegistry } from '../src/gateway/follow-registry.ts';
+import { startGateway } from '../src/gateway/gateway.ts';
+import { createGovernance } from '../src/gateway/governance/governance.ts';
 import { RouteTable } from '../src/gateway/route-table.ts';
 import type { MCPServer } from '../src/manifest/types.ts';
+import { conditions } from './gateway-helpers.ts';
 import { startHarness, type Harness } from './registry-api-harness.ts';
 import { waitFor } from './support/wait.ts';
 
@@ -29,6 +33,7 @@ function withEnv(name: string, team: string): MCPServer {
       lifecycle: 'approved-dev',
       risk: 'low',
       dataClassification: 'internal',
+      tools: [{ name: 'lookup', scopes: ['billing.read'] }],
       runtime: { image: 'ghcr.io/acme/billing:1.0.0', transport: 'stdio', env: ENV, local: { command: 'node', args: ['server.js', '--region', 'eu-west-1'], env: { LOCAL_ONLY: 'local-visible-value' } } },
     },
   };
@@ -120,6 +125,38 @@ describe('env values on read', () => {
       await waitFor('billing in the route table', () => table.get('billing') !== undefined);
       expectRedacted(JSON.stringify(table.get('billing')!.server), 'route table');
     } finally {
+      await following.stop();
+    }
+  });
+
+  it('gateway discovery (/v1/discovery, /v0.1/servers) lists the server without its env values', async () => {
+    await h.admin.apply({ apiVersion: 'berth.dev/v1alpha1', kind: 'AccessPolicy', metadata: { name: 'discoverer' }, spec: { subjects: [{ agent: 'discoverer' }], allow: ['*'] } });
+    await h.store.updateStatus('MCPServer', 'billing', { observedGeneration: 1, conditions: conditions(true), endpoint: 'http://127.0.0.1:9/mcp' });
+    const agentKey = (await h.admin.createToken({ role: 'agent', agent: 'discoverer' })).token;
+    const logger = pino({ level: 'silent' });
+    const client = new HttpRegistryClient({ baseUrl: h.url, token: await h.token('gateway') });
+    const routeTable = new RouteTable();
+    const following = followRegistry(client, routeTable, { logger });
+    let url = '';
+    const governance = createGovernance({ registry: client, routeTable, logger, publicUrl: () => url });
+    try {
+      await Promise.all([following.synced(), governance.synced()]);
+      await waitFor('billing routable', () => routeTable.get('billing')?.routable);
+      const gateway = await startGateway({ routeTable, host: '127.0.0.1', port: 0, logger, closeGraceMs: 100, governance });
+      url = gateway.url;
+      try {
+        for (const path of ['/v1/discovery', '/v0.1/servers']) {
+          const res = await fetch(`${gateway.url}${path}`, { headers: { authorization: `Bearer ${agentKey}` } });
+          const body = await res.text();
+          expect(res.status, path).toBe(200);
+          expect(body, path).toContain('billing');
+          for (const v of [...VALUES, 'local-visible-value']) expect(body, path).not.toContain(v);
+        }
+      } finally {
+        await gateway.close();
+      }
+    } finally {
+      await governance.close();
       await following.stop();
     }
   });

@@ -98,6 +98,8 @@ describe('gateway upstream connections to servers hosted elsewhere', () => {
     for (const name of ['fx', 'lit']) {
       const refused = await post(`${guarded.url}/mcp/${name}`);
       expect(refused.status, name).toBe(502);
+      expect(refused.body, name).toContain("the gateway refuses the server's address");
+      expect(refused.body, name).not.toContain('127.0.0.1'); // the operator's addresses stay in the log
     }
     expect(upstream.connections()).toBe(0);
     const logged = lines.join('\n');

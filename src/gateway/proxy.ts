@@ -141,13 +141,9 @@ export interface Proxy {
 
 const ALLOW = 'GET, POST, DELETE';
 
-/** The remote-address rule as the guarded pools' check; each refusal is logged once per connection attempt. */
-function remoteCheck(rule: RemoteAddressRule, logger: Logger): AddressCheck {
-  return (target, address) => {
-    const refusal = rule.refuseConnection(target.hostname, target.port, address, target.protocol);
-    if (refusal) logger.warn({ url: refusal.url, address: refusal.address, rule: refusal.rule }, refusal.message);
-    return refusal?.message;
-  };
+/** The remote-address rule as the guarded pools' check; a refusal fails the exchange, whose failure is logged with it (upstream-failure.ts). */
+function remoteCheck(rule: RemoteAddressRule): AddressCheck {
+  return (target, address) => rule.refuseConnection(target.hostname, target.port, address, target.protocol)?.message;
 }
 
 /**
@@ -163,7 +159,7 @@ export function createProxy(opts: ProxyOptions): Proxy {
   const edge = new Edge(opts.edge ?? {}, { routeTable: table, metrics, logger: opts.logger });
   const parts: ProxyParts = {
     steps: new StepRunner(opts.steps ?? [], opts.logger),
-    pool: createUpstreamPool({ connectionsPerOrigin: opts.maxSocketsPerUpstream ?? 256, remoteCheck: remoteCheck(new RemoteAddressRule(opts.remoteAddresses), opts.logger) }),
+    pool: createUpstreamPool({ connectionsPerOrigin: opts.maxSocketsPerUpstream ?? 256, remoteCheck: remoteCheck(new RemoteAddressRule(opts.remoteAddresses)) }),
     sessions: new SessionIds({ keys: opts.sessionKeys ?? SessionKeys.random() }),
     logger: opts.logger,
     keepalive: new SseKeepalive(opts.sseKeepaliveMs ?? DEFAULT_EDGE_LIMITS.sseKeepaliveMs),

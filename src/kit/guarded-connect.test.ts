@@ -58,4 +58,21 @@ describe('guardedAgent', () => {
     }
     expect(target.connections()).toBe(0);
   });
+
+  it('a check that throws refuses the connection instead of ending the process', async () => {
+    const target = await listen('127.0.0.1');
+    const resolve: ResolveAll = (_name, _options, callback) => callback(null, [{ address: '127.0.0.1', family: 4 }]);
+    const agent = guardedAgent(() => {
+      throw new Error('rule broke');
+    }, {}, resolve);
+    cleanups.push(() => agent.close());
+    for (const url of [`http://named.example:${target.port}/`, `http://127.0.0.1:${target.port}/`]) {
+      const outcome = await request(url, { dispatcher: agent }).then(
+        () => 'connected',
+        (err: Error) => String((err as { cause?: unknown }).cause ?? err),
+      );
+      expect(outcome, url).toContain('rule broke');
+    }
+    expect(target.connections()).toBe(0);
+  });
 });

@@ -41,7 +41,15 @@ const systemResolve: ResolveAll = (hostname, options, callback) => dnsLookup(hos
  * connection resolves again, so a name that changes its answer is judged anew.
  * `resolve` defaults to the system resolver (tests give their own).
  */
-export function guardedConnector(check: AddressCheck, options: buildConnector.BuildOptions = {}, resolve: ResolveAll = systemResolve): buildConnector.connector {
+export function guardedConnector(unsafeCheck: AddressCheck, options: buildConnector.BuildOptions = {}, resolve: ResolveAll = systemResolve): buildConnector.connector {
+  // A check that throws refuses (fail closed), and never escapes into a DNS callback, where it would end the process.
+  const check: AddressCheck = (target, address) => {
+    try {
+      return unsafeCheck(target, address);
+    } catch (err) {
+      return `the address check of ${address} failed: ${err instanceof Error ? err.message : String(err)}`;
+    }
+  };
   const byTarget = new Map<string, buildConnector.connector>();
   const connectorFor = (target: { hostname: string; port: number; protocol: string }): buildConnector.connector => {
     const key = `${target.protocol}//${target.hostname}:${target.port}`;

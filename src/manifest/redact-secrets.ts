@@ -24,6 +24,7 @@ function redactEnv(env: unknown): unknown {
 }
 
 function redactArgs(args: unknown): unknown {
+  if (typeof args === 'string') return argSecretReasons([args]).size > 0 ? REDACTED : args; // runtime.local.command
   if (!Array.isArray(args)) return args;
   const flagged = argSecretReasons(args);
   if (flagged.size === 0) return args;
@@ -45,7 +46,14 @@ export function redactServerSecrets<T extends Resource>(obj: T): T {
     if ('args' in r) r['args'] = redactArgs(r['args']);
     if ('command' in r) r['command'] = redactArgs(r['command']);
     const local = r['local'];
-    if (isRec(local)) r['local'] = { ...local, ...('env' in local ? { env: redactEnv(local['env']) } : {}), ...('args' in local ? { args: redactArgs(local['args']) } : {}) };
+    if (isRec(local)) {
+      r['local'] = {
+        ...local,
+        ...('env' in local ? { env: redactEnv(local['env']) } : {}),
+        ...('args' in local ? { args: redactArgs(local['args']) } : {}),
+        ...('command' in local ? { command: redactArgs(local['command']) } : {}),
+      };
+    }
     spec['runtime'] = r;
   }
   const remote = spec['remote'];

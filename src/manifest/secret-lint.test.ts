@@ -102,6 +102,7 @@ describe('secret lint: command lines', () => {
 
     const image = mcpServer('weather', { runtime: { image: 'ghcr.io/acme/weather-mcp:1.0.0', transport: 'streamable-http', command: ['sh', '-c', `curl -H "x: ${STRIPE}" x`], args: ['--secret=abc'] } });
     expect(secretProblems(image).map((p) => p.path)).toEqual(['spec.runtime.args[0]', 'spec.runtime.command[2]']);
+    expect(secretProblems(withLocal(`DB_PASSWORD=hunter2`, [])).map((p) => p.path)).toEqual(['spec.runtime.local.command']);
   });
 
   it('does not flag flags about where a secret is, placeholders, or ordinary arguments', () => {

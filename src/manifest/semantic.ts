@@ -89,6 +89,7 @@ function runtimeFindings(spec: Rec, written: Rec): Finding[] {
   const local = runtime['local'];
   if (isRec(local)) {
     out.push(...envSecretFindings(local['env'], [...base, 'local', 'env']));
+    out.push(...argSecretFindings(local['command'], [...base, 'local', 'command']));
     out.push(...argSecretFindings(local['args'], [...base, 'local', 'args']));
   }
   out.push(...argSecretFindings(runtime['args'], [...base, 'args']));
@@ -129,10 +130,11 @@ function envSecretFindings(env: unknown, path: PathSegment[]): Finding[] {
 }
 
 function argSecretFindings(args: unknown, path: PathSegment[]): Finding[] {
-  if (typeof args === 'string') args = [args]; // runtime.local.command is one word
-  if (!Array.isArray(args)) return [];
-  return [...argSecretReasons(args)].map(([i, reason]) => ({
-    path: typeof args === 'string' ? path : [...path, i],
+  const single = typeof args === 'string'; // runtime.local.command is one word
+  const words = single ? [args] : args;
+  if (!Array.isArray(words)) return [];
+  return [...argSecretReasons(words)].map(([i, reason]) => ({
+    path: single ? path : [...path, i],
     target: 'value' as const,
     code: 'literal-secret',
     message: `looks like a literal secret on the command line (${reason}); never commit secrets — put it in secrets: [{ name, valueFrom: <ARN> }] and have the server read it from the environment (or a --*-file flag)`,

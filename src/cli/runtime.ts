@@ -27,7 +27,7 @@ import { createGovernance, type GovernanceOptions } from '../gateway/governance/
 import { describeError, errorChain } from '../kit/errors.ts';
 import type { Environment, SecretRef } from '../manifest/types.ts';
 import { EcsConfigError } from '../providers/ecs/index.ts';
-import { createLocalProvider } from '../providers/local/index.ts';
+import { createLocalProvider, SandboxUnavailableError, type LocalProvider, type SandboxMode, type SandboxStatus } from '../providers/local/index.ts';
 import type { RuntimeProvider } from '../providers/provider.ts';
 import { createRemoteProvider } from '../providers/remote/index.ts';
 import { startReconciler, type ReconcilerOptions, type RunningReconciler } from '../reconciler/index.ts';
@@ -66,7 +66,7 @@ export interface RegistryPart {
 /** Where the reconciler's servers run. */
 export type RuntimesChoice =
   /** Processes on this machine (and servers hosted elsewhere). */
-  | { kind: 'local'; stateDir: string; host?: string }
+  | { kind: 'local'; stateDir: string; host?: string; sandbox?: SandboxMode; hiddenPaths?: string[]; allowCommands?: string[] }
   /** ECS Fargate + ALB + Route 53 of one environment from a config file (and servers hosted elsewhere). */
   | { kind: 'ecs'; configFile: string; environment: Environment };
 
@@ -147,6 +147,8 @@ export interface Runtime {
   registryConnection?: RegistryConnection;
   /** The runtimes the reconciler acts through. */
   providers?: RuntimeProvider[];
+  /** The local runtime's sandbox, when it runs here (to tell the operator what is isolated). */
+  sandbox?: SandboxStatus;
   reconciler?: RunningReconciler;
   /** Where the reconciler's metrics are served, when asked for. */
   metricsUrl?: string;
@@ -233,9 +235,10 @@ function providerSecrets(resolve: SecretResolver | undefined): { resolveSecret?:
  * changing (crash, health) through `enqueue`.
  * @throws CommandFailure (exit 1) for a bad ECS environment config
  */
-async function startRuntimes(choice: RuntimesChoice, spec: RuntimeSpec, remoteAddresses: RemoteAddressPolicy, enqueue: (name: string) => void, stops: StopSteps): Promise<RuntimeProvider[]> {
+async function startRuntimes(choice: RuntimesChoice, spec: RuntimeSpec, remoteAddresses: RemoteAddressPolicy, enqueue: (name: string) => void, stops: StopSteps): Promise<{ providers: RuntimeProvider[]; sandbox?: SandboxStatus }> {
   const { logger, io } = spec;
   let providers: RuntimeProvider[];
+  let sandbox: SandboxStatus | undefined;
   let offForcedExit = (): void => undefined;
   if (choice.kind === 'ecs') {
     try {
@@ -245,16 +248,26 @@ async function startRuntimes(choice: RuntimesChoice, spec: RuntimeSpec, remoteAd
       throw err;
     }
   } else {
-    const local = createLocalProvider({
-      logger: logger.child({ part: 'local-runtime' }),
-      stateDir: choice.stateDir,
-      nodePath: process.execPath,
-      ...(choice.host !== undefined ? { host: choice.host } : {}),
-      parentEnv: io.env,
-      defaultCwd: io.cwd,
-      // A crash or health change is noticed by the provider: requeue at once instead of at the next resync.
-      onChange: enqueue,
-    });
+    let local: LocalProvider;
+    try {
+      local = createLocalProvider({
+        logger: logger.child({ part: 'local-runtime' }),
+        stateDir: choice.stateDir,
+        nodePath: process.execPath,
+        ...(choice.host !== undefined ? { host: choice.host } : {}),
+        parentEnv: io.env,
+        defaultCwd: io.cwd,
+        ...(choice.sandbox !== undefined ? { sandbox: choice.sandbox } : {}),
+        ...(choice.hiddenPaths !== undefined ? { hiddenPaths: choice.hiddenPaths } : {}),
+        ...(choice.allowCommands !== undefined ? { allowCommands: choice.allowCommands } : {}),
+        // A crash or health change is noticed by the provider: requeue at once instead of at the next resync.
+        onChange: enqueue,
+      });
+    } catch (err) {
+      if (err instanceof SandboxUnavailableError) throw new CommandFailure(ExitCode.Failed, `${err.message}; or choose --sandbox auto / off`, { cause: err });
+      throw err;
+    }
+    sandbox = local.sandbox;
     // A second SIGINT/SIGTERM exits at once: kill the server process groups rather than leave them behind.
     offForcedExit = onForcedExit(() => local.killNow());
     providers = [local, createRemoteProvider({ logger: logger.child({ part: 'remote-runtime' }), remoteAddresses, ...providerSecrets(spec.resolveSecret) })];
@@ -264,7 +277,7 @@ async function startRuntimes(choice: RuntimesChoice, spec: RuntimeSpec, remoteAd
     offForcedExit();
     logger.info('reconciler stopped');
   });
-  return providers;
+  return { providers, ...(sandbox ? { sandbox } : {}) };
 }
 
 /**
@@ -333,7 +346,11 @@ export async function startRuntime(spec: RuntimeSpec): Promise<Runtime> {
     }
 
     // Runtimes before the registry client: a bad config file is the operator's to fix and needs no registry to report.
-    if (spec.reconciler) rt.providers = await startRuntimes(spec.reconciler.runtimes, spec, remoteAddresses, (name) => rt.reconciler?.enqueue(name), stops);
+    if (spec.reconciler) {
+      const started = await startRuntimes(spec.reconciler.runtimes, spec, remoteAddresses, (name) => rt.reconciler?.enqueue(name), stops);
+      rt.providers = started.providers;
+      if (started.sandbox) rt.sandbox = started.sandbox;
+    }
 
     // Over HTTP one process runs one of the two parts, so one client serves it; in one
     // process each part gets a client acting as its own principal.

@@ -54,6 +54,8 @@ export interface RegistryServerOptions {
   metrics?: Registry;
   /** How long an approved call stays usable; see `RegistryAppDeps.approvalTtlMs`. */
   approvalTtlMs?: number;
+  /** While the database refuses writes, how often to probe it; see `RegistryAppDeps.storeProbeIntervalMs`. */
+  storeProbeIntervalMs?: number;
 }
 
 /** A running registry. */
@@ -90,6 +92,7 @@ export async function startRegistryServer(opts: RegistryServerOptions): Promise<
     ...(opts.version !== undefined ? { version: opts.version } : {}),
     ...(opts.maxWatchers !== undefined ? { maxWatchers: opts.maxWatchers } : {}),
     ...(opts.approvalTtlMs !== undefined ? { approvalTtlMs: opts.approvalTtlMs } : {}),
+    ...(opts.storeProbeIntervalMs !== undefined ? { storeProbeIntervalMs: opts.storeProbeIntervalMs } : {}),
   });
   const server = createAdaptorServer({ fetch: app.fetch }) as Server;
   // Slow-loris guard: a request must arrive in full within 30 s.

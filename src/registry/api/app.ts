@@ -21,6 +21,8 @@
  * expensive gauge is cached, see metrics.ts). Everything under /apis needs a token.
  * Watch streams are capped per instance (`maxWatchers`, 503 + Retry-After past it).
  * Writes that would take another server's gateway route are refused (route-claims.ts).
+ * A full, read-only or unreachable database answers 503 (`store-unavailable.ts`) and
+ * turns /readyz not-ready until writes succeed again (`store-health.ts`).
  *
  * Every error leaves through the one error handler as RFC 9457 problem details.
  * A request made inside this process (`in-process.ts`) carries its principal in
@@ -36,6 +38,8 @@ import type { Logger } from 'pino';
 import { asRegistryError, RegistryError } from '../../client/errors.ts';
 import { authenticate } from '../auth/authenticate.ts';
 import type { Store } from '../store.ts';
+import { watchStoreHealth } from '../store-health.ts';
+import { STORE_RETRY_AFTER_SECONDS } from '../store-unavailable.ts';
 import { IN_PROCESS_PRINCIPAL, PREFIX, type ApiApp, type ApiDeps, type ApiEnv } from './context.ts';
 import type { RegistryMetrics } from './metrics.ts';
 import { buildOpenApiDocument } from './openapi.ts';
@@ -73,6 +77,8 @@ export interface RegistryAppDeps {
   maxWatchers?: number;
   /** How long an approved call stays usable before it expires. Default {@link DEFAULT_APPROVAL_TTL_MS} (10 min). */
   approvalTtlMs?: number;
+  /** While the database refuses writes, how often a write probe checks whether it recovered. Default 3 s. */
+  storeProbeIntervalMs?: number;
 }
 
 /** Default cap on concurrent watch streams per registry instance. */
@@ -80,7 +86,14 @@ export const DEFAULT_MAX_WATCHERS = 1000;
 
 /** Builds the API app over `deps.store`. */
 export function createRegistryApp(opts: RegistryAppDeps): ApiApp {
-  const { store, logger, metrics } = opts;
+  const { logger, metrics } = opts;
+  // Every route reaches the store through this wrapper, so a full or read-only
+  // database turns /readyz not-ready until a write (or the probe) succeeds again.
+  const { store, health } = watchStoreHealth(opts.store, {
+    logger: logger.child({ part: 'store-health' }),
+    signal: opts.shutdownSignal,
+    ...(opts.storeProbeIntervalMs !== undefined ? { probeIntervalMs: opts.storeProbeIntervalMs } : {}),
+  });
   const deps: ApiDeps = {
     store,
     logger,
@@ -116,6 +129,10 @@ export function createRegistryApp(opts: RegistryAppDeps): ApiApp {
 
   app.get('/healthz', (c) => c.json({ status: 'ok' }));
   app.get('/readyz', async (c) => {
+    const failure = health.failure();
+    if (failure) {
+      throw new RegistryError(503, { type: 'not-ready', title: 'Not ready', detail: failure.message, headers: { 'retry-after': String(STORE_RETRY_AFTER_SECONDS) }, extensions: { reason: failure.reason } });
+    }
     try {
       const resourceVersion = await store.currentVersion();
       return c.json({ status: 'ready', resourceVersion });

@@ -34,7 +34,7 @@ export interface Harness {
  * the store (fault injection); the harness's own `store` stays the real one.
  */
 export async function startHarness(
-  opts: { heartbeatMs?: number; maxWatchers?: number; approvalTtlMs?: number; wrapStore?: (store: Store) => Store; dir?: string; storeProbeIntervalMs?: number } = {},
+  opts: { heartbeatMs?: number; maxWatchers?: number; approvalTtlMs?: number; wrapStore?: (store: Store) => Store; dir?: string; storeProbeIntervalMs?: number; maxWatchersPerToken?: number } = {},
 ): Promise<Harness> {
   // `dir`: an existing folder to hold the database and state (e.g. a small tmpfs); removed on close.
   const dir = opts.dir ?? (await mkdtemp(join(tmpdir(), 'berth-api-')));
@@ -43,7 +43,7 @@ export async function startHarness(
   const store = await openSqliteStore({ path: dbPath, logger });
   const served = opts.wrapStore ? opts.wrapStore(store) : store;
   const start = (port: number): Promise<RunningRegistry> =>
-    startRegistryServer({ store: served, host: '127.0.0.1', port, stateDir: dir, logger, heartbeatMs: opts.heartbeatMs ?? 200, drainMs: 2_000, ...(opts.maxWatchers !== undefined ? { maxWatchers: opts.maxWatchers } : {}), ...(opts.approvalTtlMs !== undefined ? { approvalTtlMs: opts.approvalTtlMs } : {}), ...(opts.storeProbeIntervalMs !== undefined ? { storeProbeIntervalMs: opts.storeProbeIntervalMs } : {}) });
+    startRegistryServer({ store: served, host: '127.0.0.1', port, stateDir: dir, logger, heartbeatMs: opts.heartbeatMs ?? 200, drainMs: 2_000, ...(opts.maxWatchers !== undefined ? { maxWatchers: opts.maxWatchers } : {}), ...(opts.approvalTtlMs !== undefined ? { approvalTtlMs: opts.approvalTtlMs } : {}), ...(opts.storeProbeIntervalMs !== undefined ? { storeProbeIntervalMs: opts.storeProbeIntervalMs } : {}), ...(opts.maxWatchersPerToken !== undefined ? { maxWatchersPerToken: opts.maxWatchersPerToken } : {}) });
   let server = await start(0);
   const adminToken = (await readFile(join(dir, 'admin-token'), 'utf8')).trim();
   const h: Harness = {

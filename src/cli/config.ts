@@ -72,6 +72,19 @@ export function portFlag(text: string | undefined, fallback: number, flag: strin
   return n;
 }
 
+/**
+ * A whole-number flag's value, at least 1 (`--max-watchers-per-token 16`), or
+ * `fallback` when the flag was not given.
+ * @throws UsageError naming the flag, the unit and the value otherwise
+ * @example wholeNumberFlag(values['max-watchers-per-token'], '--max-watchers-per-token', 16, 'watch streams')
+ */
+export function wholeNumberFlag(text: string | undefined, flag: string, fallback: number, unit: string): number {
+  if (text === undefined) return fallback;
+  const n = Number(text);
+  if (text.trim() === '' || !Number.isSafeInteger(n) || n < 1) throw new UsageError(`${flag} must be a whole number of ${unit}, at least 1 (got "${text}")`);
+  return n;
+}
+
 /** Where the client connects and with which token (the token is never printed). */
 export interface ClientConfig {
   server: string;

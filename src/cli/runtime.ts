@@ -59,6 +59,8 @@ export interface RegistryPart {
   metrics?: MetricsRegistry;
   /** How long an approved tool call stays usable (default: the registry's, 10 min). */
   approvalTtlMs?: number;
+  /** Most watch streams one token may hold open (default: the registry's, 16). */
+  maxWatchersPerToken?: number;
 }
 
 /** Where the reconciler's servers run. */
@@ -281,6 +283,7 @@ export async function startRuntime(spec: RuntimeSpec): Promise<Runtime> {
         logger: logger.child({ part: 'registry' }),
         ...(part.metrics !== undefined ? { metrics: part.metrics } : {}),
         ...(part.approvalTtlMs !== undefined ? { approvalTtlMs: part.approvalTtlMs } : {}),
+        ...(part.maxWatchersPerToken !== undefined ? { maxWatchersPerToken: part.maxWatchersPerToken } : {}),
         ...(part.bootstrapAgent !== undefined ? { bootstrapAgent: part.bootstrapAgent } : {}),
       }).catch(
         (err: unknown) => {

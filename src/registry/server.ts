@@ -47,6 +47,8 @@ export interface RegistryServerOptions {
   version?: string;
   /** Most concurrent watch streams; see `RegistryAppDeps.maxWatchers`. */
   maxWatchers?: number;
+  /** Most concurrent watch streams per token; see `RegistryAppDeps.maxWatchersPerToken`. */
+  maxWatchersPerToken?: number;
   /**
    * The prom-client Registry the API's metrics go into and /metrics serves, with
    * whatever else is registered in it (`berth up`: the reconciler's). Default: its own.
@@ -91,6 +93,7 @@ export async function startRegistryServer(opts: RegistryServerOptions): Promise<
     ...(opts.heartbeatMs !== undefined ? { heartbeatMs: opts.heartbeatMs } : {}),
     ...(opts.version !== undefined ? { version: opts.version } : {}),
     ...(opts.maxWatchers !== undefined ? { maxWatchers: opts.maxWatchers } : {}),
+    ...(opts.maxWatchersPerToken !== undefined ? { maxWatchersPerToken: opts.maxWatchersPerToken } : {}),
     ...(opts.approvalTtlMs !== undefined ? { approvalTtlMs: opts.approvalTtlMs } : {}),
     ...(opts.storeProbeIntervalMs !== undefined ? { storeProbeIntervalMs: opts.storeProbeIntervalMs } : {}),
   });

@@ -19,7 +19,8 @@
  * (the public description of the API, no data) and /metrics (Prometheus convention;
  * counts by kind, route pattern and status, never names, specs or tokens; its one
  * expensive gauge is cached, see metrics.ts). Everything under /apis needs a token.
- * Watch streams are capped per instance (`maxWatchers`, 503 + Retry-After past it).
+ * Watch streams are capped per instance (`maxWatchers`, 503 + Retry-After past it)
+ * and per token (`maxWatchersPerToken`, 429), see watch-slots.ts.
  * Writes that would take another server's gateway route are refused (route-claims.ts).
  * A full, read-only or unreachable database answers 503 (`store-unavailable.ts`) and
  * turns /readyz not-ready until writes succeed again (`store-health.ts`).
@@ -54,6 +55,7 @@ import { resourceRoutes } from './routes-resources.ts';
 import { statusRoutes } from './routes-status.ts';
 import { tokenRoutes } from './routes-tokens.ts';
 import { tokenReviewRoutes } from './routes-token-reviews.ts';
+import { DEFAULT_MAX_WATCHERS_PER_TOKEN } from './watch-slots.ts';
 
 /** What the API needs from its host. */
 export interface RegistryAppDeps {
@@ -75,6 +77,11 @@ export interface RegistryAppDeps {
    * Default {@link DEFAULT_MAX_WATCHERS}.
    */
   maxWatchers?: number;
+  /**
+   * Most watch streams one token may hold open at once on this instance; one more
+   * gets 429. Default {@link DEFAULT_MAX_WATCHERS_PER_TOKEN} (16).
+   */
+  maxWatchersPerToken?: number;
   /** How long an approved call stays usable before it expires. Default {@link DEFAULT_APPROVAL_TTL_MS} (10 min). */
   approvalTtlMs?: number;
   /** While the database refuses writes, how often a write probe checks whether it recovered. Default 3 s. */
@@ -102,6 +109,7 @@ export function createRegistryApp(opts: RegistryAppDeps): ApiApp {
     clock: opts.clock ?? (() => new Date()),
     heartbeatMs: opts.heartbeatMs ?? 15_000,
     maxWatchers: opts.maxWatchers ?? DEFAULT_MAX_WATCHERS,
+    maxWatchersPerToken: opts.maxWatchersPerToken ?? DEFAULT_MAX_WATCHERS_PER_TOKEN,
     routeClaims: new RouteClaims(store, { logger: logger.child({ part: 'route-claims' }), shutdownSignal: opts.shutdownSignal }),
   };
   let openapi: Record<string, unknown> | undefined;

@@ -41,6 +41,8 @@ export interface ApiDeps {
   clock: () => Date;
   heartbeatMs: number;
   maxWatchers: number;
+  /** Most watch streams one token may hold open on this instance (429 past it). */
+  maxWatchersPerToken: number;
   routeClaims: RouteClaims;
 }
 

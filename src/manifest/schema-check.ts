@@ -27,6 +27,7 @@ export class SchemaChecker {
     addFormats(ajv);
     // VS Code / yaml-language-server extension keyword: the human text for a failed `pattern`.
     ajv.addKeyword({ keyword: 'patternErrorMessage', schemaType: 'string' });
+    ajv.addKeyword({ keyword: 'minimumErrorMessage', schemaType: 'string' });
     this.#validators = {
       MCPServer: ajv.compile(SCHEMAS.MCPServer),
       AccessPolicy: ajv.compile(SCHEMAS.AccessPolicy),
@@ -166,8 +167,11 @@ function explainError(error: ErrorObject, root: SchemaNode, homes: Map<string, s
     case 'format':
       return { path, target: 'value', code: 'format', message: `${formatWords(String(params['format']))} (got ${got})` };
     case 'minimum':
-    case 'exclusiveMinimum':
-      return { path, target: 'value', code: error.keyword, message: `must be ${error.keyword === 'minimum' ? 'at least' : 'more than'} ${String(params['limit'])} (got ${got})` };
+    case 'exclusiveMinimum': {
+      // A `minimumErrorMessage` beside the bound says why the bound exists.
+      const why = typeof parent['minimumErrorMessage'] === 'string' ? `: ${parent['minimumErrorMessage']}` : '';
+      return { path, target: 'value', code: error.keyword, message: `must be ${error.keyword === 'minimum' ? 'at least' : 'more than'} ${String(params['limit'])} (got ${got})${why}` };
+    }
     case 'maximum':
     case 'exclusiveMaximum':
       return { path, target: 'value', code: error.keyword, message: `must be ${error.keyword === 'maximum' ? 'at most' : 'less than'} ${String(params['limit'])} (got ${got})` };

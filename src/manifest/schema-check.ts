@@ -56,14 +56,12 @@ export class SchemaChecker {
     }
     if (typeof kind !== 'string' || !(KINDS as readonly string[]).includes(kind)) {
       const hint = typeof kind === 'string' ? didYouMean(kind, KINDS) : undefined;
-      return [
-        {
-          path: ['kind'],
-          target: 'value',
-          code: 'enum',
-          message: `must be one of ${KINDS.join(', ')} (got ${describeValue(kind)})${hint ? `; did you mean "${hint}"?` : ''}`,
-        },
-      ];
+      // A near miss is a typo worth showing; anything else is not a Berth manifest at all
+      // (a file that happened to be in the folder), whose content is never echoed.
+      const message = hint
+        ? `must be one of ${KINDS.join(', ')} (got ${describeValue(kind)}); did you mean "${hint}"?`
+        : `must be one of ${KINDS.join(', ')}: this document is not a Berth manifest (its content is not shown); move it out of the folder or fix its kind`;
+      return [{ path: ['kind'], target: 'value', code: 'enum', message }];
     }
     const validate = this.#validators[kind as Kind];
     if (validate(obj)) return [];

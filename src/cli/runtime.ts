@@ -42,6 +42,7 @@ import { MetricsServerError, startMetricsServer } from './metrics-server.ts';
 import { connectRegistryClient, type RegistryConnection, type RegistryWhereabouts } from './registry-connection.ts';
 import { releaseLeaseOfDeadLocalHolder } from './stale-lease.ts';
 import { openChosenStore, type StoreChoice } from './store-config.ts';
+import type { ClientFlags } from './config.ts';
 
 /** The registry part: the store and the registry API over it. */
 export interface RegistryPart {
@@ -115,7 +116,7 @@ export interface RuntimeSpec {
   reconciler?: ReconcilerPart;
   gateway?: GatewayPart;
   /** Where the reconciler and the gateway find the registry when it does not run here (client flags). */
-  remoteRegistry?: { server?: string | undefined; token?: string | undefined };
+  remoteRegistry?: ClientFlags;
   /**
    * Reads the servers' header secrets (`spec.remote.headers`, `spec.runtime.headers`)
    * for the gateway and the remote runtime's health checks (secret-flags.ts). Absent:

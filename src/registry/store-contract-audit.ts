@@ -3,10 +3,12 @@
  * that commit with the writes they record (the `audit` option of every write):
  * an effective write has exactly its record, carrying the outcome (version,
  * generations); a write that changes nothing, fails or is a dry run has none.
- * Also `probeWrite`. Registered by `runStoreContract` inside its suite.
+ * Approval writes likewise. Also `probeWrite`. Registered by `runStoreContract` inside its suite.
  */
 import { describe, expect, it } from 'vitest';
-import { AlreadyExistsError, ConflictError, NotFoundError } from '../client/errors.ts';
+import { AlreadyExistsError, ApprovalConflictError, ApprovalGoneError, ConflictError, NotFoundError } from '../client/errors.ts';
+import type { Approval } from '../client/wire.ts';
+import { newApproval } from './approval-rules.ts';
 import { API_VERSION, type Resource } from '../manifest/resource.ts';
 import type { AuditOf, Store } from './store.ts';
 
@@ -101,6 +103,28 @@ export function runAuditedWriteContract(store: () => Store): void {
       expect(await s.revokeToken('tok_nosuchtoken', '2030-01-02T00:00:00.000Z', { audit: { actor: 'tok_admin000001', action: 'token.revoke' } })).toBe(false);
       const entries = await s.queryAudit();
       expect(entries.map((e) => e.action)).toEqual(['token.revoke', 'token.create']);
+    });
+
+    it('approval writes commit their audit entry; a request answered by the open one, or a lost decision, records nothing', async () => {
+      const s = store();
+      const call = { agent: 'agent-a', server: 'crm', tool: 'update', argumentsHash: '7'.repeat(64) };
+      const now = Date.parse('2030-01-01T00:00:00.000Z');
+      const audit = (action: string) => (a: Approval) => ({ actor: 'tok_contract0001', action: `approval.${action}`, kind: 'Approval', name: a.id, details: { status: a.status } });
+      const filed = await s.requestApproval(newApproval(call, new Date(now)), now, { audit: audit('request') });
+      expect(filed.created).toBe(true);
+      const again = await s.requestApproval(newApproval(call, new Date(now)), now, { audit: audit('request') });
+      expect(again.created).toBe(false);
+      const decision = { status: 'approved' as const, decidedBy: 'tok_approver0001', decidedAt: new Date(now).toISOString(), expiresAt: new Date(now + 600_000).toISOString() };
+      await s.decideApproval(filed.approval.id, decision, now, { audit: audit('approve') });
+      await rejects(s.decideApproval(filed.approval.id, { ...decision, status: 'denied' }, now, { audit: audit('deny') }), ApprovalConflictError);
+      await s.consumeApproval(filed.approval.id, call, now, { audit: audit('consume') });
+      await rejects(s.consumeApproval(filed.approval.id, call, now, { audit: audit('consume') }), ApprovalGoneError);
+      const entries = (await s.queryAudit({ name: filed.approval.id })).reverse();
+      expect(entries.map((e) => [e.action, e.details?.status])).toEqual([
+        ['approval.request', 'pending'],
+        ['approval.approve', 'approved'],
+        ['approval.consume', 'consumed'],
+      ]);
     });
 
     it('probeWrite succeeds on a writable store and leaves no resource history', async () => {

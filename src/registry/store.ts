@@ -78,6 +78,11 @@ export interface AuditedWrite {
   audit?: AuditOf;
 }
 
+/** Options of the approval writes: an audit record built from the approval as written, committed with it (only when a write happens). */
+export interface AuditedApprovalWrite {
+  audit?: (approval: Approval) => AuditEntry;
+}
+
 /** Port to the registry database. See the module comment for the rules. */
 export interface Store {
   /** Creates the object (generation 1, new uid). Throws AlreadyExistsError. */
@@ -134,7 +139,7 @@ export interface Store {
    * approved and unexpired at `now`): then returns that one with `created: false`.
    * Approvals are not objects: they take no resource version and record no change event.
    */
-  requestApproval(approval: Approval, now?: number): Promise<{ approval: Approval; created: boolean }>;
+  requestApproval(approval: Approval, now?: number, opts?: AuditedApprovalWrite): Promise<{ approval: Approval; created: boolean }>;
   /** The approval as seen at `now` (a grant past its TTL reads `expired`), or undefined. */
   getApproval(id: string, now?: number): Promise<Approval | undefined>;
   /** Newest request first; `status` filters on the status as seen at `now`. Limit: default 100, max 1000. */
@@ -143,14 +148,14 @@ export interface Store {
    * Approves or denies, only from `pending` (compare-and-set).
    * @throws NotFoundError; ApprovalConflictError (409) when it is no longer pending
    */
-  decideApproval(id: string, decision: ApprovalDecision, now?: number): Promise<Approval>;
+  decideApproval(id: string, decision: ApprovalDecision, now?: number, opts?: AuditedApprovalWrite): Promise<Approval>;
   /**
    * Uses a grant once: compare-and-set from `approved` to `consumed` only while
    * unexpired at `now` and for exactly `call`, so of two concurrent consumers one wins.
    * @throws NotFoundError; ApprovalConflictError (409: pending, denied, another call);
    *   ApprovalGoneError (410: already used, expired)
    */
-  consumeApproval(id: string, call: ApprovalCall, now?: number): Promise<Approval>;
+  consumeApproval(id: string, call: ApprovalCall, now?: number, opts?: AuditedApprovalWrite): Promise<Approval>;
   /**
    * Appends a batch of call records atomically (all or none; malformed records
    * throw InvalidRequestError first), assigning ids (increasing) and missing times.

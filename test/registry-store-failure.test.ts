@@ -141,6 +141,24 @@ describe.skipIf(!mountPoint)('registry on a full disk (real tmpfs)', () => {
     expect(refused).toBeGreaterThanOrEqual(5);
     await expectAudited(acknowledged);
 
+    // Updates through server-side apply on the full disk: refused as 503 problems, and nothing changes.
+    for (let i = 0; i < 5; i++) {
+      const name = `seed-${i}`;
+      const before = await h.store.get('MCPServer', name);
+      const auditBefore = (await h.store.queryAudit({ name, limit: 100 })).length;
+      const res = await call('POST', `${BASE}/mcpservers/${name}/apply`, serverManifest(name, { description: `changed ${i} `.repeat(200) }));
+      if (res.status === 200) {
+        const after = await h.store.get('MCPServer', name);
+        const [latest] = await h.store.queryAudit({ name, action: 'update', limit: 1 });
+        expect(latest?.details?.resourceVersion, `${name} was updated without its audit record`).toBe(after!.metadata.resourceVersion);
+        continue;
+      }
+      expect(res.status, JSON.stringify(res.body)).toBe(503);
+      expect(res.body.type).toBe('https://berth.dev/problems/store-disk-full');
+      expect(await h.store.get('MCPServer', name)).toEqual(before);
+      expect((await h.store.queryAudit({ name, limit: 100 })).length).toBe(auditBefore);
+    }
+
     const notReady = await ready();
     expect(notReady.status).toBe(503);
     expect(notReady.body).toMatchObject({ type: 'https://berth.dev/problems/not-ready', reason: 'disk-full' });

@@ -22,11 +22,12 @@ export interface StoreHealth {
 /** Default interval of the write probe while the store is failing. */
 export const DEFAULT_STORE_PROBE_INTERVAL_MS = 3_000;
 
-/** Store methods whose success proves the database takes writes again. */
-const WRITES = new Set<string>([
-  'create', 'update', 'updateStatus', 'delete', 'appendAudit', 'putToken', 'revokeToken', 'acquireLease', 'releaseLease',
-  'requestApproval', 'decideApproval', 'consumeApproval', 'appendCallRecords', 'compact', 'probeWrite',
-]);
+/**
+ * Store methods whose success proves the database takes writes again: only those
+ * that always write. An update that changes nothing, or a lease already held by
+ * someone else, succeeds on a full disk too, and would flap readiness.
+ */
+const WRITES = new Set<string>(['create', 'appendAudit', 'putToken', 'appendCallRecords', 'probeWrite']);
 
 /**
  * `store` with its health followed (see the module comment). The probe timer

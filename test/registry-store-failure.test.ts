@@ -162,7 +162,8 @@ describe.skipIf(!mountPoint)('registry on a full disk (real tmpfs)', () => {
     const notReady = await ready();
     expect(notReady.status).toBe(503);
     expect(notReady.body).toMatchObject({ type: 'https://berth.dev/problems/not-ready', reason: 'disk-full' });
-    expect(String(notReady.body.detail)).toMatch(/database is full: free space/);
+    expect(String(notReady.body.detail)).toMatch(/database refuses writes \(disk-full\)/);
+    expect(String(notReady.body.detail)).not.toContain(dir); // /readyz is open: no paths
     expect(notReady.retryAfter).toMatch(/^\d+$/);
 
     // Nothing stored before is lost, and reads keep working while the disk is full.

@@ -139,7 +139,14 @@ export function createRegistryApp(opts: RegistryAppDeps): ApiApp {
   app.get('/readyz', async (c) => {
     const failure = health.failure();
     if (failure) {
-      throw new RegistryError(503, { type: 'not-ready', title: 'Not ready', detail: failure.message, headers: { 'retry-after': String(STORE_RETRY_AFTER_SECONDS) }, extensions: { reason: failure.reason } });
+      // /readyz is open: the reason, but not the file path or database host (the log and the refused requests have those).
+      throw new RegistryError(503, {
+        type: 'not-ready',
+        title: 'Not ready',
+        detail: `the registry's database refuses writes (${failure.reason}); the registry's log and its 503 answers say where and what to do`,
+        headers: { 'retry-after': String(STORE_RETRY_AFTER_SECONDS) },
+        extensions: { reason: failure.reason },
+      });
     }
     try {
       const resourceVersion = await store.currentVersion();

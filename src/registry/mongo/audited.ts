@@ -32,8 +32,8 @@ export function auditDoc(ctx: MongoContext, id: number, entry: AuditEntry, pendi
 
 /** A pending audit record, written before the write it records. */
 export interface PendingAudit {
-  /** Keeps the record, replacing its entry with `final` (which knows the write's outcome) when given. */
-  confirm(final?: AuditEntry): Promise<void>;
+  /** Keeps the record (its entry was built with the write's outcome, e.g. the new version). */
+  confirm(): Promise<void>;
   /** Deletes the record: the write did not happen. */
   drop(): Promise<void>;
 }
@@ -47,11 +47,9 @@ export async function writePendingAudit(ctx: MongoContext, entry: AuditEntry): P
   // Settling failures are logged, not thrown: the write's outcome is already decided,
   // and a record left pending reads as unconfirmed, which is the truth.
   return {
-    async confirm(final) {
+    async confirm() {
       try {
-        const set = final ? { ...auditDoc(ctx, id, { ...final, time: doc.time }, false).doc } : {};
-        const { _id: _id, ...fields } = set as Partial<AuditDoc>;
-        await c.audit.updateOne({ _id: id }, { $set: fields, $unset: { state: '' } });
+        await c.audit.updateOne({ _id: id }, { $unset: { state: '' } });
       } catch (err) {
         ctx.log?.error({ err, auditId: id }, 'confirming an audit record failed; it stays marked unconfirmed');
       }

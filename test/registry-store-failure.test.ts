@@ -7,10 +7,10 @@
  * stored before is lost; after space is freed, readiness and writes come back by
  * themselves (the write probe).
  *
- * Read-only is proven against real SQLite in `src/registry/store-unavailable.test.ts`
- * (a read-only open and `PRAGMA query_only`): Linux refuses to remount a filesystem
- * read-only while the registry holds its files open for writing, so a live
- * registry can't be made read-only from outside.
+ * Read-only is proven in `registry-store-readonly.test.ts` (the registry as
+ * `nobody` over a root-owned file) and against real SQLite errors in
+ * `src/registry/store-unavailable.test.ts`: Linux refuses to remount a filesystem
+ * read-only while the registry holds its files open for writing.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmdirSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';

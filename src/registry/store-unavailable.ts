@@ -54,7 +54,8 @@ export function classifySqliteError(err: unknown, path: string): StoreUnavailabl
     case SQLITE_FULL:
       return new StoreUnavailableError('disk-full', `the registry's database is full: free space on the filesystem holding ${path} (or raise its quota); writes resume by themselves once space is free, nothing stored was lost`, { cause: err });
     case SQLITE_READONLY:
-      return new StoreUnavailableError('read-only', `the registry's database ${path} is read-only: make the file, its folder and its -wal/-shm files writable by the registry's user (or remount the filesystem read-write); writes resume by themselves afterwards`, { cause: err });
+      // SQLite keeps a connection opened read-only so: writes come back only with a new connection.
+      return new StoreUnavailableError('read-only', `the registry's database ${path} is read-only: make the file, its folder and its -wal/-shm files writable by the registry's user (or remount the filesystem read-write), then restart the registry`, { cause: err });
     case SQLITE_IOERR:
     case SQLITE_CORRUPT:
       return new StoreUnavailableError('io-error', `the registry's database ${path} hit an I/O error: check the disk and the filesystem (dmesg), then restart the registry if it does not recover`, { cause: err });

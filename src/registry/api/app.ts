@@ -140,13 +140,14 @@ export function createRegistryApp(opts: RegistryAppDeps): ApiApp {
     const failure = health.failure();
     if (failure) {
       // /readyz is open: the reason, but not the file path or database host (the log and the refused requests have those).
-      throw new RegistryError(503, {
+      // Answered, not thrown: probes ask every few seconds, and the failure was logged once when it began.
+      return problemResponse(new RegistryError(503, {
         type: 'not-ready',
         title: 'Not ready',
         detail: `the registry's database refuses writes (${failure.reason}); the registry's log and its 503 answers say where and what to do`,
         headers: { 'retry-after': String(STORE_RETRY_AFTER_SECONDS) },
         extensions: { reason: failure.reason },
-      });
+      }), c.req.path);
     }
     try {
       const resourceVersion = await store.currentVersion();

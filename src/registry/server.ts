@@ -12,6 +12,7 @@
  * // … server.url is "http://127.0.0.1:7070"
  * await server.close();
  */
+import type { RemoteAddressPolicy } from '../manifest/remote-address.ts';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createAdaptorServer } from '@hono/node-server';
@@ -58,6 +59,8 @@ export interface RegistryServerOptions {
   approvalTtlMs?: number;
   /** While the database refuses writes, how often to probe it; see `RegistryAppDeps.storeProbeIntervalMs`. */
   storeProbeIntervalMs?: number;
+  /** Which addresses `spec.remote.url` may name (`--allow-remote`); default: the default rule, no allow-list. */
+  remoteAddresses?: RemoteAddressPolicy;
 }
 
 /** A running registry. */
@@ -96,6 +99,7 @@ export async function startRegistryServer(opts: RegistryServerOptions): Promise<
     ...(opts.maxWatchersPerToken !== undefined ? { maxWatchersPerToken: opts.maxWatchersPerToken } : {}),
     ...(opts.approvalTtlMs !== undefined ? { approvalTtlMs: opts.approvalTtlMs } : {}),
     ...(opts.storeProbeIntervalMs !== undefined ? { storeProbeIntervalMs: opts.storeProbeIntervalMs } : {}),
+    ...(opts.remoteAddresses !== undefined ? { remoteAddresses: opts.remoteAddresses } : {}),
   });
   const server = createAdaptorServer({ fetch: app.fetch }) as Server;
   // Slow-loris guard: a request must arrive in full within 30 s.

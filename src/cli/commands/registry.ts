@@ -8,6 +8,7 @@ import { join, resolve } from 'node:path';
 import { ExitCode, UsageError, type Command, type CommandIo } from '../command.ts';
 import { durationFlag, parseFlags, portFlag, wholeNumberFlag } from '../config.ts';
 import { DEFAULT_MAX_WATCHERS_PER_TOKEN } from '../../registry/api/watch-slots.ts';
+import { REMOTE_ADDRESS_FLAGS, REMOTE_ADDRESS_USAGE, allowRemoteFromFlags } from '../remote-address-flags.ts';
 import { DEFAULT_APPROVAL_TTL_MS } from '../../registry/api/routes-approvals.ts';
 import { createLogger, logLevel } from '../logger.ts';
 import { runRuntime } from '../runtime.ts';
@@ -31,6 +32,7 @@ ${STORE_FLAGS_USAGE}
   --max-watchers-per-token N
                     most watch streams one token may hold open on this registry (default 16;
                     one more gets 429)
+${REMOTE_ADDRESS_USAGE}
   --log-level L     trace, debug, info, warn, error (default: BERTH_LOG_LEVEL, else info)
   -h, --help        show this help
 
@@ -50,6 +52,7 @@ const command: Command = {
       'log-level': { type: 'string' },
       'approval-ttl': { type: 'string' },
       'max-watchers-per-token': { type: 'string' },
+      ...REMOTE_ADDRESS_FLAGS,
       help: { type: 'boolean', short: 'h' },
     });
     if (values.help) {
@@ -68,7 +71,7 @@ const command: Command = {
 
     const { logger, flush } = createLogger({ component: 'registry', level, destination: { stream: io.stdout }, env: io.env });
     try {
-      return await runRuntime({ logger, io, registry: { store, host, port, stateDir, portFlag: '--port', approvalTtlMs, maxWatchersPerToken } }, (rt) => {
+      return await runRuntime({ logger, io, registry: { store, host, port, stateDir, portFlag: '--port', approvalTtlMs, maxWatchersPerToken }, allowRemote: allowRemoteFromFlags(values) }, (rt) => {
         const where = store.location.adapter === 'sqlite' ? `database ${store.location.path}` : `store ${store.location.display}`;
         io.stderr.write(`registry listening on ${rt.registryUrl} (${where})\n`);
       });

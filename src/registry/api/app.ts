@@ -33,6 +33,7 @@
  * const app = createRegistryApp({ store, logger, metrics: createRegistryMetrics(store), shutdownSignal });
  * serve({ fetch: app.fetch, port: 7070 });
  */
+import { RemoteAddressRule, type RemoteAddressPolicy } from '../../manifest/remote-address.ts';
 import { Hono } from 'hono';
 import { matchedRoutes } from 'hono/route';
 import type { Logger } from 'pino';
@@ -86,6 +87,8 @@ export interface RegistryAppDeps {
   approvalTtlMs?: number;
   /** While the database refuses writes, how often a write probe checks whether it recovered. Default 3 s. */
   storeProbeIntervalMs?: number;
+  /** Which addresses `spec.remote.url` may name (`--allow-remote`); default: the default rule, no allow-list. */
+  remoteAddresses?: RemoteAddressPolicy;
 }
 
 /** Default cap on concurrent watch streams per registry instance. */
@@ -111,6 +114,7 @@ export function createRegistryApp(opts: RegistryAppDeps): ApiApp {
     maxWatchers: opts.maxWatchers ?? DEFAULT_MAX_WATCHERS,
     maxWatchersPerToken: opts.maxWatchersPerToken ?? DEFAULT_MAX_WATCHERS_PER_TOKEN,
     routeClaims: new RouteClaims(store, { logger: logger.child({ part: 'route-claims' }), shutdownSignal: opts.shutdownSignal }),
+    remoteAddresses: new RemoteAddressRule(opts.remoteAddresses),
   };
   let openapi: Record<string, unknown> | undefined;
   const app = new Hono<ApiEnv>();

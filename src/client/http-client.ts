@@ -212,8 +212,8 @@ export class HttpRegistryClient implements RegistryClient {
     if (signal.aborted) return;
     const local = new AbortController();
     const stop = AbortSignal.any([signal, local.signal]);
+    const path = `${API_PREFIX}/${KIND_PLURALS[kind]}?watch=1&resourceVersion=${fromVersion}`;
     try {
-      const path = `${API_PREFIX}/${KIND_PLURALS[kind]}?watch=1&resourceVersion=${fromVersion}`;
       // The timeout covers the response headers; the stream itself is long-lived, bounded per event.
       const deadline = deadlineOf(this.#timeoutMs);
       let res: Response;
@@ -227,14 +227,8 @@ export class HttpRegistryClient implements RegistryClient {
       }
       if (!res.body) return;
       let since = fromVersion;
-      const lines = async function* (this: HttpRegistryClient, body: ReadableStream<Uint8Array>, max: number) {
-        try {
-          yield* ndjsonLines(body, max);
-        } catch (err) {
-          throw this.#answerError(err, undefined, path);
-        }
-      }.call(this, res.body, this.#maxEventBytes);
-      for await (const line of lines) {
+      // An event over the limit ends the stream with a RegistryAnswerError (see the outer catch).
+      for await (const line of ndjsonLines(res.body, this.#maxEventBytes)) {
         const item = JSON.parse(line) as { type: string; object: ResourceOf<K> & Partial<ProblemDetails> };
         const rv = Number(item.object?.metadata?.resourceVersion ?? NaN);
         if (item.type === 'ADDED' || item.type === 'MODIFIED' || item.type === 'DELETED') {
@@ -255,7 +249,7 @@ export class HttpRegistryClient implements RegistryClient {
       }
     } catch (err) {
       if (signal.aborted && !(err instanceof GoneError)) return;
-      throw err;
+      throw err instanceof BodyTooLargeError ? this.#answerError(err, undefined, path) : err;
     } finally {
       local.abort();
     }

@@ -42,6 +42,7 @@ import { MetricsServerError, startMetricsServer } from './metrics-server.ts';
 import { connectRegistryClient, type RegistryConnection, type RegistryWhereabouts } from './registry-connection.ts';
 import { releaseLeaseOfDeadLocalHolder } from './stale-lease.ts';
 import { openChosenStore, type StoreChoice } from './store-config.ts';
+import type { ClientFlags } from './config.ts';
 import { hostAddresses } from './remote-address-flags.ts';
 import type { RemoteAddressPolicy } from '../manifest/remote-address.ts';
 
@@ -61,6 +62,8 @@ export interface RegistryPart {
   metrics?: MetricsRegistry;
   /** How long an approved tool call stays usable (default: the registry's, 10 min). */
   approvalTtlMs?: number;
+  /** Most watch streams one token may hold open (default: the registry's, 16). */
+  maxWatchersPerToken?: number;
 }
 
 /** Where the reconciler's servers run. */
@@ -115,7 +118,7 @@ export interface RuntimeSpec {
   reconciler?: ReconcilerPart;
   gateway?: GatewayPart;
   /** Where the reconciler and the gateway find the registry when it does not run here (client flags). */
-  remoteRegistry?: { server?: string | undefined; token?: string | undefined };
+  remoteRegistry?: ClientFlags;
   /**
    * Reads the servers' header secrets (`spec.remote.headers`, `spec.runtime.headers`)
    * for the gateway and the remote runtime's health checks (secret-flags.ts). Absent:
@@ -330,6 +333,7 @@ export async function startRuntime(spec: RuntimeSpec): Promise<Runtime> {
         logger: logger.child({ part: 'registry' }),
         ...(part.metrics !== undefined ? { metrics: part.metrics } : {}),
         ...(part.approvalTtlMs !== undefined ? { approvalTtlMs: part.approvalTtlMs } : {}),
+        ...(part.maxWatchersPerToken !== undefined ? { maxWatchersPerToken: part.maxWatchersPerToken } : {}),
         ...(part.bootstrapAgent !== undefined ? { bootstrapAgent: part.bootstrapAgent } : {}),
         remoteAddresses,
       }).catch(

@@ -48,6 +48,8 @@ export interface RegistryServerOptions {
   version?: string;
   /** Most concurrent watch streams; see `RegistryAppDeps.maxWatchers`. */
   maxWatchers?: number;
+  /** Most concurrent watch streams per token; see `RegistryAppDeps.maxWatchersPerToken`. */
+  maxWatchersPerToken?: number;
   /**
    * The prom-client Registry the API's metrics go into and /metrics serves, with
    * whatever else is registered in it (`berth up`: the reconciler's). Default: its own.
@@ -55,6 +57,8 @@ export interface RegistryServerOptions {
   metrics?: Registry;
   /** How long an approved call stays usable; see `RegistryAppDeps.approvalTtlMs`. */
   approvalTtlMs?: number;
+  /** While the database refuses writes, how often to probe it; see `RegistryAppDeps.storeProbeIntervalMs`. */
+  storeProbeIntervalMs?: number;
   /** Which addresses `spec.remote.url` may name (`--allow-remote`); default: the default rule, no allow-list. */
   remoteAddresses?: RemoteAddressPolicy;
 }
@@ -92,7 +96,9 @@ export async function startRegistryServer(opts: RegistryServerOptions): Promise<
     ...(opts.heartbeatMs !== undefined ? { heartbeatMs: opts.heartbeatMs } : {}),
     ...(opts.version !== undefined ? { version: opts.version } : {}),
     ...(opts.maxWatchers !== undefined ? { maxWatchers: opts.maxWatchers } : {}),
+    ...(opts.maxWatchersPerToken !== undefined ? { maxWatchersPerToken: opts.maxWatchersPerToken } : {}),
     ...(opts.approvalTtlMs !== undefined ? { approvalTtlMs: opts.approvalTtlMs } : {}),
+    ...(opts.storeProbeIntervalMs !== undefined ? { storeProbeIntervalMs: opts.storeProbeIntervalMs } : {}),
     ...(opts.remoteAddresses !== undefined ? { remoteAddresses: opts.remoteAddresses } : {}),
   });
   const server = createAdaptorServer({ fetch: app.fetch }) as Server;

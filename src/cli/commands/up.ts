@@ -26,7 +26,8 @@ import { SessionKeys } from '../../gateway/index.ts';
 import { HttpRegistryClient } from '../../client/http-client.ts';
 import type { Store } from '../../registry/store.ts';
 import { CommandFailure, ExitCode, UsageError, type Command, type CommandIo } from '../command.ts';
-import { objectRef, parseFlags, portFlag } from '../config.ts';
+import { objectRef, parseFlags, portFlag, wholeNumberFlag } from '../config.ts';
+import { DEFAULT_MAX_WATCHERS_PER_TOKEN } from '../../registry/api/watch-slots.ts';
 import { localHolderId } from '../stale-lease.ts';
 import { createLogger, logLevel } from '../logger.ts';
 import { startRuntime, type Runtime } from '../runtime.ts';
@@ -46,7 +47,7 @@ const RESERVED_DESCRIPTORS = 128;
 const defaultMaxConnections = connectionCap(openFileLimit(), RESERVED_DESCRIPTORS);
 
 const usage = `Usage: berth up [--state-dir DIR] [--host H] [--registry-port N] [--gateway-port N] [--store URL [--store-ca FILE]]
-                [--examples DIR | --no-examples] [--sandbox auto|bwrap|off] [--allow-command GLOB]…
+                [--examples DIR | --no-examples] [--sandbox auto|bwrap|off] [--allow-command GLOB]… [--max-watchers-per-token 16]
 
 Runs the registry, the reconciler with the local runtime, and the gateway in one
 process. On the first start of a state folder it applies the example manifests and
@@ -60,6 +61,8 @@ ${STORE_FLAGS_USAGE}
   --host H             interface to listen on (default 127.0.0.1)
   --registry-port N    registry API port (default 7070; 0 = any free port)
   --gateway-port N     gateway port (default 8080; 0 = any free port)
+  --max-watchers-per-token N
+                       most watch streams one token may hold open on the registry (default 16)
 ${GATEWAY_AUTH_USAGE}
 ${GATEWAY_EDGE_USAGE}
 ${gatewayLimitUsage(defaultMaxConnections)}
@@ -134,6 +137,7 @@ const command: Command = {
       host: { type: 'string' },
       'registry-port': { type: 'string' },
       'gateway-port': { type: 'string' },
+      'max-watchers-per-token': { type: 'string' },
       examples: { type: 'string', multiple: true },
       'no-examples': { type: 'boolean' },
       'log-level': { type: 'string' },
@@ -158,6 +162,7 @@ const command: Command = {
     const allowCommands = allowCommandsFrom(values);
     const registryPort = portFlag(values['registry-port'], 7070, '--registry-port');
     const gatewayPort = portFlag(values['gateway-port'], 8080, '--gateway-port');
+    const maxWatchersPerToken = wholeNumberFlag(values['max-watchers-per-token'], '--max-watchers-per-token', DEFAULT_MAX_WATCHERS_PER_TOKEN, 'watch streams');
     const gatewayAuth = { ...gatewayAuthSettings(values), ...gatewayEdgeSettings(values) };
     const gatewayLimits = gatewayLimitSettings(values, defaultMaxConnections);
     const trustedProxies = trustedProxiesFromFlags(values);
@@ -190,7 +195,7 @@ const command: Command = {
       rt = await startRuntime({
         logger,
         io,
-        registry: { store, host, port: registryPort, stateDir, metrics, ...(values['no-examples'] ? {} : { bootstrapAgent: EXAMPLE_AGENT }) },
+        registry: { store, host, port: registryPort, stateDir, metrics, maxWatchersPerToken, ...(values['no-examples'] ? {} : { bootstrapAgent: EXAMPLE_AGENT }) },
         // Servers listen where Berth does, but never on every interface.
         reconciler: { runtimes: { kind: 'local', stateDir, host: host === '0.0.0.0' ? '127.0.0.1' : host, sandbox, hiddenPaths, ...(allowCommands ? { allowCommands } : {}) }, leaseName: RECONCILER_LEASE, holderId: localHolderId(), metrics },
         // Agents' open SSE streams would hold shutdown for the default 5 s grace; on one machine a short grace is kinder.

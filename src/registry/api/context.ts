@@ -42,6 +42,8 @@ export interface ApiDeps {
   clock: () => Date;
   heartbeatMs: number;
   maxWatchers: number;
+  /** Most watch streams one token may hold open on this instance (429 past it). */
+  maxWatchersPerToken: number;
   routeClaims: RouteClaims;
   /** The remote-address rule `spec.remote.url` is admitted under (the operator's `--allow-remote`). */
   remoteAddresses: RemoteAddressRule;

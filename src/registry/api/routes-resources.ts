@@ -9,39 +9,25 @@ import type { ListOptions } from '../../client/wire.ts';
 import { API_VERSION } from '../../manifest/resource.ts';
 import { readObjectBody } from './body.ts';
 import { badQuery, flag, intQuery, PREFIX, writerOf, type ApiApp, type ApiDeps } from './context.ts';
+import { parseLabelSelector } from '../label-selector.ts';
 import { kindFromPlural, requireName } from './names.ts';
 import { admitObject } from './validation.ts';
 import { watchResponse } from './watch.ts';
+import { WatchSlots } from './watch-slots.ts';
 import { applyObject, createObject, deleteObject, replaceObject } from './writes.ts';
 
 /** Registers the list/watch and object routes. */
 export function resourceRoutes(app: ApiApp, deps: ApiDeps): void {
-  const { store, metrics, shutdownSignal, heartbeatMs, maxWatchers } = deps;
+  const { store, metrics, shutdownSignal, heartbeatMs } = deps;
+  const watchSlots = new WatchSlots({ max: deps.maxWatchers, perToken: deps.maxWatchersPerToken });
   const writer = (c: Parameters<typeof writerOf>[1]) => writerOf(deps, c);
-  let openWatchers = 0;
   app.get(`${PREFIX}/:plural`, async (c) => {
     const kind = kindFromPlural(c.req.param('plural'));
     const principal = c.get('principal');
     if (flag(c, 'watch')) {
       const rvRaw = c.req.query('resourceVersion');
       if (rvRaw !== undefined && !/^\d+$/.test(rvRaw)) throw badQuery(`resourceVersion must be a decimal number (got ${JSON.stringify(rvRaw)})`);
-      if (openWatchers >= maxWatchers) {
-        throw new RegistryError(503, {
-          type: 'too-many-watchers',
-          title: 'Too many watch streams',
-          detail: `this registry already serves ${maxWatchers} watch streams; retry later or watch through another replica`,
-          headers: { 'retry-after': '5' },
-        });
-      }
-      // Take the slot before any await, so a burst of requests cannot all pass the check.
-      openWatchers++;
-      let released = false;
-      const release = (): void => {
-        if (!released) {
-          released = true;
-          openWatchers--;
-        }
-      };
+      const release = watchSlots.take(c.get('principal').tokenId);
       try {
         const since = rvRaw !== undefined ? Number(rvRaw) : await store.currentVersion();
         return await watchResponse({
@@ -65,6 +51,8 @@ export function resourceRoutes(app: ApiApp, deps: ApiDeps): void {
     }
     const opts: ListOptions = {};
     const labelSelector = c.req.query('labelSelector');
+    // Parsed here too, so a malformed or oversized selector is a 400 before the store is asked.
+    parseLabelSelector(labelSelector);
     if (labelSelector) opts.labelSelector = labelSelector;
     const team = c.req.query('team');
     if (team) opts.ownerTeam = team;

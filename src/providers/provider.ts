@@ -90,6 +90,12 @@ export interface ApplyOutcome<A extends PlannedAction = PlannedAction> {
    * guard that refuses to retire more servers this minute. Absent normally.
    */
   note?: string;
+  /**
+   * Set when the provider holds a retirement until an operator acts (the ECS
+   * mass-deletion guard): says why and how to release it. Status shows it as the
+   * RetirementHeld condition. Absent normally.
+   */
+  held?: string;
 }
 
 /** A runtime: local processes, ECS, a remote host. */

@@ -6,18 +6,24 @@
 import type { Environment, MCPServer } from '../manifest/types.ts';
 import type { RuntimeProvider } from '../providers/provider.ts';
 import type { RegistryClient } from '../client/registry-client.ts';
-import { decide } from './decide.ts';
-import { actionCount, explain, planServer, planToJson, providersToObserve, type ServerPlan, type ServerPlanJson } from './plan.ts';
+import { describeError } from '../kit/errors.ts';
+import { Reason } from '../manifest/conditions.ts';
+import { decide, type Decision } from './decide.ts';
+import { actionCount, explain, hasChanges, planServer, planToJson, providersToObserve, type ServerPlan, type ServerPlanJson } from './plan.ts';
 
 /** Every server's plan, and the ways to print it. */
 export interface PlanReport {
   plans: ServerPlan[];
-  /** Servers with at least one action. */
+  /** Servers with at least one action that changes something (see `hasChanges`). */
   changes: number;
+  /** Servers a provider is blocked on (Conflict, or Degraded with nothing to do). */
+  blocked: number;
+  /** Servers that could not be planned (each with its own error line). */
+  errors: number;
   /** Human-readable, Terraform style. */
   text(): string;
   /** Machine-readable (`-o json`). */
-  json(): { environment?: Environment; changes: number; servers: ServerPlanJson[] };
+  json(): { environment?: Environment; changes: number; blocked: number; errors: number; servers: ServerPlanJson[] };
 }
 
 /** How many servers are observed at once. */
@@ -50,35 +56,74 @@ export async function planAll(
     const batch = targets.slice(i, i + OBSERVE_CONCURRENCY);
     plans.push(
       ...(await Promise.all(
-        batch.map(async ([name, server]) => {
-          const decision = decide(name, server, ctx);
-          const observed = new Map<string, unknown>();
-          for (const p of providersToObserve(decision)) {
-            try {
-              observed.set(p.name, await p.observe(name, signal));
-            } catch (err) {
-              throw new Error(`observing MCPServer "${name}" through the ${p.name} runtime`, { cause: err });
-            }
-          }
-          return planServer(name, server, decision, observed);
-        }),
+        batch.map(([name, server]) => planOne(name, server, decide(name, server, ctx), signal)),
       )),
     );
   }
-  const changes = plans.filter((p) => actionCount(p) > 0).length;
+  const changes = plans.filter(hasChanges).length;
+  const blocked = plans.filter((p) => p.error === undefined && p.blocked !== undefined).length;
+  const errors = plans.filter((p) => p.error !== undefined).length;
   return {
     plans,
     changes,
+    blocked,
+    errors,
     text() {
       if (plans.length === 0) return 'No MCPServers in the registry and nothing left running.\n';
       const body = plans.map(explain).join('\n\n');
       const skipped = plans.filter((p) => p.decision.kind === 'skip').length;
-      return `${body}\n\nPlan: ${changes} of ${plans.length} server(s) to change, ${skipped} skipped${environment ? ` (environment ${environment})` : ''}.\n`;
+      const trouble = `${blocked > 0 ? `, ${blocked} blocked` : ''}${errors > 0 ? `, ${errors} can't be planned` : ''}`;
+      return `${body}\n\nPlan: ${changes} of ${plans.length} server(s) to change, ${skipped} skipped${trouble}${environment ? ` (environment ${environment})` : ''}.\n`;
     },
     json() {
-      return { ...(environment !== undefined ? { environment } : {}), changes, servers: plans.map(planToJson) };
+      return { ...(environment !== undefined ? { environment } : {}), changes, blocked, errors, servers: plans.map(planToJson) };
     },
   };
+}
+
+/**
+ * One server's plan. A failure to observe or plan it becomes its own `error`
+ * (the other servers are still planned); a deploy the provider assesses as
+ * Conflict, or Degraded with nothing to do, is `blocked`; actions that only
+ * resume watching what the reconciler already converged are `settled`.
+ */
+async function planOne(name: string, server: MCPServer | undefined, decision: Decision, signal?: AbortSignal): Promise<ServerPlan> {
+  if (decision.kind === 'skip' && decision.cause === 'blocked') {
+    // A generation that failed permanently: nothing happens until the manifest changes.
+    const base = planServer(name, server, decision, new Map());
+    return { ...base, blocked: { phase: 'Degraded', reason: Reason.ProviderError, message: 'failed permanently at this generation (see why); nothing is tried until the manifest changes' } };
+  }
+  const observed = new Map<string, unknown>();
+  let plan: ServerPlan;
+  try {
+    for (const p of providersToObserve(decision)) {
+      try {
+        observed.set(p.name, await p.observe(name, signal));
+      } catch (err) {
+        throw new Error(`observing it through the ${p.name} runtime`, { cause: err });
+      }
+    }
+    plan = planServer(name, server, decision, observed);
+  } catch (err) {
+    if (signal?.aborted) throw err;
+    return { name, decision, steps: [], error: describeError(err), ...(server?.metadata.generation !== undefined ? { generation: server.metadata.generation } : {}) };
+  }
+  const desired = plan.desired;
+  if (decision.kind !== 'deploy' || desired === undefined) return plan;
+  const deploy = plan.steps.find((s) => s.purpose === 'deploy')!;
+  try {
+    const state = await decision.provider.assess(desired, observed.get(decision.provider.name));
+    const nothingToDo = deploy.plan.actions.length === 0;
+    if (state.phase === 'Conflict' || (state.phase === 'Degraded' && nothingToDo)) {
+      plan = { ...plan, blocked: { phase: state.phase, reason: state.reason, message: state.message } };
+    }
+  } catch (err) {
+    return { ...plan, error: `assessing it: ${describeError(err)}` };
+  }
+  const onlyResumes = actionCount(plan) > 0 && plan.steps.every((s) => s.plan.actions.every((a) => a.bookkeeping === true));
+  const status = server?.status;
+  const converged = status?.observedGeneration === desired.generation && status.runtime?.['provider'] === decision.provider.name && status.phase !== 'Degraded';
+  return onlyResumes && converged ? { ...plan, settled: true } : plan;
 }
 
 async function listAll(registry: Pick<RegistryClient, 'list'>): Promise<MCPServer[]> {

@@ -67,7 +67,8 @@ export function assessEcs(desired: DesiredServer | undefined, obs: EcsObservatio
     };
   }
   const runningHash = a.runningTaskDefinition?.tags[TAG.specHash];
-  const progress = `deployment ${primary.id} ${primary.rolloutState ?? 'IN_PROGRESS'}: ${primary.runningCount}/${svc.desiredCount} running`;
+  // AWS's own word for the rollout, or that it gave none: never a guess.
+  const progress = `deployment ${primary.id} ${primary.rolloutState ?? 'rollout state unknown (AWS gave none)'}: ${primary.runningCount}/${svc.desiredCount} running`;
   if (runningHash !== a.r.taskDefinitionHash) {
     return { ...base, phase: 'Progressing', reason: Reason.RollingOut, message: `deploying the new task definition; ${progress}`, requeueAfterMs: 3_000 };
   }
@@ -99,24 +100,38 @@ export function assessEcs(desired: DesiredServer | undefined, obs: EcsObservatio
   };
 }
 
-/** status.runtime: ARNs owned, rollout, target health, last AWS error. Stable between no-op passes. */
+/** What AWS reported as a rollout state when it reported none. */
+export const ROLLOUT_UNKNOWN = 'unknown';
+
+/**
+ * status.runtime: ARNs owned, the listener rule, rollout (PRIMARY's rolloutState
+ * exactly as AWS gave it, else "unknown"), running/desired, target health as last
+ * read (with when), the last AWS error (with when). Stable between no-op passes:
+ * nothing here moves unless AWS's answer did.
+ */
 function detailsOf(a: DeployAnalysis, obs: EcsObservation): Record<string, unknown> {
   const svc = a.service;
   const primary = svc?.deployments.find((d) => d.status === 'PRIMARY');
   const arns: Record<string, string> = {};
   if (svc) arns['service'] = svc.arn;
   if (a.runningTaskDefinition) arns['taskDefinition'] = a.runningTaskDefinition.arn;
+  else if (primary !== undefined) arns['taskDefinition'] = primary.taskDefinitionArn;
   if (a.targetGroup) arns['targetGroup'] = a.targetGroup.arn;
   if (a.rule) arns['listenerRule'] = a.rule.arn;
   if (a.listener) arns['listener'] = a.listener.arn;
-  const targets = obs.targetHealth ?? (svc && primary?.rolloutState === 'COMPLETED' ? { healthy: svc.runningCount, unhealthy: 0, initial: 0, draining: 0, other: 0 } : undefined);
+  const seen = obs.targetHealthSeen;
+  const targets = seen?.summary ?? obs.targetHealth;
   return {
     arns,
+    ...(a.rule !== undefined ? { rule: { arn: a.rule.arn, priority: a.rule.priority, conditions: a.rule.conditionsKey } } : {}),
     ...(primary !== undefined && svc !== undefined
-      ? { rollout: { deploymentId: primary.id, rolloutState: primary.rolloutState ?? 'UNKNOWN', running: primary.runningCount, desired: svc.desiredCount } }
+      ? { rollout: { deploymentId: primary.id, rolloutState: primary.rolloutState ?? ROLLOUT_UNKNOWN, ...(primary.rolloutStateReason !== undefined ? { reason: primary.rolloutStateReason } : {}), running: primary.runningCount, desired: svc.desiredCount } }
       : {}),
-    ...(targets !== undefined ? { targets: { healthy: targets.healthy, unhealthy: targets.unhealthy, initial: targets.initial, draining: targets.draining } } : {}),
+    ...(svc !== undefined ? { service: { status: svc.status, running: svc.runningCount, pending: svc.pendingCount, desired: svc.desiredCount } } : {}),
+    ...(targets !== undefined
+      ? { targets: { healthy: targets.healthy, unhealthy: targets.unhealthy, initial: targets.initial, draining: targets.draining, ...(targets.reason !== undefined ? { reason: targets.reason } : {}), ...(seen !== undefined ? { checkedAt: seen.at } : {}) } }
+      : {}),
     ...(a.dns !== undefined ? { dns: a.dns.name } : {}),
-    ...(obs.lastError !== undefined ? { lastError: { code: obs.lastError.code, message: obs.lastError.message } } : {}),
+    ...(obs.lastError !== undefined ? { lastError: { ...obs.lastError } } : {}),
   };
 }

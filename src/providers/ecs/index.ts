@@ -71,7 +71,7 @@ export function createEcsProvider(opts: EcsProviderOptions): EcsProvider {
     attachRateLimiter(opts.clients.route53, limiter);
   }
   const view = new AwsView(opts.clients, config, now, opts.cacheTtlMs ?? 5_000);
-  const memory: ObserveMemory = { createdAt: new Map(), lastError: new Map(), healthyDeployments: new Set() };
+  const memory: ObserveMemory = { createdAt: new Map(), lastError: new Map(), healthyDeployments: new Set(), lastTargetHealth: new Map() };
   // One apply at a time per server, whatever the caller does.
   const serverLock = new KeyedLock();
   // Rule placement, one at a time per load balancer: see createListenerRule in apply-listener-rule.ts.

@@ -4,7 +4,7 @@
  * and remote providers. It must explain every decision and write nothing.
  */
 import { PassThrough } from 'node:stream';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { main } from '../src/cli/bin.ts';
@@ -134,6 +134,35 @@ describe('berth plan', () => {
     expect(report.changes).toBe(1);
     expect(report.servers.find((s) => s.name === 'alpha')?.result).toBe('changes');
     expect(report.servers.find((s) => s.name === 'gamma')?.result).toBe('no-changes');
+  });
+
+  it('a server that can\'t be planned gets its own error line, the others are still planned, and the exit code is 1', async () => {
+    const tmp = tempDir('plan-errors');
+    cleanups.push(tmp.remove);
+    const stateDir = join(tmp.dir, '.berth');
+    mkdirSync(stateDir);
+    // The local runtime's state file is unreadable: every local server fails to observe; remote ones don't care.
+    writeFileSync(join(stateDir, 'local-runtime.json'), '{ not json');
+    const { store, close } = await openRegistry(tmp.dir);
+    cleanups.push(close);
+    const registry = await startRegistryServer({ store, host: '127.0.0.1', port: 0, stateDir, logger: testLogger() });
+    cleanups.push(() => registry.close());
+    await store.create(serverManifest('alpha'));
+    await store.create(serverManifest('gamma', { runtime: undefined, remote: { url: 'http://127.0.0.1:9/mcp', transport: 'streamable-http' } }));
+
+    for (const flags of [[], ['--detailed-exitcode']]) {
+      const r = await run(['plan', '--server', registry.url, ...flags], tmp.dir);
+      expect(r.code).toBe(1);
+      expect(r.out).toMatch(/MCPServer\/alpha \(generation 1\): deploy with local\n {2}why: [^\n]*\n {2}! can't be planned: observing it through the local runtime: .*local-runtime\.json is not a local runtime state file/);
+      expect(r.out).toContain('+ track remote gamma [remote]: start health-checking http://127.0.0.1:9/mcp');
+      expect(r.out).toMatch(/! can't list what the local runtime holds \(orphans may be missing from this plan\): /);
+      expect(r.out).toContain("Plan: 1 of 2 server(s) to change, 0 skipped, 2 can't be planned.");
+    }
+    const json = await run(['plan', '--server', registry.url, '-o', 'json'], tmp.dir);
+    const report = JSON.parse(json.out) as { errors: number; servers: Array<{ name: string; result: string; error?: string }>; listingErrors: string[] };
+    expect(report.servers.map((s) => [s.name, s.result])).toEqual([['alpha', 'error'], ['gamma', 'changes']]);
+    expect(report.servers[0]?.error).toMatch(/not a local runtime state file/);
+    expect(report.listingErrors).toHaveLength(1);
   });
 
   it('says so when the registry is unreachable, and rejects bad flags with usage', async () => {

@@ -18,12 +18,14 @@ export interface PlanReport {
   changes: number;
   /** Servers a provider is blocked on (Conflict, or Degraded with nothing to do). */
   blocked: number;
-  /** Servers that could not be planned (each with its own error line). */
+  /** Servers that could not be planned (each with its own error line), plus runtimes that could not list what they hold. */
   errors: number;
+  /** Why a runtime could not list what it holds (orphans), one line each. */
+  listingErrors: string[];
   /** Human-readable, Terraform style. */
   text(): string;
   /** Machine-readable (`-o json`). */
-  json(): { environment?: Environment; changes: number; blocked: number; errors: number; servers: ServerPlanJson[] };
+  json(): { environment?: Environment; changes: number; blocked: number; errors: number; servers: ServerPlanJson[]; listingErrors?: string[] };
 }
 
 /** How many servers are observed at once. */
@@ -45,7 +47,16 @@ export async function planAll(
   const servers = await listAll(registry);
   const known = new Set(servers.map((s) => s.metadata.name));
   const orphans = new Set<string>();
-  for (const p of providers) for (const name of await p.listManaged(signal)) if (!known.has(name)) orphans.add(name);
+  // A runtime that can't list what it holds still lets every server be planned; the failure is an error of its own.
+  const listingErrors: string[] = [];
+  for (const p of providers) {
+    try {
+      for (const name of await p.listManaged(signal)) if (!known.has(name)) orphans.add(name);
+    } catch (err) {
+      if (signal?.aborted) throw err;
+      listingErrors.push(`can't list what the ${p.name} runtime holds (orphans may be missing from this plan): ${describeError(err)}`);
+    }
+  }
   const targets: Array<[string, MCPServer | undefined]> = [
     ...servers.map((s): [string, MCPServer] => [s.metadata.name, s]),
     ...[...orphans].sort().map((n): [string, undefined] => [n, undefined]),
@@ -62,21 +73,23 @@ export async function planAll(
   }
   const changes = plans.filter(hasChanges).length;
   const blocked = plans.filter((p) => p.error === undefined && p.blocked !== undefined).length;
-  const errors = plans.filter((p) => p.error !== undefined).length;
+  const errors = plans.filter((p) => p.error !== undefined).length + listingErrors.length;
   return {
     plans,
     changes,
     blocked,
     errors,
+    listingErrors,
     text() {
-      if (plans.length === 0) return 'No MCPServers in the registry and nothing left running.\n';
-      const body = plans.map(explain).join('\n\n');
+      const listed = listingErrors.map((e) => `! ${e}\n`).join('');
+      if (plans.length === 0) return `${listed}No MCPServers in the registry and nothing left running.\n`;
+      const body = [...plans.map(explain), ...(listed !== '' ? [listed.trimEnd()] : [])].join('\n\n');
       const skipped = plans.filter((p) => p.decision.kind === 'skip').length;
       const trouble = `${blocked > 0 ? `, ${blocked} blocked` : ''}${errors > 0 ? `, ${errors} can't be planned` : ''}`;
       return `${body}\n\nPlan: ${changes} of ${plans.length} server(s) to change, ${skipped} skipped${trouble}${environment ? ` (environment ${environment})` : ''}.\n`;
     },
     json() {
-      return { ...(environment !== undefined ? { environment } : {}), changes, blocked, errors, servers: plans.map(planToJson) };
+      return { ...(environment !== undefined ? { environment } : {}), changes, blocked, errors, servers: plans.map(planToJson), ...(listingErrors.length > 0 ? { listingErrors } : {}) };
     },
   };
 }

@@ -5,6 +5,8 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import type { MCPServer } from '../src/manifest/types.ts';
+import { planAll } from '../src/reconciler/plan-all.ts';
+import { planResult } from '../src/reconciler/plan.ts';
 import { converge, ecsServer, ecsWorld, inventory, updateSpec, type EcsWorld } from './ecs-harness.ts';
 
 let w: EcsWorld;
@@ -153,6 +155,12 @@ describe('ECS mass-deletion guard', () => {
     for (const svc of w.fake.snapshot().ecs.services.filter((x) => x.status === 'ACTIVE')) {
       expect(svc.tags['berth:retirement-held']).toMatch(/^baseline=5 fraction=0\.5 since=/);
     }
+    // `berth plan` reports them as held, not as changes.
+    const plan = await planAll(w.registry, [w.provider], 'dev');
+    expect(plan.plans.map((p) => [p.name, planResult(p)])).toEqual(held.map((n) => [n, 'blocked']));
+    expect(plan.changes).toBe(0);
+    expect(plan.text()).toMatch(/! blocked \(Held, MassDeletionGuard\): retirement held by the mass-deletion guard since \S+ \(5 servers before the prune began, maxRetirementFraction 0\.5\); raise maxRetirementFraction/);
+
     w.restart();
     for (let minute = 0; minute < 3; minute++) {
       w.clock.advance(60_000);

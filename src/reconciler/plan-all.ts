@@ -97,7 +97,8 @@ export async function planAll(
 /**
  * One server's plan. A failure to observe or plan it becomes its own `error`
  * (the other servers are still planned); a deploy the provider assesses as
- * Conflict, or Degraded with nothing to do, is `blocked`; actions that only
+ * Conflict, or Degraded with nothing to do, and a retirement held until an
+ * operator acts are `blocked`; actions that only
  * resume watching what the reconciler already converged are `settled`.
  */
 async function planOne(name: string, server: MCPServer | undefined, decision: Decision, signal?: AbortSignal): Promise<ServerPlan> {
@@ -121,6 +122,7 @@ async function planOne(name: string, server: MCPServer | undefined, decision: De
     if (signal?.aborted) throw err;
     return { name, decision, steps: [], error: describeError(err), ...(server?.metadata.generation !== undefined ? { generation: server.metadata.generation } : {}) };
   }
+  if (decision.kind === 'retire') return heldRetirement(plan, observed);
   const desired = plan.desired;
   if (decision.kind !== 'deploy' || desired === undefined) return plan;
   const deploy = plan.steps.find((s) => s.purpose === 'deploy')!;
@@ -148,4 +150,18 @@ async function listAll(registry: Pick<RegistryClient, 'list'>): Promise<MCPServe
     cont = page.continue;
   } while (cont !== undefined);
   return items;
+}
+
+/** A retirement a provider holds until an operator acts (the ECS mass-deletion guard) is blocked, not a change. */
+async function heldRetirement(plan: ServerPlan, observed: ReadonlyMap<string, unknown>): Promise<ServerPlan> {
+  for (const step of plan.steps) {
+    if (step.plan.actions.length === 0) continue;
+    try {
+      const state = await step.provider.assess(undefined, observed.get(step.provider.name));
+      if (state.reason === Reason.MassDeletionGuard) return { ...plan, blocked: { phase: 'Held', reason: state.reason, message: state.message } };
+    } catch {
+      // Assessing is only for this note; the plan stands without it.
+    }
+  }
+  return plan;
 }

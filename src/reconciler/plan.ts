@@ -33,7 +33,7 @@ export interface ServerPlan {
   steps: ProviderStep[];
   /** `berth plan` only: why this server could not be planned (observing or planning failed). */
   error?: string;
-  /** `berth plan` only: the provider is blocked (a foreign resource, a failed rollout): nothing it would do gets there. */
+  /** `berth plan` only: the provider is blocked (a foreign resource, a failed rollout, a held retirement): its actions would not run or not get there. */
   blocked?: { phase: string; reason: string; message: string };
   /**
    * `berth plan` only: the actions only resume watching what a reconciler already
@@ -93,9 +93,9 @@ export function actionCount(plan: ServerPlan): number {
   return plan.steps.reduce((n, s) => n + s.plan.actions.length, 0);
 }
 
-/** True when `berth plan` counts the server as one that would change: actions that are not merely resuming, and it could be planned. */
+/** True when `berth plan` counts the server as one that would change: it could be planned, nothing blocks it, and its actions do more than resume watching. */
 export function hasChanges(plan: ServerPlan): boolean {
-  return plan.error === undefined && plan.settled !== true && actionCount(plan) > 0;
+  return plan.error === undefined && plan.blocked === undefined && plan.settled !== true && actionCount(plan) > 0;
 }
 
 /** JSON shape of one server's plan, as `berth plan -o json` prints it. */

@@ -11,6 +11,7 @@ import { analyseDeploy, type DeployAnalysis } from './analyse.ts';
 import type { EcsEnvironmentConfig } from './config.ts';
 import { TAG } from './naming.ts';
 import { planEcs } from './plan.ts';
+import { HOLD_TAG, parseHold } from './retirement-guard.ts';
 import type { EcsObservation } from './types.ts';
 
 /** Polling interval while a rollout runs. */
@@ -22,6 +23,16 @@ export const BLOCKED_POLL_MS = 60_000;
 export function assessEcs(desired: DesiredServer | undefined, obs: EcsObservation, config: EcsEnvironmentConfig): RuntimeState {
   if (desired === undefined) {
     const left = planEcs(undefined, obs, config).actions;
+    const hold = parseHold(obs.service?.tags[HOLD_TAG]);
+    // A hold recorded under the fraction still configured binds (see retirement-guard.ts): say so, e.g. in `berth plan`.
+    if (left.length > 0 && hold !== undefined && config.maxRetirementFraction !== undefined && hold.fraction >= config.maxRetirementFraction) {
+      return {
+        phase: 'Progressing',
+        reason: Reason.MassDeletionGuard,
+        message: `retirement held by the mass-deletion guard since ${hold.since} (${hold.baseline} servers before the prune began, maxRetirementFraction ${hold.fraction}); raise maxRetirementFraction in the environment "${config.environment}" config and restart the reconciler to let it go, or apply its manifest again to keep it`,
+        requeueAfterMs: BLOCKED_POLL_MS,
+      };
+    }
     return left.length === 0
       ? { phase: 'Absent', reason: Reason.Retired, message: 'nothing left on ECS' }
       : { phase: 'Progressing', reason: Reason.Retiring, message: `retiring: ${left.map((x) => `${x.op} ${x.resource}`).join('; ')}`, requeueAfterMs: ROLLOUT_POLL_MS };

@@ -94,7 +94,7 @@ it('the examples plan in full right after apply and once converged: every server
   expect(report.errors).toBe(0);
   expect(text).toMatch(/Plan: 0 of 4 server\(s\) to change, (0 skipped|1 skipped, 1 blocked) \(environment dev\)\./);
   expect(w.fake.callCounts({ since, writesOnly: true })).toEqual({});
-});
+}, 30_000);
 
 it('a server blocked by a foreign resource is reported as blocked (Conflict), never as "no changes"', async () => {
   w = await ecsWorld();
@@ -115,4 +115,4 @@ it('a server blocked by a foreign resource is reported as blocked (Conflict), ne
   expect(report.blocked).toBe(1);
   expect(report.changes).toBe(0);
   expect(text).toContain('Plan: 0 of 2 server(s) to change, 0 skipped, 1 blocked (environment dev).');
-});
+}, 30_000);

@@ -90,7 +90,7 @@ describe('ECS mass-deletion guard', () => {
     // Everything retired in the end: no services, rules, target groups or task definitions; objects gone.
     expect(inventory(w)).toMatchObject({ services: [], targetGroups: [], rules: [], activeTaskDefinitions: [] });
     for (const name of names) expect(await w.store.get('MCPServer', name)).toBeUndefined();
-  });
+  }, 30_000);
 
   it('maxRetirementFraction: when too much of the fleet asks to retire at once, the rest is refused until the operator raises the limit', async () => {
     w = await ecsWorld();
@@ -119,7 +119,7 @@ describe('ECS mass-deletion guard', () => {
     await driveAll(doomed);
     expect(deleteServiceTimes().size).toBe(5);
     expect(inventory(w).services).toEqual(names.slice(5).map((n) => `berth-${n}:ACTIVE`));
-  });
+  }, 30_000);
 
   it('the leak sequence (fleet 5, prune all, 2 a minute, fraction 0.5): exactly 2 retire and the other 3 stay held as time passes and across a restart, until the operator raises the fraction', async () => {
     w = await ecsWorld();
@@ -178,7 +178,7 @@ describe('ECS mass-deletion guard', () => {
     expect(deleteServiceTimes().size).toBe(5);
     expect(inventory(w)).toMatchObject({ services: [], targetGroups: [], rules: [], activeTaskDefinitions: [] });
     for (const name of names) expect(await w.store.get('MCPServer', name)).toBeUndefined();
-  });
+  }, 30_000);
 
   it('a held server whose manifest comes back is deployed again: the hold and its tag are dropped', async () => {
     w = await ecsWorld();
@@ -199,5 +199,5 @@ describe('ECS mass-deletion guard', () => {
     const svc = w.fake.snapshot().ecs.services.find((x) => x.name === `berth-${heldName}`);
     expect(svc?.status).toBe('ACTIVE');
     expect(svc?.tags['berth:retirement-held']).toBeUndefined();
-  });
+  }, 30_000);
 });

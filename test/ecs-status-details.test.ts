@@ -46,7 +46,7 @@ describe('ECS status details', () => {
     expect(text).toMatch(/Tasks: +1 running, 0 pending, 1 desired \(service ACTIVE\)/);
     expect(text).toMatch(/Target health: +1 healthy, 0 unhealthy, 0 initial, 0 draining \(read \d{4}-[^)]+\)/);
     expect(text).toMatch(line('DNS', 'weather.mcp.example.com.'));
-  });
+  }, 30_000);
 
   it('a rollout AWS gave no state for is "unknown" in the message and status.runtime, never IN_PROGRESS', async () => {
     w = await ecsWorld();
@@ -62,7 +62,7 @@ describe('ECS status details', () => {
     expect(state.message).toContain(`deployment ${primary.id} rollout state unknown (AWS gave none): 1/1 running`);
     expect(state.message).not.toContain('IN_PROGRESS');
     expect((state.details as Record<string, any>)['rollout']).toMatchObject({ rolloutState: 'unknown' });
-  });
+  }, 30_000);
 
   it('the last AWS error is kept with its time and when it was resolved, and describe prints it', async () => {
     w = await ecsWorld();
@@ -85,5 +85,5 @@ describe('ECS status details', () => {
     expect(before).toBeLessThan(failed);
     const text = await describeText('weather');
     expect(text).toMatch(/Last AWS error: +\S+: .+ \(at \d{4}-[^;]+; resolved \d{4}-[^)]+\)/);
-  });
+  }, 30_000);
 });

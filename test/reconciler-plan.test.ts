@@ -86,7 +86,7 @@ describe('berth plan', () => {
     const local = createLocalProvider({ logger: testLogger(), stateDir, nodePath: process.execPath });
     expect(await local.listManaged()).toEqual([]);
     await local.close();
-  });
+  }, 30_000);
 
   it('a converged local system (a reconciler in another process runs it) plans "no changes" and exits 0 with --detailed-exitcode; a spec change exits 2', async () => {
     const tmp = tempDir('plan-converged');
@@ -134,7 +134,7 @@ describe('berth plan', () => {
     expect(report.changes).toBe(1);
     expect(report.servers.find((s) => s.name === 'alpha')?.result).toBe('changes');
     expect(report.servers.find((s) => s.name === 'gamma')?.result).toBe('no-changes');
-  });
+  }, 30_000);
 
   it('a server that can\'t be planned gets its own error line, the others are still planned, and the exit code is 1', async () => {
     const tmp = tempDir('plan-errors');
@@ -163,7 +163,7 @@ describe('berth plan', () => {
     expect(report.servers.map((s) => [s.name, s.result])).toEqual([['alpha', 'error'], ['gamma', 'changes']]);
     expect(report.servers[0]?.error).toMatch(/not a local runtime state file/);
     expect(report.listingErrors).toHaveLength(1);
-  });
+  }, 30_000);
 
   it('says so when the registry is unreachable, and rejects bad flags with usage', async () => {
     const tmp = tempDir('plan-bad');
@@ -174,5 +174,5 @@ describe('berth plan', () => {
     const bad = await run(['plan', '-o', 'yaml'], tmp.dir);
     expect(bad.code).toBe(2);
     expect(bad.err).toContain('-o must be text or json (got "yaml")');
-  });
+  }, 30_000);
 });

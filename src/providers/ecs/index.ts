@@ -24,6 +24,7 @@ import { AwsView, type EcsClients } from './aws-view.ts';
 import type { EcsEnvironmentConfig } from './config.ts';
 import { KeyedLock } from '../../kit/keyed-lock.ts';
 import { observeServer, type ObserveMemory } from './observe.ts';
+import { serviceName } from './naming.ts';
 import { managedServer, parseOwnershipRecord } from './ownership.ts';
 import { planEcs } from './plan.ts';
 import { attachRateLimiter, RateLimiter, type BucketLimit } from './rate-limit.ts';
@@ -98,8 +99,8 @@ export function createEcsProvider(opts: EcsProviderOptions): EcsProvider {
     // Waiting on a service that is already draining destroys nothing: never held.
     if (plan.actions.every((a) => a.kind === 'wait')) return undefined;
     const recorded = parseHold(observedHolds.get(plan.server));
-    if (recorded !== undefined && !guard.restoreHold(plan.server, recorded)) {
-      opts.logger?.info({ server: plan.server, hold: recorded }, 'mass-deletion guard: the hold recorded on this server was released by a raised maxRetirementFraction');
+    if (recorded !== undefined && guard.restoreHold(plan.server, recorded) === 'released' && guard.holdOf(plan.server) === undefined) {
+      opts.logger?.info({ server: plan.server, hold: recorded }, 'mass-deletion guard: the hold recorded on this server was released by a raised or removed maxRetirementFraction');
     }
     const admission = guard.admit(plan.server);
     if (admission.admitted) return undefined;
@@ -127,7 +128,7 @@ export function createEcsProvider(opts: EcsProviderOptions): EcsProvider {
     try {
       await opts.clients.ecs.send(new TagResourceCommand({ resourceArn: svc.serviceArn, tags: [{ key: HOLD_TAG, value }] }));
       observedHolds.set(plan.server, value);
-      view.serviceChanged(svc.resource.replace(/^ecs service /, ''));
+      view.serviceChanged(serviceName(plan.server));
     } catch (err) {
       opts.logger?.warn({ server: plan.server, err }, 'mass-deletion guard: could not record the hold on the service; it holds in this process only');
     }

@@ -103,13 +103,14 @@ export class RetirementGuard {
   }
 
   /**
-   * A hold found recorded for `server` (a restarted reconciler). Kept unless the
-   * operator has since raised or removed the fraction; returns whether it holds.
+   * A hold found recorded for `server` (a restarted reconciler). `held`: it
+   * holds again; `released`: the operator has since raised or removed the
+   * fraction; `started`: this guard already let the server's retirement start.
    */
-  restoreHold(server: string, hold: HoldRecord): boolean {
+  restoreHold(server: string, hold: HoldRecord): 'held' | 'released' | 'started' {
     const max = this.#o.maxFraction;
-    if (max === undefined || hold.fraction < max) return false;
-    if (this.#inProgress.has(server)) return false;
+    if (this.#inProgress.has(server)) return 'started';
+    if (max === undefined || hold.fraction < max) return 'released';
     if (!this.#held.has(server)) this.#held.set(server, hold);
     const ep = this.#episode;
     // Restored without its history: count the whole allowance as used, so a restart never frees more.
@@ -119,7 +120,7 @@ export class RetirementGuard {
       ep.baseline = Math.max(ep.baseline, hold.baseline);
       ep.admitted = Math.max(ep.admitted, used);
     }
-    return true;
+    return 'held';
   }
 
   /** A deploy pass for `server`: it no longer wants to retire (the operator brought its manifest back). */

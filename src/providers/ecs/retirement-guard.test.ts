@@ -1,16 +1,17 @@
 /** The mass-deletion guard's rules on a manual clock: baseline, holds that never lapse, restore after a restart, release by a raised fraction. */
 import { describe, expect, it } from 'vitest';
+import { ManualClock } from '../../kit/clock.ts';
 import { formatHold, parseHold, RetirementGuard } from './retirement-guard.ts';
 
-function clock(start = Date.parse('2026-12-06T05:00:00Z')): { now: () => number; advance: (ms: number) => void } {
-  let t = start;
-  return { now: () => t, advance: (ms) => void (t += ms) };
+function clock(): { now: () => number; advance: (ms: number) => Promise<void> } {
+  const c = new ManualClock(Date.parse('2026-12-06T05:00:00Z'));
+  return { now: () => c.now(), advance: (ms) => c.advance(ms) };
 }
 
 const fleet = (n: number): string[] => Array.from({ length: n }, (_, i) => `s${i}`);
 
 describe('RetirementGuard', () => {
-  it('fleet 5, fraction 0.5, 2 a minute: 2 start, 3 are held for an hour of passes while the fleet shrinks to 3', () => {
+  it('fleet 5, fraction 0.5, 2 a minute: 2 start, 3 are held for an hour of passes while the fleet shrinks to 3', async () => {
     const c = clock();
     const g = new RetirementGuard({ maxPerWindow: 2, maxFraction: 0.5, now: c.now });
     g.noteFleet(fleet(5));
@@ -19,7 +20,7 @@ describe('RetirementGuard', () => {
     expect(first[2]).toMatchObject({ admitted: false, hold: { baseline: 5, fraction: 0.5 } });
     g.noteFleet(['s2', 's3', 's4']); // the first two are gone: 3 < minFleet 4, which must not matter
     for (let minute = 0; minute < 60; minute++) {
-      c.advance(60_000);
+      await c.advance(60_000);
       for (const n of ['s2', 's3', 's4']) expect(g.admit(n).admitted).toBe(false);
     }
   });
@@ -50,13 +51,13 @@ describe('RetirementGuard', () => {
     expect(removed.restoreHold('s2', hold)).toBe('released');
   });
 
-  it('small fleets are judged on the baseline; a prune that ends lets the next one start from the fleet left', () => {
+  it('small fleets are judged on the baseline; a prune that ends lets the next one start from the fleet left', async () => {
     const c = clock();
     const g = new RetirementGuard({ maxPerWindow: 10, maxFraction: 0.5, now: c.now });
     g.noteFleet(fleet(3));
     expect(fleet(3).map((n) => g.admit(n).admitted)).toEqual([true, true, true]); // 3 < minFleet 4: exempt
     g.noteFleet(fleet(10).map((n) => `t${n}`));
-    c.advance(61_000);
+    await c.advance(61_000);
     g.noteFleet(fleet(10).map((n) => `t${n}`));
     expect(fleet(10).map((n) => g.admit(`t${n}`).admitted).filter(Boolean)).toHaveLength(5);
   });

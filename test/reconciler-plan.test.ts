@@ -15,6 +15,7 @@ import { createLocalProvider } from '../src/providers/local/index.ts';
 import { createRemoteProvider } from '../src/providers/remote/index.ts';
 import { createReconciler } from '../src/reconciler/reconcile.ts';
 import { startRegistryServer } from '../src/registry/server.ts';
+import { LOOPBACK_REMOTES } from './support/remote-allow.ts';
 import { openRegistry, serverManifest, tempDir, testLogger, waitFor } from './fixtures/reconciler/helpers.ts';
 
 const cleanups: Array<() => Promise<void> | void> = [];
@@ -99,8 +100,9 @@ describe('berth plan', () => {
     cleanups.push(() => registry.close());
     // The reconciler that converged the system, set up as `berth plan` sets up its own providers.
     const env = { PATH: process.env['PATH'] };
-    const local = createLocalProvider({ logger: testLogger(), stateDir, nodePath: process.execPath, parentEnv: env, defaultCwd: tmp.dir });
-    const remote = createRemoteProvider({ logger: testLogger() });
+    // Unsandboxed on both sides (this test is about plan, not the sandbox; sandbox.test.ts covers that).
+    const local = createLocalProvider({ logger: testLogger(), stateDir, nodePath: process.execPath, parentEnv: env, defaultCwd: tmp.dir, sandbox: 'off' });
+    const remote = createRemoteProvider({ logger: testLogger(), remoteAddresses: LOOPBACK_REMOTES });
     cleanups.push(() => local.close(), () => remote.close());
     const reconciler = createReconciler({ registry: client, providers: [local, remote], logger: testLogger(), clock: systemClock });
     const ready = async (name: string): Promise<MCPServer> =>
@@ -117,9 +119,9 @@ describe('berth plan', () => {
     await ready('gamma');
     await reconciler.reconcile('beta');
 
-    const plan = await run(['plan', '--server', registry.url, '--state-dir', stateDir, '--detailed-exitcode'], tmp.dir);
+    const plan = await run(['plan', '--server', registry.url, '--state-dir', stateDir, '--sandbox', 'off', '--detailed-exitcode'], tmp.dir);
     if (process.env['BERTH_TEST_LOG']) console.log(plan.out);
-    expect(plan.err).toBe('');
+    expect(plan.err).not.toMatch(/"level":50|error/i); // only the warning that --sandbox off was asked for
     expect(plan.out).toMatch(/MCPServer\/alpha \(generation 1\): deploy with local\n {2}why: [^\n]*\n {2}no changes: the runtime already matches; a reconciler that starts now only resumes watching it\n {2}= adopt process alpha \[local\]/);
     expect(plan.out).toMatch(/MCPServer\/gamma \(generation 1\): deploy with remote\n {2}why: [^\n]*\n {2}no changes: [^\n]*\n {2}= track remote gamma \[remote\]/);
     expect(plan.out).toContain('Plan: 0 of 3 server(s) to change, 0 skipped.');
@@ -128,7 +130,7 @@ describe('berth plan', () => {
     // A spec change is a change: exit 2.
     const cur = (await store.get('MCPServer', 'alpha')) as MCPServer;
     await store.update({ ...cur, spec: { ...cur.spec, runtime: { ...cur.spec.runtime!, local: { ...cur.spec.runtime!.local!, env: { GREETING: 'changed' } } } } });
-    const changed = await run(['plan', '--server', registry.url, '--state-dir', stateDir, '--detailed-exitcode', '-o', 'json'], tmp.dir);
+    const changed = await run(['plan', '--server', registry.url, '--state-dir', stateDir, '--sandbox', 'off', '--detailed-exitcode', '-o', 'json'], tmp.dir);
     expect(changed.code).toBe(2);
     const report = JSON.parse(changed.out) as { changes: number; servers: Array<{ name: string; result: string }> };
     expect(report.changes).toBe(1);

@@ -24,6 +24,7 @@ import {
   type LaunchSettings,
   type ProcessCommand,
 } from './launch.ts';
+import { sandboxedCommand } from './sandbox-command.ts';
 import { createOutputCapture, type OutputCapture } from './output-capture.ts';
 import { signalGroup, terminateGroup } from './process-group.ts';
 import { isRunning, isSameProcessSync, readProcessIdentity, verifyIdentity, type ProcessIdentity } from './process-identity.ts';
@@ -280,7 +281,10 @@ export class Supervisor {
       // detached: true is how Node gives a child its own process group (setsid), so
       // the whole tree can be signalled at once and a Ctrl-C in Berth's terminal
       // reaches Berth, which then stops the servers in order. The child is never unref'd.
-      child = spawn(cmd.command, cmd.args, { cwd: cmd.cwd, env: cmd.env, detached: true, stdio: ['ignore', fds.stdout, fds.stderr] });
+      // Under bwrap the group holds bwrap and its PID namespace's init; when that init
+      // ends, the kernel ends every process in the namespace, even one that left the group.
+      const run = sandboxedCommand(cmd, config, ctx.settings);
+      child = spawn(run.command, run.args, { cwd: run.cwd, env: run.env, detached: true, stdio: ['ignore', fds.stdout, fds.stderr] });
     } finally {
       fds.closeFds();
     }

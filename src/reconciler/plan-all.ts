@@ -96,10 +96,10 @@ export async function planAll(
 
 /**
  * One server's plan. A failure to observe or plan it becomes its own `error`
- * (the other servers are still planned); a deploy the provider assesses as
- * Conflict, or Degraded with nothing to do, and a retirement held until an
- * operator acts are `blocked`; actions that only
- * resume watching what the reconciler already converged are `settled`.
+ * (the other servers are still planned). `blocked`: a deploy the provider
+ * assesses as Conflict, or Degraded with nothing to do; a generation that failed
+ * permanently; a retirement held until an operator acts. `settled`: actions
+ * that only resume watching what the reconciler already converged.
  */
 async function planOne(name: string, server: MCPServer | undefined, decision: Decision, signal?: AbortSignal): Promise<ServerPlan> {
   if (decision.kind === 'skip' && decision.cause === 'blocked') {

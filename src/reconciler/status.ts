@@ -97,6 +97,8 @@ export function statusFromRuntime(prior: MCPServerStatus | undefined, input: Run
     state.phase === 'Conflict'
       ? setCondition(c, { type: ConditionType.Conflict, status: 'True', reason: Reason.ForeignResource, message: state.message }, now, g)
       : removeCondition(c, ConditionType.Conflict);
+  // Deployed again: whatever held its retirement no longer applies.
+  c = removeCondition(c, ConditionType.RetirementHeld);
   if (input.drift.length > 0) {
     c = setCondition(
       c,
@@ -128,6 +130,8 @@ export interface RetirementStatusInput {
   message: string;
   /** True while a provider still has something to remove (requeued). */
   inProgress: boolean;
+  /** Set while a provider holds the retirement until an operator acts: why, and how to release it. */
+  held?: string;
   now: string;
 }
 
@@ -143,6 +147,10 @@ export function statusForRetirement(prior: MCPServerStatus | undefined, input: R
   c = setCondition(c, { type: ConditionType.Progressing, status: input.inProgress ? 'True' : 'False', reason, message }, now, g);
   c = setCondition(c, { type: ConditionType.Degraded, status: 'False', reason, message: 'no failure observed' }, now, g);
   c = removeCondition(c, ConditionType.Conflict);
+  c =
+    input.held !== undefined && input.inProgress
+      ? setCondition(c, { type: ConditionType.RetirementHeld, status: 'True', reason: Reason.MassDeletionGuard, message: input.held }, now, g)
+      : removeCondition(c, ConditionType.RetirementHeld);
   const phase: ServerPhase = input.inProgress ? 'Retiring' : input.cause === 'retired' ? 'Retired' : 'NotDeployed';
   return compact({ observedGeneration: g, phase, conditions: c });
 }

@@ -21,7 +21,9 @@ const usage = `Usage: berth plan [--provider local|ecs] [--environment ENV] [--c
 
 Prints, for every MCPServer, the reconciler's decision (deploy, retire, skip) with
 its reason and the runtime actions it would take, like a Terraform plan. Servers a
-runtime still holds but the registry no longer has are listed as orphans.
+runtime still holds but the registry no longer has are listed as orphans. A server
+that can't be planned gets its own error line and the others are still planned
+(exit 1); a server blocked by a Conflict is reported as blocked, never as "no changes".
 Nothing is written and nothing is started.
 
 Options:
@@ -32,10 +34,14 @@ Options:
   -o, --output F        text (default) or json
   --state-dir DIR       local runtime state folder (default ./.berth)
 ${sandboxUsage(24, '\n                        (both: as the reconciler runs with them, so the plan matches what it would do)')}
-  --detailed-exitcode   exit 1 when some server would change, 0 when none would
+  --detailed-exitcode   as terraform: exit 0 when nothing would change, 2 when some server would change,
+                        1 when some server can't be planned or is blocked (Conflict, failed permanently, retirement held)
   -s, --server URL      registry address (default: BERTH_SERVER, config file, ${DEFAULT_SERVER})
   --token TOKEN         API token (default: BERTH_TOKEN, config file, ./.berth/admin-token for a local registry)
   -h, --help            show this help`;
+
+/** `--detailed-exitcode`'s "some server would change", as terraform plan's. */
+const CHANGES_PENDING = 2;
 
 const ENVIRONMENTS: readonly Environment[] = ['dev', 'staging', 'production'];
 
@@ -94,7 +100,9 @@ const command: Command = {
       const registry = await connectRegistry(values, io);
       const report = await planAll(registry, providers, environment, io.signal);
       io.stdout.write(output === 'json' ? `${JSON.stringify(report.json(), null, 2)}\n` : report.text());
-      return values['detailed-exitcode'] && report.changes > 0 ? ExitCode.Failed : ExitCode.Ok;
+      // Every server is printed first; then the exit code says how it went.
+      if (report.errors > 0 || (values['detailed-exitcode'] && report.blocked > 0)) return ExitCode.Failed;
+      return values['detailed-exitcode'] && report.changes > 0 ? CHANGES_PENDING : ExitCode.Ok;
     } catch (err) {
       try {
         return reportClientError(err, io, 'plan');

@@ -142,7 +142,7 @@ export function createRemoteProvider(opts: RemoteProviderOptions): RuntimeProvid
         return { server, actions: observed.tracked ? [{ op: 'untrack', resource, reason: `stop health-checking ${shown(observed.url)}: ${server} is no longer desired here` }] : [] };
       }
       const r = desired.spec.remote;
-      if (!observed.tracked) return { server, actions: [{ op: 'track', resource, reason: `start health-checking ${shown(r.url)}`, desired }] };
+      if (!observed.tracked) return { server, actions: [{ op: 'track', resource, reason: `start health-checking ${shown(r.url)}`, desired, bookkeeping: true }] };
       if (observed.url !== shown(r.url)) return { server, actions: [{ op: 'track', resource, reason: `url changed from ${shown(observed.url)} to ${shown(r.url)}`, desired }] };
       if (observed.specHash !== desired.specHash) return { server, actions: [{ op: 'track', resource, reason: `spec changed (generation ${desired.generation})`, desired }] };
       return { server, actions: [] };

@@ -16,6 +16,7 @@ import { TrustedProxies } from '../src/gateway/trusted-proxies.ts';
 import type { MCPServer } from '../src/manifest/types.ts';
 import { server, silentLogger } from './gateway-helpers.ts';
 import { withApprovals } from './support/approvals.ts';
+import { LOOPBACK_REMOTES } from './support/remote-allow.ts';
 
 const cleanups: Array<() => Promise<unknown> | unknown> = [];
 afterEach(async () => {
@@ -46,7 +47,7 @@ async function gatewayFor(servers: MCPServer[], extra: Partial<GatewayOptions> =
   const table = new RouteTable();
   // Approved as they are now (the tests set headers after building them): approval is not this file's subject.
   table.replaceAll(servers.map((s) => withApprovals(s)));
-  const gw = await startGateway({ routeTable: table, host: '127.0.0.1', port: 0, logger: silentLogger, closeGraceMs: 200, ...extra });
+  const gw = await startGateway({ routeTable: table, host: '127.0.0.1', port: 0, logger: silentLogger, closeGraceMs: 200, ...extra, remoteAddresses: LOOPBACK_REMOTES });
   cleanups.push(() => gw.close());
   return gw;
 }

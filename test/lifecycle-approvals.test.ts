@@ -20,7 +20,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ForbiddenError } from '../src/client/errors.ts';
 import { HttpRegistryClient } from '../src/client/http-client.ts';
 import { systemClock, type Clock } from '../src/kit/clock.ts';
-import { reviewHash } from '../src/manifest/approval-hash.ts';
+import { codeHash, reviewHash } from '../src/manifest/approval-hash.ts';
+import { effectiveStageOf } from '../src/manifest/approval.ts';
 import type { Condition } from '../src/manifest/resource.ts';
 import type { MCPServer, MCPServerSpec } from '../src/manifest/types.ts';
 import { createLocalProvider, type LocalProvider } from '../src/providers/local/index.ts';
@@ -192,6 +193,22 @@ describe('approved-production only when an approver approved the current spec', 
     await waitFor('the deprecated process stopped', () => !alive(pid));
     expect(await local.listManaged()).not.toContain('legacy');
     daysAhead = 0;
+  });
+});
+
+describe('redacted reads tell the same effective stage', { timeout: 60_000 }, () => {
+  it("a reader (and the gateway) get env values redacted but the registry's hashes of the real spec, so the effective stage agrees with the reconciler's", async () => {
+    const secretive = manifest('secretive', { lifecycle: 'approved-dev' });
+    secretive.spec.runtime!.local!.env = { GREETING: 'hello' };
+    await publisher.apply(secretive);
+    await approverA.decideStage('secretive', { stage: 'approved-dev', decision: 'approved' });
+    const reader = new HttpRegistryClient({ baseUrl: h.url, token: await h.token('reader') });
+    const seen = (await reader.get('MCPServer', 'secretive'))!;
+    expect(seen.spec.runtime?.local?.env).toEqual({ GREETING: '<redacted>' });
+    const real = (await stored('secretive'))!;
+    expect(seen.metadata.specHashes).toEqual({ review: reviewHash(real.spec), code: codeHash(real.spec) });
+    expect(effectiveStageOf(seen, new Date())).toEqual(effectiveStageOf(real, new Date()));
+    expect(effectiveStageOf(seen, new Date()).effective).toBe('approved-dev');
   });
 });
 

@@ -140,17 +140,21 @@ export function effectiveStage(input: EffectiveStageInput): EffectiveStage {
 
 /** The parts of a server {@link effectiveStageOf} reads. */
 export interface ApprovalSubject {
-  metadata: { approvals?: readonly StageApproval[] | undefined };
+  metadata: { approvals?: readonly StageApproval[] | undefined; specHashes?: { review: string; code: string } | undefined };
   spec: MCPServerSpec;
 }
 
-/** {@link effectiveStage} of a stored server at `now`: its request, approvals, hashes, risk and deprecation. */
+/**
+ * {@link effectiveStage} of a stored server at `now`: its request, approvals, hashes, risk and deprecation.
+ * The hashes are computed from the spec, or — on an object the registry sent with its env values redacted
+ * (gateway, readers) — taken from the `metadata.specHashes` it stamped from the unredacted spec.
+ */
 export function effectiveStageOf(server: ApprovalSubject, now: Date, policy?: ApprovalPolicy): EffectiveStage {
   const { spec } = server;
   return effectiveStage({
     requested: spec.lifecycle,
     approvals: server.metadata.approvals ?? [],
-    hashes: { review: reviewHash(spec), code: codeHash(spec) },
+    hashes: server.metadata.specHashes ?? { review: reviewHash(spec), code: codeHash(spec) },
     risk: spec.risk,
     deprecation: spec.deprecation,
     now,

@@ -49,6 +49,8 @@ export interface ObjectMeta {
   finalizers?: string[];
   /** MCPServers only, set by the registry only (`berth approve` / `berth reject`); newest last. */
   approvals?: StageApproval[];
+  /** Only on a read whose env values the registry redacted: the hashes of the unredacted spec (approval-hash.ts). Never stored. */
+  specHashes?: { review: string; code: string };
 }
 
 /** Condition status, as in Kubernetes. */

@@ -15,6 +15,7 @@ import type { WatchEvent } from '../client/wire.ts';
 import type { Store } from './store.ts';
 import { runApprovalAndCallRecordContract } from './store-contract-approvals.ts';
 import { runStageApprovalContract } from './store-contract-stage-approvals.ts';
+import { runAuditedWriteContract } from './store-contract-audit.ts';
 
 /** How to run the contract against one adapter. */
 export interface StoreContractOptions {
@@ -557,6 +558,7 @@ export function runStoreContract(opts: StoreContractOptions): void {
 
     runApprovalAndCallRecordContract(() => store);
     runStageApprovalContract(() => store);
+    runAuditedWriteContract(() => store);
 
     describe('integrity', () => {
       it('reports no problems for a healthy store', async () => {

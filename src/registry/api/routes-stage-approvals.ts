@@ -48,7 +48,7 @@ function decisionOf(body: Record<string, unknown>): StageDecisionRequest {
 }
 
 /** Registers the stage approval and whoami routes; call before the generic resource routes. */
-export function stageApprovalRoutes(app: ApiApp, { store, clock, logger }: ApiDeps): void {
+export function stageApprovalRoutes(app: ApiApp, { store, clock }: ApiDeps): void {
   app.get(`${PREFIX}/whoami`, (c) => {
     const who = c.get('principal');
     return c.json({ tokenId: who.tokenId, role: who.role, ...(who.team !== undefined ? { team: who.team } : {}) });
@@ -83,19 +83,18 @@ export function stageApprovalRoutes(app: ApiApp, { store, clock, logger }: ApiDe
       codeHash: codeHash(stored.spec),
     };
     // Bound to the version read: a spec written in between makes this a 409, never an approval of an unseen spec.
-    const object = (await store.recordStageApproval('MCPServer', name, approval, { expectedResourceVersion: stored.metadata.resourceVersion! })) as MCPServer;
-    try {
-      await store.appendAudit({
+    // The audit entry commits with the decision (the store's audited writes).
+    const object = (await store.recordStageApproval('MCPServer', name, approval, {
+      expectedResourceVersion: stored.metadata.resourceVersion!,
+      audit: ({ after }) => ({
         actor: who.tokenId,
         action: req.decision === 'approved' ? 'stage.approve' : 'stage.reject',
         kind: 'MCPServer',
         name,
-        ...(object.metadata.generation !== undefined ? { generationAfter: object.metadata.generation } : {}),
+        ...(after?.metadata.generation !== undefined ? { generationAfter: after.metadata.generation } : {}),
         details: { role: who.role, stage: req.stage, specHash: review, codeHash: approval.codeHash, ...(req.note !== undefined ? { note: req.note } : {}) },
-      });
-    } catch (err) {
-      logger.error({ err, name }, 'audit append failed after a stage decision was recorded');
-    }
+      }),
+    })) as MCPServer;
     return c.json({ object, effective: effectiveStageOf(object, clock()) }, 201);
   });
 }

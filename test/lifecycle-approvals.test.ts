@@ -80,15 +80,21 @@ async function settled(name: string, what: string, test: (s: MCPServer) => boole
   }, 20_000);
 }
 
-async function whoamiPid(s: MCPServer): Promise<number> {
+/**
+ * The server's process as the runtime recorded it (a host pid: inside the sandbox the
+ * server sees its own PID namespace), after checking it answers MCP calls.
+ */
+async function runningPid(s: MCPServer): Promise<number> {
   const c = new Client({ name: 'lifecycle-test', version: '1' });
   await c.connect(new StreamableHTTPClientTransport(new URL(s.status!.endpoint!)));
   try {
-    const res = (await c.callTool({ name: 'whoami', arguments: {} })) as { content: Array<{ text?: string }> };
-    return Number(res.content[0]?.text);
+    await c.callTool({ name: 'whoami', arguments: {} });
   } finally {
     await c.close();
   }
+  const pid = (s.status?.runtime as { pid?: unknown } | undefined)?.pid;
+  expect(typeof pid).toBe('number');
+  return pid as number;
 }
 
 /** A manifest as a team writes it (the API validates: health checks at least every 5 s). */
@@ -131,7 +137,7 @@ describe('approved-production only when an approver approved the current spec', 
     expect(approved.stdout).toBe(`mcpserver/quote approved for approved-production at spec ${hash8}; requested approved-production, effective approved-production\n`);
     const running = await settled('quote', 'Ready', (s) => s.status?.phase === 'Ready');
     expect(approvedCondition(running)).toMatchObject({ status: 'True', reason: 'LifecycleAllows' });
-    const pid = await whoamiPid(running);
+    const pid = await runningPid(running);
     expect(alive(pid)).toBe(true);
 
     const described = await berth(['describe', 'server', 'quote'], env, state.dir);
@@ -181,7 +187,7 @@ describe('approved-production only when an approver approved the current spec', 
     await approverA.decideStage('legacy', { stage: 'approved-dev', decision: 'approved' });
     const running = await settled('legacy', 'Ready', (s) => s.status?.phase === 'Ready');
     expect(approvedCondition(running)?.message).toBe(`lifecycle stage 'deprecated' still runs (until ${date}; use quote instead)`);
-    const pid = await whoamiPid(running);
+    const pid = await runningPid(running);
 
     daysAhead = 4;
     reconciler.enqueue('legacy');

@@ -119,9 +119,11 @@ describe('berth plan', () => {
       });
 
     await store.create(serverManifest('alpha'));
+    await approveInStore(store, 'alpha');
     await store.create(serverManifest('beta', { lifecycle: 'draft' }));
     const alpha = await ready('alpha');
     await store.create(serverManifest('gamma', { runtime: undefined, remote: { url: alpha.status!.endpoint!, transport: 'streamable-http' } }));
+    await approveInStore(store, 'gamma');
     await ready('gamma');
     await reconciler.reconcile('beta');
 
@@ -136,6 +138,7 @@ describe('berth plan', () => {
     // A spec change is a change: exit 2.
     const cur = (await store.get('MCPServer', 'alpha')) as MCPServer;
     await store.update({ ...cur, spec: { ...cur.spec, runtime: { ...cur.spec.runtime!, local: { ...cur.spec.runtime!.local!, env: { GREETING: 'changed' } } } } });
+    await approveInStore(store, 'alpha'); // the env is part of what runs: approved again
     const changed = await run(['plan', '--server', registry.url, '--state-dir', stateDir, '--sandbox', 'off', '--detailed-exitcode', '-o', 'json'], tmp.dir);
     expect(changed.code).toBe(2);
     const report = JSON.parse(changed.out) as { changes: number; servers: Array<{ name: string; result: string }> };
@@ -157,6 +160,7 @@ describe('berth plan', () => {
     cleanups.push(() => registry.close());
     await store.create(serverManifest('alpha'));
     await store.create(serverManifest('gamma', { runtime: undefined, remote: { url: 'http://127.0.0.1:9/mcp', transport: 'streamable-http' } }));
+    for (const name of ['alpha', 'gamma']) await approveInStore(store, name);
 
     for (const flags of [[], ['--detailed-exitcode']]) {
       const r = await run(['plan', '--server', registry.url, ...flags], tmp.dir);

@@ -85,6 +85,11 @@ describe('infra: the CDK app', () => {
         if (env === 'staging') expect(['"subnet-0aaa1111bbbb2222c"', '"subnet-0ddd3333eeee4444f"']).toContain(id);
         else expect(id).toMatch(/privateSubnet\dSubnet/);
       }
+      // Start order: DocumentDB instances → registry → reconciler and gateway (each exits when what it needs does not answer).
+      const byName = Object.fromEntries(services.map(([id, svc]) => [svc.Properties.ServiceName, { id, deps: asList<string>(svc.DependsOn ?? []) }]));
+      expect(byName['berth-registry']!.deps.some((d) => /^DatabaseInstance/.test(d))).toBe(true);
+      expect(byName['berth-reconciler']!.deps).toContain(byName['berth-registry']!.id);
+      expect(byName['berth-gateway']!.deps).toContain(byName['berth-registry']!.id);
       const commands = resources(env, 'AWS::ECS::TaskDefinition').map(([, t]) => t.Properties.ContainerDefinitions[0].Command[0] as string);
       expect(commands.map((c) => /exec berth (\w+)/.exec(c)?.[1]).sort()).toEqual(['gateway', 'reconciler', 'registry']);
       expect(commands.find((c) => c.includes('berth reconciler'))).toContain(`--provider ecs --environment '${env}'`);

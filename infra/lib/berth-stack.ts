@@ -236,6 +236,9 @@ export class BerthStack extends Stack {
       },
     });
     const registryService = service('Registry', registryTask, registrySg, 2, 'registry');
+    // The registry exits when its store does not answer, and the deployment circuit breaker
+    // would count that as a failed first deploy: start it once the instances exist.
+    registryService.node.addDependency(db);
 
     const ecsConfig = {
       environments: {
@@ -285,7 +288,8 @@ export class BerthStack extends Stack {
     ]) {
       acknowledge(reconcilerTask.taskRole, `AwsSolutions-IAM5[${finding}]`, 'names of the resources Berth creates are not known in advance; writes on them are limited by the berth:managed-by tag (aws:RequestTag / aws:ResourceTag), header secrets by the berth/servers/<env>/ prefix');
     }
-    service('Reconciler', reconcilerTask, reconcilerSg, 2);
+    // Likewise the reconciler and the gateway wait for a registry that answers.
+    service('Reconciler', reconcilerTask, reconcilerSg, 2).node.addDependency(registryService);
 
     const publicUrl = `https://${s.gatewayHost}`;
     const gatewayTask = berthTask('Gateway', 512, 1024, gatewayLogs, gatewayCommand({ port: GATEWAY_PORT, publicUrl, trustedCidr: s.network.cidr }), {
@@ -303,6 +307,7 @@ export class BerthStack extends Stack {
       acknowledge(gatewayTask.taskRole, `AwsSolutions-IAM5[${finding}]`, 'the gateway reads the header secrets servers name, and only those under berth/servers/<env>/');
     }
     const gatewayService = service('Gateway', gatewayTask, gatewaySg, s.gateway.minTasks);
+    gatewayService.node.addDependency(registryService);
     const scaling = gatewayService.autoScaleTaskCount({ minCapacity: s.gateway.minTasks, maxCapacity: s.gateway.maxTasks });
     scaling.scaleOnCpuUtilization('Cpu', { targetUtilizationPercent: 60 });
 

@@ -5,16 +5,24 @@
  * for the reconciler, no `*` on writes, log retention, WAF attached, deletion protection in
  * production, secrets only through `secrets`. Synthesises each environment once and reuses it.
  */
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addBerthStacks, SETTINGS_CONTEXT } from '../infra/lib/app.ts';
+import { DOCDB_CA_URL } from '../infra/lib/container-commands.ts';
 import { MANAGED_BY_TAG, UNTAGGED_WRITE_EXCEPTIONS, WILDCARD_WRITE_EXCEPTIONS } from '../infra/lib/reconciler-policy.ts';
 import { readEnvironmentSettings, SettingsError } from '../infra/lib/settings.ts';
+import { parseToken } from '../src/client/tokens.ts';
+import { loadEcsEnvironment } from '../src/cli/ecs-wiring.ts';
+import { readSessionKeyFile } from '../src/cli/session-key-file.ts';
 
 const cdkJson = JSON.parse(readFileSync(new URL('../infra/cdk.json', import.meta.url), 'utf8')) as { app: string; context: Record<string, unknown> };
 const context = cdkJson.context;
@@ -87,7 +95,7 @@ describe('infra: the CDK app', () => {
       }
       // Start order: DocumentDB instances → registry → reconciler and gateway (each exits when what it needs does not answer).
       const byName = Object.fromEntries(services.map(([id, svc]) => [svc.Properties.ServiceName, { id, deps: asList<string>(svc.DependsOn ?? []) }]));
-      expect(byName['berth-registry']!.deps.some((d) => /^DatabaseInstance/.test(d))).toBe(true);
+      expect(byName['berth-registry']!.deps.some((d: string) => /^DatabaseInstance/.test(d))).toBe(true);
       expect(byName['berth-reconciler']!.deps).toContain(byName['berth-registry']!.id);
       expect(byName['berth-gateway']!.deps).toContain(byName['berth-registry']!.id);
       const commands = resources(env, 'AWS::ECS::TaskDefinition').map(([, t]) => t.Properties.ContainerDefinitions[0].Command[0] as string);
@@ -273,3 +281,142 @@ describe('infra: cdk-nag, settings, rooms', () => {
     expect(() => readEnvironmentSettings(outside, 'dev')).toThrow(/not inside the hosted zone dev\.acme\.example/);
   });
 });
+
+/**
+ * What each container runs, run: the task definition's own `sh` script (from the dev template,
+ * its scratch folder and CA URL pointed at a temporary folder and a local server) with the
+ * variables ECS would inject, and a `berth` on PATH that records its arguments and environment.
+ * The files it writes are then read by the CLI's own readers.
+ */
+describe('infra: the container scripts', () => {
+  const CA = '-----BEGIN CERTIFICATE-----\nMIIB (test bundle)\n-----END CERTIFICATE-----\n';
+  const SECRET43 = 'A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q7r8S9t0U1v';
+  let work: string;
+  let caServer: Server;
+  let caUrl: string;
+
+  beforeAll(async () => {
+    work = mkdtempSync(join(tmpdir(), 'berth-scripts-'));
+    outdirs.push(work);
+    mkdirSync(join(work, 'bin'));
+    // Records what `exec berth …` received, then exits 0.
+    writeFileSync(join(work, 'bin', 'berth'), '#!/bin/sh\n{ printf "ARGS %s\\n" "$*"; env; } > "$BERTH_TEST_RECORD"\n', { mode: 0o755 });
+    caServer = createServer((req, res) => {
+      if (req.url === '/bundle.pem') res.end(CA);
+      else res.writeHead(404).end();
+    });
+    await new Promise<void>((r) => caServer.listen(0, '127.0.0.1', r));
+    caUrl = `http://127.0.0.1:${(caServer.address() as AddressInfo).port}`;
+  });
+  afterAll(() => new Promise<void>((r) => caServer.close(() => r())));
+
+  /** The dev task definition of `role`: its script and its plain environment, Refs resolved to plausible values. */
+  function task(role: 'Registry' | 'Reconciler' | 'Gateway'): { script: string; env: Record<string, string> } {
+    const [, t] = resources('dev', 'AWS::ECS::TaskDefinition').find(([id]) => id.startsWith(`${role}Task`))!;
+    const c = t.Properties.ContainerDefinitions[0];
+    const env = Object.fromEntries((c.Environment as Json[]).map((e) => [e.Name, resolveCfn(e.Value, raw['Berth-dev']!.Resources)]));
+    return { script: (c.Command[0] as string).replaceAll('/tmp/berth', join(work, role)), env };
+  }
+
+  function run(script: string, env: Record<string, string>, record: string): Promise<{ code: number | null; stderr: string; recorded: Record<string, string>; args: string }> {
+    return new Promise((resolve) => {
+      const child = spawn('/bin/sh', ['-c', script], { env: { PATH: `${join(work, 'bin')}:${dirname(process.execPath)}:/usr/bin:/bin`, BERTH_TEST_RECORD: record, ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
+      let stderr = '';
+      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+      child.on('exit', (code) => {
+        const lines = existsSync(record) ? readFileSync(record, 'utf8').split('\n') : [];
+        const recorded = Object.fromEntries(lines.filter((l) => /^[A-Z_]+=/.test(l)).map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
+        resolve({ code, stderr, recorded, args: lines.find((l) => l.startsWith('ARGS '))?.slice(5) ?? '' });
+      });
+    });
+  }
+
+  it('registry: composes the store URL and the bootstrap tokens, fetches the CA bundle, unsets the parts', async () => {
+    const { script, env } = task('Registry');
+    const injected = { BERTH_DEPLOY_DB_USERNAME: 'berth', BERTH_DEPLOY_DB_PASSWORD: 'Pw0rdNoPunct', BERTH_DEPLOY_ADMIN_TOKEN_ID: 'tok_bootstrapadm', BERTH_DEPLOY_ADMIN_TOKEN_SECRET: SECRET43, BERTH_DEPLOY_GATEWAY_TOKEN_ID: 'tok_bootstrapgwy', BERTH_DEPLOY_GATEWAY_TOKEN_SECRET: SECRET43.split('').reverse().join('') };
+    const r = await run(script.replace(DOCDB_CA_URL, `${caUrl}/bundle.pem`), { ...env, ...injected }, join(work, 'registry.rec'));
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const dir = join(work, 'Registry');
+    expect(r.args).toBe(`registry --host 0.0.0.0 --port 7070 --state-dir ${dir}/state --store-ca ${dir}/docdb-ca.pem`);
+    expect(readFileSync(join(dir, 'docdb-ca.pem'), 'utf8')).toBe(CA);
+    expect(statSync(join(dir, 'docdb-ca.pem')).mode & 0o777).toBe(0o600);
+    expect(r.recorded.BERTH_STORE).toBe('mongodb://berth:Pw0rdNoPunct@docdb.example.internal:27117/berth?tls=true&replicaSet=rs0&readPreference=secondaryPreferred&retryWrites=false');
+    expect(parseToken(r.recorded.BERTH_BOOTSTRAP_ADMIN_TOKEN!)).toEqual({ id: 'tok_bootstrapadm', secret: SECRET43 });
+    expect(parseToken(r.recorded.BERTH_BOOTSTRAP_GATEWAY_TOKEN!)?.id).toBe('tok_bootstrapgwy');
+    for (const name of Object.keys(injected)) expect(r.recorded[name], `${name} is unset before exec`).toBeUndefined();
+  });
+
+  it('registry: refuses to start when the CA bundle cannot be fetched, saying what the task needs', async () => {
+    const { script, env } = task('Registry');
+    const r = await run(script.replace(DOCDB_CA_URL, `${caUrl}/missing.pem`), env, join(work, 'registry-fail.rec'));
+    expect(r.code).toBe(3);
+    expect(r.stderr).toContain('cannot fetch the DocumentDB CA bundle');
+    expect(r.stderr).toContain('HTTPS egress');
+    expect(existsSync(join(work, 'registry-fail.rec'))).toBe(false); // berth never ran
+  });
+
+  it('gateway: writes the session key file the CLI reads (0600) and composes its gateway token', async () => {
+    const { script, env } = task('Gateway');
+    const key = 'f'.repeat(32) + '0123456789abcdef0123456789abcdef';
+    const r = await run(script, { ...env, BERTH_DEPLOY_SESSION_KEY: key, BERTH_DEPLOY_GATEWAY_TOKEN_ID: 'tok_bootstrapgwy', BERTH_DEPLOY_GATEWAY_TOKEN_SECRET: SECRET43 }, join(work, 'gateway.rec'));
+    expect(r.code).toBe(0);
+    const file = join(work, 'Gateway', 'session-keys');
+    expect(r.args).toBe(`gateway --host 0.0.0.0 --port 8080 --public-url https://mcp.dev.acme.example --trusted-proxy 10.20.0.0/16 --session-key-file ${file}`);
+    const read = await readSessionKeyFile(file, '--session-key-file');
+    expect(read.keys).toHaveLength(1);
+    expect(read.keys[0]!.toString('hex')).toBe(key);
+    expect(read.readableByOthers).toBe(false);
+    expect(r.recorded.BERTH_TOKEN).toBe(`berth_tok_bootstrapgwy_${SECRET43}`);
+    expect(r.recorded.BERTH_SERVER).toBe('http://registry.berth-dev.internal:7070');
+    for (const name of ['BERTH_DEPLOY_SESSION_KEY', 'BERTH_DEPLOY_GATEWAY_TOKEN_SECRET']) expect(r.recorded[name]).toBeUndefined();
+  });
+
+  it('reconciler: writes an environment config the ECS provider accepts, and runs --provider ecs with the admin token', async () => {
+    const { script, env } = task('Reconciler');
+    const r = await run(script, { ...env, BERTH_DEPLOY_ADMIN_TOKEN_ID: 'tok_bootstrapadm', BERTH_DEPLOY_ADMIN_TOKEN_SECRET: SECRET43 }, join(work, 'reconciler.rec'));
+    expect(r.code).toBe(0);
+    const file = join(work, 'Reconciler', 'environments.yaml');
+    expect(r.args).toBe(`reconciler --provider ecs --environment dev --config ${file}`);
+    const config = await loadEcsEnvironment(file, 'dev', work);
+    expect(config).toMatchObject({ installationId: 'acme-dev', region: 'eu-west-1', domain: 'servers.dev.acme.example', hostedZoneId: 'Z0123456789DEVZONE00', assignPublicIp: false });
+    expect(config.listeners).toHaveLength(1);
+    expect(config.subnets).toHaveLength(2);
+    expect(r.recorded.BERTH_TOKEN).toBe(`berth_tok_bootstrapadm_${SECRET43}`);
+    expect(r.recorded.BERTH_DEPLOY_ADMIN_TOKEN_SECRET).toBeUndefined();
+  });
+});
+
+/**
+ * Resolves a CloudFormation value of the dev template to a plausible deployed value: what ECS
+ * would hand the container. Handles the intrinsics the task definitions use.
+ */
+function resolveCfn(v: unknown, res: Json): string {
+  if (typeof v === 'string') return v;
+  const o = v as Json;
+  if ('Fn::Join' in o) return (o['Fn::Join'][1] as unknown[]).map((x) => resolveCfn(x, res)).join(o['Fn::Join'][0]);
+  const fake = (id: string, attr?: string): string => {
+    if (id === 'AWS::Region') return 'eu-west-1';
+    if (id === 'AWS::AccountId') return '123456789012';
+    if (id === 'AWS::Partition') return 'aws';
+    if (id === 'AWS::URLSuffix') return 'amazonaws.com';
+    const type = res[id]?.Type as string;
+    const hex = createHash('sha256').update(id).digest('hex');
+    switch (`${type}${attr ? `.${attr}` : ''}`) {
+      case 'AWS::DocDB::DBCluster.Endpoint': return 'docdb.example.internal';
+      case 'AWS::ECS::Cluster.Arn': return `arn:aws:ecs:eu-west-1:123456789012:cluster/${res[id].Properties.ClusterName}`;
+      case 'AWS::EC2::VPC': return `vpc-${hex.slice(0, 17)}`;
+      case 'AWS::EC2::Subnet': return `subnet-${hex.slice(0, 17)}`;
+      case 'AWS::EC2::SecurityGroup.GroupId': return `sg-${hex.slice(0, 17)}`;
+      case 'AWS::ElasticLoadBalancingV2::Listener': return `arn:aws:elasticloadbalancing:eu-west-1:123456789012:listener/app/servers/${hex.slice(0, 16)}/${hex.slice(16, 32)}`;
+      case 'AWS::ElasticLoadBalancingV2::LoadBalancer.DNSName': return `internal-servers-123.eu-west-1.elb.amazonaws.com`;
+      case 'AWS::ElasticLoadBalancingV2::LoadBalancer.CanonicalHostedZoneID': return 'Z32O12XQLNTSW2';
+      case 'AWS::IAM::Role.Arn': return `arn:aws:iam::123456789012:role/${id}`;
+      case 'AWS::Logs::LogGroup': return res[id].Properties.LogGroupName;
+      default: throw new Error(`resolveCfn: no fake for ${id} (${type}) ${attr ?? 'Ref'}`);
+    }
+  };
+  if ('Ref' in o) return fake(o.Ref);
+  if ('Fn::GetAtt' in o) return fake(o['Fn::GetAtt'][0], o['Fn::GetAtt'][1]);
+  throw new Error(`resolveCfn: unexpected ${JSON.stringify(o)}`);
+}

@@ -196,7 +196,8 @@ describe('infra: the CDK app', () => {
       const [aclId, acl] = one(env, 'AWS::WAFv2::WebACL');
       expect(acl.Properties.Scope).toBe('REGIONAL');
       const rules = acl.Properties.Rules as Json[];
-      expect(rules.some((r) => r.Statement.RateBasedStatement?.AggregateKeyType === 'IP')).toBe(true);
+      // Behind CloudFront every request comes from CloudFront's addresses: the ALB's limit counts the client's.
+      expect(rules.find((r) => r.Statement.RateBasedStatement)?.Statement.RateBasedStatement.AggregateKeyType).toBe(env === 'production' ? 'FORWARDED_IP' : 'IP');
       expect(rules.filter((r) => r.Statement.ManagedRuleGroupStatement).map((r) => r.Name)).toContain('AWSManagedRulesCommonRuleSet');
       const [, assoc] = one(env, 'AWS::WAFv2::WebACLAssociation');
       expect(assoc.Properties.WebACLArn).toEqual({ 'Fn::GetAtt': [aclId, 'Arn'] });
@@ -205,6 +206,7 @@ describe('infra: the CDK app', () => {
     const edge = raw['Berth-production-Edge']!.Resources as Json;
     const edgeAcl = Object.entries(edge).find(([, r]) => r.Type === 'AWS::WAFv2::WebACL')!;
     expect(edgeAcl[1].Properties.Scope).toBe('CLOUDFRONT');
+    expect((edgeAcl[1].Properties.Rules as Json[]).find((r) => r.Statement.RateBasedStatement)?.Statement.RateBasedStatement.AggregateKeyType).toBe('IP');
     templates['Berth-production-Edge']!.hasResourceProperties('AWS::CloudFront::Distribution', { DistributionConfig: { WebACLId: { 'Fn::GetAtt': [edgeAcl[0], 'Arn'] } } });
   });
 

@@ -346,7 +346,7 @@ export class BerthStack extends Stack {
     });
     scaling.scaleOnRequestCount('Requests', { requestsPerTarget: 1000, targetGroup: gatewayTargets });
 
-    const webAcl = berthWebAcl(this, 'WebAcl', { scope: 'REGIONAL', ratePer5Minutes: s.rateLimitPer5Minutes, metricPrefix: `berth-${s.name}` });
+    const webAcl = berthWebAcl(this, 'WebAcl', { scope: 'REGIONAL', ratePer5Minutes: s.rateLimitPer5Minutes, metricPrefix: `berth-${s.name}`, clientAddress: s.exposure === 'cloudfront' ? 'forwarded' : 'source' });
     new wafv2.CfnWebACLAssociation(this, 'WebAclAssociation', { resourceArn: alb.loadBalancerArn, webAclArn: webAcl.attrArn });
 
     // ---- DNS

@@ -29,7 +29,7 @@ export class BerthEdgeStack extends Stack {
     const s = props.settings;
     const zone = route53.HostedZone.fromHostedZoneAttributes(this, 'Zone', { hostedZoneId: s.hostedZoneId, zoneName: s.zoneName });
     const certificate = new acm.Certificate(this, 'Certificate', { domainName: s.gatewayHost, validation: acm.CertificateValidation.fromDns(zone) });
-    const webAcl = berthWebAcl(this, 'WebAcl', { scope: 'CLOUDFRONT', ratePer5Minutes: s.rateLimitPer5Minutes, metricPrefix: `berth-${s.name}-edge` });
+    const webAcl = berthWebAcl(this, 'WebAcl', { scope: 'CLOUDFRONT', ratePer5Minutes: s.rateLimitPer5Minutes, metricPrefix: `berth-${s.name}-edge`, clientAddress: 'source' });
     const distribution = new cloudfront.Distribution(this, 'Distribution', {
       comment: `Berth ${s.name} gateway`,
       domainNames: [s.gatewayHost],

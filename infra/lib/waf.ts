@@ -12,6 +12,14 @@ export interface WebAclProps {
   /** Requests per 5 minutes from one address before it is blocked. */
   ratePer5Minutes: number;
   metricPrefix: string;
+  /**
+   * Whose address the rate limit counts: the connection's (`source`), or the first of
+   * `X-Forwarded-For` (`forwarded`) when CloudFront stands in front, since every request then
+   * arrives from a few CloudFront addresses and counting those would block everyone at once.
+   * A client can write that header's first address itself, so behind CloudFront the edge web
+   * ACL's limit (on the connection's address) is the one that holds; this one is a second line.
+   */
+  clientAddress: 'source' | 'forwarded';
 }
 
 function managed(name: string, priority: number, metricPrefix: string, overrides: string[] = []): wafv2.CfnWebACL.RuleProperty {
@@ -32,7 +40,7 @@ function managed(name: string, priority: number, metricPrefix: string, overrides
 
 /**
  * A web ACL allowing by default and blocking what the rules match.
- * @example const acl = berthWebAcl(this, 'Waf', { scope: 'REGIONAL', ratePer5Minutes: 3000, metricPrefix: 'berth-production' });
+ * @example const acl = berthWebAcl(this, 'Waf', { scope: 'REGIONAL', ratePer5Minutes: 3000, metricPrefix: 'berth-production', clientAddress: 'source' });
  */
 export function berthWebAcl(scope: Construct, id: string, props: WebAclProps): wafv2.CfnWebACL {
   return new wafv2.CfnWebACL(scope, id, {
@@ -44,7 +52,12 @@ export function berthWebAcl(scope: Construct, id: string, props: WebAclProps): w
         name: 'rate-limit-per-address',
         priority: 0,
         action: { block: {} },
-        statement: { rateBasedStatement: { limit: props.ratePer5Minutes, aggregateKeyType: 'IP' } },
+        statement: {
+          rateBasedStatement:
+            props.clientAddress === 'source'
+              ? { limit: props.ratePer5Minutes, aggregateKeyType: 'IP' }
+              : { limit: props.ratePer5Minutes, aggregateKeyType: 'FORWARDED_IP', forwardedIpConfig: { headerName: 'X-Forwarded-For', fallbackBehavior: 'MATCH' } },
+        },
         visibilityConfig: { cloudWatchMetricsEnabled: true, sampledRequestsEnabled: true, metricName: `${props.metricPrefix}-rate-limit` },
       },
       managed('AWSManagedRulesAmazonIpReputationList', 1, props.metricPrefix),

@@ -3,12 +3,13 @@
  * with room (one placement at a time per load balancer), rewrite its routing,
  * delete it.
  */
-import { AddTagsCommand, CreateRuleCommand, DeleteRuleCommand, ModifyRuleCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { AddTagsCommand, CreateRuleCommand, DeleteRuleCommand, ModifyRuleCommand, SetRulePrioritiesCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { BUSY_MS, type ActionOf, type ApplyContext, type StepResult } from './apply-context.ts';
 import { errorCode } from './aws-error.ts';
-import { choosePriority, TAG } from './naming.ts';
+import { TAG } from './naming.ts';
 import { elbTags } from './ownership.ts';
 import { fullness, loadBalancerName, usageOf } from './quota.ts';
+import { choosePriorityInBand } from './rule-order.ts';
 
 /** CreateRule attempts when priorities collide with another writer. */
 const PRIORITY_ATTEMPTS = 5;
@@ -35,7 +36,7 @@ export async function createListenerRule(action: ActionOf<'create-rule'>, ctx: A
   });
 }
 
-/** CreateRule, moving to the next free priority when another writer took the chosen one. */
+/** CreateRule, moving to the next free priority of the same band when another writer took the chosen one. */
 async function createAtFreePriority(action: ActionOf<'create-rule'>, tg: string | undefined, ctx: ApplyContext): Promise<string> {
   const { view } = ctx;
   const used = new Set(action.usedPriorities);
@@ -65,11 +66,21 @@ async function createAtFreePriority(action: ActionOf<'create-rule'>, tg: string 
       used.add(priority);
       view.rulesChanged(action.listenerArn);
       for (const r of await view.rules(action.listenerArn)) used.add(r.priority);
-      const next = choosePriority(ctx.server, used);
+      const next = choosePriorityInBand(ctx.server, action.band, used);
       if (next === undefined) throw err;
       priority = next;
     }
   }
+}
+
+/**
+ * Moves rules into their priority bands in one SetRulePriorities call: AWS
+ * applies the list atomically, so no request ever sees half of the moves.
+ */
+export async function setRulePriorities(action: ActionOf<'set-rule-priorities'>, ctx: ApplyContext): Promise<StepResult> {
+  await ctx.clients.elbv2.send(new SetRulePrioritiesCommand({ RulePriorities: action.moves.map((m) => ({ RuleArn: m.ruleArn, Priority: m.priority })) }), ctx.sendOptions);
+  ctx.view.rulesChanged(action.listenerArn);
+  return `moved ${action.moves.length} rule(s)`;
 }
 
 /** Rewrites the rule's conditions and forward (unless the action only tags), then its spec-hash tag. */

@@ -127,7 +127,7 @@ export function analyseDeploy(desired: DesiredServer, obs: EcsObservation, confi
   let quota: string | undefined;
   if (rule !== undefined) listener = config.listeners.find((l) => l.arn === rule.listenerArn);
   if (listener === undefined) {
-    const pick = chooseListener(config.listeners, obs.rulesByListener, config.environment, targetGroup?.arn);
+    const pick = chooseListener(config.listeners, obs.rulesByListener, config.environment, targetGroup?.arn, config.rulesPerLoadBalancer);
     if (pick.listener !== undefined) listener = pick.listener;
     else quota = pick.problem;
   }

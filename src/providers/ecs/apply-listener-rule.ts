@@ -29,7 +29,7 @@ export async function createListenerRule(action: ActionOf<'create-rule'>, ctx: A
     if (listener !== undefined) {
       const sameLb = ctx.config.listeners.filter((l) => l.loadBalancerArn === listener.loadBalancerArn);
       const rulesByListener = Object.fromEntries(await Promise.all(sameLb.map(async (l) => [l.arn, await ctx.view.rules(l.arn)] as const)));
-      const full = fullness(usageOf(listener, ctx.config.listeners, rulesByListener), tg);
+      const full = fullness(usageOf(listener, ctx.config.listeners, rulesByListener), tg, ctx.config.rulesPerLoadBalancer);
       if (full !== undefined) return { result: `not created: load balancer ${loadBalancerName(listener)} now has ${full}; placing it again`, requeueAfterMs: BUSY_MS.listenerFull };
     }
     return createAtFreePriority(action, tg, ctx);

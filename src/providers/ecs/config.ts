@@ -26,6 +26,8 @@
  *     tags: { cost-center: platform }
  *     maxRetirementsPerMinute: 50          # mass-deletion guard: retirements started per minute
  *     maxRetirementFraction: 0.5           # optional: refuse while over half the fleet asks to retire
+ *     rulesPerLoadBalancer: 100            # AWS's listener-rule quota per ALB (raise only if AWS raised yours)
+ *     stdioBridgeEntryPoint: [berth, bridge]  # entry point of stdio servers' containers (the image must contain it)
  * ```
  */
 
@@ -72,6 +74,14 @@ export interface EcsEnvironmentConfig {
    * mistake). Absent: no fraction check, only the per-minute cap.
    */
   maxRetirementFraction?: number;
+  /** Rules per load balancer Berth may fill (AWS's quota, default 100; see quota.ts). */
+  rulesPerLoadBalancer: number;
+  /**
+   * Entry point of a stdio server's container: Berth's stdio-to-HTTP bridge, which
+   * the server image must contain. Default `['berth', 'bridge']`. Bridge flags and
+   * `--` follow it, then the server's command.
+   */
+  stdioBridgeEntryPoint: string[];
 }
 
 /** A configuration file that says something wrong; the message names the field and the fix. */
@@ -149,6 +159,8 @@ export function parseEcsEnvironment(file: unknown, environment: string, source =
     deregistrationDelaySeconds: optInt(e, 'deregistrationDelaySeconds', at, 0, 3600) ?? 30,
     maxRetirementsPerMinute: optInt(e, 'maxRetirementsPerMinute', at, 1, 100_000) ?? 50,
     ...optional('maxRetirementFraction', optFraction(e, 'maxRetirementFraction', at)),
+    rulesPerLoadBalancer: optInt(e, 'rulesPerLoadBalancer', at, 1, 1000) ?? 100,
+    stdioBridgeEntryPoint: e['stdioBridgeEntryPoint'] === undefined ? ['berth', 'bridge'] : strList(e, 'stdioBridgeEntryPoint', at),
   };
 }
 

@@ -42,6 +42,8 @@ import { MetricsServerError, startMetricsServer } from './metrics-server.ts';
 import { connectRegistryClient, type RegistryConnection, type RegistryWhereabouts } from './registry-connection.ts';
 import { releaseLeaseOfDeadLocalHolder } from './stale-lease.ts';
 import { openChosenStore, type StoreChoice } from './store-config.ts';
+import { hostAddresses } from './remote-address-flags.ts';
+import type { RemoteAddressPolicy } from '../manifest/remote-address.ts';
 
 /** The registry part: the store and the registry API over it. */
 export interface RegistryPart {
@@ -120,6 +122,13 @@ export interface RuntimeSpec {
    * servers with such headers are unavailable, saying no resolver is configured.
    */
   resolveSecret?: SecretResolver;
+  /**
+   * `--allow-remote`: addresses `spec.remote.url` may point at although the
+   * remote-address rule refuses them by default. The registry's admission, the
+   * remote runtime's probes and the gateway's connections all use it, with this
+   * process's own listeners always refused.
+   */
+  allowRemote?: readonly string[];
 }
 
 /** What runs; a part's fields are set when it runs. */
@@ -224,13 +233,13 @@ function providerSecrets(resolve: SecretResolver | undefined): { resolveSecret?:
  * changing (crash, health) through `enqueue`.
  * @throws CommandFailure (exit 1) for a bad ECS environment config
  */
-async function startRuntimes(choice: RuntimesChoice, spec: RuntimeSpec, enqueue: (name: string) => void, stops: StopSteps): Promise<RuntimeProvider[]> {
+async function startRuntimes(choice: RuntimesChoice, spec: RuntimeSpec, remoteAddresses: RemoteAddressPolicy, enqueue: (name: string) => void, stops: StopSteps): Promise<RuntimeProvider[]> {
   const { logger, io } = spec;
   let providers: RuntimeProvider[];
   let offForcedExit = (): void => undefined;
   if (choice.kind === 'ecs') {
     try {
-      providers = (await wireEcsRuntime({ configFile: choice.configFile, environment: choice.environment, cwd: io.cwd, logger, ...providerSecrets(spec.resolveSecret) })).providers;
+      providers = (await wireEcsRuntime({ configFile: choice.configFile, environment: choice.environment, cwd: io.cwd, logger, remoteAddresses, ...providerSecrets(spec.resolveSecret) })).providers;
     } catch (err) {
       if (err instanceof EcsConfigError) throw new CommandFailure(ExitCode.Failed, err.message, { cause: err });
       throw err;
@@ -248,7 +257,7 @@ async function startRuntimes(choice: RuntimesChoice, spec: RuntimeSpec, enqueue:
     });
     // A second SIGINT/SIGTERM exits at once: kill the server process groups rather than leave them behind.
     offForcedExit = onForcedExit(() => local.killNow());
-    providers = [local, createRemoteProvider({ logger: logger.child({ part: 'remote-runtime' }), ...providerSecrets(spec.resolveSecret) })];
+    providers = [local, createRemoteProvider({ logger: logger.child({ part: 'remote-runtime' }), remoteAddresses, ...providerSecrets(spec.resolveSecret) })];
   }
   stops.push(async () => {
     for (const p of providers) await p.close().catch((err: unknown) => logger.error({ provider: p.name, err }, 'closing the runtime failed'));
@@ -256,6 +265,32 @@ async function startRuntimes(choice: RuntimesChoice, spec: RuntimeSpec, enqueue:
     logger.info('reconciler stopped');
   });
   return providers;
+}
+
+/**
+ * The remote-address policy of this process: the operator's `--allow-remote`, and
+ * its own listeners (registry, gateway, metrics, and the registry it follows) on
+ * this host's addresses, read at each check since port 0 is chosen at listen time.
+ */
+function remoteAddressPolicy(spec: RuntimeSpec, rt: Runtime): RemoteAddressPolicy {
+  const portIn = (url: string | undefined): number | undefined => {
+    if (url === undefined) return undefined;
+    try {
+      const u = new URL(url);
+      return u.port !== '' ? Number(u.port) : u.protocol === 'https:' ? 443 : 80;
+    } catch {
+      return undefined;
+    }
+  };
+  const configured = [spec.registry?.port, spec.gateway?.port, spec.reconciler?.metricsServer?.port, spec.gateway?.metricsServer?.port];
+  return {
+    allow: spec.allowRemote ?? [],
+    ownPorts: () =>
+      [...configured, portIn(rt.registryUrl), portIn(rt.gatewayUrl), portIn(rt.metricsUrl), portIn(rt.registryConnection?.url)].filter(
+        (p): p is number => p !== undefined && p !== 0,
+      ),
+    localAddresses: hostAddresses,
+  };
 }
 
 /**
@@ -267,6 +302,7 @@ export async function startRuntime(spec: RuntimeSpec): Promise<Runtime> {
   const { logger, io } = spec;
   const stops = new StopSteps(logger);
   const rt: Runtime = { firstStart: false, stop: () => stops.runAll() };
+  const remoteAddresses = remoteAddressPolicy(spec, rt);
   try {
     if (spec.registry) {
       const part = spec.registry;
@@ -282,6 +318,7 @@ export async function startRuntime(spec: RuntimeSpec): Promise<Runtime> {
         ...(part.metrics !== undefined ? { metrics: part.metrics } : {}),
         ...(part.approvalTtlMs !== undefined ? { approvalTtlMs: part.approvalTtlMs } : {}),
         ...(part.bootstrapAgent !== undefined ? { bootstrapAgent: part.bootstrapAgent } : {}),
+        remoteAddresses,
       }).catch(
         (err: unknown) => {
           throw listenFailure(err, part.host, part.port, part.portFlag);
@@ -296,7 +333,7 @@ export async function startRuntime(spec: RuntimeSpec): Promise<Runtime> {
     }
 
     // Runtimes before the registry client: a bad config file is the operator's to fix and needs no registry to report.
-    if (spec.reconciler) rt.providers = await startRuntimes(spec.reconciler.runtimes, spec, (name) => rt.reconciler?.enqueue(name), stops);
+    if (spec.reconciler) rt.providers = await startRuntimes(spec.reconciler.runtimes, spec, remoteAddresses, (name) => rt.reconciler?.enqueue(name), stops);
 
     // Over HTTP one process runs one of the two parts, so one client serves it; in one
     // process each part gets a client acting as its own principal.
@@ -378,6 +415,7 @@ export async function startRuntime(spec: RuntimeSpec): Promise<Runtime> {
           ...(part.trustedProxies !== undefined ? { trustedProxies: part.trustedProxies } : {}),
           ...(spec.resolveSecret !== undefined ? { resolveSecret: spec.resolveSecret } : {}),
           ...(part.sessionKeys !== undefined ? { sessionKeys: part.sessionKeys } : {}),
+          remoteAddresses,
         }).catch((err: unknown) => {
           throw listenFailure(err, part.host, part.port, part.portFlag);
         });

@@ -10,7 +10,7 @@ import type { Finding } from './finding.ts';
 import { KINDS, type Kind } from './resource.ts';
 import { walkSchema } from './schema-walk.ts';
 import { isSchemaNode, propertiesOf, resolveRef, SCHEMAS, type SchemaNode } from './schemas.ts';
-import { secretValueKind } from './secret-lint.ts';
+import { valueSecretReason } from './secret-lint.ts';
 import type { PathSegment } from './yaml-source.ts';
 
 // ajv-formats is CommonJS; under NodeNext its default import is the module object in types only.
@@ -271,7 +271,7 @@ export function describeValue(value: unknown): string {
   if (value === null || value === undefined) return 'nothing (an empty value)';
   if (typeof value === 'number' || typeof value === 'boolean') return String(value);
   if (typeof value === 'string') {
-    if (secretValueKind(value) !== undefined) return `a string that looks like a secret (not shown)`;
+    if (valueSecretReason(value) !== undefined) return `a string that looks like a secret (not shown)`;
     if (value.length > 80) return `a string of ${value.length} characters`;
     return JSON.stringify(value);
   }

@@ -3,6 +3,7 @@
  * phase summary, and the "did anything change?" test that lets the reconciler
  * skip no-op status writes.
  */
+import { redactUserinfo } from '../kit/redact.ts';
 import { ConditionType, Reason } from '../manifest/conditions.ts';
 import type { Condition, ConditionStatus } from '../manifest/resource.ts';
 import type { MCPServerStatus, ServerPhase } from '../manifest/types.ts';
@@ -28,6 +29,8 @@ export function setCondition(conditions: readonly Condition[], input: ConditionI
   const existing = conditions.find((c) => c.type === input.type);
   const next: Condition = {
     ...input,
+    // Whatever a runtime said, a URL's userinfo (a password) never reaches status, which every reader sees.
+    message: redactUserinfo(input.message),
     lastTransitionTime: existing !== undefined && existing.status === input.status ? existing.lastTransitionTime : now,
     ...(generation !== undefined ? { observedGeneration: generation } : {}),
   };
@@ -108,9 +111,9 @@ export function statusFromRuntime(prior: MCPServerStatus | undefined, input: Run
     observedGeneration: g,
     phase,
     conditions: c,
-    endpoint: state.endpoint,
+    endpoint: state.endpoint === undefined ? undefined : redactUserinfo(state.endpoint),
     tools,
-    health: state.health,
+    health: state.health === undefined ? undefined : { ...state.health, ...(state.health.message !== undefined ? { message: redactUserinfo(state.health.message) } : {}) },
     runtime: { provider: input.provider, ...state.details },
   });
 }
@@ -171,7 +174,7 @@ export function statusForFailure(prior: MCPServerStatus | undefined, input: Fail
   c = setCondition(c, { type: ConditionType.Ready, status: 'False', reason: Reason.ProviderError, message }, now, g);
   c = setCondition(c, { type: ConditionType.Progressing, status: 'False', reason: Reason.ProviderError, message }, now, g);
   c = setCondition(c, { type: ConditionType.Degraded, status: 'True', reason: Reason.ProviderError, message }, now, g);
-  const terminalError: TerminalFailureRecord = { generation: g, code: input.code, message: input.message };
+  const terminalError: TerminalFailureRecord = { generation: g, code: input.code, message: redactUserinfo(input.message) };
   return compact({ ...prior, observedGeneration: g, phase: 'Degraded', conditions: c, runtime: { ...prior?.runtime, terminalError } });
 }
 

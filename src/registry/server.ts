@@ -12,6 +12,7 @@
  * // … server.url is "http://127.0.0.1:7070"
  * await server.close();
  */
+import type { RemoteAddressPolicy } from '../manifest/remote-address.ts';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createAdaptorServer } from '@hono/node-server';
@@ -54,6 +55,8 @@ export interface RegistryServerOptions {
   metrics?: Registry;
   /** How long an approved call stays usable; see `RegistryAppDeps.approvalTtlMs`. */
   approvalTtlMs?: number;
+  /** Which addresses `spec.remote.url` may name (`--allow-remote`); default: the default rule, no allow-list. */
+  remoteAddresses?: RemoteAddressPolicy;
 }
 
 /** A running registry. */
@@ -90,6 +93,7 @@ export async function startRegistryServer(opts: RegistryServerOptions): Promise<
     ...(opts.version !== undefined ? { version: opts.version } : {}),
     ...(opts.maxWatchers !== undefined ? { maxWatchers: opts.maxWatchers } : {}),
     ...(opts.approvalTtlMs !== undefined ? { approvalTtlMs: opts.approvalTtlMs } : {}),
+    ...(opts.remoteAddresses !== undefined ? { remoteAddresses: opts.remoteAddresses } : {}),
   });
   const server = createAdaptorServer({ fetch: app.fetch }) as Server;
   // Slow-loris guard: a request must arrive in full within 30 s.

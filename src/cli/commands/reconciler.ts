@@ -28,6 +28,7 @@ import { DEFAULT_ECS_CONFIG_FILE } from '../ecs-wiring.ts';
 import { createLogger, logLevel } from '../logger.ts';
 import { runRuntime, type RuntimesChoice } from '../runtime.ts';
 import { SECRET_FLAGS, secretFlagsUsage, secretResolverFromFlags } from '../secret-flags.ts';
+import { REMOTE_ADDRESS_FLAGS, REMOTE_ADDRESS_USAGE, allowRemoteFromFlags } from '../remote-address-flags.ts';
 
 const usage = `Usage: berth reconciler [--provider local|ecs] [--environment ENV] [--config FILE]
                         [--server URL --token T] [--state-dir DIR] [--resync 30s] [--concurrency N]
@@ -54,6 +55,7 @@ Options:
                       printed); no port is opened without it
   --metrics-host H    interface the metrics port listens on (default 127.0.0.1)
 ${secretFlagsUsage('none: file: references fail')}
+${REMOTE_ADDRESS_USAGE}
   --log-level L       trace, debug, info, warn, error (default: BERTH_LOG_LEVEL, else info)
   -s, --server URL    registry address (default: BERTH_SERVER, config file, ${DEFAULT_SERVER})
   --token TOKEN       admin API token (default: BERTH_TOKEN, config file, ./.berth/admin-token for a local registry)
@@ -84,6 +86,7 @@ const command: Command = {
       'metrics-host': { type: 'string' },
       'log-level': { type: 'string' },
       ...SECRET_FLAGS,
+      ...REMOTE_ADDRESS_FLAGS,
     });
     if (values.help) {
       io.stdout.write(`${usage}\n`);
@@ -123,7 +126,7 @@ const command: Command = {
       ...(metricsPort !== undefined ? { metricsServer: { host: values['metrics-host'] ?? '127.0.0.1', port: metricsPort } } : {}),
     };
     try {
-      return await runRuntime({ logger, io, reconciler, remoteRegistry: values, resolveSecret: secretResolverFromFlags(values, io) }, (rt) => {
+      return await runRuntime({ logger, io, reconciler, remoteRegistry: values, resolveSecret: secretResolverFromFlags(values, io), allowRemote: allowRemoteFromFlags(values) }, (rt) => {
         const registry = rt.registryConnection?.url;
         logger.info({ registry, provider: providerSet, environment: environment ?? 'all', lease: leaseName, holder: holderId, leaseTtlMs, resyncMs }, 'reconciler started');
         io.stderr.write(`reconciler started (${providerSet} runtime, environment ${environment ?? 'all'}, registry ${registry})\n`);

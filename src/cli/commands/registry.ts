@@ -7,6 +7,7 @@ import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { ExitCode, UsageError, type Command, type CommandIo } from '../command.ts';
 import { durationFlag, parseFlags, portFlag } from '../config.ts';
+import { REMOTE_ADDRESS_FLAGS, REMOTE_ADDRESS_USAGE, allowRemoteFromFlags } from '../remote-address-flags.ts';
 import { DEFAULT_APPROVAL_TTL_MS } from '../../registry/api/routes-approvals.ts';
 import { createLogger, logLevel } from '../logger.ts';
 import { runRuntime } from '../runtime.ts';
@@ -26,6 +27,7 @@ Options:
 ${STORE_FLAGS_USAGE}
   --db PATH         SQLite database file (default <state-dir>/registry.db; same as --store sqlite:PATH)
   --approval-ttl D  how long an approved tool call stays usable before it expires (default 10m)
+${REMOTE_ADDRESS_USAGE}
   --log-level L     trace, debug, info, warn, error (default: BERTH_LOG_LEVEL, else info)
   -h, --help        show this help
 
@@ -44,6 +46,7 @@ const command: Command = {
       db: { type: 'string' },
       'log-level': { type: 'string' },
       'approval-ttl': { type: 'string' },
+      ...REMOTE_ADDRESS_FLAGS,
       help: { type: 'boolean', short: 'h' },
     });
     if (values.help) {
@@ -61,7 +64,7 @@ const command: Command = {
 
     const { logger, flush } = createLogger({ component: 'registry', level, destination: { stream: io.stdout }, env: io.env });
     try {
-      return await runRuntime({ logger, io, registry: { store, host, port, stateDir, portFlag: '--port', approvalTtlMs } }, (rt) => {
+      return await runRuntime({ logger, io, registry: { store, host, port, stateDir, portFlag: '--port', approvalTtlMs }, allowRemote: allowRemoteFromFlags(values) }, (rt) => {
         const where = store.location.adapter === 'sqlite' ? `database ${store.location.path}` : `store ${store.location.display}`;
         io.stderr.write(`registry listening on ${rt.registryUrl} (${where})\n`);
       });

@@ -12,6 +12,7 @@ import { GATEWAY_LIMIT_FLAGS, gatewayLimitSettings, gatewayLimitUsage } from '..
 import { connectionCap, openFileLimit } from '../descriptor-limit.ts';
 import { GATEWAY_HEADER_FLAGS, GATEWAY_HEADER_USAGE, trustedProxiesFromFlags } from '../gateway-header-flags.ts';
 import { SECRET_FLAGS, secretFlagsUsage, secretResolverFromFlags } from '../secret-flags.ts';
+import { REMOTE_ADDRESS_FLAGS, REMOTE_ADDRESS_USAGE, allowRemoteFromFlags } from '../remote-address-flags.ts';
 import { Registry } from 'prom-client';
 import { existsSync, mkdirSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
@@ -62,6 +63,7 @@ ${GATEWAY_EDGE_USAGE}
 ${gatewayLimitUsage(defaultMaxConnections)}
 ${GATEWAY_HEADER_USAGE}
 ${secretFlagsUsage('<state-dir>/secrets')}
+${REMOTE_ADDRESS_USAGE}
   --examples DIR       manifests applied on first start; repeatable (default examples/manifests and
                        examples/policies; examples/remote is left out: it needs the internet)
   --no-examples        apply nothing and create no example agent key on first start
@@ -139,6 +141,7 @@ const command: Command = {
       ...GATEWAY_LIMIT_FLAGS,
       ...GATEWAY_HEADER_FLAGS,
       ...SECRET_FLAGS,
+      ...REMOTE_ADDRESS_FLAGS,
     });
     if (values.help) {
       io.stdout.write(`${usage}\n`);
@@ -153,6 +156,7 @@ const command: Command = {
     const gatewayLimits = gatewayLimitSettings(values, defaultMaxConnections);
     const trustedProxies = trustedProxiesFromFlags(values);
     const resolveSecret = secretResolverFromFlags(values, io, join(stateDir, 'secrets'));
+    const allowRemote = allowRemoteFromFlags(values);
     const level = logLevel(values['log-level'], io.env);
     const examples = values['no-examples'] ? [] : (values.examples ?? DEFAULT_EXAMPLES).map((p) => resolve(io.cwd, p));
     for (const [i, dir] of examples.entries()) {
@@ -181,6 +185,7 @@ const command: Command = {
         // Agents' open SSE streams would hold shutdown for the default 5 s grace; on one machine a short grace is kinder.
         gateway: { host, port: gatewayPort, closeGraceMs: 1_000, metrics, trustedProxies, sessionKeys, ...gatewayAuth, limits: gatewayLimits },
         resolveSecret,
+        allowRemote,
       });
     } catch (err) {
       flush();

@@ -30,6 +30,7 @@
  * const app = createRegistryApp({ store, logger, metrics: createRegistryMetrics(store), shutdownSignal });
  * serve({ fetch: app.fetch, port: 7070 });
  */
+import { RemoteAddressRule, type RemoteAddressPolicy } from '../../manifest/remote-address.ts';
 import { Hono } from 'hono';
 import { matchedRoutes } from 'hono/route';
 import type { Logger } from 'pino';
@@ -73,6 +74,8 @@ export interface RegistryAppDeps {
   maxWatchers?: number;
   /** How long an approved call stays usable before it expires. Default {@link DEFAULT_APPROVAL_TTL_MS} (10 min). */
   approvalTtlMs?: number;
+  /** Which addresses `spec.remote.url` may name (`--allow-remote`); default: the default rule, no allow-list. */
+  remoteAddresses?: RemoteAddressPolicy;
 }
 
 /** Default cap on concurrent watch streams per registry instance. */
@@ -90,6 +93,7 @@ export function createRegistryApp(opts: RegistryAppDeps): ApiApp {
     heartbeatMs: opts.heartbeatMs ?? 15_000,
     maxWatchers: opts.maxWatchers ?? DEFAULT_MAX_WATCHERS,
     routeClaims: new RouteClaims(store, { logger: logger.child({ part: 'route-claims' }), shutdownSignal: opts.shutdownSignal }),
+    remoteAddresses: new RemoteAddressRule(opts.remoteAddresses),
   };
   let openapi: Record<string, unknown> | undefined;
   const app = new Hono<ApiEnv>();

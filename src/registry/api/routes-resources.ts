@@ -3,6 +3,7 @@
  * delete and server-side apply of MCPServers and AccessPolicies. Every write
  * goes through `writes.ts` (authorize, route claims, store, audit).
  */
+import { readableBy } from '../auth/read-redaction.ts';
 import { NotFoundError, RegistryError } from '../../client/errors.ts';
 import type { ListOptions } from '../../client/wire.ts';
 import { API_VERSION } from '../../manifest/resource.ts';
@@ -20,6 +21,7 @@ export function resourceRoutes(app: ApiApp, deps: ApiDeps): void {
   let openWatchers = 0;
   app.get(`${PREFIX}/:plural`, async (c) => {
     const kind = kindFromPlural(c.req.param('plural'));
+    const principal = c.get('principal');
     if (flag(c, 'watch')) {
       const rvRaw = c.req.query('resourceVersion');
       if (rvRaw !== undefined && !/^\d+$/.test(rvRaw)) throw badQuery(`resourceVersion must be a decimal number (got ${JSON.stringify(rvRaw)})`);
@@ -49,6 +51,7 @@ export function resourceRoutes(app: ApiApp, deps: ApiDeps): void {
           clientSignal: c.req.raw.signal,
           shutdownSignal,
           heartbeatMs,
+          view: (obj) => readableBy(principal, obj),
           onOpen: () => metrics.watchers.inc(),
           onClose: () => {
             release();
@@ -76,12 +79,12 @@ export function resourceRoutes(app: ApiApp, deps: ApiDeps): void {
       apiVersion: API_VERSION,
       kind: `${kind}List`,
       metadata: { resourceVersion: String(page.resourceVersion), ...(page.continue ? { continue: page.continue } : {}) },
-      items: page.items,
+      items: page.items.map((obj) => readableBy(principal, obj)),
     });
   });
   app.post(`${PREFIX}/:plural`, async (c) => {
     const kind = kindFromPlural(c.req.param('plural'));
-    const obj = admitObject(await readObjectBody(c.req.raw), kind);
+    const obj = admitObject(await readObjectBody(c.req.raw), kind, undefined, false, undefined, deps.remoteAddresses);
     return c.json(await createObject(writer(c), obj, { dryRun: flag(c, 'dryRun') }), 201);
   });
   app.get(`${PREFIX}/:plural/:name`, async (c) => {
@@ -89,12 +92,12 @@ export function resourceRoutes(app: ApiApp, deps: ApiDeps): void {
     const name = requireName(c.req.param('name'));
     const obj = await store.get(kind, name);
     if (!obj) throw new NotFoundError(`${kind}/${name} does not exist`);
-    return c.json(obj);
+    return c.json(readableBy(c.get('principal'), obj));
   });
   app.put(`${PREFIX}/:plural/:name`, async (c) => {
     const kind = kindFromPlural(c.req.param('plural'));
     const name = requireName(c.req.param('name'));
-    const obj = admitObject(await readObjectBody(c.req.raw), kind, name, true, await store.get(kind, name));
+    const obj = admitObject(await readObjectBody(c.req.raw), kind, name, true, await store.get(kind, name), deps.remoteAddresses);
     return c.json(await replaceObject(writer(c), obj, { dryRun: flag(c, 'dryRun') }));
   });
   app.delete(`${PREFIX}/:plural/:name`, async (c) => {
@@ -111,7 +114,7 @@ export function resourceRoutes(app: ApiApp, deps: ApiDeps): void {
   app.post(`${PREFIX}/:plural/:name/apply`, async (c) => {
     const kind = kindFromPlural(c.req.param('plural'));
     const name = requireName(c.req.param('name'));
-    const obj = admitObject(await readObjectBody(c.req.raw), kind, name);
+    const obj = admitObject(await readObjectBody(c.req.raw), kind, name, false, undefined, deps.remoteAddresses);
     const { outcome, object } = await applyObject(writer(c), obj, { dryRun: flag(c, 'dryRun') });
     return c.json({ result: outcome, object }, outcome === 'created' ? 201 : 200);
   });

@@ -12,12 +12,24 @@ import { familyName, serviceName, targetGroupName } from '../src/providers/ecs/n
 import { conditionsFor } from '../src/providers/ecs/render.ts';
 import { MAX_CONDITION_VALUE } from '../src/providers/ecs/rule-order.ts';
 import { mcpServer } from './support/manifests.ts';
-import { ecsServer, ecsWorld, type EcsWorld } from './ecs-harness.ts';
+import { parseEcsEnvironment } from '../src/providers/ecs/index.ts';
+import { converge, ecsServer, ecsWorld, statusOf, type EcsWorld } from './ecs-harness.ts';
 
 let w: EcsWorld;
 afterEach(async () => {
   await w?.close();
 });
+
+/** The smallest valid environment config. */
+const BASE_ENV = {
+  installationId: 'berth-test',
+  region: 'us-east-1',
+  clusterArn: 'arn:aws:ecs:us-east-1:123456789012:cluster/default',
+  vpcId: 'vpc-1',
+  subnets: ['subnet-a'],
+  securityGroups: ['sg-1'],
+  listeners: [{ arn: 'arn:aws:elasticloadbalancing:us-east-1:123456789012:listener/app/berth/abc/def', dnsName: 'berth.example.com', canonicalHostedZoneId: 'Z1' }],
+};
 
 const RUNTIME = { image: 'example/a:1', transport: 'streamable-http' as const };
 const pathOf = (n: number): string => `/${'p'.repeat(n - 1)}`;
@@ -78,5 +90,25 @@ describe('the provider', () => {
     expect(isTerminal(failure)).toBe(true);
     expect((failure as Error).message).toContain('it may have at most 126');
     expect(w.fake.callCounts({ writesOnly: true })).toEqual({});
+  });
+});
+
+describe('the listener-rule quota from the environment config', () => {
+  it('rulesPerLoadBalancer: the next server past it reports QuotaExceeded naming the setting, before AWS is asked', async () => {
+    w = await ecsWorld({ environment: { rulesPerLoadBalancer: 2 } });
+    for (const name of ['one', 'two', 'three']) await w.store.create(ecsServer(name));
+    await converge(w, 'one');
+    await converge(w, 'two');
+    await w.reconciler.reconcile('three');
+    const status = await statusOf(w, 'three');
+    const blocked = status?.conditions?.find((c) => c.message?.includes('2/2 rules'));
+    expect(blocked?.message).toContain('rulesPerLoadBalancer');
+    expect(w.fake.snapshot().elbv2.rules.filter((r) => r.priority !== 'default')).toHaveLength(2);
+  });
+
+  it('is at most 198, a priority band’s width, so a band can never fill', () => {
+    const file = (n: number) => ({ environments: { dev: { ...BASE_ENV, rulesPerLoadBalancer: n } } });
+    expect(parseEcsEnvironment(file(198), 'dev').rulesPerLoadBalancer).toBe(198);
+    expect(() => parseEcsEnvironment(file(199), 'dev')).toThrow(/rulesPerLoadBalancer: must be a whole number from 1 to 198/);
   });
 });

@@ -31,6 +31,8 @@
  * ```
  */
 
+import { BAND_WIDTH } from './rule-order.ts';
+
 /** One ALB listener Berth may put rules on, and how to reach its load balancer. */
 export interface ListenerConfig {
   arn: string;
@@ -74,7 +76,7 @@ export interface EcsEnvironmentConfig {
    * mistake). Absent: no fraction check, only the per-minute cap.
    */
   maxRetirementFraction?: number;
-  /** Rules per load balancer Berth may fill (AWS's quota, default 100; see quota.ts). */
+  /** Rules per load balancer Berth may fill (AWS's quota, default 100; at most 198, a priority band's width; see quota.ts). */
   rulesPerLoadBalancer: number;
   /**
    * Entry point of a stdio server's container: Berth's stdio-to-HTTP bridge, which
@@ -159,7 +161,8 @@ export function parseEcsEnvironment(file: unknown, environment: string, source =
     deregistrationDelaySeconds: optInt(e, 'deregistrationDelaySeconds', at, 0, 3600) ?? 30,
     maxRetirementsPerMinute: optInt(e, 'maxRetirementsPerMinute', at, 1, 100_000) ?? 50,
     ...optional('maxRetirementFraction', optFraction(e, 'maxRetirementFraction', at)),
-    rulesPerLoadBalancer: optInt(e, 'rulesPerLoadBalancer', at, 1, 1000) ?? 100,
+    // At most one priority band's width: then a band can never fill, whatever the routes (rule-order.ts).
+    rulesPerLoadBalancer: optInt(e, 'rulesPerLoadBalancer', at, 1, BAND_WIDTH) ?? 100,
     stdioBridgeEntryPoint: e['stdioBridgeEntryPoint'] === undefined ? ['berth', 'bridge'] : strList(e, 'stdioBridgeEntryPoint', at),
   };
 }

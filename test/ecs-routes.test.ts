@@ -18,11 +18,15 @@ afterEach(async () => {
   await w?.close();
 });
 
-/** Servers whose routes nest and overlap (each one the registry's route rule accepts beside the others). */
+/**
+ * Servers whose routes nest and overlap (each one the registry's route rule accepts
+ * beside the others), named so that priorities hashed from the names (Berth before
+ * bands: mcp 2187, hosted 21025, nest 35743, nest-deep 35871) get the order wrong.
+ */
 const ROUTES: Record<string, NonNullable<MCPServerSpec['routing']>> = {
-  root: { path: '/mcp' },
+  mcp: { path: '/mcp' },
   nest: { path: '/mcp/nest' },
-  deep: { path: '/mcp/nest/deep' },
+  'nest-deep': { path: '/mcp/nest/deep' },
   hosted: { path: '/mcp/nest/h', host: 'h.mcp.example.com' },
 };
 
@@ -102,7 +106,7 @@ describe('listener rules by specificity', () => {
 
   it('rules an older Berth left at hash priorities (deep shadowed by nest) are moved into their bands in one atomic SetRulePriorities', async () => {
     w = await ecsWorld();
-    for (const name of ['nest', 'deep']) {
+    for (const name of ['nest', 'nest-deep']) {
       await w.store.create(ecsServer(name, {}, { routing: ROUTES[name]! }));
       await converge(w, name);
     }
@@ -110,8 +114,8 @@ describe('listener rules by specificity', () => {
     const byServer = (name: string) => w.fake.snapshot().elbv2.rules.find((r) => r.tags['berth:server'] === name)!;
     // What the hash-priority Berth did: nest at 35743, deep at 35871 (AWS evaluates nest first).
     const other = createFakeAwsClients(w.fake);
-    await other.elbv2.send(new SetRulePrioritiesCommand({ RulePriorities: [{ RuleArn: byServer('nest').arn, Priority: 35743 }, { RuleArn: byServer('deep').arn, Priority: 35871 }] }));
-    const deepGroup = byServer('deep').targetGroupArns[0];
+    await other.elbv2.send(new SetRulePrioritiesCommand({ RulePriorities: [{ RuleArn: byServer('nest').arn, Priority: 35743 }, { RuleArn: byServer('nest-deep').arn, Priority: 35871 }] }));
+    const deepGroup = byServer('nest-deep').targetGroupArns[0];
     expect(w.fake.elbv2.routeRequest(listener, { host: 'x', path: '/mcp/nest/deep' }).targetGroupArns).not.toEqual([deepGroup]);
 
     // Any pass of any server on that listener puts both in order at once.
@@ -124,10 +128,10 @@ describe('listener rules by specificity', () => {
     expect(w.fake.callCounts({ writesOnly: true, since })).toEqual({ SetRulePriorities: 1 });
     expect(w.fake.elbv2.routeRequest(listener, { host: 'x', path: '/mcp/nest/deep' }).targetGroupArns).toEqual([deepGroup]);
     expect(inBand(byServer('nest').priority as number, bandOf('/mcp/nest', undefined))).toBe(true);
-    expect(inBand(byServer('deep').priority as number, bandOf('/mcp/nest/deep', undefined))).toBe(true);
+    expect(inBand(byServer('nest-deep').priority as number, bandOf('/mcp/nest/deep', undefined))).toBe(true);
     w.clock.advance(10_000);
     const after = w.fake.lastCallSeq;
-    await w.reconciler.reconcile('deep');
+    await w.reconciler.reconcile('nest-deep');
     await w.reconciler.reconcile('nest');
     expect(w.fake.callCounts({ writesOnly: true, since: after })).toEqual({});
   });

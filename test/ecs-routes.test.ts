@@ -8,7 +8,7 @@
 import { CreateRuleCommand, CreateTargetGroupCommand, SetRulePrioritiesCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { afterEach, describe, expect, it } from 'vitest';
 import { isTerminal } from '../src/kit/errors.ts';
-import type { MCPServerSpec } from '../src/manifest/types.ts';
+import type { MCPServer, MCPServerSpec } from '../src/manifest/types.ts';
 import { bandOf, inBand } from '../src/providers/ecs/rule-order.ts';
 import { createFakeAwsClients, isReadOperation } from './support/aws-fake/index.ts';
 import { converge, ecsServer, ecsWorld, phaseOf, statusOf, type EcsWorld } from './ecs-harness.ts';
@@ -102,6 +102,45 @@ describe('listener rules by specificity', () => {
       }
       await w.close();
     }
+  });
+
+  it('interleaved creates, deletes and a route moving between bands: every request reaches the most specific route after each step', { timeout: 120_000 }, async () => {
+    // A seeded walk: each step creates a missing server or deletes a present one.
+    let seed = 7;
+    const next = (n: number): number => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return (seed >>> 16) % n; // the high bits: an LCG's low bits cycle quickly
+    };
+    w = await ecsWorld();
+    const present: string[] = [];
+    const names = Object.keys(ROUTES);
+    for (let step = 0; step < 16; step++) {
+      const name = names[next(names.length)]!;
+      if (present.includes(name)) {
+        await w.store.delete('MCPServer', name);
+        await converge(w, name);
+        present.splice(present.indexOf(name), 1);
+      } else {
+        await w.store.create(ecsServer(name, {}, { routing: ROUTES[name]! }));
+        await converge(w, name);
+        present.push(name);
+      }
+      expectRouting(present, `step ${step} (${name})`);
+    }
+    // nest-deep moves to a deeper path (a later band → an earlier one): a new rule first, then the old one goes.
+    if (!present.includes('nest-deep')) {
+      await w.store.create(ecsServer('nest-deep', {}, { routing: ROUTES['nest-deep']! }));
+      await converge(w, 'nest-deep');
+      present.push('nest-deep');
+    }
+    const cur = (await w.store.get('MCPServer', 'nest-deep')) as MCPServer;
+    await w.store.update({ ...cur, spec: { ...cur.spec, routing: { path: '/mcp/nest/deep/er' } } });
+    await converge(w, 'nest-deep');
+    const listener = w.config.listeners[0]!.arn;
+    const deepGroup = w.fake.snapshot().elbv2.targetGroups.find((g) => g.tags['berth:server'] === 'nest-deep')!.arn;
+    expect(w.fake.elbv2.routeRequest(listener, { host: 'x', path: '/mcp/nest/deep/er/t' }).targetGroupArns).toEqual([deepGroup]);
+    expect(w.fake.elbv2.routeRequest(listener, { host: 'x', path: '/mcp/nest/deep' }).targetGroupArns).not.toEqual([deepGroup]);
+    expect(w.fake.snapshot().elbv2.rules.filter((r) => r.tags['berth:server'] === 'nest-deep')).toHaveLength(1);
   });
 
   it('rules an older Berth left at hash priorities (deep shadowed by nest) are moved into their bands in one atomic SetRulePriorities', async () => {

@@ -26,21 +26,24 @@ export async function createListenerRule(action: ActionOf<'create-rule'>, ctx: A
   // lock per load balancer, so the last slot goes to one server and the others re-plan (Berth's
   // QuotaExceeded, or another listener) instead of AWS answering TooManyRules.
   return ctx.placementLock.run(listener?.loadBalancerArn ?? action.listenerArn, async () => {
+    const taken: number[] = [];
     if (listener !== undefined) {
       const sameLb = ctx.config.listeners.filter((l) => l.loadBalancerArn === listener.loadBalancerArn);
       const rulesByListener = Object.fromEntries(await Promise.all(sameLb.map(async (l) => [l.arn, await ctx.view.rules(l.arn)] as const)));
       const full = fullness(usageOf(listener, ctx.config.listeners, rulesByListener), tg, ctx.config.rulesPerLoadBalancer);
       if (full !== undefined) return { result: `not created: load balancer ${loadBalancerName(listener)} now has ${full}; placing it again`, requeueAfterMs: BUSY_MS.listenerFull };
+      // Servers of one band share its slots: skip those other workers took since the plan was made.
+      for (const rule of rulesByListener[action.listenerArn] ?? []) taken.push(rule.priority);
     }
-    return createAtFreePriority(action, tg, ctx);
+    return createAtFreePriority(action, tg, ctx, taken);
   });
 }
 
 /** CreateRule, moving to the next free priority of the same band when another writer took the chosen one. */
-async function createAtFreePriority(action: ActionOf<'create-rule'>, tg: string | undefined, ctx: ApplyContext): Promise<string> {
+async function createAtFreePriority(action: ActionOf<'create-rule'>, tg: string | undefined, ctx: ApplyContext, taken: readonly number[]): Promise<string> {
   const { view } = ctx;
-  const used = new Set(action.usedPriorities);
-  let priority = action.priority;
+  const used = new Set([...action.usedPriorities, ...taken]);
+  let priority = used.has(action.priority) ? (choosePriorityInBand(ctx.server, action.band, used) ?? action.priority) : action.priority;
   for (let attempt = 1; ; attempt++) {
     try {
       const out = await ctx.clients.elbv2.send(

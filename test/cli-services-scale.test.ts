@@ -84,7 +84,8 @@ describe.each([
     const regA = await startRegistry(url, join(dir, 'reg-a'));
     const token = readFileSync(join(dir, 'reg-a', 'admin-token'), 'utf8').trim();
     const regB = await startRegistry(url, join(dir, 'reg-b'));
-    const [a, b] = [regA, regB].map((r) => new HttpRegistryClient({ baseUrl: r.url, token }));
+    const a = new HttpRegistryClient({ baseUrl: regA.url, token });
+    const b = new HttpRegistryClient({ baseUrl: regB.url, token });
 
     // Watch on B, write through A: the event crosses processes through the store.
     const start = await b.list('MCPServer');
@@ -97,7 +98,7 @@ describe.each([
     })();
     const wroteAt = Date.now();
     await a.apply(routedAt('watched', '/mcp/watched'));
-    const arrivedAt = await Promise.race([seen, new Promise<undefined>((r) => setTimeout(r, 10_000))]);
+    const arrivedAt = await Promise.race([seen, new Promise<undefined>((r) => setTimeout(() => r(undefined), 10_000))]);
     stop.abort();
     expect(arrivedAt, 'a watcher on registry B saw the server applied through registry A').toBeDefined();
     console.log(`[${store}] write through registry A reached a watcher on registry B in ${arrivedAt! - wroteAt} ms`);

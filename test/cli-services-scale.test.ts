@@ -7,13 +7,15 @@
  * routable through both gateways.
  *
  * Always on the SQLite store (several processes, one file); also on MongoDB /
- * DocumentDB when BERTH_TEST_MONGODB_URI names a server (each run uses a fresh database).
+ * DocumentDB when BERTH_TEST_MONGODB_URI names a server (each run uses a fresh
+ * database, dropped afterwards).
  */
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { MongoClient } from 'mongodb';
 import { describe, expect, it } from 'vitest';
 import { HttpRegistryClient } from '../src/client/http-client.ts';
 import type { MCPServer } from '../src/manifest/types.ts';
@@ -39,12 +41,26 @@ const { track, later } = cleanupAfterEach();
 const mongoUri = process.env.BERTH_TEST_MONGODB_URI;
 if (!mongoUri) console.log('multi-registry test on MongoDB SKIPPED: set BERTH_TEST_MONGODB_URI=mongodb://host:27017 to run it (the SQLite variant runs)');
 
-/** The store URL of one run: a fresh SQLite file, or a fresh database on the test's MongoDB. */
+/**
+ * The store URL of one run: a fresh SQLite file, or a fresh database on the test's
+ * MongoDB (dropped when the test ends). The database goes in the URI's path,
+ * keeping its hosts (maybe several) and options.
+ */
 function storeUrl(kind: 'sqlite' | 'mongodb', dir: string): string {
   if (kind === 'sqlite') return `sqlite:${join(dir, 'shared', 'registry.db')}`;
-  const url = new URL(mongoUri!);
-  url.pathname = `/berth-scale-${randomBytes(4).toString('hex')}`;
-  return url.toString();
+  const database = `berth_scale_${randomBytes(4).toString('hex')}`;
+  const [base = '', query] = mongoUri!.split('?', 2);
+  const hosts = /^mongodb(\+srv)?:\/\/[^/]+/.exec(base)?.[0];
+  if (!hosts) throw new Error('BERTH_TEST_MONGODB_URI must look like mongodb://host:27017[/?options]');
+  later(async () => {
+    const client = new MongoClient(mongoUri!);
+    try {
+      await client.db(database).dropDatabase();
+    } finally {
+      await client.close();
+    }
+  });
+  return `${hosts}/${database}${query === undefined ? '' : `?${query}`}`;
 }
 
 /** A registry process on `store`, with its own state folder. */

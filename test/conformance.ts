@@ -37,6 +37,7 @@ import { openSqliteStore } from '../src/registry/sqlite-store.ts';
 import { conditions, spawnServer } from './gateway-helpers.ts';
 import { tempDir } from './support/temp-dir.ts';
 import { freePort } from './support/free-port.ts';
+import { LOOPBACK_REMOTES } from './support/remote-allow.ts';
 
 const require = createRequire(import.meta.url);
 const EVERYTHING = require.resolve('@modelcontextprotocol/server-everything/dist/index.js');
@@ -134,7 +135,7 @@ export async function startConformanceRig(opts: RigOptions = {}): Promise<Confor
 
     const store = await openSqliteStore({ path: ':memory:' });
     stops.push(() => store.close());
-    const registry = openInProcessRegistry({ store });
+    const registry = openInProcessRegistry({ store, remoteAddresses: LOOPBACK_REMOTES });
     stops.push(() => registry.close());
     const admin = registry.clientFor(RECONCILER_PRINCIPAL);
     await admin.create(everythingManifest(everything.url));
@@ -157,7 +158,7 @@ export async function startConformanceRig(opts: RigOptions = {}): Promise<Confor
     });
     stops.push(() => governance.close());
     await Promise.all([following.synced(), governance.synced()]);
-    const gateway = await startGateway({ routeTable, host: '127.0.0.1', port: 0, logger, closeGraceMs: 200, governance });
+    const gateway = await startGateway({ routeTable, host: '127.0.0.1', port: 0, logger, closeGraceMs: 200, governance, remoteAddresses: LOOPBACK_REMOTES });
     listening = gateway.url;
     stops.push(() => gateway.close());
     return { directUrl: everything.url, gatewayUrl: `${gateway.url}/mcp/${SERVER_NAME}`, close };

@@ -73,6 +73,15 @@ const EXAMPLE_CALLS: Record<string, { tool: string; args: Record<string, unknown
 const routeOf = (s: MCPServer): string => s.spec.routing?.path ?? `/mcp/${s.metadata.name}`;
 const log = (msg: string): void => void process.stdout.write(`[e2e] ${msg}\n`);
 
+/**
+ * The pid the fixture's whoami reports for the server whose status pid is `pid`:
+ * that pid unsandboxed; under the bwrap sandbox the server sees only its own PID
+ * namespace, where bwrap's init is 1 and the server 2.
+ */
+function pidSeenInside(up: BerthUp, pid: number): string {
+  return up.lines.some((l) => /^\s+sandbox\s+bwrap:/.test(l)) ? '2' : String(pid);
+}
+
 describe('berth up, end to end (real processes and sockets)', () => {
   const tmp = tempDir('up');
   const stateDir = join(tmp.dir, '.berth');
@@ -174,7 +183,7 @@ describe('berth up, end to end (real processes and sockets)', () => {
     expect(pid1).toBeGreaterThan(0);
     expect((await readRuntimeFile(stateDir)).servers['env-probe']?.pid).toBe(pid1);
     expect((await callThroughGateway(up.gatewayUrl, '/mcp/env-probe', 'getEnv', { name: 'GREETING' }, await allAccessKey(up))).text).toBe('one');
-    expect((await callThroughGateway(up.gatewayUrl, '/mcp/env-probe', 'whoami', {}, await allAccessKey(up))).text).toBe(String(pid1));
+    expect((await callThroughGateway(up.gatewayUrl, '/mcp/env-probe', 'whoami', {}, await allAccessKey(up))).text).toBe(pidSeenInside(up, pid1));
 
     writeFileSync(file, fixtureManifest('env-probe', { env: { GREETING: 'two' } }));
     const applied = await berth(up, ['apply', '-f', file]);
@@ -191,7 +200,7 @@ describe('berth up, end to end (real processes and sockets)', () => {
     expect(alive(pid1)).toBe(false);
     expect((await readRuntimeFile(stateDir)).servers['env-probe']?.pid).toBe(pid2);
     expect((await callThroughGateway(up.gatewayUrl, '/mcp/env-probe', 'getEnv', { name: 'GREETING' }, await allAccessKey(up))).text).toBe('two');
-    expect((await callThroughGateway(up.gatewayUrl, '/mcp/env-probe', 'whoami', {}, await allAccessKey(up))).text).toBe(String(pid2));
+    expect((await callThroughGateway(up.gatewayUrl, '/mcp/env-probe', 'whoami', {}, await allAccessKey(up))).text).toBe(pidSeenInside(up, pid2));
   });
 
   it('delete → the process is gone and the route answers 404 naming the path', async () => {

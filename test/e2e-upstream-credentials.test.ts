@@ -29,7 +29,7 @@ beforeAll(async () => {
   // berth up inherits this process's environment (tests run in their own forks).
   process.env['BERTH_SECRET_E2E_CRM'] = ENV_SECRET;
   upstream = await startFixtureServer({ authorize: (h) => h.authorization === ENV_SECRET && h['x-api-key'] === FILE_SECRET });
-  up = await startBerthUp({ stateDir: state.dir, examples: false });
+  up = await startBerthUp({ stateDir: state.dir, examples: false, extraArgs: ['--allow-remote', '127.0.0.1'] });
   const admin = new HttpRegistryClient({ baseUrl: up.registryUrl, token: up.token });
   const headers = [
     { name: 'Authorization', valueFrom: 'env:BERTH_SECRET_E2E_CRM' },

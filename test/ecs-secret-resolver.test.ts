@@ -14,6 +14,7 @@ import { createAwsSecretResolver, parseAwsSecretReference } from '../src/provide
 import { server, silentLogger } from './gateway-helpers.ts';
 import { AwsFake, createFakeAwsClients } from './support/aws-fake/index.ts';
 import { waitFor } from './support/wait.ts';
+import { LOOPBACK_REMOTES } from './support/remote-allow.ts';
 
 function world() {
   const fake = new AwsFake();
@@ -94,6 +95,7 @@ describe('the gateway reading a Secrets Manager ARN', () => {
       closeGraceMs: 100,
       resolveSecret: createSecretResolver({ env: {}, resolveArn: resolve }),
       secretRefresh: { after401Ms: 0 },
+      remoteAddresses: LOOPBACK_REMOTES,
     });
     const ping = () =>
       fetch(`${gw.url}/mcp/crm`, { method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/json' }, body: '{"jsonrpc":"2.0","id":1,"method":"ping"}' }).then(async (r) => {

@@ -22,6 +22,7 @@ import { sampleValue, samples } from './support/metrics.ts';
 import { rawRequest as raw } from './support/raw-http.ts';
 import { startToolUpstream, type ToolUpstream } from './support/tool-upstream.ts';
 import { waitFor } from './support/wait.ts';
+import { LOOPBACK_REMOTES } from './support/remote-allow.ts';
 
 const cleanups: Array<() => Promise<unknown> | unknown> = [];
 afterEach(async () => {
@@ -32,7 +33,7 @@ const INIT = { jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVe
 
 /** A plain (ungoverned) gateway over `table`, with these edge rules and an operator registry. */
 async function plainGateway(table: RouteTable, edge: EdgeOptions = {}, metrics = new Registry()): Promise<RunningGateway> {
-  const gw = await startGateway({ routeTable: table, host: '127.0.0.1', port: 0, logger: silentLogger, closeGraceMs: 200, edge, metrics });
+  const gw = await startGateway({ routeTable: table, host: '127.0.0.1', port: 0, logger: silentLogger, closeGraceMs: 200, edge, metrics, remoteAddresses: LOOPBACK_REMOTES });
   cleanups.push(() => gw.close());
   return gw;
 }

@@ -29,6 +29,7 @@ import { RouteTable } from '../src/gateway/route-table.ts';
 import { startGateway, type RunningGateway } from '../src/gateway/gateway.ts';
 import { server, silentLogger, spawnServer, type ChildServer } from './gateway-helpers.ts';
 import { freePort } from './support/free-port.ts';
+import { LOOPBACK_REMOTES } from './support/remote-allow.ts';
 
 const EVERYTHING = 'node_modules/@modelcontextprotocol/server-everything/dist/index.js';
 
@@ -213,7 +214,7 @@ describe('server-everything through the gateway behaves as direct', () => {
     });
     const table = new RouteTable();
     table.replaceAll([server('everything', { endpoint: everything.url })]);
-    gateway = await startGateway({ routeTable: table, host: '127.0.0.1', port: 0, logger: silentLogger, closeGraceMs: 200 });
+    gateway = await startGateway({ routeTable: table, host: '127.0.0.1', port: 0, logger: silentLogger, closeGraceMs: 200, remoteAddresses: LOOPBACK_REMOTES });
   });
   afterAll(async () => {
     await gateway?.close();

@@ -19,6 +19,7 @@ import { startFixtureServer, type FixtureServer } from './gateway-fixture-server
 import { server, silentLogger, spawnServer, type ChildServer } from './gateway-helpers.ts';
 import type { GatewayProcessConfig } from './support/gateway-process.ts';
 import { waitFor } from './support/wait.ts';
+import { LOOPBACK_REMOTES } from './support/remote-allow.ts';
 
 const cleanups: Array<() => Promise<unknown> | unknown> = [];
 afterEach(async () => {
@@ -39,7 +40,7 @@ async function gatewayProcess(config: GatewayProcessConfig): Promise<ChildServer
 }
 
 async function gatewayInProcess(table: RouteTable, limits: Partial<EdgeLimits>): Promise<RunningGateway> {
-  const gw = await startGateway({ routeTable: table, host: '127.0.0.1', port: 0, logger: silentLogger, closeGraceMs: 100, limits });
+  const gw = await startGateway({ routeTable: table, host: '127.0.0.1', port: 0, logger: silentLogger, closeGraceMs: 100, limits, remoteAddresses: LOOPBACK_REMOTES });
   cleanups.push(() => gw.close());
   return gw;
 }

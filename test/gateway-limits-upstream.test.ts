@@ -19,6 +19,7 @@ import { RouteTable } from '../src/gateway/route-table.ts';
 import type { MCPServer } from '../src/manifest/types.ts';
 import { startFixtureServer, type FixtureServer } from './gateway-fixture-server.ts';
 import { server, silentLogger } from './gateway-helpers.ts';
+import { LOOPBACK_REMOTES } from './support/remote-allow.ts';
 
 const cleanups: Array<() => Promise<unknown> | unknown> = [];
 afterEach(async () => {
@@ -28,7 +29,7 @@ afterEach(async () => {
 async function gatewayFor(servers: MCPServer[], opts: { limits?: Partial<EdgeLimits>; serverDefaults?: Partial<ServerLimits>; steps?: GatewayStep[] } = {}): Promise<RunningGateway> {
   const table = new RouteTable(opts.serverDefaults);
   table.replaceAll(servers);
-  const gw = await startGateway({ routeTable: table, host: '127.0.0.1', port: 0, logger: silentLogger, closeGraceMs: 100, ...(opts.limits ? { limits: opts.limits } : {}), ...(opts.steps ? { steps: opts.steps } : {}) });
+  const gw = await startGateway({ routeTable: table, host: '127.0.0.1', port: 0, logger: silentLogger, closeGraceMs: 100, ...(opts.limits ? { limits: opts.limits } : {}), ...(opts.steps ? { steps: opts.steps } : {}), remoteAddresses: LOOPBACK_REMOTES });
   cleanups.push(() => gw.close());
   return gw;
 }

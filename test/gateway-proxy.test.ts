@@ -17,6 +17,7 @@ import { SessionKeys } from '../src/gateway/session-keys.ts';
 import { openSessionId } from '../src/gateway/session-seal.ts';
 import { startFixtureServer, type FixtureServer } from './gateway-fixture-server.ts';
 import { server, silentLogger, spawnServer, type ChildServer } from './gateway-helpers.ts';
+import { LOOPBACK_REMOTES } from './support/remote-allow.ts';
 
 const cleanups: Array<() => Promise<unknown> | unknown> = [];
 afterEach(async () => {
@@ -24,7 +25,7 @@ afterEach(async () => {
 });
 
 async function gatewayFor(table: RouteTable, extra: Partial<Parameters<typeof startGateway>[0]> = {}): Promise<RunningGateway> {
-  const gw = await startGateway({ routeTable: table, host: '127.0.0.1', port: 0, logger: silentLogger, closeGraceMs: 200, ...extra });
+  const gw = await startGateway({ routeTable: table, host: '127.0.0.1', port: 0, logger: silentLogger, closeGraceMs: 200, ...extra, remoteAddresses: LOOPBACK_REMOTES });
   cleanups.push(() => gw.close());
   return gw;
 }

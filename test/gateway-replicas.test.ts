@@ -23,6 +23,7 @@ import { conditions } from './gateway-helpers.ts';
 import { serverManifest, startHarness, type Harness } from './registry-api-harness.ts';
 import { tempDir } from './support/temp-dir.ts';
 import { waitFor } from './support/wait.ts';
+import { LOOPBACK_REMOTES } from './support/remote-allow.ts';
 
 let registry: Harness;
 let upstream: FixtureServer;
@@ -35,7 +36,7 @@ beforeAll(async () => {
   const made = tempDir('replicas');
   dir = made.dir;
   cleanups.push(made.remove);
-  registry = await startHarness();
+  registry = await startHarness({ remoteAddresses: LOOPBACK_REMOTES });
   cleanups.push(() => registry.close());
   upstream = await startFixtureServer();
   cleanups.push(() => upstream.close());
@@ -65,7 +66,7 @@ function keyFile(name: string, keys: Buffer[]): string {
 
 /** A `berth gateway` process following the registry with `keyFile`, and its URL. */
 async function startReplica(file: string): Promise<{ url: string; process: BerthProcess }> {
-  const p = spawnBerth(['gateway', '--port', '0', '--server', registry.url, '--token', gatewayToken, '--session-key-file', file, '--log-level', 'warn']);
+  const p = spawnBerth(['gateway', '--port', '0', '--server', registry.url, '--token', gatewayToken, '--session-key-file', file, '--allow-remote', '127.0.0.1', '--log-level', 'warn']);
   cleanups.push(() => p.stop('SIGKILL', 2_000));
   const url = /(http:\/\/\S+)/.exec(await p.waitForLine(/^gateway listening on http/))![1]!;
   return { url, process: p };

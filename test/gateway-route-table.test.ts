@@ -22,6 +22,7 @@ import { followRegistry } from '../src/gateway/follow-registry.ts';
 import { startGateway } from '../src/gateway/gateway.ts';
 import { startFixtureServer } from './gateway-fixture-server.ts';
 import { conditions, server, silentLogger } from './gateway-helpers.ts';
+import { LOOPBACK_REMOTES } from './support/remote-allow.ts';
 
 const cleanups: Array<() => Promise<unknown> | unknown> = [];
 afterEach(async () => {
@@ -152,7 +153,7 @@ describe('followRegistry against the real SQLite store', () => {
     await store.updateStatus('MCPServer', 'quote', { conditions: conditions(false) });
     const table = new RouteTable();
     follow(client, table);
-    const gw = await startGateway({ routeTable: table, host: '127.0.0.1', port: 0, logger: silentLogger, closeGraceMs: 100 });
+    const gw = await startGateway({ routeTable: table, host: '127.0.0.1', port: 0, logger: silentLogger, closeGraceMs: 100, remoteAddresses: LOOPBACK_REMOTES });
     cleanups.push(() => gw.close());
     await waitFor('initial sync', () => table.synced);
     const call = () =>

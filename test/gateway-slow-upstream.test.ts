@@ -12,6 +12,7 @@ import { startGateway, type RunningGateway } from '../src/gateway/gateway.ts';
 import { RouteTable } from '../src/gateway/route-table.ts';
 import { startFixtureServer, type FixtureServer } from './gateway-fixture-server.ts';
 import { server, silentLogger } from './gateway-helpers.ts';
+import { LOOPBACK_REMOTES } from './support/remote-allow.ts';
 
 let up: FixtureServer;
 let gw: RunningGateway;
@@ -21,7 +22,7 @@ beforeAll(async () => {
   up = await startFixtureServer({ json: true });
   const table = new RouteTable(); // the built-in default: 60 s
   table.replaceAll([server('patient', { endpoint: up.url, gateway: { upstreamTimeoutSeconds: 70 } }), server('hasty', { endpoint: up.url })]);
-  gw = await startGateway({ routeTable: table, host: '127.0.0.1', port: 0, logger: silentLogger, closeGraceMs: 100 });
+  gw = await startGateway({ routeTable: table, host: '127.0.0.1', port: 0, logger: silentLogger, closeGraceMs: 100, remoteAddresses: LOOPBACK_REMOTES });
 });
 
 afterAll(async () => {

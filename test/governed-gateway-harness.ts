@@ -46,6 +46,7 @@ import { serverManifest, startHarness, type Harness } from './registry-api-harne
 import { startOidcIssuer, type OidcIssuer } from './support/oidc-issuer.ts';
 import { startToolUpstream, type ToolUpstream } from './support/tool-upstream.ts';
 import { waitFor } from './support/wait.ts';
+import { LOOPBACK_REMOTES } from './support/remote-allow.ts';
 
 /** The servers of the world, as the upstreams and manifests are built from it. */
 export const SERVERS = {
@@ -211,7 +212,7 @@ async function readExchange(res: Response): Promise<Exchange> {
 /** Starts the world and the gateway over it. */
 export async function startGovernedGateway(opts: GovernedGatewayOptions = {}): Promise<GovernedGateway> {
   const logger = opts.logger ?? pino({ level: 'silent' });
-  const registry = await startHarness(opts.wrapStore ? { wrapStore: opts.wrapStore } : {});
+  const registry = await startHarness({ remoteAddresses: LOOPBACK_REMOTES, ...(opts.wrapStore ? { wrapStore: opts.wrapStore } : {}) });
   const closers: Array<() => Promise<unknown>> = [() => registry.close()];
   const closeAll = async (): Promise<void> => {
     while (closers.length > 0) await closers.pop()!().catch(() => undefined);
@@ -265,6 +266,7 @@ export async function startGovernedGateway(opts: GovernedGatewayOptions = {}): P
       closeGraceMs: 200,
       governance,
       sessionKeys,
+      remoteAddresses: LOOPBACK_REMOTES,
       edge: { ...edge, publicUrls: [url, ...(morePublicUrls ?? [])] },
       ...(opts.metrics !== undefined ? { metrics: opts.metrics } : {}),
     });

@@ -34,6 +34,8 @@ function localProvider(stateDir: string, onChange?: (name: string) => void): Loc
     nodePath: process.execPath,
     parentEnv: process.env,
     stopGraceMs: 2_000,
+    // whoami must report the host pid: under bwrap a server sees only its own PID namespace (sandbox.test.ts covers that).
+    sandbox: 'off',
     ...(onChange ? { onChange } : {}),
   });
   cleanups.push(() => p.close());

@@ -12,6 +12,7 @@ import { HttpRegistryClient } from '../src/client/http-client.ts';
 import { startRegistryServer, type RunningRegistry } from '../src/registry/server.ts';
 import { openSqliteStore } from '../src/registry/sqlite-store.ts';
 import type { Store } from '../src/registry/store.ts';
+import type { RemoteAddressPolicy } from '../src/manifest/remote-address.ts';
 
 /** A running registry with its store, admin token and temp dir. */
 export interface Harness {
@@ -33,14 +34,26 @@ export interface Harness {
  * Starts a registry for a test. `wrapStore` puts something between the API and
  * the store (fault injection); the harness's own `store` stays the real one.
  */
-export async function startHarness(opts: { heartbeatMs?: number; maxWatchers?: number; approvalTtlMs?: number; wrapStore?: (store: Store) => Store } = {}): Promise<Harness> {
-  const dir = await mkdtemp(join(tmpdir(), 'berth-api-'));
+export async function startHarness(
+  opts: {
+    heartbeatMs?: number;
+    maxWatchers?: number;
+    approvalTtlMs?: number;
+    wrapStore?: (store: Store) => Store;
+    remoteAddresses?: RemoteAddressPolicy;
+    dir?: string;
+    storeProbeIntervalMs?: number;
+    maxWatchersPerToken?: number;
+  } = {},
+): Promise<Harness> {
+  // `dir`: an existing folder to hold the database and state (e.g. a small tmpfs); removed on close.
+  const dir = opts.dir ?? (await mkdtemp(join(tmpdir(), 'berth-api-')));
   const dbPath = join(dir, 'registry.db');
   const logger = pino({ level: 'silent' });
   const store = await openSqliteStore({ path: dbPath, logger });
   const served = opts.wrapStore ? opts.wrapStore(store) : store;
   const start = (port: number): Promise<RunningRegistry> =>
-    startRegistryServer({ store: served, host: '127.0.0.1', port, stateDir: dir, logger, heartbeatMs: opts.heartbeatMs ?? 200, drainMs: 2_000, ...(opts.maxWatchers !== undefined ? { maxWatchers: opts.maxWatchers } : {}), ...(opts.approvalTtlMs !== undefined ? { approvalTtlMs: opts.approvalTtlMs } : {}) });
+    startRegistryServer({ store: served, host: '127.0.0.1', port, stateDir: dir, logger, heartbeatMs: opts.heartbeatMs ?? 200, drainMs: 2_000, ...(opts.maxWatchers !== undefined ? { maxWatchers: opts.maxWatchers } : {}), ...(opts.approvalTtlMs !== undefined ? { approvalTtlMs: opts.approvalTtlMs } : {}), ...(opts.remoteAddresses !== undefined ? { remoteAddresses: opts.remoteAddresses } : {}), ...(opts.storeProbeIntervalMs !== undefined ? { storeProbeIntervalMs: opts.storeProbeIntervalMs } : {}), ...(opts.maxWatchersPerToken !== undefined ? { maxWatchersPerToken: opts.maxWatchersPerToken } : {}) });
   let server = await start(0);
   const adminToken = (await readFile(join(dir, 'admin-token'), 'utf8')).trim();
   const h: Harness = {

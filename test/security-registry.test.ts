@@ -14,7 +14,8 @@ const MAX_WATCHERS = 20;
 let h: Harness;
 
 beforeAll(async () => {
-  h = await startHarness({ heartbeatMs: 100, maxWatchers: MAX_WATCHERS });
+  // One token opens every stream here; the per-token cap is proven in registry-limits.test.ts.
+  h = await startHarness({ heartbeatMs: 100, maxWatchers: MAX_WATCHERS, maxWatchersPerToken: MAX_WATCHERS });
 });
 afterAll(async () => {
   await h.close();

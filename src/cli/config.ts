@@ -17,7 +17,7 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { DURATION_EXAMPLES, parseDuration } from '../kit/duration.ts';
 import { KINDS, type Kind } from '../manifest/resource.ts';
 import { ForbiddenError, RegistryError, RegistryUnreachableError, UnauthorizedError } from '../client/errors.ts';
-import { HttpRegistryClient } from '../client/http-client.ts';
+import { DEFAULT_REQUEST_TIMEOUT_MS, HttpRegistryClient } from '../client/http-client.ts';
 import { ExitCode, UsageError, type CommandIo } from './command.ts';
 
 /** Registry address used when nothing else says where it is. */
@@ -27,12 +27,15 @@ export const DEFAULT_SERVER = 'http://127.0.0.1:7070';
 export const CLIENT_FLAGS = {
   server: { type: 'string' },
   token: { type: 'string' },
+  'request-timeout': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const satisfies ParseArgsConfig['options'];
 
 /** Usage lines for {@link CLIENT_FLAGS}. */
 export const CLIENT_FLAGS_USAGE = `  --server URL     registry address (default: BERTH_SERVER, config file, ${DEFAULT_SERVER})
   --token TOKEN    API token (default: BERTH_TOKEN, config file, ./.berth/admin-token for a local registry)
+  --request-timeout D
+                   longest wait for one registry answer (default 30s); answers over 64 MiB are refused
   -h, --help       show this help`;
 
 /**
@@ -69,6 +72,19 @@ export function portFlag(text: string | undefined, fallback: number, flag: strin
   if (text === undefined) return fallback;
   const n = Number(text);
   if (!Number.isInteger(n) || n < 0 || n > 65_535 || text.trim() === '') throw new UsageError(`${flag} must be a port number 0–65535 (got "${text}")`);
+  return n;
+}
+
+/**
+ * A whole-number flag's value, at least 1 (`--max-watchers-per-token 16`), or
+ * `fallback` when the flag was not given.
+ * @throws UsageError naming the flag, the unit and the value otherwise
+ * @example wholeNumberFlag(values['max-watchers-per-token'], '--max-watchers-per-token', 16, 'watch streams')
+ */
+export function wholeNumberFlag(text: string | undefined, flag: string, fallback: number, unit: string): number {
+  if (text === undefined) return fallback;
+  const n = Number(text);
+  if (text.trim() === '' || !Number.isSafeInteger(n) || n < 1) throw new UsageError(`${flag} must be a whole number of ${unit}, at least 1 (got "${text}")`);
   return n;
 }
 
@@ -167,10 +183,25 @@ export async function resolveClientConfig(flags: { server?: string | undefined; 
   return { server, serverFrom, ...(token ? { token } : {}), ...(tokenFrom ? { tokenFrom } : {}) };
 }
 
-/** An HTTP client for the registry the flags and environment point at. */
-export async function connectRegistry(flags: { server?: string | undefined; token?: string | undefined }, io: Pick<CommandIo, 'env' | 'cwd'>): Promise<HttpRegistryClient> {
+/** The client flags {@link connectRegistry} reads. */
+export interface ClientFlags {
+  server?: string | undefined;
+  token?: string | undefined;
+  /** A duration (`30s`, `2m`); default {@link DEFAULT_REQUEST_TIMEOUT_MS}. */
+  'request-timeout'?: string | undefined;
+}
+
+/**
+ * An HTTP client for the registry the flags and environment point at, with a
+ * request timeout (`--request-timeout`, default 30 s) and the client's response
+ * size limits, so a hung or hostile server makes the command fail, not hang or grow.
+ * @throws UsageError when --request-timeout is not a duration
+ */
+export async function connectRegistry(flags: ClientFlags, io: Pick<CommandIo, 'env' | 'cwd'>): Promise<HttpRegistryClient> {
+  const requestTimeoutMs = durationFlag(flags['request-timeout'], '--request-timeout', DEFAULT_REQUEST_TIMEOUT_MS);
+  if (requestTimeoutMs < 1) throw new UsageError(`--request-timeout must be more than 0 (got "${flags['request-timeout']}")`);
   const cfg = await resolveClientConfig(flags, io);
-  return new HttpRegistryClient({ baseUrl: cfg.server, ...(cfg.token ? { token: cfg.token } : {}) });
+  return new HttpRegistryClient({ baseUrl: cfg.server, requestTimeoutMs, ...(cfg.token ? { token: cfg.token } : {}) });
 }
 
 const KIND_ALIASES: Readonly<Record<string, Kind>> = {

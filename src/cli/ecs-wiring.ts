@@ -16,6 +16,7 @@ import { createEcsProvider, EcsConfigError, parseEcsEnvironment, type EcsClients
 import type { SecretRef } from '../manifest/types.ts';
 import type { RuntimeProvider } from '../providers/provider.ts';
 import { createRemoteProvider } from '../providers/remote/index.ts';
+import type { RemoteAddressPolicy } from '../manifest/remote-address.ts';
 import { createAwsClients } from './aws-clients.ts';
 
 /** Where the environment config is looked for when no --config is given. */
@@ -59,6 +60,8 @@ export interface EcsWiringOptions {
   clients?: EcsClients;
   /** Reads `spec.remote.headers` secrets for the remote runtime's health checks. */
   resolveSecret?: (ref: SecretRef) => Promise<string>;
+  /** Which addresses the remote runtime's probes may connect to (`--allow-remote`); default: the default rule. */
+  remoteAddresses?: RemoteAddressPolicy;
   /** Further provider options (clock, delay, limits) — tests and benchmarks. */
   provider?: Omit<Partial<EcsProviderOptions>, 'clients' | 'config' | 'logger'>;
 }
@@ -80,6 +83,10 @@ export async function wireEcsRuntime(opts: EcsWiringOptions): Promise<EcsWiring>
   const config = await loadEcsEnvironment(opts.configFile, opts.environment, opts.cwd);
   const clients = opts.clients ?? createAwsClients(config.region);
   const ecs = createEcsProvider({ ...opts.provider, clients, config, logger: opts.logger.child({ provider: 'ecs', environment: config.environment }) });
-  const remote = createRemoteProvider({ logger: opts.logger.child({ provider: 'remote' }), ...(opts.resolveSecret !== undefined ? { resolveSecret: opts.resolveSecret } : {}) });
+  const remote = createRemoteProvider({
+    logger: opts.logger.child({ provider: 'remote' }),
+    ...(opts.resolveSecret !== undefined ? { resolveSecret: opts.resolveSecret } : {}),
+    ...(opts.remoteAddresses !== undefined ? { remoteAddresses: opts.remoteAddresses } : {}),
+  });
   return { config, ecs, providers: [ecs, remote] };
 }

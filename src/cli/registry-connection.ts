@@ -11,7 +11,7 @@ import type { RegistryClient } from '../client/registry-client.ts';
 import { GATEWAY_PRINCIPAL, RECONCILER_PRINCIPAL } from '../registry/in-process.ts';
 import type { RunningRegistry } from '../registry/server.ts';
 import { CommandFailure, ExitCode, type CommandIo } from './command.ts';
-import { connectRegistry, describeClientError } from './config.ts';
+import { connectRegistry, describeClientError, type ClientFlags } from './config.ts';
 
 /** A registry client and where it leads, for messages. */
 export interface RegistryConnection {
@@ -24,7 +24,7 @@ export interface RegistryConnection {
 export type RegistryWhereabouts =
   | { local: RunningRegistry; part: 'reconciler' | 'gateway' }
   | {
-      flags: { server?: string | undefined; token?: string | undefined };
+      flags: ClientFlags;
       /**
        * What the token must allow: `gateway` (reads servers and policies, reviews
        * agent keys, files approvals, appends call records) or `admin` (the

@@ -27,7 +27,7 @@ import { createGovernance, type GovernanceOptions } from '../gateway/governance/
 import { describeError, errorChain } from '../kit/errors.ts';
 import type { Environment, SecretRef } from '../manifest/types.ts';
 import { EcsConfigError } from '../providers/ecs/index.ts';
-import { createLocalProvider } from '../providers/local/index.ts';
+import { createLocalProvider, SandboxUnavailableError, type LocalProvider, type SandboxMode, type SandboxStatus } from '../providers/local/index.ts';
 import type { RuntimeProvider } from '../providers/provider.ts';
 import { createRemoteProvider } from '../providers/remote/index.ts';
 import { startReconciler, type ReconcilerOptions, type RunningReconciler } from '../reconciler/index.ts';
@@ -42,6 +42,9 @@ import { MetricsServerError, startMetricsServer } from './metrics-server.ts';
 import { connectRegistryClient, type RegistryConnection, type RegistryWhereabouts } from './registry-connection.ts';
 import { releaseLeaseOfDeadLocalHolder } from './stale-lease.ts';
 import { openChosenStore, type StoreChoice } from './store-config.ts';
+import type { ClientFlags } from './config.ts';
+import { hostAddresses } from './remote-address-flags.ts';
+import type { RemoteAddressPolicy } from '../manifest/remote-address.ts';
 
 /** The registry part: the store and the registry API over it. */
 export interface RegistryPart {
@@ -59,12 +62,14 @@ export interface RegistryPart {
   metrics?: MetricsRegistry;
   /** How long an approved tool call stays usable (default: the registry's, 10 min). */
   approvalTtlMs?: number;
+  /** Most watch streams one token may hold open (default: the registry's, 16). */
+  maxWatchersPerToken?: number;
 }
 
 /** Where the reconciler's servers run. */
 export type RuntimesChoice =
   /** Processes on this machine (and servers hosted elsewhere). */
-  | { kind: 'local'; stateDir: string; host?: string }
+  | { kind: 'local'; stateDir: string; host?: string; sandbox?: SandboxMode; hiddenPaths?: string[]; allowCommands?: string[] }
   /** ECS Fargate + ALB + Route 53 of one environment from a config file (and servers hosted elsewhere). */
   | { kind: 'ecs'; configFile: string; environment: Environment };
 
@@ -113,13 +118,20 @@ export interface RuntimeSpec {
   reconciler?: ReconcilerPart;
   gateway?: GatewayPart;
   /** Where the reconciler and the gateway find the registry when it does not run here (client flags). */
-  remoteRegistry?: { server?: string | undefined; token?: string | undefined };
+  remoteRegistry?: ClientFlags;
   /**
    * Reads the servers' header secrets (`spec.remote.headers`, `spec.runtime.headers`)
    * for the gateway and the remote runtime's health checks (secret-flags.ts). Absent:
    * servers with such headers are unavailable, saying no resolver is configured.
    */
   resolveSecret?: SecretResolver;
+  /**
+   * `--allow-remote`: addresses `spec.remote.url` may point at although the
+   * remote-address rule refuses them by default. The registry's admission, the
+   * remote runtime's probes and the gateway's connections all use it, with this
+   * process's own listeners always refused.
+   */
+  allowRemote?: readonly string[];
 }
 
 /** What runs; a part's fields are set when it runs. */
@@ -138,6 +150,8 @@ export interface Runtime {
   registryConnection?: RegistryConnection;
   /** The runtimes the reconciler acts through. */
   providers?: RuntimeProvider[];
+  /** The local runtime's sandbox, when it runs here (to tell the operator what is isolated). */
+  sandbox?: SandboxStatus;
   reconciler?: RunningReconciler;
   /** Where the reconciler's metrics are served, when asked for. */
   metricsUrl?: string;
@@ -224,38 +238,75 @@ function providerSecrets(resolve: SecretResolver | undefined): { resolveSecret?:
  * changing (crash, health) through `enqueue`.
  * @throws CommandFailure (exit 1) for a bad ECS environment config
  */
-async function startRuntimes(choice: RuntimesChoice, spec: RuntimeSpec, enqueue: (name: string) => void, stops: StopSteps): Promise<RuntimeProvider[]> {
+async function startRuntimes(choice: RuntimesChoice, spec: RuntimeSpec, remoteAddresses: RemoteAddressPolicy, enqueue: (name: string) => void, stops: StopSteps): Promise<{ providers: RuntimeProvider[]; sandbox?: SandboxStatus }> {
   const { logger, io } = spec;
   let providers: RuntimeProvider[];
+  let sandbox: SandboxStatus | undefined;
   let offForcedExit = (): void => undefined;
   if (choice.kind === 'ecs') {
     try {
-      providers = (await wireEcsRuntime({ configFile: choice.configFile, environment: choice.environment, cwd: io.cwd, logger, ...providerSecrets(spec.resolveSecret) })).providers;
+      providers = (await wireEcsRuntime({ configFile: choice.configFile, environment: choice.environment, cwd: io.cwd, logger, remoteAddresses, ...providerSecrets(spec.resolveSecret) })).providers;
     } catch (err) {
       if (err instanceof EcsConfigError) throw new CommandFailure(ExitCode.Failed, err.message, { cause: err });
       throw err;
     }
   } else {
-    const local = createLocalProvider({
-      logger: logger.child({ part: 'local-runtime' }),
-      stateDir: choice.stateDir,
-      nodePath: process.execPath,
-      ...(choice.host !== undefined ? { host: choice.host } : {}),
-      parentEnv: io.env,
-      defaultCwd: io.cwd,
-      // A crash or health change is noticed by the provider: requeue at once instead of at the next resync.
-      onChange: enqueue,
-    });
+    let local: LocalProvider;
+    try {
+      local = createLocalProvider({
+        logger: logger.child({ part: 'local-runtime' }),
+        stateDir: choice.stateDir,
+        nodePath: process.execPath,
+        ...(choice.host !== undefined ? { host: choice.host } : {}),
+        parentEnv: io.env,
+        defaultCwd: io.cwd,
+        ...(choice.sandbox !== undefined ? { sandbox: choice.sandbox } : {}),
+        ...(choice.hiddenPaths !== undefined ? { hiddenPaths: choice.hiddenPaths } : {}),
+        ...(choice.allowCommands !== undefined ? { allowCommands: choice.allowCommands } : {}),
+        // A crash or health change is noticed by the provider: requeue at once instead of at the next resync.
+        onChange: enqueue,
+      });
+    } catch (err) {
+      if (err instanceof SandboxUnavailableError) throw new CommandFailure(ExitCode.Failed, `${err.message}; or choose --sandbox auto / off`, { cause: err });
+      throw err;
+    }
+    sandbox = local.sandbox;
     // A second SIGINT/SIGTERM exits at once: kill the server process groups rather than leave them behind.
     offForcedExit = onForcedExit(() => local.killNow());
-    providers = [local, createRemoteProvider({ logger: logger.child({ part: 'remote-runtime' }), ...providerSecrets(spec.resolveSecret) })];
+    providers = [local, createRemoteProvider({ logger: logger.child({ part: 'remote-runtime' }), remoteAddresses, ...providerSecrets(spec.resolveSecret) })];
   }
   stops.push(async () => {
     for (const p of providers) await p.close().catch((err: unknown) => logger.error({ provider: p.name, err }, 'closing the runtime failed'));
     offForcedExit();
     logger.info('reconciler stopped');
   });
-  return providers;
+  return { providers, ...(sandbox ? { sandbox } : {}) };
+}
+
+/**
+ * The remote-address policy of this process: the operator's `--allow-remote`, and
+ * its own listeners (registry, gateway, metrics, and the registry it follows) on
+ * this host's addresses, read at each check since port 0 is chosen at listen time.
+ */
+function remoteAddressPolicy(spec: RuntimeSpec, rt: Runtime): RemoteAddressPolicy {
+  const portIn = (url: string | undefined): number | undefined => {
+    if (url === undefined) return undefined;
+    try {
+      const u = new URL(url);
+      return u.port !== '' ? Number(u.port) : u.protocol === 'https:' ? 443 : 80;
+    } catch {
+      return undefined;
+    }
+  };
+  const configured = [spec.registry?.port, spec.gateway?.port, spec.reconciler?.metricsServer?.port, spec.gateway?.metricsServer?.port];
+  return {
+    allow: spec.allowRemote ?? [],
+    ownPorts: () =>
+      [...configured, portIn(rt.registryUrl), portIn(rt.gatewayUrl), portIn(rt.metricsUrl), portIn(rt.registryConnection?.url)].filter(
+        (p): p is number => p !== undefined && p !== 0,
+      ),
+    localAddresses: hostAddresses,
+  };
 }
 
 /**
@@ -267,6 +318,7 @@ export async function startRuntime(spec: RuntimeSpec): Promise<Runtime> {
   const { logger, io } = spec;
   const stops = new StopSteps(logger);
   const rt: Runtime = { firstStart: false, stop: () => stops.runAll() };
+  const remoteAddresses = remoteAddressPolicy(spec, rt);
   try {
     if (spec.registry) {
       const part = spec.registry;
@@ -281,7 +333,9 @@ export async function startRuntime(spec: RuntimeSpec): Promise<Runtime> {
         logger: logger.child({ part: 'registry' }),
         ...(part.metrics !== undefined ? { metrics: part.metrics } : {}),
         ...(part.approvalTtlMs !== undefined ? { approvalTtlMs: part.approvalTtlMs } : {}),
+        ...(part.maxWatchersPerToken !== undefined ? { maxWatchersPerToken: part.maxWatchersPerToken } : {}),
         ...(part.bootstrapAgent !== undefined ? { bootstrapAgent: part.bootstrapAgent } : {}),
+        remoteAddresses,
       }).catch(
         (err: unknown) => {
           throw listenFailure(err, part.host, part.port, part.portFlag);
@@ -296,7 +350,11 @@ export async function startRuntime(spec: RuntimeSpec): Promise<Runtime> {
     }
 
     // Runtimes before the registry client: a bad config file is the operator's to fix and needs no registry to report.
-    if (spec.reconciler) rt.providers = await startRuntimes(spec.reconciler.runtimes, spec, (name) => rt.reconciler?.enqueue(name), stops);
+    if (spec.reconciler) {
+      const started = await startRuntimes(spec.reconciler.runtimes, spec, remoteAddresses, (name) => rt.reconciler?.enqueue(name), stops);
+      rt.providers = started.providers;
+      if (started.sandbox) rt.sandbox = started.sandbox;
+    }
 
     // Over HTTP one process runs one of the two parts, so one client serves it; in one
     // process each part gets a client acting as its own principal.
@@ -378,6 +436,7 @@ export async function startRuntime(spec: RuntimeSpec): Promise<Runtime> {
           ...(part.trustedProxies !== undefined ? { trustedProxies: part.trustedProxies } : {}),
           ...(spec.resolveSecret !== undefined ? { resolveSecret: spec.resolveSecret } : {}),
           ...(part.sessionKeys !== undefined ? { sessionKeys: part.sessionKeys } : {}),
+          remoteAddresses,
         }).catch((err: unknown) => {
           throw listenFailure(err, part.host, part.port, part.portFlag);
         });

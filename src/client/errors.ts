@@ -217,10 +217,26 @@ export function asRegistryError(err: unknown): RegistryError {
 
 /** The registry could not be reached at all (refused, DNS, timeout): no answer, so no status. */
 export class RegistryUnreachableError extends Error {
-  override readonly name = 'RegistryUnreachableError';
+  override name = 'RegistryUnreachableError';
   readonly url: string;
   constructor(url: string, code: string, options?: ErrorOptions) {
     super(`cannot reach the registry at ${url} (${code}) — is \`berth registry\` running? set --server or BERTH_SERVER`, options);
     this.url = url;
+  }
+}
+
+/**
+ * The registry (or whatever answers at its address) gave no usable answer: none
+ * within the request timeout, or one larger than the client accepts. A kind of
+ * unreachable (callers retry or exit 3 alike); the message names the limit and
+ * the flag that sets it.
+ */
+export class RegistryAnswerError extends RegistryUnreachableError {
+  readonly reason: 'timeout' | 'too-large';
+  constructor(url: string, reason: 'timeout' | 'too-large', message: string, options?: ErrorOptions) {
+    super(url, reason, options);
+    this.name = 'RegistryAnswerError';
+    this.reason = reason;
+    this.message = message;
   }
 }

@@ -14,7 +14,8 @@
  */
 import { KIND_PLURALS, type Kind } from '../manifest/resource.ts';
 import type { AnyResource } from '../manifest/types.ts';
-import { errorFromProblem, GoneError, NotFoundError, RegistryUnreachableError, type ProblemDetails } from './errors.ts';
+import { BodyTooLargeError, readBodyText } from './bounded-read.ts';
+import { errorFromProblem, GoneError, NotFoundError, RegistryAnswerError, RegistryUnreachableError, type ProblemDetails } from './errors.ts';
 import { ndjsonLines } from './ndjson.ts';
 import type { RegistryClient, TokenRequest } from './registry-client.ts';
 import type { ApplyResponse, AuditEntry, AuditQuery, DeleteResult, ListOptions, ListResult, ResourceOf, TokenInfo, TokenReview, TokenReviewRequest, WatchItem } from './wire.ts';
@@ -28,6 +29,45 @@ export interface HttpRegistryClientOptions {
   token?: string;
   /** How requests are sent; the global fetch by default. */
   fetch?: typeof fetch;
+  /**
+   * Longest wait for a whole answer (a watch: for its response headers, then
+   * each event is bounded by size, and the server's bookmarks keep it moving).
+   * Default {@link DEFAULT_REQUEST_TIMEOUT_MS}.
+   */
+  requestTimeoutMs?: number;
+  /** Largest response body accepted. Default {@link DEFAULT_MAX_RESPONSE_BYTES}. */
+  maxResponseBytes?: number;
+  /** Largest single watch event accepted. Default {@link DEFAULT_MAX_WATCH_EVENT_BYTES}. */
+  maxWatchEventBytes?: number;
+}
+
+/** Default request timeout: 30 s. */
+export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
+/** Default response size limit: 64 MiB (a 500-object page of ordinary manifests is well under 5 MiB). */
+export const DEFAULT_MAX_RESPONSE_BYTES = 64 * 1024 * 1024;
+/** Default size limit of one watch event: 8 MiB (an object is at most 1 MiB on the way in). */
+export const DEFAULT_MAX_WATCH_EVENT_BYTES = 8 * 1024 * 1024;
+
+/** A per-request deadline: a signal that aborts after `ms`, and whether it did. */
+interface Deadline {
+  signal: AbortSignal;
+  expired(): boolean;
+  clear(): void;
+}
+
+function deadlineOf(ms: number, outer?: AbortSignal): Deadline {
+  const ctl = new AbortController();
+  let expired = false;
+  const timer = setTimeout(() => {
+    expired = true;
+    ctl.abort(new Error(`no answer within ${ms} ms`));
+  }, ms);
+  timer.unref();
+  return {
+    signal: outer ? AbortSignal.any([outer, ctl.signal]) : ctl.signal,
+    expired: () => expired,
+    clear: () => clearTimeout(timer),
+  };
 }
 
 /** Path prefix of the registry API. */
@@ -51,11 +91,29 @@ export class HttpRegistryClient implements RegistryClient {
   readonly baseUrl: string;
   readonly #token: string | undefined;
   readonly #fetch: typeof fetch;
+  readonly #timeoutMs: number;
+  readonly #maxBytes: number;
+  readonly #maxEventBytes: number;
 
   constructor(opts: HttpRegistryClientOptions) {
     this.baseUrl = opts.baseUrl.replace(/\/+$/, '');
     this.#token = opts.token;
     this.#fetch = opts.fetch ?? fetch;
+    this.#timeoutMs = opts.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+    this.#maxBytes = opts.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
+    this.#maxEventBytes = opts.maxWatchEventBytes ?? DEFAULT_MAX_WATCH_EVENT_BYTES;
+  }
+
+  /** The error to throw for `err` raised under `deadline`: a timeout or an oversized body named as such. */
+  #answerError(err: unknown, deadline: Deadline | undefined, path: string): unknown {
+    const what = `${this.baseUrl}${path.split('?')[0]}`;
+    if (deadline?.expired()) {
+      return new RegistryAnswerError(this.baseUrl, 'timeout', `no answer from the registry at ${what} within ${this.#timeoutMs / 1000} s; is it overloaded or is something else listening there? (--request-timeout sets the limit)`, { cause: err });
+    }
+    if (err instanceof BodyTooLargeError) {
+      return new RegistryAnswerError(this.baseUrl, 'too-large', `the answer from ${what} is larger than ${err.limit} bytes, more than a registry sends; stopped reading (is something else listening there?)`, { cause: err });
+    }
+    return err;
   }
 
   async #send(method: string, path: string, body?: unknown, signal?: AbortSignal): Promise<Response> {
@@ -81,17 +139,30 @@ export class HttpRegistryClient implements RegistryClient {
   async #fail(res: Response): Promise<never> {
     let problem: Partial<ProblemDetails>;
     try {
-      problem = (await res.json()) as Partial<ProblemDetails>;
+      // Problems are small; a huge "problem" is not one.
+      problem = JSON.parse(await readBodyText(res, 1024 * 1024)) as Partial<ProblemDetails>;
     } catch {
       problem = { detail: `HTTP ${res.status} ${res.statusText} from ${res.url || this.baseUrl}` };
     }
     throw errorFromProblem(res.status, problem);
   }
 
+  /** One bounded exchange: the answer within the timeout and the size limit, or a RegistryAnswerError. */
+  async #exchange<T>(method: string, path: string, body: unknown, read: (res: Response, text: string) => T): Promise<T> {
+    const deadline = deadlineOf(this.#timeoutMs);
+    try {
+      const res = await this.#send(method, path, body, deadline.signal);
+      if (!res.ok) return await this.#fail(res);
+      return read(res, await readBodyText(res, this.#maxBytes));
+    } catch (err) {
+      throw this.#answerError(err, deadline, path);
+    } finally {
+      deadline.clear();
+    }
+  }
+
   async #json<T>(method: string, path: string, body?: unknown): Promise<T> {
-    const res = await this.#send(method, path, body);
-    if (!res.ok) return this.#fail(res);
-    return (await res.json()) as T;
+    return this.#exchange(method, path, body, (_res, text) => JSON.parse(text) as T);
   }
 
   #objectPath(kind: Kind, name: string, sub = ''): string {
@@ -141,12 +212,23 @@ export class HttpRegistryClient implements RegistryClient {
     if (signal.aborted) return;
     const local = new AbortController();
     const stop = AbortSignal.any([signal, local.signal]);
+    const path = `${API_PREFIX}/${KIND_PLURALS[kind]}?watch=1&resourceVersion=${fromVersion}`;
     try {
-      const res = await this.#send('GET', `${API_PREFIX}/${KIND_PLURALS[kind]}?watch=1&resourceVersion=${fromVersion}`, undefined, stop);
-      if (!res.ok) return await this.#fail(res);
+      // The timeout covers the response headers; the stream itself is long-lived, bounded per event.
+      const deadline = deadlineOf(this.#timeoutMs);
+      let res: Response;
+      try {
+        res = await this.#send('GET', path, undefined, AbortSignal.any([stop, deadline.signal]));
+        if (!res.ok) return await this.#fail(res);
+      } catch (err) {
+        throw this.#answerError(err, deadline, path);
+      } finally {
+        deadline.clear();
+      }
       if (!res.body) return;
       let since = fromVersion;
-      for await (const line of ndjsonLines(res.body)) {
+      // An event over the limit ends the stream with a RegistryAnswerError (see the outer catch).
+      for await (const line of ndjsonLines(res.body, this.#maxEventBytes)) {
         const item = JSON.parse(line) as { type: string; object: ResourceOf<K> & Partial<ProblemDetails> };
         const rv = Number(item.object?.metadata?.resourceVersion ?? NaN);
         if (item.type === 'ADDED' || item.type === 'MODIFIED' || item.type === 'DELETED') {
@@ -167,7 +249,7 @@ export class HttpRegistryClient implements RegistryClient {
       }
     } catch (err) {
       if (signal.aborted && !(err instanceof GoneError)) return;
-      throw err;
+      throw err instanceof BodyTooLargeError ? this.#answerError(err, undefined, path) : err;
     } finally {
       local.abort();
     }
@@ -198,9 +280,10 @@ export class HttpRegistryClient implements RegistryClient {
     const q = new URLSearchParams();
     if (opts.reason) q.set('reason', opts.reason);
     if (opts.expectedResourceVersion) q.set('resourceVersion', opts.expectedResourceVersion);
-    const res = await this.#send('DELETE', `${this.#objectPath(kind, name)}${q.size > 0 ? `?${q}` : ''}`);
-    if (!res.ok) return this.#fail(res);
-    return { removed: res.headers.get('berth-deleted') === 'true', object: (await res.json()) as ResourceOf<K> };
+    return this.#exchange('DELETE', `${this.#objectPath(kind, name)}${q.size > 0 ? `?${q}` : ''}`, undefined, (res, text) => ({
+      removed: res.headers.get('berth-deleted') === 'true',
+      object: JSON.parse(text) as ResourceOf<K>,
+    }));
   }
 
   async appendAudit(entry: AuditEntry): Promise<void> {

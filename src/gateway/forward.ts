@@ -66,6 +66,7 @@ export function forward(r: ProxiedRequest): void {
       headers,
       body: r.body,
       headersTimeoutMs: route.upstreamTimeoutMs,
+      guarded: target.guarded,
     },
     r,
   );

@@ -68,6 +68,8 @@ import { SseKeepalive } from './sse-keepalive.ts';
 import { StepRunner } from './step-runner.ts';
 import { TrustedProxies } from './trusted-proxies.ts';
 import { createUpstreamPool } from './upstream.ts';
+import type { AddressCheck } from '../kit/guarded-connect.ts';
+import { RemoteAddressRule, type RemoteAddressPolicy } from '../manifest/remote-address.ts';
 import { UpstreamCredentials, type SecretResolver } from './upstream-credentials.ts';
 
 /** Options of {@link createProxy}. */
@@ -119,6 +121,12 @@ export interface ProxyOptions {
    * per-server upstream latency. `/-/metrics` serves the edge's own, name-free ones.
    */
   metrics?: Registry;
+  /**
+   * Which addresses the connections to servers hosted elsewhere (`spec.remote`) may
+   * go to, checked after DNS resolution at connect time (manifest/remote-address.ts).
+   * Default: the default rule (no loopback, link-local, metadata; no allow-list).
+   */
+  remoteAddresses?: RemoteAddressPolicy;
 }
 
 /** A proxy: a node:http request listener plus its upstream connection pools. */
@@ -133,6 +141,11 @@ export interface Proxy {
 
 const ALLOW = 'GET, POST, DELETE';
 
+/** The remote-address rule as the guarded pools' check; a refusal fails the exchange, whose failure is logged with it (upstream-failure.ts). */
+function remoteCheck(rule: RemoteAddressRule): AddressCheck {
+  return (target, address) => rule.refuseConnection(target.hostname, target.port, address, target.protocol)?.message;
+}
+
 /**
  * Creates the proxy. See the module comment for the behaviour.
  * @example
@@ -146,7 +159,7 @@ export function createProxy(opts: ProxyOptions): Proxy {
   const edge = new Edge(opts.edge ?? {}, { routeTable: table, metrics, logger: opts.logger });
   const parts: ProxyParts = {
     steps: new StepRunner(opts.steps ?? [], opts.logger),
-    pool: createUpstreamPool({ connectionsPerOrigin: opts.maxSocketsPerUpstream ?? 256 }),
+    pool: createUpstreamPool({ connectionsPerOrigin: opts.maxSocketsPerUpstream ?? 256, remoteCheck: remoteCheck(new RemoteAddressRule(opts.remoteAddresses)) }),
     sessions: new SessionIds({ keys: opts.sessionKeys ?? SessionKeys.random() }),
     logger: opts.logger,
     keepalive: new SseKeepalive(opts.sseKeepaliveMs ?? DEFAULT_EDGE_LIMITS.sseKeepaliveMs),

@@ -3,6 +3,7 @@
  * where traffic goes, and — when it must not get traffic — why, in words the
  * 503 response can carry.
  */
+import { redactUserinfo } from '../kit/redact.ts';
 import type { Condition } from '../manifest/resource.ts';
 import type { MCPServer } from '../manifest/types.ts';
 import { ConditionType } from '../manifest/conditions.ts';
@@ -21,6 +22,8 @@ export interface UpstreamTarget {
   host: string;
   /** Scheme, host and port, e.g. "http://127.0.0.1:8080": the connection pool's key. */
   origin: string;
+  /** A server hosted elsewhere (`spec.remote`): its connections' addresses are checked (upstream.ts). */
+  guarded: boolean;
 }
 
 /**
@@ -51,17 +54,17 @@ export interface Route extends ServerRoute, ServerLimits {
  * Parses an upstream endpoint URL.
  * @throws Error naming the server when the URL is not http(s).
  */
-export function parseTarget(server: string, endpoint: string): UpstreamTarget {
+export function parseTarget(server: string, endpoint: string, guarded = false): UpstreamTarget {
   let u: URL;
   try {
     u = new URL(endpoint);
   } catch (cause) {
-    throw new Error(`server "${server}" has an invalid status.endpoint ${JSON.stringify(endpoint)}`, { cause });
+    throw new Error(`server "${server}" has an invalid status.endpoint ${JSON.stringify(redactUserinfo(endpoint))}`, { cause });
   }
   if (u.protocol !== 'http:' && u.protocol !== 'https:') {
-    throw new Error(`server "${server}" has status.endpoint ${endpoint} with unsupported protocol ${u.protocol}; use http or https`);
+    throw new Error(`server "${server}" has status.endpoint ${redactUserinfo(endpoint)} with unsupported protocol ${u.protocol}; use http or https`);
   }
-  return { url: endpoint, path: (u.pathname || '/') + u.search, host: u.host, origin: u.origin };
+  return { url: redactUserinfo(endpoint), path: (u.pathname || '/') + u.search, host: u.host, origin: u.origin, guarded };
 }
 
 function describe(c: Condition): string {
@@ -119,7 +122,7 @@ export function routeFromServer(server: MCPServer, defaults: ServerLimits = DEFA
   const reason = unroutableReason(server);
   if (reason) return { ...base, targets: [], routable: false, reason };
   try {
-    return { ...base, targets: [parseTarget(base.name, server.status!.endpoint!)], routable: true };
+    return { ...base, targets: [parseTarget(base.name, server.status!.endpoint!, server.spec.remote !== undefined)], routable: true };
   } catch (e) {
     return { ...base, targets: [], routable: false, reason: (e as Error).message };
   }

@@ -75,5 +75,7 @@ function upstreamFailureReason(err: unknown): string {
   const e = err as { code?: string; message?: string };
   // undici reports a peer that closed or reset the socket as UND_ERR_SOCKET ("other side closed").
   if (e.code === 'UND_ERR_SOCKET') return `connection closed by the server (${e.message ?? e.code})`;
+  // The refusal names addresses of the operator's network: it goes to the log, the client learns only what happened.
+  if (e.code === 'ADDRESS_REFUSED') return "the gateway refuses the server's address (its remote-address rule); the gateway's log says which rule";
   return e.code ? `${e.code}${e.message && !e.message.includes(e.code) ? ` (${e.message})` : ''}` : (e.message ?? String(err));
 }

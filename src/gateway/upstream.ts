@@ -11,6 +11,7 @@
  */
 import { EventEmitter } from 'node:events';
 import { Agent, type Dispatcher } from 'undici';
+import { guardedConnector, type AddressCheck } from '../kit/guarded-connect.ts';
 
 /** Pauses and resumes reading an exchange's socket (backpressure). */
 export interface FlowControl {
@@ -55,6 +56,8 @@ export interface UpstreamRequest {
   body: Buffer | undefined;
   /** Response headers must arrive within this (counted from when the request was written); else `onError` with `UND_ERR_HEADERS_TIMEOUT`. */
   headersTimeoutMs: number;
+  /** A server hosted elsewhere: connect through the pools whose every connection's address is checked ({@link UpstreamPool.guarded}). */
+  guarded?: boolean;
 }
 
 /** What {@link sendUpstream} reports; exactly one of `onResponse` / `onError` is called. */
@@ -72,19 +75,32 @@ export interface UpstreamCallbacks {
 export interface UpstreamPool {
   /** The undici dispatcher behind the pools. */
   readonly dispatcher: Dispatcher;
+  /**
+   * The pools for servers hosted elsewhere: each connection's address, after DNS
+   * resolution and at connect time, passes the remote-address check first.
+   */
+  readonly guarded: Dispatcher;
   /** Destroys every pooled connection; in-flight exchanges fail. */
   close(): Promise<void>;
 }
 
 /**
- * Creates the pools. `connectionsPerOrigin` bounds sockets per upstream. Each
+ * Creates the pools. `connectionsPerOrigin` bounds sockets per upstream; `remoteCheck`
+ * decides the connections of servers hosted elsewhere. Each
  * exchange brings its own header timeout ({@link UpstreamRequest}); there is no
  * body timeout here: an SSE stream may legitimately stay silent for hours, and
  * the end of other bodies is held to the server's deadline by upstream-deadline.ts.
  */
-export function createUpstreamPool(opts: { connectionsPerOrigin: number }): UpstreamPool {
+export function createUpstreamPool(opts: { connectionsPerOrigin: number; remoteCheck: AddressCheck }): UpstreamPool {
   const dispatcher = new Agent({ connections: opts.connectionsPerOrigin, pipelining: 1, bodyTimeout: 0 });
-  return { dispatcher, close: () => dispatcher.destroy() };
+  const guarded = new Agent({ connections: opts.connectionsPerOrigin, pipelining: 1, bodyTimeout: 0, connect: guardedConnector(opts.remoteCheck) });
+  return {
+    dispatcher,
+    guarded,
+    close: async () => {
+      await Promise.all([dispatcher.destroy(), guarded.destroy()]);
+    },
+  };
 }
 
 /**
@@ -156,7 +172,7 @@ export function sendUpstream(pool: UpstreamPool, request: UpstreamRequest, callb
   };
   // undici's own header timer rather than a setTimeout per request: it is part of
   // the parser's bookkeeping, so the hot path allocates no timer of its own.
-  pool.dispatcher.dispatch(
+  (request.guarded ? pool.guarded : pool.dispatcher).dispatch(
     {
       origin: request.origin,
       path: request.path,

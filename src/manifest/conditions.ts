@@ -17,6 +17,8 @@ export const ConditionType = {
   Conflict: 'Conflict',
   /** The runtime differed from the last applied state and was put back. */
   Drifted: 'Drifted',
+  /** A retirement the runtime holds back until an operator acts (the mass-deletion guard). */
+  RetirementHeld: 'RetirementHeld',
 } as const;
 
 /** Reasons used on conditions. CamelCase, stable: tooling may match on them. */
@@ -42,6 +44,7 @@ export const Reason = {
   InvalidSpec: 'InvalidSpec',
   DriftCorrected: 'DriftCorrected',
   OtherEnvironment: 'OtherEnvironment',
+  MassDeletionGuard: 'MassDeletionGuard',
 } as const;
 /** One of {@link Reason}. */
 export type ReasonName = (typeof Reason)[keyof typeof Reason];

@@ -2,6 +2,7 @@
  * A problem before it is placed in a file: checks produce findings with a data
  * path; the caller turns them into {@link Problem}s with or without positions.
  */
+import { KINDS } from './resource.ts';
 import type { Problem } from './problem.ts';
 import type { ParsedDocument, PathSegment, PositionTarget } from './yaml-source.ts';
 
@@ -29,6 +30,8 @@ export function formatPath(path: readonly PathSegment[]): string {
 export function objectLabel(obj: unknown): string | undefined {
   if (typeof obj !== 'object' || obj === null || Array.isArray(obj)) return undefined;
   const record = obj as Record<string, unknown>;
+  // Only Berth's kinds: a document of another kind is not a manifest, and nothing of it is echoed.
+  if (typeof record['kind'] === 'string' && !(KINDS as readonly string[]).includes(record['kind'])) return undefined;
   const kind = typeof record['kind'] === 'string' ? record['kind'] : undefined;
   const meta = record['metadata'];
   const name = typeof meta === 'object' && meta !== null ? (meta as Record<string, unknown>)['name'] : undefined;

@@ -28,6 +28,7 @@ export { applyDefaults } from './defaults.ts';
 export { specHash, canonicalJson } from './spec-hash.ts';
 export { stripServerOwned, SERVER_OWNED_PATHS } from './server-owned.ts';
 export { ManifestValidator, type ValidateOptions } from './validate.ts';
+export { RemoteAddressRule, urlForDisplay, allowEntryProblem, type RemoteAddressPolicy, type RemoteAddressRefusal } from './remote-address.ts';
 export { SCHEMAS, SCHEMA_FILES } from './schemas.ts';
 export { FARGATE_CPUS, FARGATE_MEMORY, isValidFargatePair } from './fargate.ts';
 export * from './route.ts';

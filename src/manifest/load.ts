@@ -3,7 +3,7 @@
  * `berth apply -f` take them. Local file I/O only.
  */
 import { readdir, readFile, realpath, stat } from 'node:fs/promises';
-import { isAbsolute, join, relative, resolve } from 'node:path';
+import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { MAX_FILE_BYTES } from './limits.ts';
 import type { Problem } from './problem.ts';
 import { parseManifestText, tooLargeProblem, type ParsedDocument } from './yaml-source.ts';
@@ -32,6 +32,10 @@ export class ManifestPathError extends Error {
  * Reads manifests from `paths`: files are read whatever their extension; folders are
  * walked recursively for `.yaml`/`.yml` files in sorted order, skipping `node_modules`
  * and dot-folders (a dot-folder given explicitly is read); `-` reads `readStdin()`.
+ * A symbolic link inside a walked folder that resolves outside that folder is not
+ * followed: it is reported as a problem naming the link (never what it points at,
+ * never its content), so a manifest folder can't make `validate` or `apply` read
+ * and echo files from elsewhere on the machine (a key, /etc/shadow).
  * Files over 1 MiB are reported without being read. File names in the result and in
  * problems are relative to `cwd` when inside it.
  * @throws ManifestPathError when a path does not exist (nothing is read then).
@@ -59,10 +63,11 @@ export async function loadManifestPaths(
   if (missing.length > 0) throw new ManifestPathError(missing);
 
   const files: string[] = [];
+  const outside: string[] = [];
   const seen = new Set<string>();
   for (const t of targets) {
     if (t.path === '-') files.push('-');
-    else if (t.isDir) files.push(...(await walk(t.path, seen)));
+    else if (t.isDir) files.push(...(await walk(t.path, seen, { root: await realpath(t.path), outside })));
     else if (!seen.has(await realpath(t.path))) {
       seen.add(await realpath(t.path));
       files.push(t.path);
@@ -70,6 +75,7 @@ export async function loadManifestPaths(
   }
 
   const result: LoadResult = { documents: [], problems: [], files: [] };
+  for (const link of outside) result.problems.push(linkOutsideProblem(displayName(link, cwd)));
   for (const file of files) {
     const display = file === '-' ? '-' : displayName(file, cwd);
     result.files.push(display);
@@ -96,7 +102,26 @@ export async function loadManifestPaths(
   return result;
 }
 
-async function walk(dir: string, seen: Set<string>): Promise<string[]> {
+/** The problem of a symbolic link leading out of the folder being walked. Names the link only. */
+function linkOutsideProblem(link: string): Problem {
+  return {
+    position: { file: link, line: 1, column: 1 },
+    path: '',
+    code: 'symlink-outside-folder',
+    message: 'is a symbolic link to something outside the folder being read, so it was not followed; copy the manifest into the folder, or give its path explicitly',
+  };
+}
+
+/** True when `real` is `root` or inside it (both real paths). */
+function isInside(root: string, real: string): boolean {
+  return real === root || real.startsWith(root.endsWith(sep) ? root : root + sep);
+}
+
+/**
+ * The .yaml/.yml files under `dir`, sorted; links that resolve outside `walk.root`
+ * (the real path of the folder given) go to `walk.outside` instead.
+ */
+async function walk(dir: string, seen: Set<string>, scope: { root: string; outside: string[] }): Promise<string[]> {
   const real = await realpath(dir);
   if (seen.has(real)) return []; // a symlink loop or a folder given twice
   seen.add(real);
@@ -109,15 +134,21 @@ async function walk(dir: string, seen: Set<string>): Promise<string[]> {
     let isDir = e.isDirectory();
     let isFile = e.isFile();
     if (e.isSymbolicLink()) {
+      let real: string;
       try {
-        const s = await stat(full);
+        real = await realpath(full);
+        const s = await stat(real);
         isDir = s.isDirectory();
         isFile = s.isFile();
       } catch {
         continue; // dangling link
       }
+      if (!isInside(scope.root, real)) {
+        if (isDir || /\.ya?ml$/i.test(e.name)) scope.outside.push(full);
+        continue;
+      }
     }
-    if (isDir) out.push(...(await walk(full, seen)));
+    if (isDir) out.push(...(await walk(full, seen, scope)));
     else if (isFile && /\.ya?ml$/i.test(e.name)) {
       const realFile = await realpath(full);
       if (seen.has(realFile)) continue;

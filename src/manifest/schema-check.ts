@@ -10,7 +10,7 @@ import type { Finding } from './finding.ts';
 import { KINDS, type Kind } from './resource.ts';
 import { walkSchema } from './schema-walk.ts';
 import { isSchemaNode, propertiesOf, resolveRef, SCHEMAS, type SchemaNode } from './schemas.ts';
-import { secretValueKind } from './secret-lint.ts';
+import { valueSecretReason } from './secret-lint.ts';
 import type { PathSegment } from './yaml-source.ts';
 
 // ajv-formats is CommonJS; under NodeNext its default import is the module object in types only.
@@ -27,6 +27,7 @@ export class SchemaChecker {
     addFormats(ajv);
     // VS Code / yaml-language-server extension keyword: the human text for a failed `pattern`.
     ajv.addKeyword({ keyword: 'patternErrorMessage', schemaType: 'string' });
+    ajv.addKeyword({ keyword: 'minimumErrorMessage', schemaType: 'string' });
     this.#validators = {
       MCPServer: ajv.compile(SCHEMAS.MCPServer),
       AccessPolicy: ajv.compile(SCHEMAS.AccessPolicy),
@@ -55,14 +56,12 @@ export class SchemaChecker {
     }
     if (typeof kind !== 'string' || !(KINDS as readonly string[]).includes(kind)) {
       const hint = typeof kind === 'string' ? didYouMean(kind, KINDS) : undefined;
-      return [
-        {
-          path: ['kind'],
-          target: 'value',
-          code: 'enum',
-          message: `must be one of ${KINDS.join(', ')} (got ${describeValue(kind)})${hint ? `; did you mean "${hint}"?` : ''}`,
-        },
-      ];
+      // A near miss is a typo worth showing; anything else is not a Berth manifest at all
+      // (a file that happened to be in the folder), whose content is never echoed.
+      const message = hint
+        ? `must be one of ${KINDS.join(', ')} (got ${describeValue(kind)}); did you mean "${hint}"?`
+        : `must be one of ${KINDS.join(', ')}: this document is not a Berth manifest (its content is not shown); move it out of the folder or fix its kind`;
+      return [{ path: ['kind'], target: 'value', code: 'enum', message }];
     }
     const validate = this.#validators[kind as Kind];
     if (validate(obj)) return [];
@@ -166,8 +165,11 @@ function explainError(error: ErrorObject, root: SchemaNode, homes: Map<string, s
     case 'format':
       return { path, target: 'value', code: 'format', message: `${formatWords(String(params['format']))} (got ${got})` };
     case 'minimum':
-    case 'exclusiveMinimum':
-      return { path, target: 'value', code: error.keyword, message: `must be ${error.keyword === 'minimum' ? 'at least' : 'more than'} ${String(params['limit'])} (got ${got})` };
+    case 'exclusiveMinimum': {
+      // A `minimumErrorMessage` beside the bound says why the bound exists.
+      const why = typeof parent['minimumErrorMessage'] === 'string' ? `: ${parent['minimumErrorMessage']}` : '';
+      return { path, target: 'value', code: error.keyword, message: `must be ${error.keyword === 'minimum' ? 'at least' : 'more than'} ${String(params['limit'])} (got ${got})${why}` };
+    }
     case 'maximum':
     case 'exclusiveMaximum':
       return { path, target: 'value', code: error.keyword, message: `must be ${error.keyword === 'maximum' ? 'at most' : 'less than'} ${String(params['limit'])} (got ${got})` };
@@ -271,7 +273,7 @@ export function describeValue(value: unknown): string {
   if (value === null || value === undefined) return 'nothing (an empty value)';
   if (typeof value === 'number' || typeof value === 'boolean') return String(value);
   if (typeof value === 'string') {
-    if (secretValueKind(value) !== undefined) return `a string that looks like a secret (not shown)`;
+    if (valueSecretReason(value) !== undefined) return `a string that looks like a secret (not shown)`;
     if (value.length > 80) return `a string of ${value.length} characters`;
     return JSON.stringify(value);
   }

@@ -4,8 +4,9 @@
  */
 import { describeMemoryFor, FARGATE_MEMORY, isValidFargatePair, smallestCpuFor } from './fargate.ts';
 import { formatPath, type Finding } from './finding.ts';
+import type { RemoteAddressRule } from './remote-address.ts';
 import { reservedRouteReason, serverRoute } from './route.ts';
-import { literalSecretReason, secretValueKind } from './secret-lint.ts';
+import { argSecretReasons, literalSecretReason, urlSecretReason } from './secret-lint.ts';
 import { managedHeaderReason } from './upstream-headers.ts';
 import type { PathSegment } from './yaml-source.ts';
 
@@ -88,6 +89,7 @@ function runtimeFindings(spec: Rec, written: Rec): Finding[] {
   const local = runtime['local'];
   if (isRec(local)) {
     out.push(...envSecretFindings(local['env'], [...base, 'local', 'env']));
+    out.push(...argSecretFindings(local['command'], [...base, 'local', 'command']));
     out.push(...argSecretFindings(local['args'], [...base, 'local', 'args']));
   }
   out.push(...argSecretFindings(runtime['args'], [...base, 'args']));
@@ -128,24 +130,48 @@ function envSecretFindings(env: unknown, path: PathSegment[]): Finding[] {
 }
 
 function argSecretFindings(args: unknown, path: PathSegment[]): Finding[] {
-  if (!Array.isArray(args)) return [];
-  const out: Finding[] = [];
-  args.forEach((arg, i) => {
-    const kind = typeof arg === 'string' ? secretValueKind(arg) : undefined;
-    if (kind) {
-      out.push({
-        path: [...path, i],
-        target: 'value',
-        code: 'literal-secret',
-        message: `looks like ${kind} written in plain text; never commit secrets — pass it through secrets: with valueFrom (an ARN) and read it from the environment`,
-      });
-    }
-  });
-  return out;
+  const single = typeof args === 'string'; // runtime.local.command is one word
+  const words = single ? [args] : args;
+  if (!Array.isArray(words)) return [];
+  return [...argSecretReasons(words)].map(([i, reason]) => ({
+    path: single ? path : [...path, i],
+    target: 'value' as const,
+    code: 'literal-secret',
+    message: `looks like a literal secret on the command line (${reason}); never commit secrets — put it in secrets: [{ name, valueFrom: <ARN> }] and have the server read it from the environment (or a --*-file flag)`,
+  }));
+}
+
+/** `spec.remote.url` with a password or a secret query parameter: credentials go in headers filled from references. */
+function remoteUrlSecretFindings(spec: Rec): Finding[] {
+  const remote = spec['remote'];
+  if (!isRec(remote) || typeof remote['url'] !== 'string') return [];
+  const reason = urlSecretReason(remote['url']);
+  if (!reason) return [];
+  return [
+    {
+      path: ['spec', 'remote', 'url'],
+      target: 'value',
+      code: 'literal-secret',
+      message: `looks like a literal secret (${reason}); never commit secrets — send credentials with headers: [{ name: Authorization, valueFrom: <ARN, env:BERTH_SECRET_* or file:> }]`,
+    },
+  ];
+}
+
+/**
+ * `spec.remote.url` naming, in any spelling, an address the remote-address rule
+ * refuses (loopback, link-local, metadata, this host's own listeners). Host names
+ * are checked again after resolution, where the connection is made.
+ */
+export function remoteAddressFindings(server: unknown, rule: RemoteAddressRule): Finding[] {
+  if (!isRec(server) || server['kind'] !== 'MCPServer' || !isRec(server['spec'])) return [];
+  const remote = server['spec']['remote'];
+  if (!isRec(remote) || typeof remote['url'] !== 'string') return [];
+  const refusal = rule.refuseUrl(remote['url']);
+  return refusal ? [{ path: ['spec', 'remote', 'url'], target: 'value', code: `remote-${refusal.rule}`, message: refusal.message }] : [];
 }
 
 function remoteFindings(spec: Rec): Finding[] {
-  return [...upstreamHeaderFindings(spec, 'remote'), ...upstreamHeaderFindings(spec, 'runtime')];
+  return [...remoteUrlSecretFindings(spec), ...upstreamHeaderFindings(spec, 'remote'), ...upstreamHeaderFindings(spec, 'runtime')];
 }
 
 /** `spec.<part>.headers`: each name once (any case), and none the gateway manages itself. */

@@ -9,7 +9,8 @@ import { routeCollision, serverRoute, type ServerRoute } from './route.ts';
 import { MAX_NESTING_DEPTH } from './limits.ts';
 import type { Problem, SourcePosition } from './problem.ts';
 import { SchemaChecker } from './schema-check.ts';
-import { objectFindings } from './semantic.ts';
+import { RemoteAddressRule } from './remote-address.ts';
+import { objectFindings, remoteAddressFindings } from './semantic.ts';
 import { serverOwnedFindings } from './server-owned.ts';
 import type { AnyResource } from './types.ts';
 import type { ParsedDocument, PathSegment } from './yaml-source.ts';
@@ -22,6 +23,13 @@ export interface ValidateOptions {
    * produced (stored objects, watch events). Manifests written by people: leave false.
    */
   allowServerOwned?: boolean;
+  /**
+   * The remote-address rule `spec.remote.url` is checked against when it names an
+   * address literally (remote-address.ts). Default: the default rule (no allow-list).
+   * `false` skips the check: `berth apply` leaves it to the registry, which holds
+   * the operator's allow-list.
+   */
+  remoteAddresses?: RemoteAddressRule | false;
 }
 
 /**
@@ -30,6 +38,7 @@ export interface ValidateOptions {
  */
 export class ManifestValidator {
   readonly #schema = new SchemaChecker();
+  readonly #defaultRemoteRule = new RemoteAddressRule();
 
   /**
    * Problems of one object that did not come from a file (an API body): the same
@@ -72,6 +81,10 @@ export class ManifestValidator {
     const seen = new Set(findings.map((f) => formatPath(f.path)));
     // A field the schema already rejected is not checked again.
     findings.push(...objectFindings(defaulted, obj).filter((f) => !seen.has(formatPath(f.path))));
+    if (options.remoteAddresses !== false) {
+      const rule = options.remoteAddresses ?? this.#defaultRemoteRule;
+      findings.push(...remoteAddressFindings(defaulted, rule).filter((f) => !seen.has(formatPath(f.path))));
+    }
     return { findings, defaulted };
   }
 }

@@ -25,6 +25,8 @@ export interface McpProbeOptions {
   transport?: 'streamable-http' | 'sse';
   /** Ask tools/list (all pages) after the ping; default true. */
   listTools?: boolean;
+  /** The fetch every request goes through; default the global one. The remote runtime's checks each connection's address (kit/guarded-connect.ts). */
+  fetch?: typeof globalThis.fetch;
 }
 
 /** What an MCP probe found. */
@@ -69,6 +71,8 @@ export interface McpSessionProbeOptions {
   headers?: Record<string, string>;
   /** Wire transport; default "streamable-http". */
   transport?: 'streamable-http' | 'sse';
+  /** As for {@link probeMcp}. */
+  fetch?: typeof globalThis.fetch;
   /**
    * Every this many checks the session is ended and a new one opened, so a server
    * that can no longer start sessions is noticed. Default 30 (5 minutes at 10 s).
@@ -160,19 +164,28 @@ export class McpSessionProbe {
 /** How long ending a kept session may take before its connection is just closed. */
 const SESSION_END_MS = 1000;
 
+/** How a connection is made: headers, transport, and the fetch it goes through. */
+interface ConnectionOptions {
+  headers?: Record<string, string>;
+  transport?: 'streamable-http' | 'sse';
+  fetch?: typeof globalThis.fetch;
+}
+
 /** An SDK client and the transport it talks over. */
 interface Connection {
   client: Client;
   transport: StreamableHTTPClientTransport | SSEClientTransport;
 }
 
-function openConnection(url: string, options: { headers?: Record<string, string>; transport?: 'streamable-http' | 'sse' }): Connection {
+function openConnection(url: string, options: ConnectionOptions): Connection {
   const requestInit: RequestInit = options.headers ? { headers: options.headers } : {};
+  const fetchOption = options.fetch ? { fetch: options.fetch } : {};
   const transport =
     options.transport === 'sse'
-      ? new SSEClientTransport(new URL(url), { requestInit })
+      ? new SSEClientTransport(new URL(url), { requestInit, ...fetchOption })
       : new StreamableHTTPClientTransport(new URL(url), {
           requestInit,
+          ...fetchOption,
           // A probe must not linger reconnecting a GET stream it never needed.
           reconnectionOptions: { maxReconnectionDelay: 1000, initialReconnectionDelay: 1000, reconnectionDelayGrowFactor: 1, maxRetries: 0 },
         });
@@ -186,7 +199,7 @@ function openConnection(url: string, options: { headers?: Record<string, string>
  */
 async function probeNewSession(
   url: string,
-  options: { headers?: Record<string, string>; transport?: 'streamable-http' | 'sse' },
+  options: ConnectionOptions,
   listTools: boolean,
   attempt: ReturnType<typeof startAttempt>,
   settle: (conn: Connection) => Promise<boolean>,

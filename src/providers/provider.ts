@@ -48,6 +48,13 @@ export interface PlannedAction {
   resource: string;
   /** Why, in words a person understands: "image changed from a:1 to a:2". */
   reason: string;
+  /**
+   * True when carrying it out changes nothing outside Berth: it only resumes
+   * watching what already runs (adopt a healthy process another Berth process
+   * started, start health-checking a remote server). `berth plan` does not count
+   * it as a change for a server whose status says this generation already converged.
+   */
+  bookkeeping?: true;
 }
 
 /** An ordered list of actions for one server. */
@@ -90,6 +97,12 @@ export interface ApplyOutcome<A extends PlannedAction = PlannedAction> {
    * guard that refuses to retire more servers this minute. Absent normally.
    */
   note?: string;
+  /**
+   * Set when the provider holds a retirement until an operator acts (the ECS
+   * mass-deletion guard): says why and how to release it. Status shows it as the
+   * RetirementHeld condition. Absent normally.
+   */
+  held?: string;
 }
 
 /** A runtime: local processes, ECS, a remote host. */

@@ -13,7 +13,7 @@
 export { startReconciler, DEFAULT_LEASE_TTL_MS, DEFAULT_RESYNC_MS, type ReconcilerOptions, type RunningReconciler } from './controller.ts';
 export { createReconciler, RECONCILER_ACTOR, type Reconciler, type ReconcilerDeps } from './reconcile.ts';
 export { decide, type Decision, type DecideContext, type DeployDecision, type RetireDecision, type SkipDecision } from './decide.ts';
-export { planServer, explain, planToJson, toDesired, actionCount, SOURCE_DIR_ANNOTATION, type ServerPlan, type ServerPlanJson } from './plan.ts';
+export { planServer, explain, planToJson, planResult, hasChanges, toDesired, actionCount, SOURCE_DIR_ANNOTATION, type ServerPlan, type ServerPlanJson } from './plan.ts';
 export { planAll, type PlanReport } from './plan-all.ts';
 
 export { LeaderElector, type LeaderElectorOptions } from './leader.ts';

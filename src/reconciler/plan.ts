@@ -31,6 +31,15 @@ export interface ServerPlan {
   desired?: DesiredServer;
   /** Retirements first, then the deploy, in the order they are carried out. */
   steps: ProviderStep[];
+  /** `berth plan` only: why this server could not be planned (observing or planning failed). */
+  error?: string;
+  /** `berth plan` only: the provider is blocked (a foreign resource, a failed rollout, a held retirement): its actions would not run or not get there. */
+  blocked?: { phase: string; reason: string; message: string };
+  /**
+   * `berth plan` only: the actions only resume watching what a reconciler already
+   * converged (see PlannedAction.bookkeeping), so they are no change.
+   */
+  settled?: boolean;
 }
 
 /**
@@ -84,12 +93,28 @@ export function actionCount(plan: ServerPlan): number {
   return plan.steps.reduce((n, s) => n + s.plan.actions.length, 0);
 }
 
+/** True when `berth plan` counts the server as one that would change: it could be planned, nothing blocks it, and its actions do more than resume watching. */
+export function hasChanges(plan: ServerPlan): boolean {
+  return plan.error === undefined && plan.blocked === undefined && plan.settled !== true && actionCount(plan) > 0;
+}
+
 /** JSON shape of one server's plan, as `berth plan -o json` prints it. */
 export interface ServerPlanJson {
   name: string;
   generation?: number;
   decision: { kind: Decision['kind']; cause?: string; provider?: string; reason: string };
-  actions: Array<{ provider: string; op: string; resource: string; reason: string }>;
+  /** no-changes, changes, blocked (nothing the plan does gets there), error (could not be planned). */
+  result: 'no-changes' | 'changes' | 'blocked' | 'error';
+  actions: Array<{ provider: string; op: string; resource: string; reason: string; bookkeeping?: true }>;
+  error?: string;
+  blocked?: { phase: string; reason: string; message: string };
+}
+
+/** The one-word result of a server's plan (`-o json`'s `result`). */
+export function planResult(plan: ServerPlan): ServerPlanJson['result'] {
+  if (plan.error !== undefined) return 'error';
+  if (plan.blocked !== undefined) return 'blocked';
+  return hasChanges(plan) ? 'changes' : 'no-changes';
 }
 
 /** The JSON form of a plan (no functions, no provider objects). */
@@ -103,7 +128,10 @@ export function planToJson(plan: ServerPlan): ServerPlanJson {
       ...(d.kind !== 'deploy' ? { cause: d.cause } : { provider: d.provider.name }),
       reason: d.reason,
     },
-    actions: plan.steps.flatMap((s) => s.plan.actions.map((a: PlannedAction) => ({ provider: s.provider.name, op: a.op, resource: a.resource, reason: a.reason }))),
+    result: planResult(plan),
+    actions: plan.steps.flatMap((s) => s.plan.actions.map((a: PlannedAction) => ({ provider: s.provider.name, op: a.op, resource: a.resource, reason: a.reason, ...(a.bookkeeping ? { bookkeeping: true as const } : {}) }))),
+    ...(plan.error !== undefined ? { error: plan.error } : {}),
+    ...(plan.blocked !== undefined ? { blocked: plan.blocked } : {}),
   };
 }
 
@@ -114,16 +142,25 @@ export function planToJson(plan: ServerPlan): ServerPlanJson {
  * // MCPServer/weather (generation 3): deploy with local
  * //   why: lifecycle stage 'approved-dev' allows deployment to dev; runtime 'local' handles it
  * //   ~ restart process weather: env changed (LOG_LEVEL)
+ * A server that could not be planned gets one `! can't be planned: …` line; a
+ * blocked one (Conflict, Degraded with nothing to do) a `! blocked …` line,
+ * never "no changes". In a settled plan, actions that only resume watching are marked `=`.
  */
 export function explain(plan: ServerPlan): string {
   const d = plan.decision;
   const gen = plan.generation !== undefined ? ` (generation ${plan.generation})` : '';
   const lines = [`MCPServer/${plan.name}${gen}: ${headline(d)}`, `  why: ${d.reason}`];
   const count = actionCount(plan);
-  if (d.kind === 'deploy' && count === 0) lines.push('  no changes: the runtime already matches');
+  if (plan.error !== undefined) {
+    lines.push(`  ! can't be planned: ${plan.error}`);
+    return lines.join('\n');
+  }
+  if (plan.blocked !== undefined) lines.push(`  ! blocked (${plan.blocked.phase}, ${plan.blocked.reason}): ${plan.blocked.message}`);
+  else if (d.kind === 'deploy' && count === 0) lines.push('  no changes: the runtime already matches');
+  else if (plan.settled === true) lines.push('  no changes: the runtime already matches; a reconciler that starts now only resumes watching it');
   if (d.kind === 'retire' && count === 0) lines.push('  nothing to remove: no runtime holds anything for it');
   for (const step of plan.steps) {
-    for (const a of step.plan.actions) lines.push(`  ${symbolFor(a.op)} ${a.op} ${a.resource} [${step.provider.name}]: ${a.reason}`);
+    for (const a of step.plan.actions) lines.push(`  ${plan.settled === true && a.bookkeeping ? '=' : symbolFor(a.op)} ${a.op} ${a.resource} [${step.provider.name}]: ${a.reason}`);
   }
   return lines.join('\n');
 }

@@ -125,6 +125,7 @@ export function createReconciler(deps: ReconcilerDeps): Reconciler {
     let remaining = 0;
     let requeue: number | undefined;
     let note: string | undefined;
+    let held: string | undefined;
     if (decision.retireFrom.length > 0) {
       // Until the plan says who holds something, the runtime that last ran the server is the best guess.
       const last = server !== undefined ? recordedProvider(server) : undefined;
@@ -137,6 +138,8 @@ export function createReconciler(deps: ReconcilerDeps): Reconciler {
       const outcome = await applyPlan(plan, signal);
       requeue = outcome.requeueAfterMs;
       note = outcome.note;
+      held = outcome.held;
+      if (held !== undefined) deps.logger.warn({ server: name, held }, 'retirement held until an operator acts');
       if (outcome.acted) {
         const after = planServer(name, server, decision, await observeAll(decision.retireFrom, name, signal));
         remaining = actionCount(after);
@@ -150,7 +153,7 @@ export function createReconciler(deps: ReconcilerDeps): Reconciler {
     const statusCause = decision.cause === 'not-deployed' ? 'not-deployed' : 'retired';
     if (remaining > 0) {
       const message = note !== undefined ? `${decision.reason}; ${note}` : decision.reason;
-      await writeStatus(server, statusForRetirement(server.status, { generation, cause: statusCause, ...(decision.approval ? { approval: decision.approval } : {}), message, inProgress: true, now: now() }), signal);
+      await writeStatus(server, statusForRetirement(server.status, { generation, cause: statusCause, ...(decision.approval ? { approval: decision.approval } : {}), message, inProgress: true, ...(held !== undefined ? { held } : {}), now: now() }), signal);
       return { requeueAfterMs: requeue ?? RETIRE_POLL_MS };
     }
     let current = server;
@@ -207,10 +210,11 @@ export function createReconciler(deps: ReconcilerDeps): Reconciler {
     return new Map(entries);
   }
 
-  async function applyPlan(plan: ServerPlan, signal?: AbortSignal): Promise<{ acted: boolean; requeueAfterMs?: number; note?: string }> {
+  async function applyPlan(plan: ServerPlan, signal?: AbortSignal): Promise<{ acted: boolean; requeueAfterMs?: number; note?: string; held?: string }> {
     let acted = false;
     let requeue: number | undefined;
     const notes: string[] = [];
+    const held: string[] = [];
     for (const step of plan.steps) {
       if (step.plan.actions.length === 0) continue;
       checkAborted(signal);
@@ -221,8 +225,14 @@ export function createReconciler(deps: ReconcilerDeps): Reconciler {
       }
       requeue = minDefined(requeue, outcome.requeueAfterMs);
       if (outcome.note !== undefined) notes.push(outcome.note);
+      if (outcome.held !== undefined) held.push(outcome.held);
     }
-    return { acted, ...(requeue !== undefined ? { requeueAfterMs: requeue } : {}), ...(notes.length > 0 ? { note: notes.join('; ') } : {}) };
+    return {
+      acted,
+      ...(requeue !== undefined ? { requeueAfterMs: requeue } : {}),
+      ...(notes.length > 0 ? { note: notes.join('; ') } : {}),
+      ...(held.length > 0 ? { held: held.join('; ') } : {}),
+    };
   }
 
   async function recordFailure(report: FailureReport, signal?: AbortSignal): Promise<void> {

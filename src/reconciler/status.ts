@@ -3,6 +3,7 @@
  * phase summary, and the "did anything change?" test that lets the reconciler
  * skip no-op status writes.
  */
+import { redactUserinfo } from '../kit/redact.ts';
 import { ConditionType, Reason } from '../manifest/conditions.ts';
 import type { Condition, ConditionStatus } from '../manifest/resource.ts';
 import type { MCPServerStatus, ServerPhase } from '../manifest/types.ts';
@@ -28,6 +29,8 @@ export function setCondition(conditions: readonly Condition[], input: ConditionI
   const existing = conditions.find((c) => c.type === input.type);
   const next: Condition = {
     ...input,
+    // Whatever a runtime said, a URL's userinfo (a password) never reaches status, which every reader sees.
+    message: redactUserinfo(input.message),
     lastTransitionTime: existing !== undefined && existing.status === input.status ? existing.lastTransitionTime : now,
     ...(generation !== undefined ? { observedGeneration: generation } : {}),
   };
@@ -94,6 +97,8 @@ export function statusFromRuntime(prior: MCPServerStatus | undefined, input: Run
     state.phase === 'Conflict'
       ? setCondition(c, { type: ConditionType.Conflict, status: 'True', reason: Reason.ForeignResource, message: state.message }, now, g)
       : removeCondition(c, ConditionType.Conflict);
+  // Deployed again: whatever held its retirement no longer applies.
+  c = removeCondition(c, ConditionType.RetirementHeld);
   if (input.drift.length > 0) {
     c = setCondition(
       c,
@@ -108,9 +113,9 @@ export function statusFromRuntime(prior: MCPServerStatus | undefined, input: Run
     observedGeneration: g,
     phase,
     conditions: c,
-    endpoint: state.endpoint,
+    endpoint: state.endpoint === undefined ? undefined : redactUserinfo(state.endpoint),
     tools,
-    health: state.health,
+    health: state.health === undefined ? undefined : { ...state.health, ...(state.health.message !== undefined ? { message: redactUserinfo(state.health.message) } : {}) },
     runtime: { provider: input.provider, ...state.details },
   });
 }
@@ -125,6 +130,8 @@ export interface RetirementStatusInput {
   message: string;
   /** True while a provider still has something to remove (requeued). */
   inProgress: boolean;
+  /** Set while a provider holds the retirement until an operator acts: why, and how to release it. */
+  held?: string;
   now: string;
 }
 
@@ -140,6 +147,10 @@ export function statusForRetirement(prior: MCPServerStatus | undefined, input: R
   c = setCondition(c, { type: ConditionType.Progressing, status: input.inProgress ? 'True' : 'False', reason, message }, now, g);
   c = setCondition(c, { type: ConditionType.Degraded, status: 'False', reason, message: 'no failure observed' }, now, g);
   c = removeCondition(c, ConditionType.Conflict);
+  c =
+    input.held !== undefined && input.inProgress
+      ? setCondition(c, { type: ConditionType.RetirementHeld, status: 'True', reason: Reason.MassDeletionGuard, message: input.held }, now, g)
+      : removeCondition(c, ConditionType.RetirementHeld);
   const phase: ServerPhase = input.inProgress ? 'Retiring' : input.cause === 'retired' ? 'Retired' : 'NotDeployed';
   return compact({ observedGeneration: g, phase, conditions: c });
 }
@@ -171,7 +182,7 @@ export function statusForFailure(prior: MCPServerStatus | undefined, input: Fail
   c = setCondition(c, { type: ConditionType.Ready, status: 'False', reason: Reason.ProviderError, message }, now, g);
   c = setCondition(c, { type: ConditionType.Progressing, status: 'False', reason: Reason.ProviderError, message }, now, g);
   c = setCondition(c, { type: ConditionType.Degraded, status: 'True', reason: Reason.ProviderError, message }, now, g);
-  const terminalError: TerminalFailureRecord = { generation: g, code: input.code, message: input.message };
+  const terminalError: TerminalFailureRecord = { generation: g, code: input.code, message: redactUserinfo(input.message) };
   return compact({ ...prior, observedGeneration: g, phase: 'Degraded', conditions: c, runtime: { ...prior?.runtime, terminalError } });
 }
 

@@ -9,6 +9,7 @@
  * await client.list('MCPServer');
  * registry.close();
  */
+import type { RemoteAddressPolicy } from '../manifest/remote-address.ts';
 import { pino, type Logger } from 'pino';
 import { InProcessRegistryClient, type RegistryHandler } from '../client/in-process-client.ts';
 import type { Principal } from './auth/authenticate.ts';
@@ -37,6 +38,8 @@ export interface InProcessRegistryOptions {
   logger?: Logger;
   /** Idle time before a watch yields a bookmark; default 15 s. */
   heartbeatMs?: number;
+  /** Which addresses `spec.remote.url` may name (`--allow-remote`); default: the default rule, no allow-list. */
+  remoteAddresses?: RemoteAddressPolicy;
 }
 
 /** An API app over a store with no socket; see the module comment. */
@@ -56,6 +59,7 @@ export function openInProcessRegistry(opts: InProcessRegistryOptions): InProcess
     metrics: createRegistryMetrics(opts.store),
     shutdownSignal: shutdown.signal,
     ...(opts.heartbeatMs !== undefined ? { heartbeatMs: opts.heartbeatMs } : {}),
+    ...(opts.remoteAddresses !== undefined ? { remoteAddresses: opts.remoteAddresses } : {}),
   });
   return {
     clientFor: (principal) => new InProcessRegistryClient(inProcessHandler(app, principal)),

@@ -65,3 +65,27 @@ describe('pageSize', () => {
     expect(() => pageSize(1.5)).toThrow(InvalidRequestError);
   });
 });
+
+describe('selector limits', () => {
+  const keys = (n: number): string => Array.from({ length: n }, (_, i) => `k${i}=v`).join(',');
+
+  it('accepts up to 32 requirements and 64 values in a set', () => {
+    expect(parseLabelSelector(keys(32))).toHaveLength(32);
+    expect(parseLabelSelector(`env in (${Array.from({ length: 64 }, (_, i) => `v${i}`).join(',')})`)[0]).toMatchObject({ op: 'in' });
+  });
+
+  it('refuses 33 requirements, a 3,000-key selector, more than 4 KiB and 65 values, without echoing the whole selector', () => {
+    expect(() => parseLabelSelector(keys(33))).toThrow(/33 requirements, more than the 32 allowed/);
+    for (const bad of [keys(3000), `a=${'x'.repeat(60)},`.repeat(70), `env in (${Array.from({ length: 65 }, (_, i) => `v${i}`).join(',')})`]) {
+      let message = '';
+      try {
+        parseLabelSelector(bad);
+      } catch (err) {
+        expect(err).toBeInstanceOf(InvalidRequestError);
+        message = (err as Error).message;
+      }
+      expect(message, bad.slice(0, 40)).toMatch(/more than|longer than/);
+      expect(message.length).toBeLessThan(400);
+    }
+  });
+});

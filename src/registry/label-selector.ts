@@ -6,6 +6,11 @@
  *   `key=value` `key==value` `key!=value` `key` (exists) `!key` (absent)
  *   `key in (a,b)` `key notin (a,b)`
  * `!=` and `notin` also match objects that lack the key, as in Kubernetes.
+ *
+ * Bounded ({@link SELECTOR_LIMITS}): each requirement becomes a condition of one
+ * query, so an unbounded selector reaches the database's own limits (SQLite's
+ * expression depth answered a 3,000-key selector with a 500). Past the bounds
+ * the selector is refused as a 400 before any store is asked.
  */
 import { InvalidRequestError } from '../client/errors.ts';
 
@@ -23,9 +28,24 @@ export type LabelRequirement =
 const KEY = /^([a-z0-9]([-a-z0-9.]*[a-z0-9])?\/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
 const VALUE = /^([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)?$/;
 
+/** How big a selector may be; far beyond what a person or `apply --prune` writes. */
+export const SELECTOR_LIMITS = {
+  /** Characters in the whole selector. */
+  maxLength: 4096,
+  /** Comma-separated requirements. */
+  maxRequirements: 32,
+  /** Values in one `in (…)` / `notin (…)` set. */
+  maxValues: 64,
+} as const;
+
+/** The selector as quoted in messages: long ones are cut, so an error never echoes kilobytes back. */
+function quoted(selector: string): string {
+  return selector.length > 80 ? `"${selector.slice(0, 80)}…" (${selector.length} characters)` : `"${selector}"`;
+}
+
 function invalid(selector: string, why: string): InvalidRequestError {
   return new InvalidRequestError(
-    `label selector "${selector}" is invalid: ${why}. Use comma-separated requirements such as "team=payments,tier!=dev,canary" or "env in (dev,staging)".`,
+    `label selector ${quoted(selector)} is invalid: ${why}. Use comma-separated requirements such as "team=payments,tier!=dev,canary" or "env in (dev,staging)".`,
   );
 }
 
@@ -54,8 +74,15 @@ function splitTopLevel(selector: string): string[] {
  */
 export function parseLabelSelector(selector: string | undefined): LabelRequirement[] {
   if (selector === undefined || selector.trim() === '') return [];
+  if (selector.length > SELECTOR_LIMITS.maxLength) {
+    throw invalid(selector, `it is longer than ${SELECTOR_LIMITS.maxLength} characters; select on fewer labels (a shared label such as "team=payments" instead of one requirement per object)`);
+  }
+  const parts = splitTopLevel(selector);
+  if (parts.length > SELECTOR_LIMITS.maxRequirements) {
+    throw invalid(selector, `it has ${parts.length} requirements, more than the ${SELECTOR_LIMITS.maxRequirements} allowed; select on a shared label instead`);
+  }
   const out: LabelRequirement[] = [];
-  for (const part of splitTopLevel(selector)) {
+  for (const part of parts) {
     if (part === '') throw invalid(selector, 'it has an empty requirement (two commas in a row or a trailing comma)');
     const checkKey = (key: string): string => {
       if (!KEY.test(key)) throw invalid(selector, `"${key}" is not a valid label key`);
@@ -68,6 +95,7 @@ export function parseLabelSelector(selector: string | undefined): LabelRequireme
     const set = /^(\S+)\s+(in|notin)\s*\(([^()]*)\)$/.exec(part);
     if (set) {
       const values = set[3]!.split(',').map((v) => checkValue(v.trim()));
+      if (values.length > SELECTOR_LIMITS.maxValues) throw invalid(selector, `"${set[1]} ${set[2]} (…)" lists ${values.length} values, more than the ${SELECTOR_LIMITS.maxValues} allowed`);
       out.push({ op: set[2] === 'in' ? 'in' : 'notin', key: checkKey(set[1]!), values });
       continue;
     }

@@ -1,6 +1,7 @@
 /**
  * The production Store adapter: MongoDB through the `mongodb` driver, written to run
- * unchanged on Amazon DocumentDB 5. Hence: no multi-document transactions, no change
+ * unchanged on Amazon DocumentDB 5. Hence: no multi-document transactions (audit
+ * records commit with their writes by the pending-first scheme in `mongo/audited.ts`), no change
  * streams, no partial indexes, no collation, no `$where` or server-side JS, and
  * `retryWrites=false` (DocumentDB does not support retryable writes).
  *
@@ -52,6 +53,7 @@ import { callRecordMethods } from './mongo/call-records.ts';
 import { collectionsOf, ensureIndexes, type MongoContext } from './mongo/schema.ts';
 import type { Store } from './store.ts';
 import { InvalidStoreUrlError, redactStoreUrl, scrubSecrets, StoreUnreachableError } from './store-location.ts';
+import { classifyMongoError, mapStoreErrors } from './store-unavailable.ts';
 
 export { labelFilter } from './mongo/schema.ts';
 
@@ -153,7 +155,8 @@ export async function openMongoStore(opts: MongoStoreOptions): Promise<Store> {
   let closed = false;
   const ctx: MongoContext = { c, clock: opts.clock ?? Date.now, log: opts.logger, wakeups, isClosed: () => closed };
   const changeLog = createChangeLog(ctx, opts.repairAfterMs ?? 5_000);
-  return {
+  // Database-level failures (no writable primary, out of disk, network) become StoreUnavailableError (503).
+  return mapStoreErrors({
     ...objectMethods(ctx, changeLog),
     ...changeLogMethods(ctx, changeLog, opts.pollIntervalMs ?? 50),
     ...auditMethods(ctx),
@@ -161,11 +164,14 @@ export async function openMongoStore(opts: MongoStoreOptions): Promise<Store> {
     ...tokenMethods(ctx),
     ...approvalMethods(ctx),
     ...callRecordMethods(ctx),
+    async probeWrite() {
+      await c.counters.updateOne({ _id: 'write_probe' }, { $set: { value: ctx.clock() } }, { upsert: true });
+    },
     async close() {
       if (closed) return;
       closed = true;
       wakeups.emit('change');
       await client.close();
     },
-  };
+  }, (err) => classifyMongoError(err, location.display));
 }

@@ -12,6 +12,7 @@
  * // … server.url is "http://127.0.0.1:7070"
  * await server.close();
  */
+import type { RemoteAddressPolicy } from '../manifest/remote-address.ts';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createAdaptorServer } from '@hono/node-server';
@@ -47,6 +48,8 @@ export interface RegistryServerOptions {
   version?: string;
   /** Most concurrent watch streams; see `RegistryAppDeps.maxWatchers`. */
   maxWatchers?: number;
+  /** Most concurrent watch streams per token; see `RegistryAppDeps.maxWatchersPerToken`. */
+  maxWatchersPerToken?: number;
   /**
    * The prom-client Registry the API's metrics go into and /metrics serves, with
    * whatever else is registered in it (`berth up`: the reconciler's). Default: its own.
@@ -54,6 +57,10 @@ export interface RegistryServerOptions {
   metrics?: Registry;
   /** How long an approved call stays usable; see `RegistryAppDeps.approvalTtlMs`. */
   approvalTtlMs?: number;
+  /** While the database refuses writes, how often to probe it; see `RegistryAppDeps.storeProbeIntervalMs`. */
+  storeProbeIntervalMs?: number;
+  /** Which addresses `spec.remote.url` may name (`--allow-remote`); default: the default rule, no allow-list. */
+  remoteAddresses?: RemoteAddressPolicy;
 }
 
 /** A running registry. */
@@ -89,7 +96,10 @@ export async function startRegistryServer(opts: RegistryServerOptions): Promise<
     ...(opts.heartbeatMs !== undefined ? { heartbeatMs: opts.heartbeatMs } : {}),
     ...(opts.version !== undefined ? { version: opts.version } : {}),
     ...(opts.maxWatchers !== undefined ? { maxWatchers: opts.maxWatchers } : {}),
+    ...(opts.maxWatchersPerToken !== undefined ? { maxWatchersPerToken: opts.maxWatchersPerToken } : {}),
     ...(opts.approvalTtlMs !== undefined ? { approvalTtlMs: opts.approvalTtlMs } : {}),
+    ...(opts.storeProbeIntervalMs !== undefined ? { storeProbeIntervalMs: opts.storeProbeIntervalMs } : {}),
+    ...(opts.remoteAddresses !== undefined ? { remoteAddresses: opts.remoteAddresses } : {}),
   });
   const server = createAdaptorServer({ fetch: app.fetch }) as Server;
   // Slow-loris guard: a request must arrive in full within 30 s.

@@ -26,6 +26,7 @@ import { approvalMethods } from './sqlite/approvals.ts';
 import { callRecordMethods } from './sqlite/call-records.ts';
 import { migrate } from './sqlite/schema.ts';
 import { StoreUnreachableError } from './store-location.ts';
+import { classifySqliteError, mapStoreErrors } from './store-unavailable.ts';
 import type { Store } from './store.ts';
 
 /** Options of {@link openSqliteStore}. */
@@ -83,7 +84,8 @@ export async function openSqliteStore(opts: SqliteStoreOptions): Promise<Store> 
   wakeups.setMaxListeners(0);
   let closed = false;
   const ctx = sqliteContext({ db, clock: opts.clock ?? Date.now, log, wakeups, isClosed: () => closed });
-  return {
+  // Database-level failures (disk full, read-only, I/O) become StoreUnavailableError (503).
+  return mapStoreErrors({
     ...objectMethods(ctx),
     ...changeLogMethods(ctx, opts.pollIntervalMs ?? 50),
     ...auditMethods(ctx),
@@ -91,11 +93,14 @@ export async function openSqliteStore(opts: SqliteStoreOptions): Promise<Store> 
     ...tokenMethods(ctx),
     ...approvalMethods(ctx),
     ...callRecordMethods(ctx),
+    async probeWrite() {
+      ctx.writeTx(() => ctx.stmt(`INSERT INTO meta (key, value) VALUES ('write_probe', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`).run(ctx.clock()));
+    },
     async close() {
       if (closed) return;
       closed = true;
       wakeups.emit('change');
       db.close();
     },
-  };
+  }, (err) => classifySqliteError(err, opts.path));
 }

@@ -17,6 +17,13 @@
  * - A stale `expectedResourceVersion` throws {@link ConflictError}; a missing object
  *   {@link NotFoundError}; a duplicate create {@link AlreadyExistsError}.
  * - Nothing is ever partially written: a failed call leaves the store unchanged.
+ * - A write given an `audit` builder ({@link AuditOf}) records that audit entry
+ *   with the write, atomically: when the write is acknowledged its record exists.
+ *   A write that changes nothing (or fails) records none. SQLite does this in one
+ *   transaction; the MongoDB adapter writes the record first, pending, and
+ *   settles it after (see `mongo/audited.ts` for why and what a reader sees).
+ * - Database-level failures (disk full, read-only, I/O errors, no writable
+ *   primary) throw {@link StoreUnavailableError} (`store-unavailable.ts`).
  *
  * @example
  * const created = await store.create(manifest);
@@ -57,10 +64,29 @@ export interface ApprovalDecision {
   expiresAt?: string;
 }
 
+/**
+ * Builds the audit record of one write from what it did, inside the write (see
+ * the module rules). `before` is the stored object (absent for a create), `after`
+ * the object now stored (absent when the write removed it).
+ * @example { audit: ({ after }) => ({ actor: 'tok_1', action: 'create', kind: after!.kind, name: after!.metadata.name }) }
+ */
+export type AuditOf = (change: { before: Resource | undefined; after: Resource | undefined }) => AuditEntry;
+
+/** Options every object write takes: an audit record to commit with it. */
+export interface AuditedWrite {
+  /** Called only when the write changes something; its entry commits with the write. */
+  audit?: AuditOf;
+}
+
+/** Options of the approval writes: an audit record built from the approval as written, committed with it (only when a write happens). */
+export interface AuditedApprovalWrite {
+  audit?: (approval: Approval) => AuditEntry;
+}
+
 /** Port to the registry database. See the module comment for the rules. */
 export interface Store {
   /** Creates the object (generation 1, new uid). Throws AlreadyExistsError. */
-  create(obj: Resource, opts?: { dryRun?: boolean }): Promise<Resource>;
+  create(obj: Resource, opts?: { dryRun?: boolean } & AuditedWrite): Promise<Resource>;
   /** The object, or undefined when absent. */
   get(kind: Kind, name: string): Promise<Resource | undefined>;
   /** Filtered, paginated, ordered by name. */
@@ -70,15 +96,15 @@ export interface Store {
    * `expectedResourceVersion` is given it must equal the stored one (else ConflictError).
    * A write that changes nothing returns the stored object and records no event.
    */
-  update(obj: Resource, opts?: { expectedResourceVersion?: string; dryRun?: boolean }): Promise<Resource>;
+  update(obj: Resource, opts?: { expectedResourceVersion?: string; dryRun?: boolean } & AuditedWrite): Promise<Resource>;
   /** Replaces status only. Never bumps generation. */
-  updateStatus(kind: Kind, name: string, status: unknown, opts?: { expectedResourceVersion?: string }): Promise<Resource>;
+  updateStatus(kind: Kind, name: string, status: unknown, opts?: { expectedResourceVersion?: string } & AuditedWrite): Promise<Resource>;
   /**
    * Deletes. While finalizers remain, sets deletionTimestamp (once) and returns
    * `{ removed: false }`; an update that removes the last finalizer of an object
    * marked for deletion removes it (recording DELETED).
    */
-  delete(kind: Kind, name: string, opts?: { expectedResourceVersion?: string }): Promise<{ removed: boolean; object: Resource }>;
+  delete(kind: Kind, name: string, opts?: { expectedResourceVersion?: string } & AuditedWrite): Promise<{ removed: boolean; object: Resource }>;
   /**
    * Change events with resourceVersion > `since`, oldest first, at most `limit`.
    * Throws GoneError when `since` is older than retained history.
@@ -101,18 +127,19 @@ export interface Store {
   releaseLease(name: string, holder: string): Promise<void>;
   /** The current lease, if any (expired ones included). */
   getLease(name: string): Promise<Lease | undefined>;
-  putToken(t: TokenRecord): Promise<void>;
+  /** Stores a token record; `opts.audit`, when given, commits with it. */
+  putToken(t: TokenRecord, opts?: { audit?: AuditEntry }): Promise<void>;
   findTokenByHash(hash: string): Promise<TokenRecord | undefined>;
   listTokens(): Promise<TokenRecord[]>;
-  /** Sets revokedAt; false when no such token. */
-  revokeToken(id: string, at: string): Promise<boolean>;
+  /** Sets revokedAt; false when no such token (then nothing, not even `opts.audit`, is written). */
+  revokeToken(id: string, at: string, opts?: { audit?: AuditEntry }): Promise<boolean>;
   /**
    * Stores `approval` (a new pending one, see `approval-rules.ts`) unless one is
    * open for the same call (agent, server, tool, argumentsHash: pending, or
    * approved and unexpired at `now`): then returns that one with `created: false`.
    * Approvals are not objects: they take no resource version and record no change event.
    */
-  requestApproval(approval: Approval, now?: number): Promise<{ approval: Approval; created: boolean }>;
+  requestApproval(approval: Approval, now?: number, opts?: AuditedApprovalWrite): Promise<{ approval: Approval; created: boolean }>;
   /** The approval as seen at `now` (a grant past its TTL reads `expired`), or undefined. */
   getApproval(id: string, now?: number): Promise<Approval | undefined>;
   /** Newest request first; `status` filters on the status as seen at `now`. Limit: default 100, max 1000. */
@@ -121,14 +148,14 @@ export interface Store {
    * Approves or denies, only from `pending` (compare-and-set).
    * @throws NotFoundError; ApprovalConflictError (409) when it is no longer pending
    */
-  decideApproval(id: string, decision: ApprovalDecision, now?: number): Promise<Approval>;
+  decideApproval(id: string, decision: ApprovalDecision, now?: number, opts?: AuditedApprovalWrite): Promise<Approval>;
   /**
    * Uses a grant once: compare-and-set from `approved` to `consumed` only while
    * unexpired at `now` and for exactly `call`, so of two concurrent consumers one wins.
    * @throws NotFoundError; ApprovalConflictError (409: pending, denied, another call);
    *   ApprovalGoneError (410: already used, expired)
    */
-  consumeApproval(id: string, call: ApprovalCall, now?: number): Promise<Approval>;
+  consumeApproval(id: string, call: ApprovalCall, now?: number, opts?: AuditedApprovalWrite): Promise<Approval>;
   /**
    * Appends a batch of call records atomically (all or none; malformed records
    * throw InvalidRequestError first), assigning ids (increasing) and missing times.
@@ -138,6 +165,13 @@ export interface Store {
   queryCallRecords(q?: CallRecordQuery): Promise<CallRecord[]>;
   /** Drops change events older than the newest `keep` (watch history retention). */
   compact(keep: number): Promise<void>;
+  /**
+   * Writes one tiny record outside the resource history (no version, no event) to
+   * learn whether the database takes writes now; readiness uses it to notice a
+   * full or read-only database has recovered.
+   * @throws StoreUnavailableError when it still does not
+   */
+  probeWrite(): Promise<void>;
   /** Integrity check of the underlying database; resolves to problems found (empty = healthy). */
   checkIntegrity(): Promise<string[]>;
   close(): Promise<void>;

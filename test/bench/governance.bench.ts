@@ -68,6 +68,7 @@ import { numberArg, procCpuUs, stringArg } from './bench-process.ts';
 import { AUDIENCE, BASE_HEADERS, checkToolCall, GATEWAY_KINDS, KEY_AGENT, startWorld, type GatewayConfig, type StartedGateway } from './governance-world.ts';
 import { initSession } from './mcp-session.ts';
 import { rawHttpLoad, type LoadConfig, type LoadResult, type LoadTarget } from './raw-http-load.ts';
+import { LOOPBACK_REMOTES } from '../support/remote-allow.ts';
 
 const SELF = new URL(import.meta.url).pathname;
 const role = process.argv[2] ?? 'main';
@@ -112,7 +113,7 @@ async function registryRole(stateDir: string): Promise<void> {
   const { startRegistryServer } = await import('../../src/registry/server.ts');
   const logger = pino({ level: 'warn' }, pino.destination(2));
   const store = await openSqliteStore({ path: join(stateDir, 'registry.db'), logger });
-  const registry = await startRegistryServer({ store, host: '127.0.0.1', port: 0, stateDir, logger });
+  const registry = await startRegistryServer({ store, host: '127.0.0.1', port: 0, stateDir, logger, remoteAddresses: LOOPBACK_REMOTES });
   process.on('SIGTERM', () => void registry.close().then(() => store.close()).finally(() => process.exit(0)));
   process.stdout.write(`LISTENING ${new URL(registry.url).port}\n`);
 }
@@ -152,7 +153,7 @@ async function gatewayRole(cfg: GatewayConfig): Promise<void> {
       })
     : undefined;
   await Promise.all([following.synced(), governance?.synced()]);
-  const gateway = await startGateway({ routeTable, host: '127.0.0.1', port: 0, logger: gatewayLog, closeGraceMs: 1_000, ...(governance ? { governance } : {}) });
+  const gateway = await startGateway({ routeTable, host: '127.0.0.1', port: 0, logger: gatewayLog, closeGraceMs: 1_000, remoteAddresses: LOOPBACK_REMOTES, ...(governance ? { governance } : {}) });
   process.once('SIGTERM', () => {
     void (async () => {
       await gateway.close();

@@ -12,6 +12,7 @@ import { startGateway } from '../../src/gateway/gateway.ts';
 import type { EdgeLimits, ServerLimits } from '../../src/gateway/limits.ts';
 import { RouteTable } from '../../src/gateway/route-table.ts';
 import type { MCPServer } from '../../src/manifest/types.ts';
+import { LOOPBACK_REMOTES } from './remote-allow.ts';
 
 /** What the process is started with (one JSON argument). */
 export interface GatewayProcessConfig {
@@ -24,6 +25,6 @@ if (import.meta.main) {
   const config = JSON.parse(process.argv[2] ?? '{"servers": []}') as GatewayProcessConfig;
   const routeTable = new RouteTable(config.serverDefaults);
   routeTable.replaceAll(config.servers);
-  const gateway = await startGateway({ routeTable, host: '127.0.0.1', port: 0, logger: pino({ level: 'silent' }), ...(config.limits ? { limits: config.limits } : {}) });
+  const gateway = await startGateway({ routeTable, host: '127.0.0.1', port: 0, logger: pino({ level: 'silent' }), ...(config.limits ? { limits: config.limits } : {}), remoteAddresses: LOOPBACK_REMOTES });
   process.stdout.write(`LISTENING ${gateway.port}\n`);
 }

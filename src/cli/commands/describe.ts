@@ -1,12 +1,14 @@
 /**
  * `berth describe <kind> <name>`: one object for a person — spec summary, status,
- * conditions, and its recent audit entries.
+ * what the runtime reported (status.runtime: ARNs, rollout, target health, last
+ * AWS error), conditions, and its recent audit entries.
  */
 import type { Resource } from '../../manifest/resource.ts';
 import type { AccessPolicySpec, MCPServerSpec, MCPServerStatus } from '../../manifest/types.ts';
 import { ForbiddenError } from '../../client/errors.ts';
 import { ExitCode, type Command, type CommandIo } from '../command.ts';
 import { age, CLIENT_FLAGS, CLIENT_FLAGS_USAGE, connectRegistry, formatTable, objectRef, parseFlags, reportClientError, requireKindAndName } from '../config.ts';
+import { describeRuntime } from '../describe-runtime.ts';
 import { auditRows } from './audit.ts';
 
 const usage = `Usage: berth describe <kind> <name>
@@ -87,6 +89,8 @@ export function describeObject(obj: Resource, now: Date): string {
       ['Health', status.health ? `${status.health.status}${status.health.message ? ` — ${status.health.message}` : ''}` : undefined],
       ['Discovered tools', status.tools?.map((t) => t.name).join(', ')],
     ]))}`;
+    const runtime = describeRuntime(status.runtime);
+    if (runtime !== undefined) out += `\nRuntime:\n${indent(runtime)}`;
     const conditions = status.conditions ?? [];
     out += `\nConditions:\n`;
     out += conditions.length === 0

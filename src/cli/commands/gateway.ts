@@ -20,6 +20,7 @@ import { GATEWAY_AUTH_FLAGS, GATEWAY_AUTH_USAGE, gatewayAuthSettings } from '../
 import { GATEWAY_LIMIT_FLAGS, gatewayLimitSettings, gatewayLimitUsage } from '../gateway-limit-flags.ts';
 import { GATEWAY_HEADER_FLAGS, GATEWAY_HEADER_USAGE, trustedProxiesFromFlags } from '../gateway-header-flags.ts';
 import { SECRET_FLAGS, secretFlagsUsage, secretResolverFromFlags } from '../secret-flags.ts';
+import { REMOTE_ADDRESS_FLAGS, REMOTE_ADDRESS_USAGE, allowRemoteFromFlags } from '../remote-address-flags.ts';
 import { SessionKeys } from '../../gateway/index.ts';
 import { createLogger, logLevel } from '../logger.ts';
 import { runRuntime } from '../runtime.ts';
@@ -55,6 +56,7 @@ ${GATEWAY_EDGE_USAGE}
 ${gatewayLimitUsage(defaultMaxConnections)}
 ${GATEWAY_HEADER_USAGE}
 ${secretFlagsUsage('none: file: references fail')}
+${REMOTE_ADDRESS_USAGE}
   --log-level L     trace, debug, info, warn, error (default: BERTH_LOG_LEVEL, else info)
   -s, --server URL  registry address (default: BERTH_SERVER, config file, ${DEFAULT_SERVER})
   --token TOKEN     a gateway token (berth token create --role gateway; default: BERTH_TOKEN, config file,
@@ -83,6 +85,7 @@ const command: Command = {
       ...GATEWAY_LIMIT_FLAGS,
       ...GATEWAY_HEADER_FLAGS,
       ...SECRET_FLAGS,
+      ...REMOTE_ADDRESS_FLAGS,
     });
     if (values.help) {
       io.stdout.write(`${usage}\n`);
@@ -96,6 +99,7 @@ const command: Command = {
     const limits = gatewayLimitSettings(values, defaultMaxConnections);
     const trustedProxies = trustedProxiesFromFlags(values);
     const resolveSecret = secretResolverFromFlags(values, io);
+    const allowRemote = allowRemoteFromFlags(values);
     const metricsPort = values['metrics-port'] === undefined ? undefined : portFlag(values['metrics-port'], 0, '--metrics-port');
     if (metricsPort === undefined && values['metrics-host'] !== undefined) throw new UsageError('--metrics-host needs --metrics-port');
     const metrics = metricsPort === undefined ? {} : { metrics: new Registry(), metricsServer: { host: values['metrics-host'] ?? '127.0.0.1', port: metricsPort } };
@@ -105,7 +109,7 @@ const command: Command = {
     const { logger, flush } = createLogger({ component: 'gateway', level, destination: { stream: io.stdout }, env: io.env });
     if (keyFile?.readableByOthers) logger.warn({ file: values['session-key-file'] }, 'the session key file is readable by other users; make it readable by this one only (chmod 600)');
     try {
-      return await runRuntime({ logger, io, gateway: { host, port, closeGraceMs, portFlag: '--port', trustedProxies, ...auth, ...metrics, limits, ...sessionKeys }, remoteRegistry: values, resolveSecret }, (rt) => {
+      return await runRuntime({ logger, io, gateway: { host, port, closeGraceMs, portFlag: '--port', trustedProxies, ...auth, ...metrics, limits, ...sessionKeys }, remoteRegistry: values, resolveSecret, allowRemote }, (rt) => {
         io.stderr.write(`gateway listening on ${rt.gatewayUrl} (servers at ${rt.gatewayUrl}/mcp/<name>; registry ${rt.registryConnection?.url})\n`);
         if (rt.metricsUrl !== undefined) io.stderr.write(`gateway metrics at ${rt.metricsUrl}\n`);
       });

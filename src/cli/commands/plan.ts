@@ -14,12 +14,16 @@ import { ExitCode, UsageError, type Command, type CommandIo } from '../command.t
 import { CLIENT_FLAGS, connectRegistry, DEFAULT_SERVER, parseFlags, reportClientError } from '../config.ts';
 import { createLogger } from '../logger.ts';
 import { DEFAULT_ECS_CONFIG_FILE, wireEcsRuntime } from '../ecs-wiring.ts';
+import { allowCommandsFrom, SANDBOX_FLAGS, sandboxModeFrom, sandboxUsage } from '../sandbox-flag.ts';
 
 const usage = `Usage: berth plan [--provider local|ecs] [--environment ENV] [--config FILE] [-o text|json] [--state-dir DIR] [--detailed-exitcode]
+                  [--sandbox auto|bwrap|off] [--allow-command GLOB]…
 
 Prints, for every MCPServer, the reconciler's decision (deploy, retire, skip) with
 its reason and the runtime actions it would take, like a Terraform plan. Servers a
-runtime still holds but the registry no longer has are listed as orphans.
+runtime still holds but the registry no longer has are listed as orphans. A server
+that can't be planned gets its own error line and the others are still planned
+(exit 1); a server blocked by a Conflict is reported as blocked, never as "no changes".
 Nothing is written and nothing is started.
 
 Options:
@@ -29,10 +33,15 @@ Options:
                         listeners, hosted zone… AWS credentials come from the default chain; only reads are made
   -o, --output F        text (default) or json
   --state-dir DIR       local runtime state folder (default ./.berth)
-  --detailed-exitcode   exit 1 when some server would change, 0 when none would
+${sandboxUsage(24, '\n                        (both: as the reconciler runs with them, so the plan matches what it would do)')}
+  --detailed-exitcode   as terraform: exit 0 when nothing would change, 2 when some server would change,
+                        1 when some server can't be planned or is blocked (Conflict, failed permanently, retirement held)
   -s, --server URL      registry address (default: BERTH_SERVER, config file, ${DEFAULT_SERVER})
   --token TOKEN         API token (default: BERTH_TOKEN, config file, ./.berth/admin-token for a local registry)
   -h, --help            show this help`;
+
+/** `--detailed-exitcode`'s "some server would change", as terraform plan's. */
+const CHANGES_PENDING = 2;
 
 const ENVIRONMENTS: readonly Environment[] = ['dev', 'staging', 'production'];
 
@@ -50,6 +59,7 @@ const command: Command = {
       'state-dir': { type: 'string' },
       config: { type: 'string' },
       'detailed-exitcode': { type: 'boolean' },
+      ...SANDBOX_FLAGS,
     });
     if (values.help) {
       io.stdout.write(`${usage}\n`);
@@ -66,6 +76,7 @@ const command: Command = {
     if (providerSet !== 'local' && providerSet !== 'ecs') throw new UsageError(`--provider must be local or ecs (got "${providerSet}")`);
     if (providerSet === 'ecs' && environment === undefined) throw new UsageError('--provider ecs needs --environment: a config file describes one AWS environment at a time');
 
+    const allowCommands = allowCommandsFrom(values);
     // Providers log only problems, to stderr, so stdout stays the plan.
     const { logger } = createLogger({ component: 'plan', level: 'warn', destination: { stream: io.stderr }, env: io.env });
     let providers: RuntimeProvider[] = [];
@@ -74,13 +85,24 @@ const command: Command = {
         providerSet === 'ecs'
           ? (await wireEcsRuntime({ configFile: values.config ?? DEFAULT_ECS_CONFIG_FILE, environment: environment!, cwd: io.cwd, logger })).providers
           : [
-              createLocalProvider({ logger, stateDir: resolve(io.cwd, values['state-dir'] ?? '.berth'), nodePath: process.execPath, parentEnv: io.env, defaultCwd: io.cwd }),
+              createLocalProvider({
+                logger,
+                stateDir: resolve(io.cwd, values['state-dir'] ?? '.berth'),
+                nodePath: process.execPath,
+                parentEnv: io.env,
+                defaultCwd: io.cwd,
+                // Part of how a server runs: a different choice than the reconciler's would plan restarts it will not make.
+                sandbox: sandboxModeFrom(values),
+                ...(allowCommands ? { allowCommands } : {}),
+              }),
               createRemoteProvider({ logger }),
             ];
       const registry = await connectRegistry(values, io);
       const report = await planAll(registry, providers, environment, io.signal);
       io.stdout.write(output === 'json' ? `${JSON.stringify(report.json(), null, 2)}\n` : report.text());
-      return values['detailed-exitcode'] && report.changes > 0 ? ExitCode.Failed : ExitCode.Ok;
+      // Every server is printed first; then the exit code says how it went.
+      if (report.errors > 0 || (values['detailed-exitcode'] && report.blocked > 0)) return ExitCode.Failed;
+      return values['detailed-exitcode'] && report.changes > 0 ? CHANGES_PENDING : ExitCode.Ok;
     } catch (err) {
       try {
         return reportClientError(err, io, 'plan');

@@ -28,10 +28,13 @@ import { DEFAULT_ECS_CONFIG_FILE } from '../ecs-wiring.ts';
 import { createLogger, logLevel } from '../logger.ts';
 import { runRuntime, type RuntimesChoice } from '../runtime.ts';
 import { SECRET_FLAGS, secretFlagsUsage, secretResolverFromFlags } from '../secret-flags.ts';
+import { allowCommandsFrom, pathsToHide, SANDBOX_FLAGS, sandboxLine, sandboxModeFrom, sandboxUsage } from '../sandbox-flag.ts';
+import { REMOTE_ADDRESS_FLAGS, REMOTE_ADDRESS_USAGE, allowRemoteFromFlags } from '../remote-address-flags.ts';
 
 const usage = `Usage: berth reconciler [--provider local|ecs] [--environment ENV] [--config FILE]
                         [--server URL --token T] [--state-dir DIR] [--resync 30s] [--concurrency N]
                         [--lease-ttl 15s] [--metrics-port N [--metrics-host H]] [--log-level info]
+                        [--sandbox auto|bwrap|off] [--allow-command GLOB]…
 
 Runs the reconciler on its own, against a registry over HTTP (it needs an admin token:
 \`berth token create --role admin\`). Run several for availability: one leads, the
@@ -47,6 +50,7 @@ Options:
                       infra/environments/production.yaml). AWS credentials come from the default
                       chain; AWS_ENDPOINT_URL and AWS_ENDPOINT_URL_<SERVICE> are honoured
   --state-dir DIR     local runtime state and server logs (default ./.berth; --provider local)
+${sandboxUsage(22, '\n                      (both: --provider local only)')}
   --resync D          re-check every server this often (default 30s)
   --concurrency N     servers reconciled at the same time (default 4)
   --lease-ttl D       leader lease TTL; a standby takes over within about this long (default 15s)
@@ -54,6 +58,7 @@ Options:
                       printed); no port is opened without it
   --metrics-host H    interface the metrics port listens on (default 127.0.0.1)
 ${secretFlagsUsage('none: file: references fail')}
+${REMOTE_ADDRESS_USAGE}
   --log-level L       trace, debug, info, warn, error (default: BERTH_LOG_LEVEL, else info)
   -s, --server URL    registry address (default: BERTH_SERVER, config file, ${DEFAULT_SERVER})
   --token TOKEN       admin API token (default: BERTH_TOKEN, config file, ./.berth/admin-token for a local registry)
@@ -84,6 +89,8 @@ const command: Command = {
       'metrics-host': { type: 'string' },
       'log-level': { type: 'string' },
       ...SECRET_FLAGS,
+      ...SANDBOX_FLAGS,
+      ...REMOTE_ADDRESS_FLAGS,
     });
     if (values.help) {
       io.stdout.write(`${usage}\n`);
@@ -96,6 +103,10 @@ const command: Command = {
     if (environment !== undefined && !ENVIRONMENTS.includes(environment)) throw new UsageError(`--environment must be one of ${ENVIRONMENTS.join(', ')} (got "${environment}")`);
     if (providerSet === 'ecs' && environment === undefined) throw new UsageError('--provider ecs needs --environment: a reconciler serves the AWS environment its config describes');
     if (providerSet === 'local' && values.config !== undefined) throw new UsageError('--config applies to --provider ecs only');
+    if (providerSet === 'ecs' && values.sandbox !== undefined) throw new UsageError('--sandbox applies to --provider local only: ECS tasks are isolated by Fargate');
+    if (providerSet === 'ecs' && values['allow-command'] !== undefined) throw new UsageError('--allow-command applies to --provider local only: ECS runs images');
+    const sandbox = sandboxModeFrom(values);
+    const allowCommands = allowCommandsFrom(values);
     const resyncMs = durationFlag(values.resync, '--resync', 30_000);
     const leaseTtlMs = durationFlag(values['lease-ttl'], '--lease-ttl', 15_000);
     const concurrency = Number(values.concurrency ?? '4');
@@ -109,7 +120,13 @@ const command: Command = {
     const runtimes: RuntimesChoice =
       providerSet === 'ecs'
         ? { kind: 'ecs', configFile: values.config ?? DEFAULT_ECS_CONFIG_FILE, environment: environment! }
-        : { kind: 'local', stateDir: resolve(io.cwd, values['state-dir'] ?? '.berth') };
+        : {
+            kind: 'local',
+            stateDir: resolve(io.cwd, values['state-dir'] ?? '.berth'),
+            sandbox,
+            ...(allowCommands ? { allowCommands } : {}),
+            hiddenPaths: pathsToHide({ secretsDir: values['secrets-dir'] !== undefined ? resolve(io.cwd, values['secrets-dir']) : undefined }),
+          };
     const reconciler = {
       runtimes,
       ...(environment !== undefined ? { environment } : {}),
@@ -123,11 +140,12 @@ const command: Command = {
       ...(metricsPort !== undefined ? { metricsServer: { host: values['metrics-host'] ?? '127.0.0.1', port: metricsPort } } : {}),
     };
     try {
-      return await runRuntime({ logger, io, reconciler, remoteRegistry: values, resolveSecret: secretResolverFromFlags(values, io) }, (rt) => {
+      return await runRuntime({ logger, io, reconciler, remoteRegistry: values, resolveSecret: secretResolverFromFlags(values, io), allowRemote: allowRemoteFromFlags(values) }, (rt) => {
         const registry = rt.registryConnection?.url;
         logger.info({ registry, provider: providerSet, environment: environment ?? 'all', lease: leaseName, holder: holderId, leaseTtlMs, resyncMs }, 'reconciler started');
         io.stderr.write(`reconciler started (${providerSet} runtime, environment ${environment ?? 'all'}, registry ${registry})\n`);
         if (rt.metricsUrl !== undefined) io.stderr.write(`reconciler metrics at ${rt.metricsUrl}\n`);
+        if (rt.sandbox) io.stderr.write(`sandbox: ${sandboxLine(rt.sandbox)}\n`);
       });
     } finally {
       flush();

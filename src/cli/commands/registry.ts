@@ -6,13 +6,16 @@
 import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { ExitCode, UsageError, type Command, type CommandIo } from '../command.ts';
-import { durationFlag, parseFlags, portFlag } from '../config.ts';
+import { durationFlag, parseFlags, portFlag, wholeNumberFlag } from '../config.ts';
+import { DEFAULT_MAX_WATCHERS_PER_TOKEN } from '../../registry/api/watch-slots.ts';
+import { REMOTE_ADDRESS_FLAGS, REMOTE_ADDRESS_USAGE, allowRemoteFromFlags } from '../remote-address-flags.ts';
 import { DEFAULT_APPROVAL_TTL_MS } from '../../registry/api/routes-approvals.ts';
 import { createLogger, logLevel } from '../logger.ts';
 import { runRuntime } from '../runtime.ts';
 import { resolveStoreChoice, STORE_FLAGS, STORE_FLAGS_USAGE } from '../store-config.ts';
 
-const usage = `Usage: berth registry [--port 7070] [--host 127.0.0.1] [--state-dir ./.berth] [--store URL [--store-ca FILE] | --db PATH] [--approval-ttl 10m] [--log-level info]
+const usage = `Usage: berth registry [--port 7070] [--host 127.0.0.1] [--state-dir ./.berth] [--store URL [--store-ca FILE] | --db PATH] [--approval-ttl 10m]
+                      [--max-watchers-per-token 16] [--log-level info]
 
 Serves the registry API (${'/apis/berth.dev/v1alpha1/…'}, /openapi.json, /metrics) over
 one SQLite file, or over MongoDB / Amazon DocumentDB with --store mongodb://…. On
@@ -26,6 +29,10 @@ Options:
 ${STORE_FLAGS_USAGE}
   --db PATH         SQLite database file (default <state-dir>/registry.db; same as --store sqlite:PATH)
   --approval-ttl D  how long an approved tool call stays usable before it expires (default 10m)
+  --max-watchers-per-token N
+                    most watch streams one token may hold open on this registry (default 16;
+                    one more gets 429)
+${REMOTE_ADDRESS_USAGE}
   --log-level L     trace, debug, info, warn, error (default: BERTH_LOG_LEVEL, else info)
   -h, --help        show this help
 
@@ -44,6 +51,8 @@ const command: Command = {
       db: { type: 'string' },
       'log-level': { type: 'string' },
       'approval-ttl': { type: 'string' },
+      'max-watchers-per-token': { type: 'string' },
+      ...REMOTE_ADDRESS_FLAGS,
       help: { type: 'boolean', short: 'h' },
     });
     if (values.help) {
@@ -55,13 +64,14 @@ const command: Command = {
     const host = values.host ?? '127.0.0.1';
     const level = logLevel(values['log-level'], io.env);
     const approvalTtlMs = durationFlag(values['approval-ttl'], '--approval-ttl', DEFAULT_APPROVAL_TTL_MS);
+    const maxWatchersPerToken = wholeNumberFlag(values['max-watchers-per-token'], '--max-watchers-per-token', DEFAULT_MAX_WATCHERS_PER_TOKEN, 'watch streams');
     const stateDir = resolve(io.cwd, values['state-dir'] ?? '.berth');
     const store = await resolveStoreChoice(values, io, join(stateDir, 'registry.db'));
     await mkdir(stateDir, { recursive: true, mode: 0o700 });
 
     const { logger, flush } = createLogger({ component: 'registry', level, destination: { stream: io.stdout }, env: io.env });
     try {
-      return await runRuntime({ logger, io, registry: { store, host, port, stateDir, portFlag: '--port', approvalTtlMs } }, (rt) => {
+      return await runRuntime({ logger, io, registry: { store, host, port, stateDir, portFlag: '--port', approvalTtlMs, maxWatchersPerToken }, allowRemote: allowRemoteFromFlags(values) }, (rt) => {
         const where = store.location.adapter === 'sqlite' ? `database ${store.location.path}` : `store ${store.location.display}`;
         io.stderr.write(`registry listening on ${rt.registryUrl} (${where})\n`);
       });

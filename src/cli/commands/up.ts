@@ -12,6 +12,9 @@ import { GATEWAY_LIMIT_FLAGS, gatewayLimitSettings, gatewayLimitUsage } from '..
 import { connectionCap, openFileLimit } from '../descriptor-limit.ts';
 import { GATEWAY_HEADER_FLAGS, GATEWAY_HEADER_USAGE, trustedProxiesFromFlags } from '../gateway-header-flags.ts';
 import { SECRET_FLAGS, secretFlagsUsage, secretResolverFromFlags } from '../secret-flags.ts';
+import { allowCommandsFrom, pathsToHide, SANDBOX_FLAGS, sandboxLine, sandboxModeFrom, sandboxUsage } from '../sandbox-flag.ts';
+import { SandboxUnavailableError } from '../../providers/local/index.ts';
+import { REMOTE_ADDRESS_FLAGS, REMOTE_ADDRESS_USAGE, allowRemoteFromFlags } from '../remote-address-flags.ts';
 import { Registry } from 'prom-client';
 import { existsSync, mkdirSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
@@ -23,7 +26,8 @@ import { SessionKeys } from '../../gateway/index.ts';
 import { HttpRegistryClient } from '../../client/http-client.ts';
 import type { Store } from '../../registry/store.ts';
 import { CommandFailure, ExitCode, UsageError, type Command, type CommandIo } from '../command.ts';
-import { objectRef, parseFlags, portFlag } from '../config.ts';
+import { objectRef, parseFlags, portFlag, wholeNumberFlag } from '../config.ts';
+import { DEFAULT_MAX_WATCHERS_PER_TOKEN } from '../../registry/api/watch-slots.ts';
 import { localHolderId } from '../stale-lease.ts';
 import { createLogger, logLevel } from '../logger.ts';
 import { startRuntime, type Runtime } from '../runtime.ts';
@@ -43,7 +47,7 @@ const RESERVED_DESCRIPTORS = 128;
 const defaultMaxConnections = connectionCap(openFileLimit(), RESERVED_DESCRIPTORS);
 
 const usage = `Usage: berth up [--state-dir DIR] [--host H] [--registry-port N] [--gateway-port N] [--store URL [--store-ca FILE]]
-                [--examples DIR | --no-examples]
+                [--examples DIR | --no-examples] [--sandbox auto|bwrap|off] [--allow-command GLOB]… [--max-watchers-per-token 16]
 
 Runs the registry, the reconciler with the local runtime, and the gateway in one
 process. On the first start of a state folder it applies the example manifests and
@@ -57,11 +61,15 @@ ${STORE_FLAGS_USAGE}
   --host H             interface to listen on (default 127.0.0.1)
   --registry-port N    registry API port (default 7070; 0 = any free port)
   --gateway-port N     gateway port (default 8080; 0 = any free port)
+  --max-watchers-per-token N
+                       most watch streams one token may hold open on the registry (default 16)
 ${GATEWAY_AUTH_USAGE}
 ${GATEWAY_EDGE_USAGE}
 ${gatewayLimitUsage(defaultMaxConnections)}
 ${GATEWAY_HEADER_USAGE}
 ${secretFlagsUsage('<state-dir>/secrets')}
+${sandboxUsage(23)}
+${REMOTE_ADDRESS_USAGE}
   --examples DIR       manifests applied on first start; repeatable (default examples/manifests and
                        examples/policies; examples/remote is left out: it needs the internet)
   --no-examples        apply nothing and create no example agent key on first start
@@ -129,6 +137,7 @@ const command: Command = {
       host: { type: 'string' },
       'registry-port': { type: 'string' },
       'gateway-port': { type: 'string' },
+      'max-watchers-per-token': { type: 'string' },
       examples: { type: 'string', multiple: true },
       'no-examples': { type: 'boolean' },
       'log-level': { type: 'string' },
@@ -139,6 +148,8 @@ const command: Command = {
       ...GATEWAY_LIMIT_FLAGS,
       ...GATEWAY_HEADER_FLAGS,
       ...SECRET_FLAGS,
+      ...SANDBOX_FLAGS,
+      ...REMOTE_ADDRESS_FLAGS,
     });
     if (values.help) {
       io.stdout.write(`${usage}\n`);
@@ -147,12 +158,16 @@ const command: Command = {
     if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
     const stateDir = resolve(io.cwd, values['state-dir'] ?? '.berth');
     const host = values.host ?? '127.0.0.1';
+    const sandbox = sandboxModeFrom(values);
+    const allowCommands = allowCommandsFrom(values);
     const registryPort = portFlag(values['registry-port'], 7070, '--registry-port');
     const gatewayPort = portFlag(values['gateway-port'], 8080, '--gateway-port');
+    const maxWatchersPerToken = wholeNumberFlag(values['max-watchers-per-token'], '--max-watchers-per-token', DEFAULT_MAX_WATCHERS_PER_TOKEN, 'watch streams');
     const gatewayAuth = { ...gatewayAuthSettings(values), ...gatewayEdgeSettings(values) };
     const gatewayLimits = gatewayLimitSettings(values, defaultMaxConnections);
     const trustedProxies = trustedProxiesFromFlags(values);
     const resolveSecret = secretResolverFromFlags(values, io, join(stateDir, 'secrets'));
+    const allowRemote = allowRemoteFromFlags(values);
     const level = logLevel(values['log-level'], io.env);
     const examples = values['no-examples'] ? [] : (values.examples ?? DEFAULT_EXAMPLES).map((p) => resolve(io.cwd, p));
     for (const [i, dir] of examples.entries()) {
@@ -160,6 +175,11 @@ const command: Command = {
     }
 
     const store = await resolveStoreChoice(values, io, join(stateDir, 'registry.db'));
+    // Servers never see Berth's secrets, wherever the flags put them (the state folder is hidden anyway).
+    const hiddenPaths = pathsToHide({
+      secretsDir: values['secrets-dir'] !== undefined ? resolve(io.cwd, values['secrets-dir']) : undefined,
+      sqlitePath: store.location.adapter === 'sqlite' ? store.location.path : undefined,
+    });
 
     mkdirSync(stateDir, { recursive: true, mode: 0o700 });
     // Created on first start, so sessions outlive a restart and `berth gateway --session-key-file` replicas can share them.
@@ -175,16 +195,17 @@ const command: Command = {
       rt = await startRuntime({
         logger,
         io,
-        registry: { store, host, port: registryPort, stateDir, metrics, ...(values['no-examples'] ? {} : { bootstrapAgent: EXAMPLE_AGENT }) },
+        registry: { store, host, port: registryPort, stateDir, metrics, maxWatchersPerToken, ...(values['no-examples'] ? {} : { bootstrapAgent: EXAMPLE_AGENT }) },
         // Servers listen where Berth does, but never on every interface.
-        reconciler: { runtimes: { kind: 'local', stateDir, host: host === '0.0.0.0' ? '127.0.0.1' : host }, leaseName: RECONCILER_LEASE, holderId: localHolderId(), metrics },
+        reconciler: { runtimes: { kind: 'local', stateDir, host: host === '0.0.0.0' ? '127.0.0.1' : host, sandbox, hiddenPaths, ...(allowCommands ? { allowCommands } : {}) }, leaseName: RECONCILER_LEASE, holderId: localHolderId(), metrics },
         // Agents' open SSE streams would hold shutdown for the default 5 s grace; on one machine a short grace is kinder.
         gateway: { host, port: gatewayPort, closeGraceMs: 1_000, metrics, trustedProxies, sessionKeys, ...gatewayAuth, limits: gatewayLimits },
         resolveSecret,
+        allowRemote,
       });
     } catch (err) {
       flush();
-      if (err instanceof CommandFailure && err.exitCode === ExitCode.Unreachable) throw err;
+      if (err instanceof CommandFailure && (err.exitCode === ExitCode.Unreachable || err.cause instanceof SandboxUnavailableError)) throw err;
       io.stderr.write(`berth up: could not start: ${describeError(err)}\n`);
       io.stderr.write('Is another `berth up` running? Choose other ports with --registry-port / --gateway-port.\n');
       return ExitCode.Failed;
@@ -204,9 +225,11 @@ const command: Command = {
           `  admin token ${sys.adminTokenFile}${sys.firstStart ? '   (created now; readable only by you)' : ''}`,
           ...(sys.agentKeyFile !== undefined ? [`  agent key   ${sys.agentKeyFile}   (agent ${EXAMPLE_AGENT}; send it as Authorization: Bearer)`] : []),
           `  logs        ${logFile}`,
+          ...(rt.sandbox ? [`  sandbox     ${sandboxLine(rt.sandbox)}`] : []),
           '',
         ].join('\n'),
       );
+      if (rt.sandbox?.kind === 'off') io.stderr.write(`berth up: ${sandboxLine(rt.sandbox)}\n`);
       const present = examples.filter((p) => existsSync(p));
       if (sys.firstStart && present.length > 0) {
         io.stdout.write(`Applying ${present.map((p) => relative(io.cwd, p) || '.').join(', ')} (first start; --no-examples skips this):\n`);

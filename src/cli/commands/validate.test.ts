@@ -96,4 +96,34 @@ describe('berth validate', () => {
     expect(output.code).toBe(2);
     expect(output.stderr).toContain('-o must be "text" or "json" (got "yaml")');
   });
+
+  it('refuses a remote URL at a metadata or loopback address, and --allow-remote lets loopback through', async () => {
+    const manifest = (url: string) => `apiVersion: berth.dev/v1alpha1
+kind: MCPServer
+metadata:
+  name: crm
+spec:
+  owner:
+    team: platform
+  environment: dev
+  lifecycle: approved-dev
+  risk: low
+  dataClassification: internal
+  remote:
+    url: ${url}
+    transport: streamable-http
+`;
+    const metadata = await berth(['validate', '-'], { stdin: manifest('http://0xa9fea9fe/latest/meta-data/') });
+    expect(metadata.code).toBe(1);
+    expect(metadata.stdout).toContain('spec.remote.url  remote URL http://169.254.169.254/latest/meta-data/ points at 169.254.169.254, a cloud metadata service (rule cloud-metadata)');
+    const loopback = await berth(['validate', '-'], { stdin: manifest('http://127.1:4100/mcp') });
+    expect(loopback.code).toBe(1);
+    expect(loopback.stdout).toContain('--allow-remote 127.0.0.1');
+    const allowed = await berth(['validate', '--allow-remote', '127.0.0.1', '-'], { stdin: manifest('http://127.1:4100/mcp') });
+    expect(allowed.stdout).toContain('0 problems');
+    expect(allowed.code).toBe(0);
+    const bad = await berth(['validate', '--allow-remote', '10.0.0.0/99', '-'], { stdin: manifest('http://127.1:4100/mcp') });
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('prefix length');
+  });
 });

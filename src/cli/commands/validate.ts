@@ -5,6 +5,8 @@
 import { ExitCode, UsageError, type Command, type CommandIo } from '../command.ts';
 import { formatProblem, validateDocuments, type Problem } from '../../manifest/index.ts';
 import { loadManifestInput } from '../manifest-input.ts';
+import { RemoteAddressRule } from '../../manifest/remote-address.ts';
+import { allowRemoteFromFlags } from '../remote-address-flags.ts';
 
 const usage = `Usage: berth validate [-o text|json] <file | dir | -> ...
 
@@ -15,18 +17,22 @@ a registry. Folders are searched for .yaml/.yml files; "-" reads standard input.
 Options:
   -o, --output text|json   text (default): one line per problem, then a summary
                            json: one JSON document for machines
+  --allow-remote A         a CIDR, address or host name spec.remote.url may point at although it is
+                           loopback, link-local or a metadata address (repeatable); as the registry's
+                           --allow-remote, which is what berth apply is held to
   -h, --help               show this help
 
 Exit status: 0 all valid, 1 problems found, 2 usage error.`;
 
 interface Options {
   paths: string[];
+  allowRemote: string[];
   output: 'text' | 'json';
   help: boolean;
 }
 
 function parseArgs(args: readonly string[]): Options {
-  const options: Options = { paths: [], output: 'text', help: false };
+  const options: Options = { paths: [], allowRemote: [], output: 'text', help: false };
   let flagsDone = false;
   for (let i = 0; i < args.length; i++) {
     const arg = args[i] as string;
@@ -34,6 +40,10 @@ function parseArgs(args: readonly string[]): Options {
       options.paths.push(arg);
     } else if (arg === '--') {
       flagsDone = true;
+    } else if (arg === '--allow-remote' || arg.startsWith('--allow-remote=')) {
+      const value = arg.startsWith('--allow-remote=') ? arg.slice('--allow-remote='.length) : args[++i];
+      if (value === undefined) throw new UsageError('--allow-remote needs a CIDR, an address or a host name');
+      options.allowRemote.push(...allowRemoteFromFlags({ 'allow-remote': [value] }));
     } else if (arg === '-h' || arg === '--help') {
       options.help = true;
     } else if (arg === '-o' || arg === '--output' || arg.startsWith('--output=') || (arg.startsWith('-o') && arg.length > 2)) {
@@ -67,7 +77,7 @@ const command: Command = {
 
     const loaded = await loadManifestInput(options.paths, io);
     const fileOrder = new Map(loaded.files.map((f, i) => [f, i]));
-    const problems = [...loaded.problems, ...validateDocuments(loaded.documents)].sort((a, b) => compareProblems(a, b, fileOrder));
+    const problems = [...loaded.problems, ...validateDocuments(loaded.documents, { remoteAddresses: new RemoteAddressRule({ allow: options.allowRemote }) })].sort((a, b) => compareProblems(a, b, fileOrder));
 
     if (options.output === 'json') {
       const report = {

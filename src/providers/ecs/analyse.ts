@@ -12,6 +12,7 @@ import { inDomain, normaliseDnsName, TAG } from './naming.ts';
 import { findRecord, ownedBy, parseOwnershipRecord, type Owner } from './ownership.ts';
 import { chooseListener } from './quota.ts';
 import { canonicalConditions, renderServer, type HealthCheckSettings, type RenderedServer } from './render.ts';
+import { serviceSettingsDrift } from './service-drift.ts';
 import type { EcsObservation, ObservedRule, ObservedService, ObservedTargetGroup, ObservedTaskDefinition } from './types.ts';
 
 /** The alias records (A and AAAA) + ownership record a server should have. */
@@ -147,8 +148,8 @@ export function analyseDeploy(desired: DesiredServer, obs: EcsObservation, confi
     const runningHash = runningTaskDefinition?.tags[TAG.specHash];
     if (!guarded && !rolledBack && primary !== undefined && runningHash !== r.taskDefinitionHash) {
       drift.push(`ECS service ${service.name}: task definition changed outside Berth to ${primary.taskDefinitionArn}; manifest renders ${desiredTaskDefinition?.arn ?? `a definition with hash ${r.taskDefinitionHash.slice(0, 12)}`}`);
-    }
-  }
+    }  }
+  if (service !== undefined && service.status === 'ACTIVE') drift.push(...serviceSettingsDrift(service, r, targetGroup?.arn, service.tags[TAG.specHash] === r.service.hash));
 
   // DNS.
   const elsewhereAll = ownedRecords(obs.records, owner, config.listeners);

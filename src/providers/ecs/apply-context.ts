@@ -13,7 +13,7 @@ export interface ApplyMemory {
   /** Service name → when this provider created it (MISSING right after means "not visible yet"). */
   createdAt: Map<string, number>;
   /** Server → last AWS error. */
-  lastError: Map<string, { code: string; message: string; at: string }>;
+  lastError: Map<string, { code: string; message: string; at: string; resolvedAt?: string }>;
 }
 
 /** The per-provider dependencies `applyEcs` is called with. */

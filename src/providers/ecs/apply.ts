@@ -50,7 +50,9 @@ export async function applyEcs(plan: Plan<EcsAction>, deps: ApplyDeps, signal?: 
       throw new ProviderError(`${action.op} ${action.resource} for MCPServer "${plan.server}": ${code}: ${message}`, { code, retryable: true, cause: err });
     }
   }
-  deps.memory.lastError.delete(plan.server);
+  // Kept (status shows the last AWS error with its time), marked resolved once.
+  const last = deps.memory.lastError.get(plan.server);
+  if (last !== undefined && last.resolvedAt === undefined) deps.memory.lastError.set(plan.server, { ...last, resolvedAt: new Date(deps.now()).toISOString() });
   return { done };
 }
 

@@ -11,6 +11,7 @@ import { analyseDeploy, type DeployAnalysis } from './analyse.ts';
 import type { EcsEnvironmentConfig } from './config.ts';
 import { TAG } from './naming.ts';
 import { planEcs } from './plan.ts';
+import { HOLD_TAG, parseHold } from './retirement-guard.ts';
 import type { EcsObservation } from './types.ts';
 
 /** Polling interval while a rollout runs. */
@@ -22,6 +23,16 @@ export const BLOCKED_POLL_MS = 60_000;
 export function assessEcs(desired: DesiredServer | undefined, obs: EcsObservation, config: EcsEnvironmentConfig): RuntimeState {
   if (desired === undefined) {
     const left = planEcs(undefined, obs, config).actions;
+    const hold = parseHold(obs.service?.tags[HOLD_TAG]);
+    // A hold recorded under the fraction still configured binds (see retirement-guard.ts): say so, e.g. in `berth plan`.
+    if (left.length > 0 && hold !== undefined && config.maxRetirementFraction !== undefined && hold.fraction >= config.maxRetirementFraction) {
+      return {
+        phase: 'Progressing',
+        reason: Reason.MassDeletionGuard,
+        message: `retirement held by the mass-deletion guard since ${hold.since} (${hold.baseline} servers before the prune began, maxRetirementFraction ${hold.fraction}); raise maxRetirementFraction in the environment "${config.environment}" config and restart the reconciler to let it go, or apply its manifest again to keep it`,
+        requeueAfterMs: BLOCKED_POLL_MS,
+      };
+    }
     return left.length === 0
       ? { phase: 'Absent', reason: Reason.Retired, message: 'nothing left on ECS' }
       : { phase: 'Progressing', reason: Reason.Retiring, message: `retiring: ${left.map((x) => `${x.op} ${x.resource}`).join('; ')}`, requeueAfterMs: ROLLOUT_POLL_MS };
@@ -67,7 +78,8 @@ export function assessEcs(desired: DesiredServer | undefined, obs: EcsObservatio
     };
   }
   const runningHash = a.runningTaskDefinition?.tags[TAG.specHash];
-  const progress = `deployment ${primary.id} ${primary.rolloutState ?? 'IN_PROGRESS'}: ${primary.runningCount}/${svc.desiredCount} running`;
+  // AWS's own word for the rollout, or that it gave none: never a guess.
+  const progress = `deployment ${primary.id} ${primary.rolloutState ?? 'rollout state unknown (AWS gave none)'}: ${primary.runningCount}/${svc.desiredCount} running`;
   if (runningHash !== a.r.taskDefinitionHash) {
     return { ...base, phase: 'Progressing', reason: Reason.RollingOut, message: `deploying the new task definition; ${progress}`, requeueAfterMs: 3_000 };
   }
@@ -99,24 +111,38 @@ export function assessEcs(desired: DesiredServer | undefined, obs: EcsObservatio
   };
 }
 
-/** status.runtime: ARNs owned, rollout, target health, last AWS error. Stable between no-op passes. */
+/** What AWS reported as a rollout state when it reported none. */
+export const ROLLOUT_UNKNOWN = 'unknown';
+
+/**
+ * status.runtime: ARNs owned, the listener rule, rollout (PRIMARY's rolloutState
+ * exactly as AWS gave it, else "unknown"), running/desired, target health as last
+ * read (with when), the last AWS error (with when). Stable between no-op passes:
+ * nothing here moves unless AWS's answer did.
+ */
 function detailsOf(a: DeployAnalysis, obs: EcsObservation): Record<string, unknown> {
   const svc = a.service;
   const primary = svc?.deployments.find((d) => d.status === 'PRIMARY');
   const arns: Record<string, string> = {};
   if (svc) arns['service'] = svc.arn;
   if (a.runningTaskDefinition) arns['taskDefinition'] = a.runningTaskDefinition.arn;
+  else if (primary !== undefined) arns['taskDefinition'] = primary.taskDefinitionArn;
   if (a.targetGroup) arns['targetGroup'] = a.targetGroup.arn;
   if (a.rule) arns['listenerRule'] = a.rule.arn;
   if (a.listener) arns['listener'] = a.listener.arn;
-  const targets = obs.targetHealth ?? (svc && primary?.rolloutState === 'COMPLETED' ? { healthy: svc.runningCount, unhealthy: 0, initial: 0, draining: 0, other: 0 } : undefined);
+  const seen = obs.targetHealthSeen;
+  const targets = seen?.summary ?? obs.targetHealth;
   return {
     arns,
+    ...(a.rule !== undefined ? { rule: { arn: a.rule.arn, priority: a.rule.priority, conditions: a.rule.conditionsKey } } : {}),
     ...(primary !== undefined && svc !== undefined
-      ? { rollout: { deploymentId: primary.id, rolloutState: primary.rolloutState ?? 'UNKNOWN', running: primary.runningCount, desired: svc.desiredCount } }
+      ? { rollout: { deploymentId: primary.id, rolloutState: primary.rolloutState ?? ROLLOUT_UNKNOWN, ...(primary.rolloutStateReason !== undefined ? { reason: primary.rolloutStateReason } : {}), running: primary.runningCount, desired: svc.desiredCount } }
       : {}),
-    ...(targets !== undefined ? { targets: { healthy: targets.healthy, unhealthy: targets.unhealthy, initial: targets.initial, draining: targets.draining } } : {}),
+    ...(svc !== undefined ? { service: { status: svc.status, running: svc.runningCount, pending: svc.pendingCount, desired: svc.desiredCount } } : {}),
+    ...(targets !== undefined
+      ? { targets: { healthy: targets.healthy, unhealthy: targets.unhealthy, initial: targets.initial, draining: targets.draining, ...(targets.reason !== undefined ? { reason: targets.reason } : {}), ...(seen !== undefined ? { checkedAt: seen.at } : {}) } }
+      : {}),
     ...(a.dns !== undefined ? { dns: a.dns.name } : {}),
-    ...(obs.lastError !== undefined ? { lastError: { code: obs.lastError.code, message: obs.lastError.message } } : {}),
+    ...(obs.lastError !== undefined ? { lastError: { ...obs.lastError } } : {}),
   };
 }

@@ -25,7 +25,7 @@
  *     logGroup: /berth/production
  *     tags: { cost-center: platform }
  *     maxRetirementsPerMinute: 50          # mass-deletion guard: retirements started per minute
- *     maxRetirementFraction: 0.5           # optional: refuse while over half the fleet asks to retire
+ *     maxRetirementFraction: 0.5           # optional: hold retirements beyond half the fleet until an operator acts
  * ```
  */
 
@@ -67,9 +67,10 @@ export interface EcsEnvironmentConfig {
   /** At most this many retirements start per minute (mass-deletion guard, see retirement-guard.ts). Default 50. */
   maxRetirementsPerMinute: number;
   /**
-   * Refuse to retire anything more while over this fraction (0–1) of the servers Berth
-   * manages in this environment asked to retire within one minute (a folder emptied by
-   * mistake). Absent: no fraction check, only the per-minute cap.
+   * At most this fraction (0–1) of the servers Berth managed before a prune began
+   * retires in that prune (a folder emptied by mistake); the rest is held until an
+   * operator raises this value (and restarts the reconciler) or applies the manifests
+   * again. Absent: no fraction check, only the per-minute cap.
    */
   maxRetirementFraction?: number;
 }

@@ -24,10 +24,12 @@ import { AwsView, type EcsClients } from './aws-view.ts';
 import type { EcsEnvironmentConfig } from './config.ts';
 import { KeyedLock } from '../../kit/keyed-lock.ts';
 import { observeServer, type ObserveMemory } from './observe.ts';
+import { serviceName } from './naming.ts';
 import { managedServer, parseOwnershipRecord } from './ownership.ts';
 import { planEcs } from './plan.ts';
 import { attachRateLimiter, RateLimiter, type BucketLimit } from './rate-limit.ts';
-import { RetirementGuard } from './retirement-guard.ts';
+import { TagResourceCommand } from '@aws-sdk/client-ecs';
+import { formatHold, HOLD_TAG, parseHold, RetirementGuard, type HoldRecord } from './retirement-guard.ts';
 import type { EcsAction, EcsObservation } from './types.ts';
 
 export type { EcsAction, EcsObservation } from './types.ts';
@@ -70,7 +72,7 @@ export function createEcsProvider(opts: EcsProviderOptions): EcsProvider {
     attachRateLimiter(opts.clients.route53, limiter);
   }
   const view = new AwsView(opts.clients, config, now, opts.cacheTtlMs ?? 5_000);
-  const memory: ObserveMemory = { createdAt: new Map(), lastError: new Map(), healthyDeployments: new Set() };
+  const memory: ObserveMemory = { createdAt: new Map(), lastError: new Map(), healthyDeployments: new Set(), lastTargetHealth: new Map() };
   // One apply at a time per server, whatever the caller does.
   const serverLock = new KeyedLock();
   // Rule placement, one at a time per load balancer: see createListenerRule in apply-listener-rule.ts.
@@ -79,25 +81,57 @@ export function createEcsProvider(opts: EcsProviderOptions): EcsProvider {
     maxPerWindow: config.maxRetirementsPerMinute,
     ...(config.maxRetirementFraction !== undefined ? { maxFraction: config.maxRetirementFraction } : {}),
     now,
+    where: `environment "${config.environment}"`,
   });
+  // The hold tag each server's service carried when last observed (see holdRetirement).
+  const observedHolds = new Map<string, string | undefined>();
 
   /**
    * The mass-deletion guard (retirement-guard.ts) in front of every retirement:
    * undefined lets the plan run; otherwise nothing is done and the outcome says
    * why and when to look again. Deploy plans pass and end any retirement record.
    */
-  function holdRetirement(plan: Plan<EcsAction>): ApplyOutcome<EcsAction> | undefined {
+  async function holdRetirement(plan: Plan<EcsAction>): Promise<ApplyOutcome<EcsAction> | undefined> {
     if (!plan.actions.some((a) => a.retiring)) {
       guard.forget(plan.server);
       return undefined;
     }
     // Waiting on a service that is already draining destroys nothing: never held.
     if (plan.actions.every((a) => a.kind === 'wait')) return undefined;
+    const recorded = parseHold(observedHolds.get(plan.server));
+    if (recorded !== undefined && guard.restoreHold(plan.server, recorded) === 'released' && guard.holdOf(plan.server) === undefined) {
+      opts.logger?.info({ server: plan.server, hold: recorded }, 'mass-deletion guard: the hold recorded on this server was released by a raised or removed maxRetirementFraction');
+    }
     const admission = guard.admit(plan.server);
     if (admission.admitted) return undefined;
-    opts.logger?.warn({ server: plan.server, retryAfterMs: admission.retryAfterMs }, admission.reason);
+    opts.logger?.warn({ server: plan.server, retryAfterMs: admission.retryAfterMs, ...(admission.hold ? { hold: admission.hold } : {}) }, admission.reason);
+    if (admission.hold !== undefined) await recordHold(plan, admission.hold);
     const wait: EcsAction = { kind: 'wait', op: 'wait', resource: `retirement of ${plan.server}`, reason: admission.reason, waitMs: admission.retryAfterMs, retiring: true };
-    return { done: [{ action: wait, result: 'held by the mass-deletion guard' }], requeueAfterMs: admission.retryAfterMs, note: admission.reason };
+    return {
+      done: [{ action: wait, result: 'held by the mass-deletion guard' }],
+      requeueAfterMs: admission.retryAfterMs,
+      note: admission.reason,
+      ...(admission.hold !== undefined ? { held: admission.reason } : {}),
+    };
+  }
+
+  /**
+   * Writes the hold on the server's service, once, so a restarted reconciler
+   * keeps holding. Without a service (already gone) the hold lives in memory
+   * only. A failed write is logged: the hold still stands in this process.
+   */
+  async function recordHold(plan: Plan<EcsAction>, hold: HoldRecord): Promise<void> {
+    const value = formatHold(hold);
+    if (observedHolds.get(plan.server) === value) return;
+    const svc = plan.actions.find((a): a is Extract<EcsAction, { kind: 'delete-service' }> => a.kind === 'delete-service');
+    if (svc === undefined) return;
+    try {
+      await opts.clients.ecs.send(new TagResourceCommand({ resourceArn: svc.serviceArn, tags: [{ key: HOLD_TAG, value }] }));
+      observedHolds.set(plan.server, value);
+      view.serviceChanged(serviceName(plan.server));
+    } catch (err) {
+      opts.logger?.warn({ server: plan.server, err }, 'mass-deletion guard: could not record the hold on the service; it holds in this process only');
+    }
   }
 
   return {
@@ -106,15 +140,17 @@ export function createEcsProvider(opts: EcsProviderOptions): EcsProvider {
     handles(spec: MCPServerSpec): boolean {
       return spec.runtime !== undefined;
     },
-    observe(name: string, signal?: AbortSignal): Promise<EcsObservation> {
-      return observeServer(name, { view, config, memory, now }, signal);
+    async observe(name: string, signal?: AbortSignal): Promise<EcsObservation> {
+      const obs = await observeServer(name, { view, config, memory, now }, signal);
+      observedHolds.set(name, obs.service?.tags[HOLD_TAG]);
+      return obs;
     },
     plan(desired: DesiredServer | undefined, observed: EcsObservation): Plan<EcsAction> {
       return planEcs(desired, observed, config);
     },
     apply(plan: Plan<EcsAction>, signal?: AbortSignal): Promise<ApplyOutcome<EcsAction>> {
       return serverLock.run(plan.server, async () => {
-        const held = holdRetirement(plan);
+        const held = await holdRetirement(plan);
         if (held !== undefined) return held;
         const outcome = await applyEcs(plan, { clients: opts.clients, view, config, memory, now, placementLock }, signal);
         opts.logger?.debug({ server: plan.server, done: outcome.done.length, requeueAfterMs: outcome.requeueAfterMs }, 'ecs plan applied');
@@ -135,9 +171,14 @@ export function createEcsProvider(opts: EcsProviderOptions): EcsProvider {
         view.records(),
         ...config.listeners.map((l) => view.rules(l.arn)),
       ]);
+      const holds = new Map<string, HoldRecord>();
       for (const svcName of services) {
         const svc = await view.service(svcName);
-        if (svc !== undefined && svc.status !== 'INACTIVE') add(managedServer(svc.tags, config.installationId));
+        if (svc === undefined || svc.status === 'INACTIVE') continue;
+        const server = managedServer(svc.tags, config.installationId);
+        add(server);
+        const hold = parseHold(svc.tags[HOLD_TAG]);
+        if (server !== undefined && hold !== undefined) holds.set(server, hold);
       }
       for (const tg of groups) add(managedServer(tg.tags, config.installationId));
       for (const rule of rules.flat()) add(managedServer(rule.tags, config.installationId));
@@ -145,7 +186,7 @@ export function createEcsProvider(opts: EcsProviderOptions): EcsProvider {
         const o = parseOwnershipRecord(rec);
         if (o !== undefined && o.installationId === config.installationId) add(o.server);
       }
-      guard.noteFleet([...names]);
+      guard.noteFleet([...names], holds);
       return [...names].sort();
     },
     async close(): Promise<void> {

@@ -9,16 +9,18 @@ import { inMotion } from './aws-view.ts';
 import type { EcsEnvironmentConfig } from './config.ts';
 import { familyName, serviceName } from './naming.ts';
 import { ownedBy } from './ownership.ts';
-import type { EcsObservation, ObservedRule, ObservedTaskDefinition } from './types.ts';
+import type { EcsObservation, ObservedRule, ObservedTaskDefinition, TargetHealthSummary } from './types.ts';
 
 /** What observe remembers across passes (per provider instance). */
 export interface ObserveMemory {
   /** Service name → when this provider created it. */
   createdAt: Map<string, number>;
   /** Server → last AWS error. */
-  lastError: Map<string, { code: string; message: string; at: string }>;
+  lastError: Map<string, { code: string; message: string; at: string; resolvedAt?: string }>;
   /** `serviceArn|deploymentId` whose targets were all seen healthy: no need to ask again. */
   healthyDeployments: Set<string>;
+  /** Server → the last DescribeTargetHealth summary read, and when (status shows it as read, never made up). */
+  lastTargetHealth: Map<string, { summary: TargetHealthSummary; at: string }>;
 }
 
 /** How long after CreateService a MISSING answer still means "not visible yet". */
@@ -57,6 +59,7 @@ export async function observeServer(
     if (inMotion(service) || !memory.healthyDeployments.has(key)) {
       try {
         targetHealth = await view.targetHealth(tgArn, signal);
+        memory.lastTargetHealth.set(name, { summary: targetHealth, at: new Date(deps.now()).toISOString() });
         if (!inMotion(service) && targetHealth.healthy >= service.desiredCount && targetHealth.unhealthy === 0) memory.healthyDeployments.add(key);
       } catch (err) {
         if ((err as { name?: string }).name !== 'TargetGroupNotFoundException') throw err;
@@ -67,6 +70,7 @@ export async function observeServer(
   const serviceRecentlyCreated = service === undefined && created !== undefined && deps.now() - created < MISSING_GRACE_MS;
   if (service !== undefined) memory.createdAt.delete(svcName);
   const lastError = memory.lastError.get(name);
+  const targetHealthSeen = memory.lastTargetHealth.get(name);
   const rulesByListener: Record<string, ObservedRule[]> = Object.fromEntries(ruleLists);
   return {
     name,
@@ -79,5 +83,6 @@ export async function observeServer(
     records,
     ...(targetHealth !== undefined ? { targetHealth } : {}),
     ...(lastError !== undefined ? { lastError } : {}),
+    ...(targetHealthSeen !== undefined ? { targetHealthSeen } : {}),
   };
 }

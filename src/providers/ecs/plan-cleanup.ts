@@ -2,6 +2,7 @@
 import type { DeployAnalysis } from './analyse.ts';
 import { TAG } from './naming.ts';
 import { cleanupTaskDefinitions } from './plan-task-definition.ts';
+import { HOLD_TAG } from './retirement-guard.ts';
 import type { EcsAction, EcsObservation } from './types.ts';
 
 /**
@@ -13,14 +14,19 @@ import type { EcsAction, EcsObservation } from './types.ts';
 export function planCleanup(a: DeployAnalysis, obs: EcsObservation): EcsAction[] {
   const { r } = a;
   const svc = a.service;
+  // The manifest came back: a retirement hold recorded on the service no longer applies.
+  const unhold: EcsAction[] =
+    svc !== undefined && svc.status === 'ACTIVE' && svc.tags[HOLD_TAG] !== undefined
+      ? [{ kind: 'untag-service', op: 'untag', resource: `ecs service ${r.serviceName}`, reason: 'deployed again: forget the mass-deletion guard\'s hold on its retirement (berth:retirement-held)', serviceArn: svc.arn, tagKeys: [HOLD_TAG] }]
+      : [];
   const steady =
     svc !== undefined &&
     svc.status === 'ACTIVE' &&
     svc.deployments.length === 1 &&
     svc.deployments[0]!.rolloutState === 'COMPLETED' &&
     a.runningTaskDefinition?.tags[TAG.specHash] === r.taskDefinitionHash;
-  if (!steady) return [];
-  const out: EcsAction[] = [];
+  if (!steady) return unhold;
+  const out: EcsAction[] = [...unhold];
   const failed = svc.tags[TAG.failedSpecHash];
   if (failed !== undefined && failed !== r.service.hash) {
     // A different configuration rolled out fine: the old failure no longer describes this service.

@@ -104,8 +104,10 @@ export interface EcsObservation {
   /** Every record of the hosted zone (shared listing); empty without a zone. */
   records: ResourceRecordSet[];
   targetHealth?: TargetHealthSummary;
-  /** The last AWS error this provider hit for the server. */
-  lastError?: { code: string; message: string; at: string };
+  /** The last target health this provider read for the server and when (read again only while a rollout moves). */
+  targetHealthSeen?: { summary: TargetHealthSummary; at: string };
+  /** The last AWS error this provider hit for the server; `resolvedAt` once a later apply went through. */
+  lastError?: { code: string; message: string; at: string; resolvedAt?: string };
 }
 
 /** One step the ECS provider carries out. `targetGroupArn` undefined: the group created earlier in the same plan. */

@@ -20,9 +20,10 @@ import {
 } from '../../../test/fixtures/mcp-servers/harness.ts';
 
 const BERTH_HOST = fileURLToPath(new URL('../../../test/fixtures/mcp-servers/berth-host.ts', import.meta.url));
+// Counts processes by pid; under bwrap each server is three (bwrap, its namespace's init, the server): sandbox.test.ts covers that.
 const scope = providerTestScope(afterEach);
 function provider(stateDir: string): LocalProvider {
-  return scope.track(createLocalProvider({ logger: testLogger(), stateDir, nodePath: process.execPath, parentEnv: { PATH: process.env.PATH }, stopGraceMs: 2000, orphanProbeTimeoutMs: 15_000 }));
+  return scope.track(createLocalProvider({ logger: testLogger(), stateDir, nodePath: process.execPath, parentEnv: { PATH: process.env.PATH }, stopGraceMs: 2000, orphanProbeTimeoutMs: 15_000, sandbox: 'off' }));
 }
 const tag_ = scope.tag;
 

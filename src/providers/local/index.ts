@@ -23,13 +23,17 @@ import { listManagedLocal, observeLocal } from './observe.ts';
 import type { LocalProviderOptions } from './options.ts';
 import { planLocal } from './plan.ts';
 import { createProviderState } from './provider-state.ts';
+import type { SandboxStatus } from './sandbox.ts';
 import type { LocalAction, LocalObservation } from './types.ts';
 
 export type { LocalAction, LocalObservation, ExitInfo } from './types.ts';
 export type { LocalProviderOptions } from './options.ts';
+export { SandboxUnavailableError, type SandboxMode, type SandboxStatus } from './sandbox.ts';
 
 /** The local provider, with one extra: hand the processes over without stopping them. */
 export interface LocalProvider extends RuntimeProvider<LocalObservation, LocalAction> {
+  /** The sandbox chosen at creation: every server process runs in it. */
+  readonly sandbox: SandboxStatus;
   /** Pure and synchronous here. */
   assess(desired: DesiredServer | undefined, observed: LocalObservation): RuntimeState;
   /**
@@ -49,7 +53,8 @@ export interface LocalProvider extends RuntimeProvider<LocalObservation, LocalAc
  * Creates the local provider. Nothing is started or read until the reconciler
  * asks, except the scan for processes an earlier Berth left unrecorded.
  * The pieces: provider-state.ts (defaults, shared state), process-table.ts,
- * stray-processes.ts, observe.ts, plan.ts, apply.ts, ensure-stopped.ts.
+ * stray-processes.ts, observe.ts, plan.ts, apply.ts, ensure-stopped.ts, sandbox.ts.
+ * @throws SandboxUnavailableError when `opts.sandbox` is 'bwrap' and bwrap cannot run here
  */
 export function createLocalProvider(opts: LocalProviderOptions): LocalProvider {
   const state = createProviderState(opts);
@@ -58,6 +63,7 @@ export function createLocalProvider(opts: LocalProviderOptions): LocalProvider {
 
   return {
     name: 'local',
+    sandbox: settings.sandbox,
 
     handles(spec: MCPServerSpec): boolean {
       return spec.runtime !== undefined;

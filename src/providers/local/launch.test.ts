@@ -10,6 +10,10 @@ const settings: LaunchSettings = {
   bridgeScript: '/opt/berth/stdio-bridge-main.ts',
   defaultCwd: '/srv/berth-run',
   stateId: 'state-1',
+  stateDir: '/srv/berth-run/.berth',
+  hidden: [],
+  packageRoot: '/opt/berth',
+  sandbox: { kind: 'off', reason: 'test' },
 };
 
 function cwdOf(local: { cwd?: string }, sourceDir?: string): string {

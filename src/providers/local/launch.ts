@@ -5,10 +5,11 @@
  * passed in.
  */
 import { createHash } from 'node:crypto';
-import { isAbsolute, resolve } from 'node:path';
+import { isAbsolute, matchesGlob, resolve } from 'node:path';
 import type { DesiredServer } from '../provider.ts';
 import type { SecretRef, Transport } from '../../manifest/types.ts';
 import { describeLimitChanges, stdioLimitFlags, stdioLimitsOf, type StdioLimits } from './stdio-limits.ts';
+import type { SandboxStatus } from './sandbox.ts';
 
 /** Settings of the local provider that shape every launch. */
 export interface LaunchSettings {
@@ -24,6 +25,16 @@ export interface LaunchSettings {
   defaultCwd: string;
   /** Id of the state folder, put in every server's env (with its name) so a process can be found without its record. */
   stateId: string;
+  /** The state folder itself: never visible inside a sandbox. */
+  stateDir: string;
+  /** More files and folders no sandboxed server may see (a database or secrets folder outside the state folder). */
+  hidden: string[];
+  /** Berth's own package folder (holds the stdio bridge and its dependencies), bound read-only for bridged servers. */
+  packageRoot: string;
+  /** The sandbox chosen at start (see sandbox.ts). */
+  sandbox: SandboxStatus;
+  /** The operator's allow-list of commands (globs over `runtime.local.command` as written); undefined allows any. */
+  allowCommands?: string[];
 }
 
 /**
@@ -61,6 +72,8 @@ export interface LaunchConfig {
   stdio?: StdioLimits;
   health: ResolvedHealthCheck;
   secrets: SecretRef[];
+  /** Whether the process runs in the bwrap sandbox; a change restarts it. */
+  sandbox: 'bwrap' | 'off';
 }
 
 /** A launch minus secret values: kept in the state file to say later what changed. */
@@ -76,6 +89,8 @@ export interface LaunchSummary {
   secrets: string[];
   /** The stdio bridge's limits (bridged servers only): the bridge reads them at start, so a change restarts it. */
   stdio?: StdioLimits;
+  /** Present when the process runs sandboxed; absent (records of older Berths too) means unsandboxed. */
+  sandbox?: 'bwrap';
 }
 
 /** The final process to spawn for a launch on a port. */
@@ -102,6 +117,12 @@ export function launchConfigOf(desired: DesiredServer, settings: LaunchSettings)
       problem: `spec.runtime.local.command is missing for ${desired.name}: the local runtime cannot run the container image "${runtime.image}"; add runtime.local {command, args} or deploy it to ECS`,
     };
   }
+  const allowed = settings.allowCommands;
+  if (allowed && !allowed.some((glob) => matchesGlob(local.command, glob))) {
+    return {
+      problem: `spec.runtime.local.command "${local.command}" of ${desired.name} is not allowed on this machine: the operator allows only ${allowed.map((g) => `--allow-command ${JSON.stringify(g)}`).join(', ')}; ask them to add it, or deploy it to ECS`,
+    };
+  }
   const hc = runtime.healthCheck ?? {};
   const baseDir = desired.sourceDir ?? settings.defaultCwd;
   return {
@@ -123,6 +144,7 @@ export function launchConfigOf(desired: DesiredServer, settings: LaunchSettings)
       graceMs: (hc.gracePeriodSeconds ?? 30) * 1000,
     },
     secrets: [...(runtime.secrets ?? [])],
+    sandbox: settings.sandbox.kind,
   };
 }
 
@@ -184,6 +206,7 @@ export function summarize(config: LaunchConfig): LaunchSummary {
     env,
     secrets: config.secrets.map((s) => `${s.name}=${s.valueFrom}`).sort(),
     ...(config.stdio ? { stdio: config.stdio } : {}),
+    ...(config.sandbox === 'bwrap' ? { sandbox: 'bwrap' as const } : {}),
   };
 }
 
@@ -210,6 +233,7 @@ export function describeChanges(prev: LaunchSummary | undefined, next: LaunchSum
   if (prev.cwd !== next.cwd) out.push(`cwd changed from ${quote(prev.cwd)} to ${quote(next.cwd)}`);
   if (prev.transport !== next.transport) out.push(`transport changed from ${prev.transport} to ${next.transport}`);
   if (prev.mcpPath !== next.mcpPath) out.push(`mcpPath changed from ${prev.mcpPath} to ${next.mcpPath}`);
+  if ((prev.sandbox ?? 'off') !== (next.sandbox ?? 'off')) out.push(`sandbox changed from ${prev.sandbox ?? 'off'} to ${next.sandbox ?? 'off'}`);
   if (next.stdio && !prev.stdio) {
     // Recorded by a Berth whose bridge had no limits: the new bridge brings them.
     out.push(`stdio bridge limits added (${Object.entries(next.stdio).map(([k, v]) => `${k} ${v}`).join(', ')})`);

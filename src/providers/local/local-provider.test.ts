@@ -26,6 +26,8 @@ function newProvider(extra: Partial<Parameters<typeof createLocalProvider>[0]> =
       parentEnv: { PATH: process.env.PATH, SECRET_OF_BERTH: 'must-not-leak' },
       restartBackoff: { initialMs: 50, maxMs: 400 },
       stopGraceMs: 2000,
+      // Counts processes by pid; under bwrap each server is three (bwrap, its namespace's init, the server): sandbox.test.ts covers that.
+      sandbox: 'off',
       ...extra,
     }),
   );

@@ -1,6 +1,7 @@
 /** What a caller of `createLocalProvider` may set. */
 import type { Logger } from 'pino';
 import type { SecretRef } from '../../manifest/types.ts';
+import type { SandboxMode } from './sandbox.ts';
 
 /** Options of `createLocalProvider`. */
 export interface LocalProviderOptions {
@@ -34,4 +35,23 @@ export interface LocalProviderOptions {
   orphanProbeTimeoutMs?: number;
   /** Working directory of servers whose manifest folder is unknown and that name no cwd. Default the current directory. */
   defaultCwd?: string;
+  /**
+   * Sandbox of every server process (sandbox.ts): `bwrap` requires bubblewrap
+   * (createLocalProvider throws SandboxUnavailableError without it), `off` runs
+   * servers unsandboxed, `auto` (default) uses bwrap when a trial run works.
+   */
+  sandbox?: SandboxMode;
+  /**
+   * Files and folders outside `stateDir` that hold Berth's secrets (a SQLite
+   * database kept elsewhere, a secrets folder): hidden from sandboxed servers as
+   * the state folder is. Default none.
+   */
+  hiddenPaths?: string[];
+  /**
+   * Globs (`path.matchesGlob`) a manifest's `runtime.local.command`, as written,
+   * must match to run: `node`, `/opt/mcp/**`. A server whose command matches none
+   * is not started (a running one is stopped) and reports Degraded naming the
+   * list. Default: any command.
+   */
+  allowCommands?: string[];
 }

@@ -47,7 +47,7 @@ export function planLocal(desired: DesiredServer | undefined, observed: LocalObs
       return plan([{ op: 'restart', resource, reason: `${proc}, ${earlier}, is not healthy: ${observed.health.message ?? 'no answer'}`, desired, ...pid(observed) }]);
     }
     const strays = observed.strays?.length ? ` and ending unrecorded duplicate(s) ${observed.strays.join(', ')}` : '';
-    return plan([{ op: 'adopt', resource, reason: `${proc}, ${earlier}, runs this spec and is healthy; supervising it again${strays}`, desired, ...pid(observed), seen: { health: observed.health, ...(observed.tools ? { tools: observed.tools } : {}) } }]);
+    return plan([{ op: 'adopt', resource, reason: `${proc}, ${earlier}, runs this spec and is healthy; supervising it again${strays}`, desired, bookkeeping: true, ...pid(observed), seen: { health: observed.health, ...(observed.tools ? { tools: observed.tools } : {}) } }]);
   }
 
   // Supervised by this provider.

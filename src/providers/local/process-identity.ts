@@ -79,7 +79,7 @@ export function isSameProcessSync(pid: number, recorded: ProcessIdentity): boole
   if (!HAS_PROC) return false;
   try {
     const now = identityFromProc(statFields(readFileSync(`/proc/${pid}/stat`, 'utf8')), readFileSync(`/proc/${pid}/cmdline`, 'utf8'));
-    return now !== undefined && now.startTime === recorded.startTime && now.cmdline === recorded.cmdline;
+    return now !== undefined && sameInstance(now, recorded);
   } catch {
     return false;
   }
@@ -104,6 +104,18 @@ export function signalZeroSucceeds(pid: number): boolean {
 }
 
 /**
+ * Whether two identities are the same process instance. On Linux the start time
+ * (clock ticks since boot) with the pid is the instance: the command line is left
+ * out because an exec wrapper (`sh -c 'exec …'`, a pyenv shim, `uv run`) changes
+ * it in place, and a changed command line must not make Berth disown its own
+ * server and start a duplicate. `ps` gives start times to the second only, so
+ * elsewhere the command line must match too.
+ */
+function sameInstance(now: ProcessIdentity, recorded: ProcessIdentity): boolean {
+  return now.startTime === recorded.startTime && (HAS_PROC || now.cmdline === recorded.cmdline);
+}
+
+/**
  * Compares a live process with a recorded identity.
  * @returns `{ same: true }`, or `{ same: false, reason }` saying why (gone, or a different process now holds the pid).
  */
@@ -113,7 +125,7 @@ export async function verifyIdentity(
 ): Promise<{ same: true } | { same: false; reason: string }> {
   const now = await readProcessIdentity(pid);
   if (!now) return { same: false, reason: `process ${pid} is gone` };
-  if (now.startTime !== recorded.startTime || now.cmdline !== recorded.cmdline) {
+  if (!sameInstance(now, recorded)) {
     return { same: false, reason: `pid ${pid} now belongs to another process ("${now.cmdline.slice(0, 80)}")` };
   }
   return { same: true };

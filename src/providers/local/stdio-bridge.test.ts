@@ -17,7 +17,7 @@ afterEach(async () => {
 
 describe('stdio bridge (through the local provider)', () => {
   it('serves a stdio server over streamable HTTP, one child per session, two sessions at once', async () => {
-    const p = createLocalProvider({ logger: testLogger(), stateDir: tempDir(), nodePath: process.execPath, parentEnv: { PATH: process.env.PATH } });
+    const p = createLocalProvider({ logger: testLogger(), stateDir: tempDir(), nodePath: process.execPath, parentEnv: { PATH: process.env.PATH }, sandbox: 'off' });
     providers.push(p);
     const tag = uniqueTag('stdio');
     tags.push(tag);
@@ -57,7 +57,7 @@ describe('stdio bridge (through the local provider)', () => {
   });
 
   it('health checks keep one MCP session: one stdio child answers them all, and retiring ends it', async () => {
-    const p = createLocalProvider({ logger: testLogger(), stateDir: tempDir(), nodePath: process.execPath, parentEnv: { PATH: process.env.PATH } });
+    const p = createLocalProvider({ logger: testLogger(), stateDir: tempDir(), nodePath: process.execPath, parentEnv: { PATH: process.env.PATH }, sandbox: 'off' });
     providers.push(p);
     const tag = uniqueTag('stdio-health');
     tags.push(tag);

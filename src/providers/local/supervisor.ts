@@ -24,6 +24,7 @@ import {
   type LaunchSettings,
   type ProcessCommand,
 } from './launch.ts';
+import { sandboxedCommand } from './sandbox-command.ts';
 import { createOutputCapture, type OutputCapture } from './output-capture.ts';
 import { signalGroup, terminateGroup } from './process-group.ts';
 import { isRunning, isSameProcessSync, readProcessIdentity, verifyIdentity, type ProcessIdentity } from './process-identity.ts';
@@ -75,6 +76,8 @@ export class Supervisor {
   #health: HealthState = UNKNOWN_HEALTH;
   #tools: DiscoveredTool[] | undefined;
   #restarts = 0;
+  /** Starts in a row that ended unhealthy; each doubles the start-up grace (see growingGraceMs). */
+  #unhealthyStarts = 0;
   #quickCrashes = 0;
   #lastExit: ExitInfo | undefined;
   #nextRestartAtMs: number | undefined;
@@ -280,7 +283,10 @@ export class Supervisor {
       // detached: true is how Node gives a child its own process group (setsid), so
       // the whole tree can be signalled at once and a Ctrl-C in Berth's terminal
       // reaches Berth, which then stops the servers in order. The child is never unref'd.
-      child = spawn(cmd.command, cmd.args, { cwd: cmd.cwd, env: cmd.env, detached: true, stdio: ['ignore', fds.stdout, fds.stderr] });
+      // Under bwrap the group holds bwrap and its PID namespace's init; when that init
+      // ends, the kernel ends every process in the namespace, even one that left the group.
+      const run = sandboxedCommand(cmd, config, ctx.settings);
+      child = spawn(run.command, run.args, { cwd: run.cwd, env: run.env, detached: true, stdio: ['ignore', fds.stdout, fds.stderr] });
     } finally {
       fds.closeFds();
     }
@@ -471,14 +477,16 @@ export class Supervisor {
     const result = await checkOnce(target, cfg.timeoutMs, wantTools, this.#healthAbort.signal);
     if (incarnation !== this.#incarnation || this.#state !== 'running') return;
     const prev = this.#health;
-    const inGrace = ctx.now() - this.#startedAtMs < cfg.graceMs;
+    const inGrace = ctx.now() - this.#startedAtMs < growingGraceMs(cfg.graceMs, this.#unhealthyStarts);
     this.#health = foldCheck(prev, result, cfg, inGrace, new Date(ctx.now()).toISOString());
     if (result.tools) this.#tools = result.tools;
     if (prev.status !== this.#health.status) {
       this.#log.info({ health: this.#health.status, message: this.#health.message }, `${this.name} is ${this.#health.status}`);
       ctx.onChange(this.name);
     }
+    if (this.#health.status === 'Healthy') this.#unhealthyStarts = 0;
     if (this.#health.status === 'Unhealthy' && prev.status !== 'Unhealthy') {
+      if (prev.status !== 'Healthy') this.#unhealthyStarts++; // never became healthy: give the next start more time
       // Like a load balancer replacing a failing task: end it; the exit path restarts it with backoff.
       this.#pendingCause = { cause: 'unhealthy', message: this.#health.message ?? 'health checks failed' };
       if (this.#pid !== undefined) await terminateGroup(this.#pid, { graceMs: Math.min(2000, ctx.stopGraceMs) });
@@ -531,4 +539,18 @@ export class Supervisor {
 
 function formatDuration(ms: number): string {
   return ms < 1000 ? `${Math.round(ms)} ms` : `${(ms / 1000).toFixed(1)} s`;
+}
+
+/** Most doublings of the start-up grace: 32 × gracePeriodSeconds. */
+const MAX_GRACE_DOUBLINGS = 5;
+
+/**
+ * The start-up grace after `unhealthyStarts` starts in a row that never became
+ * healthy: the manifest's grace doubled each time, at most 32 times it. A server
+ * slower to start than its grace then gets a growing grace instead of being
+ * killed at the same moment for ever.
+ * @example growingGraceMs(1000, 0) // 1000; growingGraceMs(1000, 3) // 8000; growingGraceMs(1000, 9) // 32000
+ */
+export function growingGraceMs(graceMs: number, unhealthyStarts: number): number {
+  return graceMs * 2 ** Math.min(Math.max(0, unhealthyStarts), MAX_GRACE_DOUBLINGS);
 }

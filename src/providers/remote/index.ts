@@ -15,7 +15,10 @@
  * (The rooms table in README.md; test/layering.test.ts holds the code to it.)
  */
 import type { Logger } from 'pino';
+import { guardedFetch } from '../../kit/guarded-connect.ts';
+import { redactUserinfo } from '../../kit/redact.ts';
 import { Reason } from '../../manifest/conditions.ts';
+import { RemoteAddressRule, urlForDisplay, type RemoteAddressPolicy } from '../../manifest/remote-address.ts';
 import type { MCPServerSpec, SecretRef } from '../../manifest/types.ts';
 import { McpSessionProbe, type McpProbeResult } from '../mcp-probe.ts';
 import { ProviderError, type ApplyOutcome, type DesiredServer, type Plan, type PlannedAction, type RuntimeProvider, type RuntimeState } from '../provider.ts';
@@ -31,6 +34,12 @@ export interface RemoteProviderOptions {
   unhealthyRequeueMs?: number;
   /** Epoch ms; default Date.now. */
   clock?: () => number;
+  /**
+   * Which addresses the probes may connect to (manifest/remote-address.ts), checked
+   * on every address after DNS resolution, at connect time. Default: the default
+   * rule (no loopback, link-local, metadata; no allow-list).
+   */
+  remoteAddresses?: RemoteAddressPolicy;
 }
 
 /** What observe() found for a remote server. */
@@ -68,12 +77,20 @@ interface Tracked {
   session: McpSessionProbe;
 }
 
+/** A URL as messages, logs and status show it: without userinfo. */
+function shown(url: string | undefined): string {
+  return url === undefined ? '(none)' : urlForDisplay(url);
+}
+
 /** Creates the remote provider. */
 export function createRemoteProvider(opts: RemoteProviderOptions): RuntimeProvider<RemoteObservation, RemoteAction> {
   const logger = opts.logger.child({ provider: 'remote' });
   const now = opts.clock ?? Date.now;
   const timeoutMs = opts.probeTimeoutMs ?? 5000;
   const tracked = new Map<string, Tracked>();
+  const rule = new RemoteAddressRule(opts.remoteAddresses);
+  // One guarded agent for every probe: the address each connection goes to is the address checked.
+  const guarded = guardedFetch((target, address) => rule.refuseConnection(target.hostname, target.port, address, target.protocol)?.message);
 
   async function resolveHeaders(name: string, refs: SecretRef[]): Promise<{ headers: Record<string, string>; notes: string[] }> {
     const headers: Record<string, string> = {};
@@ -108,7 +125,7 @@ export function createRemoteProvider(opts: RemoteProviderOptions): RuntimeProvid
       return {
         name,
         tracked: true,
-        url: t.url,
+        url: shown(t.url),
         transport: t.transport,
         specHash: t.specHash,
         headerNames: Object.keys(t.headers),
@@ -122,11 +139,11 @@ export function createRemoteProvider(opts: RemoteProviderOptions): RuntimeProvid
       const server = desired?.name ?? observed.name;
       const resource = `remote ${server}`;
       if (!desired || !desired.spec.remote) {
-        return { server, actions: observed.tracked ? [{ op: 'untrack', resource, reason: `stop health-checking ${observed.url}: ${server} is no longer desired here` }] : [] };
+        return { server, actions: observed.tracked ? [{ op: 'untrack', resource, reason: `stop health-checking ${shown(observed.url)}: ${server} is no longer desired here` }] : [] };
       }
       const r = desired.spec.remote;
-      if (!observed.tracked) return { server, actions: [{ op: 'track', resource, reason: `start health-checking ${r.url}`, desired }] };
-      if (observed.url !== r.url) return { server, actions: [{ op: 'track', resource, reason: `url changed from ${observed.url} to ${r.url}`, desired }] };
+      if (!observed.tracked) return { server, actions: [{ op: 'track', resource, reason: `start health-checking ${shown(r.url)}`, desired, bookkeeping: true }] };
+      if (observed.url !== shown(r.url)) return { server, actions: [{ op: 'track', resource, reason: `url changed from ${shown(observed.url)} to ${shown(r.url)}`, desired }] };
       if (observed.specHash !== desired.specHash) return { server, actions: [{ op: 'track', resource, reason: `spec changed (generation ${desired.generation})`, desired }] };
       return { server, actions: [] };
     },
@@ -146,9 +163,9 @@ export function createRemoteProvider(opts: RemoteProviderOptions): RuntimeProvid
         const previous = tracked.get(plan.server);
         // A new URL or new headers need a new session.
         await previous?.session.close();
-        const session = new McpSessionProbe(remote.url, { headers, transport: remote.transport });
+        const session = new McpSessionProbe(remote.url, { headers, transport: remote.transport, fetch: guarded.fetch });
         tracked.set(plan.server, { url: remote.url, transport: remote.transport, specHash: action.desired.specHash, headers, notes, session });
-        logger.info({ server: plan.server, url: remote.url }, `${action.op} ${action.resource}: ${action.reason}`);
+        logger.info({ server: plan.server, url: shown(remote.url) }, `${action.op} ${action.resource}: ${action.reason}`);
         done.push({ action, result: previous ? 'updated' : 'created' });
       }
       return { done };
@@ -156,14 +173,15 @@ export function createRemoteProvider(opts: RemoteProviderOptions): RuntimeProvid
 
     assess(desired: DesiredServer | undefined, o: RemoteObservation): RuntimeState {
       if (!desired) return o.tracked ? { phase: 'Progressing', reason: Reason.Retiring, message: `no longer tracking ${o.name}`, requeueAfterMs: 100 } : { phase: 'Absent', reason: Reason.Retired, message: `${o.name} is not tracked` };
-      const url = desired.spec.remote?.url;
+      // Userinfo (a password in the URL) never reaches status, which every reader sees.
+      const url = desired.spec.remote?.url === undefined ? undefined : shown(desired.spec.remote.url);
       if (!url) return { phase: 'Degraded', reason: Reason.InvalidSpec, message: `${desired.name} has no spec.remote.url; the remote provider only tracks servers hosted elsewhere` };
       if (!o.tracked || o.specHash !== desired.specHash || !o.probe) {
         return { phase: 'Progressing', reason: Reason.Starting, message: `starting to health-check ${url}`, requeueAfterMs: 100 };
       }
       const details = { url, transport: o.transport, latencyMs: o.probe.latencyMs, ...(o.headerNames?.length ? { headers: o.headerNames } : {}), ...(o.notes ? { notes: o.notes } : {}) };
       if (!o.probe.ok) {
-        const message = `${url} does not answer MCP: ${o.probe.error}`;
+        const message = `${url} does not answer MCP: ${redactUserinfo(o.probe.error ?? 'no answer')}`;
         return {
           phase: 'Degraded',
           reason: Reason.Unhealthy,
@@ -191,6 +209,7 @@ export function createRemoteProvider(opts: RemoteProviderOptions): RuntimeProvid
     async close(): Promise<void> {
       await Promise.all([...tracked.values()].map((t) => t.session.close()));
       tracked.clear();
+      await guarded.agent.close().catch(() => undefined);
     },
   };
 }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createRemoteProvider } from './index.ts';
+import { LOOPBACK_REMOTES } from '../../../test/support/remote-allow.ts';
 import { callText, connectClient, desiredRemote, runHttpServer, testLogger } from '../../../test/fixtures/mcp-servers/harness.ts';
 
 describe('remote provider', () => {
@@ -9,6 +10,7 @@ describe('remote provider', () => {
     const remote = createRemoteProvider({
       logger: testLogger(),
       probeTimeoutMs: 2000,
+      remoteAddresses: LOOPBACK_REMOTES,
       resolveSecret: async (ref) => {
         resolved.push(ref.valueFrom);
         return 'Bearer tok-123';

@@ -19,8 +19,11 @@
  * (the public description of the API, no data) and /metrics (Prometheus convention;
  * counts by kind, route pattern and status, never names, specs or tokens; its one
  * expensive gauge is cached, see metrics.ts). Everything under /apis needs a token.
- * Watch streams are capped per instance (`maxWatchers`, 503 + Retry-After past it).
+ * Watch streams are capped per instance (`maxWatchers`, 503 + Retry-After past it)
+ * and per token (`maxWatchersPerToken`, 429), see watch-slots.ts.
  * Writes that would take another server's gateway route are refused (route-claims.ts).
+ * A full, read-only or unreachable database answers 503 (`store-unavailable.ts`) and
+ * turns /readyz not-ready until writes succeed again (`store-health.ts`).
  *
  * Every error leaves through the one error handler as RFC 9457 problem details.
  * A request made inside this process (`in-process.ts`) carries its principal in
@@ -30,12 +33,15 @@
  * const app = createRegistryApp({ store, logger, metrics: createRegistryMetrics(store), shutdownSignal });
  * serve({ fetch: app.fetch, port: 7070 });
  */
+import { RemoteAddressRule, type RemoteAddressPolicy } from '../../manifest/remote-address.ts';
 import { Hono } from 'hono';
 import { matchedRoutes } from 'hono/route';
 import type { Logger } from 'pino';
 import { asRegistryError, RegistryError } from '../../client/errors.ts';
 import { authenticate } from '../auth/authenticate.ts';
 import type { Store } from '../store.ts';
+import { watchStoreHealth } from '../store-health.ts';
+import { STORE_RETRY_AFTER_SECONDS } from '../store-unavailable.ts';
 import { IN_PROCESS_PRINCIPAL, PREFIX, type ApiApp, type ApiDeps, type ApiEnv } from './context.ts';
 import type { RegistryMetrics } from './metrics.ts';
 import { buildOpenApiDocument } from './openapi.ts';
@@ -50,6 +56,7 @@ import { resourceRoutes } from './routes-resources.ts';
 import { statusRoutes } from './routes-status.ts';
 import { tokenRoutes } from './routes-tokens.ts';
 import { tokenReviewRoutes } from './routes-token-reviews.ts';
+import { DEFAULT_MAX_WATCHERS_PER_TOKEN } from './watch-slots.ts';
 
 /** What the API needs from its host. */
 export interface RegistryAppDeps {
@@ -71,8 +78,17 @@ export interface RegistryAppDeps {
    * Default {@link DEFAULT_MAX_WATCHERS}.
    */
   maxWatchers?: number;
+  /**
+   * Most watch streams one token may hold open at once on this instance; one more
+   * gets 429. Default {@link DEFAULT_MAX_WATCHERS_PER_TOKEN} (16).
+   */
+  maxWatchersPerToken?: number;
   /** How long an approved call stays usable before it expires. Default {@link DEFAULT_APPROVAL_TTL_MS} (10 min). */
   approvalTtlMs?: number;
+  /** While the database refuses writes, how often a write probe checks whether it recovered. Default 3 s. */
+  storeProbeIntervalMs?: number;
+  /** Which addresses `spec.remote.url` may name (`--allow-remote`); default: the default rule, no allow-list. */
+  remoteAddresses?: RemoteAddressPolicy;
 }
 
 /** Default cap on concurrent watch streams per registry instance. */
@@ -80,7 +96,14 @@ export const DEFAULT_MAX_WATCHERS = 1000;
 
 /** Builds the API app over `deps.store`. */
 export function createRegistryApp(opts: RegistryAppDeps): ApiApp {
-  const { store, logger, metrics } = opts;
+  const { logger, metrics } = opts;
+  // Every route reaches the store through this wrapper, so a full or read-only
+  // database turns /readyz not-ready until a write (or the probe) succeeds again.
+  const { store, health } = watchStoreHealth(opts.store, {
+    logger: logger.child({ part: 'store-health' }),
+    signal: opts.shutdownSignal,
+    ...(opts.storeProbeIntervalMs !== undefined ? { probeIntervalMs: opts.storeProbeIntervalMs } : {}),
+  });
   const deps: ApiDeps = {
     store,
     logger,
@@ -89,7 +112,9 @@ export function createRegistryApp(opts: RegistryAppDeps): ApiApp {
     clock: opts.clock ?? (() => new Date()),
     heartbeatMs: opts.heartbeatMs ?? 15_000,
     maxWatchers: opts.maxWatchers ?? DEFAULT_MAX_WATCHERS,
+    maxWatchersPerToken: opts.maxWatchersPerToken ?? DEFAULT_MAX_WATCHERS_PER_TOKEN,
     routeClaims: new RouteClaims(store, { logger: logger.child({ part: 'route-claims' }), shutdownSignal: opts.shutdownSignal }),
+    remoteAddresses: new RemoteAddressRule(opts.remoteAddresses),
   };
   let openapi: Record<string, unknown> | undefined;
   const app = new Hono<ApiEnv>();
@@ -116,6 +141,18 @@ export function createRegistryApp(opts: RegistryAppDeps): ApiApp {
 
   app.get('/healthz', (c) => c.json({ status: 'ok' }));
   app.get('/readyz', async (c) => {
+    const failure = health.failure();
+    if (failure) {
+      // /readyz is open: the reason, but not the file path or database host (the log and the refused requests have those).
+      // Answered, not thrown: probes ask every few seconds, and the failure was logged once when it began.
+      return problemResponse(new RegistryError(503, {
+        type: 'not-ready',
+        title: 'Not ready',
+        detail: `the registry's database refuses writes (${failure.reason}); the registry's log and its 503 answers say where and what to do`,
+        headers: { 'retry-after': String(STORE_RETRY_AFTER_SECONDS) },
+        extensions: { reason: failure.reason },
+      }), c.req.path);
+    }
     try {
       const resourceVersion = await store.currentVersion();
       return c.json({ status: 'ready', resourceVersion });

@@ -3,6 +3,7 @@
  * calling), the dependencies of the handlers, and the small readers of query
  * parameters, so each route file holds only its routes.
  */
+import type { RemoteAddressRule } from '../../manifest/remote-address.ts';
 import type { Context, Hono } from 'hono';
 import type { Logger } from 'pino';
 import { RegistryError } from '../../client/errors.ts';
@@ -41,7 +42,11 @@ export interface ApiDeps {
   clock: () => Date;
   heartbeatMs: number;
   maxWatchers: number;
+  /** Most watch streams one token may hold open on this instance (429 past it). */
+  maxWatchersPerToken: number;
   routeClaims: RouteClaims;
+  /** The remote-address rule `spec.remote.url` is admitted under (the operator's `--allow-remote`). */
+  remoteAddresses: RemoteAddressRule;
 }
 
 /** The write context of a request: its principal, the store, route claims. */

@@ -69,8 +69,8 @@ export function approvalRoutes(app: ApiApp, { store, clock }: ApiDeps, opts: App
     enforce(mayActAsGateway(who));
     const request = approvalRequestOf(await readObjectBody(c.req.raw));
     const now = clock();
-    const { approval, created } = await store.requestApproval(newApproval(request, now), now.getTime());
-    if (created) await store.appendAudit(auditEntry(who, 'request', approval));
+    // The audit record commits with the approval write (only a new request writes one).
+    const { approval, created } = await store.requestApproval(newApproval(request, now), now.getTime(), { audit: (a) => auditEntry(who, 'request', a) });
     return c.json(approval, created ? 201 : 200);
   });
 
@@ -116,8 +116,8 @@ export function approvalRoutes(app: ApiApp, { store, clock }: ApiDeps, opts: App
           ...(verdict === 'approve' ? { expiresAt: new Date(now.getTime() + opts.ttlMs).toISOString() } : {}),
         },
         now.getTime(),
+        { audit: (a) => auditEntry(who, verdict, a) },
       );
-      await store.appendAudit(auditEntry(who, verdict, decided));
       return c.json(decided);
     });
   }
@@ -127,8 +127,7 @@ export function approvalRoutes(app: ApiApp, { store, clock }: ApiDeps, opts: App
     enforce(mayActAsGateway(who));
     const id = approvalId(c.req.param('id'));
     const call = approvalCallOf(await readObjectBody(c.req.raw));
-    const used = await store.consumeApproval(id, call, clock().getTime());
-    await store.appendAudit(auditEntry(who, 'consume', used));
+    const used = await store.consumeApproval(id, call, clock().getTime(), { audit: (a) => auditEntry(who, 'consume', a) });
     return c.json(used);
   });
 

@@ -3,43 +3,31 @@
  * delete and server-side apply of MCPServers and AccessPolicies. Every write
  * goes through `writes.ts` (authorize, route claims, store, audit).
  */
+import { readableBy } from '../auth/read-redaction.ts';
 import { NotFoundError, RegistryError } from '../../client/errors.ts';
 import type { ListOptions } from '../../client/wire.ts';
 import { API_VERSION } from '../../manifest/resource.ts';
 import { readObjectBody } from './body.ts';
 import { badQuery, flag, intQuery, PREFIX, writerOf, type ApiApp, type ApiDeps } from './context.ts';
+import { parseLabelSelector } from '../label-selector.ts';
 import { kindFromPlural, requireName } from './names.ts';
 import { admitObject } from './validation.ts';
 import { watchResponse } from './watch.ts';
+import { WatchSlots } from './watch-slots.ts';
 import { applyObject, createObject, deleteObject, replaceObject } from './writes.ts';
 
 /** Registers the list/watch and object routes. */
 export function resourceRoutes(app: ApiApp, deps: ApiDeps): void {
-  const { store, metrics, shutdownSignal, heartbeatMs, maxWatchers } = deps;
+  const { store, metrics, shutdownSignal, heartbeatMs } = deps;
+  const watchSlots = new WatchSlots({ max: deps.maxWatchers, perToken: deps.maxWatchersPerToken });
   const writer = (c: Parameters<typeof writerOf>[1]) => writerOf(deps, c);
-  let openWatchers = 0;
   app.get(`${PREFIX}/:plural`, async (c) => {
     const kind = kindFromPlural(c.req.param('plural'));
+    const principal = c.get('principal');
     if (flag(c, 'watch')) {
       const rvRaw = c.req.query('resourceVersion');
       if (rvRaw !== undefined && !/^\d+$/.test(rvRaw)) throw badQuery(`resourceVersion must be a decimal number (got ${JSON.stringify(rvRaw)})`);
-      if (openWatchers >= maxWatchers) {
-        throw new RegistryError(503, {
-          type: 'too-many-watchers',
-          title: 'Too many watch streams',
-          detail: `this registry already serves ${maxWatchers} watch streams; retry later or watch through another replica`,
-          headers: { 'retry-after': '5' },
-        });
-      }
-      // Take the slot before any await, so a burst of requests cannot all pass the check.
-      openWatchers++;
-      let released = false;
-      const release = (): void => {
-        if (!released) {
-          released = true;
-          openWatchers--;
-        }
-      };
+      const release = watchSlots.take(c.get('principal').tokenId);
       try {
         const since = rvRaw !== undefined ? Number(rvRaw) : await store.currentVersion();
         return await watchResponse({
@@ -49,6 +37,7 @@ export function resourceRoutes(app: ApiApp, deps: ApiDeps): void {
           clientSignal: c.req.raw.signal,
           shutdownSignal,
           heartbeatMs,
+          view: (obj) => readableBy(principal, obj),
           onOpen: () => metrics.watchers.inc(),
           onClose: () => {
             release();
@@ -62,6 +51,8 @@ export function resourceRoutes(app: ApiApp, deps: ApiDeps): void {
     }
     const opts: ListOptions = {};
     const labelSelector = c.req.query('labelSelector');
+    // Parsed here too, so a malformed or oversized selector is a 400 before the store is asked.
+    parseLabelSelector(labelSelector);
     if (labelSelector) opts.labelSelector = labelSelector;
     const team = c.req.query('team');
     if (team) opts.ownerTeam = team;
@@ -76,12 +67,12 @@ export function resourceRoutes(app: ApiApp, deps: ApiDeps): void {
       apiVersion: API_VERSION,
       kind: `${kind}List`,
       metadata: { resourceVersion: String(page.resourceVersion), ...(page.continue ? { continue: page.continue } : {}) },
-      items: page.items,
+      items: page.items.map((obj) => readableBy(principal, obj)),
     });
   });
   app.post(`${PREFIX}/:plural`, async (c) => {
     const kind = kindFromPlural(c.req.param('plural'));
-    const obj = admitObject(await readObjectBody(c.req.raw), kind);
+    const obj = admitObject(await readObjectBody(c.req.raw), kind, undefined, false, undefined, deps.remoteAddresses);
     return c.json(await createObject(writer(c), obj, { dryRun: flag(c, 'dryRun') }), 201);
   });
   app.get(`${PREFIX}/:plural/:name`, async (c) => {
@@ -89,12 +80,12 @@ export function resourceRoutes(app: ApiApp, deps: ApiDeps): void {
     const name = requireName(c.req.param('name'));
     const obj = await store.get(kind, name);
     if (!obj) throw new NotFoundError(`${kind}/${name} does not exist`);
-    return c.json(obj);
+    return c.json(readableBy(c.get('principal'), obj));
   });
   app.put(`${PREFIX}/:plural/:name`, async (c) => {
     const kind = kindFromPlural(c.req.param('plural'));
     const name = requireName(c.req.param('name'));
-    const obj = admitObject(await readObjectBody(c.req.raw), kind, name, true, await store.get(kind, name));
+    const obj = admitObject(await readObjectBody(c.req.raw), kind, name, true, await store.get(kind, name), deps.remoteAddresses);
     return c.json(await replaceObject(writer(c), obj, { dryRun: flag(c, 'dryRun') }));
   });
   app.delete(`${PREFIX}/:plural/:name`, async (c) => {
@@ -111,7 +102,7 @@ export function resourceRoutes(app: ApiApp, deps: ApiDeps): void {
   app.post(`${PREFIX}/:plural/:name/apply`, async (c) => {
     const kind = kindFromPlural(c.req.param('plural'));
     const name = requireName(c.req.param('name'));
-    const obj = admitObject(await readObjectBody(c.req.raw), kind, name);
+    const obj = admitObject(await readObjectBody(c.req.raw), kind, name, false, undefined, deps.remoteAddresses);
     const { outcome, object } = await applyObject(writer(c), obj, { dryRun: flag(c, 'dryRun') });
     return c.json({ result: outcome, object }, outcome === 'created' ? 201 : 200);
   });

@@ -23,10 +23,9 @@ export function tokenRoutes(app: ApiApp, { store, clock }: ApiDeps): void {
     enforce(mayAdminister(who));
     const request = readTokenRequest(await readObjectBody(c.req.raw));
     const minted = mintToken({ ...request, now: clock() });
-    await store.putToken(minted.record);
-    // The audit names who the token is for (team, agent, groups); never its secret or hash.
+    // The audit (committed with the token) names who the token is for (team, agent, groups); never its secret or hash.
     const { role: tokenRole, description: _description, ttlMs: _ttlMs, ...subject } = request;
-    await store.appendAudit({ actor: who.tokenId, action: 'token.create', details: { role: who.role, tokenId: minted.record.id, tokenRole, ...subject } });
+    await store.putToken(minted.record, { audit: { actor: who.tokenId, action: 'token.create', details: { role: who.role, tokenId: minted.record.id, tokenRole, ...subject } } });
     const { hash: _hash, ...record } = minted.record;
     return c.json({ token: minted.token, record }, 201);
   });
@@ -36,8 +35,8 @@ export function tokenRoutes(app: ApiApp, { store, clock }: ApiDeps): void {
     const id = c.req.param('id');
     if (!isTokenId(id)) throw new RegistryError(400, { type: 'invalid-name', title: 'Invalid token id', detail: `${JSON.stringify(id)} is not a token id (tok_ followed by 12 characters)` });
     const at = clock().toISOString();
-    if (!(await store.revokeToken(id, at))) throw new NotFoundError(`no token ${id}`);
-    await store.appendAudit({ actor: who.tokenId, action: 'token.revoke', details: { role: who.role, tokenId: id } });
+    const audit = { actor: who.tokenId, action: 'token.revoke', details: { role: who.role, tokenId: id } };
+    if (!(await store.revokeToken(id, at, { audit }))) throw new NotFoundError(`no token ${id}`);
     return c.json({ id, revokedAt: at });
   });
 }

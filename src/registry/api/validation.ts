@@ -3,7 +3,7 @@
  * Uses the same validator as `berth validate`, so API callers get the same
  * messages, as the problem's `errors` array (path + message + code).
  */
-import { applyDefaults, stripServerOwned, validateObject, type AnyResource } from '../../manifest/index.ts';
+import { applyDefaults, stripServerOwned, validateObject, type AnyResource, type RemoteAddressRule } from '../../manifest/index.ts';
 import { API_VERSION, type Kind, type Resource } from '../../manifest/resource.ts';
 import { RegistryError } from '../../client/errors.ts';
 import { jsonEqual } from './equality.ts';
@@ -21,9 +21,10 @@ import { jsonEqual } from './equality.ts';
  *   unchanged, problems inside the spec are not held against it (ratcheting, as
  *   Kubernetes does), so a schema tightened by an upgrade never blocks the
  *   controller's finalizer and label writes on objects admitted before it.
+ * @param remoteAddresses the rule `spec.remote.url` is checked against (the operator's allow-list); default: the default rule
  * @throws RegistryError 400 when kind or name disagree with the URL, 422 with every problem when invalid
  */
-export function admitObject(body: Record<string, unknown>, kind: Kind, name?: string, roundTrip = false, stored?: Resource): Resource {
+export function admitObject(body: Record<string, unknown>, kind: Kind, name?: string, roundTrip = false, stored?: Resource, remoteAddresses?: RemoteAddressRule): Resource {
   if (body.kind !== undefined && body.kind !== kind) {
     throw new RegistryError(400, {
       type: 'kind-mismatch',
@@ -42,7 +43,7 @@ export function admitObject(body: Record<string, unknown>, kind: Kind, name?: st
   const sentMeta = (meta && typeof meta === 'object' ? meta : {}) as { resourceVersion?: unknown; finalizers?: unknown };
   const candidate = roundTrip ? stripServerOwned(body) : body;
   const specKept = stored !== undefined && jsonEqual((candidate as { spec?: unknown }).spec, stored.spec);
-  const problems = validateObject(candidate).filter((p) => !(specKept && (p.path === 'spec' || p.path.startsWith('spec.'))));
+  const problems = validateObject(candidate, remoteAddresses ? { remoteAddresses } : {}).filter((p) => !(specKept && (p.path === 'spec' || p.path.startsWith('spec.'))));
   if (problems.length > 0) {
     const label = `${kind}/${typeof meta?.name === 'string' ? meta.name : name ?? '(unnamed)'}`;
     throw new RegistryError(422, {

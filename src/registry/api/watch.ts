@@ -14,7 +14,7 @@
  *   server is shutting down; reconnect (to another replica) from M.
  * A version older than retained history is answered 410 before the stream starts.
  */
-import type { Kind } from '../../manifest/resource.ts';
+import type { Kind, Resource } from '../../manifest/resource.ts';
 import { API_VERSION } from '../../manifest/resource.ts';
 import { GoneError } from '../../client/errors.ts';
 import type { Store } from '../store.ts';
@@ -35,6 +35,8 @@ export interface WatchStreamOptions {
   /** Called once when the stream starts and once when it ends (for the watchers gauge). */
   onOpen?: () => void;
   onClose?: () => void;
+  /** What the watcher may see of each object (read-redaction.ts); default the object as stored. */
+  view?: (obj: Resource) => Resource;
 }
 
 const encoder = new TextEncoder();
@@ -76,7 +78,7 @@ export async function watchResponse(opts: WatchStreamOptions): Promise<Response>
         if (!next.done) {
           const item = next.value;
           sent = item.resourceVersion;
-          controller.enqueue(item.type === 'BOOKMARK' ? marker('BOOKMARK', kind, sent) : line({ type: item.type, object: item.object }));
+          controller.enqueue(item.type === 'BOOKMARK' ? marker('BOOKMARK', kind, sent) : line({ type: item.type, object: item.object && opts.view ? opts.view(item.object) : item.object }));
           return;
         }
         if (shutdownSignal.aborted && !clientSignal.aborted && !cancelled.signal.aborted) controller.enqueue(marker('RECONNECT', kind, sent));

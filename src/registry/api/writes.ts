@@ -1,7 +1,8 @@
 /**
  * Every write the API makes, in one place, each in the same order: read the
- * stored object, authorize (old and new object), write through the Store, and
- * audit — only when something actually changed, so no-op writes leave no trace.
+ * stored object, authorize (old and new object), write through the Store with
+ * its audit record — which the store commits in the same step, and only when
+ * something actually changed, so no-op writes leave no trace.
  *
  * Apply (`applyObject`) is server-side: it creates the object or replaces the
  * user's fields (labels, annotations, spec; finalizers and status are kept) and
@@ -14,7 +15,7 @@ import type { Kind, Resource } from '../../manifest/resource.ts';
 import type { Principal } from '../auth/authenticate.ts';
 import { enforce, mayAdminister, mayWriteObject } from '../auth/authorize.ts';
 import { AlreadyExistsError, ConflictError, NotFoundError } from '../../client/errors.ts';
-import type { Store } from '../store.ts';
+import type { AuditOf, Store } from '../store.ts';
 import { jsonEqual } from './equality.ts';
 import { RegistryError } from '../../client/errors.ts';
 import { routeClaimOf, type RouteClaims } from './route-claims.ts';
@@ -37,11 +38,15 @@ function notFound(kind: Kind, name: string): RegistryError {
   return new NotFoundError(`${kind}/${name} does not exist`);
 }
 
-/** Appends the audit record of one effective write. A failed append is logged, not thrown: the write already happened. */
-async function audit(ctx: WriteContext, action: string, kind: Kind, name: string, before: Resource | undefined, after: Resource | undefined, details: Record<string, unknown> = {}): Promise<void> {
-  const spec = after?.spec ?? before?.spec;
-  try {
-    await ctx.store.appendAudit({
+/**
+ * The audit record of one effective write, built by the store inside the write
+ * (so the record commits with it: an acknowledged write always has one, and a
+ * write that changed nothing or failed has none).
+ */
+function auditOf(ctx: WriteContext, action: string, kind: Kind, name: string, details: Record<string, unknown> = {}): AuditOf {
+  return ({ before, after }) => {
+    const spec = after?.spec ?? before?.spec;
+    return {
       actor: ctx.principal.tokenId,
       action,
       kind,
@@ -55,10 +60,8 @@ async function audit(ctx: WriteContext, action: string, kind: Kind, name: string
         ...(after?.metadata.resourceVersion !== undefined ? { resourceVersion: after.metadata.resourceVersion } : {}),
         ...details,
       },
-    });
-  } catch (err) {
-    ctx.logger.error({ err, action, kind, name }, 'audit append failed after a successful write');
-  }
+    };
+  };
 }
 
 function rejectDeleting(stored: Resource): void {
@@ -93,9 +96,7 @@ async function withRouteClaim<T>(ctx: WriteContext, obj: Resource, write: () => 
 /** POST on the collection: creates `obj` (already admitted). 409 when it exists. */
 export async function createObject(ctx: WriteContext, obj: Resource, opts: { dryRun?: boolean } = {}): Promise<Resource> {
   enforce(mayWriteObject(ctx.principal, obj.kind, undefined, obj));
-  const created = await withRouteClaim(ctx, obj, () => ctx.store.create(obj, { dryRun: opts.dryRun ?? false }));
-  if (!opts.dryRun) await audit(ctx, 'create', obj.kind, obj.metadata.name, undefined, created);
-  return created;
+  return withRouteClaim(ctx, obj, () => ctx.store.create(obj, { dryRun: opts.dryRun ?? false, audit: auditOf(ctx, 'create', obj.kind, obj.metadata.name) }));
 }
 
 /**
@@ -120,11 +121,9 @@ export async function replaceObject(ctx: WriteContext, obj: Resource, opts: { dr
     ctx.store.update(next, {
       ...(expected !== undefined ? { expectedResourceVersion: expected } : { expectedResourceVersion: before.metadata.resourceVersion! }),
       dryRun: opts.dryRun ?? false,
+      audit: auditOf(ctx, 'update', kind, name),
     }),
   );
-  if (!opts.dryRun && after.metadata.resourceVersion !== before.metadata.resourceVersion) {
-    await audit(ctx, 'update', kind, name, before, after);
-  }
   return after;
 }
 
@@ -150,8 +149,7 @@ export async function applyObject(ctx: WriteContext, obj: Resource, opts: { dryR
     try {
       if (!before) {
         enforce(mayWriteObject(ctx.principal, kind, undefined, obj));
-        const created = await withRouteClaim(ctx, obj, () => ctx.store.create(obj, { dryRun }));
-        if (!dryRun) await audit(ctx, 'create', kind, name, undefined, created, { via: 'apply' });
+        const created = await withRouteClaim(ctx, obj, () => ctx.store.create(obj, { dryRun, audit: auditOf(ctx, 'create', kind, name, { via: 'apply' }) }));
         return { outcome: 'created', object: created };
       }
       rejectDeleting(before);
@@ -168,10 +166,9 @@ export async function applyObject(ctx: WriteContext, obj: Resource, opts: { dryR
       };
       if (sameUserFields(before, wanted)) return { outcome: 'unchanged', object: before };
       enforce(mayWriteObject(ctx.principal, kind, before, wanted));
-      const after = await withRouteClaim(ctx, wanted, () => ctx.store.update(wanted, { expectedResourceVersion: before.metadata.resourceVersion!, dryRun }));
-      if (!dryRun && after.metadata.resourceVersion !== before.metadata.resourceVersion) {
-        await audit(ctx, 'update', kind, name, before, after, { via: 'apply' });
-      }
+      const after = await withRouteClaim(ctx, wanted, () =>
+        ctx.store.update(wanted, { expectedResourceVersion: before.metadata.resourceVersion!, dryRun, audit: auditOf(ctx, 'update', kind, name, { via: 'apply' }) }),
+      );
       return { outcome: 'configured', object: after };
     } catch (err) {
       const raced = err instanceof ConflictError || err instanceof AlreadyExistsError || err instanceof NotFoundError;
@@ -185,16 +182,16 @@ export async function deleteObject(ctx: WriteContext, kind: Kind, name: string, 
   const before = await ctx.store.get(kind, name);
   if (!before) throw notFound(kind, name);
   enforce(mayWriteObject(ctx.principal, kind, before, undefined));
-  const result = await ctx.store.delete(kind, name, {
+  const action = opts.reason === 'prune' ? 'prune' : 'delete';
+  const recorded = auditOf(ctx, action, kind, name);
+  return ctx.store.delete(kind, name, {
     expectedResourceVersion: opts.expectedResourceVersion ?? before.metadata.resourceVersion!,
+    // `removed` is known from the outcome: a removed object has no `after`.
+    audit: (change) => {
+      const entry = recorded(change);
+      return { ...entry, details: { ...entry.details, removed: change.after === undefined } };
+    },
   });
-  const changed = result.removed || result.object.metadata.resourceVersion !== before.metadata.resourceVersion;
-  if (changed) {
-    await audit(ctx, opts.reason === 'prune' ? 'prune' : 'delete', kind, name, before, result.removed ? undefined : result.object, {
-      removed: result.removed,
-    });
-  }
-  return result;
 }
 
 /**
@@ -209,9 +206,8 @@ export async function writeStatus(ctx: WriteContext, kind: Kind, name: string, s
     throw new ConflictError(`${kind}/${name} is at resourceVersion ${before.metadata.resourceVersion ?? '?'}, not ${opts.expectedResourceVersion}`);
   }
   if (jsonEqual(before.status ?? null, status ?? null)) return before;
-  const after = await ctx.store.updateStatus(kind, name, status, {
+  return ctx.store.updateStatus(kind, name, status, {
     expectedResourceVersion: opts.expectedResourceVersion ?? before.metadata.resourceVersion!,
+    audit: auditOf(ctx, 'status', kind, name),
   });
-  await audit(ctx, 'status', kind, name, before, after);
-  return after;
 }

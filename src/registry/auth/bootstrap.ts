@@ -34,8 +34,7 @@ async function storeWithFile(opts: BootstrapOptions, name: string, minted: Minte
   await mkdir(opts.stateDir, { recursive: true, mode: 0o700 });
   await writeFile(file, `${minted.token}\n`, { mode: 0o600 });
   await chmod(file, 0o600); // writeFile's mode applies only when it creates the file
-  await opts.store.putToken(minted.record);
-  await opts.store.appendAudit({ actor: 'system:registry', action: 'token.create', details: { tokenId: minted.record.id, ...details, bootstrap: true } });
+  await opts.store.putToken(minted.record, { audit: { actor: 'system:registry', action: 'token.create', details: { tokenId: minted.record.id, ...details, bootstrap: true } } });
   return file;
 }
 

@@ -13,6 +13,7 @@ import type { Approval } from '../../client/wire.ts';
 import { approvalCallKey, approvalNotFoundMessage, consumed, consumeRefusal, decisionRefusal, effectiveApproval, expiresMs, isOpen } from '../approval-rules.ts';
 import { auditLimit, jsonClone } from '../store-semantics.ts';
 import type { Store } from '../store.ts';
+import { writePendingAudit } from './audited.ts';
 import { isDuplicateKey, type ApprovalDoc, type MongoContext } from './schema.ts';
 
 type ApprovalMethods = Pick<Store, 'requestApproval' | 'getApproval' | 'listApprovals' | 'decideApproval' | 'consumeApproval'>;
@@ -36,7 +37,7 @@ export function approvalMethods(ctx: MongoContext): ApprovalMethods {
     return parse(d);
   };
   return {
-    async requestApproval(approval, now = clock()) {
+    async requestApproval(approval, now = clock(), o = {}) {
       const key = approvalCallKey(approval);
       for (let attempt = 1; attempt <= REQUEST_ATTEMPTS; attempt++) {
         const holder = await c.approvals.findOne({ openKey: key });
@@ -48,11 +49,15 @@ export function approvalMethods(ctx: MongoContext): ApprovalMethods {
           continue;
         }
         const a = jsonClone(approval);
+        // Audit first, pending (mongo/audited.ts): kept when the insert wins, dropped when it loses.
+        const pending = o.audit ? await writePendingAudit(ctx, o.audit(a)) : undefined;
         try {
           await c.approvals.insertOne({ _id: a.id, openKey: key, ...fieldsOf(a) });
+          await pending?.confirm();
           return { approval: a, created: true };
         } catch (err) {
           if (!isDuplicateKey(err)) throw err;
+          await pending?.drop();
           // Another request for the same call got in first: the next round returns it.
         }
       }
@@ -76,31 +81,39 @@ export function approvalMethods(ctx: MongoContext): ApprovalMethods {
       return docs.map((d) => effectiveApproval(parse(d), now));
     },
 
-    async decideApproval(id, decision, now = clock()) {
+    async decideApproval(id, decision, now = clock(), o = {}) {
       const a = await stored(id);
       if (a.status !== 'pending') throw decisionRefusal(a, now);
       const next: Approval = { ...a, ...jsonClone(decision) };
       // A denial closes the request, so the call's key is free for a new one; a grant keeps it until used.
       const openKey = next.status === 'approved' ? approvalCallKey(a) : id;
+      const pending = o.audit ? await writePendingAudit(ctx, o.audit(next)) : undefined;
       const won = await c.approvals.findOneAndUpdate({ _id: id, status: 'pending' }, { $set: { openKey, ...fieldsOf(next) } });
-      if (won === null) throw decisionRefusal(await stored(id), now); // decided by someone else meanwhile
+      if (won === null) {
+        await pending?.drop();
+        throw decisionRefusal(await stored(id), now); // decided by someone else meanwhile
+      }
+      await pending?.confirm();
       return next;
     },
 
-    async consumeApproval(id, call, now = clock()) {
+    async consumeApproval(id, call, now = clock(), o = {}) {
       const a = await stored(id);
       const refused = consumeRefusal(a, call, now);
       if (refused !== undefined) throw refused;
       const next = consumed(a, now);
+      const pending = o.audit ? await writePendingAudit(ctx, o.audit(next)) : undefined;
       const won = await c.approvals.findOneAndUpdate(
         { _id: id, status: 'approved', $or: [{ expiresMs: null }, { expiresMs: { $gt: now } }] },
         { $set: { openKey: id, ...fieldsOf(next) } },
       );
       if (won === null) {
+        await pending?.drop();
         // Another consumer won the race (or the grant changed): say why as of now.
         const after = await stored(id);
         throw consumeRefusal(after, call, now) ?? new Error(`approval ${id} changed while it was being consumed; retry`);
       }
+      await pending?.confirm();
       return next;
     },
   };

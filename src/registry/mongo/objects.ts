@@ -21,7 +21,8 @@ import {
 } from '../store-semantics.ts';
 import { AlreadyExistsError, ConflictError, NotFoundError } from '../../client/errors.ts';
 import type { ListResult, WatchEvent } from '../../client/wire.ts';
-import type { Store } from '../store.ts';
+import type { AuditOf, Store } from '../store.ts';
+import { writePendingAudit, type PendingAudit } from './audited.ts';
 import type { MongoChangeLog } from './change-log.ts';
 import { isDuplicateKey, labelFilter, nextCounter, type MongoContext, type ObjectDoc } from './schema.ts';
 
@@ -70,7 +71,7 @@ export function objectMethods(ctx: MongoContext, changeLog: MongoChangeLog): Pic
    * Carries out one planned object write with the protocol in mongo-store.ts.
    * Returns undefined when the compare-and-set lost to another writer.
    */
-  async function commitWrite(type: WatchEvent['type'], planned: Resource, prev: WithId<ObjectDoc> | null): Promise<Resource | undefined> {
+  async function commitWrite(type: WatchEvent['type'], planned: Resource, prev: WithId<ObjectDoc> | null, audit?: AuditOf): Promise<Resource | undefined> {
     let rv: number;
     let obj: Resource;
     for (;;) {
@@ -81,6 +82,17 @@ export function objectMethods(ctx: MongoContext, changeLog: MongoChangeLog): Pic
         break;
       } catch (err) {
         if (!isDuplicateKey(err)) throw err; // a reader abandoned this version while we were slow: take another
+      }
+    }
+    // The audit record goes first, pending (mongo/audited.ts): if it can't be written, neither is the object.
+    let pendingAudit: PendingAudit | undefined;
+    if (audit) {
+      const before = prev && !prev.deleted ? parse(prev.body) : undefined;
+      try {
+        pendingAudit = await writePendingAudit(ctx, audit({ before, after: type === 'DELETED' ? undefined : obj }));
+      } catch (err) {
+        await c.changes.updateOne({ _id: rv, state: 'pending' }, { $set: { state: 'abandoned' } }).catch(() => undefined); // else readers repair it
+        throw err;
       }
     }
     const fields = objectDoc(type, obj, rv);
@@ -101,7 +113,11 @@ export function objectMethods(ctx: MongoContext, changeLog: MongoChangeLog): Pic
       applied = false;
     }
     await c.changes.updateOne({ _id: rv, state: 'pending' }, { $set: { state: applied ? 'committed' : 'abandoned' } });
-    if (!applied) return undefined;
+    if (!applied) {
+      await pendingAudit?.drop();
+      return undefined;
+    }
+    await pendingAudit?.confirm();
     ctx.wakeups.emit('change');
     return obj;
   }
@@ -110,7 +126,7 @@ export function objectMethods(ctx: MongoContext, changeLog: MongoChangeLog): Pic
    * Runs read → plan → compare-and-set until it applies. A lost race is a
    * ConflictError when the caller pinned a version, else the plan is recomputed.
    */
-  async function writeLoop(kind: Kind, name: string, expected: string | undefined, plan: (stored: Resource | undefined) => WritePlan): Promise<Resource> {
+  async function writeLoop(kind: Kind, name: string, expected: string | undefined, audit: AuditOf | undefined, plan: (stored: Resource | undefined) => WritePlan): Promise<Resource> {
     if (ctx.isClosed()) throw new Error('the registry store is closed');
     for (let attempt = 0; ; attempt++) {
       const doc = await readDoc(kind, name);
@@ -118,7 +134,7 @@ export function objectMethods(ctx: MongoContext, changeLog: MongoChangeLog): Pic
       if (stored) checkExpectedVersion(stored, expected);
       const p = plan(stored);
       if ('unchanged' in p) return p.unchanged;
-      const done = await commitWrite(p.type, p.object, doc);
+      const done = await commitWrite(p.type, p.object, doc, audit);
       if (done) return done;
       if (expected !== undefined) {
         throw new ConflictError(`${kind}/${name} was changed by someone else while this write was in flight: read it again and reapply your change.`);
@@ -140,7 +156,7 @@ export function objectMethods(ctx: MongoContext, changeLog: MongoChangeLog): Pic
         const doc = await readDoc(kind, name);
         if (doc && !doc.deleted) throw new AlreadyExistsError(alreadyExistsMessage(kind, name));
         const planned = planCreate(obj, 0, nowIso()); // the version is stamped by commitWrite
-        const done = await commitWrite('ADDED', planned, doc);
+        const done = await commitWrite('ADDED', planned, doc, o?.audit);
         if (done) return jsonClone(done);
       }
     },
@@ -172,16 +188,16 @@ export function objectMethods(ctx: MongoContext, changeLog: MongoChangeLog): Pic
         checkExpectedVersion(stored, o.expectedResourceVersion);
         return planUpdate(stored, obj).object;
       }
-      return writeLoop(obj.kind, name, o.expectedResourceVersion, (stored) => fromPlan(planUpdate(requireStored(obj.kind, name, stored), obj)));
+      return writeLoop(obj.kind, name, o.expectedResourceVersion, o.audit, (stored) => fromPlan(planUpdate(requireStored(obj.kind, name, stored), obj)));
     },
 
     async updateStatus(kind, name, status, o = {}) {
-      return writeLoop(kind, name, o.expectedResourceVersion, (stored) => fromPlan(planStatus(requireStored(kind, name, stored), status)));
+      return writeLoop(kind, name, o.expectedResourceVersion, o.audit, (stored) => fromPlan(planStatus(requireStored(kind, name, stored), status)));
     },
 
     async delete(kind, name, o = {}) {
       let removed = false;
-      const object = await writeLoop(kind, name, o.expectedResourceVersion, (stored) => {
+      const object = await writeLoop(kind, name, o.expectedResourceVersion, o.audit, (stored) => {
         const p = planDelete(requireStored(kind, name, stored), nowIso());
         removed = p.action === 'remove';
         return fromPlan(p);

@@ -4,8 +4,8 @@
  * (one conditional upsert), and API tokens (stored by hash).
  */
 import type { Filter } from 'mongodb';
-import { auditLimit, jsonClone, normaliseTime } from '../store-semantics.ts';
-import type { AuditEntry } from '../../client/wire.ts';
+import { auditLimit, normaliseTime } from '../store-semantics.ts';
+import { auditDoc, auditFromDoc, writePendingAudit } from './audited.ts';
 import type { Store, TokenRecord } from '../store.ts';
 import { isDuplicateKey, nextCounter, type AuditDoc, type MongoContext } from './schema.ts';
 
@@ -14,12 +14,10 @@ export function auditMethods(ctx: MongoContext): Pick<Store, 'appendAudit' | 'qu
   const { c, clock } = ctx;
   return {
     async appendAudit(entry) {
-      const time = normaliseTime(entry.time, new Date(clock()).toISOString());
-      const { id: _ignored, ...rest } = jsonClone(entry);
-      const body = { ...rest, time };
       const id = await nextCounter(c.counters, 'audit');
-      await c.audit.insertOne({ _id: id, time, actor: entry.actor, action: entry.action, kind: entry.kind ?? null, name: entry.name ?? null, entry: JSON.stringify(body) });
-      return { id, ...body };
+      const { doc, saved } = auditDoc(ctx, id, entry, false);
+      await c.audit.insertOne(doc);
+      return saved;
     },
 
     async queryAudit(q = {}) {
@@ -30,7 +28,7 @@ export function auditMethods(ctx: MongoContext): Pick<Store, 'appendAudit' | 'qu
       if (q.name !== undefined) filter.name = q.name;
       if (q.action !== undefined) filter.action = q.action;
       const docs = await c.audit.find(filter).sort({ _id: -1 }).limit(auditLimit(q.limit)).toArray();
-      return docs.map((d) => ({ id: d._id, ...(JSON.parse(d.entry) as AuditEntry) }));
+      return docs.map(auditFromDoc);
     },
   };
 }
@@ -72,8 +70,11 @@ export function leaseMethods(ctx: MongoContext): Pick<Store, 'acquireLease' | 'r
 export function tokenMethods(ctx: MongoContext): Pick<Store, 'putToken' | 'findTokenByHash' | 'listTokens' | 'revokeToken'> {
   const { c } = ctx;
   return {
-    async putToken(t) {
+    async putToken(t, o = {}) {
+      const pending = o.audit ? await writePendingAudit(ctx, o.audit) : undefined;
+      // When this throws, the outcome may be unknown (network): the record stays pending, read as unconfirmed.
       await c.tokens.replaceOne({ _id: t.id }, { hash: t.hash, record: JSON.stringify(t) }, { upsert: true });
+      await pending?.confirm();
     },
 
     async findTokenByHash(hash) {
@@ -86,14 +87,16 @@ export function tokenMethods(ctx: MongoContext): Pick<Store, 'putToken' | 'findT
       return docs.map((d) => JSON.parse(d.record) as TokenRecord);
     },
 
-    async revokeToken(id, at) {
+    async revokeToken(id, at, o = {}) {
       const d = await c.tokens.findOne({ _id: id });
       if (!d) return false;
+      const pending = o.audit ? await writePendingAudit(ctx, o.audit) : undefined;
       const rec = JSON.parse(d.record) as TokenRecord;
       if (rec.revokedAt === undefined) {
         rec.revokedAt = at;
         await c.tokens.updateOne({ _id: id }, { $set: { record: JSON.stringify(rec) } });
       }
+      await pending?.confirm();
       return true;
     },
   };

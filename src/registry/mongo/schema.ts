@@ -46,6 +46,8 @@ export interface AuditDoc {
   kind: string | null;
   name: string | null;
   entry: string;
+  /** Set while the write it records is in flight (mongo/audited.ts). */
+  state?: 'pending';
 }
 export interface LeaseDoc {
   _id: string;

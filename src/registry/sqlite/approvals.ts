@@ -10,6 +10,7 @@ import type { Approval } from '../../client/wire.ts';
 import { approvalCallKey, approvalNotFoundMessage, consumed, consumeRefusal, decisionRefusal, effectiveApproval, expiresMs, isOpen } from '../approval-rules.ts';
 import { auditLimit, jsonClone } from '../store-semantics.ts';
 import type { Store } from '../store.ts';
+import { insertAudit } from './records.ts';
 import type { SqliteContext } from './connection.ts';
 
 type ApprovalMethods = Pick<Store, 'requestApproval' | 'getApproval' | 'listApprovals' | 'decideApproval' | 'consumeApproval'>;
@@ -28,7 +29,7 @@ export function approvalMethods(ctx: SqliteContext): ApprovalMethods {
     stmt('UPDATE approvals SET status = ?, expires_ms = ?, record = ? WHERE id = ?').run(a.status, expiresMs(a) ?? null, JSON.stringify(a), a.id);
   };
   return {
-    async requestApproval(approval, now = ctx.clock()) {
+    async requestApproval(approval, now = ctx.clock(), o = {}) {
       const key = approvalCallKey(approval);
       return ctx.writeTx(() => {
         const candidates = stmt(`SELECT record FROM approvals WHERE call_key = ? AND status IN ('pending', 'approved') ORDER BY seq DESC`).all(key).map(parse);
@@ -45,6 +46,7 @@ export function approvalMethods(ctx: SqliteContext): ApprovalMethods {
           expiresMs(a) ?? null,
           JSON.stringify(a),
         );
+        if (o.audit) insertAudit(ctx, o.audit(a));
         return { approval: a, created: true };
       });
     },
@@ -71,23 +73,25 @@ export function approvalMethods(ctx: SqliteContext): ApprovalMethods {
       return db.prepare(sql).all(...params, auditLimit(q.limit, 'approval')).map((row) => effectiveApproval(parse(row), now));
     },
 
-    async decideApproval(id, decision, now = ctx.clock()) {
+    async decideApproval(id, decision, now = ctx.clock(), o = {}) {
       return ctx.writeTx(() => {
         const a = stored(id);
         if (a.status !== 'pending') throw decisionRefusal(a, now);
         const next: Approval = { ...a, ...jsonClone(decision) };
         save(next);
+        if (o.audit) insertAudit(ctx, o.audit(next));
         return next;
       });
     },
 
-    async consumeApproval(id, call, now = ctx.clock()) {
+    async consumeApproval(id, call, now = ctx.clock(), o = {}) {
       return ctx.writeTx(() => {
         const a = stored(id);
         const refused = consumeRefusal(a, call, now);
         if (refused !== undefined) throw refused;
         const next = consumed(a, now);
         save(next);
+        if (o.audit) insertAudit(ctx, o.audit(next));
         return next;
       });
     },

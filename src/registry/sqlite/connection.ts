@@ -59,7 +59,16 @@ export function sqliteContext(opts: { db: DatabaseSync; clock: () => number; log
         db.exec('COMMIT');
         return out;
       } catch (err) {
-        db.exec('ROLLBACK');
+        // SQLite rolls back by itself on some failures (SQLITE_FULL or an I/O error at
+        // COMMIT); a ROLLBACK then fails with "no transaction is active" and would hide
+        // the real cause. Roll back only what is still open, and always throw `err`.
+        if (db.isTransaction) {
+          try {
+            db.exec('ROLLBACK');
+          } catch (rollbackErr) {
+            opts.log?.error({ err: rollbackErr }, 'rollback failed after a failed write');
+          }
+        }
         throw err;
       }
     },

@@ -1,8 +1,8 @@
 /**
  * The SQLite adapter's object reads and writes. Every write is one `BEGIN
  * IMMEDIATE` transaction that takes the next counter value, writes the object
- * row and appends the change row, so a change event exists exactly when its
- * object state does.
+ * row, appends the change row and (when the caller gave one) the audit row,
+ * so a change event and its audit record exist exactly when its object state does.
  */
 import { API_VERSION, type Kind, type Resource } from '../../manifest/resource.ts';
 import { decodeContinue, encodeContinue, pageSize, parseLabelSelector, type LabelRequirement } from '../label-selector.ts';
@@ -21,8 +21,9 @@ import {
 } from '../store-semantics.ts';
 import { AlreadyExistsError, NotFoundError } from '../../client/errors.ts';
 import type { ListResult, WatchEvent } from '../../client/wire.ts';
-import type { Store } from '../store.ts';
+import type { AuditOf, Store } from '../store.ts';
 import type { SqliteContext } from './connection.ts';
+import { insertAudit } from './records.ts';
 
 interface ObjectRow {
   metadata: string;
@@ -143,12 +144,20 @@ export function objectMethods(ctx: SqliteContext): Pick<Store, 'create' | 'get' 
    * Reads kind/name, checks the expected version and carries out `plan`'s answer
    * in one transaction; wakes waiters when something was written.
    */
-  const writePlanned = (kind: Kind, name: string, expected: string | undefined, plan: (stored: Resource) => UpdatePlan): { object: Resource; action: UpdatePlan['action'] } => {
+  const writePlanned = (
+    kind: Kind,
+    name: string,
+    expected: string | undefined,
+    audit: AuditOf | undefined,
+    plan: (stored: Resource) => UpdatePlan,
+  ): { object: Resource; action: UpdatePlan['action'] } => {
     const done = writeTx(() => {
       const stored = mustGet(kind, name);
       checkExpectedVersion(stored, expected);
       const p = plan(stored);
-      return { object: applyPlan(p), action: p.action };
+      const object = applyPlan(p);
+      if (audit && p.action !== 'unchanged') insertAudit(ctx, audit({ before: stored, after: p.action === 'remove' ? undefined : object }));
+      return { object, action: p.action };
     });
     if (done.action !== 'unchanged') wake();
     return { object: jsonClone(done.object), action: done.action };
@@ -168,6 +177,7 @@ export function objectMethods(ctx: SqliteContext): Pick<Store, 'create' | 'get' 
         const stored = planCreate(obj, rv, nowIso());
         upsertObject(stored, rv);
         appendChange('ADDED', stored, rv);
+        if (o?.audit) insertAudit(ctx, o.audit({ before: undefined, after: stored }));
         return stored;
       });
       wake();
@@ -228,15 +238,15 @@ export function objectMethods(ctx: SqliteContext): Pick<Store, 'create' | 'get' 
         checkExpectedVersion(stored, o.expectedResourceVersion);
         return planUpdate(stored, obj).object;
       }
-      return writePlanned(obj.kind, obj.metadata?.name, o.expectedResourceVersion, (stored) => planUpdate(stored, obj)).object;
+      return writePlanned(obj.kind, obj.metadata?.name, o.expectedResourceVersion, o.audit, (stored) => planUpdate(stored, obj)).object;
     },
 
     async updateStatus(kind, name, status, o = {}) {
-      return writePlanned(kind, name, o.expectedResourceVersion, (stored) => planStatus(stored, status)).object;
+      return writePlanned(kind, name, o.expectedResourceVersion, o.audit, (stored) => planStatus(stored, status)).object;
     },
 
     async delete(kind, name, o = {}) {
-      const { object, action } = writePlanned(kind, name, o.expectedResourceVersion, (stored) => planDelete(stored, nowIso()));
+      const { object, action } = writePlanned(kind, name, o.expectedResourceVersion, o.audit, (stored) => planDelete(stored, nowIso()));
       return { removed: action === 'remove', object };
     },
   };

@@ -7,25 +7,31 @@ import type { AuditEntry, AuditQuery } from '../../client/wire.ts';
 import type { Lease, Store, TokenRecord } from '../store.ts';
 import type { SqliteContext } from './connection.ts';
 
+/**
+ * Inserts one audit row inside the caller's write transaction (so it commits or
+ * rolls back with the write it records); returns the entry with id and time.
+ */
+export function insertAudit(ctx: SqliteContext, entry: AuditEntry): AuditEntry {
+  const time = normaliseTime(entry.time, new Date(ctx.clock()).toISOString());
+  const { id: _ignored, ...rest } = jsonClone(entry);
+  const body = { ...rest, time };
+  const res = ctx.stmt('INSERT INTO audit (time, actor, action, kind, name, entry) VALUES (?, ?, ?, ?, ?, ?)').run(
+    time,
+    entry.actor,
+    entry.action,
+    entry.kind ?? null,
+    entry.name ?? null,
+    JSON.stringify(body),
+  );
+  return { id: Number(res.lastInsertRowid), ...body };
+}
+
 /** appendAudit and queryAudit over the `audit` table. */
 export function auditMethods(ctx: SqliteContext): Pick<Store, 'appendAudit' | 'queryAudit'> {
-  const { db, stmt } = ctx;
+  const { db } = ctx;
   return {
     async appendAudit(entry) {
-      return ctx.writeTx(() => {
-        const time = normaliseTime(entry.time, new Date(ctx.clock()).toISOString());
-        const { id: _ignored, ...rest } = jsonClone(entry);
-        const body = { ...rest, time };
-        const res = stmt('INSERT INTO audit (time, actor, action, kind, name, entry) VALUES (?, ?, ?, ?, ?, ?)').run(
-          time,
-          entry.actor,
-          entry.action,
-          entry.kind ?? null,
-          entry.name ?? null,
-          JSON.stringify(body),
-        );
-        return { id: Number(res.lastInsertRowid), ...body };
-      });
+      return ctx.writeTx(() => insertAudit(ctx, entry));
     },
 
     async queryAudit(q: AuditQuery = {}) {
@@ -87,14 +93,15 @@ export function leaseMethods(ctx: SqliteContext): Pick<Store, 'acquireLease' | '
 export function tokenMethods(ctx: SqliteContext): Pick<Store, 'putToken' | 'findTokenByHash' | 'listTokens' | 'revokeToken'> {
   const { stmt } = ctx;
   return {
-    async putToken(t) {
-      ctx.writeTx(() =>
+    async putToken(t, o = {}) {
+      ctx.writeTx(() => {
         stmt('INSERT INTO tokens (id, hash, record) VALUES (?, ?, ?) ON CONFLICT (id) DO UPDATE SET hash = excluded.hash, record = excluded.record').run(
           t.id,
           t.hash,
           JSON.stringify(t),
-        ),
-      );
+        );
+        if (o.audit) insertAudit(ctx, o.audit);
+      });
     },
 
     async findTokenByHash(hash) {
@@ -107,7 +114,7 @@ export function tokenMethods(ctx: SqliteContext): Pick<Store, 'putToken' | 'find
       return rows.map((r) => JSON.parse(r.record) as TokenRecord);
     },
 
-    async revokeToken(id, at) {
+    async revokeToken(id, at, o = {}) {
       return ctx.writeTx(() => {
         const row = stmt('SELECT record FROM tokens WHERE id = ?').get(id) as { record: string } | undefined;
         if (!row) return false;
@@ -116,6 +123,7 @@ export function tokenMethods(ctx: SqliteContext): Pick<Store, 'putToken' | 'find
           rec.revokedAt = at;
           stmt('UPDATE tokens SET record = ? WHERE id = ?').run(JSON.stringify(rec), id);
         }
+        if (o.audit) insertAudit(ctx, o.audit);
         return true;
       });
     },

@@ -1,0 +1,29 @@
+/**
+ * Who reads a server's secrets-in-waiting (env values, secret-looking command
+ * words, URL userinfo) and who reads them redacted (src/manifest/redact-secrets.ts).
+ * Kept apart from authorize.ts so the read routes ask one small question.
+ *
+ * | role                         | env values, flagged args, URL userinfo |
+ * |------------------------------|----------------------------------------|
+ * | admin (and the reconciler)   | shown                                  |
+ * | approver                     | shown: they review what will run       |
+ * | publisher of the owning team | shown                                  |
+ * | publisher of another team    | `<redacted>`                           |
+ * | reader, agent, gateway       | `<redacted>` (so gateway discovery never has them) |
+ */
+import { redactServerSecrets } from '../../manifest/redact-secrets.ts';
+import type { Resource } from '../../manifest/resource.ts';
+import type { Principal } from './authenticate.ts';
+
+/** True when `who` may read `obj`'s env values and the rest unredacted. */
+export function seesServerSecrets(who: Principal, obj: Resource): boolean {
+  if (who.role === 'admin' || who.role === 'approver') return true;
+  if (who.role !== 'publisher' || who.team === undefined) return false;
+  const team = (obj.spec as { owner?: { team?: unknown } } | undefined)?.owner?.team;
+  return team === who.team;
+}
+
+/** `obj` as `who` may read it: unchanged when {@link seesServerSecrets}, else redacted. */
+export function readableBy<T extends Resource>(who: Principal, obj: T): T {
+  return seesServerSecrets(who, obj) ? obj : redactServerSecrets(obj);
+}

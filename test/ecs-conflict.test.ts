@@ -6,7 +6,8 @@ import { CreateServiceCommand, RegisterTaskDefinitionCommand } from '@aws-sdk/cl
 import { CreateRuleCommand, CreateTargetGroupCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { ChangeResourceRecordSetsCommand } from '@aws-sdk/client-route-53';
 import { afterEach, describe, expect, it } from 'vitest';
-import { preferredPriority, targetGroupName } from '../src/providers/ecs/naming.ts';
+import { targetGroupName } from '../src/providers/ecs/naming.ts';
+import { bandOf } from '../src/providers/ecs/rule-order.ts';
 import { createFakeAwsClients, isReadOperation } from './support/aws-fake/index.ts';
 import { converge, ecsServer, ecsWorld, statusOf, type EcsWorld } from './ecs-harness.ts';
 import { createApproved } from './support/approvals.ts';
@@ -42,7 +43,7 @@ describe('foreign resources', () => {
     await other.elbv2.send(
       new CreateRuleCommand({
         ListenerArn: listener,
-        Priority: preferredPriority('charlie'),
+        Priority: bandOf('/mcp/charlie', undefined).first, // where Berth would put it
         Conditions: [{ Field: 'path-pattern', PathPatternConfig: { Values: ['/mcp/charlie', '/mcp/charlie/*'] } }],
         Actions: [{ Type: 'forward', TargetGroupArn: sideTg.TargetGroups![0]!.TargetGroupArn }],
       }),

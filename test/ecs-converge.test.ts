@@ -3,6 +3,7 @@
  * real SDK clients into the AWS fake, and a second pass right after does ZERO writes.
  */
 import { afterEach, describe, expect, it } from 'vitest';
+import { bandOf, inBand } from '../src/providers/ecs/rule-order.ts';
 import { converge, ecsServer, ecsWorld, inventory, phaseOf, statusOf, updateSpec, writesOfNextPass, type EcsWorld } from './ecs-harness.ts';
 import { createApproved } from './support/approvals.ts';
 
@@ -106,7 +107,7 @@ describe('ECS provider convergence', () => {
     expect(await writesOfNextPass(w, 'weather')).toEqual({});
   });
 
-  it('routing path and host change: the rule is modified, the DNS record moves', async () => {
+  it('routing path and host change: a rule for the new route is created in its priority band before the old one goes; the DNS record moves', async () => {
     w = await ecsWorld();
     await createAndConverge('weather', 'weather.mcp.example.com');
     const since = w.fake.lastCallSeq;
@@ -114,10 +115,15 @@ describe('ECS provider convergence', () => {
     await converge(w, 'weather');
     expect(await phaseOf(w, 'weather')).toBe('Ready');
     const writes = w.fake.callCounts({ writesOnly: true, since, outcome: 'ok' });
-    expect(writes['ModifyRule']).toBe(1);
-    expect(writes['CreateRule']).toBeUndefined();
+    // A longer path with a host is more specific: its rule belongs in an earlier band (rule-order.ts).
+    expect(writes['ModifyRule']).toBeUndefined();
+    expect(writes['CreateRule']).toBe(1);
+    expect(writes['DeleteRule']).toBe(1);
+    const creates = w.fake.calls.filter((c) => c.seq > since && c.outcome === 'ok' && (c.operation === 'CreateRule' || c.operation === 'DeleteRule')).map((c) => c.operation);
+    expect(creates).toEqual(['CreateRule', 'DeleteRule']);
     const rules = w.fake.snapshot().elbv2.rules.filter((r) => r.priority !== 'default');
     expect(rules).toHaveLength(1);
+    expect(inBand(rules[0]!.priority as number, bandOf('/tools/weather', 'wx.mcp.example.com'))).toBe(true);
     expect(JSON.stringify(rules[0]!.conditions)).toContain('/tools/weather');
     expect(JSON.stringify(rules[0]!.conditions)).toContain('wx.mcp.example.com');
     expect(inventory(w).records).toEqual(['_berth.wx.mcp.example.com.:TXT', 'wx.mcp.example.com.:A', 'wx.mcp.example.com.:AAAA']);

@@ -35,8 +35,8 @@ export interface EcsWorld {
   close(): Promise<void>;
 }
 
-/** Builds a world; `listeners` ALB shards (default 1). */
-export async function ecsWorld(opts: { fake?: AwsFakeOptions; listeners?: number; providerOptions?: Partial<EcsProviderOptions> } = {}): Promise<EcsWorld> {
+/** Builds a world; `listeners` ALB shards (default 1); `environment`: more fields of the environment config. */
+export async function ecsWorld(opts: { fake?: AwsFakeOptions; listeners?: number; providerOptions?: Partial<EcsProviderOptions>; environment?: Record<string, unknown> } = {}): Promise<EcsWorld> {
   const clock = new FakeClock();
   const fake = new AwsFake({ clock, ...opts.fake });
   const listeners = [];
@@ -62,6 +62,7 @@ export async function ecsWorld(opts: { fake?: AwsFakeOptions; listeners?: number
           executionRoleArn: 'arn:aws:iam::123456789012:role/berth-exec',
           logGroup: '/berth/dev',
           tags: { 'cost-center': 'platform' },
+          ...opts.environment,
         },
       },
     },

@@ -6,6 +6,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { CommandFailure, ExitCode, UsageError, type Command, type CommandIo } from './command.ts';
 import { runForcedExitHooks } from './forced-exit.ts';
+import { buildInfo, versionLine } from './version.ts';
 
 const commandsDir = fileURLToPath(new URL('./commands/', import.meta.url));
 
@@ -47,8 +48,7 @@ export async function main(argv: string[], io: CommandIo): Promise<number> {
     return topic && !cmd ? ExitCode.Usage : ExitCode.Ok;
   }
   if (name === '--version' || name === 'version') {
-    const pkg = (await import('../../package.json', { with: { type: 'json' } })).default as { version: string };
-    io.stdout.write(`berth ${pkg.version}\n`);
+    io.stdout.write(versionLine(await buildInfo()));
     return ExitCode.Ok;
   }
   const cmd = await loadCommand(name);

@@ -33,6 +33,7 @@ import { createRemoteProvider } from '../providers/remote/index.ts';
 import { startReconciler, type ReconcilerOptions, type RunningReconciler } from '../reconciler/index.ts';
 import type { Registry as MetricsRegistry } from 'prom-client';
 import type { RegistryClient } from '../client/registry-client.ts';
+import type { GivenBootstrapTokens } from '../registry/auth/bootstrap.ts';
 import { startRegistryServer, type RunningRegistry } from '../registry/server.ts';
 import type { Store } from '../registry/store.ts';
 import { CommandFailure, ExitCode, type CommandIo } from './command.ts';
@@ -64,6 +65,8 @@ export interface RegistryPart {
   approvalTtlMs?: number;
   /** Most watch streams one token may hold open (default: the registry's, 16). */
   maxWatchersPerToken?: number;
+  /** Tokens the deployment generated for a first start (`berth registry`: BERTH_BOOTSTRAP_*_TOKEN). */
+  bootstrapTokens?: GivenBootstrapTokens;
 }
 
 /** Where the reconciler's servers run. */
@@ -330,6 +333,7 @@ export async function startRuntime(spec: RuntimeSpec): Promise<Runtime> {
         host: part.host,
         port: part.port,
         stateDir: part.stateDir,
+        ...(part.bootstrapTokens !== undefined ? { bootstrapTokens: part.bootstrapTokens } : {}),
         logger: logger.child({ part: 'registry' }),
         ...(part.metrics !== undefined ? { metrics: part.metrics } : {}),
         ...(part.approvalTtlMs !== undefined ? { approvalTtlMs: part.approvalTtlMs } : {}),

@@ -156,6 +156,40 @@ export function reservedRouteReason(route: ServerRoute): string | undefined {
   return undefined;
 }
 
+/**
+ * Longest normalised routing.path: on ECS, Berth's load-balancer rule matches the
+ * path and `<path>/*`, and AWS takes path patterns of at most 128 characters.
+ */
+export const MAX_ROUTE_PATH_LENGTH = 126;
+/** Longest routing.host: AWS takes host conditions of at most 128 characters. */
+export const MAX_ROUTE_HOST_LENGTH = 128;
+
+/**
+ * Why `route` can't be served as it stands because its path or host is longer
+ * than a load-balancer rule can hold ({@link MAX_ROUTE_PATH_LENGTH},
+ * {@link MAX_ROUTE_HOST_LENGTH}), or undefined when it fits. Checked by
+ * `berth validate` and at registry admission, so the limit never first shows up
+ * as a failed AWS call.
+ * @example routeLengthReason({ name: 'a', path: `/${'x'.repeat(130)}`, key: '…' }) // 'routing.path is 131 characters long (normalised); …'
+ */
+export function routeLengthReason(route: ServerRoute): { field: 'path' | 'host'; message: string } | undefined {
+  if (route.path.length > MAX_ROUTE_PATH_LENGTH) {
+    return {
+      field: 'path',
+      message:
+        `routing.path is ${route.path.length} characters long (normalised); it may have at most ${MAX_ROUTE_PATH_LENGTH}: ` +
+        `on ECS the load-balancer rule matches "<path>/*" and AWS allows path patterns of at most 128 characters — choose a shorter path`,
+    };
+  }
+  if (route.host !== undefined && route.host.length > MAX_ROUTE_HOST_LENGTH) {
+    return {
+      field: 'host',
+      message: `routing.host is ${route.host.length} characters long; it may have at most ${MAX_ROUTE_HOST_LENGTH}: AWS allows load-balancer host conditions of at most 128 characters — choose a shorter host`,
+    };
+  }
+  return undefined;
+}
+
 const RESERVED_LIST = `${RESERVED_ROUTE_PREFIXES.slice(0, -1).map((r) => r.prefix).join(', ')} and ${RESERVED_ROUTE_PREFIXES.at(-1)!.prefix}`;
 
 /**

@@ -5,7 +5,7 @@
 import { describeMemoryFor, FARGATE_MEMORY, isValidFargatePair, smallestCpuFor } from './fargate.ts';
 import { formatPath, type Finding } from './finding.ts';
 import type { RemoteAddressRule } from './remote-address.ts';
-import { reservedRouteReason, serverRoute } from './route.ts';
+import { reservedRouteReason, routeLengthReason, serverRoute } from './route.ts';
 import { argSecretReasons, literalSecretReason, urlSecretReason } from './secret-lint.ts';
 import { managedHeaderReason } from './upstream-headers.ts';
 import type { PathSegment } from './yaml-source.ts';
@@ -208,14 +208,23 @@ function legacySseFindings(spec: Rec): Finding[] {
     .map((part) => ({ path: ['spec', part, 'transport'], target: 'value', code: 'legacy-sse', message: `${why}; ${instead[part]}` }));
 }
 
-/** A routing.path at or under one of the gateway's own paths (the route rule's {@link reservedRouteReason}). */
+/**
+ * A routing.path at or under one of the gateway's own paths (the route rule's
+ * {@link reservedRouteReason}), and a path or host longer than a load-balancer
+ * rule can hold ({@link routeLengthReason}).
+ */
 function reservedRouteFindings(server: Rec, spec: Rec): Finding[] {
   const routing = spec['routing'];
   const metadata = server['metadata'];
-  // The default path (/mcp/<name>) is never reserved; a path of the wrong type is the schema's to report.
-  if (!isRec(routing) || typeof routing['path'] !== 'string' || !isRec(metadata) || typeof metadata['name'] !== 'string') return [];
-  const reason = reservedRouteReason(serverRoute({ metadata: { name: metadata['name'] }, spec }));
-  return reason === undefined ? [] : [{ path: ['spec', 'routing', 'path'], target: 'value', code: 'reserved-route', message: reason }];
+  // The default path (/mcp/<name>) is never reserved nor too long; a path of the wrong type is the schema's to report.
+  if (!isRec(routing) || (typeof routing['path'] !== 'string' && typeof routing['host'] !== 'string') || !isRec(metadata) || typeof metadata['name'] !== 'string') return [];
+  const route = serverRoute({ metadata: { name: metadata['name'] }, spec });
+  const reason = reservedRouteReason(route);
+  const tooLong = routeLengthReason(route);
+  return [
+    ...(reason === undefined ? [] : [{ path: ['spec', 'routing', 'path'], target: 'value' as const, code: 'reserved-route', message: reason }]),
+    ...(tooLong === undefined ? [] : [{ path: ['spec', 'routing', tooLong.field], target: 'value' as const, code: 'route-too-long', message: tooLong.message }]),
+  ];
 }
 
 function toolFindings(spec: Rec): Finding[] {

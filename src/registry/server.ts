@@ -20,7 +20,7 @@ import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { createRegistryApp } from './api/app.ts';
 import { createRegistryMetrics } from './api/metrics.ts';
-import { createBootstrapAgentKey, ensureBootstrapAdmin } from './auth/bootstrap.ts';
+import { createBootstrapAgentKey, ensureBootstrapAdmin, type GivenBootstrapTokens } from './auth/bootstrap.ts';
 import type { Store } from './store.ts';
 import type { Principal } from './auth/authenticate.ts';
 import { InProcessRegistryClient } from '../client/in-process-client.ts';
@@ -39,6 +39,8 @@ export interface RegistryServerOptions {
    * for this agent in `<stateDir>/agent-key` (`berth up`: the examples' agent). Default: none.
    */
   bootstrapAgent?: string;
+  /** Tokens a deployment generated, stored on a first start instead of minting one (see {@link GivenBootstrapTokens}). */
+  bootstrapTokens?: GivenBootstrapTokens;
   logger: Logger;
   clock?: () => Date;
   /** Idle time before watch streams send a BOOKMARK line. Default 15 s. */
@@ -81,7 +83,7 @@ export interface RunningRegistry {
 export async function startRegistryServer(opts: RegistryServerOptions): Promise<RunningRegistry> {
   const { store, logger } = opts;
   const clock = opts.clock ?? (() => new Date());
-  const bootstrapTokenFile = await ensureBootstrapAdmin({ store, stateDir: opts.stateDir, logger, now: clock() });
+  const bootstrapTokenFile = await ensureBootstrapAdmin({ store, stateDir: opts.stateDir, logger, now: clock(), ...(opts.bootstrapTokens ? { given: opts.bootstrapTokens } : {}) });
   const bootstrapAgentKeyFile =
     bootstrapTokenFile !== undefined && opts.bootstrapAgent !== undefined
       ? await createBootstrapAgentKey({ store, stateDir: opts.stateDir, logger, now: clock(), agent: opts.bootstrapAgent })

@@ -5,6 +5,7 @@
  */
 import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import { bootstrapTokensFromEnv } from '../bootstrap-tokens.ts';
 import { ExitCode, UsageError, type Command, type CommandIo } from '../command.ts';
 import { durationFlag, parseFlags, portFlag, wholeNumberFlag } from '../config.ts';
 import { DEFAULT_MAX_WATCHERS_PER_TOKEN } from '../../registry/api/watch-slots.ts';
@@ -20,7 +21,9 @@ const usage = `Usage: berth registry [--port 7070] [--host 127.0.0.1] [--state-d
 Serves the registry API (${'/apis/berth.dev/v1alpha1/…'}, /openapi.json, /metrics) over
 one SQLite file, or over MongoDB / Amazon DocumentDB with --store mongodb://…. On
 first start it creates an admin token in <state-dir>/admin-token (readable only by
-you); \`berth\` commands on this machine use it automatically.
+you); \`berth\` commands on this machine use it automatically. A deployment that
+generated its own tokens sets BERTH_BOOTSTRAP_ADMIN_TOKEN (and BERTH_BOOTSTRAP_GATEWAY_TOKEN):
+a first start stores those instead and writes no file.
 
 Options:
   --port N          port to listen on (default 7070; 0 = any free port)
@@ -66,12 +69,13 @@ const command: Command = {
     const approvalTtlMs = durationFlag(values['approval-ttl'], '--approval-ttl', DEFAULT_APPROVAL_TTL_MS);
     const maxWatchersPerToken = wholeNumberFlag(values['max-watchers-per-token'], '--max-watchers-per-token', DEFAULT_MAX_WATCHERS_PER_TOKEN, 'watch streams');
     const stateDir = resolve(io.cwd, values['state-dir'] ?? '.berth');
+    const bootstrapTokens = bootstrapTokensFromEnv(io.env);
     const store = await resolveStoreChoice(values, io, join(stateDir, 'registry.db'));
     await mkdir(stateDir, { recursive: true, mode: 0o700 });
 
     const { logger, flush } = createLogger({ component: 'registry', level, destination: { stream: io.stdout }, env: io.env });
     try {
-      return await runRuntime({ logger, io, registry: { store, host, port, stateDir, portFlag: '--port', approvalTtlMs, maxWatchersPerToken }, allowRemote: allowRemoteFromFlags(values) }, (rt) => {
+      return await runRuntime({ logger, io, registry: { store, host, port, stateDir, portFlag: '--port', approvalTtlMs, maxWatchersPerToken, ...(bootstrapTokens ? { bootstrapTokens } : {}) }, allowRemote: allowRemoteFromFlags(values) }, (rt) => {
         const where = store.location.adapter === 'sqlite' ? `database ${store.location.path}` : `store ${store.location.display}`;
         io.stderr.write(`registry listening on ${rt.registryUrl} (${where})\n`);
       });

@@ -9,10 +9,11 @@ import type { DesiredServer } from '../provider.ts';
 import type { EcsEnvironmentConfig, ListenerConfig } from './config.ts';
 import { aliasesAt, aliasRecords, ALIAS_TYPES, describeRecord, dnsHash, hashBeforeAaaa, ownershipRecord, sameAlias, vouchedTypes, type AliasesByType, type AliasType } from './dns.ts';
 import { inDomain, normaliseDnsName, TAG } from './naming.ts';
-import { findRecord, ownedBy, parseOwnershipRecord, type Owner } from './ownership.ts';
+import { findRecord, managedServer, ownedBy, parseOwnershipRecord, type Owner } from './ownership.ts';
 import { chooseListener } from './quota.ts';
 import { canonicalConditions, renderServer, type HealthCheckSettings, type RenderedServer } from './render.ts';
 import { serviceSettingsDrift } from './service-drift.ts';
+import { bandOf, choosePriorityInBand, foreignRuleProblem, inBand, routeOfConditions, type PriorityBand } from './rule-order.ts';
 import type { EcsObservation, ObservedRule, ObservedService, ObservedTargetGroup, ObservedTaskDefinition } from './types.ts';
 
 /** The alias records (A and AAAA) + ownership record a server should have. */
@@ -54,6 +55,18 @@ export interface DeployAnalysis {
   rule?: ObservedRule;
   duplicateRules: ObservedRule[];
   usedPriorities: number[];
+  /** The priorities this server's rule belongs in (see rule-order.ts). */
+  band: PriorityBand;
+  /** Where a new rule goes: a free priority of {@link band} (after {@link ruleMoves}); undefined when none is free. */
+  newRulePriority?: number;
+  /** The kept rule's routing changes to another band: create the new rule first, then delete this one. */
+  replaceRule: boolean;
+  /**
+   * Rules of this installation on the listener outside their band (written before
+   * bands, by hash), moved into their bands in one atomic SetRulePriorities before
+   * anything else touches the listener.
+   */
+  ruleMoves: Array<{ ruleArn: string; server: string; from: number; to: number }>;
   /** An ACTIVE revision of the family rendering to the desired definition (reused after a crash). */
   desiredTaskDefinition?: ObservedTaskDefinition;
   /** The task definition of the PRIMARY deployment. */
@@ -115,17 +128,28 @@ export function analyseDeploy(desired: DesiredServer, obs: EcsObservation, confi
   let quota: string | undefined;
   if (rule !== undefined) listener = config.listeners.find((l) => l.arn === rule.listenerArn);
   if (listener === undefined) {
-    const pick = chooseListener(config.listeners, obs.rulesByListener, config.environment, targetGroup?.arn);
+    const pick = chooseListener(config.listeners, obs.rulesByListener, config.environment, targetGroup?.arn, config.rulesPerLoadBalancer);
     if (pick.listener !== undefined) listener = pick.listener;
     else quota = pick.problem;
   }
-  const usedPriorities = listener === undefined ? [] : (obs.rulesByListener[listener.arn] ?? []).map((x) => x.priority);
-  if (listener !== undefined) {
-    for (const foreign of (obs.rulesByListener[listener.arn] ?? []).filter((x) => !ownedBy(x.tags, owner))) {
-      if (foreign.conditionsKey === desiredKey) {
-        conflicts.push(`listener rule ${foreign.arn} (priority ${foreign.priority}) already routes ${r.host ?? ''}${r.path} and is not Berth's (${describeTags(foreign.tags)}); remove it or change spec.routing`);
-      }
+  const listenerRules = listener === undefined ? [] : (obs.rulesByListener[listener.arn] ?? []);
+  const usedPriorities = listenerRules.map((x) => x.priority);
+  const band = bandOf(r.path, r.host);
+  const replaceRule = rule !== undefined && rule.conditionsKey !== desiredKey && !inBand(rule.priority, band);
+  const leaving = new Set([...duplicateRules.map((d) => d.arn), ...(replaceRule && rule !== undefined ? [rule.arn] : [])]);
+  const ruleMoves = misplacedRules(listenerRules, config.installationId, leaving, new Set(usedPriorities), rule === undefined ? undefined : { arn: rule.arn, band });
+  const taken = new Set([...usedPriorities, ...ruleMoves.map((m) => m.to)]);
+  const newRulePriority = rule === undefined || replaceRule ? choosePriorityInBand(r.name, band, taken) : undefined;
+  // Priority the server's rule is (or will be) evaluated at, for the foreign-rule check.
+  const movedTo = ruleMoves.find((m) => m.ruleArn === rule?.arn)?.to;
+  const ourPriority = replaceRule || rule === undefined ? newRulePriority : (movedTo ?? rule.priority);
+  for (const foreign of listenerRules.filter((x) => managedServer(x.tags, config.installationId) === undefined)) {
+    if (foreign.conditionsKey === desiredKey) {
+      conflicts.push(`listener rule ${foreign.arn} (priority ${foreign.priority}) already routes ${r.host ?? ''}${r.path} and is not Berth's (${describeTags(foreign.tags)}); remove it or change spec.routing`);
+      continue;
     }
+    const problem = ourPriority === undefined ? undefined : foreignRuleProblem(foreign, r.ruleConditions, r.path, r.host, ourPriority);
+    if (problem !== undefined) conflicts.push(`${problem} (${describeTags(foreign.tags)})`);
   }
   if (rule !== undefined && rule.tags[TAG.specHash] === r.ruleHash) {
     if (rule.conditionsKey !== desiredKey) drift.push(`listener rule ${rule.arn}: conditions changed outside Berth to ${rule.conditionsKey}; manifest says ${desiredKey}`);
@@ -208,6 +232,10 @@ export function analyseDeploy(desired: DesiredServer, obs: EcsObservation, confi
     ...(rule !== undefined ? { rule } : {}),
     duplicateRules,
     usedPriorities,
+    band,
+    ...(newRulePriority !== undefined ? { newRulePriority } : {}),
+    replaceRule,
+    ruleMoves,
     ...(desiredTaskDefinition !== undefined ? { desiredTaskDefinition } : {}),
     ...(runningTaskDefinition !== undefined ? { runningTaskDefinition } : {}),
     rolledBack,
@@ -219,6 +247,37 @@ export function analyseDeploy(desired: DesiredServer, obs: EcsObservation, confi
     drift,
     ...(endpoint !== undefined ? { endpoint } : {}),
   };
+}
+
+/**
+ * Rules of this installation (any server) on one listener whose priority lies
+ * outside the band of their own route, each with a free slot in its band;
+ * rules about to be deleted (`leaving`) are left where they are. The server's
+ * own rule (`own`) is judged by the band of its desired route, not of conditions
+ * someone may have changed (those are put back by ModifyRule). Deterministic.
+ */
+function misplacedRules(
+  rules: readonly ObservedRule[],
+  installationId: string,
+  leaving: ReadonlySet<string>,
+  used: ReadonlySet<number>,
+  own: { arn: string; band: PriorityBand } | undefined,
+): DeployAnalysis['ruleMoves'] {
+  const taken = new Set(used);
+  const out: DeployAnalysis['ruleMoves'] = [];
+  for (const rule of [...rules].sort((a, b) => (a.arn < b.arn ? -1 : 1))) {
+    const server = managedServer(rule.tags, installationId);
+    if (server === undefined || leaving.has(rule.arn)) continue;
+    const route = routeOfConditions(rule.conditions);
+    const band = rule.arn === own?.arn ? own.band : route === undefined ? undefined : bandOf(route.path, route.host);
+    if (band === undefined) continue;
+    if (inBand(rule.priority, band)) continue;
+    const to = choosePriorityInBand(server, band, taken);
+    if (to === undefined) continue;
+    taken.add(to);
+    out.push({ ruleArn: rule.arn, server, from: rule.priority, to });
+  }
+  return out;
 }
 
 /** Ownership TXT records of this server, each with the alias records beside it that it vouches for (those still there). */

@@ -3,12 +3,13 @@
  * with room (one placement at a time per load balancer), rewrite its routing,
  * delete it.
  */
-import { AddTagsCommand, CreateRuleCommand, DeleteRuleCommand, ModifyRuleCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { AddTagsCommand, CreateRuleCommand, DeleteRuleCommand, ModifyRuleCommand, SetRulePrioritiesCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { BUSY_MS, type ActionOf, type ApplyContext, type StepResult } from './apply-context.ts';
 import { errorCode } from './aws-error.ts';
-import { choosePriority, TAG } from './naming.ts';
+import { TAG } from './naming.ts';
 import { elbTags } from './ownership.ts';
 import { fullness, loadBalancerName, usageOf } from './quota.ts';
+import { choosePriorityInBand } from './rule-order.ts';
 
 /** CreateRule attempts when priorities collide with another writer. */
 const PRIORITY_ATTEMPTS = 5;
@@ -25,21 +26,24 @@ export async function createListenerRule(action: ActionOf<'create-rule'>, ctx: A
   // lock per load balancer, so the last slot goes to one server and the others re-plan (Berth's
   // QuotaExceeded, or another listener) instead of AWS answering TooManyRules.
   return ctx.placementLock.run(listener?.loadBalancerArn ?? action.listenerArn, async () => {
+    const taken: number[] = [];
     if (listener !== undefined) {
       const sameLb = ctx.config.listeners.filter((l) => l.loadBalancerArn === listener.loadBalancerArn);
       const rulesByListener = Object.fromEntries(await Promise.all(sameLb.map(async (l) => [l.arn, await ctx.view.rules(l.arn)] as const)));
-      const full = fullness(usageOf(listener, ctx.config.listeners, rulesByListener), tg);
+      const full = fullness(usageOf(listener, ctx.config.listeners, rulesByListener), tg, ctx.config.rulesPerLoadBalancer);
       if (full !== undefined) return { result: `not created: load balancer ${loadBalancerName(listener)} now has ${full}; placing it again`, requeueAfterMs: BUSY_MS.listenerFull };
+      // Servers of one band share its slots: skip those other workers took since the plan was made.
+      for (const rule of rulesByListener[action.listenerArn] ?? []) taken.push(rule.priority);
     }
-    return createAtFreePriority(action, tg, ctx);
+    return createAtFreePriority(action, tg, ctx, taken);
   });
 }
 
-/** CreateRule, moving to the next free priority when another writer took the chosen one. */
-async function createAtFreePriority(action: ActionOf<'create-rule'>, tg: string | undefined, ctx: ApplyContext): Promise<string> {
+/** CreateRule, moving to the next free priority of the same band when another writer took the chosen one. */
+async function createAtFreePriority(action: ActionOf<'create-rule'>, tg: string | undefined, ctx: ApplyContext, taken: readonly number[]): Promise<string> {
   const { view } = ctx;
-  const used = new Set(action.usedPriorities);
-  let priority = action.priority;
+  const used = new Set([...action.usedPriorities, ...taken]);
+  let priority = used.has(action.priority) ? (choosePriorityInBand(ctx.server, action.band, used) ?? action.priority) : action.priority;
   for (let attempt = 1; ; attempt++) {
     try {
       const out = await ctx.clients.elbv2.send(
@@ -65,11 +69,21 @@ async function createAtFreePriority(action: ActionOf<'create-rule'>, tg: string 
       used.add(priority);
       view.rulesChanged(action.listenerArn);
       for (const r of await view.rules(action.listenerArn)) used.add(r.priority);
-      const next = choosePriority(ctx.server, used);
+      const next = choosePriorityInBand(ctx.server, action.band, used);
       if (next === undefined) throw err;
       priority = next;
     }
   }
+}
+
+/**
+ * Moves rules into their priority bands in one SetRulePriorities call: AWS
+ * applies the list atomically, so no request ever sees half of the moves.
+ */
+export async function setRulePriorities(action: ActionOf<'set-rule-priorities'>, ctx: ApplyContext): Promise<StepResult> {
+  await ctx.clients.elbv2.send(new SetRulePrioritiesCommand({ RulePriorities: action.moves.map((m) => ({ RuleArn: m.ruleArn, Priority: m.priority })) }), ctx.sendOptions);
+  ctx.view.rulesChanged(action.listenerArn);
+  return `moved ${action.moves.length} rule(s)`;
 }
 
 /** Rewrites the rule's conditions and forward (unless the action only tags), then its spec-hash tag. */

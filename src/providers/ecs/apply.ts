@@ -15,7 +15,7 @@
 import { ProviderError, type ApplyOutcome, type Plan } from '../provider.ts';
 import type { ApplyContext, ApplyDeps, StepResult } from './apply-context.ts';
 import { changeDns } from './apply-dns.ts';
-import { createListenerRule, deleteListenerRule, modifyListenerRule } from './apply-listener-rule.ts';
+import { createListenerRule, deleteListenerRule, modifyListenerRule, setRulePriorities } from './apply-listener-rule.ts';
 import { createService, deleteService, scaleServiceToZero, tagService, untagService, updateService } from './apply-service.ts';
 import { deregisterTaskDefinition, registerTaskDefinition } from './apply-task-definition.ts';
 import { createTargetGroup, deleteTargetGroup, modifyTargetGroup, setTargetGroupAttributes } from './apply-target-group.ts';
@@ -27,7 +27,9 @@ import type { EcsAction } from './types.ts';
  * Carries out `plan` in order. Returns at the first `wait` action or step that
  * must wait on AWS, with `requeueAfterMs`; otherwise after the last action.
  * Records the server's last AWS error in `deps.memory` (cleared by a full run)
- * and throws it as a retryable {@link ProviderError}; an abort throws the signal's reason.
+ * and throws it as a {@link ProviderError}: terminal for AWS's `ValidationError`
+ * (the request breaks one of AWS's limits and fails the same way until the
+ * manifest changes), retryable otherwise; an abort throws the signal's reason.
  */
 export async function applyEcs(plan: Plan<EcsAction>, deps: ApplyDeps, signal?: AbortSignal): Promise<ApplyOutcome<EcsAction>> {
   const ctx: ApplyContext = { ...deps, server: plan.server, sendOptions: signal !== undefined ? { abortSignal: signal } : {}, bound: {} };
@@ -47,7 +49,9 @@ export async function applyEcs(plan: Plan<EcsAction>, deps: ApplyDeps, signal?: 
       const message = err instanceof Error ? err.message : String(err);
       deps.memory.lastError.set(plan.server, { code, message, at: new Date(deps.now()).toISOString() });
       if (err instanceof ProviderError) throw err;
-      throw new ProviderError(`${action.op} ${action.resource} for MCPServer "${plan.server}": ${code}: ${message}`, { code, retryable: true, cause: err });
+      const terminal = TERMINAL_AWS_CODES.has(code);
+      const fix = terminal ? '; AWS refuses this request as it stands, so Berth will not retry it until the manifest changes: fix spec (see `berth validate`)' : '';
+      throw new ProviderError(`${action.op} ${action.resource} for MCPServer "${plan.server}": ${code}: ${message}${fix}`, { code, retryable: !terminal, cause: err });
     }
   }
   // Kept (status shows the last AWS error with its time), marked resolved once.
@@ -55,6 +59,14 @@ export async function applyEcs(plan: Plan<EcsAction>, deps: ApplyDeps, signal?: 
   if (last !== undefined && last.resolvedAt === undefined) deps.memory.lastError.set(plan.server, { ...last, resolvedAt: new Date(deps.now()).toISOString() });
   return { done };
 }
+
+/**
+ * AWS error codes retrying can't fix: the request itself breaks a limit (a
+ * condition value over 128 characters, too many condition values, a name too
+ * long). ECS's `InvalidParameterException` is not among them: ECS also answers it
+ * for passing states (a service still draining), which the steps handle.
+ */
+const TERMINAL_AWS_CODES: ReadonlySet<string> = new Set(['ValidationError']);
 
 /** The step that carries out `action`. */
 async function runStep(action: EcsAction, ctx: ApplyContext): Promise<StepResult> {
@@ -71,6 +83,8 @@ async function runStep(action: EcsAction, ctx: ApplyContext): Promise<StepResult
       return modifyListenerRule(action, ctx);
     case 'delete-rule':
       return deleteListenerRule(action, ctx);
+    case 'set-rule-priorities':
+      return setRulePriorities(action, ctx);
     case 'register-task-definition':
       return registerTaskDefinition(action, ctx);
     case 'create-service':

@@ -26,8 +26,12 @@
  *     tags: { cost-center: platform }
  *     maxRetirementsPerMinute: 50          # mass-deletion guard: retirements started per minute
  *     maxRetirementFraction: 0.5           # optional: hold retirements beyond half the fleet until an operator acts
+ *     rulesPerLoadBalancer: 100            # AWS's listener-rule quota per ALB (raise only if AWS raised yours)
+ *     stdioBridgeEntryPoint: [berth, bridge]  # entry point of stdio servers' containers (the image must contain it)
  * ```
  */
+
+import { BAND_WIDTH } from './rule-order.ts';
 
 /** One ALB listener Berth may put rules on, and how to reach its load balancer. */
 export interface ListenerConfig {
@@ -73,6 +77,14 @@ export interface EcsEnvironmentConfig {
    * again. Absent: no fraction check, only the per-minute cap.
    */
   maxRetirementFraction?: number;
+  /** Rules per load balancer Berth may fill (AWS's quota, default 100; at most 198, a priority band's width; see quota.ts). */
+  rulesPerLoadBalancer: number;
+  /**
+   * Entry point of a stdio server's container: Berth's stdio-to-HTTP bridge, which
+   * the server image must contain. Default `['berth', 'bridge']`. Bridge flags and
+   * `--` follow it, then the server's command.
+   */
+  stdioBridgeEntryPoint: string[];
 }
 
 /** A configuration file that says something wrong; the message names the field and the fix. */
@@ -150,6 +162,9 @@ export function parseEcsEnvironment(file: unknown, environment: string, source =
     deregistrationDelaySeconds: optInt(e, 'deregistrationDelaySeconds', at, 0, 3600) ?? 30,
     maxRetirementsPerMinute: optInt(e, 'maxRetirementsPerMinute', at, 1, 100_000) ?? 50,
     ...optional('maxRetirementFraction', optFraction(e, 'maxRetirementFraction', at)),
+    // At most one priority band's width: then a band can never fill, whatever the routes (rule-order.ts).
+    rulesPerLoadBalancer: optInt(e, 'rulesPerLoadBalancer', at, 1, BAND_WIDTH) ?? 100,
+    stdioBridgeEntryPoint: e['stdioBridgeEntryPoint'] === undefined ? ['berth', 'bridge'] : strList(e, 'stdioBridgeEntryPoint', at),
   };
 }
 

@@ -64,29 +64,7 @@ export function serviceClientToken(installationId: string, server: string, servi
   return `berth-${shortHash(installationId, server, serviceHash).slice(0, 30)}`;
 }
 
-/** Highest listener rule priority AWS accepts. */
-export const MAX_PRIORITY = 50_000;
-
-/**
- * The priority a new rule of `server` starts probing from: a hash of the name,
- * so two reconcilers choose the same one and different servers rarely collide.
- */
-export function preferredPriority(server: string): number {
-  return 1 + (parseInt(shortHash('priority', server).slice(0, 8), 16) % MAX_PRIORITY);
-}
-
-/**
- * The first priority at or after `preferredPriority(server)` (wrapping) that is not in `used`.
- * Undefined only when all 50 000 are taken.
- */
-export function choosePriority(server: string, used: ReadonlySet<number>): number | undefined {
-  const start = preferredPriority(server);
-  for (let i = 0; i < MAX_PRIORITY; i++) {
-    const p = ((start - 1 + i) % MAX_PRIORITY) + 1;
-    if (!used.has(p)) return p;
-  }
-  return undefined;
-}
+// Listener rule priorities are chosen by specificity, not by name: see rule-order.ts.
 
 /** DNS name of the ownership TXT record kept beside a Berth alias record (Route 53 records can't be tagged). */
 export function ownershipRecordName(host: string): string {

@@ -2,6 +2,7 @@
 import type { DeployAnalysis } from './analyse.ts';
 import { TAG } from './naming.ts';
 import { creationTags, ownedBy, type Owner } from './ownership.ts';
+import type { TaskDefinitionInput } from './render.ts';
 import type { EcsAction, EcsObservation } from './types.ts';
 
 /**
@@ -23,11 +24,29 @@ export function planTaskDefinition(a: DeployAnalysis, needed: boolean): EcsActio
       kind: 'register-task-definition',
       op: 'register',
       resource: `task definition ${r.family}`,
-      reason: a.service === undefined ? 'first revision' : `image, command, env, secrets or size changed (running ${a.runningTaskDefinition?.image ?? 'unknown'}, manifest ${r.taskDefinition.containerDefinitions?.[0]?.image ?? ''})`,
+      reason: `${a.service === undefined ? 'first revision' : `image, command, env, secrets or size changed (running ${a.runningTaskDefinition?.image ?? 'unknown'}, manifest ${r.taskDefinition.containerDefinitions?.[0]?.image ?? ''})`}: ${describeTaskDefinition(r.taskDefinition)}`,
       input: r.taskDefinition,
       tags: creationTags(a.owner, r.taskDefinitionHash, r.extraTags),
     },
   ];
+}
+
+/**
+ * What the revision runs, in one line for `berth plan`: image, entry point and
+ * command (a stdio server's bridge shows here), port, size. Env values and
+ * secrets are left out (names only would still be noise; values may be secret).
+ * @example describeTaskDefinition(td) // 'image example/kb:1, entryPoint [berth bridge --port 8080 …], command [node /app/server.js], port 8080, 256 CPU / 512 MiB'
+ */
+export function describeTaskDefinition(td: TaskDefinitionInput): string {
+  const c = td.containerDefinitions?.[0];
+  const list = (xs: readonly string[] | undefined): string => `[${(xs ?? []).join(' ')}]`;
+  return [
+    `image ${c?.image ?? '?'}`,
+    ...(c?.entryPoint !== undefined ? [`entryPoint ${list(c.entryPoint)}`] : []),
+    ...(c?.command !== undefined ? [`command ${list(c.command)}`] : []),
+    `port ${c?.portMappings?.[0]?.containerPort ?? '?'}`,
+    `${td.cpu ?? '?'} CPU / ${td.memory ?? '?'} MiB`,
+  ].join(', ');
 }
 
 /** Old revisions Berth registered, except those a deployment uses, the desired one and the last known-good one. Pure. */

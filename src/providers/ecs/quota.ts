@@ -9,7 +9,10 @@
 import type { ListenerConfig } from './config.ts';
 import type { ObservedRule } from './types.ts';
 
-/** Rules per Application Load Balancer, default rules excluded (AWS quota, not adjustable). */
+/**
+ * Rules per Application Load Balancer, default rules excluded: AWS's default
+ * quota, used unless the environment config says `rulesPerLoadBalancer`.
+ */
 export const RULES_PER_LOAD_BALANCER = 100;
 /** Unique target groups per Application Load Balancer (AWS quota, not adjustable). */
 export const TARGET_GROUPS_PER_LOAD_BALANCER = 100;
@@ -41,10 +44,10 @@ export function usageOf(listener: ListenerConfig, listeners: readonly ListenerCo
  * Whether one more rule forwarding to `targetGroupArn` (undefined: a group not on
  * any load balancer yet) fits. Undefined when it does; otherwise what is full.
  */
-export function fullness(usage: LoadBalancerUsage, targetGroupArn?: string): string | undefined {
+export function fullness(usage: LoadBalancerUsage, targetGroupArn?: string, rulesLimit = RULES_PER_LOAD_BALANCER): string | undefined {
   const addsGroup = targetGroupArn === undefined || !usage.targetGroups.has(targetGroupArn);
   const full: string[] = [];
-  if (usage.rules >= RULES_PER_LOAD_BALANCER) full.push(`${usage.rules}/${RULES_PER_LOAD_BALANCER} rules`);
+  if (usage.rules >= rulesLimit) full.push(`${usage.rules}/${rulesLimit} rules`);
   if (addsGroup && usage.targetGroups.size >= TARGET_GROUPS_PER_LOAD_BALANCER) full.push(`${usage.targetGroups.size}/${TARGET_GROUPS_PER_LOAD_BALANCER} target groups`);
   return full.length === 0 ? undefined : full.join(' and ');
 }
@@ -60,16 +63,17 @@ export function chooseListener(
   rulesByListener: RulesByListener,
   environment: string,
   targetGroupArn?: string,
+  rulesLimit = RULES_PER_LOAD_BALANCER,
 ): { listener: ListenerConfig; problem?: undefined } | { listener?: undefined; problem: string } {
   const full: string[] = [];
   for (const l of listeners) {
-    const why = fullness(usageOf(l, listeners, rulesByListener), targetGroupArn);
+    const why = fullness(usageOf(l, listeners, rulesByListener), targetGroupArn, rulesLimit);
     if (why === undefined) return { listener: l };
     full.push(`listener ${listenerLabel(l)} (load balancer ${loadBalancerName(l)}) has ${why}`);
   }
   return {
     problem:
-      `no configured listener has room for this server's rule: ${full.join('; ')}. AWS allows ${RULES_PER_LOAD_BALANCER} rules and ${TARGET_GROUPS_PER_LOAD_BALANCER} target groups per load balancer and won't raise that; ` +
+      `no configured listener has room for this server's rule: ${full.join('; ')}. AWS allows ${rulesLimit} rules (rulesPerLoadBalancer) and ${TARGET_GROUPS_PER_LOAD_BALANCER} target groups per load balancer; ` +
       `add a listener on another ALB to environments.${environment}.listeners in the environment config (servers already placed stay where they are)`,
   };
 }

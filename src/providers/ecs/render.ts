@@ -9,7 +9,7 @@
  */
 import type { ContainerDefinition, KeyValuePair, RegisterTaskDefinitionCommandInput, Secret } from '@aws-sdk/client-ecs';
 import type { RuleCondition } from '@aws-sdk/client-elastic-load-balancing-v2';
-import { serverRoute } from '../../manifest/route.ts';
+import { routeLengthReason, serverRoute } from '../../manifest/route.ts';
 import { specHash } from '../../manifest/spec-hash.ts';
 import type { DesiredServer } from '../provider.ts';
 import { ProviderError } from '../provider.ts';
@@ -70,21 +70,18 @@ export interface RenderedServer {
 
 /**
  * Renders `desired` for `config`. Throws a non-retryable {@link ProviderError}
- * for specs ECS can't run as they stand (stdio transport).
+ * for specs ECS can't run as they stand (no runtime, a stdio server without
+ * `runtime.command`, a route longer than a load-balancer rule holds), before
+ * anything is created.
  */
 export function renderServer(desired: DesiredServer, config: EcsEnvironmentConfig): RenderedServer {
   const runtime = desired.spec.runtime;
   if (runtime === undefined) {
     throw new ProviderError(`MCPServer "${desired.name}" has no spec.runtime; the ECS runtime runs container images only`, { code: 'invalid_spec', retryable: false });
   }
-  if (runtime.transport === 'stdio') {
-    throw new ProviderError(
-      `MCPServer "${desired.name}" uses transport 'stdio', which an ALB can't route to; build the image with a stdio-to-HTTP bridge as its entrypoint and set spec.runtime.transport to 'streamable-http'`,
-      { code: 'unsupported_transport', retryable: false },
-    );
-  }
   const port = runtime.port ?? 8080;
   const mcpPath = runtime.mcpPath ?? '/mcp';
+  const launch = containerProcess(desired, port, mcpPath, config);
   const hc = runtime.healthCheck ?? {};
   const family = familyName(desired.name);
   const environment: KeyValuePair[] = Object.entries(runtime.env ?? {})
@@ -98,8 +95,7 @@ export function renderServer(desired: DesiredServer, config: EcsEnvironmentConfi
     portMappings: [{ containerPort: port, hostPort: port, protocol: 'tcp' }],
     environment,
     ...(secrets.length > 0 ? { secrets } : {}),
-    ...(runtime.command !== undefined ? { entryPoint: [...runtime.command] } : {}),
-    ...(runtime.args !== undefined ? { command: [...runtime.args] } : {}),
+    ...launch,
     ...(config.logGroup !== undefined
       ? { logConfiguration: { logDriver: 'awslogs', options: { 'awslogs-group': config.logGroup, 'awslogs-region': config.region, 'awslogs-stream-prefix': desired.name } } }
       : {}),
@@ -131,7 +127,10 @@ export function renderServer(desired: DesiredServer, config: EcsEnvironmentConfi
   const attributes = `deregistration_delay=${config.deregistrationDelaySeconds}`;
   const tgHash = specHash({ tgName, identity, healthCheck, attributes });
 
-  const { path, host } = serverRoute({ metadata: { name: desired.name }, spec: desired.spec });
+  const route = serverRoute({ metadata: { name: desired.name }, spec: desired.spec });
+  const tooLong = routeLengthReason(route);
+  if (tooLong !== undefined) throw new ProviderError(`MCPServer "${desired.name}": ${tooLong.message}`, { code: 'route_too_long', retryable: false });
+  const { path, host } = route;
   const ruleConditions = conditionsFor(path, host);
   const ruleHash = specHash({ conditions: ruleConditions, targetGroup: tgName });
 
@@ -156,6 +155,38 @@ export function renderServer(desired: DesiredServer, config: EcsEnvironmentConfi
     path,
     extraTags: { ...config.tags },
   };
+}
+
+/**
+ * The container's entry point and command. A streamable-HTTP server runs as its
+ * image says (or as `runtime.command` / `runtime.args` override). A stdio
+ * server runs behind Berth's stdio-to-HTTP bridge in the same container: the
+ * bridge is the entry point (`config.stdioBridgeEntryPoint`, `berth bridge` by
+ * default, so the image must contain Berth — build it `FROM` Berth's image or
+ * copy Berth in) and starts `runtime.command` + `runtime.args` once per MCP
+ * session, with the bridge's limits from `runtime.stdio`. ECS can't tell Berth
+ * the image's own ENTRYPOINT, so a stdio server on ECS must name its command.
+ * The flags are the bridge's (stdio-limits.ts in the local provider parses them).
+ */
+function containerProcess(desired: DesiredServer, port: number, mcpPath: string, config: EcsEnvironmentConfig): Pick<ContainerDefinition, 'entryPoint' | 'command'> {
+  const runtime = desired.spec.runtime!;
+  if (runtime.transport !== 'stdio') {
+    return { ...(runtime.command !== undefined ? { entryPoint: [...runtime.command] } : {}), ...(runtime.args !== undefined ? { command: [...runtime.args] } : {}) };
+  }
+  if (runtime.command === undefined || runtime.command.length === 0) {
+    throw new ProviderError(
+      `MCPServer "${desired.name}" uses transport 'stdio' and sets no spec.runtime.command; on ECS Berth's bridge is the container's entry point and starts the server's command once per session, and it can't read the image's own ENTRYPOINT — set spec.runtime.command (e.g. [node, /app/server.js]) and spec.runtime.args`,
+      { code: 'stdio_command_missing', retryable: false },
+    );
+  }
+  const limits = runtime.stdio ?? {};
+  const bridge = [
+    ...config.stdioBridgeEntryPoint,
+    ...['--host', '0.0.0.0', '--port', String(port), '--path', mcpPath],
+    ...['--max-sessions', String(limits.maxSessions ?? 8), '--max-memory-mib', String(limits.maxMemoryMiB ?? 512), '--idle-timeout-s', String(limits.idleTimeoutSeconds ?? 300)],
+    '--',
+  ];
+  return { entryPoint: bridge, command: [...runtime.command, ...(runtime.args ?? [])] };
 }
 
 /**

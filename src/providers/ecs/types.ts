@@ -119,7 +119,18 @@ export type EcsAction = PlannedAction & {
     | { kind: 'create-target-group'; tgName: string; input: Record<string, unknown>; tags: Record<string, string> }
     | { kind: 'set-target-group-attributes'; targetGroupArn?: string; deregistrationDelaySeconds: number; marker: string }
     | { kind: 'modify-target-group'; targetGroupArn: string; healthCheck: HealthCheckSettings; tagHash: string }
-    | { kind: 'create-rule'; listenerArn: string; priority: number; conditions: RuleCondition[]; targetGroupArn?: string; tags: Record<string, string>; usedPriorities: number[] }
+    | {
+        kind: 'create-rule';
+        listenerArn: string;
+        priority: number;
+        /** The band `priority` was chosen from; another free slot of it is taken if another writer took `priority`. */
+        band: { first: number; last: number };
+        conditions: RuleCondition[];
+        targetGroupArn?: string;
+        tags: Record<string, string>;
+        usedPriorities: number[];
+      }
+    | { kind: 'set-rule-priorities'; listenerArn: string; moves: Array<{ ruleArn: string; priority: number }> }
     | { kind: 'modify-rule'; ruleArn: string; conditions: RuleCondition[]; targetGroupArn?: string; tagHash: string }
     | { kind: 'delete-rule'; ruleArn: string }
     | { kind: 'register-task-definition'; input: TaskDefinitionInput; tags: Record<string, string> }

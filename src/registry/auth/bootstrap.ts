@@ -9,6 +9,7 @@ import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { Store } from '../store.ts';
+import { hashSecret } from '../../client/tokens.ts';
 import { mintToken, type MintedToken } from './tokens.ts';
 
 /** Name of the bootstrap token file inside the state directory. */
@@ -39,12 +40,34 @@ async function storeWithFile(opts: BootstrapOptions, name: string, minted: Minte
 }
 
 /**
- * Creates the bootstrap admin token if no token exists yet.
- * @returns the file written, or undefined when tokens already existed
+ * Tokens a deployment generated for the first start (`berth registry` reads them from
+ * `BERTH_BOOTSTRAP_ADMIN_TOKEN` / `BERTH_BOOTSTRAP_GATEWAY_TOKEN`; the CDK app in infra/ keeps
+ * them in Secrets Manager): already-parsed `berth_<id>_<secret>` tokens. Only their hashes are stored.
  */
-export async function ensureBootstrapAdmin(opts: BootstrapOptions): Promise<string | undefined> {
+export interface GivenBootstrapTokens {
+  admin: { id: string; secret: string };
+  gateway?: { id: string; secret: string };
+}
+
+/**
+ * Creates the bootstrap admin token if no token exists yet: the one `given` (and its gateway
+ * token), stored without a file since whoever generated it holds it; else a fresh one written to
+ * `<stateDir>/admin-token`. A store that holds any token is left alone, so a given token is
+ * honoured once, on the first start, and revoking it later sticks.
+ * @returns the file written, or undefined when tokens already existed or were given
+ */
+export async function ensureBootstrapAdmin(opts: BootstrapOptions & { given?: GivenBootstrapTokens }): Promise<string | undefined> {
   const { store, logger, now } = opts;
   if ((await store.listTokens()).length > 0) return undefined;
+  if (opts.given !== undefined) {
+    const roles = [['admin', opts.given.admin], ...(opts.given.gateway ? [['gateway', opts.given.gateway] as const] : [])] as const;
+    for (const [role, t] of roles) {
+      await store.putToken({ id: t.id, hash: hashSecret(t.secret), role, createdAt: now.toISOString(), description: `bootstrap ${role} token (given by the deployment)` });
+      await store.appendAudit({ actor: 'system:registry', action: 'token.create', details: { tokenId: t.id, role, bootstrap: true, given: true } });
+      logger.info({ tokenId: t.id, role }, `stored the bootstrap ${role} token the deployment gave`);
+    }
+    return undefined;
+  }
   const minted = mintToken({ role: 'admin', description: 'bootstrap admin (created on first start)', now });
   const file = await storeWithFile(opts, ADMIN_TOKEN_FILE, minted, { role: 'admin' });
   logger.info({ file, tokenId: minted.record.id }, 'created the bootstrap admin token; it is in this file (mode 0600)');

@@ -21,6 +21,7 @@ import {
   TooManyRulesException,
   TooManyUniqueTargetGroupsPerLoadBalancerException,
   type CreateTargetGroupCommandInput,
+  type RuleCondition,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { describe, expect, it } from 'vitest';
 import { newScenario, routedTargetGroup } from './scenario.ts';
@@ -187,5 +188,49 @@ describe('ELBv2 listener rules', () => {
     await elbv2.send(new AddTagsCommand({ ResourceArns: [ruleArn], Tags: [{ Key: 'berth:server', Value: 'a' }] }));
     expect((await elbv2.send(new DescribeTagsCommand({ ResourceArns: [ruleArn] }))).TagDescriptions![0]!.Tags).toEqual([{ Key: 'berth:server', Value: 'a' }]);
     await expect(elbv2.send(new DescribeTagsCommand({ ResourceArns: Array.from({ length: 21 }, () => ruleArn) }))).rejects.toThrow(/less than or equal to 20/);
+  });
+});
+
+describe('ELBv2 rule evaluation (routeRequest)', () => {
+  async function forward(elbv2: ReturnType<typeof newScenario>['elbv2'], listenerArn: string, name: string, priority: number, conditions: RuleCondition[]): Promise<string> {
+    const tg = await elbv2.send(new CreateTargetGroupCommand({ ...TG, Name: name }));
+    const arn = tg.TargetGroups![0]!.TargetGroupArn!;
+    await elbv2.send(new CreateRuleCommand({ ListenerArn: listenerArn, Priority: priority, Conditions: conditions, Actions: [{ Type: 'forward', TargetGroupArn: arn }] }));
+    return arn;
+  }
+
+  it('lowest priority first, the default rule last; paths with case and wildcards, hosts without case', async () => {
+    const { elbv2, fake, listenerArn } = newScenario();
+    const nest = await forward(elbv2, listenerArn, 'nest', 10, [{ Field: 'path-pattern', PathPatternConfig: { Values: ['/mcp/nest', '/mcp/nest/*'] } }]);
+    const deep = await forward(elbv2, listenerArn, 'deep', 20, [{ Field: 'path-pattern', PathPatternConfig: { Values: ['/mcp/nest/deep', '/mcp/nest/deep/*'] } }]);
+    const hosted = await forward(elbv2, listenerArn, 'hosted', 5, [
+      { Field: 'path-pattern', Values: ['/mcp/v?'] },
+      { Field: 'host-header', Values: ['*.Example.com'] },
+    ]);
+    const route = (host: string, path: string) => fake.elbv2.routeRequest(listenerArn, { host, path }).targetGroupArns;
+    expect(route('x', '/mcp/nest')).toEqual([nest]);
+    // Priority 10 is evaluated before 20: the deeper path is shadowed, as on a real ALB.
+    expect(route('x', '/mcp/nest/deep')).toEqual([nest]);
+    expect(route('x', '/mcp/Nest')).toEqual([]); // case-sensitive path → default (fixed 404)
+    expect(fake.elbv2.routeRequest(listenerArn, { host: 'x', path: '/mcp/Nest' }).priority).toBe('default');
+    expect(route('sales.EXAMPLE.com:443', '/mcp/v1')).toEqual([hosted]);
+    expect(route('example.com', '/mcp/v1')).toEqual([]); // `*.` needs a label before the dot
+    expect(route('a.example.com', '/mcp/v12')).toEqual([]); // `?` is exactly one character
+    await elbv2.send(new SetRulePrioritiesCommand({ RulePriorities: [{ RuleArn: fake.elbv2.routeRequest(listenerArn, { host: 'x', path: '/mcp/nest/deep' }).ruleArn, Priority: 30 }] }));
+    expect(route('x', '/mcp/nest/deep/tools')).toEqual([deep]);
+  });
+
+  it('refuses more than 5 condition values and values over 128 characters with ValidationError', async () => {
+    const { elbv2, listenerArn } = newScenario();
+    const tg = await elbv2.send(new CreateTargetGroupCommand(TG));
+    const Actions = [{ Type: 'forward' as const, TargetGroupArn: tg.TargetGroups![0]!.TargetGroupArn }];
+    const six = await elbv2
+      .send(new CreateRuleCommand({ ListenerArn: listenerArn, Priority: 1, Actions, Conditions: [{ Field: 'path-pattern', Values: ['/a', '/b', '/c', '/d', '/e'] }, { Field: 'host-header', Values: ['h'] }] }))
+      .catch((e: Error) => e);
+    expect(six).toMatchObject({ name: 'ValidationError', message: "A rule can only have '5' condition values" });
+    const long = `/${'p'.repeat(127)}/*`;
+    const tooLong = await elbv2.send(new CreateRuleCommand({ ListenerArn: listenerArn, Priority: 1, Actions, Conditions: [{ Field: 'path-pattern', Values: [long] }] })).catch((e: Error) => e);
+    expect(tooLong).toMatchObject({ name: 'ValidationError' });
+    expect((tooLong as Error).message).toContain('the limit is 128');
   });
 });

@@ -632,6 +632,27 @@ export class Elbv2Fake {
 
   // ───────────────────────────── snapshot ─────────────────────────────
 
+  /**
+   * Where the load balancer sends a request to `listenerArn` for `host` and `path`
+   * (no query string), as AWS decides it: rules in ascending priority, the first
+   * whose conditions all hold wins, the default rule last. `path-pattern` values
+   * match the whole path with case; `host-header` values the whole host (port
+   * stripped) without case; both with `*` (any run of characters) and `?` (one
+   * character). A rule testing anything else (headers, method, query, source IP)
+   * never matches, since the request carries only a host and a path.
+   * @example fake.elbv2.routeRequest(listenerArn, { host: 'a.example.com', path: '/mcp/nest/deep' }).targetGroupArns
+   */
+  routeRequest(listenerArn: string, request: { host: string; path: string }): { ruleArn: string; priority: number | 'default'; targetGroupArns: string[] } {
+    this.#world.sync();
+    if (!this.#listeners.has(listenerArn)) throw new Error(`routeRequest: no listener ${listenerArn}`);
+    const host = request.host.replace(/:\d+$/, '');
+    for (const rule of this.#rulesOf(listenerArn)) {
+      if (rule.priority !== 'default' && !ruleMatches(rule.conditions, host, request.path)) continue;
+      return { ruleArn: rule.arn, priority: rule.priority, targetGroupArns: referencedTargetGroups(rule.actions) };
+    }
+    throw new Error(`routeRequest: listener ${listenerArn} has no default rule`);
+  }
+
   /** Plain-data copy of every ELBv2 resource, for assertions. */
   snapshot(): {
     loadBalancers: Array<{ arn: string; name: string; dnsName: string }>;
@@ -747,7 +768,7 @@ export class Elbv2Fake {
         }
         const list = condition.Values ?? config?.Values ?? [];
         if (list.length === 0) throw validationError('A condition value must be specified');
-        for (const v of list) if (v.length > 128) throw validationError(`Condition value '${v}' is longer than 128 characters`);
+        for (const v of list) if (v.length > 128) throw validationError(`The '${field}' condition value '${v}' is ${v.length} characters long; the limit is 128 characters`);
         values += list.length;
         normalised.push({ Field: field, Values: [...list] });
       } else {
@@ -845,6 +866,23 @@ function validateHealthCheck(hc: HealthCheck): void {
     if (n < 2 || n > 10) throw validationError(`${name} threshold count must be between 2 and 10`);
   }
   if (!hc.path.startsWith('/') || hc.path.length > 1024) throw validationError(`Health check path '${hc.path}' must begin with '/' and be at most 1024 characters`);
+}
+
+/** AWS's rule evaluation for one rule: every condition holds (see `Elbv2Fake.routeRequest`). */
+function ruleMatches(conditions: readonly RuleCondition[], host: string, path: string): boolean {
+  return conditions.every((c) => {
+    const field = c.Field ?? '';
+    const key = VALUE_CONFIG_KEY[field];
+    if (key === undefined) return false;
+    const values = c.Values ?? c[key]?.Values ?? [];
+    return field === 'path-pattern' ? values.some((v) => wildcardRegExp(v, '').test(path)) : values.some((v) => wildcardRegExp(v, 'i').test(host));
+  });
+}
+
+/** A whole-string matcher for an AWS wildcard value: `*` any run of characters, `?` exactly one. */
+function wildcardRegExp(pattern: string, flags: string): RegExp {
+  const body = [...pattern].map((ch) => (ch === '*' ? '.*' : ch === '?' ? '.' : ch.replace(/[.+^${}()|[\]\\/-]/g, '\\$&'))).join('');
+  return new RegExp(`^${body}$`, `s${flags}`);
 }
 
 function checkPriority(priority: number | undefined): number {

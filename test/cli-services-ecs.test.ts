@@ -17,6 +17,7 @@ import { runBerth, spawnBerth, startRegistryProcess, tempDir, waitFor, REPO, typ
 import { converge, ecsServer, ecsWorld, inventory, phaseOf, simulatedSleep, type EcsWorld } from './ecs-harness.ts';
 import { testLogger } from './fixtures/reconciler/helpers.ts';
 import { createFakeAwsClients, fakeClockRetryStrategy } from './support/aws-fake/index.ts';
+import { createApproved } from './support/approvals.ts';
 
 const cleanups: Array<() => Promise<void> | void> = [];
 afterEach(async () => {
@@ -70,8 +71,8 @@ describe('ECS wiring shared by berth plan and berth reconciler', () => {
     expect(wiring.providers.map((p) => p.name)).toEqual(['ecs', 'remote']);
     w.reconciler = createReconciler({ registry: w.registry, providers: wiring.providers, environment: 'dev', logger: testLogger(), clock: w.clock });
 
-    await w.store.create(ecsServer('weather'));
-    await w.store.create(ecsServer('billing', {}, { environment: 'staging' }));
+    await createApproved(w.store, ecsServer('weather'));
+    await createApproved(w.store, ecsServer('billing', {}, { environment: 'staging' }));
     await converge(w, 'weather');
     await converge(w, 'billing');
     expect(await phaseOf(w, 'weather')).toBe('Ready');
@@ -132,7 +133,7 @@ describe('berth reconciler (spawned): usage, config and registry errors', () => 
     const readerToken = reader.stdout.trim().split('\n').pop()!;
     const notAdmin = await runBerth(['reconciler', '--provider', 'local', '--state-dir', join(dir, 's'), '--server', reg.url, '--token', readerToken]);
     expect(notAdmin.code, notAdmin.stderr).toBe(3);
-    expect(notAdmin.stderr).toMatch(/not an admin token/);
+    expect(notAdmin.stderr).toMatch(/neither a controller nor an admin token.*berth token create --role controller/);
   }, 30_000);
 });
 

@@ -56,6 +56,9 @@ describe('berth reconciler + berth gateway as separate processes', () => {
 
     const applied = await runBerth(['apply', '-f', writeFixtureManifest(dir, 'echo-svc'), '--server', reg.url, '--token', reg.token]);
     expect(applied.code, applied.stderr).toBe(0);
+    // The manifest requests approved-dev; the admin approves it, as an approver would.
+    const approved = await runBerth(['approve', 'server', 'echo-svc', '--stage', 'approved-dev', '--server', reg.url, '--token', reg.token]);
+    expect(approved.code, approved.stderr).toBe(0);
     expect(applied.stdout).toMatch(/mcpserver\/echo-svc created/);
 
     await waitFor('echo-svc Ready', async () => isReady(await getServer(reg, 'echo-svc')), 20_000);
@@ -106,6 +109,9 @@ describe('berth reconciler + berth gateway as separate processes', () => {
 
     const applied = await runBerth(['apply', '-f', writeFixtureManifest(dir, 'ha-svc'), '--server', reg.url, '--token', reg.token]);
     expect(applied.code, applied.stderr).toBe(0);
+    // The manifest requests approved-dev; the admin approves it, as an approver would.
+    const approved = await runBerth(['approve', 'server', 'ha-svc', '--stage', 'approved-dev', '--server', reg.url, '--token', reg.token]);
+    expect(approved.code, approved.stderr).toBe(0);
     await waitFor('ha-svc Ready', async () => isReady(await getServer(reg, 'ha-svc')), 20_000);
     const [served] = await serverProcesses(stateDir);
     expect(served?.name).toBe('ha-svc');

@@ -151,6 +151,8 @@ describe.each([
 
     const applied = await runBerth(['apply', '-f', writeFixtureManifest(dir, 'scale-svc'), '--server', regA.url, '--token', token]);
     expect(applied.code, applied.stderr).toBe(0);
+    const approved = await runBerth(['approve', 'server', 'scale-svc', '--stage', 'approved-dev', '--server', regB.url, '--token', token]);
+    expect(approved.code, approved.stderr).toBe(0);
     await waitFor('scale-svc Ready (read through registry B)', async () => isReady(await getServer({ url: regB.url, token }, 'scale-svc')), 20_000);
     expect(logRecords(recB).some((r) => r['msg'] === 'became leader'), 'only the leader acted').toBe(false);
     const agentKey = await allAccessAgentKey({ url: regB.url, token });

@@ -32,11 +32,12 @@ import { createGovernance } from '../src/gateway/governance/governance.ts';
 import { followRegistry, RouteTable, startGateway } from '../src/gateway/index.ts';
 import { API_VERSION } from '../src/manifest/resource.ts';
 import type { MCPServer } from '../src/manifest/types.ts';
-import { GATEWAY_PRINCIPAL, openInProcessRegistry, RECONCILER_PRINCIPAL } from '../src/registry/in-process.ts';
+import { GATEWAY_PRINCIPAL, openInProcessRegistry } from '../src/registry/in-process.ts';
 import { openSqliteStore } from '../src/registry/sqlite-store.ts';
 import { conditions, spawnServer } from './gateway-helpers.ts';
 import { tempDir } from './support/temp-dir.ts';
 import { freePort } from './support/free-port.ts';
+import { approveInStore } from './support/approvals.ts';
 import { LOOPBACK_REMOTES } from './support/remote-allow.ts';
 
 const require = createRequire(import.meta.url);
@@ -137,8 +138,9 @@ export async function startConformanceRig(opts: RigOptions = {}): Promise<Confor
     stops.push(() => store.close());
     const registry = openInProcessRegistry({ store, remoteAddresses: LOOPBACK_REMOTES });
     stops.push(() => registry.close());
-    const admin = registry.clientFor(RECONCILER_PRINCIPAL);
+    const admin = registry.clientFor({ tokenId: 'test:admin', role: 'admin' });
     await admin.create(everythingManifest(everything.url));
+    await approveInStore(store, SERVER_NAME);
     await admin.updateStatus('MCPServer', SERVER_NAME, { observedGeneration: 1, phase: 'Ready', conditions: conditions(true), endpoint: everything.url });
 
     const client = registry.clientFor(GATEWAY_PRINCIPAL);

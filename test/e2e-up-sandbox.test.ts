@@ -82,6 +82,8 @@ describe.skipIf(probe.kind === 'off')('berth up with the sandbox (real processes
     const file = join(tmp.dir, 'shell.yaml');
     writeFileSync(file, shellManifest('shell-probe', up.child.pid!, stateDir));
     expect((await berth(up, ['apply', '-f', file])).code).toBe(0);
+    // Approved (the admin acting as approver): the sandbox, not the approval, is what this test is about.
+    expect((await berth(up, ['approve', 'server', 'shell-probe', '--stage', 'approved-dev'])).code).toBe(0);
     const log = join(stateDir, 'logs', 'shell-probe.stdout.log');
     const report = await waitFor('the shell\'s report', () => {
       try {

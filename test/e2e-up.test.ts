@@ -111,6 +111,8 @@ describe('berth up, end to end (real processes and sockets)', () => {
     log(`all example servers Ready ${seconds.toFixed(1)} s after spawning berth up ("${line}")`);
     expect(seconds).toBeLessThan(20);
     expect(up.lines.some((l) => /mcpserver\/quote created/.test(l))).toBe(true);
+    // The first start approved what the examples request, as the bootstrap admin, and said so.
+    expect(up.lines.some((l) => /^ {2}mcpserver\/quote approved for approved-dev by the bootstrap admin \(spec [0-9a-f]{8}; effective approved-dev\)$/.test(l))).toBe(true);
 
     const servers = await listServers(up);
     expect(servers.map((s) => s.metadata.name).sort()).toEqual(Object.keys(EXAMPLE_CALLS).sort());
@@ -157,6 +159,8 @@ describe('berth up, end to end (real processes and sockets)', () => {
     expect(applied.stderr).toBe('');
     expect(applied.code).toBe(0);
     expect(applied.stdout).toMatch(/mcpserver\/quote-e2e created/);
+    // spec.lifecycle is a request: an approver (here the admin) approves it.
+    expect((await berth(up, ['approve', 'server', 'quote-e2e', '--stage', 'approved-dev'])).code).toBe(0);
 
     const ready = await waitReady(up, 'quote-e2e');
     log(`quote-e2e Ready ${((performance.now() - t0) / 1000).toFixed(1)} s after apply`);
@@ -178,6 +182,7 @@ describe('berth up, end to end (real processes and sockets)', () => {
     const file = join(manifests, 'env-probe.yaml');
     writeFileSync(file, fixtureManifest('env-probe', { env: { GREETING: 'one' } }));
     expect((await berth(up, ['apply', '-f', file])).code).toBe(0);
+    expect((await berth(up, ['approve', 'server', 'env-probe', '--stage', 'approved-dev'])).code).toBe(0);
     const first = await waitReady(up, 'env-probe');
     const pid1 = statusPid(first)!;
     expect(pid1).toBeGreaterThan(0);
@@ -189,6 +194,8 @@ describe('berth up, end to end (real processes and sockets)', () => {
     const applied = await berth(up, ['apply', '-f', file]);
     expect(applied.code).toBe(0);
     expect(applied.stdout).toMatch(/mcpserver\/env-probe configured/);
+    // The env is part of what runs: the change needs a new approval.
+    expect((await berth(up, ['approve', 'server', 'env-probe', '--stage', 'approved-dev'])).code).toBe(0);
     const generation = (await getServer(up, 'env-probe'))!.metadata.generation!;
     expect(generation).toBe(first.metadata.generation! + 1);
 

@@ -38,6 +38,7 @@ beforeAll(async () => {
   const tools = [{ name: 'echo', scopes: ['crm.read'] }];
   await admin.apply(mcpServer('crm', { remote: { url: upstream.url, transport: 'streamable-http', headers }, tools }));
   await admin.apply(mcpServer('locked', { remote: { url: upstream.url, transport: 'streamable-http', headers: [{ name: 'Authorization', valueFrom: 'env:BERTH_SECRET_E2E_MISSING' }] }, tools }));
+  for (const name of ['crm', 'locked']) await admin.decideStage(name, { stage: 'approved-dev', decision: 'approved' });
 }, 60_000);
 
 afterAll(async () => {

@@ -10,6 +10,7 @@ import { targetGroupName } from '../src/providers/ecs/naming.ts';
 import { bandOf } from '../src/providers/ecs/rule-order.ts';
 import { createFakeAwsClients, isReadOperation } from './support/aws-fake/index.ts';
 import { converge, ecsServer, ecsWorld, statusOf, type EcsWorld } from './ecs-harness.ts';
+import { createApproved } from './support/approvals.ts';
 
 let w: EcsWorld;
 afterEach(async () => {
@@ -57,10 +58,10 @@ describe('foreign resources', () => {
     const before = w.fake.snapshot();
     const since = w.fake.lastCallSeq;
 
-    await w.store.create(ecsServer('alpha'));
-    await w.store.create(ecsServer('bravo'));
-    await w.store.create(ecsServer('charlie'));
-    await w.store.create(ecsServer('delta', {}, { routing: { host: 'delta.mcp.example.com' } }));
+    await createApproved(w.store, ecsServer('alpha'));
+    await createApproved(w.store, ecsServer('bravo'));
+    await createApproved(w.store, ecsServer('charlie'));
+    await createApproved(w.store, ecsServer('delta', {}, { routing: { host: 'delta.mcp.example.com' } }));
     for (const n of ['alpha', 'bravo', 'charlie', 'delta']) {
       await w.reconciler.reconcile(n);
       w.clock.advance(60_000);

@@ -5,6 +5,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { bandOf, inBand } from '../src/providers/ecs/rule-order.ts';
 import { converge, ecsServer, ecsWorld, inventory, phaseOf, statusOf, updateSpec, writesOfNextPass, type EcsWorld } from './ecs-harness.ts';
+import { createApproved } from './support/approvals.ts';
 
 let w: EcsWorld;
 afterEach(async () => {
@@ -12,7 +13,7 @@ afterEach(async () => {
 });
 
 async function createAndConverge(name = 'weather', host?: string): Promise<void> {
-  await w.store.create(ecsServer(name, {}, host ? { routing: { host } } : {}));
+  await createApproved(w.store, ecsServer(name, {}, host ? { routing: { host } } : {}));
   await converge(w, name);
   expect(await phaseOf(w, name)).toBe('Ready');
 }
@@ -132,7 +133,7 @@ describe('ECS provider convergence', () => {
 
   it("routing as the manifest's route rule normalises it: dot segments and slashes resolved (case kept), host in lower case without its trailing dot", async () => {
     w = await ecsWorld();
-    await w.store.create(ecsServer('weather', {}, { routing: { path: '/tools/x/../Weather/', host: 'Wx.MCP.Example.com.' } }));
+    await createApproved(w.store, ecsServer('weather', {}, { routing: { path: '/tools/x/../Weather/', host: 'Wx.MCP.Example.com.' } }));
     await converge(w, 'weather');
     expect(await phaseOf(w, 'weather')).toBe('Ready');
     const rules = w.fake.snapshot().elbv2.rules.filter((r) => r.priority !== 'default');

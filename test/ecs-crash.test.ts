@@ -8,6 +8,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { isReadOperation } from './support/aws-fake/index.ts';
 import { converge, ecsServer, ecsWorld, inventory, phaseOf, updateSpec, writesOfNextPass, type EcsWorld } from './ecs-harness.ts';
+import { createApproved } from './support/approvals.ts';
 
 let w: EcsWorld | undefined;
 afterEach(async () => {
@@ -54,7 +55,7 @@ const HOST = { routing: { host: 'weather.mcp.example.com' } };
 async function baseline(scenario: 'create' | 'update' | 'retire'): Promise<{ writes: number; inventory: ReturnType<typeof inventory> }> {
   const world = await ecsWorld();
   try {
-    await world.store.create(ecsServer('weather', {}, HOST));
+    await createApproved(world.store, ecsServer('weather', {}, HOST));
     if (scenario !== 'create') await converge(world, 'weather');
     const since = world.fake.lastCallSeq;
     if (scenario === 'update') await updateSpec(world, 'weather', (s) => ({ ...s, runtime: { ...s.runtime!, image: 'example/weather:2', replicas: 2 } }));
@@ -73,7 +74,7 @@ describe.each(['create', 'update', 'retire'] as const)('crash safety: %s', (scen
     expect(writes).toBeGreaterThan(2);
     for (let k = 1; k <= writes; k++) {
       w = await ecsWorld();
-      await w.store.create(ecsServer('weather', {}, HOST));
+      await createApproved(w.store, ecsServer('weather', {}, HOST));
       if (scenario !== 'create') await converge(w, 'weather');
       if (scenario === 'update') await updateSpec(w, 'weather', (s) => ({ ...s, runtime: { ...s.runtime!, image: 'example/weather:2', replicas: 2 } }));
       if (scenario === 'retire') await w.store.delete('MCPServer', 'weather');

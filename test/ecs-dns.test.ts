@@ -10,6 +10,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { specHash } from '../src/manifest/spec-hash.ts';
 import { createFakeAwsClients } from './support/aws-fake/index.ts';
 import { converge, DOMAIN, ecsServer, ecsWorld, phaseOf, statusOf, updateSpec, writesOfNextPass, type EcsWorld } from './ecs-harness.ts';
+import { createApproved } from './support/approvals.ts';
 
 let w: EcsWorld;
 afterEach(async () => {
@@ -97,7 +98,7 @@ describe('ECS provider: Route 53 records and their ownership TXT', () => {
     await seed(UNRELATED);
     const before = othersBytes();
     const since = w.fake.lastCallSeq;
-    await w.store.create(ecsServer('weather', {}, { routing: { host: 'Weather.MCP.Example.com' } }));
+    await createApproved(w.store, ecsServer('weather', {}, { routing: { host: 'Weather.MCP.Example.com' } }));
     await converge(w, 'weather');
     expect(await phaseOf(w, 'weather')).toBe('Ready');
 
@@ -126,7 +127,7 @@ describe('ECS provider: Route 53 records and their ownership TXT', () => {
   it('changing the host: the new pair is created before the old pair is deleted, each pair in one batch, nothing else touched', async () => {
     w = await ecsWorld();
     await seed(UNRELATED);
-    await w.store.create(ecsServer('weather', {}, { routing: { host: HOST } }));
+    await createApproved(w.store, ecsServer('weather', {}, { routing: { host: HOST } }));
     await converge(w, 'weather');
     const oldTxt = record(`_berth.${HOST}`, 'TXT');
     const oldAlias = record(HOST, 'A');
@@ -168,7 +169,7 @@ describe('ECS provider: Route 53 records and their ownership TXT', () => {
     // A new server asking for the taken name.
     const zoneBefore = JSON.stringify(zoneRecords());
     const since = w.fake.lastCallSeq;
-    await w.store.create(ecsServer('squatter', {}, { routing: { host: `taken.${DOMAIN}` } }));
+    await createApproved(w.store, ecsServer('squatter', {}, { routing: { host: `taken.${DOMAIN}` } }));
     for (let i = 0; i < 3; i++) {
       await w.reconciler.reconcile('squatter');
       w.clock.advance(60_000);
@@ -181,7 +182,7 @@ describe('ECS provider: Route 53 records and their ownership TXT', () => {
     expect(JSON.stringify(zoneRecords())).toBe(zoneBefore);
 
     // A running server moving onto the taken name: blocked, and its current records keep serving.
-    await w.store.create(ecsServer('weather', {}, { routing: { host: HOST } }));
+    await createApproved(w.store, ecsServer('weather', {}, { routing: { host: HOST } }));
     await converge(w, 'weather');
     const serving = JSON.stringify(zoneRecords());
     const mark = w.fake.lastCallSeq;
@@ -214,8 +215,8 @@ describe('ECS provider: Route 53 records and their ownership TXT', () => {
   it('retire removes both aliases and their TXT in one batch and nothing else in the zone', async () => {
     w = await ecsWorld();
     await seed(UNRELATED);
-    await w.store.create(ecsServer('weather', {}, { routing: { host: HOST } }));
-    await w.store.create(ecsServer('neighbour', {}, { routing: { host: `neighbour.${DOMAIN}` } }));
+    await createApproved(w.store, ecsServer('weather', {}, { routing: { host: HOST } }));
+    await createApproved(w.store, ecsServer('neighbour', {}, { routing: { host: `neighbour.${DOMAIN}` } }));
     await converge(w, 'weather');
     await converge(w, 'neighbour');
     const alias = record(HOST, 'A');
@@ -246,7 +247,7 @@ describe('ECS provider: Route 53 records and their ownership TXT', () => {
     await seed([{ Name: `v6.${DOMAIN}`, Type: 'AAAA', TTL: 300, ResourceRecords: [{ Value: '2001:db8::7' }] }]);
     const zoneBefore = JSON.stringify(zoneRecords());
     const since = w.fake.lastCallSeq;
-    await w.store.create(ecsServer('weather', {}, { routing: { host: `v6.${DOMAIN}` } }));
+    await createApproved(w.store, ecsServer('weather', {}, { routing: { host: `v6.${DOMAIN}` } }));
     for (let i = 0; i < 3; i++) {
       await w.reconciler.reconcile('weather');
       w.clock.advance(60_000);
@@ -261,7 +262,7 @@ describe('ECS provider: Route 53 records and their ownership TXT', () => {
   it('upgrade: an installation with only A + TXT (from before AAAA support) gains the AAAA by CREATE in one batch with its TXT; A untouched; not drift', async () => {
     w = await ecsWorld();
     await seed(UNRELATED);
-    await w.store.create(ecsServer('weather', {}, { routing: { host: HOST } }));
+    await createApproved(w.store, ecsServer('weather', {}, { routing: { host: HOST } }));
     await converge(w, 'weather');
     const current = record(`_berth.${HOST}`, 'TXT')!;
     const oldTxt = await leaveOnlyAWithOldTxt(HOST);
@@ -291,7 +292,7 @@ describe('ECS provider: Route 53 records and their ownership TXT', () => {
   it('upgrade with someone else\'s AAAA already at the host: Conflict, that AAAA never touched; removing it lets the upgrade finish', async () => {
     w = await ecsWorld();
     await seed(UNRELATED);
-    await w.store.create(ecsServer('weather', {}, { routing: { host: HOST } }));
+    await createApproved(w.store, ecsServer('weather', {}, { routing: { host: HOST } }));
     await converge(w, 'weather');
     await leaveOnlyAWithOldTxt(HOST);
     // The old ownership record vouched for the A only: an AAAA added since is someone else's.
@@ -322,7 +323,7 @@ describe('ECS provider: Route 53 records and their ownership TXT', () => {
   it('retiring an A-only installation with someone else\'s AAAA at the host deletes A + TXT and leaves that AAAA alone', async () => {
     w = await ecsWorld();
     await seed(UNRELATED);
-    await w.store.create(ecsServer('weather', {}, { routing: { host: HOST } }));
+    await createApproved(w.store, ecsServer('weather', {}, { routing: { host: HOST } }));
     await converge(w, 'weather');
     const oldTxt = await leaveOnlyAWithOldTxt(HOST);
     const a = record(HOST, 'A')!;
@@ -343,7 +344,7 @@ describe('ECS provider: Route 53 records and their ownership TXT', () => {
   it('an AAAA deleted or retargeted outside Berth is put back on the next pass and reported as drift; the A is untouched', async () => {
     w = await ecsWorld();
     await seed(UNRELATED);
-    await w.store.create(ecsServer('weather', {}, { routing: { host: HOST } }));
+    await createApproved(w.store, ecsServer('weather', {}, { routing: { host: HOST } }));
     await converge(w, 'weather');
     const a = record(HOST, 'A')!;
     const aaaa = record(HOST, 'AAAA')!;

@@ -10,6 +10,7 @@ import { ChangeResourceRecordSetsCommand } from '@aws-sdk/client-route-53';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createFakeAwsClients } from './support/aws-fake/index.ts';
 import { converge, ecsServer, ecsWorld, statusOf, writesOfNextPass, type EcsWorld } from './ecs-harness.ts';
+import { createApproved } from './support/approvals.ts';
 
 let w: EcsWorld;
 afterEach(async () => {
@@ -132,7 +133,7 @@ const cases: Case[] = [
 describe('every correction is reported', () => {
   it.each(cases)('$field changed outside Berth: put back, Drifted names it, an audit entry records it', async (c) => {
     w = await ecsWorld();
-    await w.store.create(ecsServer('weather', { healthCheck: { path: '/healthz', intervalSeconds: 10 } }, { routing: { host: 'weather.mcp.example.com' } }));
+    await createApproved(w.store, ecsServer('weather', { healthCheck: { path: '/healthz', intervalSeconds: 10 } }, { routing: { host: 'weather.mcp.example.com' } }));
     await converge(w, 'weather');
     expect((await statusOf(w, 'weather'))?.conditions?.find((x) => x.type === 'Drifted')).toBeUndefined();
     const snap = w.fake.snapshot();

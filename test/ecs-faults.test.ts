@@ -6,6 +6,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { converge, ecsServer, ecsWorld, inventory, phaseOf, writesOfNextPass, type EcsWorld } from './ecs-harness.ts';
+import { createApproved } from './support/approvals.ts';
 
 let w: EcsWorld;
 afterEach(async () => {
@@ -17,7 +18,7 @@ describe('ECS provider under faults', () => {
     w = await ecsWorld();
     w.fake.faults.set({ throttleRate: 0.2, serverErrorRate: 0.05, seed: 42 });
     const names = ['alpha', 'bravo', 'charlie', 'delta', 'echo'];
-    for (const n of names) await w.store.create(ecsServer(n, {}, { routing: { host: `${n}.mcp.example.com` } }));
+    for (const n of names) await createApproved(w.store, ecsServer(n, {}, { routing: { host: `${n}.mcp.example.com` } }));
     for (const n of names) await converge(w, n, 200);
     for (const n of names) expect(await phaseOf(w, n)).toBe('Ready');
     const inv = inventory(w);
@@ -37,7 +38,7 @@ describe('ECS provider under faults', () => {
   it('a burst of 30 servers is paced by the client-side limiter: no bucket ever refuses a call', async () => {
     w = await ecsWorld();
     const names = Array.from({ length: 30 }, (_, i) => `s${String(i).padStart(2, '0')}`);
-    for (const n of names) await w.store.create(ecsServer(n));
+    for (const n of names) await createApproved(w.store, ecsServer(n));
     // All at once: the first pass of every server runs concurrently.
     await Promise.all(names.map((n) => w.reconciler.reconcile(n).catch(() => undefined)));
     for (const n of names) await converge(w, n, 200);

@@ -16,6 +16,7 @@ import type { Store } from '../src/registry/store.ts';
 import { testLogger, tempDir } from './fixtures/reconciler/helpers.ts';
 import { mcpServer } from './support/manifests.ts';
 import { AwsFake, createFakeAwsClients, fakeClockRetryStrategy, FakeClock, type AwsFakeOptions } from './support/aws-fake/index.ts';
+import { approveInStore } from './support/approvals.ts';
 
 /** The hosted zone's domain in every test. */
 export const DOMAIN = 'mcp.example.com';
@@ -119,10 +120,11 @@ export function ecsServer(name: string, runtime: Partial<RuntimeSpec> = {}, spec
   );
 }
 
-/** Replaces the stored server's spec (a new generation). */
+/** Replaces the stored server's spec (a new generation), and approves the new spec as approvers would. */
 export async function updateSpec(w: EcsWorld, name: string, change: (spec: MCPServerSpec) => MCPServerSpec): Promise<void> {
   const cur = (await w.store.get('MCPServer', name)) as MCPServer;
   await w.store.update({ ...cur, spec: applyDefaults({ ...cur, spec: change(structuredClone(cur.spec)) }).spec });
+  await approveInStore(w.store, name);
 }
 
 /**

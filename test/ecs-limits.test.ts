@@ -14,6 +14,7 @@ import { MAX_CONDITION_VALUE } from '../src/providers/ecs/rule-order.ts';
 import { mcpServer } from './support/manifests.ts';
 import { parseEcsEnvironment } from '../src/providers/ecs/index.ts';
 import { converge, ecsServer, ecsWorld, statusOf, type EcsWorld } from './ecs-harness.ts';
+import { createApproved } from './support/approvals.ts';
 
 let w: EcsWorld;
 afterEach(async () => {
@@ -82,7 +83,7 @@ describe('what Berth derives always fits', () => {
 describe('the provider', () => {
   it('refuses an over-long route stored before the limit, terminally, before creating anything (no target group left behind)', async () => {
     w = await ecsWorld();
-    await w.store.create(ecsServer('long', {}, { routing: { path: pathOf(200) } }));
+    await createApproved(w.store, ecsServer('long', {}, { routing: { path: pathOf(200) } }));
     const failure = await w.reconciler.reconcile('long').then(
       () => undefined,
       (e: unknown) => e,
@@ -96,7 +97,7 @@ describe('the provider', () => {
 describe('the listener-rule quota from the environment config', () => {
   it('rulesPerLoadBalancer: the next server past it reports QuotaExceeded naming the setting, before AWS is asked', async () => {
     w = await ecsWorld({ environment: { rulesPerLoadBalancer: 2 } });
-    for (const name of ['one', 'two', 'three']) await w.store.create(ecsServer(name));
+    for (const name of ['one', 'two', 'three']) await createApproved(w.store, ecsServer(name));
     await converge(w, 'one');
     await converge(w, 'two');
     await w.reconciler.reconcile('three');

@@ -13,6 +13,7 @@ import { planAll } from '../src/reconciler/plan-all.ts';
 import { planResult, planToJson } from '../src/reconciler/plan.ts';
 import { createFakeAwsClients } from './support/aws-fake/index.ts';
 import { converge, ecsServer, ecsWorld, updateSpec, type EcsWorld } from './ecs-harness.ts';
+import { createApproved } from './support/approvals.ts';
 
 let w: EcsWorld;
 afterEach(async () => {
@@ -21,8 +22,8 @@ afterEach(async () => {
 
 it('prints every AWS action with its reason and makes only reads', async () => {
   w = await ecsWorld();
-  await w.store.create(ecsServer('weather', {}, { routing: { host: 'weather.mcp.example.com' } }));
-  await w.store.create(ecsServer('quote'));
+  await createApproved(w.store, ecsServer('weather', {}, { routing: { host: 'weather.mcp.example.com' } }));
+  await createApproved(w.store, ecsServer('quote'));
   await converge(w, 'quote');
   await updateSpec(w, 'quote', (s) => ({ ...s, runtime: { ...s.runtime!, replicas: 2 } }));
   w.clock.advance(10_000);
@@ -52,7 +53,7 @@ it('the examples plan in full right after apply and once converged: every server
   const servers = await exampleServers();
   const names = servers.map((s) => s.metadata.name);
   expect(names).toEqual(['everything', 'knowledge-base', 'quote', 'salesforce-opportunity']);
-  for (const s of servers) await w.store.create(s);
+  for (const s of servers) await createApproved(w.store, s);
 
   // Right after apply, before the reconciler has looked at anything.
   const fresh = await planAll(w.registry, [w.provider], 'dev');
@@ -101,8 +102,8 @@ it('a server blocked by a foreign resource is reported as blocked (Conflict), ne
   const other = createFakeAwsClients(w.fake); // another actor in the same account
   const tgName = targetGroupName('bravo', { protocol: 'HTTP', port: 8080, vpcId: 'vpc-0fake0000000000001', targetType: 'ip' });
   await other.elbv2.send(new CreateTargetGroupCommand({ Name: tgName, Protocol: 'HTTP', Port: 8080, VpcId: 'vpc-0fake0000000000001', TargetType: 'ip' }));
-  await w.store.create(ecsServer('bravo'));
-  await w.store.create(ecsServer('alpha'));
+  await createApproved(w.store, ecsServer('bravo'));
+  await createApproved(w.store, ecsServer('alpha'));
   await converge(w, 'alpha');
   const report = await planAll(w.registry, [w.provider], 'dev');
   const text = report.text();

@@ -11,6 +11,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { RULES_PER_LOAD_BALANCER } from '../src/providers/ecs/quota.ts';
 import { BLOCKED_POLL_MS } from '../src/providers/ecs/assess.ts';
 import { ecsServer, ecsWorld, phaseOf, statusOf, type EcsWorld } from './ecs-harness.ts';
+import { createApproved } from './support/approvals.ts';
 
 let w: EcsWorld;
 afterEach(async () => {
@@ -89,7 +90,7 @@ function quotaRefusals(since = 0): string[] {
 }
 
 async function createServers(names: readonly string[]): Promise<void> {
-  for (const n of names) await w.store.create(ecsServer(n));
+  for (const n of names) await createApproved(w.store, ecsServer(n));
 }
 
 const serverNames = (prefix: string, n: number): string[] => Array.from({ length: n }, (_, i) => `${prefix}-${String(i).padStart(3, '0')}`);
@@ -136,7 +137,7 @@ describe('ECS listener quotas', () => {
     const leaving = names.filter((n) => first.get(n) === fullerListener).slice(0, 3);
     for (const n of leaving) await w.store.delete('MCPServer', n);
     await driveAll(leaving);
-    await w.store.create(ecsServer('late-comer'));
+    await createApproved(w.store, ecsServer('late-comer'));
     await driveAll(['late-comer']);
     expect(await phaseOf(w, 'late-comer')).toBe('Ready');
     w.clock.advance(60_000);

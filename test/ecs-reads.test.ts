@@ -8,6 +8,7 @@ import { UpdateServiceCommand } from '@aws-sdk/client-ecs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createFakeAwsClients } from './support/aws-fake/index.ts';
 import { converge, ecsServer, ecsWorld, writesOfNextPass, type EcsWorld } from './ecs-harness.ts';
+import { createApproved } from './support/approvals.ts';
 
 let w: EcsWorld;
 afterEach(async () => {
@@ -23,7 +24,7 @@ describe('ECS service reads', () => {
     w = await ecsWorld();
     const names = Array.from({ length: 25 }, (_, i) => `srv-${String(i).padStart(2, '0')}`);
     for (const n of names) {
-      await w.store.create(ecsServer(n));
+      await createApproved(w.store, ecsServer(n));
       await converge(w, n);
     }
     w.clock.advance(60_000);
@@ -41,7 +42,7 @@ describe('ECS service reads', () => {
   it('a service read along with another server is not trusted past the pass: drift made meanwhile is restored', async () => {
     w = await ecsWorld();
     for (const n of ['alpha', 'beta']) {
-      await w.store.create(ecsServer(n));
+      await createApproved(w.store, ecsServer(n));
       await converge(w, n);
     }
     w.clock.advance(60_000);

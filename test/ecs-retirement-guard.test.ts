@@ -8,6 +8,7 @@ import type { MCPServer } from '../src/manifest/types.ts';
 import { planAll } from '../src/reconciler/plan-all.ts';
 import { planResult } from '../src/reconciler/plan.ts';
 import { converge, ecsServer, ecsWorld, inventory, updateSpec, type EcsWorld } from './ecs-harness.ts';
+import { createApproved } from './support/approvals.ts';
 
 let w: EcsWorld;
 afterEach(async () => {
@@ -51,7 +52,7 @@ function deleteServiceTimes(): Map<string, number> {
 async function fleet(n: number): Promise<string[]> {
   const names = Array.from({ length: n }, (_, i) => `svc-${i}`);
   for (const name of names) {
-    await w.store.create(ecsServer(name));
+    await createApproved(w.store, ecsServer(name));
     await converge(w, name);
   }
   return names;

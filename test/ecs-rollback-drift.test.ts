@@ -11,6 +11,7 @@ import { ChangeResourceRecordSetsCommand } from '@aws-sdk/client-route-53';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createFakeAwsClients } from './support/aws-fake/index.ts';
 import { converge, ecsServer, ecsWorld, phaseOf, statusOf, updateSpec, writesOfNextPass, type EcsWorld } from './ecs-harness.ts';
+import { createApproved } from './support/approvals.ts';
 
 let w: EcsWorld;
 afterEach(async () => {
@@ -20,7 +21,7 @@ afterEach(async () => {
 describe('circuit-breaker rollback', () => {
   it('Degraded with the reason, no redeploy over many passes, recovers when the manifest changes', async () => {
     w = await ecsWorld();
-    await w.store.create(ecsServer('weather'));
+    await createApproved(w.store, ecsServer('weather'));
     await converge(w, 'weather');
     w.fake.ecs.markImageUnhealthy('example/weather:2');
     await updateSpec(w, 'weather', (s) => ({ ...s, runtime: { ...s.runtime!, image: 'example/weather:2' } }));
@@ -53,7 +54,7 @@ describe('circuit-breaker rollback', () => {
 
   it('berth:failed-spec-hash is cleared once a different configuration rolls out successfully, and the old failure is not reported any more', async () => {
     w = await ecsWorld();
-    await w.store.create(ecsServer('weather'));
+    await createApproved(w.store, ecsServer('weather'));
     await converge(w, 'weather');
     w.fake.ecs.markImageUnhealthy('example/weather:2');
     await updateSpec(w, 'weather', (s) => ({ ...s, runtime: { ...s.runtime!, image: 'example/weather:2' } }));
@@ -83,7 +84,7 @@ describe('circuit-breaker rollback', () => {
 describe('drift made outside Berth', () => {
   it('desiredCount, task definition, rule conditions and DNS record are restored and reported', async () => {
     w = await ecsWorld();
-    await w.store.create(ecsServer('weather', {}, { routing: { host: 'weather.mcp.example.com' } }));
+    await createApproved(w.store, ecsServer('weather', {}, { routing: { host: 'weather.mcp.example.com' } }));
     await converge(w, 'weather');
     const before = w.fake.snapshot();
     const svc = before.ecs.services[0]!;

@@ -12,6 +12,7 @@ import type { MCPServer, MCPServerSpec } from '../src/manifest/types.ts';
 import { bandOf, inBand } from '../src/providers/ecs/rule-order.ts';
 import { createFakeAwsClients, isReadOperation } from './support/aws-fake/index.ts';
 import { converge, ecsServer, ecsWorld, phaseOf, statusOf, type EcsWorld } from './ecs-harness.ts';
+import { createApproved } from './support/approvals.ts';
 
 let w: EcsWorld;
 afterEach(async () => {
@@ -80,7 +81,7 @@ describe('listener rules by specificity', () => {
       w = await ecsWorld();
       const present: string[] = [];
       for (const name of order) {
-        await w.store.create(ecsServer(name, {}, { routing: ROUTES[name]! }));
+        await createApproved(w.store, ecsServer(name, {}, { routing: ROUTES[name]! }));
         await converge(w, name);
         expect(await phaseOf(w, name)).toBe('Ready');
         present.push(name);
@@ -121,7 +122,7 @@ describe('listener rules by specificity', () => {
         await converge(w, name);
         present.splice(present.indexOf(name), 1);
       } else {
-        await w.store.create(ecsServer(name, {}, { routing: ROUTES[name]! }));
+        await createApproved(w.store, ecsServer(name, {}, { routing: ROUTES[name]! }));
         await converge(w, name);
         present.push(name);
       }
@@ -129,7 +130,7 @@ describe('listener rules by specificity', () => {
     }
     // nest-deep moves to a deeper path (a later band → an earlier one): a new rule first, then the old one goes.
     if (!present.includes('nest-deep')) {
-      await w.store.create(ecsServer('nest-deep', {}, { routing: ROUTES['nest-deep']! }));
+      await createApproved(w.store, ecsServer('nest-deep', {}, { routing: ROUTES['nest-deep']! }));
       await converge(w, 'nest-deep');
       present.push('nest-deep');
     }
@@ -146,7 +147,7 @@ describe('listener rules by specificity', () => {
   it('rules an older Berth left at hash priorities (deep shadowed by nest) are moved into their bands in one atomic SetRulePriorities', async () => {
     w = await ecsWorld();
     for (const name of ['nest', 'nest-deep']) {
-      await w.store.create(ecsServer(name, {}, { routing: ROUTES[name]! }));
+      await createApproved(w.store, ecsServer(name, {}, { routing: ROUTES[name]! }));
       await converge(w, name);
     }
     const listener = w.config.listeners[0]!.arn;
@@ -195,7 +196,7 @@ describe('foreign rules that overlap a route', () => {
     w = await ecsWorld();
     const arn = await foreignRule(1, ['/mcp/*']);
     const since = w.fake.lastCallSeq;
-    await w.store.create(ecsServer('alpha'));
+    await createApproved(w.store, ecsServer('alpha'));
     await w.reconciler.reconcile('alpha');
     const status = await statusOf(w, 'alpha');
     const conflict = status?.conditions?.find((c) => c.type === 'Conflict');
@@ -208,7 +209,7 @@ describe('foreign rules that overlap a route', () => {
   it('a foreign rule for a deeper path, evaluated after, would be shadowed by the route → Conflict', async () => {
     w = await ecsWorld();
     await foreignRule(50_000, ['/mcp/beta/tools/*']);
-    await w.store.create(ecsServer('beta'));
+    await createApproved(w.store, ecsServer('beta'));
     await w.reconciler.reconcile('beta');
     const conflict = (await statusOf(w, 'beta'))?.conditions?.find((c) => c.type === 'Conflict');
     expect(conflict?.message).toContain('evaluated after');
@@ -218,7 +219,7 @@ describe('foreign rules that overlap a route', () => {
     w = await ecsWorld();
     await foreignRule(50_000, ['/*']);
     await foreignRule(2, ['/mcp/gamma', '/mcp/gamma/*'], 'other.example.com');
-    await w.store.create(ecsServer('gamma', {}, { routing: { host: 'gamma.mcp.example.com' } }));
+    await createApproved(w.store, ecsServer('gamma', {}, { routing: { host: 'gamma.mcp.example.com' } }));
     await converge(w, 'gamma');
     expect(await phaseOf(w, 'gamma')).toBe('Ready');
     const gammaGroup = w.fake.snapshot().elbv2.targetGroups.find((g) => g.tags['berth:server'] === 'gamma')!.arn;
@@ -228,7 +229,7 @@ describe('foreign rules that overlap a route', () => {
   it('a foreign rule for one host on the path of an any-host route is evaluated first and takes that host’s requests → Conflict', async () => {
     w = await ecsWorld();
     await foreignRule(2, ['/mcp/epsilon', '/mcp/epsilon/*'], 'other.example.com');
-    await w.store.create(ecsServer('epsilon'));
+    await createApproved(w.store, ecsServer('epsilon'));
     await w.reconciler.reconcile('epsilon');
     const conflict = (await statusOf(w, 'epsilon'))?.conditions?.find((c) => c.type === 'Conflict');
     expect(conflict?.message).toContain('host-header=other.example.com');
@@ -239,7 +240,7 @@ describe("AWS's limits", () => {
   it("an AWS ValidationError is terminal: the server's status carries AWS's message and the pass is not retried", async () => {
     // A load balancer allowing fewer condition values than Berth's rule has (path, path/*, host).
     w = await ecsWorld({ fake: { elbv2Limits: { conditionValuesPerRule: 2 } } });
-    await w.store.create(ecsServer('delta', {}, { routing: { host: 'delta.mcp.example.com' } }));
+    await createApproved(w.store, ecsServer('delta', {}, { routing: { host: 'delta.mcp.example.com' } }));
     let failure: unknown;
     for (let pass = 0; pass < 5 && failure === undefined; pass++) {
       try {

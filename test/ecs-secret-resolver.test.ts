@@ -14,6 +14,7 @@ import { createAwsSecretResolver, parseAwsSecretReference } from '../src/provide
 import { server, silentLogger } from './gateway-helpers.ts';
 import { AwsFake, createFakeAwsClients } from './support/aws-fake/index.ts';
 import { waitFor } from './support/wait.ts';
+import { withApprovals } from './support/approvals.ts';
 import { LOOPBACK_REMOTES } from './support/remote-allow.ts';
 
 function world() {
@@ -86,7 +87,7 @@ describe('the gateway reading a Secrets Manager ARN', () => {
     const crm = server('crm', { endpoint: `http://127.0.0.1:${(up.address() as AddressInfo).port}/mcp` });
     crm.spec.remote!.headers = [{ name: 'Authorization', valueFrom: `${arn}:authorization::` }];
     const table = new RouteTable();
-    table.replaceAll([crm]);
+    table.replaceAll([withApprovals(crm)]);
     const gw = await startGateway({
       routeTable: table,
       host: '127.0.0.1',

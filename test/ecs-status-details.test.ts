@@ -10,6 +10,7 @@ import { describeObject } from '../src/cli/commands/describe.ts';
 import type { MCPServer } from '../src/manifest/types.ts';
 import { toDesired } from '../src/reconciler/plan.ts';
 import { converge, ecsServer, ecsWorld, statusOf, updateSpec, type EcsWorld } from './ecs-harness.ts';
+import { createApproved } from './support/approvals.ts';
 
 let w: EcsWorld;
 afterEach(async () => {
@@ -23,7 +24,7 @@ async function describeText(name: string): Promise<string> {
 describe('ECS status details', () => {
   it('describe shows the task definition, service, target group and rule ARNs, the rule, rollout state, counts and target health, as AWS gave them', async () => {
     w = await ecsWorld();
-    await w.store.create(ecsServer('weather', {}, { routing: { host: 'weather.mcp.example.com' } }));
+    await createApproved(w.store, ecsServer('weather', {}, { routing: { host: 'weather.mcp.example.com' } }));
     await converge(w, 'weather');
     const snap = w.fake.snapshot();
     const svc = snap.ecs.services[0]!;
@@ -51,7 +52,7 @@ describe('ECS status details', () => {
   it('a rollout AWS gave no state for is "unknown" in the message and status.runtime, never IN_PROGRESS', async () => {
     w = await ecsWorld();
     const server = ecsServer('weather');
-    await w.store.create(server);
+    await createApproved(w.store, server);
     await converge(w, 'weather');
     w.clock.advance(10_000);
     const obs = await w.provider.observe('weather');
@@ -66,7 +67,7 @@ describe('ECS status details', () => {
 
   it('the last AWS error is kept with its time and when it was resolved, and describe prints it', async () => {
     w = await ecsWorld();
-    await w.store.create(ecsServer('weather'));
+    await createApproved(w.store, ecsServer('weather'));
     await converge(w, 'weather');
     await updateSpec(w, 'weather', (s) => ({ ...s, runtime: { ...s.runtime!, replicas: 2 } }));
     w.fake.faults.failNext({ operation: 'UpdateService', kind: 'server-error', times: 20 });

@@ -20,6 +20,7 @@ import { parseStdioLimitFlags } from '../src/providers/local/stdio-limits.ts';
 import { planAll } from '../src/reconciler/plan-all.ts';
 import { createFakeAwsClients } from './support/aws-fake/index.ts';
 import { converge, ecsServer, ecsWorld, phaseOf, type EcsWorld } from './ecs-harness.ts';
+import { createApproved } from './support/approvals.ts';
 
 const REPO = fileURLToPath(new URL('..', import.meta.url));
 const BIN = `${REPO}src/cli/bin.ts`;
@@ -43,7 +44,7 @@ function knowledgeBase(): MCPServer {
 describe('stdio servers on ECS', () => {
   it('knowledge-base plans with the bridge as entry point, converges to Ready, and a second pass writes nothing', async () => {
     w = await ecsWorld();
-    await w.store.create(knowledgeBase());
+    await createApproved(w.store, knowledgeBase());
     const report = await planAll(w.registry, [w.provider], 'dev');
     const text = report.text();
     expect(text).toContain(
@@ -69,7 +70,7 @@ describe('stdio servers on ECS', () => {
 
   it('the rendered container process serves MCP: `berth bridge` with those flags around the real knowledge-base server', { timeout: 30_000 }, async () => {
     w = await ecsWorld();
-    await w.store.create(knowledgeBase());
+    await createApproved(w.store, knowledgeBase());
     await converge(w, 'knowledge-base');
     const { entryPoint, command } = await registeredContainer();
     // As the container would run it, with this checkout for the image: `berth` is bin.ts, the
@@ -103,7 +104,7 @@ describe('stdio servers on ECS', () => {
 
   it('a stdio server without spec.runtime.command is refused, terminally, before anything is created', async () => {
     w = await ecsWorld();
-    await w.store.create(ecsServer('bare', { transport: 'stdio' }));
+    await createApproved(w.store, ecsServer('bare', { transport: 'stdio' }));
     const failure = await w.reconciler.reconcile('bare').then(
       () => undefined,
       (err: unknown) => err,

@@ -15,6 +15,7 @@ import { RouteTable } from '../src/gateway/route-table.ts';
 import { TrustedProxies } from '../src/gateway/trusted-proxies.ts';
 import type { MCPServer } from '../src/manifest/types.ts';
 import { server, silentLogger } from './gateway-helpers.ts';
+import { withApprovals } from './support/approvals.ts';
 import { LOOPBACK_REMOTES } from './support/remote-allow.ts';
 
 const cleanups: Array<() => Promise<unknown> | unknown> = [];
@@ -44,7 +45,8 @@ async function recordingUpstream(answer: (req: http.IncomingMessage) => http.Out
 
 async function gatewayFor(servers: MCPServer[], extra: Partial<GatewayOptions> = {}): Promise<RunningGateway> {
   const table = new RouteTable();
-  table.replaceAll(servers);
+  // Approved as they are now (the tests set headers after building them): approval is not this file's subject.
+  table.replaceAll(servers.map((s) => withApprovals(s)));
   const gw = await startGateway({ routeTable: table, host: '127.0.0.1', port: 0, logger: silentLogger, closeGraceMs: 200, ...extra, remoteAddresses: LOOPBACK_REMOTES });
   cleanups.push(() => gw.close());
   return gw;

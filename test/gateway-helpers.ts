@@ -7,6 +7,7 @@ import { createInterface } from 'node:readline';
 import pino from 'pino';
 import { API_VERSION, type Condition } from '../src/manifest/resource.ts';
 import type { GatewayTrafficSpec, LifecycleStage, MCPServer } from '../src/manifest/types.ts';
+import { withApprovals } from './support/approvals.ts';
 
 /** The node binary running the tests (Node 24, with type stripping). */
 export const NODE = process.execPath;
@@ -25,6 +26,8 @@ export interface ServerState {
   resourceVersion?: number;
   /** The manifest's `spec.gateway` (body limit, upstream timeout). */
   gateway?: GatewayTrafficSpec;
+  /** No approvals in metadata (default: approved for production by two approvers). */
+  unapproved?: boolean;
 }
 
 function condition(type: string, status: 'True' | 'False', reason: string, message: string): Condition {
@@ -38,8 +41,13 @@ export function conditions(ready: boolean): Condition[] {
     : [condition('Ready', 'False', 'Starting', 'process starting'), condition('Progressing', 'True', 'Starting', 'process starting')];
 }
 
-/** An MCPServer object named `name` in the given state. */
+/** An MCPServer object named `name` in the given state, approved for production (unless `unapproved`). */
 export function server(name: string, s: ServerState = {}): MCPServer {
+  const obj = unapprovedServer(name, s);
+  return s.unapproved ? obj : withApprovals(obj);
+}
+
+function unapprovedServer(name: string, s: ServerState): MCPServer {
   const routing = s.path || s.host ? { ...(s.path ? { path: s.path } : {}), ...(s.host ? { host: s.host } : {}) } : undefined;
   return {
     apiVersion: API_VERSION,

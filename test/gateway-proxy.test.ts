@@ -17,6 +17,7 @@ import { SessionKeys } from '../src/gateway/session-keys.ts';
 import { openSessionId } from '../src/gateway/session-seal.ts';
 import { startFixtureServer, type FixtureServer } from './gateway-fixture-server.ts';
 import { server, silentLogger, spawnServer, type ChildServer } from './gateway-helpers.ts';
+import { reviewHash } from '../src/manifest/approval-hash.ts';
 import { LOOPBACK_REMOTES } from './support/remote-allow.ts';
 
 const cleanups: Array<() => Promise<unknown> | unknown> = [];
@@ -106,7 +107,7 @@ describe('routing errors', () => {
     const res = await post(`${gw.url}/mcp/beta`, INIT);
     expect(res.status).toBe(503);
     expect(((await res.json()) as { error: { message: string } }).error.message).toBe(
-      "server \"beta\" is not routable: lifecycle stage 'draft' is not deployed; move it to approved-dev to deploy",
+      "server \"beta\" is not routable: lifecycle stage 'draft' is not deployed; request approved-dev in spec.lifecycle and ask an approver to approve it",
     );
   });
 
@@ -118,15 +119,28 @@ describe('routing errors', () => {
     table.replaceAll([server('sub', { lifecycle: 'submitted', endpoint: up.url }), server('rev', { lifecycle: 'security-review', endpoint: up.url }), inProduction]);
     const gw = await gatewayFor(table);
     const refusals: Record<string, string> = {
-      sub: "server \"sub\" is not routable: lifecycle stage 'submitted' is not deployed; move it to approved-dev to deploy",
-      rev: "server \"rev\" is not routable: lifecycle stage 'security-review' is not deployed; move it to approved-dev to deploy",
-      prod: "server \"prod\" is not routable: lifecycle stage 'approved-dev' is not deployed to production; move it to approved-production to deploy",
+      sub: "server \"sub\" is not routable: lifecycle stage 'submitted' is not deployed; request approved-dev in spec.lifecycle and ask an approver to approve it",
+      rev: "server \"rev\" is not routable: lifecycle stage 'security-review' is not deployed; request approved-dev in spec.lifecycle and ask an approver to approve it",
+      prod: "server \"prod\" is not routable: lifecycle stage 'approved-dev' is not deployed to production; request approved-production and ask an approver to approve it",
     };
     for (const [name, message] of Object.entries(refusals)) {
       const res = await post(`${gw.url}/mcp/${name}`, INIT);
       expect(res.status, name).toBe(503);
       expect(((await res.json()) as { error: { code: number; message: string } }).error).toEqual({ code: -32002, message });
     }
+  });
+
+  it('refuses a Ready server whose requested stage no approval supports, naming the approval missing (the traffic gate decides on the effective stage)', async () => {
+    const up = await fixture();
+    const table = new RouteTable();
+    const unapproved = server('selfmade', { lifecycle: 'approved-dev', endpoint: up.url, unapproved: true });
+    table.replaceAll([unapproved]);
+    const gw = await gatewayFor(table);
+    const res = await post(`${gw.url}/mcp/selfmade`, INIT);
+    expect(res.status).toBe(503);
+    expect(((await res.json()) as { error: { message: string } }).error.message).toBe(
+      `server "selfmade" is not routable: requested approved-dev, effective security-review: no approval of spec ${reviewHash(unapproved.spec).slice(0, 8)} for approved-dev; ask an approver: berth approve server selfmade --stage approved-dev`,
+    );
   });
 
   it('serves the server at /mcp/quote for /mcp/Quote/, /mcp/./quote and /mcp/x/../QUOTE// (requests are normalised by the route rule), never /mcp/quotes', async () => {

@@ -23,6 +23,7 @@ import { conditions } from './gateway-helpers.ts';
 import { serverManifest, startHarness, type Harness } from './registry-api-harness.ts';
 import { tempDir } from './support/temp-dir.ts';
 import { waitFor } from './support/wait.ts';
+import { approveInStore } from './support/approvals.ts';
 import { LOOPBACK_REMOTES } from './support/remote-allow.ts';
 
 let registry: Harness;
@@ -45,6 +46,7 @@ beforeAll(async () => {
     ...base,
     spec: { ...base.spec, remote: { url: upstream.url, transport: 'streamable-http' }, tools: [{ name: 'echo', scopes: ['fx.echo'] }, { name: 'slow', scopes: ['fx.echo'] }] },
   });
+  await approveInStore(registry.store, 'fx');
   await registry.store.updateStatus('MCPServer', 'fx', { observedGeneration: 1, conditions: conditions(true), endpoint: upstream.url });
   for (const agent of ['replica-agent', 'other-agent']) {
     await registry.admin.apply({ apiVersion: 'berth.dev/v1alpha1', kind: 'AccessPolicy', metadata: { name: agent }, spec: { subjects: [{ agent }], allow: ['*'] } });

@@ -22,6 +22,7 @@ import { followRegistry } from '../src/gateway/follow-registry.ts';
 import { startGateway } from '../src/gateway/gateway.ts';
 import { startFixtureServer } from './gateway-fixture-server.ts';
 import { conditions, server, silentLogger } from './gateway-helpers.ts';
+import { approveInStore } from './support/approvals.ts';
 import { LOOPBACK_REMOTES } from './support/remote-allow.ts';
 
 const cleanups: Array<() => Promise<unknown> | unknown> = [];
@@ -150,6 +151,7 @@ describe('followRegistry against the real SQLite store', () => {
     cleanups.push(() => upstream.close());
     const created = server('quote', { endpoint: upstream.url });
     await store.create({ ...created, status: undefined });
+    await approveInStore(store, 'quote');
     await store.updateStatus('MCPServer', 'quote', { conditions: conditions(false) });
     const table = new RouteTable();
     follow(client, table);
@@ -184,6 +186,7 @@ describe('followRegistry against the real SQLite store', () => {
   it('relists when the watch reports GoneError, and reconnects after a failed watch', async () => {
     const { store, client } = await registry();
     await store.create({ ...server('a', { endpoint: 'http://127.0.0.1:1/mcp' }), status: undefined });
+    await approveInStore(store, 'a');
     // Fault injection around the real client: the first watch is "too old", the second breaks.
     const calls: string[] = [];
     let watches = 0;

@@ -46,6 +46,7 @@ import { serverManifest, startHarness, type Harness } from './registry-api-harne
 import { startOidcIssuer, type OidcIssuer } from './support/oidc-issuer.ts';
 import { startToolUpstream, type ToolUpstream } from './support/tool-upstream.ts';
 import { waitFor } from './support/wait.ts';
+import { approveInStore } from './support/approvals.ts';
 import { LOOPBACK_REMOTES } from './support/remote-allow.ts';
 
 /** The servers of the world, as the upstreams and manifests are built from it. */
@@ -226,6 +227,7 @@ export async function startGovernedGateway(opts: GovernedGatewayOptions = {}): P
     }
     for (const name of SERVER_NAMES) {
       await registry.admin.apply(manifestOf(name, upstreams[name]));
+      await approveInStore(registry.store, name);
       await registry.store.updateStatus('MCPServer', name, { observedGeneration: 1, conditions: conditions(true), endpoint: upstreams[name].url });
     }
     for (const p of POLICIES) await registry.admin.apply(p);

@@ -13,6 +13,7 @@ import type { Plan, RuntimeProvider } from '../src/providers/provider.ts';
 import { startReconciler, type RunningReconciler } from '../src/reconciler/controller.ts';
 import { findCondition } from '../src/reconciler/status.ts';
 import { alive, openRegistry, serverManifest, tempDir, testLogger, waitFor } from './fixtures/reconciler/helpers.ts';
+import { approveInStore } from './support/approvals.ts';
 import { reconcileCounts } from './support/metrics.ts';
 
 const cleanups: Array<() => Promise<void> | void> = [];
@@ -89,6 +90,7 @@ describe('reconciler with the local runtime', () => {
     reconciler = start({ registry, providers: [local], logger: testLogger(), holderId: 'r1', leaseTtlMs: 1_000, resyncMs: 60_000, metrics });
 
     const created = await store.create(serverManifest('alpha', {}, { GREETING: 'hello' }));
+    await approveInStore(store, 'alpha');
     const ready = await waitFor('alpha Ready', async () => {
       const s = await get(store, 'alpha');
       return s?.status?.phase === 'Ready' && s.status.tools?.length ? s : undefined;
@@ -117,6 +119,8 @@ describe('reconciler with the local runtime', () => {
     changed.spec.runtime!.local!.env = { ...changed.spec.runtime!.local!.env, GREETING: 'bonjour' };
     const updated = await store.update(changed, { expectedResourceVersion: cur.metadata.resourceVersion });
     expect(updated.metadata.generation).toBe(2);
+    // The env is part of what runs: the change needs a new approval.
+    await approveInStore(store, 'alpha');
     const rolled = await waitFor('alpha Ready at generation 2', async () => {
       const s = await get(store, 'alpha');
       return s?.status?.observedGeneration === 2 && s.status.phase === 'Ready' ? s : undefined;
@@ -148,7 +152,7 @@ describe('reconciler with the local runtime', () => {
     expect(findCondition(draft.status, 'Approved')).toMatchObject({
       status: 'False',
       reason: 'LifecycleDraft',
-      message: "lifecycle stage 'draft' is not deployed; move it to approved-dev to deploy",
+      message: "lifecycle stage 'draft' is not deployed; request approved-dev in spec.lifecycle and ask an approver to approve it",
     });
     expect(draft.metadata.finalizers ?? []).not.toContain(RECONCILER_FINALIZER);
     await reconciler.idle();
@@ -156,6 +160,7 @@ describe('reconciler with the local runtime', () => {
     expect(await local.listManaged()).toEqual([]);
 
     const approved = await store.update({ ...draft, spec: { ...draft.spec, lifecycle: 'approved-dev' } });
+    await approveInStore(store, 'beta');
     const running = await waitFor('beta Ready', async () => {
       const s = await get(store, 'beta');
       return s?.status?.phase === 'Ready' && s.status.observedGeneration === approved.metadata.generation ? s : undefined;
@@ -197,6 +202,7 @@ describe('reconciler with the local runtime', () => {
     const first = localProvider(dir);
     const r1 = startReconciler({ registry, providers: [first], logger: testLogger(), holderId: 'r1', leaseTtlMs: 1_000, resyncMs: 60_000 });
     await store.create(serverManifest('delta'));
+    await approveInStore(store, 'delta');
     const ready = await waitFor('delta Ready', async () => {
       const s = await get(store, 'delta');
       return s?.status?.phase === 'Ready' ? s : undefined;
@@ -225,6 +231,7 @@ describe('reconciler with the local runtime', () => {
     const first = localProvider(dir);
     const r1 = startReconciler({ registry, providers: [first], logger: testLogger(), holderId: 'r1', leaseTtlMs: 1_000, resyncMs: 60_000 });
     await store.create(serverManifest('eta'));
+    await approveInStore(store, 'eta');
     const ready = await waitFor('eta Ready', async () => {
       const s = await get(store, 'eta');
       return s?.status?.phase === 'Ready' ? s : undefined;
@@ -257,7 +264,9 @@ describe('reconciler with the local runtime', () => {
     await waitFor('A leads', () => a.isLeader());
     const b = start({ registry, providers: [localB], logger: testLogger(), holderId: 'B', leaseTtlMs: ttl, resyncMs: 60_000 });
     await store.create(serverManifest('eps'));
+    await approveInStore(store, 'eps');
     await store.create(serverManifest('zeta'));
+    await approveInStore(store, 'zeta');
     await waitFor('both Ready', async () => {
       const all = await Promise.all(['eps', 'zeta'].map((n) => get(store, n)));
       return all.every((s) => s?.status?.phase === 'Ready');

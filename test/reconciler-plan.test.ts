@@ -17,6 +17,7 @@ import { createReconciler } from '../src/reconciler/reconcile.ts';
 import { startRegistryServer } from '../src/registry/server.ts';
 import { LOOPBACK_REMOTES } from './support/remote-allow.ts';
 import { openRegistry, serverManifest, tempDir, testLogger, waitFor } from './fixtures/reconciler/helpers.ts';
+import { approveInStore } from './support/approvals.ts';
 
 const cleanups: Array<() => Promise<void> | void> = [];
 afterEach(async () => {
@@ -50,6 +51,9 @@ describe('berth plan', () => {
     await store.create(serverManifest('beta', { lifecycle: 'draft' }));
     await store.create(serverManifest('delta', { environment: 'production' }));
     await store.create(serverManifest('gamma', { runtime: undefined, remote: { url: 'http://127.0.0.1:9/mcp', transport: 'streamable-http' } }));
+    for (const name of ['alpha', 'delta', 'gamma']) await approveInStore(store, name);
+    // Requested by its team, approved by nobody.
+    await store.create(serverManifest('omega'));
     const versionBefore = await store.currentVersion();
 
     const text = await run(['plan', '--server', registry.url], tmp.dir);
@@ -60,12 +64,13 @@ describe('berth plan', () => {
     expect(text.out).toContain("why: lifecycle stage 'approved-dev' allows deployment to dev; runtime 'local' handles it");
     expect(text.out).toContain('+ start process alpha [local]: not running');
     expect(text.out).toContain('MCPServer/beta (generation 1): not deployed');
-    expect(text.out).toContain("why: lifecycle stage 'draft' is not deployed; move it to approved-dev to deploy");
-    expect(text.out).toContain("why: lifecycle stage 'approved-dev' is not deployed to production; move it to approved-production to deploy");
+    expect(text.out).toContain("why: lifecycle stage 'draft' is not deployed; request approved-dev in spec.lifecycle and ask an approver to approve it");
+    expect(text.out).toContain("why: lifecycle stage 'approved-dev' is not deployed to production; request approved-production and ask an approver to approve it");
+    expect(text.out).toMatch(/MCPServer\/omega \(generation 1\): not deployed\n {2}why: requested approved-dev, effective security-review: no approval of spec [0-9a-f]{8} for approved-dev; ask an approver: berth approve server omega --stage approved-dev/);
     expect(text.out).toContain('MCPServer/gamma (generation 1): deploy with remote');
     expect(text.out).toContain('+ track remote gamma [remote]: ');
     expect(text.out).toContain('nothing to remove: no runtime holds anything for it');
-    expect(text.out).toMatch(/Plan: 2 of 4 server\(s\) to change, 0 skipped\./);
+    expect(text.out).toMatch(/Plan: 2 of 5 server\(s\) to change, 0 skipped\./);
 
     const json = await run(['plan', '-s', registry.url, '-o', 'json', '--environment', 'dev', '--detailed-exitcode'], tmp.dir);
     expect(json.code).toBe(2); // changes pending, as terraform plan -detailed-exitcode
@@ -78,6 +83,7 @@ describe('berth plan', () => {
     expect(byName['beta']?.actions).toEqual([]);
     expect(byName['delta']?.decision).toMatchObject({ kind: 'skip', cause: 'other-environment' });
     expect(byName['gamma']?.decision).toMatchObject({ kind: 'deploy', provider: 'remote' });
+    expect(byName['omega']?.decision).toMatchObject({ kind: 'retire', cause: 'not-deployed' });
     expect(report.changes).toBe(2);
     expect(byName['alpha']).toMatchObject({ result: 'changes' });
     expect(byName['delta']).toMatchObject({ result: 'no-changes' });
@@ -113,9 +119,11 @@ describe('berth plan', () => {
       });
 
     await store.create(serverManifest('alpha'));
+    await approveInStore(store, 'alpha');
     await store.create(serverManifest('beta', { lifecycle: 'draft' }));
     const alpha = await ready('alpha');
     await store.create(serverManifest('gamma', { runtime: undefined, remote: { url: alpha.status!.endpoint!, transport: 'streamable-http' } }));
+    await approveInStore(store, 'gamma');
     await ready('gamma');
     await reconciler.reconcile('beta');
 
@@ -130,6 +138,7 @@ describe('berth plan', () => {
     // A spec change is a change: exit 2.
     const cur = (await store.get('MCPServer', 'alpha')) as MCPServer;
     await store.update({ ...cur, spec: { ...cur.spec, runtime: { ...cur.spec.runtime!, local: { ...cur.spec.runtime!.local!, env: { GREETING: 'changed' } } } } });
+    await approveInStore(store, 'alpha'); // the env is part of what runs: approved again
     const changed = await run(['plan', '--server', registry.url, '--state-dir', stateDir, '--sandbox', 'off', '--detailed-exitcode', '-o', 'json'], tmp.dir);
     expect(changed.code).toBe(2);
     const report = JSON.parse(changed.out) as { changes: number; servers: Array<{ name: string; result: string }> };
@@ -151,6 +160,7 @@ describe('berth plan', () => {
     cleanups.push(() => registry.close());
     await store.create(serverManifest('alpha'));
     await store.create(serverManifest('gamma', { runtime: undefined, remote: { url: 'http://127.0.0.1:9/mcp', transport: 'streamable-http' } }));
+    for (const name of ['alpha', 'gamma']) await approveInStore(store, name);
 
     for (const flags of [[], ['--detailed-exitcode']]) {
       const r = await run(['plan', '--server', registry.url, ...flags], tmp.dir);

@@ -42,6 +42,8 @@ function withEnv(name: string, team: string): MCPServer {
 beforeAll(async () => {
   h = await startHarness();
   await h.admin.apply(withEnv('billing', 'payments'));
+  // Approved, so the gateway — which reads env values redacted — must still find it routable (metadata.specHashes).
+  await h.admin.decideStage('billing', { stage: 'approved-dev', decision: 'approved' });
 }, 30_000);
 
 afterAll(async () => {

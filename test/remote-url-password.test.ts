@@ -14,6 +14,7 @@ import type { MCPServer } from '../src/manifest/types.ts';
 import { runHttpServer } from './fixtures/mcp-servers/harness.ts';
 import { serverManifest, startHarness, type Harness } from './registry-api-harness.ts';
 import { waitFor } from './support/wait.ts';
+import { approveInStore } from './support/approvals.ts';
 
 const PASSWORD = 'pw-hunter2-9f3k';
 const BIN = join(import.meta.dirname, '..', 'src', 'cli', 'bin.ts');
@@ -55,6 +56,7 @@ describe('a password in spec.remote.url', () => {
 
   it('already stored: never reaches status or the reconciler log file', async () => {
     await h.store.create(withPasswordUrl() as never);
+    await approveInStore(h.store, (withPasswordUrl() as { metadata: { name: string } }).metadata.name);
     const logFile = join(dir, 'reconciler.log');
     const fd = openSync(logFile, 'w');
     const child = spawn(

@@ -27,8 +27,9 @@ export type RegistryWhereabouts =
       flags: ClientFlags;
       /**
        * What the token must allow: `gateway` (reads servers and policies, reviews
-       * agent keys, files approvals, appends call records) or `admin` (the
-       * reconciler writes status, audit records and holds `lease` as `holderId`).
+       * agent keys, files approvals, appends call records) or `admin` — the
+       * reconciler's needs, which a controller or an admin token meets: it writes
+       * status, finalizers and audit records and holds `lease` as `holderId`.
        */
       needs: { role: 'gateway' } | { role: 'admin'; lease: string; holderId: string };
     };
@@ -45,7 +46,7 @@ export async function connectRegistryClient(where: RegistryWhereabouts, io: Pick
   const client = await connectRegistry(where.flags, io);
   try {
     await client.list('MCPServer', { limit: 1 });
-    // Releasing a lease this fresh holder cannot hold changes nothing, but needs the admin role.
+    // Releasing a lease this fresh holder cannot hold changes nothing, but needs the controller (or admin) role.
     if (where.needs.role === 'admin') await client.releaseLease(where.needs.lease, where.needs.holderId);
     // Reviewing a key that cannot exist changes nothing, but needs the gateway (or admin) role.
     else await client.reviewToken({ tokenId: 'tok_000000000000', hash: '0'.repeat(64) });
@@ -56,10 +57,10 @@ export async function connectRegistryClient(where: RegistryWhereabouts, io: Pick
         const why = err instanceof UnauthorizedError ? describeClientError(err) ?? err.message : `the token is not a gateway token (${err.status} ${err.message})`;
         throw new CommandFailure(ExitCode.Unreachable, `${why}; the gateway reviews agent keys, files approvals and writes the call audit: pass --token with a gateway token (berth token create --role gateway)`, { cause: err });
       }
-      const why = err instanceof UnauthorizedError ? 'the registry refused the token' : 'the token is not an admin token';
+      const why = err instanceof UnauthorizedError ? 'the registry refused the token' : 'the token is neither a controller nor an admin token';
       throw new CommandFailure(
         ExitCode.Unreachable,
-        `${why} (${err.status} ${err.message}); the reconciler writes status, audit records and a lease: pass --token with an admin token (berth token create --role admin)`,
+        `${why} (${err.status} ${err.message}); the reconciler writes status, finalizers, audit records and a lease: pass --token with a controller token (berth token create --role controller)`,
         { cause: err },
       );
     }

@@ -4,11 +4,12 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { Resource } from '../manifest/resource.ts';
-import type { Environment, LifecycleStage } from '../manifest/types.ts';
+import type { Environment, LifecycleStage, MCPServer } from '../manifest/types.ts';
+import { withApprovals } from '../../test/support/approvals.ts';
 import { formatSummary, summarizeFleet } from './summary.ts';
 
-function server(name: string, lifecycle: LifecycleStage, environment: Environment, ready: boolean, deleting = false): Resource {
-  return {
+function server(name: string, lifecycle: LifecycleStage, environment: Environment, ready: boolean, deleting = false, approved = true): Resource {
+  const obj: MCPServer = {
     apiVersion: 'berth.dev/v1alpha1',
     kind: 'MCPServer',
     metadata: { name, generation: 1, ...(deleting ? { deletionTimestamp: '2026-01-01T00:00:00Z' } : {}) },
@@ -20,10 +21,11 @@ function server(name: string, lifecycle: LifecycleStage, environment: Environmen
       tools: ready ? [{ name: 'x' }] : [],
     },
   };
+  return approved ? withApprovals(obj) : obj;
 }
 
 describe('summarizeFleet', () => {
-  it('waits only for servers whose lifecycle lets them run in their environment and that are not being deleted', () => {
+  it('waits only for servers whose effective (approved) stage lets them run in their environment and that are not being deleted', () => {
     const summary = summarizeFleet([
       server('ok', 'approved-dev', 'dev', true),
       server('starting', 'approved-production', 'production', false),
@@ -34,7 +36,8 @@ describe('summarizeFleet', () => {
       server('draft', 'draft', 'dev', false),
       server('gone', 'retired', 'dev', false),
       server('leaving', 'approved-dev', 'dev', false, true),
-    ]);
+      server('unapproved', 'approved-production', 'dev', false, false, false),
+    ], new Date('2026-06-01T00:00:00Z'));
     expect(summary).toEqual({ deployable: 3, ready: 2, tools: 2, waiting: ['starting: Progressing (Starting)'] });
     expect(formatSummary(summary)).toBe('2/3 servers Ready, 2 tools — waiting: starting: Progressing (Starting)');
   });

@@ -16,13 +16,13 @@ export interface FleetSummary {
   waiting: string[];
 }
 
-/** Summarises MCPServer objects as stored (spec + status). Pure. */
-export function summarizeFleet(servers: readonly Resource[]): FleetSummary {
+/** Summarises MCPServer objects as stored (spec + status) at `now` (deprecation dates). Pure. */
+export function summarizeFleet(servers: readonly Resource[], now: Date): FleetSummary {
   const summary: FleetSummary = { deployable: 0, ready: 0, tools: 0, waiting: [] };
   for (const obj of servers) {
     const spec = obj.spec as MCPServerSpec;
     // Not yet approved, retired, not approved for its environment or being deleted: nothing to wait for.
-    if (!mayReceiveTraffic({ metadata: obj.metadata, spec }).allowed) continue;
+    if (!mayReceiveTraffic({ metadata: obj.metadata, spec }, now).allowed) continue;
     summary.deployable += 1;
     const status = obj.status as MCPServerStatus | undefined;
     const ready = status?.conditions?.find((c) => c.type === 'Ready');

@@ -158,6 +158,23 @@ export function runClientContract(opts: ClientContractOptions): void {
       expect(err.errors?.map((e) => e.path)).toContain('spec.risk');
     });
 
+    it('stage decisions and whoami: an approver records one bound to the stored spec; a publisher gets 403; a stale hash 409; a rejection needs a note (422)', async () => {
+      const publisher = await env.client('publisher', 'alpha');
+      expect(await publisher.whoami()).toMatchObject({ role: 'publisher', team: 'alpha' });
+      const s = await publisher.create(server('staged', 'alpha'));
+      const name = s.metadata.name;
+      const refused = await rejectsWith(publisher.decideStage(name, { stage: 'approved-dev', decision: 'approved' }), ForbiddenError, 403);
+      expect(refused.message).toContain('an approver approves it');
+      const approver = await env.client('approver');
+      const { object, effective } = await approver.decideStage(name, { stage: 'approved-dev', decision: 'approved', note: 'ok' });
+      expect(object.metadata.approvals).toEqual([expect.objectContaining({ stage: 'approved-dev', decision: 'approved', role: 'approver', note: 'ok' })]);
+      expect(effective).toMatchObject({ requested: 'approved-dev', effective: 'approved-dev', approvedFor: 'dev' });
+      const stale = await rejectsWith(approver.decideStage(name, { stage: 'approved-dev', decision: 'approved', specHash: '00000000' }), RegistryError, 409);
+      expect(stale.message).toContain('not 00000000 as reviewed');
+      await rejectsWith(approver.decideStage(name, { stage: 'approved-dev', decision: 'rejected' }), RegistryError, 422);
+      await rejectsWith(approver.decideStage('no-such-server', { stage: 'approved-dev', decision: 'approved' }), NotFoundError, 404);
+    });
+
     it('a refused credential: UnauthorizedError 401', async () => {
       const refused = env.refusedClient?.();
       if (refused === undefined) return; // an in-process client has no credential to refuse

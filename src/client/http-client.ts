@@ -13,12 +13,13 @@
  * for await (const item of client.watch('MCPServer', resourceVersion, signal)) handle(item);
  */
 import { KIND_PLURALS, type Kind } from '../manifest/resource.ts';
-import type { AnyResource } from '../manifest/types.ts';
+import type { AnyResource, MCPServer } from '../manifest/types.ts';
+import type { EffectiveStage } from '../manifest/approval.ts';
 import { BodyTooLargeError, readBodyText } from './bounded-read.ts';
 import { errorFromProblem, GoneError, NotFoundError, RegistryAnswerError, RegistryUnreachableError, type ProblemDetails } from './errors.ts';
 import { ndjsonLines } from './ndjson.ts';
 import type { RegistryClient, TokenRequest } from './registry-client.ts';
-import type { ApplyResponse, AuditEntry, AuditQuery, DeleteResult, ListOptions, ListResult, ResourceOf, TokenInfo, TokenReview, TokenReviewRequest, WatchItem } from './wire.ts';
+import type { ApplyResponse, AuditEntry, AuditQuery, DeleteResult, ListOptions, ListResult, ResourceOf, StageDecisionRequest, TokenInfo, TokenReview, TokenReviewRequest, WatchItem, WhoAmI } from './wire.ts';
 import type { Approval, ApprovalCall, ApprovalQuery, ApprovalRequest, CallRecord, CallRecordQuery } from './wire.ts';
 
 /** Options of {@link HttpRegistryClient}. */
@@ -324,6 +325,14 @@ export class HttpRegistryClient implements RegistryClient {
 
   async reviewToken(req: TokenReviewRequest): Promise<TokenReview> {
     return this.#json('POST', `${API_PREFIX}/tokenreviews`, { tokenId: req.tokenId, hash: req.hash });
+  }
+
+  async decideStage(name: string, req: StageDecisionRequest): Promise<{ object: MCPServer; effective: EffectiveStage }> {
+    return this.#json('POST', `${this.#objectPath('MCPServer', name, '/approvals')}`, req);
+  }
+
+  async whoami(): Promise<WhoAmI> {
+    return this.#json('GET', `${API_PREFIX}/whoami`);
   }
 
   async requestApproval(req: ApprovalRequest): Promise<Approval> {

@@ -14,9 +14,10 @@
  * {@link Informer} does that, with the one reconnect and backoff policy.
  */
 import type { Kind } from '../manifest/resource.ts';
-import type { AnyResource } from '../manifest/types.ts';
+import type { AnyResource, MCPServer } from '../manifest/types.ts';
+import type { EffectiveStage } from '../manifest/approval.ts';
 import type { ApplyResponse, AuditEntry, AuditQuery, DeleteResult, ListOptions, ListResult, ResourceOf, Role, TokenInfo, TokenReview, TokenReviewRequest, WatchItem } from './wire.ts';
-import type { Approval, ApprovalCall, ApprovalQuery, ApprovalRequest, CallRecord, CallRecordQuery } from './wire.ts';
+import type { Approval, ApprovalCall, ApprovalQuery, ApprovalRequest, CallRecord, CallRecordQuery, StageDecisionRequest, WhoAmI } from './wire.ts';
 
 /** What a token request asks for. */
 export interface TokenRequest {
@@ -76,6 +77,14 @@ export interface RegistryClient {
    * const review = parsed && (await client.reviewToken({ tokenId: parsed.id, hash: hashSecret(parsed.secret) }));
    */
   reviewToken(req: TokenReviewRequest): Promise<TokenReview>;
+  /**
+   * Records an approver's decision on a lifecycle stage of MCPServer `name`, bound
+   * to its stored spec (approver, admin; ForbiddenError otherwise). Returns the
+   * object with its approvals and its effective stage now.
+   */
+  decideStage(name: string, req: StageDecisionRequest): Promise<{ object: MCPServer; effective: EffectiveStage }>;
+  /** The calling token's id, role and team. */
+  whoami(): Promise<WhoAmI>;
   /**
    * Files an approval request for one tool call (gateway, admin). When the same
    * call (agent, server, tool, argumentsHash) already has an open approval —

@@ -84,8 +84,26 @@ export interface AuditQuery {
   limit?: number;
 }
 
+/** An approver's decision on a lifecycle stage (`POST …/mcpservers/<name>/approvals`). */
+export interface StageDecisionRequest {
+  stage: 'approved-dev' | 'approved-production';
+  /** default "approved" */
+  decision: 'approved' | 'rejected';
+  /** Why; required for a rejection. At most 1000 characters. */
+  note?: string;
+  /** The review hash (or its first 8+ hex digits) the approver looked at; a spec that moved on since is refused (409). */
+  specHash?: string;
+}
+
+/** Who a token is, as the registry sees it (`GET …/whoami`). */
+export interface WhoAmI {
+  tokenId: string;
+  role: Role;
+  team?: string;
+}
+
 /** Roles a token can carry; see `src/registry/auth/authorize.ts` for what each may do. */
-export const ROLES = ['admin', 'publisher', 'reader', 'approver', 'agent', 'gateway'] as const;
+export const ROLES = ['admin', 'controller', 'publisher', 'reader', 'approver', 'agent', 'gateway'] as const;
 /** One of {@link ROLES}. */
 export type Role = (typeof ROLES)[number];
 

@@ -73,16 +73,19 @@ function describe(c: Condition): string {
 
 /**
  * Why a server must not receive traffic, or `undefined` when it may.
- * Rules: the manifest's traffic gate first (being deleted, or a lifecycle stage
+ * Rules: the manifest's traffic gate first (being deleted, or an effective (approved) lifecycle stage
  * that may not run in the server's environment: see src/manifest/lifecycle.ts),
  * then status: `Ready` not True, or no endpoint. When Ready is not True the most
  * telling condition is named: Degraded (True) first, then Progressing (True), else Ready itself.
- * @example unroutableReason(submittedServer)
- * // `server "quote" is not routable: lifecycle stage 'submitted' is not deployed; move it to approved-dev to deploy`
+ * `now` judges deprecation dates (the route table rebuilds a route when its
+ * object changes; a server past its date is retired by the reconciler, whose
+ * status write rebuilds it).
+ * @example unroutableReason(submittedServer, new Date())
+ * // `server "quote" is not routable: lifecycle stage 'submitted' is not deployed; request approved-dev in spec.lifecycle and ask an approver to approve it`
  */
-export function unroutableReason(server: MCPServer): string | undefined {
+export function unroutableReason(server: MCPServer, now: Date = new Date()): string | undefined {
   const name = server.metadata.name;
-  const traffic = mayReceiveTraffic(server);
+  const traffic = mayReceiveTraffic(server, now);
   if (!traffic.allowed) return `server "${name}" is not routable: ${traffic.message}`;
   const conditions = server.status?.conditions ?? [];
   const ready = conditions.find((c) => c.type === ConditionType.Ready);

@@ -36,6 +36,8 @@ export const Reason = {
   Deleting: 'Deleting',
   NotDeployed: 'NotDeployed',
   LifecycleDraft: 'LifecycleDraft',
+  /** The requested stage is not approved for the current spec: the message names the approval missing. */
+  ApprovalMissing: 'ApprovalMissing',
   LifecycleRetired: 'LifecycleRetired',
   LifecycleAllows: 'LifecycleAllows',
   ForeignResource: 'ForeignResource',

@@ -33,6 +33,8 @@ export { SCHEMAS, SCHEMA_FILES } from './schemas.ts';
 export { FARGATE_CPUS, FARGATE_MEMORY, isValidFargatePair } from './fargate.ts';
 export * from './route.ts';
 export * from './lifecycle.ts';
+export * from './approval.ts';
+export { reviewHash, codeHash } from './approval-hash.ts';
 export * from './policy.ts';
 export { MAX_FILE_BYTES, MAX_NESTING_DEPTH, MAX_ALIAS_COUNT } from './limits.ts';
 

@@ -7,6 +7,7 @@
  * gateway. The JSON Schemas in `schemas/` are the source of truth for `spec`;
  * `types.ts` holds the spec types and a test keeps them in step with the schemas.
  */
+import type { StageApproval } from './types.ts';
 
 /** The only API version this build understands. */
 export const API_VERSION = 'berth.dev/v1alpha1' as const;
@@ -46,6 +47,10 @@ export interface ObjectMeta {
   deletionTimestamp?: string;
   /** Names of controllers that must clean up before the object may be removed. */
   finalizers?: string[];
+  /** MCPServers only, set by the registry only (`berth approve` / `berth reject`); newest last. */
+  approvals?: StageApproval[];
+  /** Only on a read whose env values the registry redacted: the hashes of the unredacted spec (approval-hash.ts). Never stored. */
+  specHashes?: { review: string; code: string };
 }
 
 /** Condition status, as in Kubernetes. */

@@ -12,6 +12,7 @@ export const LIFECYCLE_STAGES = [
   'security-review',
   'approved-dev',
   'approved-production',
+  'monitored',
   'deprecated',
   'retired',
 ] as const;
@@ -220,6 +221,28 @@ export interface RateLimitSpec {
   requestsPerMinute: number;
   /** Bucket size. Absent: `requestsPerMinute`. */
   burst?: number;
+}
+
+/** The stages an approver approves; the others need no approval (see approval.ts). */
+export type ApprovableStage = 'approved-dev' | 'approved-production';
+
+/**
+ * One approver's decision on a stage, recorded by the registry (`berth approve` /
+ * `berth reject`) in `metadata.approvals`, bound to the spec it was made on.
+ */
+export interface StageApproval {
+  stage: ApprovableStage;
+  decision: 'approved' | 'rejected';
+  /** Token id of the approver. */
+  by: string;
+  role: 'approver' | 'admin';
+  /** RFC 3339. */
+  at: string;
+  note?: string;
+  /** `reviewHash` of the spec decided on (approval-hash.ts). */
+  specHash: string;
+  /** `codeHash` of the spec decided on: what runs. */
+  codeHash: string;
 }
 
 /** A stored MCPServer. */

@@ -7,10 +7,13 @@
  * 1. object absent → retire anything a provider still runs for it (orphan);
  * 2. another environment → leave it entirely alone (no runtime call, no status write);
  * 3. marked for deletion → retire, then remove the finalizer;
- * 4. lifecycle `retired` → retire, keep the object (phase Retired);
- * 5. any other stage the manifest's run gate refuses in the server's environment
- *    (`draft` / `submitted` / `security-review`; `approved-dev` in `production`;
- *    see src/manifest/lifecycle.ts) → not deployed;
+ * 4. effective stage `retired` (requested, or deprecated past its date) → retire,
+ *    keep the object (phase Retired);
+ * 5. any other effective stage the manifest's run gate refuses in the server's
+ *    environment (`draft` / `submitted` / `security-review`, a requested stage no
+ *    approval supports for the current spec, `approved-dev` in `production`; see
+ *    src/manifest/lifecycle.ts) → not deployed, the Approved condition naming the
+ *    approval missing;
  * 6. a terminal failure already recorded for this generation → wait for a spec change;
  * 7. no provider handles the spec → not deployed, saying why;
  * 8. otherwise deploy with the first provider whose `handles(spec)` is true.
@@ -25,6 +28,8 @@ import type { RuntimeProvider } from '../providers/provider.ts';
 export interface DecideContext {
   providers: readonly RuntimeProvider[];
   environment?: Environment;
+  /** The time deprecation dates are judged at (the reconciler's clock). */
+  now: Date;
 }
 
 /** The Approved condition a decision implies. */
@@ -133,13 +138,13 @@ export function decide(name: string, server: MCPServer | undefined, ctx: DecideC
       removeFinalizer: true,
     };
   }
-  const gate = mayRun(spec, spec.environment);
+  const gate = mayRun(server, spec.environment, ctx.now);
   const approval = approvalOf(gate);
   if (gate.reason === Reason.LifecycleRetired) {
     return {
       kind: 'retire',
       cause: 'retired',
-      reason: "lifecycle stage 'retired': everything the runtime had is removed; the manifest stays",
+      reason: `${gate.message}; the manifest stays`,
       retireFrom: finalized ? all : [],
       removeFinalizer: finalized,
       approval,

@@ -61,7 +61,7 @@ export async function planAll(
     ...servers.map((s): [string, MCPServer] => [s.metadata.name, s]),
     ...[...orphans].sort().map((n): [string, undefined] => [n, undefined]),
   ];
-  const ctx = { providers, ...(environment !== undefined ? { environment } : {}) };
+  const ctx = { providers, now: new Date(), ...(environment !== undefined ? { environment } : {}) };
   const plans: ServerPlan[] = [];
   for (let i = 0; i < targets.length; i += OBSERVE_CONCURRENCY) {
     const batch = targets.slice(i, i + OBSERVE_CONCURRENCY);

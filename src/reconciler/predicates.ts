@@ -15,7 +15,7 @@ export interface Verdict {
 /**
  * Every change queues its key except a status-only update: the reconciler wrote
  * that itself, and reacting to it would loop. Spec (generation), finalizers,
- * deletion, labels and annotations changes all queue.
+ * approvals, deletion, labels and annotations changes all queue.
  * @example changeNeedsReconcile({ type: 'MODIFIED', object: withNewStatus, old }) // { enqueue: false, reason: 'status-only change' }
  */
 export function changeNeedsReconcile(event: InformerEvent<MCPServer>): Verdict {
@@ -26,6 +26,8 @@ export function changeNeedsReconcile(event: InformerEvent<MCPServer>): Verdict {
   if (a.deletionTimestamp !== b.deletionTimestamp) return { enqueue: true, reason: 'marked for deletion' };
   if (a.uid !== b.uid) return { enqueue: true, reason: 're-created' };
   if (JSON.stringify(a.finalizers ?? []) !== JSON.stringify(b.finalizers ?? [])) return { enqueue: true, reason: 'finalizers changed' };
+  // An approval changes the effective stage without touching the spec.
+  if (JSON.stringify(a.approvals ?? []) !== JSON.stringify(b.approvals ?? [])) return { enqueue: true, reason: 'approvals changed' };
   if (JSON.stringify(a.labels ?? {}) !== JSON.stringify(b.labels ?? {}) || JSON.stringify(a.annotations ?? {}) !== JSON.stringify(b.annotations ?? {})) {
     return { enqueue: true, reason: 'labels or annotations changed' };
   }

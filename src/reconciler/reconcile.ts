@@ -70,7 +70,7 @@ export function createReconciler(deps: ReconcilerDeps): Reconciler {
 
   async function reconcile(name: string, signal?: AbortSignal, notes: PassNotes = {}): Promise<ReconcileResult> {
     const server = await getServer(name);
-    const decision = decide(name, server, ctx);
+    const decision = decide(name, server, { ...ctx, now: new Date(deps.clock.now()) });
     const log = { server: name, decision: decision.kind, cause: decision.kind === 'deploy' ? decision.provider.name : decision.cause };
     if (decision.kind === 'skip') {
       deps.logger.debug({ ...log, reason: decision.reason }, 'nothing to do');

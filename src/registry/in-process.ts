@@ -18,8 +18,8 @@ import { IN_PROCESS_PRINCIPAL, type ApiApp } from './api/context.ts';
 import { createRegistryMetrics } from './api/metrics.ts';
 import type { Store } from './store.ts';
 
-/** The principal of an in-process reconciler: writes status, finalizers, audit and leases. */
-export const RECONCILER_PRINCIPAL: Principal = { tokenId: 'system:reconciler', role: 'admin' };
+/** The principal of an in-process reconciler: the controller, which writes status, finalizers, audit and leases, and nothing else. */
+export const RECONCILER_PRINCIPAL: Principal = { tokenId: 'system:reconciler', role: 'controller' };
 /** The principal of an in-process gateway: reads servers and policies, and what a gateway does (see `mayActAsGateway`). */
 export const GATEWAY_PRINCIPAL: Principal = { tokenId: 'system:gateway', role: 'gateway' };
 

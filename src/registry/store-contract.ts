@@ -14,6 +14,7 @@ import { AlreadyExistsError, ConflictError, GoneError, InvalidRequestError, NotF
 import type { WatchEvent } from '../client/wire.ts';
 import type { Store } from './store.ts';
 import { runApprovalAndCallRecordContract } from './store-contract-approvals.ts';
+import { runStageApprovalContract } from './store-contract-stage-approvals.ts';
 import { runAuditedWriteContract } from './store-contract-audit.ts';
 
 /** How to run the contract against one adapter. */
@@ -556,6 +557,7 @@ export function runStoreContract(opts: StoreContractOptions): void {
     });
 
     runApprovalAndCallRecordContract(() => store);
+    runStageApprovalContract(() => store);
     runAuditedWriteContract(() => store);
 
     describe('integrity', () => {

@@ -8,6 +8,7 @@ import { isDeepStrictEqual } from 'node:util';
 import { API_VERSION, KINDS, type Kind, type ObjectMeta, type Resource } from '../manifest/resource.ts';
 import { ConflictError, InvalidRequestError } from '../client/errors.ts';
 import type { WatchEvent } from '../client/wire.ts';
+import type { StageApproval } from '../manifest/types.ts';
 
 /** A deep copy through JSON: drops `undefined`, so stored and compared shapes are identical. */
 export function jsonClone<T>(value: T): T {
@@ -94,6 +95,16 @@ export function planStatus(stored: Resource, status: unknown): UpdatePlan {
   if (next === undefined) delete object.status;
   else object.status = next;
   return { action: 'modify', object };
+}
+
+/** Stage approvals kept per object (the schema's maxItems): the newest win. */
+export const MAX_STAGE_APPROVALS = 64;
+
+/** The stage approval plan: `approval` appended to `metadata.approvals` (newest {@link MAX_STAGE_APPROVALS} kept). */
+export function planStageApproval(stored: Resource, approval: StageApproval): UpdatePlan {
+  const meta = stored.metadata as ObjectMeta & { approvals?: StageApproval[] };
+  const approvals = [...(meta.approvals ?? []), jsonClone(approval)].slice(-MAX_STAGE_APPROVALS);
+  return { action: 'modify', object: { ...stored, metadata: { ...meta, approvals } as ObjectMeta } };
 }
 
 /**

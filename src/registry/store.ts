@@ -33,6 +33,8 @@
 import type { Kind, Resource } from '../manifest/resource.ts';
 import type { AuditEntry, AuditQuery, ListOptions, ListResult, TokenInfo, WatchEvent } from '../client/wire.ts';
 import type { Approval, ApprovalCall, ApprovalQuery, CallRecord, CallRecordQuery } from '../client/wire.ts';
+import type { StageApproval } from '../manifest/types.ts';
+export { MAX_STAGE_APPROVALS } from './store-semantics.ts';
 
 
 /**
@@ -99,6 +101,15 @@ export interface Store {
   update(obj: Resource, opts?: { expectedResourceVersion?: string; dryRun?: boolean } & AuditedWrite): Promise<Resource>;
   /** Replaces status only. Never bumps generation. */
   updateStatus(kind: Kind, name: string, status: unknown, opts?: { expectedResourceVersion?: string } & AuditedWrite): Promise<Resource>;
+  /**
+   * Appends one stage approval (or rejection) to `metadata.approvals`, keeping the
+   * newest {@link MAX_STAGE_APPROVALS}. Like every write it takes the next version
+   * and records a MODIFIED event, so watchers see it; it never touches spec,
+   * generation, labels or status. `metadata.approvals` is server-owned: create and
+   * update never take it from the caller, and update keeps it.
+   * @throws NotFoundError; ConflictError on a stale `expectedResourceVersion`
+   */
+  recordStageApproval(kind: Kind, name: string, approval: StageApproval, opts?: { expectedResourceVersion?: string } & AuditedWrite): Promise<Resource>;
   /**
    * Deletes. While finalizers remain, sets deletionTimestamp (once) and returns
    * `{ removed: false }`; an update that removes the last finalizer of an object

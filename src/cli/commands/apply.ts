@@ -65,17 +65,32 @@ function checkSource(source: string | undefined): void {
   }
 }
 
-/** Objects labelled with `source` that are not among `keep`, per kind. */
-export async function pruneCandidates(client: RegistryClient, source: string, keep: AnyResource[]): Promise<{ existing: number; candidates: AnyResource[] }> {
+/**
+ * Objects labelled with `source` that are not among `keep`, per kind — of those
+ * the caller may prune: an admin all, anyone else only its team's (the registry
+ * refuses the rest). Objects of other teams carrying the label are counted in
+ * `foreign` and left alone, so another team cannot break this prune by labelling
+ * its objects with this source.
+ */
+export async function pruneCandidates(client: RegistryClient, source: string, keep: AnyResource[]): Promise<{ existing: number; candidates: AnyResource[]; foreign: number }> {
   const wanted = new Set(keep.map((o) => `${o.kind}/${o.metadata.name}`));
+  const me = await client.whoami();
+  const mine = (o: AnyResource): boolean => me.role === 'admin' || (me.team !== undefined && o.kind === 'MCPServer' && o.spec.owner.team === me.team);
   let existing = 0;
+  let foreign = 0;
   const candidates: AnyResource[] = [];
   for (const kind of ALL_KINDS) {
     const { items } = await client.listAll(kind as Kind, { labelSelector: `${SOURCE_LABEL}=${source}` });
-    existing += items.length;
-    for (const o of items) if (!wanted.has(`${o.kind}/${o.metadata.name}`) && o.metadata.deletionTimestamp === undefined) candidates.push(o);
+    for (const o of items) {
+      if (!mine(o)) {
+        foreign += 1;
+        continue;
+      }
+      existing += 1;
+      if (!wanted.has(`${o.kind}/${o.metadata.name}`) && o.metadata.deletionTimestamp === undefined) candidates.push(o);
+    }
   }
-  return { existing, candidates };
+  return { existing, candidates, foreign };
 }
 
 const command: Command = {
@@ -115,7 +130,8 @@ const command: Command = {
       // Decide the prune before changing anything, so a refused prune leaves the registry as it was.
       let prune: AnyResource[] = [];
       if (values.prune && values.source) {
-        const { existing, candidates } = await pruneCandidates(client, values.source, objects);
+        const { existing, candidates, foreign } = await pruneCandidates(client, values.source, objects);
+        if (foreign > 0) io.stderr.write(`berth apply: leaving ${foreign} objects labelled with source "${values.source}" alone: they belong to other teams, and prune acts only on your team's objects\n`);
         if (!values.force && candidates.length > 0 && candidates.length === existing) {
           io.stderr.write(`berth apply: refusing to prune all ${existing} objects of source "${values.source}" (the input has none of them); check -f, or add --force\n`);
           return ExitCode.Failed;

@@ -4,6 +4,7 @@
  * AWS error), conditions, and its recent audit entries.
  */
 import type { Resource } from '../../manifest/resource.ts';
+import { effectiveStageOf } from '../../manifest/approval.ts';
 import type { AccessPolicySpec, MCPServerSpec, MCPServerStatus } from '../../manifest/types.ts';
 import { ForbiddenError } from '../../client/errors.ts';
 import { ExitCode, type Command, type CommandIo } from '../command.ts';
@@ -66,6 +67,28 @@ function policySummary(spec: AccessPolicySpec): string {
   ]);
 }
 
+/** Requested vs effective stage, the spec hash an approval must name, and every recorded decision. */
+function approvalSection(obj: Resource, now: Date): string {
+  const spec = obj.spec as MCPServerSpec;
+  const st = effectiveStageOf({ metadata: obj.metadata, spec }, now);
+  let out = `\nLifecycle:\n${indent(kv([
+    ['Requested', st.requested],
+    ['Effective', st.effective],
+    ['Approved for', st.approvedFor],
+    ['Spec hash', st.spec8],
+    ['Missing', st.missing ? `${st.missing.reason} (berth approve server ${obj.metadata.name} --stage ${st.missing.stage})` : undefined],
+  ]))}`;
+  const approvals = obj.metadata.approvals ?? [];
+  out += 'Approvals:\n';
+  out += approvals.length === 0
+    ? '  <none>\n'
+    : formatTable(
+        ['  STAGE', 'DECISION', 'BY', 'ROLE', 'SPEC', 'AGE', 'NOTE'],
+        approvals.map((a) => [`  ${a.stage}`, a.decision, a.by, a.role, a.specHash.startsWith(st.spec8) ? st.spec8 : `${a.specHash.slice(0, 8)} (earlier spec)`, age(a.at, now), a.note ?? '-']),
+      );
+  return out;
+}
+
 /** The describe text of `obj` (without the audit section). */
 export function describeObject(obj: Resource, now: Date): string {
   let out = kv([
@@ -80,6 +103,7 @@ export function describeObject(obj: Resource, now: Date): string {
     ['Finalizers', obj.metadata.finalizers?.length ? obj.metadata.finalizers.join(', ') : undefined],
   ]);
   out += `\nSpec:\n${indent(obj.kind === 'MCPServer' ? serverSummary(obj.spec as MCPServerSpec) : policySummary(obj.spec as AccessPolicySpec))}`;
+  if (obj.kind === 'MCPServer') out += approvalSection(obj, now);
   if (obj.kind === 'MCPServer') {
     const status = (obj.status ?? {}) as MCPServerStatus;
     out += `\nStatus:\n${indent(kv([

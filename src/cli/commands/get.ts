@@ -4,6 +4,7 @@
  */
 import { stringify } from 'yaml';
 import type { Kind, Resource } from '../../manifest/resource.ts';
+import { effectiveStageOf } from '../../manifest/approval.ts';
 import type { AccessPolicySpec, MCPServerSpec, MCPServerStatus } from '../../manifest/types.ts';
 import { ExitCode, UsageError, type Command, type CommandIo } from '../command.ts';
 import { age, ALL_KINDS, CLIENT_FLAGS, CLIENT_FLAGS_USAGE, connectRegistry, formatTable, objectRef, parseFlags, reportClientError, requireKind } from '../config.ts';
@@ -25,16 +26,19 @@ function readyOf(status: MCPServerStatus | undefined): string {
   return status?.conditions?.find((c) => c.type === 'Ready')?.status ?? '-';
 }
 
-/** Table rows for MCPServers: NAME TEAM ENV LIFECYCLE PHASE READY ENDPOINT AGE (+ wide columns). */
+/** Table rows for MCPServers: NAME TEAM ENV LIFECYCLE (requested) PHASE READY ENDPOINT AGE (+ wide columns: EFFECTIVE stage, APPROVALS of the current spec, …). */
 export function serverRows(items: Resource[], wide: boolean, now: Date): { header: string[]; rows: string[][] } {
   const header = ['NAME', 'TEAM', 'ENV', 'LIFECYCLE', 'PHASE', 'READY', 'ENDPOINT', 'AGE'];
-  if (wide) header.push('RISK', 'GEN', 'OBSERVED', 'RUNTIME');
+  if (wide) header.push('EFFECTIVE', 'APPROVALS', 'RISK', 'GEN', 'OBSERVED', 'RUNTIME');
   const rows = items.map((o) => {
     const spec = o.spec as MCPServerSpec;
     const status = o.status as MCPServerStatus | undefined;
     const phase = o.metadata.deletionTimestamp ? 'Deleting' : (status?.phase ?? 'Pending');
     const row = [o.metadata.name, spec.owner?.team ?? '-', spec.environment ?? '-', spec.lifecycle ?? '-', phase, readyOf(status), status?.endpoint ?? '-', age(o.metadata.creationTimestamp, now)];
     if (wide) {
+      const st = effectiveStageOf({ metadata: o.metadata, spec }, now);
+      const approved = (o.metadata.approvals ?? []).filter((a) => a.decision === 'approved' && a.specHash.startsWith(st.spec8));
+      row.push(st.effective, approved.length > 0 ? approved.map((a) => `${a.stage.replace('approved-', '')}:${a.by}`).join(',') : '-');
       row.push(spec.risk ?? '-', String(o.metadata.generation ?? '-'), String(status?.observedGeneration ?? '-'), spec.runtime ? spec.runtime.image : spec.remote ? `remote ${spec.remote.url}` : '-');
     }
     return row;

@@ -2,8 +2,10 @@
  * `berth up` (= `npm start`): the whole control plane on one machine — the store
  * (SQLite under ./.berth unless --store names another), registry API, reconciler
  * with the local runtime, and the gateway. On the first start of a state folder
- * applies examples/ and writes an agent key for the examples' agent; prints where
- * everything is and a live summary, and stops every child process on Ctrl-C.
+ * applies examples/, approves the stages its servers request (as the bootstrap
+ * admin, recorded like any approval) and writes an agent key for the examples'
+ * agent; prints where everything is and a live summary, and stops every child
+ * process on Ctrl-C.
  * src/cli/runtime.ts does the wiring.
  */
 import { GATEWAY_EDGE_FLAGS, GATEWAY_EDGE_USAGE, gatewayEdgeSettings } from '../gateway-edge-flags.ts';
@@ -25,6 +27,7 @@ import type { RunningReconciler } from '../../reconciler/index.ts';
 import { SessionKeys } from '../../gateway/index.ts';
 import { HttpRegistryClient } from '../../client/http-client.ts';
 import type { Store } from '../../registry/store.ts';
+import type { ApprovableStage, MCPServerSpec } from '../../manifest/types.ts';
 import { CommandFailure, ExitCode, UsageError, type Command, type CommandIo } from '../command.ts';
 import { objectRef, parseFlags, portFlag, wholeNumberFlag } from '../config.ts';
 import { DEFAULT_MAX_WATCHERS_PER_TOKEN } from '../../registry/api/watch-slots.ts';
@@ -50,8 +53,10 @@ const usage = `Usage: berth up [--state-dir DIR] [--host H] [--registry-port N] 
                 [--examples DIR | --no-examples] [--sandbox auto|bwrap|off] [--allow-command GLOB]… [--max-watchers-per-token 16]
 
 Runs the registry, the reconciler with the local runtime, and the gateway in one
-process. On the first start of a state folder it applies the example manifests and
-writes an agent key for their agent (sales-copilot) to <state-dir>/agent-key.
+process. On the first start of a state folder it applies the example manifests,
+approves the stages the example servers request as the bootstrap admin (recorded
+like any berth approve), and writes an agent key for their agent (sales-copilot)
+to <state-dir>/agent-key.
 Ctrl-C stops everything, including every MCP server process it started.
 
 Options:
@@ -108,7 +113,27 @@ function runningSystem(rt: Runtime): RunningSystem | undefined {
   return { registryUrl, gatewayUrl, adminTokenFile, firstStart: rt.firstStart, ...(agentKeyFile !== undefined ? { agentKeyFile } : {}), store, reconciler };
 }
 
-/** Applies manifests through the registry API, as a pipeline would; prints one line per object. */
+/** The stage an example's requested lifecycle needs approved, if any. */
+function stageToApprove(spec: MCPServerSpec): ApprovableStage | undefined {
+  switch (spec.lifecycle) {
+    case 'approved-dev':
+      return 'approved-dev';
+    case 'approved-production':
+    case 'monitored':
+      return 'approved-production';
+    case 'deprecated':
+      return spec.environment === 'production' ? 'approved-production' : 'approved-dev';
+    default:
+      return undefined;
+  }
+}
+
+/**
+ * Applies manifests through the registry API, as a pipeline would, then — this
+ * being the examples on a first start — approves the stage each server requests
+ * as the bootstrap admin, through the same endpoint and record as `berth approve`
+ * (so `berth describe` shows who approved them). Prints one line per object and approval.
+ */
 async function applyExamples(sys: RunningSystem, paths: string[], io: CommandIo): Promise<boolean> {
   const objects = await loadValidManifests(paths, io, 'up');
   if (!objects) return false;
@@ -118,12 +143,18 @@ async function applyExamples(sys: RunningSystem, paths: string[], io: CommandIo)
     const { result } = await client.apply(obj);
     io.stdout.write(`  ${objectRef(obj.kind, obj.metadata.name)} ${result}\n`);
   }
+  for (const obj of objects) {
+    const stage = obj.kind === 'MCPServer' ? stageToApprove(obj.spec) : undefined;
+    if (stage === undefined) continue;
+    const { effective } = await client.decideStage(obj.metadata.name, { stage, decision: 'approved', note: 'example applied by berth up on first start' });
+    io.stdout.write(`  ${objectRef(obj.kind, obj.metadata.name)} approved for ${stage} by the bootstrap admin (spec ${effective.spec8}; effective ${effective.effective})\n`);
+  }
   return true;
 }
 
 async function currentSummary(sys: RunningSystem) {
   const { items } = await sys.store.list('MCPServer', { limit: 500 });
-  return summarizeFleet(items);
+  return summarizeFleet(items, new Date());
 }
 
 const command: Command = {
@@ -232,7 +263,9 @@ const command: Command = {
       if (rt.sandbox?.kind === 'off') io.stderr.write(`berth up: ${sandboxLine(rt.sandbox)}\n`);
       const present = examples.filter((p) => existsSync(p));
       if (sys.firstStart && present.length > 0) {
-        io.stdout.write(`Applying ${present.map((p) => relative(io.cwd, p) || '.').join(', ')} (first start; --no-examples skips this):\n`);
+        io.stdout.write(
+          `Applying ${present.map((p) => relative(io.cwd, p) || '.').join(', ')} and approving the stages the example servers request, as the bootstrap admin (first start; --no-examples skips this):\n`,
+        );
         if (!(await applyExamples(sys, present, io))) io.stderr.write('berth up: the examples are invalid; nothing was applied\n');
       }
       return await watchSummary(sys, io, values.once ?? false);

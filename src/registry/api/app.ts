@@ -53,6 +53,7 @@ import { callRecordRoutes } from './routes-callrecords.ts';
 import { fallbackRoutes } from './routes-fallback.ts';
 import { leaseRoutes } from './routes-leases.ts';
 import { resourceRoutes } from './routes-resources.ts';
+import { stageApprovalRoutes } from './routes-stage-approvals.ts';
 import { statusRoutes } from './routes-status.ts';
 import { tokenRoutes } from './routes-tokens.ts';
 import { tokenReviewRoutes } from './routes-token-reviews.ts';
@@ -176,6 +177,7 @@ export function createRegistryApp(opts: RegistryAppDeps): ApiApp {
   leaseRoutes(app, deps);
   approvalRoutes(app, deps, { ttlMs: opts.approvalTtlMs ?? DEFAULT_APPROVAL_TTL_MS });
   callRecordRoutes(app, deps);
+  stageApprovalRoutes(app, deps);
   resourceRoutes(app, deps);
   statusRoutes(app, deps);
   fallbackRoutes(app);

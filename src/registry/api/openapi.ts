@@ -93,12 +93,12 @@ function kindPaths(kind: (typeof KINDS)[number]): Record<string, unknown> {
     [`${base}/{name}/status`]: {
       parameters: [nameParam],
       put: {
-        summary: 'Replace status (admin / reconciler only); never bumps generation',
+        summary: 'Replace status (controller, admin); never bumps generation',
         requestBody: yamlOrJson(ref),
         responses: { '200': ok(ref, 'Updated'), ...problems(400, 401, 403, 404, 409, 422) },
       },
       patch: {
-        summary: 'Merge-patch status (RFC 7386) (admin / reconciler only)',
+        summary: 'Merge-patch status (RFC 7386) (controller, admin)',
         requestBody: { required: true, content: { 'application/merge-patch+json': { schema: { type: 'object' } }, 'application/json': { schema: { type: 'object' } } } },
         responses: { '200': ok(ref, 'Updated'), ...problems(400, 401, 403, 404, 409, 422) },
       },
@@ -130,7 +130,7 @@ export function buildOpenApiDocument(version: string): Record<string, unknown> {
           parameters: ['since', 'actor', 'kind', 'name', 'action', 'limit'].map((n) => ({ name: n, in: 'query', schema: { type: 'string' } })),
           responses: { '200': { description: 'Entries', content: { 'application/json': { schema: { type: 'object', properties: { items: { type: 'array', items: { $ref: '#/components/schemas/AuditEntry' } } } } } } }, ...problems(400, 401, 403) },
         },
-        post: { summary: 'Append an audit entry (admin)', requestBody: yamlOrJson('#/components/schemas/AuditEntry'), responses: { '201': ok('#/components/schemas/AuditEntry', 'Appended'), ...problems(400, 401, 403) } },
+        post: { summary: 'Append an audit entry (controller, admin)', requestBody: yamlOrJson('#/components/schemas/AuditEntry'), responses: { '201': ok('#/components/schemas/AuditEntry', 'Appended'), ...problems(400, 401, 403) } },
       },
       '/apis/berth.dev/v1alpha1/tokens': {
         get: { summary: 'List tokens (admin); hashes are never returned', responses: { '200': { description: 'Tokens' }, ...problems(401, 403) } },
@@ -152,10 +152,37 @@ export function buildOpenApiDocument(version: string): Record<string, unknown> {
       },
       '/apis/berth.dev/v1alpha1/leases/{name}': {
         parameters: [nameParam],
-        post: { summary: 'Acquire or renew a lease (admin)', responses: { '200': { description: '{ acquired }' }, ...problems(400, 401, 403) } },
-        delete: { summary: 'Release a lease (admin)', parameters: [{ name: 'holder', in: 'query', required: true, schema: { type: 'string' } }], responses: { '200': { description: 'Released' }, ...problems(400, 401, 403) } },
+        post: { summary: 'Acquire or renew a lease (controller, admin)', responses: { '200': { description: '{ acquired }' }, ...problems(400, 401, 403) } },
+        delete: { summary: 'Release a lease (controller, admin)', parameters: [{ name: 'holder', in: 'query', required: true, schema: { type: 'string' } }], responses: { '200': { description: 'Released' }, ...problems(400, 401, 403) } },
       },
       ...approvalPaths(),
+      '/apis/berth.dev/v1alpha1/mcpservers/{name}/approvals': {
+        parameters: [nameParam],
+        post: {
+          summary: "Approve or reject a lifecycle stage of the server's stored spec (approver, admin); publishers get 403",
+          requestBody: {
+            required: true,
+            content: {
+              'application/json': {
+                schema: {
+                  type: 'object',
+                  required: ['stage'],
+                  properties: {
+                    stage: { enum: ['approved-dev', 'approved-production'] },
+                    decision: { enum: ['approved', 'rejected'], default: 'approved' },
+                    note: { type: 'string', maxLength: 1000, description: 'Why; required for a rejection' },
+                    specHash: { type: 'string', pattern: '^[0-9a-f]{8,64}$', description: 'The review hash the approver looked at; 409 when the spec moved on' },
+                  },
+                },
+              },
+            },
+          },
+          responses: { '201': { description: '{ object, effective }: the server with its approvals, and its effective stage' }, ...problems(400, 401, 403, 404, 409, 422) },
+        },
+      },
+      '/apis/berth.dev/v1alpha1/whoami': {
+        get: { summary: "The calling token's id, role and team", responses: { '200': { description: '{ tokenId, role, team? }' }, ...problems(401) } },
+      },
     },
     components: {
       securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'berth_<id>_<secret>' } },

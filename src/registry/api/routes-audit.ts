@@ -4,7 +4,7 @@
  */
 import { RegistryError } from '../../client/errors.ts';
 import type { AuditQuery } from '../../client/wire.ts';
-import { enforce, mayAdminister, mayReadAudit } from '../auth/authorize.ts';
+import { enforce, mayControl, mayReadAudit } from '../auth/authorize.ts';
 import { readObjectBody } from './body.ts';
 import { badQuery, intQuery, PREFIX, type ApiApp, type ApiDeps } from './context.ts';
 
@@ -23,7 +23,7 @@ export function auditRoutes(app: ApiApp, { store }: ApiDeps): void {
     return c.json({ items: await store.queryAudit(q) });
   });
   app.post(`${PREFIX}/audit`, async (c) => {
-    enforce(mayAdminister(c.get('principal')));
+    enforce(mayControl(c.get('principal')));
     const body = await readObjectBody(c.req.raw);
     if (typeof body.actor !== 'string' || typeof body.action !== 'string') {
       throw new RegistryError(422, { type: 'invalid-audit', title: 'Invalid audit entry', detail: 'actor and action must be strings' });

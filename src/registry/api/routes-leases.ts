@@ -1,9 +1,9 @@
 /**
  * `POST|DELETE /apis/berth.dev/v1alpha1/leases/<name>`: leader-election leases
- * for reconcilers (admin only).
+ * for reconcilers (controller and admin tokens).
  */
 import { RegistryError } from '../../client/errors.ts';
-import { enforce, mayAdminister } from '../auth/authorize.ts';
+import { enforce, mayControl } from '../auth/authorize.ts';
 import { readObjectBody } from './body.ts';
 import { badQuery, PREFIX, type ApiApp, type ApiDeps } from './context.ts';
 import { requireName } from './names.ts';
@@ -11,7 +11,7 @@ import { requireName } from './names.ts';
 /** Registers the lease routes. */
 export function leaseRoutes(app: ApiApp, { store, clock }: ApiDeps): void {
   app.post(`${PREFIX}/leases/:name`, async (c) => {
-    enforce(mayAdminister(c.get('principal')));
+    enforce(mayControl(c.get('principal')));
     const name = requireName(c.req.param('name'), 'lease name');
     const body = await readObjectBody(c.req.raw);
     const { holder, ttlMs } = body;
@@ -22,7 +22,7 @@ export function leaseRoutes(app: ApiApp, { store, clock }: ApiDeps): void {
     return c.json({ acquired });
   });
   app.delete(`${PREFIX}/leases/:name`, async (c) => {
-    enforce(mayAdminister(c.get('principal')));
+    enforce(mayControl(c.get('principal')));
     const name = requireName(c.req.param('name'), 'lease name');
     const holder = c.req.query('holder');
     if (!holder) throw badQuery('holder is required');

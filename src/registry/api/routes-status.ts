@@ -1,13 +1,13 @@
 /**
  * `PUT|PATCH /apis/berth.dev/v1alpha1/<plural>/<name>/status`: the status write
- * path (admin only: the reconciler). PATCH is an RFC 7386 merge patch. The
+ * path (the controller — the reconciler — and admins). PATCH is an RFC 7386 merge patch. The
  * result is validated like a stored object before it is written.
  */
 import type { Context } from 'hono';
 import { NotFoundError, RegistryError } from '../../client/errors.ts';
 import { validateObject } from '../../manifest/index.ts';
 import type { Kind } from '../../manifest/resource.ts';
-import { enforce, mayAdminister } from '../auth/authorize.ts';
+import { enforce, mayControl } from '../auth/authorize.ts';
 import { readObjectBody } from './body.ts';
 import { PREFIX, writerOf, type ApiApp, type ApiDeps, type ApiEnv } from './context.ts';
 import { kindFromPlural, requireName } from './names.ts';
@@ -32,7 +32,7 @@ export function statusRoutes(app: ApiApp, deps: ApiDeps): void {
   const statusWrite = (merge: boolean) => async (c: Context<ApiEnv>): Promise<Response> => {
     const kind: Kind = kindFromPlural(c.req.param('plural') ?? '');
     const name = requireName(c.req.param('name') ?? '');
-    enforce(mayAdminister(c.get('principal')));
+    enforce(mayControl(c.get('principal')));
     const body = await readObjectBody(c.req.raw);
     const current = await store.get(kind, name);
     if (!current) throw new NotFoundError(`${kind}/${name} does not exist`);

@@ -13,7 +13,7 @@ import type { Logger } from 'pino';
 import { routeCollision, specHash } from '../../manifest/index.ts';
 import type { Kind, Resource } from '../../manifest/resource.ts';
 import type { Principal } from '../auth/authenticate.ts';
-import { enforce, mayAdminister, mayWriteObject } from '../auth/authorize.ts';
+import { enforce, mayControl, mayPrune, mayWriteObject } from '../auth/authorize.ts';
 import { AlreadyExistsError, ConflictError, NotFoundError } from '../../client/errors.ts';
 import type { AuditOf, Store } from '../store.ts';
 import { jsonEqual } from './equality.ts';
@@ -177,10 +177,14 @@ export async function applyObject(ctx: WriteContext, obj: Resource, opts: { dryR
   }
 }
 
-/** DELETE: removes the object, or marks it deleting while finalizers remain. */
+/**
+ * DELETE: removes the object, or marks it deleting while finalizers remain. A
+ * prune (`reason: 'prune'`) acts only on objects the caller's team owns (admins: all).
+ */
 export async function deleteObject(ctx: WriteContext, kind: Kind, name: string, opts: { expectedResourceVersion?: string; reason?: string } = {}): Promise<{ removed: boolean; object: Resource }> {
   const before = await ctx.store.get(kind, name);
   if (!before) throw notFound(kind, name);
+  if (opts.reason === 'prune') enforce(mayPrune(ctx.principal, before));
   enforce(mayWriteObject(ctx.principal, kind, before, undefined));
   const action = opts.reason === 'prune' ? 'prune' : 'delete';
   const recorded = auditOf(ctx, action, kind, name);
@@ -195,11 +199,11 @@ export async function deleteObject(ctx: WriteContext, kind: Kind, name: string, 
 }
 
 /**
- * Status write (admin only: the reconciler's path). `status` replaces the stored
+ * Status write (the controller's path; admins too). `status` replaces the stored
  * status; an equal status writes nothing.
  */
 export async function writeStatus(ctx: WriteContext, kind: Kind, name: string, status: unknown, opts: { expectedResourceVersion?: string } = {}): Promise<Resource> {
-  enforce(mayAdminister(ctx.principal));
+  enforce(mayControl(ctx.principal));
   const before = await ctx.store.get(kind, name);
   if (!before) throw notFound(kind, name);
   if (opts.expectedResourceVersion !== undefined && opts.expectedResourceVersion !== before.metadata.resourceVersion) {

@@ -14,6 +14,7 @@ import {
   notFoundMessage,
   planCreate,
   planDelete,
+  planStageApproval,
   planStatus,
   planUpdate,
   stampVersion,
@@ -58,7 +59,7 @@ const requireStored = (kind: Kind, name: string, stored: Resource | undefined): 
 };
 
 /** The Store's object methods over `ctx`'s collections. */
-export function objectMethods(ctx: MongoContext, changeLog: MongoChangeLog): Pick<Store, 'create' | 'get' | 'list' | 'update' | 'updateStatus' | 'delete'> {
+export function objectMethods(ctx: MongoContext, changeLog: MongoChangeLog): Pick<Store, 'create' | 'get' | 'list' | 'update' | 'updateStatus' | 'recordStageApproval' | 'delete'> {
   const { c, clock } = ctx;
   const nowIso = (): string => new Date(clock()).toISOString();
   const readDoc = (kind: Kind, name: string) => c.objects.findOne({ kind, name });
@@ -193,6 +194,10 @@ export function objectMethods(ctx: MongoContext, changeLog: MongoChangeLog): Pic
 
     async updateStatus(kind, name, status, o = {}) {
       return writeLoop(kind, name, o.expectedResourceVersion, o.audit, (stored) => fromPlan(planStatus(requireStored(kind, name, stored), status)));
+    },
+
+    async recordStageApproval(kind, name, approval, o = {}) {
+      return writeLoop(kind, name, o.expectedResourceVersion, o.audit, (stored) => fromPlan(planStageApproval(requireStored(kind, name, stored), approval)));
     },
 
     async delete(kind, name, o = {}) {

@@ -14,6 +14,7 @@ import {
   notFoundMessage,
   planCreate,
   planDelete,
+  planStageApproval,
   planStatus,
   planUpdate,
   stampVersion,
@@ -67,7 +68,7 @@ const rowToResource = (row: ObjectRow): Resource => {
 };
 
 /** The Store's object methods over `ctx`'s database. */
-export function objectMethods(ctx: SqliteContext): Pick<Store, 'create' | 'get' | 'list' | 'update' | 'updateStatus' | 'delete'> {
+export function objectMethods(ctx: SqliteContext): Pick<Store, 'create' | 'get' | 'list' | 'update' | 'updateStatus' | 'recordStageApproval' | 'delete'> {
   const { stmt, writeTx, readTx, counter } = ctx;
   const nowIso = (): string => new Date(ctx.clock()).toISOString();
   const wake = (): void => void ctx.wakeups.emit('change');
@@ -243,6 +244,10 @@ export function objectMethods(ctx: SqliteContext): Pick<Store, 'create' | 'get' 
 
     async updateStatus(kind, name, status, o = {}) {
       return writePlanned(kind, name, o.expectedResourceVersion, o.audit, (stored) => planStatus(stored, status)).object;
+    },
+
+    async recordStageApproval(kind, name, approval, o = {}) {
+      return writePlanned(kind, name, o.expectedResourceVersion, o.audit, (stored) => planStageApproval(stored, approval)).object;
     },
 
     async delete(kind, name, o = {}) {

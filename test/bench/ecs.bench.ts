@@ -8,6 +8,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import { ecsServer, ecsWorld, type EcsWorld } from '../ecs-harness.ts';
+import { createApproved } from '../support/approvals.ts';
 
 const CONCURRENCY = 8;
 
@@ -68,7 +69,7 @@ async function measure(w: EcsWorld, label: string, run: () => Promise<void>): Pr
 const w = await ecsWorld({ listeners: 11 });
 const first = Array.from({ length: 100 }, (_, i) => `srv-${String(i).padStart(4, '0')}`);
 const more = Array.from({ length: 900 }, (_, i) => `srv-${String(i + 100).padStart(4, '0')}`);
-for (const n of first) await w.store.create(ecsServer(n, {}, { routing: { host: `${n}.mcp.example.com` } }));
+for (const n of first) await createApproved(w.store, ecsServer(n, {}, { routing: { host: `${n}.mcp.example.com` } }));
 
 console.log('# ECS provider benchmark (AWS fake, documented token buckets, client-side limiter, concurrency 8)');
 console.log('limits in force (burst / per s):', JSON.stringify(w.provider.limiter.limits()));
@@ -76,7 +77,7 @@ await measure(w, 'first converge of 100 servers', () => convergeAll(w, first));
 w.clock.advance(60_000);
 await measure(w, 'no-op resync of 100 servers', () => resync(w, first));
 
-for (const n of more) await w.store.create(ecsServer(n));
+for (const n of more) await createApproved(w.store, ecsServer(n));
 const all = [...first, ...more];
 await measure(w, 'converge 900 more servers (1,000 total)', () => convergeAll(w, more));
 w.clock.advance(60_000);

@@ -33,6 +33,7 @@ import {
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { ListResourceRecordSetsCommand, type ResourceRecordSet, type Route53Client } from '@aws-sdk/client-route-53';
 import { SharedLoad } from './cache.ts';
+import { managedServer } from './ownership.ts';
 import type { EcsEnvironmentConfig } from './config.ts';
 import { canonicalConditions } from './render.ts';
 import { ServiceReader } from './service-reader.ts';
@@ -53,6 +54,8 @@ interface ListedRule extends ObservedRule {
 
 const SERVICE_PREFIX = 'berth-';
 const TARGET_GROUP_PREFIX = 'b-';
+/** How long the rule listing of a listener holding none of our rules is kept (see the constructor). */
+const IDLE_LISTENER_TTL_MS = 5 * 60_000;
 
 /** Cached, batched reads of one environment. One instance per provider. */
 export class AwsView {
@@ -77,7 +80,12 @@ export class AwsView {
     this.#services = new ServiceReader({ describe: (names) => this.#describeServices(names), now, ttlMs });
     this.#serviceNames = new SharedLoad(() => this.#listServiceNames(), now, ttlMs);
     this.#targetGroups = new SharedLoad(() => this.#loadTargetGroups(), now, ttlMs);
-    for (const l of config.listeners) this.#rules.set(l.arn, new SharedLoad(() => this.#loadRules(l.arn), now, ttlMs));
+    // A listener holding none of this installation's rules has nothing Berth could shadow, correct or find in
+    // conflict; its listing only feeds the rule quota when a new rule is placed. So it is read again less often
+    // (a placement on it, or a rule created there, makes it one of ours at the normal TTL).
+    const rulesTtl = (rules: ListedRule[]): number =>
+      rules.some((r) => managedServer(r.tags, config.installationId) !== undefined) ? ttlMs : Math.max(ttlMs, IDLE_LISTENER_TTL_MS);
+    for (const l of config.listeners) this.#rules.set(l.arn, new SharedLoad(() => this.#loadRules(l.arn), now, rulesTtl));
     const zone = config.hostedZoneId;
     this.#records = zone === undefined ? undefined : new SharedLoad(() => this.#loadRecords(zone), now, ttlMs);
   }

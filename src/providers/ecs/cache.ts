@@ -8,12 +8,13 @@
 export class SharedLoad<T> {
   readonly #load: () => Promise<T>;
   readonly #now: () => number;
-  readonly #ttlMs: number;
+  readonly #ttlMs: number | ((data: T) => number);
   #value: { data: T; at: number } | undefined;
   #generation = 0;
   #inflight: { generation: number; promise: Promise<T> } | undefined;
 
-  constructor(load: () => Promise<T>, now: () => number, ttlMs: number) {
+  /** `ttlMs` may depend on what was loaded (e.g. a listing that holds nothing of ours may be kept longer). */
+  constructor(load: () => Promise<T>, now: () => number, ttlMs: number | ((data: T) => number)) {
     this.#load = load;
     this.#now = now;
     this.#ttlMs = ttlMs;
@@ -21,7 +22,8 @@ export class SharedLoad<T> {
 
   /** The cached value when fresh, else a (shared) new load. */
   async get(): Promise<T> {
-    if (this.#value !== undefined && this.#now() - this.#value.at < this.#ttlMs) return this.#value.data;
+    const value = this.#value;
+    if (value !== undefined && this.#now() - value.at < (typeof this.#ttlMs === 'number' ? this.#ttlMs : this.#ttlMs(value.data))) return value.data;
     if (this.#inflight !== undefined && this.#inflight.generation === this.#generation) return this.#inflight.promise;
     const generation = this.#generation;
     const promise = this.#load().then(

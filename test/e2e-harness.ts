@@ -74,6 +74,8 @@ export interface StartOptions {
   nofile?: number;
   /** More environment for `berth up` (over the test's own). */
   env?: Record<string, string>;
+  /** Working folder of `berth up` (default the repository root). */
+  cwd?: string;
 }
 
 /**
@@ -83,7 +85,7 @@ export interface StartOptions {
 export async function startBerthUp(opts: StartOptions): Promise<BerthUp> {
   const args = [BIN, 'up', '--state-dir', opts.stateDir, '--registry-port', '0', '--gateway-port', '0', ...(opts.examples === false ? ['--no-examples'] : []), ...(opts.extraArgs ?? [])];
   const [command, commandArgs] = opts.nofile === undefined ? [NODE, args] : ['prlimit', [`--nofile=${opts.nofile}:${opts.nofile}`, NODE, ...args]];
-  const child = spawn(command, commandArgs, { cwd: REPO, env: { ...process.env, BERTH_LOG_LEVEL: 'info', ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(command, commandArgs, { cwd: opts.cwd ?? REPO, env: { ...process.env, BERTH_LOG_LEVEL: 'info', ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] });
   const lines: string[] = [];
   let stderr = '';
   const waiters: Array<{ re: RegExp; resolve: (line: string) => void }> = [];

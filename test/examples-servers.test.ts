@@ -253,6 +253,27 @@ describe('quote example server', () => {
   });
 });
 
+describe('quote example server: CURRENCY (the README walkthrough changes it)', () => {
+  it('prices and quotes in EUR when CURRENCY=EUR, converted from the USD list price', async () => {
+    const { port } = await startHttpServer('quote', { CURRENCY: 'EUR' });
+    const { client } = await connectHttp(port);
+    const core = json(await client.callTool({ name: 'searchProducts', arguments: { query: 'platform core' } }));
+    expect(core['products']).toEqual([expect.objectContaining({ sku: 'PLT-CORE', listPrice: 486, currency: 'EUR' })]);
+    const created = json(await client.callTool({ name: 'createQuote', arguments: { accountName: 'Acme', lines: [{ sku: 'PLT-CORE', quantity: 2 }] } }));
+    expect(created['quote']).toMatchObject({ currency: 'EUR', subtotal: 972, total: 972 });
+  });
+
+  it('exits 1 naming the supported currencies when CURRENCY is not one of them', async () => {
+    const child = spawn(nodeBin, [serverFile('quote')], { env: { ...process.env, PORT: '0', CURRENCY: 'XYZ' }, stdio: ['ignore', 'ignore', 'pipe'] });
+    children.push(child);
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+    expect(code).toBe(1);
+    expect(JSON.parse(stderr.trim().split('\n').at(-1)!)).toMatchObject({ msg: 'CURRENCY=XYZ is not supported; use one of USD, EUR, GBP' });
+  });
+});
+
 describe('knowledge-base example server (stdio)', () => {
   it('searches and reads articles, and serves kb://articles/{id}', async () => {
     const transport = new StdioClientTransport({ command: nodeBin, args: [serverFile('knowledge-base')], stderr: 'pipe' });

@@ -5,7 +5,8 @@
  *   npx node examples/agent/call.ts <server> <tool> ['<json arguments>'] [--key FILE] [--gateway URL]
  *
  * The agent key is read from FILE (default `.berth/agent-key`, which `berth up`
- * writes on its first start for the examples' agent `sales-copilot`). Prints the
+ * writes on its first start for the examples' agent `sales-copilot`); the gateway
+ * defaults to BERTH_GATEWAY, else http://127.0.0.1:8080. Prints the
  * tool's result, or the gateway's JSON-RPC error (a refused call, or one waiting
  * for an approval). Exit 0 when the call returned a result, 1 otherwise.
  */
@@ -16,7 +17,7 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
-  options: { key: { type: 'string', default: '.berth/agent-key' }, gateway: { type: 'string', default: 'http://127.0.0.1:8080' } },
+  options: { key: { type: 'string', default: '.berth/agent-key' }, gateway: { type: 'string', default: process.env.BERTH_GATEWAY ?? 'http://127.0.0.1:8080' } },
 });
 const [server, tool, json] = positionals;
 if (server === undefined || tool === undefined) {

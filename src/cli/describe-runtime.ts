@@ -45,6 +45,11 @@ export function describeRuntime(runtime: Json | undefined): string | undefined {
     const at = str(targets['checkedAt']);
     rows.push(['Target health', `${counts}${reason ? ` — ${reason}` : ''}${at ? ` (read ${at})` : ''}`]);
   }
+  const replicas = obj(runtime['replicas']);
+  if (replicas !== undefined) {
+    const note = str(replicas['note']);
+    rows.push(['Replicas', `${num(replicas['requested']) ?? '?'} requested, ${num(replicas['running']) ?? '?'} running${note ? ` (${note})` : ''}`]);
+  }
   rows.push(['DNS', str(runtime['dns'])], ['URL', str(runtime['url'])]);
   const err = obj(runtime['lastError']);
   if (err !== undefined) {

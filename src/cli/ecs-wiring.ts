@@ -11,7 +11,8 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { Logger } from 'pino';
-import { parse } from 'yaml';
+import { parse, YAMLError } from 'yaml';
+import { describeYamlError } from '../manifest/yaml-source.ts';
 import { createEcsProvider, EcsConfigError, parseEcsEnvironment, type EcsClients, type EcsEnvironmentConfig, type EcsProvider, type EcsProviderOptions } from '../providers/ecs/index.ts';
 import type { SecretRef } from '../manifest/types.ts';
 import type { RuntimeProvider } from '../providers/provider.ts';
@@ -39,7 +40,9 @@ export async function loadEcsEnvironment(file: string, environment: string, cwd:
   try {
     data = parse(text);
   } catch (err) {
-    throw new EcsConfigError(path, `is not valid YAML: ${(err as Error).message}`, { cause: err });
+    if (!(err instanceof YAMLError)) throw new EcsConfigError(path, `is not valid YAML: ${(err as Error).message}`, { cause: err });
+    const { line, column, message } = describeYamlError(err, text);
+    throw new EcsConfigError(`${path}:${line}:${column}`, `is not valid YAML: ${message}`, { cause: err });
   }
   return parseEcsEnvironment(data, environment, path);
 }

@@ -42,3 +42,15 @@ describe('summarizeFleet', () => {
     expect(formatSummary(summary)).toBe('2/3 servers Ready, 2 tools — waiting: starting: Progressing (Starting)');
   });
 });
+
+describe('formatSummary fits a terminal width', () => {
+  const s = { deployable: 4, ready: 1, tools: 2, waiting: ['everything: Degraded (CrashLoop)', 'quote: Progressing (Starting)', 'salesforce-opportunity: Degraded (CrashLoop)'] };
+  it('keeps everything when it fits, whole entries then "+N more", then a count, then "…"', () => {
+    const full = formatSummary(s);
+    expect(formatSummary(s, 200)).toBe(full);
+    expect(formatSummary(s, 80)).toBe('1/4 servers Ready, 2 tools — waiting: everything: Degraded (CrashLoop); +2 more');
+    expect(formatSummary(s, 50)).toBe('1/4 servers Ready, 2 tools — 3 waiting');
+    expect(formatSummary(s, 20)).toBe('1/4 servers Ready, …');
+    for (const width of [10, 20, 39, 40, 60, 79, 80, 120, 150]) expect(formatSummary(s, width).length).toBeLessThanOrEqual(width);
+  });
+});

@@ -36,8 +36,22 @@ export function summarizeFleet(servers: readonly Resource[], now: Date): FleetSu
   return summary;
 }
 
-/** "4/4 servers Ready, 11 tools" plus what is still waiting. */
-export function formatSummary(s: FleetSummary): string {
+/**
+ * "4/4 servers Ready, 11 tools" plus what is still waiting, in at most `width`
+ * characters (a terminal's columns; default unlimited): whole waiting entries
+ * while they fit, then "+N more", then only how many wait, then the head cut with "…".
+ * @example formatSummary({ deployable: 4, ready: 1, tools: 2, waiting: ['a: Degraded (CrashLoop)', …] }, 60)
+ * // "1/4 servers Ready, 2 tools — waiting: a: Degraded (CrashLoop); +2 more"
+ */
+export function formatSummary(s: FleetSummary, width = Infinity): string {
   const head = `${s.ready}/${s.deployable} servers Ready, ${s.tools} tools`;
-  return s.waiting.length === 0 ? head : `${head} — waiting: ${s.waiting.join('; ')}`;
+  const full = s.waiting.length === 0 ? head : `${head} — waiting: ${s.waiting.join('; ')}`;
+  if (full.length <= width) return full;
+  for (let shown = s.waiting.length - 1; shown >= 1; shown--) {
+    const line = `${head} — waiting: ${s.waiting.slice(0, shown).join('; ')}; +${s.waiting.length - shown} more`;
+    if (line.length <= width) return line;
+  }
+  const counted = `${head} — ${s.waiting.length} waiting`;
+  if (counted.length <= width) return counted;
+  return width <= 1 ? head.slice(0, Math.max(0, width)) : `${head.slice(0, width - 1)}…`;
 }

@@ -6,6 +6,7 @@ import { isAlias, isMap, isScalar, isSeq, LineCounter, parseAllDocuments, type D
 import { MAX_ALIAS_COUNT, MAX_FILE_BYTES, MAX_NESTING_DEPTH } from './limits.ts';
 import { findExcessiveNesting } from './nesting.ts';
 import type { Problem, SourcePosition } from './problem.ts';
+import { indentationProblem, INDENTATION_ERROR_CODES, type IndentationProblem } from './yaml-indentation.ts';
 
 /** One segment of a path into a document: a mapping key or a list index. */
 export type PathSegment = string | number;
@@ -78,7 +79,11 @@ export function parseManifestText(text: string, file: string): ParseResult {
   for (const doc of yamlDocs) {
     if (doc.contents === null && doc.errors.length === 0) continue; // `---` with nothing after it: skip, like kubectl.
     nonEmpty++;
-    const docProblems = [...doc.errors, ...doc.warnings].map((e) => yamlErrorProblem(e, source, posAt));
+    const errors = [...doc.errors, ...doc.warnings];
+    const misindented = indentationCause(errors, source, lineCounter);
+    const docProblems = misindented
+      ? [{ position: at(misindented.line, misindented.column), path: '', code: 'yaml-indentation', message: misindented.message }]
+      : errors.map((e) => yamlErrorProblem(e, source, posAt));
     if (docProblems.length > 0) {
       problems.push(...docProblems);
       continue;
@@ -187,6 +192,34 @@ function firstAliasOffset(doc: Document.Parsed): number | undefined {
     else if (isSeq(node)) for (let i = node.items.length - 1; i >= 0; i--) stack.push(node.items[i]);
   }
   return undefined;
+}
+
+/**
+ * The misindented line behind the parser's errors, when they are the kind an
+ * indentation mistake produces and such a line sits next to the first of them
+ * (the parser often reports the line above the one to fix).
+ */
+function indentationCause(errors: readonly YAMLError[], source: string, lines: LineCounter): IndentationProblem | undefined {
+  const first = errors[0];
+  if (first === undefined || !errors.some((e) => INDENTATION_ERROR_CODES.has(e.code))) return undefined;
+  const found = indentationProblem(source);
+  const reported = lines.linePos(first.pos[0]).line;
+  return found !== undefined && found.line >= reported - 1 && found.line <= reported + 2 ? found : undefined;
+}
+
+/**
+ * A YAML parse error of a config file (not a manifest) as `line L, column C: what
+ * is wrong`, in plain words for indentation mistakes.
+ * @example describeYamlError(err, text) // 'line 3, column 5: line 3: this line is indented more than …'
+ */
+export function describeYamlError(err: YAMLError, text: string): { line: number; column: number; message: string } {
+  const lines = new LineCounter();
+  parseAllDocuments(text, { lineCounter: lines, prettyErrors: false });
+  const misindented = indentationCause([err], text, lines);
+  if (misindented) return misindented;
+  const { line, col } = lines.linePos(err.pos[0]);
+  const problem = yamlErrorProblem(err, text, () => ({ file: '', line, column: col }));
+  return { line, column: col, message: problem.message };
 }
 
 function yamlErrorProblem(e: YAMLError, source: string, posAt: (offset: number) => SourcePosition): Problem {

@@ -7,12 +7,29 @@
  * of the process and are shared by all sessions.
  *
  * Run: `node_modules/.bin/node examples/servers/quote/server.ts`
- * Env: PORT (default 8080; 0 = any free port, printed on stderr), HOST (default 127.0.0.1).
+ * Env: PORT (default 8080; 0 = any free port, printed on stderr), HOST (default 127.0.0.1),
+ * CURRENCY (USD, EUR or GBP; default USD): the currency of every price and quote.
  */
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import * as z from 'zod/v4';
-import { runHttpServerMain } from '../shared/http-host.ts';
+import { createStderrLogger, runHttpServerMain } from '../shared/http-host.ts';
 import { jsonResult, toolError } from '../shared/results.ts';
+
+/** Currencies the price book is kept in. */
+export type Currency = 'USD' | 'EUR' | 'GBP';
+
+/** Fixed list-price conversion from USD (a price book, not a market rate). */
+const FROM_USD: Record<Currency, number> = { USD: 1, EUR: 0.9, GBP: 0.8 };
+
+/**
+ * The currency named by `value` (the server's CURRENCY setting); undefined means USD.
+ * @throws Error naming the accepted currencies when `value` is not one of them
+ */
+export function parseCurrency(value: string | undefined): Currency {
+  if (value === undefined || value === '') return 'USD';
+  if (value in FROM_USD) return value as Currency;
+  throw new Error(`CURRENCY=${value} is not supported; use one of ${Object.keys(FROM_USD).join(', ')}`);
+}
 
 /** A price book entry. */
 export interface Product {
@@ -21,7 +38,7 @@ export interface Product {
   family: 'Platform' | 'Add-on' | 'Support' | 'Services';
   unit: 'user/year' | 'instance/year' | 'year' | 'day';
   listPrice: number;
-  currency: 'USD';
+  currency: Currency;
   /** Largest discount (percent) a rep may give without deal-desk approval. */
   maxRepDiscountPercent: number;
 }
@@ -41,7 +58,7 @@ export interface Quote {
   accountName: string;
   opportunityId?: string;
   status: 'Draft' | 'Needs Approval';
-  currency: 'USD';
+  currency: Currency;
   lines: QuoteLine[];
   subtotal: number;
   discountPercent: number;
@@ -52,14 +69,14 @@ export interface Quote {
   createdAt: string;
 }
 
-const PRICE_BOOK: Product[] = [
-  { sku: 'PLT-CORE', name: 'Berth Platform Core', family: 'Platform', unit: 'user/year', listPrice: 540, currency: 'USD', maxRepDiscountPercent: 15 },
-  { sku: 'PLT-ENT', name: 'Berth Platform Enterprise', family: 'Platform', unit: 'user/year', listPrice: 900, currency: 'USD', maxRepDiscountPercent: 20 },
-  { sku: 'ADD-ANL', name: 'Analytics Add-on', family: 'Add-on', unit: 'user/year', listPrice: 180, currency: 'USD', maxRepDiscountPercent: 10 },
-  { sku: 'ADD-SSO', name: 'SSO and SCIM Add-on', family: 'Add-on', unit: 'instance/year', listPrice: 6000, currency: 'USD', maxRepDiscountPercent: 10 },
-  { sku: 'ADD-SBX', name: 'Full Sandbox', family: 'Add-on', unit: 'instance/year', listPrice: 12_000, currency: 'USD', maxRepDiscountPercent: 10 },
-  { sku: 'SUP-PRM', name: 'Premier Support (24x7)', family: 'Support', unit: 'year', listPrice: 25_000, currency: 'USD', maxRepDiscountPercent: 5 },
-  { sku: 'SVC-ONB', name: 'Onboarding Services', family: 'Services', unit: 'day', listPrice: 1800, currency: 'USD', maxRepDiscountPercent: 0 },
+const PRICE_BOOK_USD: Array<Omit<Product, 'currency'>> = [
+  { sku: 'PLT-CORE', name: 'Berth Platform Core', family: 'Platform', unit: 'user/year', listPrice: 540, maxRepDiscountPercent: 15 },
+  { sku: 'PLT-ENT', name: 'Berth Platform Enterprise', family: 'Platform', unit: 'user/year', listPrice: 900, maxRepDiscountPercent: 20 },
+  { sku: 'ADD-ANL', name: 'Analytics Add-on', family: 'Add-on', unit: 'user/year', listPrice: 180, maxRepDiscountPercent: 10 },
+  { sku: 'ADD-SSO', name: 'SSO and SCIM Add-on', family: 'Add-on', unit: 'instance/year', listPrice: 6000, maxRepDiscountPercent: 10 },
+  { sku: 'ADD-SBX', name: 'Full Sandbox', family: 'Add-on', unit: 'instance/year', listPrice: 12_000, maxRepDiscountPercent: 10 },
+  { sku: 'SUP-PRM', name: 'Premier Support (24x7)', family: 'Support', unit: 'year', listPrice: 25_000, maxRepDiscountPercent: 5 },
+  { sku: 'SVC-ONB', name: 'Onboarding Services', family: 'Services', unit: 'day', listPrice: 1800, maxRepDiscountPercent: 0 },
 ];
 
 /** Largest discount (percent) anyone may apply; above it the quote must be rebuilt. */
@@ -69,14 +86,21 @@ const cents = (n: number): number => Math.round(n * 100) / 100;
 
 /** Price book and quotes, held in memory. */
 export class QuoteBook {
-  readonly #products = new Map(PRICE_BOOK.map((p) => [p.sku, p]));
+  readonly #products: Map<string, Product>;
+  /** The currency of every price and quote. */
+  readonly currency: Currency;
   readonly #quotes = new Map<string, Quote>();
   readonly #now: () => Date;
   #nextNumber = 1;
 
-  /** @param now clock used for createdAt and validUntil */
-  constructor(now: () => Date = () => new Date()) {
+  /**
+   * @param now clock used for createdAt and validUntil
+   * @param currency the currency prices and quotes are in (list prices converted from USD)
+   */
+  constructor(now: () => Date = () => new Date(), currency: Currency = 'USD') {
     this.#now = now;
+    this.currency = currency;
+    this.#products = new Map(PRICE_BOOK_USD.map((p) => [p.sku, { ...p, listPrice: cents(p.listPrice * FROM_USD[currency]), currency }]));
   }
 
   /** Every product, in price book order. */
@@ -107,7 +131,7 @@ export class QuoteBook {
       accountName,
       ...(opportunityId !== undefined ? { opportunityId } : {}),
       status: 'Draft',
-      currency: 'USD',
+      currency: this.currency,
       lines,
       subtotal,
       discountPercent: 0,
@@ -231,7 +255,7 @@ export function createQuoteServer(book: QuoteBook): McpServer {
     'price-book',
     'pricebook://standard',
     { title: 'Standard price book', description: 'Every product with list price, unit and rep discount limit', mimeType: 'application/json' },
-    (uri) => ({ contents: [{ uri: uri.href, mimeType: 'application/json', text: JSON.stringify({ currency: 'USD', products: book.priceBook() }, null, 2) }] }),
+    (uri) => ({ contents: [{ uri: uri.href, mimeType: 'application/json', text: JSON.stringify({ currency: book.currency, products: book.priceBook() }, null, 2) }] }),
   );
 
   server.registerPrompt(
@@ -266,6 +290,13 @@ export function createQuoteServer(book: QuoteBook): McpServer {
 }
 
 if (import.meta.main) {
-  const book = new QuoteBook();
+  let currency: Currency;
+  try {
+    currency = parseCurrency(process.env.CURRENCY);
+  } catch (err) {
+    createStderrLogger('quote').fatal((err as Error).message);
+    process.exit(1);
+  }
+  const book = new QuoteBook(undefined, currency);
   await runHttpServerMain('quote', () => createQuoteServer(book), process.env);
 }

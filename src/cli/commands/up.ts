@@ -300,7 +300,9 @@ async function watchSummary(sys: RunningSystem, io: CommandIo, once: boolean): P
       allReady = summary.deployable > 0 && summary.ready === summary.deployable;
       if (line !== last) {
         const seconds = ((Date.now() - started) / 1000).toFixed(1);
-        io.stdout.write(tty ? `\r\x1b[2K[${seconds}s] ${line}` : `[${seconds}s] ${line}\n`);
+        // On a terminal the line must fit its width (read each time: it may have been resized); a wrapped line is never erased.
+        const fitted = tty ? formatSummary(summary, ((io.stdout as NodeJS.WriteStream).columns ?? 80) - `[${seconds}s] `.length - 1) : line;
+        io.stdout.write(tty ? `\r\x1b[2K[${seconds}s] ${fitted}` : `[${seconds}s] ${line}\n`);
         last = line;
       }
     }

@@ -31,6 +31,7 @@
  * ```
  */
 
+import { configProblems } from '../../manifest/config-check.ts';
 import { BAND_WIDTH } from './rule-order.ts';
 
 /** One ALB listener Berth may put rules on, and how to reach its load balancer. */
@@ -99,10 +100,17 @@ export class EcsConfigError extends Error {
 
 /**
  * Validates the `environments.<environment>` entry of a parsed config file.
- * Throws {@link EcsConfigError} naming the field and what to write instead.
+ * Throws {@link EcsConfigError} naming the field and what to write instead; an
+ * unknown key anywhere in the file (schemas/ecs-environment.schema.json) is an
+ * error naming every such key and the known one it most likely meant.
  * @example parseEcsEnvironment(YAML.parse(text), 'production').clusterArn
  */
 export function parseEcsEnvironment(file: unknown, environment: string, source = 'berth.config.yaml'): EcsEnvironmentConfig {
+  // A misspelt optional key would otherwise be ignored silently and its default used.
+  const unknown = configProblems('ecs-environment', file, 'unknown-keys');
+  if (unknown.length > 0) {
+    throw new EcsConfigError(`${source}: ${unknown[0]!.path}`, unknown.map((p, i) => (i === 0 ? p.message : `${p.path} ${p.message}`)).join('; also '));
+  }
   const envs = record(file, source)['environments'];
   const all = record(envs, `${source}: environments`);
   const raw = all[environment];

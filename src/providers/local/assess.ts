@@ -14,7 +14,10 @@ const STARTING_REQUEUE_MS = 250;
  * crash loop, failed health checks, or a spec the local runtime cannot run.
  */
 export function assessLocal(desired: DesiredServer | undefined, o: LocalObservation, settings: LaunchSettings): RuntimeState {
-  const details = detailsOf(o);
+  const requested = desired?.spec.runtime?.replicas ?? 1;
+  // One process per server on this machine: say so rather than let `replicas: 2` look honoured.
+  const replicas = requested > 1 ? { requested, running: o.pid !== undefined ? 1 : 0, note: 'the local runtime runs one process per server' } : undefined;
+  const details = { ...detailsOf(o), ...(replicas ? { replicas } : {}) };
   const health = o.health;
   if (!desired) {
     return o.supervision === 'none'
@@ -56,7 +59,7 @@ export function assessLocal(desired: DesiredServer | undefined, o: LocalObservat
   return {
     phase: 'Ready',
     reason: Reason.Ready,
-    message: `${o.name} serves MCP at ${o.endpoint}`,
+    message: `${o.name} serves MCP at ${o.endpoint}${replicas ? ` (replicas: ${requested} requested; the local runtime runs 1)` : ''}`,
     endpoint: o.endpoint,
     ...(o.tools ? { tools: o.tools } : {}),
     health,

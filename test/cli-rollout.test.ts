@@ -98,7 +98,9 @@ describe('berth rollout restart and the retry of a failed start (local runtime)'
     expect(after?.metadata.generation).toBe(generation);
     expect(after?.metadata.annotations?.['berth.dev/restartedAt']).toMatch(/^\d{4}-/);
 
-    // Re-applying the manifest from "Git" (no marker in it) keeps the marker and the process.
+    // Re-applying the manifest from "Git" (no marker in it) keeps the marker and the process; diff agrees.
+    const diffed = await runBerth(['diff', '-f', file, ...auth]);
+    expect(diffed.code, diffed.stdout).toBe(0);
     const reapplied = await runBerth(['apply', '-f', file, ...auth]);
     expect(reapplied.code, reapplied.stderr).toBe(0);
     expect(reapplied.stdout).toMatch(/mcpserver\/late unchanged/);

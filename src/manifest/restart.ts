@@ -19,3 +19,16 @@ export function restartMarkerOf(server: Pick<MCPServer, 'metadata'>): string | u
   const v = server.metadata.annotations?.[RESTARTED_AT_ANNOTATION];
   return typeof v === 'string' && v !== '' ? v : undefined;
 }
+
+/**
+ * The annotations an apply stores: the applied ones, plus the stored restart marker
+ * when the applied object does not name it (the marker is set by `berth rollout
+ * restart`, never in Git), so re-applying neither drops it nor restarts the server.
+ * Used by the registry's apply and by `berth diff`, so they agree.
+ * @example appliedAnnotations({ 'berth.dev/restartedAt': 'T' }, { team: 'a' }) // { team: 'a', 'berth.dev/restartedAt': 'T' }
+ */
+export function appliedAnnotations(stored: Record<string, string> | undefined, applied: Record<string, string> | undefined): Record<string, string> | undefined {
+  const marker = stored?.[RESTARTED_AT_ANNOTATION];
+  if (marker === undefined || applied?.[RESTARTED_AT_ANNOTATION] !== undefined) return applied;
+  return { ...applied, [RESTARTED_AT_ANNOTATION]: marker };
+}

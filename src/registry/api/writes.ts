@@ -12,7 +12,7 @@
 import type { Logger } from 'pino';
 import { routeCollision, specHash } from '../../manifest/index.ts';
 import type { Kind, Resource } from '../../manifest/resource.ts';
-import { RESTARTED_AT_ANNOTATION } from '../../manifest/restart.ts';
+import { appliedAnnotations } from '../../manifest/restart.ts';
 import type { Principal } from '../auth/authenticate.ts';
 import { enforce, mayControl, mayPrune, mayWriteObject } from '../auth/authorize.ts';
 import { AlreadyExistsError, ConflictError, NotFoundError } from '../../client/errors.ts';
@@ -154,7 +154,7 @@ export async function applyObject(ctx: WriteContext, obj: Resource, opts: { dryR
         return { outcome: 'created', object: created };
       }
       rejectDeleting(before);
-      const annotations = keepRestartMarker(before, obj.metadata.annotations);
+      const annotations = appliedAnnotations(before.metadata.annotations, obj.metadata.annotations);
       const wanted: Resource = {
         apiVersion: obj.apiVersion,
         kind,
@@ -177,17 +177,6 @@ export async function applyObject(ctx: WriteContext, obj: Resource, opts: { dryR
       if (!raced || attempt >= APPLY_ATTEMPTS) throw err;
     }
   }
-}
-
-/**
- * The applied annotations, plus the stored restart marker (`berth.dev/restartedAt`,
- * set by `berth rollout restart`, never in Git) when the applied object does not
- * name it: re-applying the manifests neither drops it nor restarts the server again.
- */
-function keepRestartMarker(before: Resource, applied: Record<string, string> | undefined): Record<string, string> | undefined {
-  const marker = before.metadata.annotations?.[RESTARTED_AT_ANNOTATION];
-  if (marker === undefined || applied?.[RESTARTED_AT_ANNOTATION] !== undefined) return applied;
-  return { ...applied, [RESTARTED_AT_ANNOTATION]: marker };
 }
 
 /**

@@ -2,30 +2,11 @@
 /**
  * `berth` entry point: finds `commands/<name>.ts` and runs it. Wiring only.
  */
-import { existsSync, readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { CommandFailure, ExitCode, UsageError, type Command, type CommandIo } from './command.ts';
+import { CommandFailure, ExitCode, UsageError, type CommandIo } from './command.ts';
+import { listCommands, loadCommand } from './command-table.ts';
 import { runForcedExitHooks } from './forced-exit.ts';
 import { buildInfo, versionLine } from './version.ts';
-
-const commandsDir = fileURLToPath(new URL('./commands/', import.meta.url));
-
-async function loadCommand(name: string): Promise<Command | undefined> {
-  if (!/^[a-z][a-z-]*$/.test(name)) return undefined;
-  const file = `${commandsDir}${name}.ts`;
-  if (!existsSync(file)) return undefined;
-  const mod = (await import(file)) as { default: Command };
-  return mod.default;
-}
-
-async function listCommands(): Promise<Command[]> {
-  const names = readdirSync(commandsDir)
-    .filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts'))
-    .map((f) => f.slice(0, -3))
-    .sort();
-  const cmds = await Promise.all(names.map(loadCommand));
-  return cmds.filter((c): c is Command => c !== undefined);
-}
 
 async function printHelp(io: CommandIo): Promise<void> {
   const cmds = await listCommands();

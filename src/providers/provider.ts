@@ -38,6 +38,11 @@ export interface DesiredServer {
   specHash: string;
   /** Folder of the manifest, for resolving `runtime.local.cwd`; absent when unknown. */
   sourceDir?: string;
+  /**
+   * Restart marker (`berth.dev/restartedAt`, see src/manifest/restart.ts). Providers
+   * treat a change of it like a change of how the server runs: they replace what runs.
+   */
+  restartedAt?: string;
 }
 
 /** One step of a plan. Providers extend it with the data they need to carry it out. */

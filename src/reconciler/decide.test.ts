@@ -106,6 +106,16 @@ describe('decide', () => {
     expect(decide('a', stored('a', {}, withFinalizer, failed), { providers, now: NOW })).toMatchObject({ kind: 'skip', cause: 'blocked' });
     expect(decide('a', stored('a', {}, { ...withFinalizer, generation: 2 }, failed), { providers, now: NOW }).kind).toBe('deploy');
   });
+
+  it('a rollout restart (a new berth.dev/restartedAt) tries a permanently failed generation again; the same marker stays blocked', () => {
+    const failed = { runtime: { terminalError: { generation: 1, code: 'invalid_spec', message: 'bad', restartedAt: '2026-06-01T00:00:00.000Z' } } };
+    const same = { ...withFinalizer, annotations: { 'berth.dev/restartedAt': '2026-06-01T00:00:00.000Z' } };
+    const blocked = decide('a', stored('a', {}, same, failed), { providers, now: NOW });
+    expect(blocked).toMatchObject({ kind: 'skip', cause: 'blocked' });
+    expect(blocked.reason).toContain('berth rollout restart server a');
+    const restarted = { ...withFinalizer, annotations: { 'berth.dev/restartedAt': '2026-06-01T00:05:00.000Z' } };
+    expect(decide('a', stored('a', {}, restarted, failed), { providers, now: NOW }).kind).toBe('deploy');
+  });
 });
 
 describe('planServer / explain', () => {

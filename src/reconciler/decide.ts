@@ -14,12 +14,14 @@
  *    approval supports for the current spec, `approved-dev` in `production`; see
  *    src/manifest/lifecycle.ts) → not deployed, the Approved condition naming the
  *    approval missing;
- * 6. a terminal failure already recorded for this generation → wait for a spec change;
+ * 6. a terminal failure already recorded for this generation and restart marker →
+ *    wait for a spec change or `berth rollout restart` (src/manifest/restart.ts);
  * 7. no provider handles the spec → not deployed, saying why;
  * 8. otherwise deploy with the first provider whose `handles(spec)` is true.
  */
 import { RECONCILER_FINALIZER, Reason } from '../manifest/conditions.ts';
 import { mayRun, type LifecycleVerdict } from '../manifest/lifecycle.ts';
+import { restartMarkerOf } from '../manifest/restart.ts';
 import type { ConditionStatus } from '../manifest/resource.ts';
 import type { Environment, MCPServer } from '../manifest/types.ts';
 import type { RuntimeProvider } from '../providers/provider.ts';
@@ -82,13 +84,20 @@ export interface TerminalFailureRecord {
   generation: number;
   code: string;
   message: string;
+  /** Restart marker the failure happened under; a new one (rollout restart) tries again. */
+  restartedAt?: string;
 }
 
 /** Reads the terminal failure the reconciler recorded in status, if any. */
 export function recordedTerminalFailure(server: MCPServer): TerminalFailureRecord | undefined {
   const rec = server.status?.runtime?.['terminalError'] as Partial<TerminalFailureRecord> | undefined;
   if (rec === undefined || typeof rec.generation !== 'number') return undefined;
-  return { generation: rec.generation, code: String(rec.code ?? 'terminal'), message: String(rec.message ?? '') };
+  return {
+    generation: rec.generation,
+    code: String(rec.code ?? 'terminal'),
+    message: String(rec.message ?? ''),
+    ...(typeof rec.restartedAt === 'string' ? { restartedAt: rec.restartedAt } : {}),
+  };
 }
 
 /** Provider name recorded in status.runtime by the last successful reconcile. */
@@ -161,11 +170,11 @@ export function decide(name: string, server: MCPServer | undefined, ctx: DecideC
     };
   }
   const failure = recordedTerminalFailure(server);
-  if (failure !== undefined && failure.generation === server.metadata.generation) {
+  if (failure !== undefined && failure.generation === server.metadata.generation && failure.restartedAt === restartMarkerOf(server)) {
     return {
       kind: 'skip',
       cause: 'blocked',
-      reason: `generation ${failure.generation} failed permanently (${failure.code}: ${failure.message}); change the manifest to try again`,
+      reason: `generation ${failure.generation} failed permanently (${failure.code}: ${failure.message}); change the manifest or run \`berth rollout restart server ${name}\` to try again`,
     };
   }
   const provider = all.find((p) => p.handles(spec));

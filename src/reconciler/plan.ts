@@ -9,6 +9,7 @@ import type { DesiredServer, Plan, PlannedAction, RuntimeProvider } from '../pro
 import type { Decision } from './decide.ts';
 import { applyDefaults } from '../manifest/defaults.ts';
 import { specHash } from '../manifest/spec-hash.ts';
+import { restartMarkerOf } from '../manifest/restart.ts';
 
 /** Annotation naming the folder a relative `runtime.local.cwd` starts from, instead of the folder Berth runs in. Berth never sets it. */
 export const SOURCE_DIR_ANNOTATION = 'berth.dev/source-dir';
@@ -51,12 +52,14 @@ export function toDesired(server: MCPServer): DesiredServer {
   // The registry stores specs with defaults; applying them again is a no-op there and
   // makes hashes agree for objects that did not pass through it.
   const spec = applyDefaults(server).spec;
+  const restartedAt = restartMarkerOf(server);
   return {
     name: server.metadata.name,
     generation: server.metadata.generation ?? 1,
     spec,
     specHash: specHash(spec),
     ...(sourceDir !== undefined ? { sourceDir } : {}),
+    ...(restartedAt !== undefined ? { restartedAt } : {}),
   };
 }
 

@@ -16,6 +16,7 @@
  * providers a retirement removes something from; none for skips.
  */
 import { RECONCILER_FINALIZER } from '../manifest/conditions.ts';
+import { restartMarkerOf } from '../manifest/restart.ts';
 import type { Environment, MCPServer, MCPServerStatus } from '../manifest/types.ts';
 import type { RuntimeProvider, RuntimeState } from '../providers/provider.ts';
 import type { RegistryClient } from '../client/registry-client.ts';
@@ -244,19 +245,22 @@ export function createReconciler(deps: ReconcilerDeps): Reconciler {
       deps.logger.debug(fields, 'conflict; retrying with fresh data');
       return;
     }
-    if (report.terminal) deps.logger.error(fields, 'reconcile failed permanently; not retried until the manifest changes');
+    if (report.terminal) deps.logger.error(fields, 'reconcile failed permanently; not retried until the manifest changes or a rollout restart');
     else deps.logger.warn(fields, 'reconcile failed; retrying with backoff');
     if (signal?.aborted) return;
     const server = await getServer(report.key);
     if (server === undefined || server.metadata.deletionTimestamp !== undefined) return;
     if (deps.environment !== undefined && server.spec.environment !== deps.environment) return;
     const code = typeof (err as { code?: unknown })?.code === 'string' ? (err as { code: string }).code : 'error';
+    const restartedAt = restartMarkerOf(server);
     const status = statusForFailure(server.status, {
       generation: server.metadata.generation ?? 1,
       message,
       code,
       terminal: isTerminal(err),
       now: now(),
+      ...(report.retryInMs !== undefined ? { retryInMs: report.retryInMs } : {}),
+      ...(restartedAt !== undefined ? { restartedAt } : {}),
     });
     await writeStatus(server, status, signal);
   }

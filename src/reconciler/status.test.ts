@@ -101,4 +101,13 @@ describe('status', () => {
     expect(findCondition(dead, 'Ready')?.message).toContain('not retried until the manifest changes');
     expect(dead.runtime?.['terminalError']).toEqual({ generation: 2, code: 'CannotPullImage', message: 'image not found' });
   });
+
+  it('a retryable failure of a server that is not serving says when it is tried again and makes it Degraded; a terminal one records the restart marker', () => {
+    const failed = statusForFailure(undefined, { generation: 1, message: 'could not start x: /opt/x.sh was not found', code: 'spawn_failed', terminal: false, now: T1, retryInMs: 20_000 });
+    expect(failed.phase).toBe('Degraded');
+    expect(findCondition(failed, 'Degraded')?.message).toBe(`could not start x: /opt/x.sh was not found; next retry in 20 s, at ${new Date(Date.parse(T1) + 20_000).toISOString()}`);
+    const dead = statusForFailure(undefined, { generation: 1, message: 'bad', code: 'invalid_spec', terminal: true, now: T1, restartedAt: '2026-06-01T00:00:00.000Z' });
+    expect(dead.runtime?.['terminalError']).toEqual({ generation: 1, code: 'invalid_spec', message: 'bad', restartedAt: '2026-06-01T00:00:00.000Z' });
+    expect(findCondition(dead, 'Ready')?.message).toContain('berth rollout restart');
+  });
 });

@@ -160,9 +160,13 @@ export interface FailureStatusInput {
   generation: number;
   message: string;
   code: string;
-  /** Terminal: recorded as not retried until the spec changes. */
+  /** Terminal: recorded as not retried until the spec changes or a rollout restart. */
   terminal: boolean;
   now: string;
+  /** Retryable failures: ms until the work queue tries again (said in the Degraded message). */
+  retryInMs?: number;
+  /** Restart marker of the object (src/manifest/restart.ts), recorded with a terminal failure. */
+  restartedAt?: string;
 }
 
 /**
@@ -175,14 +179,22 @@ export function statusForFailure(prior: MCPServerStatus | undefined, input: Fail
   const { generation: g, now } = input;
   let c = prior?.conditions ?? [];
   if (!input.terminal) {
-    c = setCondition(c, { type: ConditionType.Degraded, status: 'True', reason: Reason.ProviderError, message: `${input.message}; retrying with backoff` }, now, g);
-    return compact({ ...prior, conditions: c });
+    const retry = input.retryInMs !== undefined ? `; next retry in ${Math.ceil(input.retryInMs / 1000)} s, at ${new Date(Date.parse(now) + input.retryInMs).toISOString()}` : '; retrying with backoff';
+    c = setCondition(c, { type: ConditionType.Degraded, status: 'True', reason: Reason.ProviderError, message: `${input.message}${retry}` }, now, g);
+    // A server that is not serving and fails to start is Degraded; a serving one keeps its phase (and Ready).
+    const serving = c.some((x) => x.type === ConditionType.Ready && x.status === 'True');
+    return compact({ ...prior, ...(serving ? {} : { phase: 'Degraded' as const }), conditions: c });
   }
-  const message = `${input.message}; not retried until the manifest changes`;
+  const message = `${input.message}; not retried until the manifest changes or \`berth rollout restart\``;
   c = setCondition(c, { type: ConditionType.Ready, status: 'False', reason: Reason.ProviderError, message }, now, g);
   c = setCondition(c, { type: ConditionType.Progressing, status: 'False', reason: Reason.ProviderError, message }, now, g);
   c = setCondition(c, { type: ConditionType.Degraded, status: 'True', reason: Reason.ProviderError, message }, now, g);
-  const terminalError: TerminalFailureRecord = { generation: g, code: input.code, message: redactUserinfo(input.message) };
+  const terminalError: TerminalFailureRecord = {
+    generation: g,
+    code: input.code,
+    message: redactUserinfo(input.message),
+    ...(input.restartedAt !== undefined ? { restartedAt: input.restartedAt } : {}),
+  };
   return compact({ ...prior, observedGeneration: g, phase: 'Degraded', conditions: c, runtime: { ...prior?.runtime, terminalError } });
 }
 

@@ -8,6 +8,7 @@ import { createTwoFilesPatch } from 'diff';
 import { stringify } from 'yaml';
 import { applyDefaults, type AnyResource } from '../../manifest/index.ts';
 import type { Resource } from '../../manifest/resource.ts';
+import { appliedAnnotations } from '../../manifest/restart.ts';
 import { ExitCode, UsageError, type Command, type CommandIo } from '../command.ts';
 import { CLIENT_FLAGS, CLIENT_FLAGS_USAGE, connectRegistry, objectRef, parseFlags, reportClientError } from '../config.ts';
 import { requireManifestFlags } from '../manifest-input.ts';
@@ -68,6 +69,9 @@ const command: Command = {
         const live = await client.get(obj.kind, obj.metadata.name);
         // The registry stores objects with defaults applied; compare like with like.
         const merged = applyDefaults(structuredClone(obj) as AnyResource) as Resource;
+        // As apply does: a stored restart marker the manifest does not name stays.
+        const annotations = appliedAnnotations(live?.metadata.annotations, merged.metadata.annotations);
+        if (annotations !== undefined) merged.metadata.annotations = annotations;
         const before = comparableYaml(live);
         const after = comparableYaml(merged);
         if (before === after) continue;

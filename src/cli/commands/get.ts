@@ -1,26 +1,40 @@
 /**
- * `berth get [kind] [name] [-o table|wide|yaml|json] [-l selector]`: lists or shows
- * objects from the registry.
+ * `berth get [kind] [name] [-o table|wide|yaml|json|jsonpath=…] [-l selector] [--no-headers] [-w]`:
+ * lists or shows objects from the registry; `-w` then prints a row per change
+ * (get-watch.ts).
  */
 import { stringify } from 'yaml';
 import type { Kind, Resource } from '../../manifest/resource.ts';
 import { effectiveStageOf } from '../../manifest/approval.ts';
 import type { AccessPolicySpec, MCPServerSpec, MCPServerStatus } from '../../manifest/types.ts';
 import { ExitCode, UsageError, type Command, type CommandIo } from '../command.ts';
+import { compileJsonPath } from '../jsonpath.ts';
+import { watchRows } from '../get-watch.ts';
 import { age, ALL_KINDS, CLIENT_FLAGS, CLIENT_FLAGS_USAGE, connectRegistry, formatTable, objectRef, parseFlags, reportClientError, requireKind } from '../config.ts';
 
-const usage = `Usage: berth get [kind] [name] [-o table|wide|yaml|json] [-l selector]
+const usage = `Usage: berth get [kind] [name] [-o table|wide|yaml|json|jsonpath=EXPR] [-l selector] [--no-headers] [-w]
 
 Lists objects (all kinds when no kind is given) or shows one.
 Kinds: mcpserver (server, mcp), accesspolicy (policy); singular or plural.
 
 Options:
-  -o, --output F     table (default), wide, yaml or json
+  -o, --output F     table (default), wide, yaml, json, or jsonpath=EXPR: a subset of
+                     kubectl's JSONPath (.field, [N], [*] in braces), over the object, or
+                     over {"items": [...]} for a list: -o jsonpath='{.items[*].metadata.name}'
+  --no-headers       tables without the header line (and without the kind lines)
+  -w, --watch        after the table, print a row each time an object changes (one kind;
+                     Ctrl-C ends it)
   -l, --selector S   label selector, e.g. "berth.dev/source=servers,tier!=dev"
   --team T           only objects whose spec.owner.team is T
 ${CLIENT_FLAGS_USAGE}`;
 
-type Output = 'table' | 'wide' | 'yaml' | 'json';
+type Output = 'table' | 'wide' | 'yaml' | 'json' | 'jsonpath';
+
+/** A table as text, with or without its header line. */
+function table(t: { header: string[]; rows: string[][] }, headers: boolean): string {
+  const text = formatTable(t.header, t.rows);
+  return headers ? text : text.slice(text.indexOf('\n') + 1);
+}
 
 function readyOf(status: MCPServerStatus | undefined): string {
   return status?.conditions?.find((c) => c.type === 'Ready')?.status ?? '-';
@@ -70,16 +84,23 @@ const command: Command = {
       output: { type: 'string', short: 'o' },
       selector: { type: 'string', short: 'l' },
       team: { type: 'string' },
+      'no-headers': { type: 'boolean' },
+      watch: { type: 'boolean', short: 'w' },
     });
     if (values.help) {
       io.stdout.write(`${usage}\n`);
       return ExitCode.Ok;
     }
-    const output = (values.output ?? 'table') as Output;
-    if (!['table', 'wide', 'yaml', 'json'].includes(output)) throw new UsageError(`-o must be table, wide, yaml or json (got "${values.output}")`);
+    const outputFlag = values.output ?? 'table';
+    const jsonpath = outputFlag.startsWith('jsonpath=') ? compileJsonPath(outputFlag.slice('jsonpath='.length)) : undefined;
+    const output = (jsonpath ? 'jsonpath' : outputFlag) as Output;
+    if (!['table', 'wide', 'yaml', 'json', 'jsonpath'].includes(output)) throw new UsageError(`-o must be table, wide, yaml, json or jsonpath=EXPR (got "${values.output}")`);
+    const headers = !values['no-headers'];
+    if (values.watch && (output !== 'table' && output !== 'wide')) throw new UsageError('-w prints table rows; use it with -o table or -o wide');
     if (positionals.length > 2) throw new UsageError(`too many arguments; expected [kind] [name]`);
     const [kindArg, name] = positionals;
     const kinds: readonly Kind[] = kindArg ? [requireKind(kindArg)] : ALL_KINDS;
+    if (values.watch && !kindArg) throw new UsageError('-w watches one kind: name it, e.g. `berth get servers -w`');
     if (name !== undefined && (values.selector || values.team)) throw new UsageError('-l and --team select many objects; leave out the name');
     const client = await connectRegistry(values, io);
     const now = new Date();
@@ -92,32 +113,51 @@ const command: Command = {
         }
         if (output === 'json') io.stdout.write(`${JSON.stringify(obj, null, 2)}\n`);
         else if (output === 'yaml') io.stdout.write(stringify(obj));
+        else if (jsonpath) io.stdout.write(`${jsonpath(obj)}\n`);
         else {
           const t = kinds[0] === 'MCPServer' ? serverRows([obj], output === 'wide', now) : policyRows([obj], output === 'wide', now);
-          io.stdout.write(formatTable(t.header, t.rows));
+          io.stdout.write(table(t, headers));
         }
+        if (values.watch) return await watchRows(client, kinds[0]!, { name, wide: output === 'wide', from: Number(obj.metadata.resourceVersion ?? 0) }, io);
         return ExitCode.Ok;
       }
       const all: Resource[] = [];
       let printed = 0;
+      let listedAt = 0;
       for (const kind of kinds) {
-        const { items } = await client.listAll(kind, {
+        const { items, resourceVersion } = await client.listAll(kind, {
           ...(values.selector ? { labelSelector: values.selector } : {}),
           ...(values.team ? { ownerTeam: values.team } : {}),
         });
         all.push(...items);
+        listedAt = resourceVersion;
         if (output === 'table' || output === 'wide') {
           if (items.length === 0) continue;
           const t = kind === 'MCPServer' ? serverRows(items, output === 'wide', now) : policyRows(items, output === 'wide', now);
-          if (printed > 0) io.stdout.write('\n');
-          if (kinds.length > 1) io.stdout.write(`${kind}:\n`);
-          io.stdout.write(formatTable(t.header, t.rows));
+          if (printed > 0 && headers) io.stdout.write('\n');
+          if (kinds.length > 1 && headers) io.stdout.write(`${kind}:\n`);
+          io.stdout.write(table(t, headers));
           printed += 1;
         }
       }
-      if (output === 'json') io.stdout.write(`${JSON.stringify({ apiVersion: 'berth.dev/v1alpha1', kind: 'List', items: all }, null, 2)}\n`);
+      const list = { apiVersion: 'berth.dev/v1alpha1', kind: 'List', items: all };
+      if (output === 'json') io.stdout.write(`${JSON.stringify(list, null, 2)}\n`);
       else if (output === 'yaml') io.stdout.write(all.map((o) => stringify(o)).join('---\n'));
-      else if (printed === 0) io.stderr.write('No objects found.\n');
+      else if (jsonpath) io.stdout.write(`${jsonpath(list)}\n`);
+      else if (printed === 0 && !values.watch) io.stderr.write('No objects found.\n');
+      if (values.watch) {
+        return await watchRows(
+          client,
+          kinds[0]!,
+          {
+            wide: output === 'wide',
+            from: listedAt,
+            ...(values.selector ? { labelSelector: values.selector } : {}),
+            ...(values.team ? { ownerTeam: values.team } : {}),
+          },
+          io,
+        );
+      }
       return ExitCode.Ok;
     } catch (err) {
       return reportClientError(err, io, 'get');

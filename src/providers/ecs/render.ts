@@ -11,6 +11,7 @@ import type { ContainerDefinition, KeyValuePair, RegisterTaskDefinitionCommandIn
 import type { RuleCondition } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { routeLengthReason, serverRoute } from '../../manifest/route.ts';
 import { specHash } from '../../manifest/spec-hash.ts';
+import { RESTARTED_AT_ANNOTATION } from '../../manifest/restart.ts';
 import type { DesiredServer } from '../provider.ts';
 import { ProviderError } from '../provider.ts';
 import type { EcsEnvironmentConfig } from './config.ts';
@@ -96,6 +97,8 @@ export function renderServer(desired: DesiredServer, config: EcsEnvironmentConfi
     environment,
     ...(secrets.length > 0 ? { secrets } : {}),
     ...launch,
+    // The restart marker (src/manifest/restart.ts): a new value renders a new task definition, so ECS rolls the tasks.
+    ...(desired.restartedAt !== undefined ? { dockerLabels: { [RESTARTED_AT_ANNOTATION]: desired.restartedAt } } : {}),
     ...(config.logGroup !== undefined
       ? { logConfiguration: { logDriver: 'awslogs', options: { 'awslogs-group': config.logGroup, 'awslogs-region': config.region, 'awslogs-stream-prefix': desired.name } } }
       : {}),

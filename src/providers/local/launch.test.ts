@@ -40,6 +40,18 @@ describe('launchConfigOf: where a server runs', () => {
   });
 });
 
+describe('the restart marker (berth.dev/restartedAt) in the launch', () => {
+  it('a new marker changes the launch hash and says so; no marker hashes as records written before markers existed', () => {
+    const plain = desiredServer('w', { local: { command: 'node', args: ['server.ts'] } });
+    const before = launchConfigOf(plain, settings) as LaunchConfig;
+    const restarted = launchConfigOf({ ...plain, restartedAt: '2026-12-06T06:40:00.000Z' }, settings) as LaunchConfig;
+    expect(summarize(before)).not.toHaveProperty('restartedAt');
+    expect(launchHashOf(restarted)).not.toBe(launchHashOf(before));
+    expect(describeChanges(summarize(before), summarize(restarted))).toBe('restart requested at 2026-12-06T06:40:00.000Z');
+    expect(launchHashOf(launchConfigOf({ ...plain, restartedAt: '2026-12-06T06:40:00.000Z' }, settings) as LaunchConfig)).toBe(launchHashOf(restarted));
+  });
+});
+
 describe('stdio bridge limits in the launch', () => {
   const stdio = (limits?: { maxSessions?: number; maxMemoryMiB?: number; idleTimeoutSeconds?: number }) =>
     launchConfigOf(desiredServer('kb', { transport: 'stdio', local: { command: 'node', args: ['kb.ts'] }, ...(limits ? { stdio: limits } : {}) }), settings) as LaunchConfig;

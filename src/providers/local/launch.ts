@@ -74,6 +74,8 @@ export interface LaunchConfig {
   secrets: SecretRef[];
   /** Whether the process runs in the bwrap sandbox; a change restarts it. */
   sandbox: 'bwrap' | 'off';
+  /** Restart marker (src/manifest/restart.ts); a change restarts the process. */
+  restartedAt?: string;
 }
 
 /** A launch minus secret values: kept in the state file to say later what changed. */
@@ -91,6 +93,8 @@ export interface LaunchSummary {
   stdio?: StdioLimits;
   /** Present when the process runs sandboxed; absent (records of older Berths too) means unsandboxed. */
   sandbox?: 'bwrap';
+  /** Restart marker the process was started for; absent when never restarted (so older records hash the same). */
+  restartedAt?: string;
 }
 
 /** The final process to spawn for a launch on a port. */
@@ -145,6 +149,7 @@ export function launchConfigOf(desired: DesiredServer, settings: LaunchSettings)
     },
     secrets: [...(runtime.secrets ?? [])],
     sandbox: settings.sandbox.kind,
+    ...(desired.restartedAt !== undefined ? { restartedAt: desired.restartedAt } : {}),
   };
 }
 
@@ -207,6 +212,7 @@ export function summarize(config: LaunchConfig): LaunchSummary {
     secrets: config.secrets.map((s) => `${s.name}=${s.valueFrom}`).sort(),
     ...(config.stdio ? { stdio: config.stdio } : {}),
     ...(config.sandbox === 'bwrap' ? { sandbox: 'bwrap' as const } : {}),
+    ...(config.restartedAt !== undefined ? { restartedAt: config.restartedAt } : {}),
   };
 }
 
@@ -241,6 +247,7 @@ export function describeChanges(prev: LaunchSummary | undefined, next: LaunchSum
     const limits = describeLimitChanges(prev.stdio, next.stdio);
     if (limits) out.push(`stdio limits changed (${limits})`);
   }
+  if (prev.restartedAt !== next.restartedAt && next.restartedAt !== undefined) out.push(`restart requested at ${next.restartedAt}`);
   return out.length ? out.join('; ') : 'launch settings changed';
 }
 

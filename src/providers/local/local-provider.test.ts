@@ -171,10 +171,10 @@ describe('local provider', () => {
     expect(o.restarts).toBeGreaterThanOrEqual(2);
   });
 
-  it('fails a start whose command does not exist with a non-retryable ProviderError', async () => {
+  it('fails a start whose command does not exist with a retryable ProviderError (it may be installed later)', async () => {
     const p = newProvider();
     const desired = desiredServer('missing', { transport: 'streamable-http', local: { command: 'definitely-not-a-command-berth' } });
-    await expect(reconcile(p, desired)).rejects.toMatchObject({ name: 'ProviderError', code: 'spawn_failed', retryable: false });
+    await expect(reconcile(p, desired)).rejects.toMatchObject({ name: 'ProviderError', code: 'spawn_failed', retryable: true });
     expect(await p.listManaged()).toEqual([]);
   });
 

@@ -14,7 +14,7 @@ import { installRoot, resolveCommand, sandboxArgs } from './sandbox.ts';
  * working directory, the installation of its command and of Node, and (stdio
  * servers, whose bridge is part of Berth) Berth's own package; HOME and TMPDIR
  * point at its private /tmp. The state folder is covered wherever it would show.
- * @throws ProviderError spawn_failed (not retryable) when the command cannot be found
+ * @throws ProviderError spawn_failed (retryable: it may be installed later) when the command cannot be found
  *
  * @example sandboxedCommand(processCommandOf(config, port, settings), config, settings)
  * // { command: '/usr/bin/bwrap', args: ['--unshare-user', …, '--', '/usr/bin/node', 'server.js'], … }
@@ -29,7 +29,7 @@ export function sandboxedCommand(cmd: ProcessCommand, config: LaunchConfig, sett
   if (!program || !existsSync(program)) {
     throw new ProviderError(
       `could not start ${config.name}: ${config.command} was not found (PATH ${cmd.env.PATH ?? 'unset'}); check spec.runtime.local.command and that it is installed`,
-      { code: 'spawn_failed', retryable: false },
+      { code: 'spawn_failed', retryable: true },
     );
   }
   readOnly.push(installRoot(program, homes));

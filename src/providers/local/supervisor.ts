@@ -103,7 +103,8 @@ export class Supervisor {
 
   /**
    * Starts a new process for `desired`. Resolves once it is spawned and recorded;
-   * throws {@link ProviderError} (not retryable) when it cannot be spawned at all.
+   * throws {@link ProviderError} (retryable, with backoff: the command or folder may
+   * appear later) when it cannot be spawned at all.
    */
   static async launch(desired: DesiredServer, config: LaunchConfig, ctx: SupervisorContext, port?: number): Promise<Supervisor> {
     const s = new Supervisor(desired, config, ctx);
@@ -271,7 +272,8 @@ export class Supervisor {
     if (!cwdOk) {
       throw new ProviderError(
         `working directory ${config.cwd} of ${this.name} does not exist; fix spec.runtime.local.cwd (relative paths start at the folder Berth runs in, or at the berth.dev/source-dir annotation's)`,
-        { code: 'invalid_cwd', retryable: false },
+        // Retryable: the folder may yet appear (a checkout, a mount); the work queue retries with backoff.
+        { code: 'invalid_cwd', retryable: true },
       );
     }
     const port = await findFreePort(ctx.settings.host, this.#port);
@@ -301,7 +303,8 @@ export class Supervisor {
     } catch (err) {
       throw new ProviderError(
         `could not start ${this.name}: ${cmd.command} failed to run (${(err as Error).message}); check spec.runtime.local.command and that it is installed`,
-        { code: 'spawn_failed', retryable: false, cause: err },
+        // Retryable: the command may yet be installed; the work queue retries with backoff.
+        { code: 'spawn_failed', retryable: true, cause: err },
       );
     }
     const pid = child.pid!;

@@ -12,6 +12,7 @@
 import type { Logger } from 'pino';
 import { routeCollision, specHash } from '../../manifest/index.ts';
 import type { Kind, Resource } from '../../manifest/resource.ts';
+import { appliedAnnotations } from '../../manifest/restart.ts';
 import type { Principal } from '../auth/authenticate.ts';
 import { enforce, mayControl, mayPrune, mayWriteObject } from '../auth/authorize.ts';
 import { AlreadyExistsError, ConflictError, NotFoundError } from '../../client/errors.ts';
@@ -153,13 +154,14 @@ export async function applyObject(ctx: WriteContext, obj: Resource, opts: { dryR
         return { outcome: 'created', object: created };
       }
       rejectDeleting(before);
+      const annotations = appliedAnnotations(before.metadata.annotations, obj.metadata.annotations);
       const wanted: Resource = {
         apiVersion: obj.apiVersion,
         kind,
         metadata: {
           name,
           ...(obj.metadata.labels ? { labels: obj.metadata.labels } : {}),
-          ...(obj.metadata.annotations ? { annotations: obj.metadata.annotations } : {}),
+          ...(annotations ? { annotations } : {}),
           ...(before.metadata.finalizers ? { finalizers: before.metadata.finalizers } : {}),
         },
         spec: obj.spec,

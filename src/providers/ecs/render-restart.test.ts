@@ -1,0 +1,33 @@
+import { describe, expect, it } from 'vitest';
+import { desiredServer } from '../../../test/fixtures/mcp-servers/harness.ts';
+import { parseEcsEnvironment } from './config.ts';
+import { renderServer } from './render.ts';
+
+const config = parseEcsEnvironment(
+  {
+    environments: {
+      dev: {
+        installationId: 'berth-test',
+        region: 'us-east-1',
+        clusterArn: 'arn:aws:ecs:us-east-1:123456789012:cluster/default',
+        vpcId: 'vpc-0fake0000000000001',
+        subnets: ['subnet-a'],
+        securityGroups: ['sg-berth'],
+        listeners: [{ arn: 'arn:aws:elasticloadbalancing:us-east-1:123456789012:listener/app/berth/1/2', dnsName: 'berth.example.com', canonicalHostedZoneId: 'Z1' }],
+      },
+    },
+  },
+  'dev',
+);
+
+describe('renderServer: the restart marker (berth.dev/restartedAt)', () => {
+  it('a new marker renders a new task definition and service hash (ECS rolls the tasks); no marker renders no label', () => {
+    const plain = desiredServer('w', { local: { command: 'node' } });
+    const before = renderServer(plain, config);
+    const after = renderServer({ ...plain, restartedAt: '2026-12-06T06:40:00.000Z' }, config);
+    expect(before.taskDefinition.containerDefinitions?.[0]?.dockerLabels).toBeUndefined();
+    expect(after.taskDefinition.containerDefinitions?.[0]?.dockerLabels).toEqual({ 'berth.dev/restartedAt': '2026-12-06T06:40:00.000Z' });
+    expect(after.taskDefinitionHash).not.toBe(before.taskDefinitionHash);
+    expect(after.service.hash).not.toBe(before.service.hash);
+  });
+});

@@ -19,7 +19,7 @@ import { SandboxUnavailableError } from '../../providers/local/index.ts';
 import { REMOTE_ADDRESS_FLAGS, REMOTE_ADDRESS_USAGE, allowRemoteFromFlags } from '../remote-address-flags.ts';
 import { Registry } from 'prom-client';
 import { existsSync, mkdirSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describeError } from '../../kit/errors.ts';
@@ -37,6 +37,7 @@ import { startRuntime, type Runtime } from '../runtime.ts';
 import { ensureUpSessionKeyFile } from '../session-key-file.ts';
 import { resolveStoreChoice, STORE_FLAGS, STORE_FLAGS_USAGE } from '../store-config.ts';
 import { formatSummary, summarizeFleet } from '../summary.ts';
+import { writeClientFile } from '../state-folder.ts';
 import { loadValidManifests } from './apply.ts';
 
 /**
@@ -90,6 +91,13 @@ const DEFAULT_EXAMPLES = ['examples/manifests', 'examples/policies'];
 
 /** The agent the example policies name (examples/policies/sales-copilot.yaml); the first start makes it a key. */
 const EXAMPLE_AGENT = 'sales-copilot';
+
+/**
+ * Marks a state folder whose first start did not get as far as applying the examples
+ * (a port was taken, Ctrl-C came first): the registry already minted its admin token,
+ * so without the marker the next start would take itself for a restart and apply nothing.
+ */
+const FIRST_START_PENDING = 'first-start-pending';
 
 /** Lease the embedded reconciler campaigns for (the reconciler's default for all environments). */
 const RECONCILER_LEASE = 'berth-reconciler';
@@ -219,6 +227,9 @@ const command: Command = {
     const { logger, flush } = createLogger({ component: 'up', level, destination: { file: logFile }, env: io.env });
 
     io.stdout.write('berth: starting…\n');
+    const adminTokenPath = join(stateDir, 'admin-token');
+    const pendingMarker = join(stateDir, FIRST_START_PENDING);
+    const hadAdminToken = existsSync(adminTokenPath);
     let rt: Runtime;
     // One Registry for the registry API's and the reconciler's metrics: the registry's /metrics serves both.
     const metrics = new Registry();
@@ -236,6 +247,8 @@ const command: Command = {
       });
     } catch (err) {
       flush();
+      // The registry minted the admin token before a later part failed: the next start finishes the first start's job.
+      if (!hadAdminToken && existsSync(adminTokenPath)) await writeFile(pendingMarker, 'examples not applied yet; the next `berth up` applies them\n', { mode: 0o600 });
       if (err instanceof CommandFailure && (err.exitCode === ExitCode.Unreachable || err.cause instanceof SandboxUnavailableError)) throw err;
       io.stderr.write(`berth up: could not start: ${describeError(err)}\n`);
       io.stderr.write('Is another `berth up` running? Choose other ports with --registry-port / --gateway-port.\n');
@@ -247,6 +260,12 @@ const command: Command = {
       flush();
       return ExitCode.Ok;
     }
+    // Until the examples are applied, a stop of any kind leaves the first start unfinished.
+    const firstStart = sys.firstStart || existsSync(pendingMarker);
+    if (sys.firstStart) await writeFile(pendingMarker, 'examples not applied yet; the next `berth up` applies them\n', { mode: 0o600 });
+    const agentKeyFile = sys.agentKeyFile ?? (firstStart && existsSync(join(stateDir, 'agent-key')) ? join(stateDir, 'agent-key') : undefined);
+    // Client commands run anywhere under this folder's parent find this registry (and only send its token there).
+    await writeClientFile(stateDir, { server: sys.registryUrl, tokenFile: sys.adminTokenFile });
     try {
       io.stdout.write(
         [
@@ -254,7 +273,7 @@ const command: Command = {
           `  store       ${store.location.display}`,
           `  gateway     ${sys.gatewayUrl}   (servers at ${sys.gatewayUrl}/mcp/<name>)`,
           `  admin token ${sys.adminTokenFile}${sys.firstStart ? '   (created now; readable only by you)' : ''}`,
-          ...(sys.agentKeyFile !== undefined ? [`  agent key   ${sys.agentKeyFile}   (agent ${EXAMPLE_AGENT}; send it as Authorization: Bearer)`] : []),
+          ...(agentKeyFile !== undefined ? [`  agent key   ${agentKeyFile}   (agent ${EXAMPLE_AGENT}; send it as Authorization: Bearer)`] : []),
           `  logs        ${logFile}`,
           ...(rt.sandbox ? [`  sandbox     ${sandboxLine(rt.sandbox)}`] : []),
           '',
@@ -262,12 +281,13 @@ const command: Command = {
       );
       if (rt.sandbox?.kind === 'off') io.stderr.write(`berth up: ${sandboxLine(rt.sandbox)}\n`);
       const present = examples.filter((p) => existsSync(p));
-      if (sys.firstStart && present.length > 0) {
+      if (firstStart && present.length > 0) {
         io.stdout.write(
-          `Applying ${present.map((p) => relative(io.cwd, p) || '.').join(', ')} and approving the stages the example servers request, as the bootstrap admin (first start; --no-examples skips this):\n`,
+          `Applying ${present.map((p) => relative(io.cwd, p) || '.').join(', ')} and approving the stages the example servers request, as the bootstrap admin (${sys.firstStart ? 'first start' : 'finishing an earlier first start that stopped before this'}; --no-examples skips this):\n`,
         );
         if (!(await applyExamples(sys, present, io))) io.stderr.write('berth up: the examples are invalid; nothing was applied\n');
       }
+      if (firstStart) await rm(pendingMarker, { force: true });
       return await watchSummary(sys, io, values.once ?? false);
     } finally {
       io.stdout.write('\nberth: stopping (every server process will be stopped)…\n');
@@ -306,6 +326,9 @@ async function watchSummary(sys: RunningSystem, io: CommandIo, once: boolean): P
     }
     if (once && (allReady || Date.now() - started > 60_000)) {
       if (tty) io.stdout.write('\n');
+      if (!allReady && (await currentSummary(sys)).deployable === 0) {
+        io.stderr.write('berth up: no server to deploy in the registry; apply manifests with `berth apply -f examples/manifests` (and approve them), or start a new state folder\n');
+      }
       return allReady ? ExitCode.Ok : ExitCode.Failed;
     }
     // Wakes on the next write, on Ctrl-C, or after a second (--once's deadline needs a clock).

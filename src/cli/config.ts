@@ -141,6 +141,16 @@ function isLocalHost(server: string): boolean {
   }
 }
 
+/** A state folder's token, or undefined when its file is gone (the registry's 401 then says what to do). */
+async function readStateToken(path: string, what: string): Promise<string | undefined> {
+  try {
+    return await readTokenFile(path, what);
+  } catch (err) {
+    if (((err as Error).cause as NodeJS.ErrnoException | undefined)?.code === 'ENOENT') return undefined;
+    throw err;
+  }
+}
+
 async function readTokenFile(path: string, what: string): Promise<string> {
   try {
     return (await readFile(path, 'utf8')).trim();
@@ -211,7 +221,7 @@ export async function resolveClientConfig(flags: ClientFlags, io: Pick<CommandIo
   let [token, tokenFrom] = (await tokenFromFlags(flags, stdio)) ?? [undefined, undefined];
   // The state folder's own token goes to its own registry, and to nothing else.
   const stateToken = state?.tokenFile !== undefined && sameOrigin(state.server, server) ? state.tokenFile : undefined;
-  if (token === undefined && serverFrom === state?.file && stateToken) [token, tokenFrom] = [await readTokenFile(stateToken, state.file), stateToken];
+  if (token === undefined && serverFrom === state?.file && stateToken) [token, tokenFrom] = [await readStateToken(stateToken, state.file), stateToken];
   if (token === undefined && io.env.BERTH_TOKEN) [token, tokenFrom] = [io.env.BERTH_TOKEN, 'BERTH_TOKEN'];
   if (token === undefined) {
     for (const [file, cfg] of files) {
@@ -221,7 +231,7 @@ export async function resolveClientConfig(flags: ClientFlags, io: Pick<CommandIo
       }
     }
   }
-  if (token === undefined && stateToken) [token, tokenFrom] = [await readTokenFile(stateToken, state!.file), stateToken];
+  if (token === undefined && stateToken) [token, tokenFrom] = [await readStateToken(stateToken, state!.file), stateToken];
   // A state folder from before client.json (or a registry started in-process): its token, for a registry on this machine only.
   if (token === undefined && !state && isLocalHost(server)) {
     const file = resolve(io.cwd, '.berth', 'admin-token');
@@ -303,11 +313,13 @@ export const ALL_KINDS: readonly Kind[] = KINDS;
  * One line for a registry client error, for a person: a refused token says how
  * to pass another, a refused action says why, other problems give their title
  * and detail. Undefined for anything that is not a registry client error.
- * @example describeClientError(new UnauthorizedError('token tok_x expired …')) // 'the registry refused the token (401 token tok_x expired …) — set --token or BERTH_TOKEN'
+ * @example describeClientError(new UnauthorizedError('token tok_x expired …')) // 'the registry refused the token (401 token tok_x expired …) — set --token-file or BERTH_TOKEN; …'
  */
 export function describeClientError(err: unknown): string | undefined {
   if (err instanceof RegistryUnreachableError) return err.message;
-  if (err instanceof UnauthorizedError) return `the registry refused the token (401 ${err.message}) — set --token or BERTH_TOKEN`;
+  if (err instanceof UnauthorizedError) {
+    return `the registry refused the token (401 ${err.message}) — set --token-file or BERTH_TOKEN; if no admin token works any more, run \`berth up --reset-admin-token\` where the state folder is`;
+  }
   if (err instanceof ForbiddenError) return `the registry refused the request (403 ${err.message})`;
   // The named errors (not found, conflict, …) carry a complete sentence; others are titled.
   if (err instanceof RegistryError) return err.constructor === RegistryError ? `${err.title}: ${err.message}` : err.message;

@@ -81,6 +81,9 @@ ${REMOTE_ADDRESS_USAGE}
   --no-examples        apply nothing and create no example agent key on first start
   --log-level L        trace|debug|info|warn|error (default: BERTH_LOG_LEVEL, else info); logs go to
                        <state-dir>/berth.log
+  --reset-admin-token  recovery when no admin token works (the last one revoked, the file lost): write a
+                       new admin token to <state-dir>/admin-token and revoke the earlier bootstrap ones
+                       (audited; needs write access to the state folder)
   --once               start, wait until every server is Ready or 60 s pass, print the summary, stop
                        (exit 0 when all are Ready, 1 otherwise)
 
@@ -181,6 +184,7 @@ const command: Command = {
       'no-examples': { type: 'boolean' },
       'log-level': { type: 'string' },
       once: { type: 'boolean' },
+      'reset-admin-token': { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
       ...GATEWAY_AUTH_FLAGS,
       ...GATEWAY_EDGE_FLAGS,
@@ -237,7 +241,7 @@ const command: Command = {
       rt = await startRuntime({
         logger,
         io,
-        registry: { store, host, port: registryPort, stateDir, metrics, maxWatchersPerToken, ...(values['no-examples'] ? {} : { bootstrapAgent: EXAMPLE_AGENT }) },
+        registry: { store, host, port: registryPort, stateDir, metrics, maxWatchersPerToken, ...(values['no-examples'] ? {} : { bootstrapAgent: EXAMPLE_AGENT }), ...(values['reset-admin-token'] ? { resetAdminToken: true } : {}) },
         // Servers listen where Berth does, but never on every interface.
         reconciler: { runtimes: { kind: 'local', stateDir, host: host === '0.0.0.0' ? '127.0.0.1' : host, sandbox, hiddenPaths, ...(allowCommands ? { allowCommands } : {}) }, leaseName: RECONCILER_LEASE, holderId: localHolderId(), metrics },
         // Agents' open SSE streams would hold shutdown for the default 5 s grace; on one machine a short grace is kinder.
@@ -262,6 +266,7 @@ const command: Command = {
     }
     // Until the examples are applied, a stop of any kind leaves the first start unfinished.
     const firstStart = sys.firstStart || existsSync(pendingMarker);
+    const reset = rt.registryServer?.adminTokenReset;
     if (sys.firstStart) await writeFile(pendingMarker, 'examples not applied yet; the next `berth up` applies them\n', { mode: 0o600 });
     const agentKeyFile = sys.agentKeyFile ?? (firstStart && existsSync(join(stateDir, 'agent-key')) ? join(stateDir, 'agent-key') : undefined);
     // Client commands run anywhere under this folder's parent find this registry (and only send its token there).
@@ -272,7 +277,7 @@ const command: Command = {
           `  registry    ${sys.registryUrl}`,
           `  store       ${store.location.display}`,
           `  gateway     ${sys.gatewayUrl}   (servers at ${sys.gatewayUrl}/mcp/<name>)`,
-          `  admin token ${sys.adminTokenFile}${sys.firstStart ? '   (created now; readable only by you)' : ''}`,
+          `  admin token ${sys.adminTokenFile}${sys.firstStart ? '   (created now; readable only by you)' : reset ? `   (reset now: new token ${reset.tokenId}; revoked ${reset.revoked.join(', ') || 'none'})` : ''}`,
           ...(agentKeyFile !== undefined ? [`  agent key   ${agentKeyFile}   (agent ${EXAMPLE_AGENT}; send it as Authorization: Bearer)`] : []),
           `  logs        ${logFile}`,
           ...(rt.sandbox ? [`  sandbox     ${sandboxLine(rt.sandbox)}`] : []),

@@ -76,8 +76,10 @@ describe('the CLI finds its registry (issue 17, item 1)', () => {
     expect(recorder.seen).toEqual([undefined, 'Bearer berth_tok_other']);
     expect(recorder.seen.some((a) => a?.includes(adminToken))).toBe(false);
 
-    // The same registry named explicitly still gets its own token.
-    expect((await run(['get', 'servers', '--server', registryUrl], sub)).code).toBe(0);
+    // The same registry named explicitly (-s, as every client command takes it) still gets its own token.
+    expect((await run(['get', 'servers', '-s', registryUrl], sub)).code).toBe(0);
+    expect((await run(['audit', '-s', recorder.url], sub)).code).not.toBe(0);
+    expect(recorder.seen.slice(2)).toEqual([undefined]);
 
     // Tokens from a file or stdin, outside any state folder; argv works but warns about `ps`.
     const outside = join(tmp.dir, 'outside');

@@ -31,7 +31,7 @@ export const DEFAULT_SERVER = 'http://127.0.0.1:7070';
 
 /** Flags every registry client command takes. */
 export const CLIENT_FLAGS = {
-  server: { type: 'string' },
+  server: { type: 'string', short: 's' },
   token: { type: 'string' },
   'token-file': { type: 'string' },
   'request-timeout': { type: 'string' },
@@ -39,7 +39,7 @@ export const CLIENT_FLAGS = {
 } as const satisfies ParseArgsConfig['options'];
 
 /** Usage lines for {@link CLIENT_FLAGS}. */
-export const CLIENT_FLAGS_USAGE = `  --server URL     registry address (default: the nearest .berth/client.json upward, BERTH_SERVER,
+export const CLIENT_FLAGS_USAGE = `  -s, --server URL registry address (default: the nearest .berth/client.json upward, BERTH_SERVER,
                    config file, ${DEFAULT_SERVER})
   --token-file F   read the API token from file F (- = standard input)
   --token TOKEN    API token (- = standard input; on the command line it is visible in \`ps\`: prefer

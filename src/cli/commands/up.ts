@@ -234,6 +234,10 @@ const command: Command = {
     const adminTokenPath = join(stateDir, 'admin-token');
     const pendingMarker = join(stateDir, FIRST_START_PENDING);
     const hadAdminToken = existsSync(adminTokenPath);
+    // The registry mints the admin token before a later part can fail (or Ctrl-C comes): the next start finishes the first start's job.
+    const markUnfinishedFirstStart = async (): Promise<void> => {
+      if (!hadAdminToken && existsSync(adminTokenPath)) await writeFile(pendingMarker, 'examples not applied yet; the next `berth up` applies them\n', { mode: 0o600 });
+    };
     let rt: Runtime;
     // One Registry for the registry API's and the reconciler's metrics: the registry's /metrics serves both.
     const metrics = new Registry();
@@ -251,8 +255,7 @@ const command: Command = {
       });
     } catch (err) {
       flush();
-      // The registry minted the admin token before a later part failed: the next start finishes the first start's job.
-      if (!hadAdminToken && existsSync(adminTokenPath)) await writeFile(pendingMarker, 'examples not applied yet; the next `berth up` applies them\n', { mode: 0o600 });
+      await markUnfinishedFirstStart();
       if (err instanceof CommandFailure && (err.exitCode === ExitCode.Unreachable || err.cause instanceof SandboxUnavailableError)) throw err;
       io.stderr.write(`berth up: could not start: ${describeError(err)}\n`);
       io.stderr.write('Is another `berth up` running? Choose other ports with --registry-port / --gateway-port.\n');
@@ -260,6 +263,7 @@ const command: Command = {
     }
     const sys = runningSystem(rt);
     if (!sys) {
+      await markUnfinishedFirstStart();
       await rt.stop();
       flush();
       return ExitCode.Ok;

@@ -5,7 +5,7 @@
  *
  * Registry address, first found wins:
  *   1. `--server URL`   2. the nearest `.berth/client.json` upward from the working
- *   directory (written by `berth up` / `berth registry`)   3. `BERTH_SERVER`
+ *   directory (written by `berth up`)   3. `BERTH_SERVER`
  *   4. `./.berth/config.json` {"server"}
  *   5. `$XDG_CONFIG_HOME/berth/config.json` or `~/.config/berth/config.json` {"server"}
  *   6. http://127.0.0.1:7070

@@ -5,6 +5,8 @@
  * /proc scans for the MCP server processes a local runtime started.
  */
 import { afterEach } from 'vitest';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { HttpRegistryClient } from '../src/client/http-client.ts';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -223,4 +225,20 @@ export function cleanupAfterEach(): { track<P extends BerthProcess>(p: P): P; la
       cleanups.push(fn);
     },
   };
+}
+
+/**
+ * Calls the fixture server's `echo` tool on server `name` through the gateway at
+ * `gatewayUrl` with an agent key, in a session of its own; resolves to the text
+ * echoed. Rejects when the session or the call fails.
+ */
+export async function callEcho(gatewayUrl: string, name: string, text: string, agentKey: string): Promise<string> {
+  const client = new Client({ name: 'cli-services-test', version: '1.0.0' });
+  await client.connect(new StreamableHTTPClientTransport(new URL(`${gatewayUrl}/mcp/${name}`), { requestInit: { headers: { authorization: `Bearer ${agentKey}` } } }));
+  try {
+    const result = await client.callTool({ name: 'echo', arguments: { text } });
+    return (result.content as Array<{ type: string; text: string }>)[0]!.text;
+  } finally {
+    await client.close();
+  }
 }

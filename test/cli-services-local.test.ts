@@ -4,12 +4,11 @@
  * processes talking over real sockets; the manifest goes in with the real CLI and
  * an official SDK client calls a tool through the separate gateway.
  */
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { describe, expect, it } from 'vitest';
 import { findMarkedProcesses, stateIdOf } from '../src/providers/local/marked-processes.ts';
 import {
   allAccessAgentKey,
+  callEcho,
   cleanupAfterEach,
   alive,
   getServer,
@@ -29,17 +28,6 @@ const { track, later } = cleanupAfterEach();
 /** Live MCP server processes a local runtime on `stateDir` started, by server name. */
 async function serverProcesses(stateDir: string): Promise<Array<{ name: string; pid: number }>> {
   return (await findMarkedProcesses(stateIdOf(stateDir))).filter((m) => alive(m.pid)).map((m) => ({ name: m.name, pid: m.pid }));
-}
-
-async function callEcho(gatewayUrl: string, name: string, text: string, agentKey: string): Promise<string> {
-  const client = new Client({ name: 'cli-services-test', version: '1.0.0' });
-  await client.connect(new StreamableHTTPClientTransport(new URL(`${gatewayUrl}/mcp/${name}`), { requestInit: { headers: { authorization: `Bearer ${agentKey}` } } }));
-  try {
-    const result = await client.callTool({ name: 'echo', arguments: { text } });
-    return (result.content as Array<{ type: string; text: string }>)[0]!.text;
-  } finally {
-    await client.close();
-  }
 }
 
 describe('berth reconciler + berth gateway as separate processes', () => {

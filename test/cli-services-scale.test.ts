@@ -13,8 +13,6 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { MongoClient } from 'mongodb';
 import { describe, expect, it } from 'vitest';
 import { HttpRegistryClient } from '../src/client/http-client.ts';
@@ -24,6 +22,7 @@ import { serverManifest } from './registry-api-harness.ts';
 import {
   alive,
   allAccessAgentKey,
+  callEcho,
   cleanupAfterEach,
   getServer,
   isReady,
@@ -68,17 +67,6 @@ async function startRegistry(store: string, stateDir: string): Promise<BerthProc
   const p = track(spawnBerth(['registry', '--port', '0', '--state-dir', stateDir, '--store', store, '--log-level', 'warn']));
   const url = /(http:\/\/\S+)/.exec(await p.waitForLine(/^registry listening on http/))![1]!;
   return Object.assign(p, { url });
-}
-
-async function callEcho(gatewayUrl: string, name: string, text: string, agentKey: string): Promise<string> {
-  const client = new Client({ name: 'cli-services-scale-test', version: '1.0.0' });
-  await client.connect(new StreamableHTTPClientTransport(new URL(`${gatewayUrl}/mcp/${name}`), { requestInit: { headers: { authorization: `Bearer ${agentKey}` } } }));
-  try {
-    const result = await client.callTool({ name: 'echo', arguments: { text } });
-    return (result.content as Array<{ type: string; text: string }>)[0]!.text;
-  } finally {
-    await client.close();
-  }
 }
 
 /** A server that claims `routePath` (remote, so no reconciler runs it). */

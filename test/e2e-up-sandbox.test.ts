@@ -2,7 +2,9 @@
  * The issue-14 exploit replayed against a real `berth up`: a manifest whose
  * command is /bin/sh tries to read Berth's /proc/<pid>/environ (cloud keys,
  * tokens), the admin token and the database in the state folder. Under the
- * sandbox every attempt fails, and the examples still become Ready.
+ * sandbox every attempt fails, and the examples still become Ready. And with a
+ * publisher token alone, the same manifest never starts: its request for
+ * approved-dev is not an approval.
  * Skipped, saying why, where bwrap cannot create namespaces.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -10,7 +12,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { detectSandbox } from '../src/providers/local/sandbox.ts';
 import { execFile } from 'node:child_process';
-import { BIN, NODE, REPO, berth, killLeftovers, listServers, isReady, startBerthUp, tempDir, waitFor, type BerthUp } from './e2e-harness.ts';
+import { BIN, NODE, REPO, berth, getServer, killLeftovers, listServers, isReady, startBerthUp, tempDir, waitFor, type BerthUp } from './e2e-harness.ts';
 
 const probe = detectSandbox('auto', { nodePath: process.execPath });
 if (probe.kind === 'off') console.warn(`berth up sandbox test skipped: ${probe.reason}`);
@@ -102,6 +104,33 @@ describe.skipIf(probe.kind === 'off')('berth up with the sandbox (real processes
     expect(report).toMatch(/^UID 65534$/m);
     // Its own PID namespace: bwrap's init, sh, and the pipeline that counted (the machine has hundreds).
     expect(Number(/^PIDS (\d+)$/m.exec(report)?.[1])).toBeLessThanOrEqual(6);
+  });
+
+  it('a publisher token alone never runs a command: its /bin/sh manifest asking for approved-dev stays unapproved and starts nothing', async () => {
+    const minted = await berth(up, ['token', 'create', '--role', 'publisher', '--team', 'platform']);
+    expect(minted.code).toBe(0);
+    const publisher = { registryUrl: up.registryUrl, token: minted.stdout.trim() };
+    const file = join(tmp.dir, 'publisher-shell.yaml');
+    writeFileSync(file, shellManifest('publisher-shell', up.child.pid!, stateDir));
+    expect((await berth(publisher, ['apply', '-f', file])).code).toBe(0);
+    // The publisher cannot approve its own request either.
+    const self = await berth(publisher, ['approve', 'server', 'publisher-shell', '--stage', 'approved-dev']);
+    expect(self.code).not.toBe(0);
+    const unapproved = await waitFor('the reconciler to report the missing approval', async () => {
+      const s = await getServer(up, 'publisher-shell');
+      const c = s?.status?.conditions?.find((x) => x.reason === 'ApprovalMissing');
+      return c !== undefined ? c : undefined;
+    }, 20_000);
+    expect(unapproved.message).toContain('berth approve server publisher-shell');
+    // Two seconds later, still nothing: no output file, and no process in the local runtime's record of what it started.
+    await new Promise((r) => setTimeout(r, 2_000));
+    expect(() => readFileSync(join(stateDir, 'logs', 'publisher-shell.stdout.log'), 'utf8')).toThrow();
+    // The record names every server the runtime started (the examples' quote among them), and not this one.
+    const record = await waitFor('the runtime to record the examples', () => {
+      const text = readFileSync(join(stateDir, 'local-runtime.json'), 'utf8');
+      return text.includes('"quote"') ? text : undefined;
+    }, 20_000);
+    expect(record).not.toContain('publisher-shell');
   });
 });
 

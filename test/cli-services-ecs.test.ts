@@ -189,6 +189,6 @@ describe('berth reconciler --provider ecs (spawned) talks to AWS where AWS_ENDPO
     expect(ecsOnly.calls.every((c) => c.target.startsWith('AmazonEC2ContainerServiceV20141113.'))).toBe(true);
     expect(ecsOnly.calls.map((c) => c.target)).toContain('AmazonEC2ContainerServiceV20141113.ListServices');
     expect(general.calls.some((c) => c.target.startsWith('AmazonEC2ContainerService'))).toBe(false);
-    expect(await rec.stop('SIGTERM')).toEqual({ code: 0, signal: null });
+    expect(await rec.stop('SIGTERM')).toEqual({ code: 143, signal: null });
   }, 30_000);
 });

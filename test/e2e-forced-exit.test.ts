@@ -39,7 +39,7 @@ describe('berth up, signalled twice', () => {
     for (const name of servers) expect(after[name], `${name} processes after the restart`).toHaveLength(1);
     const stopped = await up.stop();
     up = undefined;
-    expect(stopped.code).toBe(0);
+    expect(stopped.code).toBe(143);
     expect(await processesOf(stateDir)).toEqual([]);
   });
 });

@@ -154,10 +154,10 @@ export interface CliResult {
   stderr: string;
 }
 
-/** Runs `berth <args> --server <registry> --token <token>` as a real process. */
+/** Runs `berth <args> --server <registry>` with BERTH_TOKEN (not argv: `ps` shows argv) as a real process. */
 export function berth(up: Pick<BerthUp, 'registryUrl' | 'token'>, args: string[]): Promise<CliResult> {
   return new Promise((resolve) => {
-    execFile(NODE, [BIN, ...args, '--server', up.registryUrl, '--token', up.token], { cwd: REPO, timeout: 20_000 }, (err, stdout, stderr) => {
+    execFile(NODE, [BIN, ...args, '--server', up.registryUrl], { cwd: REPO, timeout: 20_000, env: { ...process.env, BERTH_TOKEN: up.token } }, (err, stdout, stderr) => {
       const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 1) : 0;
       resolve({ code, stdout, stderr });
     });

@@ -343,7 +343,7 @@ describe('berth up, end to end (real processes and sockets)', () => {
     const berthPid = up.child.pid!;
     const stopped = await up.stop();
     log(`SIGTERM → berth up exited in ${stopped.ms.toFixed(0)} ms`);
-    expect(stopped.code).toBe(0);
+    expect(stopped.code).toBe(143);
     expect(stopped.signal).toBeNull();
     expect(alive(berthPid)).toBe(false);
     expect(await processesOf(stateDir)).toEqual([]);

@@ -50,7 +50,7 @@ describe('berth gateway --public-url / --allowed-host / --cors-origin', () => {
     expect(metrics.status).toBe(200);
     expect(sampleValue(metrics.text, 'berth_gateway_rejections_total', { reason: 'host' })).toBe(2);
     expect(sampleValue(metrics.text, 'berth_gateway_rejections_total', { reason: 'origin' })).toBe(1);
-    expect(await gw.stop('SIGTERM')).toEqual({ code: 0, signal: null });
+    expect(await gw.stop('SIGTERM')).toEqual({ code: 143, signal: null });
   }, 30_000);
 
   it.each([

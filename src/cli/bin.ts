@@ -52,11 +52,28 @@ export async function main(argv: string[], io: CommandIo): Promise<number> {
   }
 }
 
+/** The exit code of a run a signal ended: 128 + the signal's number, as shells report it (130 Ctrl-C, 143 SIGTERM). */
+const SIGNAL_EXIT: Readonly<Partial<Record<NodeJS.Signals, number>>> = { SIGINT: ExitCode.Interrupted, SIGTERM: 143 };
+
+/**
+ * Keeps `stream` from ending the process when its reader goes away (`berth diff | head -1`,
+ * `berth reconciler | tee log` and Ctrl-C): the command still finishes — stops its servers,
+ * keeps its exit code — and only its further output is dropped. Other write errors are thrown.
+ */
+function survivePipeClose(stream: NodeJS.WriteStream): void {
+  stream.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE' || err.code === 'ERR_STREAM_DESTROYED') return;
+    throw err;
+  });
+}
+
 if (process.argv[1] && fileURLToPath(import.meta.url) === (await import('node:fs')).realpathSync(process.argv[1])) {
   const controller = new AbortController();
   let interrupts = 0;
+  let stoppedBy: NodeJS.Signals | undefined;
   const onSignal = (sig: NodeJS.Signals): void => {
     interrupts += 1;
+    stoppedBy ??= sig;
     if (interrupts > 1) {
       // Insisted: exit now, but kill what would otherwise outlive us (server process groups) first.
       runForcedExitHooks();
@@ -66,11 +83,8 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === (await import('node:fs
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
-  // `berth get | head` closes the pipe early: that is the reader's choice, not an error.
-  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
-    if (err.code === 'EPIPE') process.exit(process.exitCode ?? ExitCode.Ok);
-    throw err;
-  });
+  survivePipeClose(process.stdout);
+  survivePipeClose(process.stderr);
   const io: CommandIo = {
     stdin: process.stdin,
     stdout: process.stdout,
@@ -81,7 +95,8 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === (await import('node:fs
   };
   main(process.argv.slice(2), io).then(
     (code) => {
-      process.exitCode = code;
+      // A run a signal stopped says so (a clean stop is still a stop), unless it already failed on its own.
+      process.exitCode = stoppedBy !== undefined && code === ExitCode.Ok ? (SIGNAL_EXIT[stoppedBy] ?? ExitCode.Interrupted) : code;
     },
     (err: unknown) => {
       process.stderr.write(`berth: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);

@@ -4,11 +4,16 @@
  * how flags are parsed, how kinds are named, and how client errors are reported.
  *
  * Registry address, first found wins:
- *   1. `--server URL`   2. `BERTH_SERVER`   3. `./.berth/config.json` {"server"}
- *   4. `$XDG_CONFIG_HOME/berth/config.json` or `~/.config/berth/config.json` {"server"}
- *   5. http://127.0.0.1:7070
- * Token: `--token`, `BERTH_TOKEN`, the same config files {"token"}, then — only when
- * the server is on this machine — `./.berth/admin-token` written by `berth registry`.
+ *   1. `--server URL`   2. the nearest `.berth/client.json` upward from the working
+ *   directory (written by `berth up`)   3. `BERTH_SERVER`
+ *   4. `./.berth/config.json` {"server"}
+ *   5. `$XDG_CONFIG_HOME/berth/config.json` or `~/.config/berth/config.json` {"server"}
+ *   6. http://127.0.0.1:7070
+ * Token: `--token-file`/`--token` (`-` = stdin); the state folder's token file when the
+ * server came from it; `BERTH_TOKEN`; the config files {"token"}; the state folder's
+ * token file when the server given is that same registry (same origin) — a state
+ * folder's token is never sent anywhere else; then, with no client.json at all and a
+ * server on this machine, `./.berth/admin-token` (state folders from before client.json).
  * Environment variables are read only from `io.env`.
  */
 import { readFile } from 'node:fs/promises';
@@ -19,21 +24,27 @@ import { KINDS, type Kind } from '../manifest/resource.ts';
 import { ForbiddenError, RegistryError, RegistryUnreachableError, UnauthorizedError } from '../client/errors.ts';
 import { DEFAULT_REQUEST_TIMEOUT_MS, HttpRegistryClient } from '../client/http-client.ts';
 import { ExitCode, UsageError, type CommandIo } from './command.ts';
+import { findStateFolder, sameOrigin } from './state-folder.ts';
 
 /** Registry address used when nothing else says where it is. */
 export const DEFAULT_SERVER = 'http://127.0.0.1:7070';
 
 /** Flags every registry client command takes. */
 export const CLIENT_FLAGS = {
-  server: { type: 'string' },
+  server: { type: 'string', short: 's' },
   token: { type: 'string' },
+  'token-file': { type: 'string' },
   'request-timeout': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const satisfies ParseArgsConfig['options'];
 
 /** Usage lines for {@link CLIENT_FLAGS}. */
-export const CLIENT_FLAGS_USAGE = `  --server URL     registry address (default: BERTH_SERVER, config file, ${DEFAULT_SERVER})
-  --token TOKEN    API token (default: BERTH_TOKEN, config file, ./.berth/admin-token for a local registry)
+export const CLIENT_FLAGS_USAGE = `  -s, --server URL registry address (default: the nearest .berth/client.json upward, BERTH_SERVER,
+                   config file, ${DEFAULT_SERVER})
+  --token-file F   read the API token from file F (- = standard input)
+  --token TOKEN    API token (- = standard input; on the command line it is visible in \`ps\`: prefer
+                   --token-file). Default: the nearest .berth/ state folder's admin token (only for its
+                   own registry), BERTH_TOKEN, config file
   --request-timeout D
                    longest wait for one registry answer (default 30s); answers over 64 MiB are refused
   -h, --help       show this help`;
@@ -130,18 +141,65 @@ function isLocalHost(server: string): boolean {
   }
 }
 
-/** Resolves server and token from flags, `io.env` and config files (see the module comment). */
-export async function resolveClientConfig(flags: { server?: string | undefined; token?: string | undefined }, io: Pick<CommandIo, 'env' | 'cwd'>): Promise<ClientConfig> {
+/** A state folder's token, or undefined when its file is gone (the registry's 401 then says what to do). */
+async function readStateToken(path: string, what: string): Promise<string | undefined> {
+  try {
+    return await readTokenFile(path, what);
+  } catch (err) {
+    if (((err as Error).cause as NodeJS.ErrnoException | undefined)?.code === 'ENOENT') return undefined;
+    throw err;
+  }
+}
+
+async function readTokenFile(path: string, what: string): Promise<string> {
+  try {
+    return (await readFile(path, 'utf8')).trim();
+  } catch (cause) {
+    throw new UsageError(`cannot read the token file ${path} (${what}): ${(cause as NodeJS.ErrnoException).code ?? String(cause)}; give another with --token-file`, { cause });
+  }
+}
+
+async function readStdinToken(io: Pick<CommandIo, 'stdin'>): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of io.stdin) chunks.push(Buffer.from(chunk as Buffer));
+  const token = Buffer.concat(chunks).toString('utf8').trim();
+  if (!token) throw new UsageError('--token - reads the token from standard input, which was empty');
+  return token;
+}
+
+/**
+ * The token the flags give: `--token-file PATH` (or `-` for stdin), `--token -`
+ * (stdin), or `--token TOKEN` (warned about: argv is visible to every user in `ps`).
+ */
+async function tokenFromFlags(flags: ClientFlags, io: Pick<CommandIo, 'stdin' | 'stderr'>): Promise<[string, string] | undefined> {
+  const file = flags['token-file'];
+  if (file !== undefined && flags.token !== undefined) throw new UsageError('give either --token or --token-file, not both');
+  if (file === '-' || flags.token === '-') return [await readStdinToken(io), 'standard input'];
+  if (file !== undefined) return [await readTokenFile(file, '--token-file'), file];
+  if (flags.token) {
+    io.stderr.write('berth: warning: --token on the command line is visible to other users in `ps`; use --token-file PATH, --token - (stdin) or BERTH_TOKEN\n');
+    return [flags.token, '--token'];
+  }
+  return undefined;
+}
+
+/**
+ * Resolves server and token (see the module comment). A token read from a state
+ * folder is only ever paired with that folder's own registry URL.
+ */
+export async function resolveClientConfig(flags: ClientFlags, io: Pick<CommandIo, 'env' | 'cwd'> & Partial<Pick<CommandIo, 'stdin' | 'stderr'>>): Promise<ClientConfig> {
   const projectFile = join(io.cwd, '.berth', 'config.json');
   const home = io.env.HOME ?? io.env.USERPROFILE;
   const userDir = io.env.XDG_CONFIG_HOME ?? (home ? join(home, '.config') : undefined);
   const userFile = userDir ? join(userDir, 'berth', 'config.json') : undefined;
   const files: [string, ConfigFile | undefined][] = [[projectFile, await readConfigFile(projectFile)]];
   if (userFile) files.push([userFile, await readConfigFile(userFile)]);
+  const state = await findStateFolder(io.cwd);
 
   let server: string | undefined;
   let serverFrom = 'default';
   if (flags.server) [server, serverFrom] = [flags.server, '--server'];
+  else if (state) [server, serverFrom] = [state.server, state.file];
   else if (io.env.BERTH_SERVER) [server, serverFrom] = [io.env.BERTH_SERVER, 'BERTH_SERVER'];
   else {
     for (const [file, cfg] of files) {
@@ -159,11 +217,13 @@ export async function resolveClientConfig(flags: { server?: string | undefined; 
     throw new UsageError(`registry address ${JSON.stringify(server)} (from ${serverFrom}) is not an http:// or https:// URL`, { cause });
   }
 
-  let token: string | undefined;
-  let tokenFrom: string | undefined;
-  if (flags.token) [token, tokenFrom] = [flags.token, '--token'];
-  else if (io.env.BERTH_TOKEN) [token, tokenFrom] = [io.env.BERTH_TOKEN, 'BERTH_TOKEN'];
-  else {
+  const stdio = { stdin: io.stdin ?? process.stdin, stderr: io.stderr ?? process.stderr };
+  let [token, tokenFrom] = (await tokenFromFlags(flags, stdio)) ?? [undefined, undefined];
+  // The state folder's own token goes to its own registry, and to nothing else.
+  const stateToken = state?.tokenFile !== undefined && sameOrigin(state.server, server) ? state.tokenFile : undefined;
+  if (token === undefined && serverFrom === state?.file && stateToken) [token, tokenFrom] = [await readStateToken(stateToken, state.file), stateToken];
+  if (token === undefined && io.env.BERTH_TOKEN) [token, tokenFrom] = [io.env.BERTH_TOKEN, 'BERTH_TOKEN'];
+  if (token === undefined) {
     for (const [file, cfg] of files) {
       if (cfg?.token) {
         [token, tokenFrom] = [cfg.token, file];
@@ -171,7 +231,9 @@ export async function resolveClientConfig(flags: { server?: string | undefined; 
       }
     }
   }
-  if (!token && isLocalHost(server)) {
+  if (token === undefined && stateToken) [token, tokenFrom] = [await readStateToken(stateToken, state!.file), stateToken];
+  // A state folder from before client.json (or a registry started in-process): its token, for a registry on this machine only.
+  if (token === undefined && !state && isLocalHost(server)) {
     const file = resolve(io.cwd, '.berth', 'admin-token');
     try {
       token = (await readFile(file, 'utf8')).trim();
@@ -187,6 +249,8 @@ export async function resolveClientConfig(flags: { server?: string | undefined; 
 export interface ClientFlags {
   server?: string | undefined;
   token?: string | undefined;
+  /** A file holding the token, or `-` for standard input. */
+  'token-file'?: string | undefined;
   /** A duration (`30s`, `2m`); default {@link DEFAULT_REQUEST_TIMEOUT_MS}. */
   'request-timeout'?: string | undefined;
 }
@@ -197,7 +261,7 @@ export interface ClientFlags {
  * size limits, so a hung or hostile server makes the command fail, not hang or grow.
  * @throws UsageError when --request-timeout is not a duration
  */
-export async function connectRegistry(flags: ClientFlags, io: Pick<CommandIo, 'env' | 'cwd'>): Promise<HttpRegistryClient> {
+export async function connectRegistry(flags: ClientFlags, io: Pick<CommandIo, 'env' | 'cwd'> & Partial<Pick<CommandIo, 'stdin' | 'stderr'>>): Promise<HttpRegistryClient> {
   const requestTimeoutMs = durationFlag(flags['request-timeout'], '--request-timeout', DEFAULT_REQUEST_TIMEOUT_MS);
   if (requestTimeoutMs < 1) throw new UsageError(`--request-timeout must be more than 0 (got "${flags['request-timeout']}")`);
   const cfg = await resolveClientConfig(flags, io);
@@ -249,11 +313,13 @@ export const ALL_KINDS: readonly Kind[] = KINDS;
  * One line for a registry client error, for a person: a refused token says how
  * to pass another, a refused action says why, other problems give their title
  * and detail. Undefined for anything that is not a registry client error.
- * @example describeClientError(new UnauthorizedError('token tok_x expired …')) // 'the registry refused the token (401 token tok_x expired …) — set --token or BERTH_TOKEN'
+ * @example describeClientError(new UnauthorizedError('token tok_x expired …')) // 'the registry refused the token (401 token tok_x expired …) — set --token-file or BERTH_TOKEN; …'
  */
 export function describeClientError(err: unknown): string | undefined {
   if (err instanceof RegistryUnreachableError) return err.message;
-  if (err instanceof UnauthorizedError) return `the registry refused the token (401 ${err.message}) — set --token or BERTH_TOKEN`;
+  if (err instanceof UnauthorizedError) {
+    return `the registry refused the token (401 ${err.message}) — set --token-file or BERTH_TOKEN; if no admin token works any more, run \`berth up --reset-admin-token\` where the state folder is`;
+  }
   if (err instanceof ForbiddenError) return `the registry refused the request (403 ${err.message})`;
   // The named errors (not found, conflict, …) carry a complete sentence; others are titled.
   if (err instanceof RegistryError) return err.constructor === RegistryError ? `${err.title}: ${err.message}` : err.message;

@@ -72,7 +72,21 @@ export function createLogger(opts: LoggerOptions): CliLogger {
     // Buffered, written in the background: lines logged in one turn of the event loop
     // (a busy gateway's audit lines) leave in one write instead of one each.
     const out = pino.destination({ dest: 1, sync: false });
-    return { logger: pino(options, out), flush: () => out.flushSync() };
+    // A reader that went away (`| tee` and Ctrl-C) must not crash the process before it stops its servers: drop the lines.
+    let closed = false;
+    out.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code !== 'EPIPE') throw err;
+      closed = true;
+    });
+    const flush = (): void => {
+      if (closed) return;
+      try {
+        out.flushSync();
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EPIPE') throw err;
+      }
+    };
+    return { logger: pino(options, out), flush };
   }
   const destination = format === 'pretty' ? prettyDestination(stream, tty) : stream;
   return { logger: pino(options, destination), flush: () => undefined };

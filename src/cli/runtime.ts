@@ -57,6 +57,8 @@ export interface RegistryPart {
   stateDir: string;
   /** On a first start, also create an agent key for this agent (`<stateDir>/agent-key`). */
   bootstrapAgent?: string;
+  /** `berth up --reset-admin-token`: a new admin token in `<stateDir>/admin-token`, the earlier ones revoked. */
+  resetAdminToken?: boolean;
   /** The flag that sets the port, named when it is taken. */
   portFlag?: string;
   /** The prom-client Registry its /metrics serves (`berth up`: shared with the reconciler). */
@@ -339,6 +341,7 @@ export async function startRuntime(spec: RuntimeSpec): Promise<Runtime> {
         ...(part.approvalTtlMs !== undefined ? { approvalTtlMs: part.approvalTtlMs } : {}),
         ...(part.maxWatchersPerToken !== undefined ? { maxWatchersPerToken: part.maxWatchersPerToken } : {}),
         ...(part.bootstrapAgent !== undefined ? { bootstrapAgent: part.bootstrapAgent } : {}),
+        ...(part.resetAdminToken ? { resetAdminToken: true } : {}),
         remoteAddresses,
       }).catch(
         (err: unknown) => {

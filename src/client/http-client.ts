@@ -319,8 +319,8 @@ export class HttpRegistryClient implements RegistryClient {
     return (await this.#json<{ items: TokenInfo[] }>('GET', `${API_PREFIX}/tokens`)).items;
   }
 
-  async revokeToken(id: string): Promise<void> {
-    await this.#json('DELETE', `${API_PREFIX}/tokens/${encodeURIComponent(id)}`);
+  async revokeToken(id: string, opts: { force?: boolean } = {}): Promise<void> {
+    await this.#json('DELETE', `${API_PREFIX}/tokens/${encodeURIComponent(id)}${opts.force ? '?force=true' : ''}`);
   }
 
   async reviewToken(req: TokenReviewRequest): Promise<TokenReview> {

@@ -68,7 +68,7 @@ export interface RegistryClient {
   /** Every token, without secrets or hashes. */
   listTokens(): Promise<TokenInfo[]>;
   /** Revokes a token; NotFoundError when there is no such token. */
-  revokeToken(id: string): Promise<void>;
+  revokeToken(id: string, opts?: { force?: boolean }): Promise<void>;
   /**
    * Asks whether a presented agent key is good (gateway or admin only; ForbiddenError
    * otherwise). A refusal is an answer (`authenticated: false` with the reason), not an error.

@@ -20,7 +20,7 @@ import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { createRegistryApp } from './api/app.ts';
 import { createRegistryMetrics } from './api/metrics.ts';
-import { createBootstrapAgentKey, ensureBootstrapAdmin, type GivenBootstrapTokens } from './auth/bootstrap.ts';
+import { createBootstrapAgentKey, ensureBootstrapAdmin, resetBootstrapAdmin, type AdminTokenReset, type GivenBootstrapTokens } from './auth/bootstrap.ts';
 import type { Store } from './store.ts';
 import type { Principal } from './auth/authenticate.ts';
 import { InProcessRegistryClient } from '../client/in-process-client.ts';
@@ -39,6 +39,8 @@ export interface RegistryServerOptions {
    * for this agent in `<stateDir>/agent-key` (`berth up`: the examples' agent). Default: none.
    */
   bootstrapAgent?: string;
+  /** Mint a new bootstrap admin token into `<stateDir>/admin-token` and revoke the earlier ones (see {@link resetBootstrapAdmin}). */
+  resetAdminToken?: boolean;
   /** Tokens a deployment generated, stored on a first start instead of minting one (see {@link GivenBootstrapTokens}). */
   bootstrapTokens?: GivenBootstrapTokens;
   logger: Logger;
@@ -73,6 +75,8 @@ export interface RunningRegistry {
   bootstrapTokenFile?: string;
   /** The agent key file when this start created one (see `bootstrapAgent`). */
   bootstrapAgentKeyFile?: string;
+  /** What `resetAdminToken` did, when it was asked and this was not a first start. */
+  adminTokenReset?: AdminTokenReset;
   /** A client of this registry in this process, acting as `principal` (no socket, no token). */
   clientFor(principal: Principal): InProcessRegistryClient;
   /** Graceful shutdown (idempotent). Does not close the store. */
@@ -88,6 +92,8 @@ export async function startRegistryServer(opts: RegistryServerOptions): Promise<
     bootstrapTokenFile !== undefined && opts.bootstrapAgent !== undefined
       ? await createBootstrapAgentKey({ store, stateDir: opts.stateDir, logger, now: clock(), agent: opts.bootstrapAgent })
       : undefined;
+  // A first start just made a fresh admin token: there is nothing to reset.
+  const adminTokenReset = opts.resetAdminToken && bootstrapTokenFile === undefined ? await resetBootstrapAdmin({ store, stateDir: opts.stateDir, logger, now: clock() }) : undefined;
   const shutdown = new AbortController();
   const app = createRegistryApp({
     store,
@@ -141,6 +147,7 @@ export async function startRegistryServer(opts: RegistryServerOptions): Promise<
   return {
     url,
     ...(bootstrapTokenFile !== undefined ? { bootstrapTokenFile } : {}),
+    ...(adminTokenReset !== undefined ? { adminTokenReset } : {}),
     ...(bootstrapAgentKeyFile !== undefined ? { bootstrapAgentKeyFile } : {}),
     clientFor: (principal) => new InProcessRegistryClient(inProcessHandler(app, principal)),
     close,

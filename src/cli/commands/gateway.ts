@@ -59,8 +59,9 @@ ${secretFlagsUsage('none: file: references fail')}
 ${REMOTE_ADDRESS_USAGE}
   --log-level L     trace, debug, info, warn, error (default: BERTH_LOG_LEVEL, else info)
   -s, --server URL  registry address (default: BERTH_SERVER, config file, ${DEFAULT_SERVER})
-  --token TOKEN     a gateway token (berth token create --role gateway; default: BERTH_TOKEN, config file,
-                    ./.berth/admin-token for a local registry)
+  --token TOKEN     a gateway token (berth token create --role gateway; default: BERTH_TOKEN, config file;
+                    on the command line it shows in \`ps\`)
+  --token-file F    read the token from file F (- = standard input)
   -h, --help        show this help
 
 Exit codes: 0 stopped, 1 cannot listen, 2 bad usage, 3 registry unreachable or token refused.`;

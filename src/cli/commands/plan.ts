@@ -37,7 +37,8 @@ ${sandboxUsage(24, '\n                        (both: as the reconciler runs with
   --detailed-exitcode   as terraform: exit 0 when nothing would change, 2 when some server would change,
                         1 when some server can't be planned or is blocked (Conflict, failed permanently, retirement held)
   -s, --server URL      registry address (default: BERTH_SERVER, config file, ${DEFAULT_SERVER})
-  --token TOKEN         API token (default: BERTH_TOKEN, config file, ./.berth/admin-token for a local registry)
+  --token TOKEN         API token (default: the nearest .berth/ state folder's, BERTH_TOKEN, config file)
+  --token-file F        read the token from file F (- = standard input)
   -h, --help            show this help`;
 
 /** `--detailed-exitcode`'s "some server would change", as terraform plan's. */

@@ -61,7 +61,8 @@ ${secretFlagsUsage('none: file: references fail')}
 ${REMOTE_ADDRESS_USAGE}
   --log-level L       trace, debug, info, warn, error (default: BERTH_LOG_LEVEL, else info)
   -s, --server URL    registry address (default: BERTH_SERVER, config file, ${DEFAULT_SERVER})
-  --token TOKEN       admin API token (default: BERTH_TOKEN, config file, ./.berth/admin-token for a local registry)
+  --token TOKEN       admin API token (default: BERTH_TOKEN, config file; on the command line it shows in \`ps\`)
+  --token-file F      read the token from file F (- = standard input)
   -h, --help          show this help
 
 Durations: 500ms, 2s, 1m. Stopping (SIGTERM) releases the lease; with --provider local it

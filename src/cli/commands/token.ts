@@ -10,14 +10,16 @@ const usage = `Usage:
   berth token create --role ${ROLES.join('|')} [--team T] [--expires 30d] [--description TEXT]
   berth token create --role agent --agent NAME [--group G]… [--expires 30d] [--description TEXT]
   berth token list
-  berth token revoke <id>
+  berth token revoke <id> [--force]
 
 Roles: admin (everything), publisher (writes MCPServers of its --team), approver
 (changes spec.lifecycle only), reader (read and watch), gateway (what \`berth gateway\`
 does: read, review agent keys), agent (an agent's key: it sends it to the gateway as
 Authorization: Bearer; --agent is the name AccessPolicies give as subjects[].agent,
 --group the groups they may name).
-The token is printed once; only its hash is stored.
+The token is printed once; only its hash is stored. Revoking the last admin token is
+refused (409) unless --force: afterwards only \`berth up --reset-admin-token\`, run where the
+state folder is, makes a new one.
 
 Options:
 ${CLIENT_FLAGS_USAGE}`;
@@ -35,6 +37,7 @@ const command: Command = {
       group: { type: 'string', multiple: true },
       expires: { type: 'string' },
       description: { type: 'string' },
+      force: { type: 'boolean' },
     });
     if (values.help) {
       io.stdout.write(`${usage}\n`);
@@ -51,6 +54,8 @@ const command: Command = {
       durationFlag(values.expires, '--expires', 0); // checked here for a usage error; the registry reads the text itself
     } else if (sub === 'revoke') {
       if (rest.length !== 1) throw new UsageError('expected `berth token revoke <id>`');
+    } else if (values.force) {
+      throw new UsageError('--force is only for `berth token revoke`');
     } else if (sub === 'list') {
       if (rest.length > 0) throw new UsageError(`unexpected argument "${rest[0]}"`);
     } else {
@@ -79,7 +84,7 @@ const command: Command = {
           ),
         );
       } else {
-        await client.revokeToken(rest[0]!);
+        await client.revokeToken(rest[0]!, values.force ? { force: true } : {});
         io.stdout.write(`token ${rest[0]} revoked\n`);
       }
       return ExitCode.Ok;

@@ -19,7 +19,7 @@ import { SandboxUnavailableError } from '../../providers/local/index.ts';
 import { REMOTE_ADDRESS_FLAGS, REMOTE_ADDRESS_USAGE, allowRemoteFromFlags } from '../remote-address-flags.ts';
 import { Registry } from 'prom-client';
 import { existsSync, mkdirSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describeError } from '../../kit/errors.ts';
@@ -37,6 +37,7 @@ import { startRuntime, type Runtime } from '../runtime.ts';
 import { ensureUpSessionKeyFile } from '../session-key-file.ts';
 import { resolveStoreChoice, STORE_FLAGS, STORE_FLAGS_USAGE } from '../store-config.ts';
 import { formatSummary, summarizeFleet } from '../summary.ts';
+import { writeClientFile } from '../state-folder.ts';
 import { loadValidManifests } from './apply.ts';
 
 /**
@@ -80,6 +81,9 @@ ${REMOTE_ADDRESS_USAGE}
   --no-examples        apply nothing and create no example agent key on first start
   --log-level L        trace|debug|info|warn|error (default: BERTH_LOG_LEVEL, else info); logs go to
                        <state-dir>/berth.log
+  --reset-admin-token  recovery when no admin token works (the last one revoked, the file lost): write a
+                       new admin token to <state-dir>/admin-token and revoke the earlier bootstrap ones
+                       (audited; needs write access to the state folder)
   --once               start, wait until every server is Ready or 60 s pass, print the summary, stop
                        (exit 0 when all are Ready, 1 otherwise)
 
@@ -90,6 +94,13 @@ const DEFAULT_EXAMPLES = ['examples/manifests', 'examples/policies'];
 
 /** The agent the example policies name (examples/policies/sales-copilot.yaml); the first start makes it a key. */
 const EXAMPLE_AGENT = 'sales-copilot';
+
+/**
+ * Marks a state folder whose first start did not get as far as applying the examples
+ * (a port was taken, Ctrl-C came first): the registry already minted its admin token,
+ * so without the marker the next start would take itself for a restart and apply nothing.
+ */
+const FIRST_START_PENDING = 'first-start-pending';
 
 /** Lease the embedded reconciler campaigns for (the reconciler's default for all environments). */
 const RECONCILER_LEASE = 'berth-reconciler';
@@ -173,6 +184,7 @@ const command: Command = {
       'no-examples': { type: 'boolean' },
       'log-level': { type: 'string' },
       once: { type: 'boolean' },
+      'reset-admin-token': { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
       ...GATEWAY_AUTH_FLAGS,
       ...GATEWAY_EDGE_FLAGS,
@@ -219,6 +231,13 @@ const command: Command = {
     const { logger, flush } = createLogger({ component: 'up', level, destination: { file: logFile }, env: io.env });
 
     io.stdout.write('berth: starting…\n');
+    const adminTokenPath = join(stateDir, 'admin-token');
+    const pendingMarker = join(stateDir, FIRST_START_PENDING);
+    const hadAdminToken = existsSync(adminTokenPath);
+    // The registry mints the admin token before a later part can fail (or Ctrl-C comes): the next start finishes the first start's job.
+    const markUnfinishedFirstStart = async (): Promise<void> => {
+      if (!hadAdminToken && existsSync(adminTokenPath)) await writeFile(pendingMarker, 'examples not applied yet; the next `berth up` applies them\n', { mode: 0o600 });
+    };
     let rt: Runtime;
     // One Registry for the registry API's and the reconciler's metrics: the registry's /metrics serves both.
     const metrics = new Registry();
@@ -226,7 +245,7 @@ const command: Command = {
       rt = await startRuntime({
         logger,
         io,
-        registry: { store, host, port: registryPort, stateDir, metrics, maxWatchersPerToken, ...(values['no-examples'] ? {} : { bootstrapAgent: EXAMPLE_AGENT }) },
+        registry: { store, host, port: registryPort, stateDir, metrics, maxWatchersPerToken, ...(values['no-examples'] ? {} : { bootstrapAgent: EXAMPLE_AGENT }), ...(values['reset-admin-token'] ? { resetAdminToken: true } : {}) },
         // Servers listen where Berth does, but never on every interface.
         reconciler: { runtimes: { kind: 'local', stateDir, host: host === '0.0.0.0' ? '127.0.0.1' : host, sandbox, hiddenPaths, ...(allowCommands ? { allowCommands } : {}) }, leaseName: RECONCILER_LEASE, holderId: localHolderId(), metrics },
         // Agents' open SSE streams would hold shutdown for the default 5 s grace; on one machine a short grace is kinder.
@@ -236,6 +255,7 @@ const command: Command = {
       });
     } catch (err) {
       flush();
+      await markUnfinishedFirstStart();
       if (err instanceof CommandFailure && (err.exitCode === ExitCode.Unreachable || err.cause instanceof SandboxUnavailableError)) throw err;
       io.stderr.write(`berth up: could not start: ${describeError(err)}\n`);
       io.stderr.write('Is another `berth up` running? Choose other ports with --registry-port / --gateway-port.\n');
@@ -243,18 +263,26 @@ const command: Command = {
     }
     const sys = runningSystem(rt);
     if (!sys) {
+      await markUnfinishedFirstStart();
       await rt.stop();
       flush();
       return ExitCode.Ok;
     }
+    // Until the examples are applied, a stop of any kind leaves the first start unfinished.
+    const firstStart = sys.firstStart || existsSync(pendingMarker);
+    const reset = rt.registryServer?.adminTokenReset;
+    if (sys.firstStart) await writeFile(pendingMarker, 'examples not applied yet; the next `berth up` applies them\n', { mode: 0o600 });
+    const agentKeyFile = sys.agentKeyFile ?? (firstStart && existsSync(join(stateDir, 'agent-key')) ? join(stateDir, 'agent-key') : undefined);
+    // Client commands run anywhere under this folder's parent find this registry (and only send its token there).
+    await writeClientFile(stateDir, { server: sys.registryUrl, tokenFile: sys.adminTokenFile });
     try {
       io.stdout.write(
         [
           `  registry    ${sys.registryUrl}`,
           `  store       ${store.location.display}`,
           `  gateway     ${sys.gatewayUrl}   (servers at ${sys.gatewayUrl}/mcp/<name>)`,
-          `  admin token ${sys.adminTokenFile}${sys.firstStart ? '   (created now; readable only by you)' : ''}`,
-          ...(sys.agentKeyFile !== undefined ? [`  agent key   ${sys.agentKeyFile}   (agent ${EXAMPLE_AGENT}; send it as Authorization: Bearer)`] : []),
+          `  admin token ${sys.adminTokenFile}${sys.firstStart ? '   (created now; readable only by you)' : reset ? `   (reset now: new token ${reset.tokenId}; revoked ${reset.revoked.join(', ') || 'none'})` : ''}`,
+          ...(agentKeyFile !== undefined ? [`  agent key   ${agentKeyFile}   (agent ${EXAMPLE_AGENT}; send it as Authorization: Bearer)`] : []),
           `  logs        ${logFile}`,
           ...(rt.sandbox ? [`  sandbox     ${sandboxLine(rt.sandbox)}`] : []),
           '',
@@ -262,12 +290,13 @@ const command: Command = {
       );
       if (rt.sandbox?.kind === 'off') io.stderr.write(`berth up: ${sandboxLine(rt.sandbox)}\n`);
       const present = examples.filter((p) => existsSync(p));
-      if (sys.firstStart && present.length > 0) {
+      if (firstStart && present.length > 0) {
         io.stdout.write(
-          `Applying ${present.map((p) => relative(io.cwd, p) || '.').join(', ')} and approving the stages the example servers request, as the bootstrap admin (first start; --no-examples skips this):\n`,
+          `Applying ${present.map((p) => relative(io.cwd, p) || '.').join(', ')} and approving the stages the example servers request, as the bootstrap admin (${sys.firstStart ? 'first start' : 'finishing an earlier first start that stopped before this'}; --no-examples skips this):\n`,
         );
         if (!(await applyExamples(sys, present, io))) io.stderr.write('berth up: the examples are invalid; nothing was applied\n');
       }
+      if (firstStart) await rm(pendingMarker, { force: true });
       return await watchSummary(sys, io, values.once ?? false);
     } finally {
       io.stdout.write('\nberth: stopping (every server process will be stopped)…\n');
@@ -308,6 +337,9 @@ async function watchSummary(sys: RunningSystem, io: CommandIo, once: boolean): P
     }
     if (once && (allReady || Date.now() - started > 60_000)) {
       if (tty) io.stdout.write('\n');
+      if (!allReady && (await currentSummary(sys)).deployable === 0) {
+        io.stderr.write('berth up: no server to deploy in the registry; apply manifests with `berth apply -f examples/manifests` (and approve them), or start a new state folder\n');
+      }
       return allReady ? ExitCode.Ok : ExitCode.Failed;
     }
     // Wakes on the next write, on Ctrl-C, or after a second (--once's deadline needs a clock).

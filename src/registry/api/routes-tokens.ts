@@ -3,7 +3,7 @@
  * (admin only). A token's secret is returned once, at creation; only its hash is stored.
  * What a create may ask for is checked in `token-request.ts`.
  */
-import { NotFoundError, RegistryError } from '../../client/errors.ts';
+import { ConflictError, NotFoundError, RegistryError } from '../../client/errors.ts';
 import { isTokenId } from '../../client/tokens.ts';
 import { enforce, mayAdminister } from '../auth/authorize.ts';
 import { mintToken } from '../auth/tokens.ts';
@@ -35,7 +35,18 @@ export function tokenRoutes(app: ApiApp, { store, clock }: ApiDeps): void {
     const id = c.req.param('id');
     if (!isTokenId(id)) throw new RegistryError(400, { type: 'invalid-name', title: 'Invalid token id', detail: `${JSON.stringify(id)} is not a token id (tok_ followed by 12 characters)` });
     const at = clock().toISOString();
-    const audit = { actor: who.tokenId, action: 'token.revoke', details: { role: who.role, tokenId: id } };
+    const force = c.req.query('force') === 'true';
+    // Revoking the last admin token leaves nobody able to create another over the API: say so, and how to recover.
+    if (!force) {
+      const now = Date.parse(at);
+      const admins = (await store.listTokens()).filter((t) => t.role === 'admin' && t.revokedAt === undefined && (t.expiresAt === undefined || Date.parse(t.expiresAt) > now));
+      if (admins.length === 1 && admins[0]!.id === id) {
+        throw new ConflictError(
+          `token ${id} is the last admin token: revoking it leaves no token that can create or revoke tokens. Create another admin token first (berth token create --role admin), or revoke with --force (?force=true) and recover with \`berth up --reset-admin-token\` on the machine that holds the state folder`,
+        );
+      }
+    }
+    const audit = { actor: who.tokenId, action: 'token.revoke', details: { role: who.role, tokenId: id, ...(force ? { force: true } : {}) } };
     if (!(await store.revokeToken(id, at, { audit }))) throw new NotFoundError(`no token ${id}`);
     return c.json({ id, revokedAt: at });
   });

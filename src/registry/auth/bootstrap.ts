@@ -87,3 +87,31 @@ export async function createBootstrapAgentKey(opts: BootstrapOptions & { agent: 
   opts.logger.info({ file, tokenId: minted.record.id, agent: opts.agent }, 'created an agent key for the examples; it is in this file (mode 0600)');
   return file;
 }
+
+/** What {@link resetBootstrapAdmin} did, for the operator (never the token itself). */
+export interface AdminTokenReset {
+  file: string;
+  tokenId: string;
+  /** The earlier bootstrap admin tokens it revoked. */
+  revoked: string[];
+}
+
+/**
+ * Recovery when nobody holds a working admin token (`berth up --reset-admin-token`, which
+ * needs write access to the state folder, the same trust as reading `admin-token`): mints a
+ * new admin token into `<stateDir>/admin-token` and the store, then revokes every earlier
+ * bootstrap admin token (so a leaked old file stops working). Both steps are audited as
+ * `system:registry` with `reset: true`.
+ */
+export async function resetBootstrapAdmin(opts: BootstrapOptions): Promise<AdminTokenReset> {
+  const { store, logger, now } = opts;
+  const earlier = (await store.listTokens()).filter((t) => t.role === 'admin' && t.revokedAt === undefined && t.description?.startsWith('bootstrap admin'));
+  const minted = mintToken({ role: 'admin', description: 'bootstrap admin (reset by berth up --reset-admin-token)', now });
+  const file = await storeWithFile(opts, ADMIN_TOKEN_FILE, minted, { role: 'admin', reset: true });
+  const at = now.toISOString();
+  for (const t of earlier) {
+    await store.revokeToken(t.id, at, { audit: { actor: 'system:registry', action: 'token.revoke', details: { tokenId: t.id, role: 'admin', reset: true, replacedBy: minted.record.id } } });
+  }
+  logger.warn({ file, tokenId: minted.record.id, revoked: earlier.map((t) => t.id) }, 'reset the bootstrap admin token; the new one is in this file (mode 0600)');
+  return { file, tokenId: minted.record.id, revoked: earlier.map((t) => t.id) };
+}

@@ -4,7 +4,7 @@
  * `spec.runtime.secrets` from an `env:BERTH_SECRET_*` variable and a `file:` under
  * the state folder's `secrets/`. The server sees both in its environment (its
  * getEnv tool reports them through the gateway); neither value is in the registry
- * (`berth get -o yaml`, status) nor in berth.log; a reference that cannot be
+ * (`berth get -o yaml`, status), the runtime state file or berth.log; a reference that cannot be
  * resolved leaves its server Degraded, naming the secret and the reference.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -78,7 +78,7 @@ describe('spec.runtime.secrets on the local runtime through berth up', () => {
     expect(s.status?.phase).not.toBe('Ready');
   });
 
-  it('neither value is in berth get -o yaml, the status, or berth.log', async () => {
+  it('neither value is in berth get -o yaml, the status, local-runtime.json or berth.log', async () => {
     const got = await berth(up, ['get', 'servers', '-o', 'yaml']);
     expect(got.code).toBe(0);
     expect(got.stdout).toContain('env:BERTH_SECRET_LOCAL_CRM'); // the reference is stored, the value is not
@@ -90,6 +90,10 @@ describe('spec.runtime.secrets on the local runtime through berth up', () => {
     }
     expect(got.stdout).not.toContain(ENV_SECRET);
     expect(got.stdout).not.toContain(FILE_SECRET);
+    const runtimeFile = await readFile(join(state.dir, 'local-runtime.json'), 'utf8');
+    expect(runtimeFile).toContain('CRM_TOKEN=env:BERTH_SECRET_LOCAL_CRM'); // the runtime state names the reference only
+    expect(runtimeFile).not.toContain(ENV_SECRET);
+    expect(runtimeFile).not.toContain(FILE_SECRET);
     await up.stop();
     const log = await readFile(join(state.dir, 'berth.log'), 'utf8');
     expect(log).toContain('crm-local'); // the log is there and speaks of these servers

@@ -86,8 +86,11 @@ describe('berth logs (local runtime)', () => {
     expect(missing.code).toBe(1);
     expect(missing.stderr).toMatch(/no output files for "nowhere"/);
     expect(missing.stderr).toMatch(/CloudWatch, to the log group set as logGroup in the ECS environment config \(streams nowhere\/…\)/);
-    const noFolder = await runBerth(['logs', 'quote'], { cwd: dir.replace(/\/[^/]+$/, '') });
+    // A .berth/ without client.json (no berth up recorded itself there) is not a state folder to read.
+    const elsewhere = join(dir, 'elsewhere');
+    mkdirSync(elsewhere);
+    const noFolder = await runBerth(['logs', 'quote'], { cwd: elsewhere });
     expect(noFolder.code).toBe(1);
-    expect(noFolder.stderr).toMatch(/no \.berth\/ state folder|no output files/);
+    expect(noFolder.stderr).toMatch(/no \.berth\/ state folder with a client\.json in .*elsewhere or above; .*--state-dir DIR\. `berth logs` reads the local runtime's output files; a server run on ECS logs to CloudWatch/);
   });
 });

@@ -12,6 +12,7 @@ import { matchesLabels, parseLabelSelector } from '../registry/label-selector.ts
 import { ExitCode, type CommandIo } from './command.ts';
 import { formatTable, reportClientError } from './config.ts';
 import { policyRows, serverRows } from './commands/get.ts';
+import { fitRow, fitWidths, type TableWidths } from './table-fit.ts';
 
 /** What `-w` follows. */
 export interface WatchRowsOptions {
@@ -22,6 +23,10 @@ export interface WatchRowsOptions {
   wide: boolean;
   /** Resource version the table was listed at. */
   from: number;
+  /** The layout the table was printed in on a terminal: rows keep its columns. */
+  layout?: TableWidths;
+  /** The terminal's width: rows printed without a table's layout are still fitted to it. */
+  maxWidth?: number;
 }
 
 /**
@@ -38,6 +43,11 @@ export async function watchRows(client: HttpRegistryClient, kind: Kind, opts: Wa
   const print = (o: Resource, deleted: boolean): void => {
     const t = kind === 'MCPServer' ? serverRows([o], opts.wide, new Date()) : policyRows([o], opts.wide, new Date());
     const row = kind === 'MCPServer' && deleted ? t.rows.map((r) => r.map((c, i) => (t.header[i] === 'PHASE' ? 'Deleted' : c))) : t.rows;
+    const layout = opts.layout ?? (opts.maxWidth !== undefined ? fitWidths(t.header, row, opts.maxWidth) : undefined);
+    if (layout) {
+      for (const r of row) io.stdout.write(`${fitRow(r, layout, opts.maxWidth)}\n`);
+      return;
+    }
     const text = formatTable(t.header, row);
     io.stdout.write(text.slice(text.indexOf('\n') + 1));
   };

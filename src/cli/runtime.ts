@@ -233,7 +233,7 @@ class StopSteps {
   }
 }
 
-/** The remote runtime's option for `resolve`: its health checks send the servers' headers as the gateway does. */
+/** The runtimes' option for `resolve`: the remote runtime's health checks send the servers' headers as the gateway does; the local runtime puts `runtime.secrets` in its processes' environment. */
 function providerSecrets(resolve: SecretResolver | undefined): { resolveSecret?: (ref: SecretRef) => Promise<string> } {
   return resolve === undefined ? {} : { resolveSecret: (ref) => resolve(ref.valueFrom) };
 }
@@ -268,6 +268,8 @@ async function startRuntimes(choice: RuntimesChoice, spec: RuntimeSpec, remoteAd
         ...(choice.sandbox !== undefined ? { sandbox: choice.sandbox } : {}),
         ...(choice.hiddenPaths !== undefined ? { hiddenPaths: choice.hiddenPaths } : {}),
         ...(choice.allowCommands !== undefined ? { allowCommands: choice.allowCommands } : {}),
+        // runtime.secrets: the provider reads no environment or files itself; values go only into the child's environment.
+        ...providerSecrets(spec.resolveSecret),
         // A crash or health change is noticed by the provider: requeue at once instead of at the next resync.
         onChange: enqueue,
       });

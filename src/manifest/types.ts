@@ -33,8 +33,9 @@ export interface SecretRef {
   /** Environment variable (`runtime.secrets`) or HTTP header (`remote.headers`, `runtime.headers`) the secret is exposed as. */
   name: string;
   /**
-   * ARN of a Secrets Manager secret or an SSM parameter; for headers also
-   * `env:BERTH_SECRET_<NAME>` or `file:<path under the gateway's --secrets-dir>`.
+   * ARN of a Secrets Manager secret or an SSM parameter, or (for headers, and
+   * for `runtime.secrets` on the local runtime) `env:BERTH_SECRET_<NAME>` or
+   * `file:<path under --secrets-dir>`.
    */
   valueFrom: string;
 }

@@ -59,8 +59,12 @@ describe('header secret references', () => {
     expect(problems[1]!.message).toContain('Authorization');
   });
 
-  it('keeps runtime.secrets to ARNs: the ECS task resolves those, not the gateway', () => {
-    const s = mcpServer('w', { runtime: { image: 'ghcr.io/a/b:1', transport: 'streamable-http', secrets: [{ name: 'TOKEN', valueFrom: 'env:BERTH_SECRET_X' }] } });
-    expect(validateObject(s).map((p) => [p.path, p.code])).toEqual([['spec.runtime.secrets[0].valueFrom', 'pattern']]);
+  it('runtime.secrets take the same references (the local runtime reads env: and file:; ECS refuses them at render), never a value or a path out', () => {
+    const ok = mcpServer('w', { runtime: { image: 'ghcr.io/a/b:1', transport: 'streamable-http', secrets: [{ name: 'TOKEN', valueFrom: 'env:BERTH_SECRET_X' }, { name: 'KEY', valueFrom: 'file:crm/api-key' }] } });
+    expect(validateObject(ok)).toEqual([]);
+    for (const valueFrom of ['env:BERTH_TOKEN', 'file:../admin-token', 'file:/etc/shadow', 'sk-live-literal-value']) {
+      const bad = mcpServer('w', { runtime: { image: 'ghcr.io/a/b:1', transport: 'streamable-http', secrets: [{ name: 'TOKEN', valueFrom }] } });
+      expect(validateObject(bad).map((p) => [p.path, p.code])).toEqual([['spec.runtime.secrets[0].valueFrom', 'pattern']]);
+    }
   });
 });

@@ -10,6 +10,7 @@ import type { AccessPolicySpec, MCPServerSpec, MCPServerStatus } from '../../man
 import { ExitCode, UsageError, type Command, type CommandIo } from '../command.ts';
 import { compileJsonPath } from '../jsonpath.ts';
 import { watchRows } from '../get-watch.ts';
+import { fitRow, fitWidths, type TableWidths } from '../table-fit.ts';
 import { age, ALL_KINDS, CLIENT_FLAGS, CLIENT_FLAGS_USAGE, connectRegistry, formatTable, objectRef, parseFlags, reportClientError, requireKind } from '../config.ts';
 
 const usage = `Usage: berth get [kind] [name] [-o table|wide|yaml|json|jsonpath=EXPR] [-l selector] [--no-headers] [-w]
@@ -31,9 +32,15 @@ ${CLIENT_FLAGS_USAGE}`;
 type Output = 'table' | 'wide' | 'yaml' | 'json' | 'jsonpath';
 
 /** A table as text, with or without its header line. */
-function table(t: { header: string[]; rows: string[][] }, headers: boolean): string {
-  const text = formatTable(t.header, t.rows);
+function table(t: { header: string[]; rows: string[][] }, headers: boolean, layout?: TableWidths): string {
+  const text = layout ? [t.header, ...t.rows].map((r) => `${fitRow(r, layout)}\n`).join('') : formatTable(t.header, t.rows);
   return headers ? text : text.slice(text.indexOf('\n') + 1);
+}
+
+/** The terminal's width when stdout is one (`-w` fits its rows to it: a wrapped row breaks the columns of all that follow); else undefined. */
+function terminalWidth(stdout: CommandIo['stdout']): number | undefined {
+  const tty = stdout as Partial<NodeJS.WriteStream>;
+  return tty.isTTY === true && typeof tty.columns === 'number' && tty.columns > 0 ? tty.columns : undefined;
 }
 
 function readyOf(status: MCPServerStatus | undefined): string {
@@ -104,6 +111,10 @@ const command: Command = {
     if (name !== undefined && (values.selector || values.team)) throw new UsageError('-l and --team select many objects; leave out the name');
     const client = await connectRegistry(values, io);
     const now = new Date();
+    // -w on a terminal: the table and the rows after it share one layout that fits the window.
+    const width = values.watch ? terminalWidth(io.stdout) : undefined;
+    let layout: TableWidths | undefined;
+    const fitting = (): { layout?: TableWidths; maxWidth?: number } => ({ ...(layout ? { layout } : {}), ...(width !== undefined ? { maxWidth: width } : {}) });
     try {
       if (name !== undefined) {
         const obj = await client.get(kinds[0]!, name);
@@ -116,9 +127,10 @@ const command: Command = {
         else if (jsonpath) io.stdout.write(`${jsonpath(obj)}\n`);
         else {
           const t = kinds[0] === 'MCPServer' ? serverRows([obj], output === 'wide', now) : policyRows([obj], output === 'wide', now);
-          io.stdout.write(table(t, headers));
+          if (width !== undefined) layout = fitWidths(t.header, t.rows, width);
+          io.stdout.write(table(t, headers, layout));
         }
-        if (values.watch) return await watchRows(client, kinds[0]!, { name, wide: output === 'wide', from: Number(obj.metadata.resourceVersion ?? 0) }, io);
+        if (values.watch) return await watchRows(client, kinds[0]!, { name, wide: output === 'wide', from: Number(obj.metadata.resourceVersion ?? 0), ...fitting() }, io);
         return ExitCode.Ok;
       }
       const all: Resource[] = [];
@@ -136,7 +148,8 @@ const command: Command = {
           const t = kind === 'MCPServer' ? serverRows(items, output === 'wide', now) : policyRows(items, output === 'wide', now);
           if (printed > 0 && headers) io.stdout.write('\n');
           if (kinds.length > 1 && headers) io.stdout.write(`${kind}:\n`);
-          io.stdout.write(table(t, headers));
+          if (width !== undefined) layout = fitWidths(t.header, t.rows, width);
+          io.stdout.write(table(t, headers, layout));
           printed += 1;
         }
       }
@@ -152,6 +165,7 @@ const command: Command = {
           {
             wide: output === 'wide',
             from: listedAt,
+            ...fitting(),
             ...(values.selector ? { labelSelector: values.selector } : {}),
             ...(values.team ? { ownerTeam: values.team } : {}),
           },

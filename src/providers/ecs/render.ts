@@ -88,6 +88,14 @@ export function renderServer(desired: DesiredServer, config: EcsEnvironmentConfi
   const environment: KeyValuePair[] = Object.entries(runtime.env ?? {})
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
     .map(([name, value]) => ({ name, value }));
+  const local = (runtime.secrets ?? []).find((s) => !s.valueFrom.startsWith('arn:'));
+  if (local !== undefined) {
+    // ECS reads secrets itself, from Secrets Manager or SSM only; an env:/file: reference names something on Berth's machine.
+    throw new ProviderError(
+      `MCPServer "${desired.name}": secret ${local.name} has valueFrom ${local.valueFrom}, which only the local runtime can read; on ECS use the ARN of a Secrets Manager secret or an SSM parameter`,
+      { code: 'invalid_spec', retryable: false },
+    );
+  }
   const secrets: Secret[] = [...(runtime.secrets ?? [])].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)).map((s) => ({ name: s.name, valueFrom: s.valueFrom }));
   const container: ContainerDefinition = {
     name: CONTAINER_NAME,

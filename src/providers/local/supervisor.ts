@@ -337,7 +337,13 @@ export class Supervisor {
       try {
         out[ref.name] = await this.#ctx.resolveSecret(ref);
       } catch (err) {
-        throw new ProviderError(`could not resolve secret ${ref.name} (${ref.valueFrom}) for ${this.name}`, { code: 'secret_unresolved', cause: err });
+        // The resolver's messages name the reference and never a value (src/cli/secret-resolver.ts).
+        // Retryable: the variable or file may yet be provided; the work queue retries with backoff.
+        throw new ProviderError(`secret ${ref.name} of ${this.name} (valueFrom ${ref.valueFrom}) cannot be resolved: ${(err as Error).message}`, {
+          code: 'secret_unresolved',
+          retryable: true,
+          cause: err,
+        });
       }
     }
     this.#notes = missing.length

@@ -28,6 +28,7 @@ import type { LocalAction, LocalObservation } from './types.ts';
 
 export type { LocalAction, LocalObservation, ExitInfo } from './types.ts';
 export type { LocalProviderOptions } from './options.ts';
+export { readServerLogs, followServerLogs, serverLogFiles, NoServerLogsError, type ServerLogLine } from './server-logs.ts';
 export { SandboxUnavailableError, type SandboxMode, type SandboxStatus } from './sandbox.ts';
 
 /** The local provider, with one extra: hand the processes over without stopping them. */

@@ -19,18 +19,21 @@ function setup(opts: { pollMs?: number; maxBytes?: number } = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'berth-capture-'));
   dirs.push(dir);
   const logged: { stream: string; line: string }[] = [];
+  const raw: string[] = [];
   const sink = new Writable({
     write(chunk: Buffer, _enc, done) {
       for (const text of chunk.toString().split('\n').filter(Boolean)) {
+        raw.push(text);
         const { stream, line } = JSON.parse(text) as { stream: string; line: string };
         logged.push({ stream, line });
       }
       done();
     },
   });
-  const capture = createOutputCapture({ dir, name: 'srv', logger: pino(sink), ...opts });
+  // Bound as the supervisor binds it.
+  const capture = createOutputCapture({ dir, name: 'srv', logger: pino(sink).child({ server: 'srv', source: 'process' }), ...opts });
   captures.push(capture);
-  return { dir, capture, logged };
+  return { dir, capture, logged, raw };
 }
 
 /** Runs `script` in a child writing to the capture's files, as the supervisor does. */
@@ -94,5 +97,24 @@ describe('createOutputCapture', () => {
     } finally {
       child.kill('SIGKILL');
     }
+  });
+
+  it("logs a server's JSON line as its own record (its msg, level and fields), never letting it claim another server's name", async () => {
+    const { capture, raw } = setup({ pollMs: 50 });
+    const line = JSON.stringify({ level: 50, time: 1, pid: 1, hostname: 'h', server: 'gateway', stream: 'stdout', msg: 'db down', retry: 3 });
+    const child = runChild(capture, `console.error(${JSON.stringify(line)}); console.error('plain words'); console.log('[1,2]');`);
+    await capture.follow(false);
+    await new Promise((r) => child.once('exit', r));
+    await until(() => raw.length >= 3, 5000);
+    const records = raw.map((t) => JSON.parse(t) as Record<string, unknown>);
+    const own = records.find((r) => r.msg === 'db down')!;
+    expect(own).toMatchObject({ level: 50, server: 'srv', source: 'process', stream: 'stderr', retry: 3 });
+    expect(own.line).toBeUndefined();
+    // JSON.parse keeps the last of duplicate keys: the claimed name must not be written at all.
+    const text = raw.find((t) => t.includes('db down'))!;
+    expect(text.match(/"server":/g)).toHaveLength(1);
+    expect(text.match(/"stream":/g)).toHaveLength(1);
+    expect(records.find((r) => r.msg === 'plain words')).toMatchObject({ level: 30, server: 'srv', stream: 'stderr', line: 'plain words' });
+    expect(records.find((r) => r.msg === '[1,2]')).toMatchObject({ level: 30, stream: 'stdout', line: '[1,2]' });
   });
 });

@@ -13,6 +13,7 @@ import { open, stat, truncate } from 'node:fs/promises';
 import { join } from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
 import type { Logger } from 'pino';
+import { outputRecord } from './output-line.ts';
 
 /** Which output stream a line came from. */
 export type StreamName = 'stdout' | 'stderr';
@@ -23,7 +24,7 @@ export interface OutputCaptureOptions {
   dir: string;
   /** Server name: files are `<name>.stdout.log` and `<name>.stderr.log`. */
   name: string;
-  /** Each line is logged as `{ stream, line }` at info. */
+  /** Each line is logged as output-line.ts says: `{ stream, line }` at info, or a JSON line's own fields and level. */
   logger: Logger;
   /** How often the files are read when no change event arrives; default 1000 ms. */
   pollMs?: number;
@@ -72,7 +73,10 @@ export function createOutputCapture(opts: OutputCaptureOptions): OutputCapture {
   function remember(s: (typeof streams)[number], line: string, log: boolean): void {
     s.lines.push(line);
     if (s.lines.length > keep) s.lines.splice(0, s.lines.length - keep);
-    if (log) opts.logger.info({ stream: s.stream, line }, line);
+    if (log) {
+      const r = outputRecord(s.stream, line);
+      opts.logger[r.level](r.fields, r.msg);
+    }
   }
 
   async function readNew(s: (typeof streams)[number], log: boolean): Promise<void> {

@@ -82,7 +82,7 @@ describe('berth approvals', () => {
     expect((await run('reader', ['approvals', 'list', '--status', 'denied'])).stdout).toMatch(new RegExp(`^${b.id}\\s+denied\\s+.*never delete$`, 'm'));
 
     const audit = await run('reader', ['audit', '--action', 'approval.approve']);
-    expect(audit.stdout).toMatch(new RegExp(`^\\S+\\s+tok_\\w+\\s+approval\\.approve\\s+approval/${a.id}\\s+-$`, 'm'));
+    expect(audit.stdout).toMatch(new RegExp(`^\\S+\\s+tok_\\w+\\s+approval\\.approve\\s+approval/${a.id}\\s+-\\s+-$`, 'm'));
   });
 
   it('exit codes: 1 for a role that may not, 2 for usage, 3 for an unreachable registry or a refused token', async () => {
@@ -170,7 +170,7 @@ describe('berth audit --calls', () => {
 
   it('keeps the change audit without call flags; agents may not read call records', async () => {
     const changes = await run('reader', ['audit', '--limit', '3']);
-    expect(changes.stdout.split('\n')[0]).toMatch(/^TIME\s+ACTOR\s+ACTION\s+OBJECT\s+GEN$/);
+    expect(changes.stdout.split('\n')[0]).toMatch(/^TIME\s+ACTOR\s+ACTION\s+OBJECT\s+GEN\s+CHANGES$/);
     const agent = await run('agent', ['audit', '--calls']);
     expect([agent.code, agent.stderr]).toEqual([1, expect.stringContaining('403')]);
   });

@@ -21,6 +21,7 @@ import { join, resolve } from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { DURATION_EXAMPLES, parseDuration } from '../kit/duration.ts';
 import { KINDS, type Kind } from '../manifest/resource.ts';
+import { configProblems } from '../manifest/config-check.ts';
 import { ForbiddenError, RegistryError, RegistryUnreachableError, UnauthorizedError } from '../client/errors.ts';
 import { DEFAULT_REQUEST_TIMEOUT_MS, HttpRegistryClient } from '../client/http-client.ts';
 import { ExitCode, UsageError, type CommandIo } from './command.ts';
@@ -127,7 +128,12 @@ async function readConfigFile(path: string): Promise<ConfigFile | undefined> {
   } catch (cause) {
     throw new UsageError(`${path} is not valid JSON (${(cause as Error).message}); expected {"server": "http://…", "token": "berth_…"}`, { cause });
   }
-  if (!parsed || typeof parsed !== 'object') throw new UsageError(`${path} must hold a JSON object {"server": …, "token": …}`);
+  if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw new UsageError(`${path} must hold a JSON object {"server": …, "token": …}`);
+  // The same schema check as manifests: a misspelt key ("sever") is an error, not a setting silently ignored.
+  const problems = configProblems('cli-config', parsed);
+  if (problems.length > 0) {
+    throw new UsageError(`${path} is not a valid berth config (schemas/cli-config.schema.json):\n${problems.map((p) => `  ${p.path || '(top level)'}: ${p.message}`).join('\n')}`);
+  }
   const { server, token } = parsed as Record<string, unknown>;
   return { ...(typeof server === 'string' ? { server } : {}), ...(typeof token === 'string' ? { token } : {}) };
 }

@@ -4,6 +4,7 @@
  * error that names the key, where it is, and the known key it most likely meant.
  */
 import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
+import cliConfigSchema from '../../schemas/cli-config.schema.json' with { type: 'json' };
 import ecsEnvironmentSchema from '../../schemas/ecs-environment.schema.json' with { type: 'json' };
 import { didYouMean } from './did-you-mean.ts';
 
@@ -11,6 +12,8 @@ import { didYouMean } from './did-you-mean.ts';
 export const CONFIG_SCHEMAS = {
   /** `berth.config.yaml`: the ECS environments (schemas/ecs-environment.schema.json). */
   'ecs-environment': ecsEnvironmentSchema,
+  /** The client commands' `.berth/config.json` and `~/.config/berth/config.json` (schemas/cli-config.schema.json). */
+  'cli-config': cliConfigSchema,
 } as const;
 
 /** A configuration file with a schema. */

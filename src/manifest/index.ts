@@ -26,6 +26,7 @@ export { parseManifestText, type ParsedDocument, type ParseResult, type PathSegm
 export { loadManifestPaths, ManifestPathError, type LoadResult } from './load.ts';
 export { applyDefaults } from './defaults.ts';
 export { specHash, canonicalJson } from './spec-hash.ts';
+export { changeSummary, MAX_CHANGED_PATHS, MAX_VALUE_CHARS } from './change-summary.ts';
 export { stripServerOwned, SERVER_OWNED_PATHS } from './server-owned.ts';
 export { ManifestValidator, type ValidateOptions } from './validate.ts';
 export { RemoteAddressRule, urlForDisplay, allowEntryProblem, type RemoteAddressPolicy, type RemoteAddressRefusal } from './remote-address.ts';

@@ -14,7 +14,8 @@ const usage = `Usage: berth audit [--since 1h|2026-01-31T00:00:00Z] [--actor TOK
        berth audit --calls [--agent A] [--mcpserver S] [--tool T] [--decision D] [--since …] [--limit N] [-o table|json]
 
 Shows the registry's audit log, newest first: every effective write with its actor
-(token id), action, object, generation before/after and spec hash.
+(token id), action, object, generation before/after, and the fields it changed
+(old → new; secret-looking values only as "(changed)"). -o json adds the spec hash.
 
 With --calls, or any of --agent, --mcpserver, --tool and --decision, it shows the
 gateway's call records instead: every MCP request the gateway decided, with the
@@ -35,7 +36,18 @@ Options:
   -o, --output     table (default) or json
 ${CLIENT_FLAGS_USAGE}`;
 
-/** One table row per entry: TIME ACTOR ACTION OBJECT GEN. */
+/** Columns of the audit table ({@link auditRows}). */
+export const AUDIT_HEADER = ['TIME', 'ACTOR', 'ACTION', 'OBJECT', 'GEN', 'CHANGES'];
+
+/** The entry's changed fields (`details.changes`, written by the registry) as one cell; `-` when it has none. */
+function changesCell(e: AuditEntry): string {
+  const changes = (e.details as { changes?: unknown } | undefined)?.changes;
+  if (!Array.isArray(changes) || changes.length === 0) return '-';
+  // A hostile registry must not be able to write terminal control characters through this cell.
+  return changes.map((c) => String(c).replace(/[\u0000-\u001f\u007f-\u009f]/g, '?')).join('; ');
+}
+
+/** One table row per entry: TIME ACTOR ACTION OBJECT GEN CHANGES. */
 export function auditRows(entries: AuditEntry[]): string[][] {
   return entries.map((e) => [
     e.time ?? '-',
@@ -43,6 +55,7 @@ export function auditRows(entries: AuditEntry[]): string[][] {
     e.action,
     e.kind && e.name ? `${String(e.kind).toLowerCase()}/${e.name}` : String((e.details as { tokenId?: string } | undefined)?.tokenId ?? '-'),
     e.generationBefore !== undefined || e.generationAfter !== undefined ? `${e.generationBefore ?? '∅'}→${e.generationAfter ?? '∅'}` : '-',
+    changesCell(e),
   ]);
 }
 
@@ -132,7 +145,7 @@ const command: Command = {
       const entries = await client.queryAudit(q);
       if (output === 'json') io.stdout.write(`${JSON.stringify(entries, null, 2)}\n`);
       else if (entries.length === 0) io.stderr.write('No audit entries match.\n');
-      else io.stdout.write(formatTable(['TIME', 'ACTOR', 'ACTION', 'OBJECT', 'GEN'], auditRows(entries)));
+      else io.stdout.write(formatTable(AUDIT_HEADER, auditRows(entries)));
       return ExitCode.Ok;
     } catch (err) {
       return reportClientError(err, io, 'audit');

@@ -10,7 +10,7 @@ import { ForbiddenError } from '../../client/errors.ts';
 import { ExitCode, type Command, type CommandIo } from '../command.ts';
 import { age, CLIENT_FLAGS, CLIENT_FLAGS_USAGE, connectRegistry, formatTable, objectRef, parseFlags, reportClientError, requireKindAndName } from '../config.ts';
 import { describeRuntime } from '../describe-runtime.ts';
-import { auditRows } from './audit.ts';
+import { AUDIT_HEADER, auditRows } from './audit.ts';
 
 const usage = `Usage: berth describe <kind> <name>
 
@@ -146,7 +146,7 @@ const command: Command = {
       io.stdout.write('\nRecent changes:\n');
       try {
         const entries = await client.queryAudit({ kind, name, limit: 10 });
-        io.stdout.write(entries.length === 0 ? '  <none>\n' : formatTable(['  TIME', 'ACTOR', 'ACTION', 'OBJECT', 'GEN'], auditRows(entries).map((r) => [`  ${r[0]}`, ...r.slice(1)])));
+        io.stdout.write(entries.length === 0 ? '  <none>\n' : formatTable([`  ${AUDIT_HEADER[0]}`, ...AUDIT_HEADER.slice(1)], auditRows(entries).map((r) => [`  ${r[0]}`, ...r.slice(1)])));
       } catch (err) {
         if (!(err instanceof ForbiddenError)) throw err;
         io.stdout.write('  (this token may not read the audit log)\n');

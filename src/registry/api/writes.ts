@@ -10,7 +10,7 @@
  * generation, resourceVersion and the audit log stay as they were.
  */
 import type { Logger } from 'pino';
-import { routeCollision, specHash } from '../../manifest/index.ts';
+import { changeSummary, routeCollision, specHash } from '../../manifest/index.ts';
 import type { Kind, Resource } from '../../manifest/resource.ts';
 import { appliedAnnotations } from '../../manifest/restart.ts';
 import type { Principal } from '../auth/authenticate.ts';
@@ -42,7 +42,8 @@ function notFound(kind: Kind, name: string): RegistryError {
 /**
  * The audit record of one effective write, built by the store inside the write
  * (so the record commits with it: an acknowledged write always has one, and a
- * write that changed nothing or failed has none).
+ * write that changed nothing or failed has none). Spec/metadata writes carry
+ * `details.changes`: which fields changed, old → new, secrets as `(changed)`.
  */
 function auditOf(ctx: WriteContext, action: string, kind: Kind, name: string, details: Record<string, unknown> = {}): AuditOf {
   return ({ before, after }) => {
@@ -59,6 +60,8 @@ function auditOf(ctx: WriteContext, action: string, kind: Kind, name: string, de
         role: ctx.principal.role,
         ...(ctx.principal.team !== undefined ? { team: ctx.principal.team } : {}),
         ...(after?.metadata.resourceVersion !== undefined ? { resourceVersion: after.metadata.resourceVersion } : {}),
+        // A status write is the controller's report, not a change a person made: its audit stays as it was.
+        ...(action !== 'status' ? { changes: changeSummary(before, after) } : {}),
         ...details,
       },
     };

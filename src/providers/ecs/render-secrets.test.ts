@@ -1,25 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { desiredServer } from '../../../test/fixtures/mcp-servers/harness.ts';
 import { ProviderError } from '../provider.ts';
-import { parseEcsEnvironment } from './config.ts';
+import { RENDER_TEST_CONFIG } from '../../../test/support/ecs-render-config.ts';
 import { renderServer } from './render.ts';
 
-const config = parseEcsEnvironment(
-  {
-    environments: {
-      dev: {
-        installationId: 'berth-test',
-        region: 'us-east-1',
-        clusterArn: 'arn:aws:ecs:us-east-1:123456789012:cluster/default',
-        vpcId: 'vpc-0fake0000000000001',
-        subnets: ['subnet-a'],
-        securityGroups: ['sg-berth'],
-        listeners: [{ arn: 'arn:aws:elasticloadbalancing:us-east-1:123456789012:listener/app/berth/1/2', dnsName: 'berth.example.com', canonicalHostedZoneId: 'Z1' }],
-      },
-    },
-  },
-  'dev',
-);
+const config = RENDER_TEST_CONFIG;
 
 const ARN = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:crm-AbCdEf';
 

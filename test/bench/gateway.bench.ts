@@ -106,9 +106,10 @@ async function gatewayRole(upstreamPort: number): Promise<void> {
   const { RouteTable } = await import('../../src/gateway/route-table.ts');
   const { startGateway } = await import('../../src/gateway/gateway.ts');
   const { API_VERSION } = await import('../../src/manifest/resource.ts');
+  const { withApprovals } = await import('../support/approvals.ts');
   const table = new RouteTable();
   table.replaceAll([
-    {
+    withApprovals({
       apiVersion: API_VERSION,
       kind: 'MCPServer' as const,
       metadata: { name: 'bench', resourceVersion: '1' },
@@ -117,7 +118,7 @@ async function gatewayRole(upstreamPort: number): Promise<void> {
         endpoint: `http://127.0.0.1:${upstreamPort}/mcp`,
         conditions: [{ type: 'Ready', status: 'True' as const, reason: 'Ready', message: 'ok', lastTransitionTime: new Date().toISOString() }],
       },
-    },
+    }, ['approved-dev']),
   ]);
   const gw = await startGateway({ routeTable: table, host: '127.0.0.1', port: 0, logger: pino({ level: 'warn' }) });
   process.stdout.write(`LISTENING ${gw.port}\n`);

@@ -112,6 +112,8 @@ export async function startWorld(opts: { registry?: SpawnOptions } = {}): Promis
           tools: [{ name: 'echo', scopes: ['bench.echo'] }],
         },
       });
+      // Approved as an approver would (the admin may), so its effective stage lets it take traffic.
+      await admin.decideStage(name, { stage: 'approved-dev', decision: 'approved', note: 'governance benchmark' });
       // No reconciler runs here: the status a reconciler would write after a health check makes the server Ready.
       await admin.updateStatus('MCPServer', name, {
         observedGeneration: object.metadata.generation,

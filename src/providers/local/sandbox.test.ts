@@ -32,7 +32,8 @@ async function runHostile(sandbox: SandboxMode): Promise<{ own: Report; parent: 
   // A server's code lives in its working directory: the sandbox shows nothing else of the machine's folders.
   copyFileSync(HOSTILE, join(own, 'hostile.ts'));
   const p = provider(stateDir, sandbox);
-  const args = [join(own, 'hostile.ts'), String(process.pid), stateDir, other];
+  // The tag (an argument the script ignores) lets the scope kill these servers afterwards: closing a provider leaves its processes running for adoption.
+  const args = [join(own, 'hostile.ts'), String(process.pid), stateDir, other, scope.tag(`hostile-${sandbox}`)];
   const servers = [
     desiredServer('hostile-own', { transport: 'streamable-http', healthCheck: { path: '/healthz' }, local: { command: 'node', args, cwd: own } }),
     desiredServer('hostile-parent', { transport: 'streamable-http', healthCheck: { path: '/healthz' }, local: { command: 'node', args, cwd: root } }),
@@ -102,7 +103,7 @@ describe.skipIf(probe.kind === 'off')('local sandbox (bwrap)', () => {
     const stateDir = tempDir();
     const root = tempDir();
     copyFileSync(HOSTILE, join(root, 'hostile.ts'));
-    const d = desiredServer('flip', { transport: 'streamable-http', healthCheck: { path: '/healthz' }, local: { command: 'node', args: ['hostile.ts', '1', stateDir, root], cwd: root } });
+    const d = desiredServer('flip', { transport: 'streamable-http', healthCheck: { path: '/healthz' }, local: { command: 'node', args: ['hostile.ts', '1', stateDir, root, scope.tag('flip')], cwd: root } });
     const a = provider(stateDir, 'bwrap');
     await a.apply(a.plan(d, await a.observe(d.name)));
     await waitReady(a, d, 20_000);

@@ -337,6 +337,14 @@ export class Supervisor {
       try {
         out[ref.name] = await this.#ctx.resolveSecret(ref);
       } catch (err) {
+        // An ARN names a secret for the server's deployment on AWS; on a developer machine without AWS credentials
+        // it cannot be read, and that must not keep the server from starting (the examples carry such ARNs). It runs
+        // without the variable, and the status says so. env: and file: references were written for this machine:
+        // those failing is the server's problem to report.
+        if (ref.valueFrom.startsWith('arn:')) {
+          missing.push(`${ref.name} (${(err as Error).message})`);
+          continue;
+        }
         // The resolver's messages name the reference and never a value (src/cli/secret-resolver.ts).
         // Retryable: the variable or file may yet be provided; the work queue retries with backoff.
         throw new ProviderError(`secret ${ref.name} of ${this.name} (valueFrom ${ref.valueFrom}) cannot be resolved: ${(err as Error).message}`, {
@@ -347,7 +355,7 @@ export class Supervisor {
       }
     }
     this.#notes = missing.length
-      ? [`secrets not provided locally (no secret resolver configured): ${missing.join(', ')}`]
+      ? [this.#ctx.resolveSecret ? `secrets not provided locally: ${missing.join('; ')}` : `secrets not provided locally (no secret resolver configured): ${missing.join(', ')}`]
       : [];
     if (missing.length) this.#log.warn({ secrets: missing }, this.#notes[0]);
     return out;

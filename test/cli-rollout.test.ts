@@ -13,7 +13,7 @@ import type { MCPServer } from '../src/manifest/types.ts';
 import { findMarkedProcesses, stateIdOf } from '../src/providers/local/marked-processes.ts';
 import { alive, cleanupAfterEach, getServer, HTTP_FIXTURE, isReady, NODE, runBerth, spawnBerth, startRegistryProcess, tempDir, waitFor } from './cli-services-harness.ts';
 
-const { track, later } = cleanupAfterEach();
+const { track, later, killServersOf } = cleanupAfterEach();
 
 async function serverPids(stateDir: string, name: string): Promise<number[]> {
   return (await findMarkedProcesses(stateIdOf(stateDir))).filter((m) => m.name === name && alive(m.pid)).map((m) => m.pid);
@@ -55,6 +55,7 @@ describe('berth rollout restart and the retry of a failed start (local runtime)'
     later(remove);
     const reg = track(await startRegistryProcess(join(dir, 'registry')));
     const stateDir = join(dir, 'runtime');
+    killServersOf(stateDir);
     const rec = track(spawnBerth(['reconciler', '--provider', 'local', '--sandbox', 'off', '--server', reg.url, '--token', reg.token, '--state-dir', stateDir, '--lease-ttl', '2s', '--resync', '30s']));
     await rec.waitForLine(/"msg":"became leader"/);
     const script = join(dir, 'bin', 'start-server.sh');

@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import type { MCPServer } from '../src/manifest/types.ts';
+import { findMarkedProcesses, stateIdOf } from '../src/providers/local/marked-processes.ts';
 import { alive } from './support/processes.ts';
 import { tempDir as sharedTempDir } from './support/temp-dir.ts';
 import { waitFor } from './support/wait.ts';
@@ -211,7 +212,11 @@ export function logRecords(p: BerthProcess): Array<Record<string, unknown>> {
  * Call once at the top of a test file.
  * @example const { track, later } = cleanupAfterEach(); const reg = track(await startRegistryProcess(dir));
  */
-export function cleanupAfterEach(): { track<P extends BerthProcess>(p: P): P; later(fn: () => Promise<void> | void): void } {
+export function cleanupAfterEach(): {
+  track<P extends BerthProcess>(p: P): P;
+  later(fn: () => Promise<void> | void): void;
+  killServersOf(stateDir: string): void;
+} {
   const cleanups: Array<() => Promise<void> | void> = [];
   afterEach(async () => {
     for (const c of cleanups.splice(0).reverse()) await c();
@@ -223,6 +228,29 @@ export function cleanupAfterEach(): { track<P extends BerthProcess>(p: P): P; la
     },
     later(fn) {
       cleanups.push(fn);
+    },
+    /**
+     * Kills, after the test, every server process a local runtime with `stateDir`
+     * started. Call it before tracking the reconcilers of that folder: clean-ups run
+     * newest first, so they are stopped before their servers and cannot restart one.
+     */
+    killServersOf(stateDir) {
+      cleanups.push(async () => {
+        // Until none is left: one a dying reconciler spawned may only now show up.
+        for (let round = 0; round < 10; round++) {
+          const marked = (await findMarkedProcesses(stateIdOf(stateDir))).filter((m) => alive(m.pid));
+          if (marked.length === 0 && round > 0) return;
+          // The whole group: under bwrap the leader is the outer bwrap, and killing it alone would orphan the sandbox.
+          for (const m of marked) {
+            try {
+              process.kill(-m.pid, 'SIGKILL');
+            } catch {
+              // gone meanwhile
+            }
+          }
+          await new Promise((r) => setTimeout(r, 300));
+        }
+      });
     },
   };
 }

@@ -17,7 +17,6 @@ import { MongoClient } from 'mongodb';
 import { describe, expect, it } from 'vitest';
 import { HttpRegistryClient } from '../src/client/http-client.ts';
 import type { MCPServer } from '../src/manifest/types.ts';
-import { findMarkedProcesses, stateIdOf } from '../src/providers/local/marked-processes.ts';
 import { serverManifest } from './registry-api-harness.ts';
 import {
   alive,
@@ -35,7 +34,7 @@ import {
   type BerthProcess,
 } from './cli-services-harness.ts';
 
-const { track, later } = cleanupAfterEach();
+const { track, later, killServersOf } = cleanupAfterEach();
 
 const mongoUri = process.env.BERTH_TEST_MONGODB_URI;
 if (!mongoUri) console.log('multi-registry test on MongoDB SKIPPED: set BERTH_TEST_MONGODB_URI=mongodb://host:27017 to run it (the SQLite variant runs)');
@@ -121,13 +120,11 @@ describe.each([
     // Two reconcilers, each through its own registry; one runtime state folder (one machine), so the standby adopts.
     const stateDir = join(dir, 'runtime');
     const recArgs = (reg: string) => ['reconciler', '--provider', 'local', '--server', reg, '--token', token, '--state-dir', stateDir, '--lease-ttl', '2s', '--resync', '5s'];
+    killServersOf(stateDir);
     const recA = track(spawnBerth(recArgs(regA.url)));
     await recA.waitForLine(/"msg":"became leader"/);
     const recB = track(spawnBerth(recArgs(regB.url)));
     await recB.waitForLine(/"msg":"standby: another reconciler holds the lease/);
-    later(async () => {
-      for (const m of await findMarkedProcesses(stateIdOf(stateDir))) if (alive(m.pid)) process.kill(m.pid, 'SIGKILL');
-    });
 
     // Two gateways, each following its own registry.
     const gateways = await Promise.all(

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { MCPServer } from '../src/manifest/types.ts';
 import { findMarkedProcesses, stateIdOf } from '../src/providers/local/marked-processes.ts';
-import { alive, cleanupAfterEach, getServer, HTTP_FIXTURE, isReady, NODE, runBerth, spawnBerth, startRegistryProcess, tempDir, waitFor } from './cli-services-harness.ts';
+import { alive, cleanupAfterEach, getServer, HTTP_FIXTURE, isReady, NODE, runBerth, spawnBerth, startRegistryProcess, tempDir, waitFor, writeFixtureManifest } from './cli-services-harness.ts';
 
 const { track, later, killServersOf } = cleanupAfterEach();
 
@@ -21,32 +21,6 @@ async function serverPids(stateDir: string, name: string): Promise<number[]> {
 
 function condition(s: MCPServer | undefined, type: string): { status: string; message?: string } | undefined {
   return s?.status?.conditions?.find((c) => c.type === type);
-}
-
-function manifest(name: string, command: string): string {
-  return `apiVersion: berth.dev/v1alpha1
-kind: MCPServer
-metadata:
-  name: ${name}
-spec:
-  description: Server whose start script appears after it was applied.
-  owner:
-    team: platform
-  environment: dev
-  lifecycle: approved-dev
-  risk: low
-  dataClassification: internal
-  runtime:
-    image: example/test-server:1
-    transport: streamable-http
-    healthCheck:
-      path: /healthz
-    local:
-      command: ${JSON.stringify(command)}
-  tools:
-    - name: echo
-      scopes: [fixture.echo]
-`;
 }
 
 describe('berth rollout restart and the retry of a failed start (local runtime)', () => {
@@ -59,8 +33,7 @@ describe('berth rollout restart and the retry of a failed start (local runtime)'
     const rec = track(spawnBerth(['reconciler', '--provider', 'local', '--sandbox', 'off', '--server', reg.url, '--token', reg.token, '--state-dir', stateDir, '--lease-ttl', '2s', '--resync', '30s']));
     await rec.waitForLine(/"msg":"became leader"/);
     const script = join(dir, 'bin', 'start-server.sh');
-    const file = join(dir, 'late.yaml');
-    writeFileSync(file, manifest('late', script));
+    const file = writeFixtureManifest(dir, 'late', { command: script });
     const auth = ['--server', reg.url, '--token', reg.token];
     expect((await runBerth(['apply', '-f', file, ...auth])).code).toBe(0);
     expect((await runBerth(['approve', 'server', 'late', '--stage', 'approved-dev', ...auth])).code).toBe(0);

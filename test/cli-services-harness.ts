@@ -136,8 +136,8 @@ export function runBerth(args: string[], opts: { cwd?: string; env?: Record<stri
   });
 }
 
-/** Writes a manifest running the HTTP test fixture as `name` into `dir` and returns its path. */
-export function writeFixtureManifest(dir: string, name: string): string {
+/** Writes a manifest running the HTTP test fixture (or `local`'s command) as `name` into `dir` and returns its path. */
+export function writeFixtureManifest(dir: string, name: string, local: { command: string; args?: string[] } = { command: 'node', args: [HTTP_FIXTURE] }): string {
   const file = join(dir, `${name}.yaml`);
   writeFileSync(
     file,
@@ -159,8 +159,7 @@ spec:
     healthCheck:
       path: /healthz
     local:
-      command: node
-      args: [${JSON.stringify(HTTP_FIXTURE)}]
+      command: ${JSON.stringify(local.command)}${local.args !== undefined ? `\n      args: ${JSON.stringify(local.args)}` : ''}
   tools:
     - name: echo
       scopes: [fixture.echo]

@@ -4,12 +4,12 @@
  * raises the Drifted condition naming the field and writes a `drift` audit
  * entry, and the next pass writes nothing (no correction loop).
  */
-import { DescribeServicesCommand, RegisterTaskDefinitionCommand, UpdateServiceCommand } from '@aws-sdk/client-ecs';
+import { DescribeServicesCommand, UpdateServiceCommand } from '@aws-sdk/client-ecs';
 import { CreateTargetGroupCommand, DescribeRulesCommand, DescribeTargetGroupsCommand, ModifyRuleCommand, ModifyTargetGroupCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { ChangeResourceRecordSetsCommand } from '@aws-sdk/client-route-53';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createFakeAwsClients } from './support/aws-fake/index.ts';
-import { converge, ecsServer, ecsWorld, statusOf, writesOfNextPass, type EcsWorld } from './ecs-harness.ts';
+import { converge, ecsServer, ecsWorld, registerHotfixRevision, statusOf, writesOfNextPass, type EcsWorld } from './ecs-harness.ts';
 import { createApproved } from './support/approvals.ts';
 
 let w: EcsWorld;
@@ -67,17 +67,8 @@ const cases: Case[] = [
     field: 'task definition',
     mentions: /task definition changed outside Berth to arn:aws:ecs:[^ ]*berth-weather:2/,
     change: async (o, id) => {
-      const td = await o.ecs.send(
-        new RegisterTaskDefinitionCommand({
-          family: 'berth-weather',
-          networkMode: 'awsvpc',
-          requiresCompatibilities: ['FARGATE'],
-          cpu: '256',
-          memory: '512',
-          containerDefinitions: [{ name: 'mcp', image: 'example/hotfix:9', portMappings: [{ containerPort: 8080 }] }],
-        }),
-      );
-      await o.ecs.send(new UpdateServiceCommand({ cluster: w.config.clusterArn, service: id.service, taskDefinition: td.taskDefinition!.taskDefinitionArn }));
+      const taskDefinition = await registerHotfixRevision(o.ecs);
+      await o.ecs.send(new UpdateServiceCommand({ cluster: w.config.clusterArn, service: id.service, taskDefinition }));
     },
     check: async (o, id) => expect((await describeService(o, id.service)).taskDefinition).toMatch(/berth-weather:1$/),
   },

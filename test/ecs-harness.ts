@@ -5,6 +5,7 @@
  * then move the fake clock by the requeue delay the reconciler asked for.
  */
 import { join } from 'node:path';
+import { RegisterTaskDefinitionCommand, type ECSClient } from '@aws-sdk/client-ecs';
 import { applyDefaults } from '../src/manifest/defaults.ts';
 import type { MCPServer, MCPServerSpec, RuntimeSpec } from '../src/manifest/types.ts';
 import { createEcsProvider, parseEcsEnvironment, type EcsProviderOptions } from '../src/providers/ecs/index.ts';
@@ -214,4 +215,23 @@ export function simulatedSleep(clock: FakeClock): { delay: (ms: number) => Promi
         pump();
       }),
   };
+}
+
+/**
+ * Registers a revision of the `weather` server's task definition family by hand,
+ * as someone outside Berth would (image `example/hotfix:9`), through `ecs`;
+ * resolves to its ARN. The drift tests put it on the service out of band.
+ */
+export async function registerHotfixRevision(ecs: ECSClient): Promise<string> {
+  const td = await ecs.send(
+    new RegisterTaskDefinitionCommand({
+      family: 'berth-weather',
+      networkMode: 'awsvpc',
+      requiresCompatibilities: ['FARGATE'],
+      cpu: '256',
+      memory: '512',
+      containerDefinitions: [{ name: 'mcp', image: 'example/hotfix:9', portMappings: [{ containerPort: 8080 }] }],
+    }),
+  );
+  return td.taskDefinition!.taskDefinitionArn!;
 }

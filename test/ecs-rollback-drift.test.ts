@@ -5,12 +5,12 @@
  * outside Berth (through the SDK, as another actor would) are put back on the next
  * pass and reported (audit + Drifted condition).
  */
-import { RegisterTaskDefinitionCommand, UpdateServiceCommand } from '@aws-sdk/client-ecs';
+import { UpdateServiceCommand } from '@aws-sdk/client-ecs';
 import { ModifyRuleCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { ChangeResourceRecordSetsCommand } from '@aws-sdk/client-route-53';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createFakeAwsClients } from './support/aws-fake/index.ts';
-import { converge, ecsServer, ecsWorld, phaseOf, statusOf, updateSpec, writesOfNextPass, type EcsWorld } from './ecs-harness.ts';
+import { converge, ecsServer, ecsWorld, phaseOf, registerHotfixRevision, statusOf, updateSpec, writesOfNextPass, type EcsWorld } from './ecs-harness.ts';
 import { createApproved } from './support/approvals.ts';
 
 let w: EcsWorld;
@@ -90,17 +90,8 @@ describe('drift made outside Berth', () => {
     const svc = before.ecs.services[0]!;
     const rule = before.elbv2.rules.find((r) => r.priority !== 'default')!;
     const other = createFakeAwsClients(w.fake);
-    const td = await other.ecs.send(
-      new RegisterTaskDefinitionCommand({
-        family: 'berth-weather',
-        networkMode: 'awsvpc',
-        requiresCompatibilities: ['FARGATE'],
-        cpu: '256',
-        memory: '512',
-        containerDefinitions: [{ name: 'mcp', image: 'example/hotfix:9', portMappings: [{ containerPort: 8080 }] }],
-      }),
-    );
-    await other.ecs.send(new UpdateServiceCommand({ cluster: w.config.clusterArn, service: svc.arn, desiredCount: 3, taskDefinition: td.taskDefinition!.taskDefinitionArn }));
+    const taskDefinition = await registerHotfixRevision(other.ecs);
+    await other.ecs.send(new UpdateServiceCommand({ cluster: w.config.clusterArn, service: svc.arn, desiredCount: 3, taskDefinition }));
     await other.elbv2.send(new ModifyRuleCommand({ RuleArn: rule.arn, Conditions: [{ Field: 'path-pattern', PathPatternConfig: { Values: ['/hijacked/*'] } }] }));
     const alias = before.route53.zones[0]!.records.find((r) => r.Type === 'A')!;
     await other.route53.send(

@@ -9,7 +9,8 @@ export class SharedLoad<T> {
   readonly #load: () => Promise<T>;
   readonly #now: () => number;
   readonly #ttlMs: number | ((data: T) => number);
-  #value: { data: T; at: number } | undefined;
+  /** The value, when it was loaded, and how long it is fresh (judged once, when it is stored). */
+  #value: { data: T; at: number; ttlMs: number } | undefined;
   #generation = 0;
   #inflight: { generation: number; promise: Promise<T> } | undefined;
 
@@ -23,12 +24,12 @@ export class SharedLoad<T> {
   /** The cached value when fresh, else a (shared) new load. */
   async get(): Promise<T> {
     const value = this.#value;
-    if (value !== undefined && this.#now() - value.at < (typeof this.#ttlMs === 'number' ? this.#ttlMs : this.#ttlMs(value.data))) return value.data;
+    if (value !== undefined && this.#now() - value.at < value.ttlMs) return value.data;
     if (this.#inflight !== undefined && this.#inflight.generation === this.#generation) return this.#inflight.promise;
     const generation = this.#generation;
     const promise = this.#load().then(
       (data) => {
-        if (generation === this.#generation) this.#value = { data, at: this.#now() };
+        if (generation === this.#generation) this.#value = this.#stored(data, this.#now());
         if (this.#inflight?.promise === promise) this.#inflight = undefined;
         return data;
       },
@@ -53,12 +54,16 @@ export class SharedLoad<T> {
       this.invalidate();
       return;
     }
-    if (this.#value !== undefined) this.#value = { data: apply(this.#value.data), at: this.#value.at };
+    if (this.#value !== undefined) this.#value = this.#stored(apply(this.#value.data), this.#value.at);
   }
 
   /** Forgets the value; loads already running won't store theirs. */
   invalidate(): void {
     this.#generation += 1;
     this.#value = undefined;
+  }
+
+  #stored(data: T, at: number): { data: T; at: number; ttlMs: number } {
+    return { data, at, ttlMs: typeof this.#ttlMs === 'number' ? this.#ttlMs : this.#ttlMs(data) };
   }
 }

@@ -35,6 +35,7 @@ import type { Registry as MetricsRegistry } from 'prom-client';
 import type { RegistryClient } from '../client/registry-client.ts';
 import type { GivenBootstrapTokens } from '../registry/auth/bootstrap.ts';
 import { startRegistryServer, type RunningRegistry } from '../registry/server.ts';
+import type { DashboardOptions } from '../registry/dashboard/dashboard.ts';
 import type { Store } from '../registry/store.ts';
 import { CommandFailure, ExitCode, type CommandIo } from './command.ts';
 import { wireEcsRuntime } from './ecs-wiring.ts';
@@ -69,6 +70,8 @@ export interface RegistryPart {
   maxWatchersPerToken?: number;
   /** Tokens the deployment generated for a first start (`berth registry`: BERTH_BOOTSTRAP_*_TOKEN). */
   bootstrapTokens?: GivenBootstrapTokens;
+  /** Serve the dashboard at /ui/ (absent: `--no-dashboard`). */
+  dashboard?: DashboardOptions;
 }
 
 /** Where the reconciler's servers run. */
@@ -344,6 +347,7 @@ export async function startRuntime(spec: RuntimeSpec): Promise<Runtime> {
         ...(part.maxWatchersPerToken !== undefined ? { maxWatchersPerToken: part.maxWatchersPerToken } : {}),
         ...(part.bootstrapAgent !== undefined ? { bootstrapAgent: part.bootstrapAgent } : {}),
         ...(part.resetAdminToken ? { resetAdminToken: true } : {}),
+        ...(part.dashboard !== undefined ? { dashboard: part.dashboard } : {}),
         remoteAddresses,
       }).catch(
         (err: unknown) => {

@@ -121,6 +121,13 @@ export interface TokenInfo {
   createdAt: string;
   expiresAt?: string;
   revokedAt?: string;
+  /**
+   * A dashboard session (`true`): a short-lived token a browser holds as its
+   * `berth_session` cookie, minted by `POST /ui/session` or the OIDC sign-in.
+   */
+  session?: boolean;
+  /** The token a session was exchanged for: the session stops working when that one is revoked or expires. */
+  parentTokenId?: string;
 }
 
 /**

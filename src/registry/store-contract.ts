@@ -554,6 +554,19 @@ export function runStoreContract(opts: StoreContractOptions): void {
         expect(await store.revokeToken('tok_agent', '2026-01-02T00:00:00.000Z')).toBe(true);
         expect(await store.findTokenByHash('d'.repeat(64))).toEqual({ ...key, revokedAt: '2026-01-02T00:00:00.000Z' });
       });
+
+      it('finds a token by id, and keeps a dashboard session\'s parent through find, get and revoke', async () => {
+        const parent = { id: 'tok_parent', hash: 'f'.repeat(64), role: 'approver' as const, createdAt: '2026-01-01T00:00:00.000Z' };
+        const session = { id: 'tok_sess', hash: '1'.repeat(64), role: 'approver' as const, session: true, parentTokenId: 'tok_parent', description: 'dashboard session', createdAt: '2026-01-01T00:00:00.000Z', expiresAt: '2026-01-01T08:00:00.000Z' };
+        await store.putToken(parent);
+        await store.putToken(session);
+        expect(await store.getToken('tok_parent')).toEqual(parent);
+        expect(await store.getToken('tok_sess')).toEqual(session);
+        expect(await store.findTokenByHash('1'.repeat(64))).toEqual(session);
+        expect(await store.getToken('tok_nope')).toBeUndefined();
+        expect(await store.revokeToken('tok_sess', '2026-01-01T01:00:00.000Z')).toBe(true);
+        expect(await store.getToken('tok_sess')).toEqual({ ...session, revokedAt: '2026-01-01T01:00:00.000Z' });
+      });
     });
 
     runApprovalAndCallRecordContract(() => store);

@@ -141,6 +141,8 @@ export interface Store {
   /** Stores a token record; `opts.audit`, when given, commits with it. */
   putToken(t: TokenRecord, opts?: { audit?: AuditEntry }): Promise<void>;
   findTokenByHash(hash: string): Promise<TokenRecord | undefined>;
+  /** The token with this public id (revoked and expired ones too), or undefined. */
+  getToken(id: string): Promise<TokenRecord | undefined>;
   listTokens(): Promise<TokenRecord[]>;
   /** Sets revokedAt; false when no such token (then nothing, not even `opts.audit`, is written). */
   revokeToken(id: string, at: string, opts?: { audit?: AuditEntry }): Promise<boolean>;

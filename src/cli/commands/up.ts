@@ -17,6 +17,7 @@ import { SECRET_FLAGS, secretFlagsUsage, secretResolverFromFlags } from '../secr
 import { allowCommandsFrom, pathsToHide, SANDBOX_FLAGS, sandboxLine, sandboxModeFrom, sandboxUsage } from '../sandbox-flag.ts';
 import { SandboxUnavailableError } from '../../providers/local/index.ts';
 import { REMOTE_ADDRESS_FLAGS, REMOTE_ADDRESS_USAGE, allowRemoteFromFlags } from '../remote-address-flags.ts';
+import { DASHBOARD_FLAGS, DASHBOARD_USAGE, dashboardFromFlags } from '../dashboard-flags.ts';
 import { Registry } from 'prom-client';
 import { existsSync, mkdirSync } from 'node:fs';
 import { readFile, rm, writeFile } from 'node:fs/promises';
@@ -69,6 +70,7 @@ ${STORE_FLAGS_USAGE}
   --gateway-port N     gateway port (default 8080; 0 = any free port)
   --max-watchers-per-token N
                        most watch streams one token may hold open on the registry (default 16)
+${DASHBOARD_USAGE}
 ${GATEWAY_AUTH_USAGE}
 ${GATEWAY_EDGE_USAGE}
 ${gatewayLimitUsage(defaultMaxConnections)}
@@ -193,6 +195,7 @@ const command: Command = {
       ...SECRET_FLAGS,
       ...SANDBOX_FLAGS,
       ...REMOTE_ADDRESS_FLAGS,
+      ...DASHBOARD_FLAGS,
     });
     if (values.help) {
       io.stdout.write(`${usage}\n`);
@@ -211,6 +214,7 @@ const command: Command = {
     const trustedProxies = trustedProxiesFromFlags(values);
     const resolveSecret = secretResolverFromFlags(values, io, join(stateDir, 'secrets'));
     const allowRemote = allowRemoteFromFlags(values);
+    const dashboard = dashboardFromFlags(values);
     const level = logLevel(values['log-level'], io.env);
     const examples = values['no-examples'] ? [] : (values.examples ?? DEFAULT_EXAMPLES).map((p) => resolve(io.cwd, p));
     for (const [i, dir] of examples.entries()) {
@@ -245,7 +249,7 @@ const command: Command = {
       rt = await startRuntime({
         logger,
         io,
-        registry: { store, host, port: registryPort, stateDir, metrics, maxWatchersPerToken, ...(values['no-examples'] ? {} : { bootstrapAgent: EXAMPLE_AGENT }), ...(values['reset-admin-token'] ? { resetAdminToken: true } : {}) },
+        registry: { store, host, port: registryPort, stateDir, metrics, maxWatchersPerToken, ...(dashboard ? { dashboard } : {}), ...(values['no-examples'] ? {} : { bootstrapAgent: EXAMPLE_AGENT }), ...(values['reset-admin-token'] ? { resetAdminToken: true } : {}) },
         // Servers listen where Berth does, but never on every interface.
         reconciler: { runtimes: { kind: 'local', stateDir, host: host === '0.0.0.0' ? '127.0.0.1' : host, sandbox, hiddenPaths, ...(allowCommands ? { allowCommands } : {}) }, leaseName: RECONCILER_LEASE, holderId: localHolderId(), metrics },
         // Agents' open SSE streams would hold shutdown for the default 5 s grace; on one machine a short grace is kinder.
@@ -279,6 +283,7 @@ const command: Command = {
       io.stdout.write(
         [
           `  registry    ${sys.registryUrl}`,
+          ...(dashboard ? [`  dashboard   ${sys.registryUrl}/ui/   (sign in with the admin token, or any reader, publisher or approver token)`] : []),
           `  store       ${store.location.display}`,
           `  gateway     ${sys.gatewayUrl}   (servers at ${sys.gatewayUrl}/mcp/<name>)`,
           `  admin token ${sys.adminTokenFile}${sys.firstStart ? '   (created now; readable only by you)' : reset ? `   (reset now: new token ${reset.tokenId}; revoked ${reset.revoked.join(', ') || 'none'})` : ''}`,

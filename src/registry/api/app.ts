@@ -39,6 +39,8 @@ import { matchedRoutes } from 'hono/route';
 import type { Logger } from 'pino';
 import { asRegistryError, RegistryError } from '../../client/errors.ts';
 import { authenticate } from '../auth/authenticate.ts';
+import { createDashboard, type DashboardOptions } from '../dashboard/dashboard.ts';
+import { sessionCookieOf } from '../dashboard/sessions.ts';
 import type { Store } from '../store.ts';
 import { watchStoreHealth } from '../store-health.ts';
 import { STORE_RETRY_AFTER_SECONDS } from '../store-unavailable.ts';
@@ -90,6 +92,11 @@ export interface RegistryAppDeps {
   storeProbeIntervalMs?: number;
   /** Which addresses `spec.remote.url` may name (`--allow-remote`); default: the default rule, no allow-list. */
   remoteAddresses?: RemoteAddressPolicy;
+  /**
+   * Serve the dashboard at /ui/ and accept its session cookie under /apis
+   * (`src/registry/dashboard/`). Absent: no /ui routes, and the cookie is ignored.
+   */
+  dashboard?: DashboardOptions;
 }
 
 /** Default cap on concurrent watch streams per registry instance. */
@@ -164,10 +171,18 @@ export function createRegistryApp(opts: RegistryAppDeps): ApiApp {
   app.get('/metrics', async (c) => c.body(await metrics.registry.metrics(), 200, { 'content-type': metrics.registry.contentType }));
   app.get('/openapi.json', (c) => c.json((openapi ??= buildOpenApiDocument(opts.version ?? '0.0.0'))));
 
-  // Every /apis route needs a principal, checked on every request: a valid token, or
-  // the principal an in-process request carries (which no socket can supply).
+  const dashboard = opts.dashboard ? createDashboard({ store, clock: deps.clock, logger, version: opts.version ?? '0.0.0' }, opts.dashboard) : undefined;
+  dashboard?.mount(app);
+
+  // Every /apis route needs a principal, checked on every request: a valid token, the
+  // dashboard's session cookie (only without a bearer header, which wins), or the
+  // principal an in-process request carries (which no socket can supply).
   app.use(`${PREFIX}/*`, async (c, next) => {
-    c.set('principal', c.env?.[IN_PROCESS_PRINCIPAL] ?? (await authenticate(store, c.req.header('authorization'), deps.clock())));
+    const inProcess = c.env?.[IN_PROCESS_PRINCIPAL];
+    const authorization = c.req.header('authorization');
+    const cookie = dashboard && !authorization ? sessionCookieOf(c.req.header('cookie')) : undefined;
+    const principal = inProcess ?? (cookie !== undefined ? await dashboard!.authenticateCookie(c.req.raw, cookie) : await authenticate(store, authorization, deps.clock()));
+    c.set('principal', principal);
     await next();
   });
   // Audit, tokens, leases, approvals and call records before the generic resource routes; the fallback last.

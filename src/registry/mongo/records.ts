@@ -67,7 +67,7 @@ export function leaseMethods(ctx: MongoContext): Pick<Store, 'acquireLease' | 'r
  * JSON (as in SQLite), so later fields such as `agent` and `groups` need no
  * migration.
  */
-export function tokenMethods(ctx: MongoContext): Pick<Store, 'putToken' | 'findTokenByHash' | 'listTokens' | 'revokeToken'> {
+export function tokenMethods(ctx: MongoContext): Pick<Store, 'putToken' | 'findTokenByHash' | 'getToken' | 'listTokens' | 'revokeToken'> {
   const { c } = ctx;
   return {
     async putToken(t, o = {}) {
@@ -79,6 +79,11 @@ export function tokenMethods(ctx: MongoContext): Pick<Store, 'putToken' | 'findT
 
     async findTokenByHash(hash) {
       const d = await c.tokens.findOne({ hash });
+      return d ? (JSON.parse(d.record) as TokenRecord) : undefined;
+    },
+
+    async getToken(id) {
+      const d = await c.tokens.findOne({ _id: id });
       return d ? (JSON.parse(d.record) as TokenRecord) : undefined;
     },
 

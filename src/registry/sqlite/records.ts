@@ -90,7 +90,7 @@ export function leaseMethods(ctx: SqliteContext): Pick<Store, 'acquireLease' | '
  * an agent key's `agent` and `groups` — need no migration, and rows written
  * before them read back without them.
  */
-export function tokenMethods(ctx: SqliteContext): Pick<Store, 'putToken' | 'findTokenByHash' | 'listTokens' | 'revokeToken'> {
+export function tokenMethods(ctx: SqliteContext): Pick<Store, 'putToken' | 'findTokenByHash' | 'getToken' | 'listTokens' | 'revokeToken'> {
   const { stmt } = ctx;
   return {
     async putToken(t, o = {}) {
@@ -106,6 +106,11 @@ export function tokenMethods(ctx: SqliteContext): Pick<Store, 'putToken' | 'find
 
     async findTokenByHash(hash) {
       const row = stmt('SELECT record FROM tokens WHERE hash = ?').get(hash) as { record: string } | undefined;
+      return row ? (JSON.parse(row.record) as TokenRecord) : undefined;
+    },
+
+    async getToken(id) {
+      const row = stmt('SELECT record FROM tokens WHERE id = ?').get(id) as { record: string } | undefined;
       return row ? (JSON.parse(row.record) as TokenRecord) : undefined;
     },
 

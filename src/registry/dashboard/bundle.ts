@@ -96,6 +96,8 @@ export async function buildDashboard(entry: string = DASHBOARD_ENTRY): Promise<D
       tsconfig: join(dirname(entry), 'tsconfig.json'),
       logLevel: 'silent',
       legalComments: 'none',
+      // The manifest's spec hashes use node:crypto's sha256; the browser gets a synchronous one.
+      alias: { 'node:crypto': join(ROOT, 'src/dashboard/shims/node-crypto.ts') },
     });
   } catch (cause) {
     const errors = (cause as { errors?: Message[] }).errors;

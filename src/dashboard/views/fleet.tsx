@@ -1,0 +1,168 @@
+/**
+ * The fleet: every MCPServer with team, environment, requested and effective
+ * stage, phase, ready replicas, endpoint and last change; filters and a search
+ * box; live through one watch of the kind (changes batched per animation frame,
+ * so a burst of events renders once). Rows are keyed by name and derived once
+ * per object version (`fleet-rows.ts`), so 1,000 servers render quickly.
+ */
+import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
+import type { MCPServer } from '../../manifest/types.ts';
+import { serverHref } from '../router.ts';
+import { fleetRow, type FleetRow } from '../fleet-rows.ts';
+import { watchKind } from '../watch.ts';
+import type { ViewProps } from './props.ts';
+
+type Live = 'connecting' | 'live' | 'reconnecting' | 'signed-out';
+
+/** The servers, kept current by the watch; `version` changes once per rendered batch. */
+function useServers(): { servers: Map<string, MCPServer>; version: number; live: Live; loaded: boolean } {
+  const servers = useRef(new Map<string, MCPServer>()).current;
+  const [version, setVersion] = useState(0);
+  const [live, setLive] = useState<Live>('connecting');
+  const [loaded, setLoaded] = useState(false);
+  useEffect(() => {
+    const ac = new AbortController();
+    let frame: number | undefined;
+    const flush = () => {
+      frame = undefined;
+      setVersion((v) => v + 1);
+    };
+    const schedule = () => {
+      frame ??= requestAnimationFrame(flush);
+    };
+    watchKind<MCPServer>(
+      'mcpservers',
+      {
+        onList(items) {
+          servers.clear();
+          for (const s of items) servers.set(s.metadata.name, s);
+          setLoaded(true);
+          schedule();
+        },
+        onChange(type, s) {
+          if (type === 'DELETED') servers.delete(s.metadata.name);
+          else servers.set(s.metadata.name, s);
+          schedule();
+        },
+        onState: setLive,
+      },
+      ac.signal,
+    );
+    return () => {
+      ac.abort();
+      if (frame !== undefined) cancelAnimationFrame(frame);
+    };
+  }, [servers]);
+  return { servers, version, live, loaded };
+}
+
+const PHASE_CLASS: Record<string, string> = { Ready: 'ok', Progressing: 'busy', Pending: 'busy', Degraded: 'bad', Deleting: 'busy', Retiring: 'busy' };
+
+function Row(props: { row: FleetRow }) {
+  const r = props.row;
+  return (
+    <tr data-server={r.name}>
+      <th scope="row">
+        <a href={serverHref(r.name)}>{r.name}</a>
+      </th>
+      <td>{r.team}</td>
+      <td>{r.environment}</td>
+      <td>{r.requested}</td>
+      <td title={r.effectiveWhy}>{r.effective}</td>
+      <td>
+        <span class={`phase ${PHASE_CLASS[r.phase] ?? 'idle'}`} data-phase={r.phase}>
+          {r.phase}
+        </span>
+      </td>
+      <td class="num">{r.replicas}</td>
+      <td class="endpoint">{r.endpoint}</td>
+      <td>{r.lastChange !== '' ? <time dateTime={r.lastChange}>{r.lastChange.replace('T', ' ').replace(/\.\d+Z$|Z$/, ' UTC')}</time> : '-'}</td>
+    </tr>
+  );
+}
+
+function Select(props: { id: string; label: string; value: string; options: string[]; onChange: (v: string) => void }) {
+  return (
+    <div class="field">
+      <label for={props.id}>{props.label}</label>
+      <select id={props.id} value={props.value} onChange={(e) => props.onChange((e.target as HTMLSelectElement).value)}>
+        <option value="">All</option>
+        {props.options.map((o) => (
+          <option key={o} value={o}>
+            {o}
+          </option>
+        ))}
+      </select>
+    </div>
+  );
+}
+
+const LIVE_TEXT: Record<Live, string> = { connecting: 'Connecting…', live: 'Live', reconnecting: 'Reconnecting…', 'signed-out': 'Signed out' };
+
+/** The fleet view. */
+export function FleetView(_props: ViewProps) {
+  const { servers, version, live, loaded } = useServers();
+  const [team, setTeam] = useState('');
+  const [environment, setEnvironment] = useState('');
+  const [phase, setPhase] = useState('');
+  const [search, setSearch] = useState('');
+
+  const rows = useMemo(() => {
+    const now = new Date();
+    return [...servers.values()].map((s) => fleetRow(s, now)).sort((a, b) => (a.name < b.name ? -1 : 1));
+  }, [servers, version]);
+  const distinct = (pick: (r: FleetRow) => string) => [...new Set(rows.map(pick))].sort();
+  const teams = useMemo(() => distinct((r) => r.team), [rows]);
+  const environments = useMemo(() => distinct((r) => r.environment), [rows]);
+  const phases = useMemo(() => distinct((r) => r.phase), [rows]);
+  const needle = search.trim().toLowerCase();
+  const shown = rows.filter((r) => (team === '' || r.team === team) && (environment === '' || r.environment === environment) && (phase === '' || r.phase === phase) && (needle === '' || r.haystack.includes(needle)));
+  const readyCount = rows.filter((r) => r.phase === 'Ready').length;
+
+  return (
+    <section aria-labelledby="view-title">
+      <div class="view-head">
+        <h1 id="view-title">Fleet</h1>
+        <span class={`live ${live}`} role="status" data-testid="live">
+          {LIVE_TEXT[live]}
+        </span>
+      </div>
+      <form class="filters" role="search" onSubmit={(e) => e.preventDefault()}>
+        <div class="field grow">
+          <label for="fleet-search">Search</label>
+          <input id="fleet-search" type="search" placeholder="name, team, endpoint…" value={search} onInput={(e) => setSearch((e.target as HTMLInputElement).value)} />
+        </div>
+        <Select id="fleet-team" label="Team" value={team} options={teams} onChange={setTeam} />
+        <Select id="fleet-env" label="Environment" value={environment} options={environments} onChange={setEnvironment} />
+        <Select id="fleet-phase" label="Phase" value={phase} options={phases} onChange={setPhase} />
+      </form>
+      <p class="summary" aria-live="polite" data-testid="fleet-summary">
+        {loaded ? `${shown.length} of ${rows.length} servers shown · ${readyCount} Ready` : 'Loading servers…'}
+      </p>
+      <div class="table-wrap">
+        <table class="fleet">
+          <caption class="visually-hidden">MCP servers</caption>
+          <thead>
+            <tr>
+              <th scope="col">Name</th>
+              <th scope="col">Team</th>
+              <th scope="col">Environment</th>
+              <th scope="col">Requested</th>
+              <th scope="col">Effective</th>
+              <th scope="col">Phase</th>
+              <th scope="col">Ready</th>
+              <th scope="col">Endpoint</th>
+              <th scope="col">Last change</th>
+            </tr>
+          </thead>
+          <tbody>
+            {shown.map((r) => (
+              <Row key={r.name} row={r} />
+            ))}
+          </tbody>
+        </table>
+      </div>
+      {loaded && rows.length === 0 && <p>No servers yet: apply one with <code>berth apply -f server.yaml</code>.</p>}
+    </section>
+  );
+}

@@ -1,0 +1,112 @@
+/**
+ * The dashboard's browser harness, shared by every `test/dashboard-*.test.ts`:
+ * one `berth up` (with the examples) in a temp state folder and one headless
+ * Debian Chromium (`/usr/bin/chromium`, driven by playwright-core) per file, a
+ * page signed in with a token, waiting helpers, and screenshots.
+ *
+ * Chromium missing: {@link CHROMIUM_MISSING} says why and how to install it; test
+ * files `describe.skipIf(CHROMIUM_MISSING)` and print it, so a skip is never silent.
+ *
+ * Screenshots go to a temp folder; with `BERTH_UPDATE_SCREENSHOTS=1` also to
+ * `test/dashboard-screenshots/<view>.png`, which the README embeds.
+ *
+ * @example
+ * const dash = await startDashboard('fleet');
+ * const page = await dash.signedInPage();
+ * await waitForText(page, 'Fleet');
+ * await dash.close();
+ */
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { killLeftovers, REPO, startBerthUp, type BerthUp } from '../e2e-harness.ts';
+import { tempDir } from './temp-dir.ts';
+
+/** Where Debian's chromium package puts the browser. */
+export const CHROMIUM_PATH = '/usr/bin/chromium';
+
+/** Why the browser tests cannot run here, or undefined when they can. */
+export const CHROMIUM_MISSING: string | undefined = existsSync(CHROMIUM_PATH)
+  ? undefined
+  : `the dashboard browser tests need Chromium at ${CHROMIUM_PATH} (Debian: \`apt-get install chromium\`; .ci/run installs it); skipped`;
+
+/** Screenshots written by this run (always) and, with BERTH_UPDATE_SCREENSHOTS=1, to the README's folder. */
+const SCREENSHOT_DIR = tempDir('dashboard-screens').dir;
+const README_SCREENSHOTS = join(REPO, 'test/dashboard-screenshots');
+
+/** One started system and browser for a test file. */
+export interface DashboardHarness {
+  up: BerthUp;
+  browser: Browser;
+  /** `<registry>/ui/`. */
+  dashboardUrl: string;
+  /** A fresh context (own cookies) at 1280×800 with a page open at the dashboard, not signed in. */
+  newPage(viewport?: { width: number; height: number }): Promise<Page>;
+  /** {@link newPage}, signed in with `token` (default: the admin token) through the sign-in form. */
+  signedInPage(token?: string): Promise<Page>;
+  /** Saves a PNG of the page as `<view>.png` (see the module comment); returns its path. */
+  screenshot(page: Page, view: string): Promise<string>;
+  /** Closes the browser and stops `berth up` (and every process it started). */
+  close(): Promise<void>;
+}
+
+/**
+ * Starts `berth up` in a temp folder and launches Chromium.
+ * @param name a short name for the temp folder
+ */
+export async function startDashboard(name: string, opts: { extraArgs?: string[] } = {}): Promise<DashboardHarness> {
+  const tmp = tempDir(`dashboard-${name}`);
+  const stateDir = join(tmp.dir, '.berth');
+  const browser = await chromium.launch({ executablePath: CHROMIUM_PATH, headless: true, args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'] });
+  let up: BerthUp;
+  try {
+    up = await startBerthUp({ stateDir, ...(opts.extraArgs ? { extraArgs: opts.extraArgs } : {}) });
+  } catch (err) {
+    await browser.close();
+    tmp.remove();
+    throw err;
+  }
+  const dashboardUrl = `${up.registryUrl}/ui/`;
+  const contexts: BrowserContext[] = [];
+  const h: DashboardHarness = {
+    up,
+    browser,
+    dashboardUrl,
+    async newPage(viewport = { width: 1280, height: 800 }) {
+      const context = await browser.newContext({ viewport });
+      contexts.push(context);
+      const page = await context.newPage();
+      await page.goto(dashboardUrl);
+      return page;
+    },
+    async signedInPage(token = up.token) {
+      const page = await h.newPage();
+      await page.getByLabel('Berth token').fill(token);
+      await page.getByRole('button', { name: 'Sign in' }).click();
+      await page.getByRole('button', { name: 'Sign out' }).waitFor();
+      return page;
+    },
+    async screenshot(page, view) {
+      const path = join(SCREENSHOT_DIR, `${view}.png`);
+      await page.screenshot({ path, fullPage: true });
+      if (process.env.BERTH_UPDATE_SCREENSHOTS === '1') {
+        mkdirSync(README_SCREENSHOTS, { recursive: true });
+        await page.screenshot({ path: join(README_SCREENSHOTS, `${view}.png`), fullPage: true });
+      }
+      return path;
+    },
+    async close() {
+      for (const c of contexts) await c.close().catch(() => undefined);
+      await browser.close();
+      await up.stop();
+      await killLeftovers(stateDir);
+      tmp.remove();
+    },
+  };
+  return h;
+}
+
+/** Waits until `text` is visible on the page (`timeoutMs`, default 10 s). */
+export async function waitForText(page: Page, text: string | RegExp, timeoutMs = 10_000): Promise<void> {
+  await page.getByText(text).first().waitFor({ state: 'visible', timeout: timeoutMs });
+}

@@ -51,7 +51,7 @@ describe.skipIf(CHROMIUM_MISSING !== undefined)('dashboard fleet in Chromium', (
   });
 
   it('shows a manifest applied through the CLI live, without a reload', async () => {
-    await page.evaluate(() => ((window as unknown as { notReloaded: boolean }).notReloaded = true));
+    await page.evaluate(() => ((globalThis as unknown as { notReloaded: boolean }).notReloaded = true));
     const file = join(dash.up.stateDir, 'dash-live.yaml');
     writeFileSync(file, fixtureManifest('dash-live', { lifecycle: 'draft' }));
     const applied = await berth(dash.up, ['apply', '-f', file]);
@@ -61,7 +61,7 @@ describe.skipIf(CHROMIUM_MISSING !== undefined)('dashboard fleet in Chromium', (
     const shownMs = performance.now() - written;
     console.log(`registry write → row in the page: ${Math.round(shownMs)} ms (measured after the CLI exited)`);
     expect(shownMs).toBeLessThan(1_000);
-    expect(await page.evaluate(() => (window as unknown as { notReloaded?: boolean }).notReloaded)).toBe(true);
+    expect(await page.evaluate(() => (globalThis as unknown as { notReloaded?: boolean }).notReloaded)).toBe(true);
     // A write straight to the registry API, timed until the row shows.
     const manifest = { apiVersion: 'berth.dev/v1alpha1', kind: 'MCPServer', metadata: { name: 'dash-timed' }, spec: { owner: { team: 'platform' }, environment: 'dev', lifecycle: 'draft', risk: 'low', dataClassification: 'internal', remote: { url: 'https://mcp.example.com/mcp', transport: 'streamable-http' } } };
     const before = performance.now();

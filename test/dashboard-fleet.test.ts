@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { berth, fixtureManifest, isReady, listServers } from './e2e-harness.ts';
-import { CHROMIUM_MISSING, startDashboard, waitForText, type DashboardHarness } from './support/dashboard-browser.ts';
+import { axeViolations, CHROMIUM_MISSING, startDashboard, waitForText, type DashboardHarness } from './support/dashboard-browser.ts';
 import { waitFor } from './support/wait.ts';
 
 if (CHROMIUM_MISSING) console.warn(CHROMIUM_MISSING);
@@ -29,6 +29,8 @@ describe.skipIf(CHROMIUM_MISSING !== undefined)('dashboard fleet in Chromium', (
     const anonymous = await dash.newPage();
     await waitForText(anonymous, 'Sign in to Berth');
     expect(await anonymous.getByRole('button', { name: 'Sign out' }).count()).toBe(0);
+    expect(await axeViolations(anonymous)).toEqual([]);
+    await dash.screenshot(anonymous, 'sign-in');
     const status = await anonymous.evaluate(async () => (await fetch('/apis/berth.dev/v1alpha1/mcpservers')).status);
     expect(status).toBe(401);
   });
@@ -47,6 +49,7 @@ describe.skipIf(CHROMIUM_MISSING !== undefined)('dashboard fleet in Chromium', (
     const names = await page.locator('tbody tr th a').allTextContents();
     expect(names.sort()).toEqual(examples.map((s) => s.metadata.name).sort());
     await expect(page.getByTestId('live').textContent()).resolves.toBe('Live');
+    expect(await axeViolations(page)).toEqual([]);
     await dash.screenshot(page, 'fleet');
   });
 

@@ -16,7 +16,7 @@
  * await waitForText(page, 'Fleet');
  * await dash.close();
  */
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { killLeftovers, REPO, startBerthUp, type BerthUp } from '../e2e-harness.ts';
@@ -109,4 +109,31 @@ export async function startDashboard(name: string, opts: { extraArgs?: string[] 
 /** Waits until `text` is visible on the page (`timeoutMs`, default 10 s). */
 export async function waitForText(page: Page, text: string | RegExp, timeoutMs = 10_000): Promise<void> {
   await page.getByText(text).first().waitFor({ state: 'visible', timeout: timeoutMs });
+}
+
+/** One serious or critical accessibility finding, as axe-core reports it. */
+export interface AxeFinding {
+  id: string;
+  impact: string;
+  help: string;
+  /** CSS selectors of the offending nodes (first few). */
+  targets: string[];
+}
+
+let axeSource: string | undefined;
+
+/**
+ * Runs axe-core on the page as it is now and returns its serious and critical
+ * violations. axe's source is evaluated through the DevTools protocol, which the
+ * page's CSP does not govern, so the page keeps its real CSP.
+ */
+export async function axeViolations(page: Page): Promise<AxeFinding[]> {
+  axeSource ??= readFileSync(join(REPO, 'node_modules/axe-core/axe.min.js'), 'utf8');
+  await page.evaluate(axeSource);
+  const results = await page.evaluate(async () => {
+    const axe = (globalThis as unknown as { axe: { run(ctx: unknown, opts: unknown): Promise<{ violations: Array<{ id: string; impact: string | null; help: string; nodes: Array<{ target: unknown[] }> }> }> } }).axe;
+    const r = await axe.run('html', { resultTypes: ['violations'] });
+    return r.violations.map((v) => ({ id: v.id, impact: v.impact ?? 'unknown', help: v.help, targets: v.nodes.slice(0, 3).map((n) => String(n.target[0])) }));
+  });
+  return results.filter((v) => v.impact === 'serious' || v.impact === 'critical');
 }

@@ -50,6 +50,11 @@ export interface DashboardHarness {
   close(): Promise<void>;
 }
 
+/** Launches headless Debian Chromium (a test file's one browser). */
+export function launchChromium(): Promise<Browser> {
+  return chromium.launch({ executablePath: CHROMIUM_PATH, headless: true, args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'] });
+}
+
 /**
  * Starts `berth up` in a temp folder and launches Chromium.
  * @param name a short name for the temp folder
@@ -57,7 +62,7 @@ export interface DashboardHarness {
 export async function startDashboard(name: string, opts: { extraArgs?: string[] } = {}): Promise<DashboardHarness> {
   const tmp = tempDir(`dashboard-${name}`);
   const stateDir = join(tmp.dir, '.berth');
-  const browser = await chromium.launch({ executablePath: CHROMIUM_PATH, headless: true, args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'] });
+  const browser = await launchChromium();
   let up: BerthUp;
   try {
     up = await startBerthUp({ stateDir, ...(opts.extraArgs ? { extraArgs: opts.extraArgs } : {}) });
@@ -81,9 +86,7 @@ export async function startDashboard(name: string, opts: { extraArgs?: string[] 
     },
     async signedInPage(token = up.token) {
       const page = await h.newPage();
-      await page.getByLabel('Berth token').fill(token);
-      await page.getByRole('button', { name: 'Sign in' }).click();
-      await page.getByRole('button', { name: 'Sign out' }).waitFor();
+      await signInThroughForm(page, token);
       return page;
     },
     async screenshot(page, view) {
@@ -136,4 +139,11 @@ export async function axeViolations(page: Page): Promise<AxeFinding[]> {
     return r.violations.map((v) => ({ id: v.id, impact: v.impact ?? 'unknown', help: v.help, targets: v.nodes.slice(0, 3).map((n) => String(n.target[0])) }));
   });
   return results.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+}
+
+/** Signs in on the sign-in page the browser shows, and waits for the app shell. */
+export async function signInThroughForm(page: Page, token: string): Promise<void> {
+  await page.getByLabel('Berth token').fill(token);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('button', { name: 'Sign out' }).waitFor();
 }

@@ -5,6 +5,7 @@
  * so a burst of events renders once). Rows are keyed by name and derived once
  * per object version (`fleet-rows.ts`), so 1,000 servers render quickly.
  */
+import { Component } from 'preact';
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import type { MCPServer } from '../../manifest/types.ts';
 import { serverHref } from '../router.ts';
@@ -58,7 +59,17 @@ function useServers(): { servers: Map<string, MCPServer>; version: number; live:
 
 const PHASE_CLASS: Record<string, string> = { Ready: 'ok', Progressing: 'busy', Pending: 'busy', Degraded: 'bad', Deleting: 'busy', Retiring: 'busy' };
 
-function Row(props: { row: FleetRow }) {
+/** One row; re-renders only when its server changed (rows are cached per object version). */
+class Row extends Component<{ row: FleetRow }> {
+  override shouldComponentUpdate(next: { row: FleetRow }): boolean {
+    return next.row !== this.props.row;
+  }
+  override render() {
+    return <RowCells row={this.props.row} />;
+  }
+}
+
+function RowCells(props: { row: FleetRow }) {
   const r = props.row;
   return (
     <tr data-server={r.name}>

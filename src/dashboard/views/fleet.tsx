@@ -87,7 +87,7 @@ function RowCells(props: { row: FleetRow }) {
       </td>
       <td class="num">{r.replicas}</td>
       <td class="endpoint">{r.endpoint}</td>
-      <td>{r.lastChange !== '' ? <time dateTime={r.lastChange}>{r.lastChange.replace('T', ' ').replace(/\.\d+Z$|Z$/, ' UTC')}</time> : '-'}</td>
+      <td>{r.lastChange !== '' ? <time dateTime={r.lastChange} title={r.lastChange}>{r.lastChange.slice(0, 16).replace('T', ' ')}</time> : '-'}</td>
     </tr>
   );
 }

@@ -8,6 +8,7 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Agent, fetch as undiciFetch } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DASHBOARD_CSP } from '../src/registry/dashboard/headers.ts';
 import { serverManifest, startHarness, type Harness } from './registry-api-harness.ts';
@@ -83,6 +84,13 @@ describe('dashboard sessions', () => {
     const ok = await createServer(s, 'with-csrf', { 'x-berth-csrf': s.csrfToken, origin: h.url });
     expect(ok.status, await ok.clone().text()).toBe(201);
     expect(await h.store.get('MCPServer', 'with-csrf')).toBeDefined();
+    // Another registry process over the same store (a restart, a second replica) takes the same session and CSRF token.
+    await h.restart();
+    // A fresh connection pool: the restart closed the kept-alive sockets.
+    const fresh = new Agent();
+    const after = await undiciFetch(`${h.url}${API}/mcpservers`, { method: 'POST', dispatcher: fresh, headers: { 'content-type': 'application/json', cookie: s.cookie, 'x-berth-csrf': s.csrfToken }, body: JSON.stringify(serverManifest('after-restart')) });
+    expect(after.status, await after.text()).toBe(201);
+    await fresh.close();
   });
 
   it('answers 401 without a session, after expiry, after sign-out and after its token is revoked', async () => {

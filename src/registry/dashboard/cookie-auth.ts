@@ -8,7 +8,7 @@
  */
 import { ForbiddenError } from '../../client/errors.ts';
 import type { Principal } from '../auth/authenticate.ts';
-import { CSRF_HEADER } from './csrf.ts';
+import { CSRF_HEADER, csrfTokenMatches } from './csrf.ts';
 import { crossOriginReason } from './request-origin.ts';
 import { findSession, sessionPrincipal, type SessionDeps } from './sessions.ts';
 
@@ -26,7 +26,7 @@ export async function authenticateCookie(deps: SessionDeps, req: Request, cookie
     if (presented === undefined) {
       throw new ForbiddenError('a write signed in by the dashboard cookie must carry the X-Berth-CSRF header (the csrfToken from GET /ui/session)', { extensions: { reason: 'csrf-missing' } });
     }
-    if (!deps.csrf.verify(record.id, presented)) {
+    if (!csrfTokenMatches(record, presented)) {
       throw new ForbiddenError('the X-Berth-CSRF header does not match this session; reload the page to get the current token from GET /ui/session', { extensions: { reason: 'csrf-mismatch' } });
     }
   }

@@ -1,41 +1,35 @@
 /**
- * CSRF tokens for dashboard sessions: the HMAC-SHA256 of the session's token id
- * under a key this registry process draws at start. A page from another origin
- * can make the browser send the session cookie, but it cannot read
- * `GET /ui/session` (same-origin policy), so it cannot learn this value, and a
- * cookie-authenticated write without it is refused. The key never leaves the
- * process and is never logged; a restart draws a new one, and the page reads the
- * current value from `GET /ui/session` when it loads.
+ * CSRF tokens for dashboard sessions: HMAC-SHA256 of the session's token id,
+ * keyed by the SHA-256 digest of the session's secret as the store holds it. A
+ * page from another origin can make the browser send the session cookie, but it
+ * cannot read `GET /ui/session` (same-origin policy) nor the HttpOnly cookie, so
+ * it cannot compute this value, and a cookie-authenticated write without it is
+ * refused. Keyed by what the store holds rather than by a key each process draws,
+ * so every registry replica (ECS runs two behind one load balancer) and a restarted
+ * one accept the same token. The value is never logged.
  */
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHmac, timingSafeEqual } from 'node:crypto';
 
 /** The header a cookie-authenticated write carries. */
 export const CSRF_HEADER = 'x-berth-csrf';
 
-/** A per-process CSRF key (opaque: it has no accessor for the key). */
-export class CsrfKey {
-  readonly #key: Buffer;
+/** The parts of a session record a CSRF token binds to. */
+export interface CsrfSubject {
+  /** The session's public token id. */
+  id: string;
+  /** SHA-256 hex of the session's secret (the stored digest, never the secret). */
+  hash: string;
+}
 
-  /** @param key 32 random bytes by default; a test may pass its own */
-  constructor(key: Buffer = randomBytes(32)) {
-    this.#key = key;
-  }
+/** The CSRF token of a session: base64url of HMAC-SHA256(`berth-csrf:` + digest, id). */
+export function csrfTokenFor(session: CsrfSubject): string {
+  return createHmac('sha256', `berth-csrf:${session.hash}`).update(session.id).digest('base64url');
+}
 
-  /** The CSRF token of the session `sessionId`: base64url of HMAC-SHA256(key, id). */
-  tokenFor(sessionId: string): string {
-    return createHmac('sha256', this.#key).update(sessionId).digest('base64url');
-  }
-
-  /** Whether `presented` is the CSRF token of `sessionId`, compared in constant time. */
-  verify(sessionId: string, presented: string | undefined): boolean {
-    if (presented === undefined) return false;
-    const expected = Buffer.from(this.tokenFor(sessionId));
-    const given = Buffer.from(presented);
-    return given.length === expected.length && timingSafeEqual(given, expected);
-  }
-
-  /** Keeps the key out of logs and `console.log` output. */
-  toJSON(): string {
-    return '<csrf key>';
-  }
+/** Whether `presented` is the session's CSRF token, compared in constant time. */
+export function csrfTokenMatches(session: CsrfSubject, presented: string | undefined): boolean {
+  if (presented === undefined) return false;
+  const expected = Buffer.from(csrfTokenFor(session));
+  const given = Buffer.from(presented);
+  return given.length === expected.length && timingSafeEqual(given, expected);
 }

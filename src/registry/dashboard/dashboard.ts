@@ -1,7 +1,6 @@
 /**
  * The dashboard as one part of the registry app: starts the browser app's build
- * when the registry starts, holds the session deps (store, clock, TTL, this
- * process's CSRF key) that both the /ui routes and the API's cookie
+ * when the registry starts, holds the session deps (store, clock, TTL) that both the /ui routes and the API's cookie
  * authentication use, and mounts the /ui routes.
  *
  * @example
@@ -15,7 +14,6 @@ import type { ApiApp } from '../api/context.ts';
 import type { Store } from '../store.ts';
 import { buildDashboard, type DashboardBundle } from './bundle.ts';
 import { authenticateCookie } from './cookie-auth.ts';
-import { CsrfKey } from './csrf.ts';
 import { dashboardRoutes } from './routes.ts';
 import { DEFAULT_SESSION_TTL_MS, type SessionDeps } from './sessions.ts';
 
@@ -44,7 +42,7 @@ export interface Dashboard {
 /** Starts building the app and returns the dashboard part; a build failure is logged once, with file and line. */
 export function createDashboard(deps: { store: Store; clock: () => Date; logger: Logger; version: string }, opts: DashboardOptions = {}): Dashboard {
   const log = deps.logger.child({ part: 'dashboard' });
-  const sessions: SessionDeps = { store: deps.store, clock: deps.clock, ttlMs: opts.sessionTtlMs ?? DEFAULT_SESSION_TTL_MS, csrf: new CsrfKey(), logger: log };
+  const sessions: SessionDeps = { store: deps.store, clock: deps.clock, ttlMs: opts.sessionTtlMs ?? DEFAULT_SESSION_TTL_MS, logger: log };
   const started = performance.now();
   const bundle = buildDashboard(opts.entry);
   bundle.then(

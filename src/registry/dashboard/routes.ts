@@ -103,7 +103,7 @@ export function dashboardRoutes(app: ApiApp, deps: DashboardRouteDeps): void {
   app.get('/ui/session', async (c) => {
     const value = sessionCookieOf(c.req.header('cookie'));
     if (value === undefined) throw new UnauthorizedError('not signed in: no berth_session cookie; sign in at /ui/');
-    return c.json(sessionBody(sessions, await findSession(sessions, value)), 200, NO_STORE);
+    return c.json(sessionBody(await findSession(sessions, value)), 200, NO_STORE);
   });
 
   app.delete('/ui/session', async (c) => {

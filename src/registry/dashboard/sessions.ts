@@ -18,7 +18,7 @@ import type { Role } from '../../client/wire.ts';
 import { checkToken, type Principal } from '../auth/authenticate.ts';
 import { mintToken } from '../auth/tokens.ts';
 import type { Store, TokenRecord } from '../store.ts';
-import type { CsrfKey } from './csrf.ts';
+import { csrfTokenFor } from './csrf.ts';
 
 /** The cookie's name. */
 export const SESSION_COOKIE = 'berth_session';
@@ -35,7 +35,6 @@ export interface SessionDeps {
   clock: () => Date;
   /** Session lifetime in milliseconds. */
   ttlMs: number;
-  csrf: CsrfKey;
   logger?: Logger;
 }
 
@@ -93,7 +92,7 @@ export async function issueBrowserSession(deps: SessionDeps, subject: BrowserSes
     },
   });
   deps.logger?.info({ tokenId: record.id, role: record.role, parentTokenId: subject.parentTokenId }, 'dashboard session started');
-  return { setCookie: sessionCookie(minted.token, ttlMs, subject.secure ?? false), csrfToken: deps.csrf.tokenFor(record.id), expiresAt: record.expiresAt!, tokenId: record.id };
+  return { setCookie: sessionCookie(minted.token, ttlMs, subject.secure ?? false), csrfToken: csrfTokenFor(record), expiresAt: record.expiresAt!, tokenId: record.id };
 }
 
 /** The Set-Cookie value carrying `token` for `ttlMs`. */
@@ -138,9 +137,9 @@ export function sessionPrincipal(record: TokenRecord): Principal {
 }
 
 /** The page's view of a session (see {@link SessionBody}). */
-export function sessionBody(deps: SessionDeps, record: TokenRecord): SessionBody {
+export function sessionBody(record: TokenRecord): SessionBody {
   return {
-    csrfToken: deps.csrf.tokenFor(record.id),
+    csrfToken: csrfTokenFor(record),
     tokenId: record.id,
     role: record.role,
     ...(record.team !== undefined ? { team: record.team } : {}),

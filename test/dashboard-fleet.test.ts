@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { berth, fixtureManifest, isReady, listServers } from './e2e-harness.ts';
-import { axeViolations, CHROMIUM_MISSING, startDashboard, waitForText, type DashboardHarness } from './support/dashboard-browser.ts';
+import { axeViolations, CHROMIUM_MISSING, signInThroughForm, startDashboard, waitForText, type DashboardHarness } from './support/dashboard-browser.ts';
 import { waitFor } from './support/wait.ts';
 
 if (CHROMIUM_MISSING) console.warn(CHROMIUM_MISSING);
@@ -77,5 +77,26 @@ describe.skipIf(CHROMIUM_MISSING !== undefined)('dashboard fleet in Chromium', (
     // The link leads to the server's page.
     await page.locator('tr[data-server="dash-live"] th a').click();
     expect(page.url()).toMatch(/#\/servers\/dash-live$/);
+  });
+
+  it('fits a 390 px wide window: the page never scrolls sideways, the table scrolls inside its frame', async () => {
+    const narrow = await dash.newPage({ width: 390, height: 844 });
+    await signInThroughForm(narrow, dash.up.token);
+    await narrow.locator('tbody tr').first().waitFor();
+    const overflow = await narrow.evaluate(() => {
+      const root = (globalThis as unknown as { document: { documentElement: { scrollWidth: number; clientWidth: number } } }).document.documentElement;
+      return root.scrollWidth - root.clientWidth;
+    });
+    expect(overflow).toBeLessThanOrEqual(0);
+    expect(await axeViolations(narrow)).toEqual([]);
+    await dash.screenshot(narrow, 'fleet-narrow');
+  });
+
+  it('signs out from the header: the page shows the sign-in form and no longer reads the API', async () => {
+    const other = await dash.signedInPage();
+    await other.getByRole('button', { name: 'Sign out' }).click();
+    await waitForText(other, 'Sign in to Berth');
+    const status = await other.evaluate(async () => (await fetch('/apis/berth.dev/v1alpha1/mcpservers')).status);
+    expect(status).toBe(401);
   });
 });

@@ -31,7 +31,7 @@ export const CHROMIUM_MISSING: string | undefined = existsSync(CHROMIUM_PATH)
   : `the dashboard browser tests need Chromium at ${CHROMIUM_PATH} (Debian: \`apt-get install chromium\`; .ci/run installs it); skipped`;
 
 /** Screenshots written by this run (always) and, with BERTH_UPDATE_SCREENSHOTS=1, to the README's folder. */
-const SCREENSHOT_DIR = tempDir('dashboard-screens').dir;
+let screenshotDir: string | undefined;
 const README_SCREENSHOTS = join(REPO, 'test/dashboard-screenshots');
 
 /** One started system and browser for a test file. */
@@ -90,7 +90,8 @@ export async function startDashboard(name: string, opts: { extraArgs?: string[] 
       return page;
     },
     async screenshot(page, view) {
-      const path = join(SCREENSHOT_DIR, `${view}.png`);
+      screenshotDir ??= tempDir('dashboard-screens').dir;
+      const path = join(screenshotDir, `${view}.png`);
       await page.screenshot({ path, fullPage: true });
       if (process.env.BERTH_UPDATE_SCREENSHOTS === '1') {
         mkdirSync(README_SCREENSHOTS, { recursive: true });

@@ -5,7 +5,7 @@
  * sign-out and parent revocation, machine tokens refused, a reader's session held
  * to a reader's rights, and the /ui responses' headers, caching and gzip.
  */
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Agent, fetch as undiciFetch } from 'undici';
@@ -13,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DASHBOARD_CSP } from '../src/registry/dashboard/headers.ts';
 import { serverManifest, startHarness, type Harness } from './registry-api-harness.ts';
 import { API } from './e2e-harness.ts';
+import { berth as runBerth, startRegistry, stop } from './support/berth-process.ts';
 
 let h: Harness;
 
@@ -214,6 +215,28 @@ describe('dashboard serving', () => {
     } finally {
       await broken.close();
       await off.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('berth registry and the dashboard flags', () => {
+  it('serves /ui/ by default, not with --no-dashboard, and refuses a bad --ui-session-ttl', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'berth-dash-flags-'));
+    const on = await startRegistry(join(dir, 'on'), ['--ui-session-ttl', '30m']);
+    const off = await startRegistry(join(dir, 'off'), ['--no-dashboard']);
+    try {
+      expect((await fetch(`${on.url}/ui/`)).status).toBe(200);
+      const token = (await readFile(join(dir, 'on', 'admin-token'), 'utf8')).trim();
+      const signed = await fetch(`${on.url}/ui/session`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ token }) });
+      expect(signed.headers.get('set-cookie')).toContain('Max-Age=1800');
+      expect((await fetch(`${off.url}/ui/`)).status).toBe(404);
+      const bad = await runBerth(['registry', '--ui-session-ttl', 'soon', '--state-dir', join(dir, 'bad')], {}, dir);
+      expect(bad.code).toBe(2);
+      expect(bad.stderr).toContain('--ui-session-ttl');
+    } finally {
+      await stop(on);
+      await stop(off);
       await rm(dir, { recursive: true, force: true });
     }
   });

@@ -71,7 +71,8 @@ export async function request(path: string, opts: RequestOptions = {}): Promise<
   }
   if (!res.ok) {
     // The session ended (expired, signed out elsewhere, its token revoked): the shell returns to sign-in.
-    if (res.status === 401 && !path.startsWith('/ui/session')) dispatchEvent(new Event(SIGNED_OUT_EVENT));
+    // (globalThis, not window: the watch tests run this module in Node, which has no window events.)
+    if (res.status === 401 && !path.startsWith('/ui/session')) (globalThis as Partial<EventTarget>).dispatchEvent?.(new Event(SIGNED_OUT_EVENT));
     throw await errorOf(res);
   }
   return res;

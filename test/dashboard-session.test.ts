@@ -8,9 +8,12 @@
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import pino from 'pino';
 import { Agent, fetch as undiciFetch } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DASHBOARD_CSP } from '../src/registry/dashboard/headers.ts';
+import { startRegistryServer } from '../src/registry/server.ts';
+import { openSqliteStore } from '../src/registry/sqlite-store.ts';
 import { serverManifest, startHarness, type Harness } from './registry-api-harness.ts';
 import { API } from './e2e-harness.ts';
 import { berth as runBerth, startRegistry, stop } from './support/berth-process.ts';
@@ -237,6 +240,35 @@ describe('berth registry and the dashboard flags', () => {
     } finally {
       await stop(on);
       await stop(off);
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('dashboard secrets in logs', () => {
+  it('never logs the session secret or the CSRF token, at trace level, through sign-in, a refused and a good write, and sign-out', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'berth-dash-logs-'));
+    const lines: string[] = [];
+    const logger = pino({ level: 'trace' }, { write: (l: string) => void lines.push(l) });
+    const store = await openSqliteStore({ path: join(dir, 'registry.db'), logger });
+    const server = await startRegistryServer({ store, host: '127.0.0.1', port: 0, stateDir: dir, logger, dashboard: {}, drainMs: 1_000 });
+    try {
+      const admin = (await readFile(join(dir, 'admin-token'), 'utf8')).trim();
+      const res = await fetch(`${server.url}/ui/session`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ token: admin }) });
+      const { csrfToken } = (await res.json()) as { csrfToken: string };
+      const cookie = res.headers.get('set-cookie')!.split(';')[0]!;
+      const post = (headers: Record<string, string>) => fetch(`${server.url}${API}/mcpservers`, { method: 'POST', headers: { 'content-type': 'application/json', cookie, ...headers }, body: JSON.stringify(serverManifest('logged')) });
+      expect((await post({ 'x-berth-csrf': 'wrong' })).status).toBe(403);
+      expect((await post({ 'x-berth-csrf': csrfToken })).status).toBe(201);
+      expect((await fetch(`${server.url}/ui/session`, { method: 'DELETE', headers: { cookie, 'x-berth-csrf': csrfToken } })).status).toBe(204);
+      const secret = cookie.split('_').at(-1)!;
+      const log = lines.join('');
+      expect(log).toContain('dashboard session started');
+      expect(log).not.toContain(secret);
+      expect(log).not.toContain(csrfToken);
+    } finally {
+      await server.close();
+      await store.close();
       await rm(dir, { recursive: true, force: true });
     }
   });

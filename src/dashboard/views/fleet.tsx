@@ -6,56 +6,14 @@
  * per object version (`fleet-rows.ts`), so 1,000 servers render quickly.
  */
 import { Component } from 'preact';
-import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
+import { useMemo, useState } from 'preact/hooks';
 import type { MCPServer } from '../../manifest/types.ts';
-import { serverHref } from '../router.ts';
+import { FilterSelect } from '../components/filter-select.tsx';
+import { LiveBadge } from '../components/live-badge.tsx';
 import { fleetRow, type FleetRow } from '../fleet-rows.ts';
-import { watchKind } from '../watch.ts';
+import { serverHref } from '../router.ts';
+import { useWatchedKind } from '../use-watched.ts';
 import type { ViewProps } from './props.ts';
-
-type Live = 'connecting' | 'live' | 'reconnecting' | 'signed-out';
-
-/** The servers, kept current by the watch; `version` changes once per rendered batch. */
-function useServers(): { servers: Map<string, MCPServer>; version: number; live: Live; loaded: boolean } {
-  const servers = useRef(new Map<string, MCPServer>()).current;
-  const [version, setVersion] = useState(0);
-  const [live, setLive] = useState<Live>('connecting');
-  const [loaded, setLoaded] = useState(false);
-  useEffect(() => {
-    const ac = new AbortController();
-    let frame: number | undefined;
-    const flush = () => {
-      frame = undefined;
-      setVersion((v) => v + 1);
-    };
-    const schedule = () => {
-      frame ??= requestAnimationFrame(flush);
-    };
-    watchKind<MCPServer>(
-      'mcpservers',
-      {
-        onList(items) {
-          servers.clear();
-          for (const s of items) servers.set(s.metadata.name, s);
-          setLoaded(true);
-          schedule();
-        },
-        onChange(type, s) {
-          if (type === 'DELETED') servers.delete(s.metadata.name);
-          else servers.set(s.metadata.name, s);
-          schedule();
-        },
-        onState: setLive,
-      },
-      ac.signal,
-    );
-    return () => {
-      ac.abort();
-      if (frame !== undefined) cancelAnimationFrame(frame);
-    };
-  }, [servers]);
-  return { servers, version, live, loaded };
-}
 
 const PHASE_CLASS: Record<string, string> = { Ready: 'ok', Progressing: 'busy', Pending: 'busy', Degraded: 'bad', Deleting: 'busy', Retiring: 'busy' };
 
@@ -92,27 +50,9 @@ function RowCells(props: { row: FleetRow }) {
   );
 }
 
-function Select(props: { id: string; label: string; value: string; options: string[]; onChange: (v: string) => void }) {
-  return (
-    <div class="field">
-      <label for={props.id}>{props.label}</label>
-      <select id={props.id} value={props.value} onChange={(e) => props.onChange((e.target as HTMLSelectElement).value)}>
-        <option value="">All</option>
-        {props.options.map((o) => (
-          <option key={o} value={o}>
-            {o}
-          </option>
-        ))}
-      </select>
-    </div>
-  );
-}
-
-const LIVE_TEXT: Record<Live, string> = { connecting: 'Connecting…', live: 'Live', reconnecting: 'Reconnecting…', 'signed-out': 'Signed out' };
-
 /** The fleet view. */
 export function FleetView(_props: ViewProps) {
-  const { servers, version, live, loaded } = useServers();
+  const { objects: servers, version, live, loaded } = useWatchedKind<MCPServer>('mcpservers');
   const [team, setTeam] = useState('');
   const [environment, setEnvironment] = useState('');
   const [phase, setPhase] = useState('');
@@ -134,18 +74,16 @@ export function FleetView(_props: ViewProps) {
     <section aria-labelledby="view-title">
       <div class="view-head">
         <h1 id="view-title">Fleet</h1>
-        <span class={`live ${live}`} role="status" data-testid="live">
-          {LIVE_TEXT[live]}
-        </span>
+        <LiveBadge state={live} />
       </div>
       <form class="filters" role="search" onSubmit={(e) => e.preventDefault()}>
         <div class="field grow">
           <label for="fleet-search">Search</label>
           <input id="fleet-search" type="search" placeholder="name, team, endpoint…" value={search} onInput={(e) => setSearch((e.target as HTMLInputElement).value)} />
         </div>
-        <Select id="fleet-team" label="Team" value={team} options={teams} onChange={setTeam} />
-        <Select id="fleet-env" label="Environment" value={environment} options={environments} onChange={setEnvironment} />
-        <Select id="fleet-phase" label="Phase" value={phase} options={phases} onChange={setPhase} />
+        <FilterSelect id="fleet-team" label="Team" value={team} options={teams} onChange={setTeam} />
+        <FilterSelect id="fleet-env" label="Environment" value={environment} options={environments} onChange={setEnvironment} />
+        <FilterSelect id="fleet-phase" label="Phase" value={phase} options={phases} onChange={setPhase} />
       </form>
       <p class="summary" aria-live="polite" data-testid="fleet-summary">
         {loaded ? `${shown.length} of ${rows.length} servers shown · ${readyCount} Ready` : 'Loading servers…'}

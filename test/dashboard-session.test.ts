@@ -230,6 +230,8 @@ describe('berth registry and the dashboard flags', () => {
     const off = await startRegistry(join(dir, 'off'), ['--no-dashboard']);
     try {
       expect((await fetch(`${on.url}/ui/`)).status).toBe(200);
+      const pkg = JSON.parse(await readFile(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+      expect(await (await fetch(`${on.url}/ui/config`)).json()).toEqual({ oidc: { enabled: false, loginUrl: '/ui/oidc/login' }, version: pkg.version });
       const token = (await readFile(join(dir, 'on', 'admin-token'), 'utf8')).trim();
       const signed = await fetch(`${on.url}/ui/session`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ token }) });
       expect(signed.headers.get('set-cookie')).toContain('Max-Age=1800');

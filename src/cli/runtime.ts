@@ -36,6 +36,7 @@ import type { RegistryClient } from '../client/registry-client.ts';
 import type { GivenBootstrapTokens } from '../registry/auth/bootstrap.ts';
 import { startRegistryServer, type RunningRegistry } from '../registry/server.ts';
 import type { DashboardOptions } from '../registry/dashboard/dashboard.ts';
+import { buildInfo } from './version.ts';
 import type { Store } from '../registry/store.ts';
 import { CommandFailure, ExitCode, type CommandIo } from './command.ts';
 import { wireEcsRuntime } from './ecs-wiring.ts';
@@ -334,6 +335,8 @@ export async function startRuntime(spec: RuntimeSpec): Promise<Runtime> {
       const part = spec.registry;
       const store = await openChosenStore(part.store, { cwd: io.cwd, logger: logger.child({ part: 'store' }) });
       stops.push(() => store.close());
+      // Shown by /openapi.json and the dashboard's /ui/config; a malformed build-info file is `berth --version`'s to report.
+      const version = (await buildInfo().catch(() => undefined))?.version;
       rt.store = store;
       const registry = await startRegistryServer({
         store,
@@ -342,6 +345,7 @@ export async function startRuntime(spec: RuntimeSpec): Promise<Runtime> {
         stateDir: part.stateDir,
         ...(part.bootstrapTokens !== undefined ? { bootstrapTokens: part.bootstrapTokens } : {}),
         logger: logger.child({ part: 'registry' }),
+        ...(version !== undefined ? { version } : {}),
         ...(part.metrics !== undefined ? { metrics: part.metrics } : {}),
         ...(part.approvalTtlMs !== undefined ? { approvalTtlMs: part.approvalTtlMs } : {}),
         ...(part.maxWatchersPerToken !== undefined ? { maxWatchersPerToken: part.maxWatchersPerToken } : {}),

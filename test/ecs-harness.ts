@@ -36,9 +36,12 @@ export interface EcsWorld {
   close(): Promise<void>;
 }
 
-/** Builds a world; `listeners` ALB shards (default 1); `environment`: more fields of the environment config. */
-export async function ecsWorld(opts: { fake?: AwsFakeOptions; listeners?: number; providerOptions?: Partial<EcsProviderOptions>; environment?: Record<string, unknown> } = {}): Promise<EcsWorld> {
-  const clock = new FakeClock();
+/** Builds a world; `listeners` ALB shards (default 1); `environment`: more fields of the environment config; `startMs`: the fake clock's start (default FAKE_EPOCH_MS). */
+export async function ecsWorld(
+  opts: { fake?: AwsFakeOptions; listeners?: number; providerOptions?: Partial<EcsProviderOptions>; environment?: Record<string, unknown>; startMs?: number } = {},
+): Promise<EcsWorld> {
+  // startMs: a test whose spawned CLI compares AWS times with the wall clock starts the fake at Date.now().
+  const clock = new FakeClock(opts.startMs);
   const fake = new AwsFake({ clock, ...opts.fake });
   const listeners = [];
   for (let i = 0; i < (opts.listeners ?? 1); i++) {

@@ -7,12 +7,17 @@
  * inotify (`fs.watch`) when they grow, with a slow poll behind it for file systems
  * that send no events (and for a file the process has not created yet). Polling
  * alone cost an idle `berth up` two `stat` calls per server five times a second.
+ * Each chunk read is also timed in the file's line-times index (line-times.ts),
+ * which is what `berth logs --since` / `--timestamps` read: the server's lines
+ * stay as it wrote them, and a flooding server is never held up by Berth (it
+ * writes to its file; the capture reads at most 1 MiB per step).
  */
 import { closeSync, mkdirSync, openSync, watch, type FSWatcher } from 'node:fs';
-import { open, stat, truncate } from 'node:fs/promises';
+import { open, readFile, stat, truncate } from 'node:fs/promises';
 import { join } from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
 import type { Logger } from 'pino';
+import { appendLineTime, lineTimesFile, parseLineTimes } from './line-times.ts';
 import { outputRecord } from './output-line.ts';
 
 /** Which output stream a line came from. */
@@ -59,7 +64,10 @@ export function createOutputCapture(opts: OutputCaptureOptions): OutputCapture {
   const streams = (['stdout', 'stderr'] as const).map((stream) => ({
     stream,
     path: join(opts.dir, `${opts.name}.${stream}.log`),
+    times: lineTimesFile(join(opts.dir, `${opts.name}.${stream}.log`)),
     offset: 0,
+    /** The end offset of the last line-times entry: entries only go forward. */
+    timedTo: 0,
     decoder: new StringDecoder('utf8'),
     partial: '',
     lines: [] as string[],
@@ -81,12 +89,17 @@ export function createOutputCapture(opts: OutputCaptureOptions): OutputCapture {
 
   async function readNew(s: (typeof streams)[number], log: boolean): Promise<void> {
     let size: number;
+    let mtimeMs: number;
     try {
-      size = (await stat(s.path)).size;
+      ({ size, mtimeMs } = await stat(s.path));
     } catch {
       return;
     }
-    if (size < s.offset) s.offset = 0; // cut back by someone else
+    if (size < s.offset) {
+      // Cut back by someone else: its times start over too.
+      s.offset = 0;
+      await cutBack(s);
+    }
     if (size === s.offset) return;
     const handle = await open(s.path, 'r');
     try {
@@ -100,11 +113,23 @@ export function createOutputCapture(opts: OutputCaptureOptions): OutputCapture {
     } finally {
       await handle.close();
     }
+    // Every byte read was on disk by the last-write time the stat saw.
+    if (s.offset > s.timedTo) {
+      await appendLineTime(s.times, s.offset, mtimeMs).catch(() => undefined);
+      s.timedTo = s.offset;
+    }
     if (s.offset > maxBytes) {
       // The child appends (O_APPEND), so after the cut its next write lands at the new end.
       await truncate(s.path, 0).catch(() => undefined);
       s.offset = 0;
+      await cutBack(s);
     }
+  }
+
+  /** Empties the line times of a file that starts over. */
+  async function cutBack(s: (typeof streams)[number]): Promise<void> {
+    await truncate(s.times, 0).catch(() => undefined);
+    s.timedTo = 0;
   }
 
   function drain(): Promise<void> {
@@ -149,7 +174,9 @@ export function createOutputCapture(opts: OutputCaptureOptions): OutputCapture {
       mkdirSync(opts.dir, { recursive: true });
       const fds = streams.map((s) => {
         closeSync(openSync(s.path, 'w', 0o600));
+        closeSync(openSync(s.times, 'w', 0o600));
         s.offset = 0;
+        s.timedTo = 0;
         s.partial = '';
         s.decoder = new StringDecoder('utf8');
         return openSync(s.path, 'a');
@@ -165,6 +192,11 @@ export function createOutputCapture(opts: OutputCaptureOptions): OutputCapture {
         for (const s of streams) {
           // Keep the tail for crash reports without logging old lines again.
           const size = await stat(s.path).then((st) => st.size, () => 0);
+          // The times of what an earlier Berth read stay; what was written since it stopped is timed now.
+          const earlier = parseLineTimes(await readFile(s.times, 'utf8').catch(() => ''));
+          const last = earlier.ends[earlier.ends.length - 1] ?? 0;
+          if (last > size) await cutBack(s); // the file was cut back meanwhile: those times are of other bytes
+          else s.timedTo = last;
           s.offset = Math.max(0, size - 16 * 1024);
           await readNew(s, false).catch(() => undefined);
         }

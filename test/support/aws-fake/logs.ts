@@ -102,9 +102,9 @@ export class LogsFake {
     return {};
   }
 
-  /** Makes FilterLogEvents on `group` fail with AccessDeniedException (an identity without logs:FilterLogEvents). */
-  denyRead(group: string): void {
-    this.#group(group).denied = true;
+  /** Makes FilterLogEvents on `group` fail with AccessDeniedException (an identity without logs:FilterLogEvents), or, with `false`, succeed again. */
+  denyRead(group: string, denied = true): void {
+    this.#group(group).denied = denied;
   }
 
   /** Names of a group's streams, sorted. */

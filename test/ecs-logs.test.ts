@@ -23,7 +23,7 @@ beforeAll(async () => {
   w.fake.logs.createLogGroup('/berth/dev/servers');
   await createApproved(w.store, ecsServer('weather'));
   await converge(w, 'weather');
-  [stream] = w.fake.logs.streamsOf('/berth/dev/servers');
+  stream = w.fake.logs.streamsOf('/berth/dev/servers')[0]!;
   w.fake.logs.createLogStream('/berth/dev/servers', 'quote/mcp/0123');
   clients = createFakeAwsClients(w.fake, { maxAttempts: 1 });
 });

@@ -75,7 +75,7 @@ export async function findLogSource(server: string, opts: { ecs: ECSClient; conf
   return {
     group,
     region: log.options?.['awslogs-region'] ?? config.region,
-    // Without a prefix the driver names streams by task id alone: the whole group is this server's.
+    // Berth always renders a prefix; a task definition without one (made by hand) names streams by task id alone.
     streamPrefix: prefix === undefined ? '' : `${prefix}/${container?.name ?? CONTAINER_NAME}/`,
     taskDefinition,
   };

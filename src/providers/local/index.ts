@@ -33,7 +33,7 @@ export type { LocalProviderOptions } from './options.ts';
 export { readServerLogs, followServerLogs, serverLogFiles, localServerLogs, NoServerLogsError, type ServerLogLine } from './server-logs.ts';
 export { SandboxUnavailableError, type SandboxMode, type SandboxStatus } from './sandbox.ts';
 
-/** The local provider, with one extra: hand the processes over without stopping them. */
+/** The local provider, with extras: hand the processes over without stopping them, and read the servers' output (server-logs.ts). */
 export interface LocalProvider extends RuntimeProvider<LocalObservation, LocalAction>, ServerLogs {
   /** The sandbox chosen at creation: every server process runs in it. */
   readonly sandbox: SandboxStatus;

@@ -28,9 +28,11 @@ export function lineTimesFile(outputFile: string): string {
   return outputFile.replace(/\.log$/, '.times');
 }
 
-/** Records that the bytes before `endOffset` were written by `timeMs`. */
-export async function appendLineTime(file: string, endOffset: number, timeMs: number): Promise<void> {
-  await appendFile(file, `${endOffset} ${Math.floor(timeMs)}\n`, { mode: 0o600 });
+/** Records that the bytes before `endOffset` were written by `timeMs`; resolves to the bytes the entry took. */
+export async function appendLineTime(file: string, endOffset: number, timeMs: number): Promise<number> {
+  const entry = `${endOffset} ${Math.floor(timeMs)}\n`;
+  await appendFile(file, entry, { mode: 0o600 });
+  return entry.length;
 }
 
 /** Parses an index; a torn or foreign line is skipped, and an entry going backwards ends it (an index older than a cut-back file). */

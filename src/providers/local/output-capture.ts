@@ -35,7 +35,7 @@ export interface OutputCaptureOptions {
   pollMs?: number;
   /** Lines kept per stream; default 200. */
   keepLines?: number;
-  /** A file is cut back to empty past this size; default 8 MiB. */
+  /** A file is cut back to empty (with its line times) once both together pass this size; default 8 MiB. */
   maxBytes?: number;
 }
 
@@ -68,6 +68,8 @@ export function createOutputCapture(opts: OutputCaptureOptions): OutputCapture {
     offset: 0,
     /** The end offset of the last line-times entry: entries only go forward. */
     timedTo: 0,
+    /** Size of the line-times index: a server writing tiny lines slowly makes it large next to its file. */
+    timesBytes: 0,
     decoder: new StringDecoder('utf8'),
     partial: '',
     lines: [] as string[],
@@ -115,10 +117,10 @@ export function createOutputCapture(opts: OutputCaptureOptions): OutputCapture {
     }
     // Every byte read was on disk by the last-write time the stat saw.
     if (s.offset > s.timedTo) {
-      await appendLineTime(s.times, s.offset, mtimeMs).catch(() => undefined);
+      s.timesBytes += await appendLineTime(s.times, s.offset, mtimeMs).catch(() => 0);
       s.timedTo = s.offset;
     }
-    if (s.offset > maxBytes) {
+    if (s.offset + s.timesBytes > maxBytes) {
       // The child appends (O_APPEND), so after the cut its next write lands at the new end.
       await truncate(s.path, 0).catch(() => undefined);
       s.offset = 0;
@@ -130,6 +132,7 @@ export function createOutputCapture(opts: OutputCaptureOptions): OutputCapture {
   async function cutBack(s: (typeof streams)[number]): Promise<void> {
     await truncate(s.times, 0).catch(() => undefined);
     s.timedTo = 0;
+    s.timesBytes = 0;
   }
 
   function drain(): Promise<void> {
@@ -177,6 +180,7 @@ export function createOutputCapture(opts: OutputCaptureOptions): OutputCapture {
         closeSync(openSync(s.times, 'w', 0o600));
         s.offset = 0;
         s.timedTo = 0;
+        s.timesBytes = 0;
         s.partial = '';
         s.decoder = new StringDecoder('utf8');
         return openSync(s.path, 'a');
@@ -193,10 +197,14 @@ export function createOutputCapture(opts: OutputCaptureOptions): OutputCapture {
           // Keep the tail for crash reports without logging old lines again.
           const size = await stat(s.path).then((st) => st.size, () => 0);
           // The times of what an earlier Berth read stay; what was written since it stopped is timed now.
-          const earlier = parseLineTimes(await readFile(s.times, 'utf8').catch(() => ''));
+          const index = await readFile(s.times, 'utf8').catch(() => '');
+          const earlier = parseLineTimes(index);
           const last = earlier.ends[earlier.ends.length - 1] ?? 0;
           if (last > size) await cutBack(s); // the file was cut back meanwhile: those times are of other bytes
-          else s.timedTo = last;
+          else {
+            s.timedTo = last;
+            s.timesBytes = Buffer.byteLength(index);
+          }
           s.offset = Math.max(0, size - 16 * 1024);
           await readNew(s, false).catch(() => undefined);
         }

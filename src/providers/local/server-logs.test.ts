@@ -6,12 +6,13 @@
  * process, as after a crash).
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createOutputCapture } from './output-capture.ts';
+import { lineTimesFile, parseLineTimes } from './line-times.ts';
 import { readServerLogs } from './server-logs.ts';
 
 const cleanups: Array<() => unknown> = [];
@@ -67,5 +68,37 @@ describe('local server output, timed per line', () => {
     expect(all.lines.map((l) => l.line)).toEqual(['before 1', '  before 2  ', 'before err', 'after 1', 'after err']);
     for (const l of all.lines) expect(l.line.startsWith('after') ? l.time >= moment : l.time < moment, `${l.line} at ${l.time}, moment ${moment}`).toBe(true);
     expect((await readServerLogs({ stateDir, name: 'srv', tail: 2 })).lines.map((l) => l.line)).toEqual(['after 1', 'after err']);
+  });
+
+  it('a server writing tiny lines fast never grows its file and line times past maxBytes together', async () => {
+    const stateDir = mkdtempSync(join(tmpdir(), 'berth-linetimes-'));
+    cleanups.push(() => rmSync(stateDir, { recursive: true, force: true }));
+    const logs = join(stateDir, 'logs');
+    const capture = createOutputCapture({ dir: logs, name: 'srv', logger: pino({ level: 'silent' }), pollMs: 50, maxBytes: 8192 });
+    const fds = capture.openForChild();
+    // One short line a millisecond: each read is one index entry, ten times the size of the line it times.
+    const child = spawn(process.execPath, ['-e', `let n = 0; const t = setInterval(() => { console.log('a' + n); if (++n === 1500) clearInterval(t); }, 1);`], { stdio: ['ignore', fds.stdout, fds.stderr] });
+    fds.closeFds();
+    cleanups.push(() => child.kill('SIGKILL'));
+    await capture.follow(false);
+    let largest = 0;
+    while (child.exitCode === null) {
+      const log = join(logs, 'srv.stdout.log');
+      largest = Math.max(largest, statSync(log).size + statSync(lineTimesFile(log)).size);
+      await sleep(5);
+    }
+    await capture.stop();
+    const log = join(logs, 'srv.stdout.log');
+    const size = statSync(log).size;
+    const times = parseLineTimes(readFileSync(lineTimesFile(log), 'utf8'));
+    expect(size + statSync(lineTimesFile(log)).size).toBeLessThanOrEqual(8192);
+    // Cut back more than once, and never far past the limit between two reads.
+    expect(largest).toBeLessThan(8192 * 2);
+    expect(times.ends.every((e) => e <= size)).toBe(true);
+    expect(capture.lastLines('stdout', 1)).toEqual(['a1499']);
+    // What is left since the last cut reads back in order, each line as written.
+    const numbers = (await readServerLogs({ stateDir, name: 'srv' })).lines.map((l) => Number(/^a(\d+)$/.exec(l.line)?.[1]));
+    expect(numbers).toEqual([...numbers].sort((x, y) => x - y));
+    expect(numbers.every((n) => Number.isInteger(n) && n < 1500)).toBe(true);
   });
 });

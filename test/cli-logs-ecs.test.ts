@@ -3,7 +3,7 @@
  * clients sent to the AWS fake's HTTP front by AWS_ENDPOINT_URL, a server the
  * ECS provider deployed (its task's awslogs stream made by the fake at task
  * start). Covers the missing group's message, paging (--tail, --since,
- * --timestamps), -f printing a line put after it started, Ctrl-C (130), SIGTERM
+ * --timestamps), AWS_ENDPOINT_URL_CLOUDWATCH_LOGS, -f printing a line put after it started, Ctrl-C (130), SIGTERM
  * (143), and a closed output pipe ending it.
  */
 import { join } from 'node:path';
@@ -73,6 +73,12 @@ describe('berth logs --provider ecs (spawned, AWS_ENDPOINT_URL at the fake)', ()
     expect(all.stderr).toBe('');
     expect(all.stdout).toBe('old line\nline 1\nline 2\nline 3\n');
     expect((await logs('--tail', '2')).stdout).toBe('line 2\nline 3\n');
+    // The per-service endpoint variables win over AWS_ENDPOINT_URL, as for the other clients.
+    const perService = await runBerth(['logs', 'weather', '--provider', 'ecs', '--environment', 'dev', '--tail', '1'], {
+      cwd: dir,
+      env: { ...env, AWS_ENDPOINT_URL: 'http://127.0.0.1:9', AWS_ENDPOINT_URL_ECS: aws.url, AWS_ENDPOINT_URL_CLOUDWATCH_LOGS: aws.url },
+    });
+    expect(perService).toMatchObject({ code: 0, stdout: 'line 3\n' });
     expect((await logs('--since', '10m')).stdout).toBe('line 1\nline 2\nline 3\n');
     const stamped = await logs('--tail', '1', '--timestamps');
     expect(stamped.stdout).toBe(`${new Date(now - 40_000).toISOString()} line 3\n`);

@@ -158,6 +158,8 @@ const command: Command = {
     try {
       await print(reader.readLogs(name, { ...(since !== undefined ? { since } : {}), ...(tail !== undefined ? { tail } : {}), follow: values.follow === true, signal: stop.signal }), io, values.timestamps === true, stop);
     } catch (err) {
+      // Interrupted while a read was in flight: a stop, reported as the signal's exit code.
+      if (stop.signal.aborted) return ExitCode.Ok;
       if (!(err instanceof ServerLogsError)) throw err;
       const hint = provider === 'local' && err.code === 'not_found' ? `; the server has not been started by the local runtime of this state folder (\`berth get servers\` lists them). ${ecsHint(name)}` : '';
       io.stderr.write(`berth logs: ${err.message}${hint}\n`);

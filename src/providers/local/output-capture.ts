@@ -12,13 +12,14 @@
  * stay as it wrote them, and a flooding server is never held up by Berth (it
  * writes to its file; the capture reads at most 1 MiB per step).
  */
-import { closeSync, mkdirSync, openSync, watch, type FSWatcher } from 'node:fs';
+import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { open, readFile, stat, truncate } from 'node:fs/promises';
 import { join } from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
 import type { Logger } from 'pino';
 import { appendLineTime, lineTimesFile, parseLineTimes } from './line-times.ts';
 import { outputRecord } from './output-line.ts';
+import { watchFiles } from './watch-files.ts';
 
 /** Which output stream a line came from. */
 export type StreamName = 'stdout' | 'stderr';
@@ -75,7 +76,7 @@ export function createOutputCapture(opts: OutputCaptureOptions): OutputCapture {
     lines: [] as string[],
   }));
   let timer: NodeJS.Timeout | undefined;
-  let watchers: FSWatcher[] = [];
+  let unwatch = (): void => undefined;
   let reading: Promise<void> = Promise.resolve();
   // One read queued behind the running one is enough: it sees everything written until it starts.
   let queued = false;
@@ -153,23 +154,14 @@ export function createOutputCapture(opts: OutputCaptureOptions): OutputCapture {
   }
 
   function stopWatching(): void {
-    for (const w of watchers) w.close();
-    watchers = [];
+    unwatch();
+    unwatch = () => undefined;
   }
 
   /** Watches the files that exist; the poll covers the others. */
   function startWatching(): void {
     stopWatching();
-    for (const s of streams) {
-      try {
-        const w = watch(s.path, { persistent: false }, wake);
-        // A watch that breaks (file deleted, say) leaves the poll in charge.
-        w.on('error', () => w.close());
-        watchers.push(w);
-      } catch {
-        // No such file yet, or no inotify: the poll reads it.
-      }
-    }
+    unwatch = watchFiles(streams.map((s) => s.path), wake);
   }
 
   return {

@@ -10,12 +10,12 @@
  * const logs = localServerLogs('.berth');
  * for await (const l of logs.readLogs('quote', { tail: 20, follow: true, signal })) print(l);
  */
-import { watch, type FSWatcher } from 'node:fs';
 import { open, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
 import { ServerLogsError, type LogLine, type ReadLogsOptions, type ServerLogs } from '../server-logs.ts';
 import { lineTimesFile, parseLineTimes, timeAt } from './line-times.ts';
+import { watchFiles } from './watch-files.ts';
 
 /** One line of a local server's output. */
 export type ServerLogLine = LogLine;
@@ -143,16 +143,7 @@ export async function* followServerLogs(opts: FollowServerLogsOptions): AsyncGen
     woken = true;
     wake();
   };
-  const watchers: FSWatcher[] = [];
-  for (const s of state) {
-    try {
-      const w = watch(s.path, { persistent: false }, poke);
-      w.on('error', () => w.close());
-      watchers.push(w);
-    } catch {
-      // Not there yet, or no inotify: the poll reads it.
-    }
-  }
+  const unwatch = watchFiles(state.map((s) => s.path), poke);
   const timer = setInterval(poke, opts.pollMs ?? 1000);
   opts.signal.addEventListener('abort', poke);
   try {
@@ -191,7 +182,7 @@ export async function* followServerLogs(opts: FollowServerLogsOptions): AsyncGen
   } finally {
     clearInterval(timer);
     opts.signal.removeEventListener('abort', poke);
-    for (const w of watchers) w.close();
+    unwatch();
   }
 }
 

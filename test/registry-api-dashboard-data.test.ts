@@ -282,3 +282,13 @@ describe('the client reaches the new filters', () => {
     expect(got.map((r) => r.reason)).toEqual(['page 2', 'page 0']);
   });
 });
+
+describe('the OpenAPI document', () => {
+  it('describes every new endpoint and its answer', async () => {
+    const doc = (await (await fetch(`${h.url}/openapi.json`)).json()) as { paths: Record<string, { get?: { parameters?: { name: string }[] } }>; components: { schemas: Record<string, unknown> } };
+    for (const path of ['stats/calls', 'stats/reconcile', 'mcpservers/{name}/access', 'mcpservers/{name}/logs', 'agents', 'agents/{agent}']) expect(doc.paths).toHaveProperty([`${BASE}/${path}`]);
+    expect(doc.paths[`${BASE}/callrecords`]!.get!.parameters!.map((p) => p.name)).toEqual(expect.arrayContaining(['user', 'until', 'continue']));
+    expect(doc.paths[`${BASE}/audit`]!.get!.parameters!.map((p) => p.name)).toEqual(expect.arrayContaining(['until', 'continue']));
+    for (const schema of ['CallStats', 'ReconcileStats', 'ServerAccessMatrix', 'AgentAccess', 'ServerLogs']) expect(doc.components.schemas).toHaveProperty(schema);
+  });
+});

@@ -292,3 +292,43 @@ describe('the OpenAPI document', () => {
     for (const schema of ['CallStats', 'ReconcileStats', 'ServerAccessMatrix', 'AgentAccess', 'ServerLogs']) expect(doc.components.schemas).toHaveProperty(schema);
   });
 });
+
+describe('who may read each view', () => {
+  it('holds every role to its cell: 200, or 403 with a reason', async () => {
+    const win = `since=${new Date(T0).toISOString()}&until=${new Date(T0 + 600_000).toISOString()}`;
+    const views = {
+      callrecords: '/callrecords',
+      audit: '/audit',
+      'stats/calls': `/stats/calls?${win}`,
+      'stats/reconcile': `/stats/reconcile?${win}`,
+      access: '/mcpservers/shop/access',
+      agents: '/agents',
+      logs: '/mcpservers/shop/logs',
+    } as const;
+    tokens['controller'] ??= await h.token('controller');
+    const everyoneButMachines = ['admin', 'controller', 'owner', 'other', 'approver', 'reader'];
+    const allowed: Record<keyof typeof views, string[]> = {
+      callrecords: ['admin', 'approver', 'reader'],
+      audit: everyoneButMachines,
+      'stats/calls': ['admin', 'approver', 'reader'],
+      'stats/reconcile': everyoneButMachines,
+      access: everyoneButMachines,
+      agents: everyoneButMachines,
+      logs: ['admin', 'owner', 'approver'],
+    };
+    const who = ['admin', 'controller', 'owner', 'other', 'approver', 'reader', 'agent', 'gateway'];
+    const got: Record<string, string[]> = {};
+    for (const [view, path] of Object.entries(views)) {
+      got[view] = [];
+      for (const role of who) {
+        const res = await get<{ detail?: string }>(path, role === 'admin' ? h.adminToken : tokens[role]!);
+        if (res.status === 200) got[view].push(role);
+        else {
+          expect(res.status, `${role} ${view}`).toBe(403);
+          expect(res.body.detail, `${role} ${view}`).toMatch(/token|tokens/);
+        }
+      }
+    }
+    expect(got).toEqual(allowed);
+  });
+});

@@ -85,3 +85,16 @@ export function timeQuery(c: Context, name: string): string | undefined {
   if (Number.isNaN(Date.parse(raw))) throw badQuery(`${name} must be an RFC 3339 time, e.g. 2026-01-31T09:00:00Z (got ${JSON.stringify(raw)})`);
   return raw;
 }
+
+/** The paging and window parameters every record query shares: `since`, `until` (RFC 3339), `limit` (1–1000, default 100), `continue`. */
+export function recordWindowQuery(c: Context): { since?: string; until?: string; limit: number; continue?: string } {
+  const since = timeQuery(c, 'since');
+  const until = timeQuery(c, 'until');
+  const cont = c.req.query('continue');
+  return { ...(since !== undefined ? { since } : {}), ...(until !== undefined ? { until } : {}), limit: intQuery(c, 'limit', 1, 1000) ?? 100, ...(cont ? { continue: cont } : {}) };
+}
+
+/** A page of records: `continue` (from `cursorOf` the last) when it is full, so the next page may be asked for. */
+export function recordPage<T>(items: T[], limit: number, cursorOf: (last: T) => string): { items: T[]; continue?: string } {
+  return items.length === limit && items.length > 0 ? { items, continue: cursorOf(items.at(-1)!) } : { items };
+}

@@ -8,26 +8,18 @@ import type { AuditEntry, AuditQuery, RecordPage } from '../../client/wire.ts';
 import { encodeAuditCursor } from '../store-semantics.ts';
 import { enforce, mayControl, mayReadAudit } from '../auth/authorize.ts';
 import { readObjectBody } from './body.ts';
-import { intQuery, PREFIX, timeQuery, type ApiApp, type ApiDeps } from './context.ts';
+import { PREFIX, recordPage, recordWindowQuery, type ApiApp, type ApiDeps } from './context.ts';
 
 /** Registers the audit routes. */
 export function auditRoutes(app: ApiApp, { store }: ApiDeps): void {
   app.get(`${PREFIX}/audit`, async (c) => {
     enforce(mayReadAudit(c.get('principal')));
-    const q: AuditQuery = {};
-    for (const key of ['actor', 'kind', 'name', 'action', 'continue'] as const) {
+    const q: AuditQuery = recordWindowQuery(c);
+    for (const key of ['actor', 'kind', 'name', 'action'] as const) {
       const v = c.req.query(key);
       if (v) q[key] = v;
     }
-    for (const key of ['since', 'until'] as const) {
-      const v = timeQuery(c, key);
-      if (v !== undefined) q[key] = v;
-    }
-    const limit = intQuery(c, 'limit', 1, 1000) ?? 100;
-    q.limit = limit;
-    const items = await store.queryAudit(q);
-    const page: RecordPage<AuditEntry> = { items };
-    if (items.length === limit && items.at(-1)?.id !== undefined) page.continue = encodeAuditCursor(items.at(-1)!.id!);
+    const page: RecordPage<AuditEntry> = recordPage(await store.queryAudit(q), q.limit!, (last) => encodeAuditCursor(last.id!));
     return c.json(page);
   });
   app.post(`${PREFIX}/audit`, async (c) => {

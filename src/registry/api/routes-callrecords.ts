@@ -14,7 +14,7 @@ import { encodeCallRecordCursor } from '../store-semantics.ts';
 import { MAX_CALL_RECORDS_PER_BATCH } from '../call-record-rules.ts';
 import { enforce, mayActAsGateway, mayReadCallAudit } from '../auth/authorize.ts';
 import { readObjectBody } from './body.ts';
-import { badQuery, intQuery, PREFIX, timeQuery, type ApiApp, type ApiDeps } from './context.ts';
+import { badQuery, PREFIX, recordPage, recordWindowQuery, type ApiApp, type ApiDeps } from './context.ts';
 
 /**
  * Largest call record batch body: 8 MiB. A full batch of 1000 records with the
@@ -51,8 +51,8 @@ export function callRecordRoutes(app: ApiApp, { store }: ApiDeps): void {
 
   app.get(BASE, async (c) => {
     enforce(mayReadCallAudit(c.get('principal')));
-    const q: CallRecordQuery = {};
-    for (const key of ['agent', 'user', 'server', 'tool', 'continue'] as const) {
+    const q: CallRecordQuery = recordWindowQuery(c);
+    for (const key of ['agent', 'user', 'server', 'tool'] as const) {
       const v = c.req.query(key);
       if (v) q[key] = v;
     }
@@ -61,15 +61,7 @@ export function callRecordRoutes(app: ApiApp, { store }: ApiDeps): void {
       if (!(CALL_DECISIONS as readonly string[]).includes(decision)) throw badQuery(`decision must be one of ${CALL_DECISIONS.join(', ')} (got ${JSON.stringify(decision)})`);
       q.decision = decision as CallDecision;
     }
-    for (const key of ['since', 'until'] as const) {
-      const v = timeQuery(c, key);
-      if (v !== undefined) q[key] = v;
-    }
-    const limit = intQuery(c, 'limit', 1, 1000) ?? 100;
-    q.limit = limit;
-    const items = await store.queryCallRecords(q);
-    const page: RecordPage<CallRecord> = { items };
-    if (items.length === limit) page.continue = encodeCallRecordCursor(items.at(-1)!);
+    const page: RecordPage<CallRecord> = recordPage(await store.queryCallRecords(q), q.limit!, encodeCallRecordCursor);
     return c.json(page);
   });
 }

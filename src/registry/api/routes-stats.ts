@@ -13,7 +13,6 @@ import type { AuditEntry, CallRecord, CallStats, ReconcileStats, ReconcileStatsB
 import { enforce, mayReadAudit, mayReadCallAudit } from '../auth/authorize.ts';
 import { callStatsSeries } from '../call-stats.ts';
 import { encodeAuditCursor, encodeCallRecordCursor } from '../store-semantics.ts';
-import type { Store } from '../store.ts';
 import { PREFIX, type ApiApp, type ApiDeps } from './context.ts';
 import { bucketOf, bucketStarts, parseStatsWindow, type StatsWindow } from './stats-window.ts';
 
@@ -25,42 +24,40 @@ const PAGE = 1000;
 export const RECONCILE_STATS_SOURCE =
   'status writes of MCPServers in the change audit (action "status") whose status had condition Degraded=True (details.degraded, recorded since this registry version); each failed reconcile attempt that changed the status counts once';
 
-async function readCallRecords(store: Store, w: StatsWindow, server: string | undefined): Promise<{ records: CallRecord[]; complete: boolean }> {
-  const records: CallRecord[] = [];
+/**
+ * Reads every record `page` returns for the window, newest first, one page of
+ * {@link PAGE} after another, stopping after {@link MAX_STATS_RECORDS}.
+ */
+async function readWindow<T>(page: (cursor: string | undefined) => Promise<T[]>, cursorOf: (last: T) => string): Promise<{ records: T[]; complete: boolean }> {
+  const records: T[] = [];
   let cursor: string | undefined;
   for (;;) {
-    const page = await store.queryCallRecords({
-      since: new Date(w.sinceMs).toISOString(),
-      until: new Date(w.untilMs).toISOString(),
-      limit: PAGE,
-      ...(server !== undefined ? { server } : {}),
-      ...(cursor !== undefined ? { continue: cursor } : {}),
-    });
-    records.push(...page);
-    if (page.length < PAGE) return { records, complete: true };
+    const got = await page(cursor);
+    records.push(...got);
+    if (got.length < PAGE) return { records, complete: true };
     if (records.length >= MAX_STATS_RECORDS) return { records, complete: false };
-    cursor = encodeCallRecordCursor(page.at(-1)!);
+    cursor = cursorOf(got.at(-1)!);
   }
 }
 
-async function readStatusAudit(store: Store, w: StatsWindow, server: string | undefined): Promise<{ entries: AuditEntry[]; complete: boolean }> {
-  const entries: AuditEntry[] = [];
-  let cursor: string | undefined;
-  for (;;) {
-    const page = await store.queryAudit({
-      action: 'status',
-      kind: 'MCPServer',
-      since: new Date(w.sinceMs).toISOString(),
-      until: new Date(w.untilMs).toISOString(),
-      limit: PAGE,
-      ...(server !== undefined ? { name: server } : {}),
-      ...(cursor !== undefined ? { continue: cursor } : {}),
-    });
-    entries.push(...page);
-    if (page.length < PAGE) return { entries, complete: true };
-    if (entries.length >= MAX_STATS_RECORDS) return { entries, complete: false };
-    cursor = encodeAuditCursor(page.at(-1)!.id!);
-  }
+/** The query fields of one page of the window (and of one server). */
+function windowPage(w: StatsWindow, cursor: string | undefined): { since: string; until: string; limit: number; continue?: string } {
+  return { since: new Date(w.sinceMs).toISOString(), until: new Date(w.untilMs).toISOString(), limit: PAGE, ...(cursor !== undefined ? { continue: cursor } : {}) };
+}
+
+/** What both answers share: the window, the series (the asked server's always present), and how much was read. */
+function answer<S extends { server?: string; buckets: unknown[] }>(w: StatsWindow, server: string | undefined, series: { overall: S; servers: S[] }, read: { records: unknown[]; complete: boolean }) {
+  return {
+    since: new Date(w.sinceMs).toISOString(),
+    until: new Date(w.untilMs).toISOString(),
+    bucketSeconds: w.bucketMs / 1000,
+    ...(server !== undefined ? { server } : {}),
+    overall: series.overall,
+    servers: server !== undefined && series.servers.length === 0 ? [{ ...series.overall, server }] : series.servers,
+    records: read.records.length,
+    complete: read.complete,
+    maxRecords: MAX_STATS_RECORDS,
+  };
 }
 
 function reconcileSeries(entries: AuditEntry[], w: StatsWindow): { overall: ReconcileStatsSeries; servers: ReconcileStatsSeries[] } {
@@ -87,19 +84,8 @@ export function statsRoutes(app: ApiApp, { store, clock }: ApiDeps): void {
     enforce(mayReadCallAudit(c.get('principal')));
     const w = parseStatsWindow(c, clock());
     const server = c.req.query('server') || undefined;
-    const { records, complete } = await readCallRecords(store, w, server);
-    const series = callStatsSeries(records, w);
-    const body: CallStats = {
-      since: new Date(w.sinceMs).toISOString(),
-      until: new Date(w.untilMs).toISOString(),
-      bucketSeconds: w.bucketMs / 1000,
-      ...(server !== undefined ? { server } : {}),
-      overall: series.overall,
-      servers: server !== undefined && series.servers.length === 0 ? [{ server, buckets: series.overall.buckets }] : series.servers,
-      records: records.length,
-      complete,
-      maxRecords: MAX_STATS_RECORDS,
-    };
+    const read = await readWindow<CallRecord>((cursor) => store.queryCallRecords({ ...windowPage(w, cursor), ...(server !== undefined ? { server } : {}) }), encodeCallRecordCursor);
+    const body: CallStats = answer(w, server, callStatsSeries(read.records, w), read);
     return c.json(body);
   });
 
@@ -107,20 +93,11 @@ export function statsRoutes(app: ApiApp, { store, clock }: ApiDeps): void {
     enforce(mayReadAudit(c.get('principal')));
     const w = parseStatsWindow(c, clock());
     const server = c.req.query('server') || undefined;
-    const { entries, complete } = await readStatusAudit(store, w, server);
-    const series = reconcileSeries(entries, w);
-    const body: ReconcileStats = {
-      since: new Date(w.sinceMs).toISOString(),
-      until: new Date(w.untilMs).toISOString(),
-      bucketSeconds: w.bucketMs / 1000,
-      ...(server !== undefined ? { server } : {}),
-      overall: series.overall,
-      servers: server !== undefined && series.servers.length === 0 ? [{ server, buckets: series.overall.buckets }] : series.servers,
-      source: RECONCILE_STATS_SOURCE,
-      records: entries.length,
-      complete,
-      maxRecords: MAX_STATS_RECORDS,
-    };
+    const read = await readWindow<AuditEntry>(
+      (cursor) => store.queryAudit({ ...windowPage(w, cursor), action: 'status', kind: 'MCPServer', ...(server !== undefined ? { name: server } : {}) }),
+      (last) => encodeAuditCursor(last.id!),
+    );
+    const body: ReconcileStats = { ...answer(w, server, reconcileSeries(read.records, w), read), source: RECONCILE_STATS_SOURCE };
     return c.json(body);
   });
 }

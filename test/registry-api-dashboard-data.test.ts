@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HttpRegistryClient } from '../src/client/http-client.ts';
-import type { AgentAccess, AuditEntry, CallRecord, CallStats, ReconcileStats, RecordPage, ServerAccessMatrix, ServerLogs } from '../src/client/wire.ts';
+import type { AgentAccess, AgentSummary, AuditEntry, CallRecord, CallStats, ReconcileStats, RecordPage, ServerAccessMatrix, ServerLogs } from '../src/client/wire.ts';
 import type { AccessPolicy, MCPServer } from '../src/manifest/types.ts';
 import { ServerLogsUnavailableError, type ServerLogSource } from '../src/registry/server-log-source.ts';
 import { runBerth } from './cli-services-harness.ts';
@@ -150,20 +150,20 @@ describe('statistics', () => {
     expect(status).toBe(200);
     expect(body.bucketSeconds).toBe(60);
     expect(body.complete).toBe(true);
-    expect(body.overall.buckets).toHaveLength(2);
-    expect(body.overall.buckets[0]).toEqual({
-      start: since,
-      total: 3,
-      decisions: { allow: 2, deny: 1, 'approval-required': 0, 'rate-limited': 0, error: 0 },
-      latencyMs: { p50: 20, p95: 30, p99: 30 },
+    expect(body.starts).toEqual([since, new Date(T0 + 3_660_000).toISOString()]);
+    expect(body.overall).toEqual({
+      total: [3, 1],
+      decisions: { allow: [2, 0], deny: [1, 0], 'approval-required': [0, 1], 'rate-limited': [0, 0], error: [0, 0] },
+      p50: [20, 100],
+      p95: [30, 100],
+      p99: [30, 100],
     });
-    expect(body.overall.buckets[1]!.decisions['approval-required']).toBe(1);
     expect(body.servers.map((s) => s.server)).toEqual(['crm', 'wiki']);
-    expect(body.servers[1]!.buckets[0]!.total).toBe(0);
-    expect(body.servers[1]!.buckets[0]!.latencyMs).toBeUndefined();
+    expect(body.servers[1]!.total).toEqual([0, 1]);
+    expect(body.servers[1]!.p50).toEqual([null, 100]);
     const one = await get<CallStats>(`/stats/calls?server=wiki&since=${since}&until=${until}&bucket=1m`, tokens['approver']!);
     expect(one.body.servers.map((s) => s.server)).toEqual(['wiki']);
-    expect(one.body.overall.buckets.map((b) => b.total)).toEqual([0, 1]);
+    expect(one.body.overall.total).toEqual([0, 1]);
   });
 
   it('refuses an unbounded window with a 400 that says the limit, and people without call audit rights with a 403', async () => {
@@ -189,7 +189,8 @@ describe('statistics', () => {
     const { status, body } = await get<ReconcileStats>(`/stats/reconcile?since=${since}&bucket=10m`, tokens['owner']!);
     expect(status).toBe(200);
     expect(body.source).toContain('Degraded=True');
-    expect(body.overall.buckets.reduce((n, b) => n + b.errors, 0)).toBe(2);
+    expect(body.overall.errors.reduce((n, e) => n + e, 0)).toBe(2);
+    expect(body.starts).toHaveLength(body.overall.errors.length);
     expect(body.servers.map((s) => s.server)).toEqual(['draft']);
   });
 });
@@ -233,15 +234,22 @@ describe('who may call what', () => {
   }, 20_000);
 
   it("lists every agent's servers with counts, one agent's with cells, and refuses agent and gateway tokens", async () => {
-    const list = await get<{ items: AgentAccess[] }>('/agents', tokens['approver']!);
+    const list = await get<{ items: AgentSummary[] }>('/agents', tokens['approver']!);
     expect(list.status).toBe(200);
     expect(list.body.items.map((a) => a.agent)).toEqual(['analyst', 'sales-copilot']);
     const copilot = list.body.items.find((a) => a.agent === 'sales-copilot')!;
     expect(copilot.policies).toEqual(['sales']);
-    expect(copilot.servers.find((s) => s.server === 'shop')).toMatchObject({ team: 'sales', use: { allowed: true }, counts: { allow: 1, 'needs-approval': 0, deny: 2 } });
-    expect(copilot.servers[0]!.cells).toBeUndefined();
+    // It may use both servers policy-wise; draft's cells are all deny (the lifecycle gate), so its counts say so.
+    expect(copilot.servers).toEqual([
+      { server: 'draft', team: 'sales', counts: { allow: 0, 'needs-approval': 0, deny: 3 } },
+      { server: 'shop', team: 'sales', counts: { allow: 1, 'needs-approval': 0, deny: 2 } },
+    ]);
+    expect(copilot.unusableServers).toBe(0);
     const one = await get<AgentAccess>('/agents/analyst', tokens['reader']!);
-    expect(one.body.servers.find((s) => s.server === 'shop')!.cells!.map((c) => c.decision)).toEqual(['allow', 'needs-approval', 'deny']);
+    const shop = one.body.servers.find((s) => s.server === 'shop')!;
+    expect(shop.cells.map((c) => c.decision)).toEqual(['allow', 'needs-approval', 'deny']);
+    expect(shop).toMatchObject({ use: { allowed: true, code: 'allowed' }, traffic: { routable: true } });
+    expect(one.body.servers.find((s) => s.server === 'draft')!.traffic).toMatchObject({ routable: false, code: 'lifecycle' });
     const unknown = await get<{ detail: string }>('/agents/nobody', tokens['reader']!);
     expect(unknown.status).toBe(404);
     expect(unknown.body.detail).toContain('no AccessPolicy names agent "nobody"');
@@ -289,7 +297,7 @@ describe('the OpenAPI document', () => {
     for (const path of ['stats/calls', 'stats/reconcile', 'mcpservers/{name}/access', 'mcpservers/{name}/logs', 'agents', 'agents/{agent}']) expect(doc.paths).toHaveProperty([`${BASE}/${path}`]);
     expect(doc.paths[`${BASE}/callrecords`]!.get!.parameters!.map((p) => p.name)).toEqual(expect.arrayContaining(['user', 'until', 'continue']));
     expect(doc.paths[`${BASE}/audit`]!.get!.parameters!.map((p) => p.name)).toEqual(expect.arrayContaining(['until', 'continue']));
-    for (const schema of ['CallStats', 'ReconcileStats', 'ServerAccessMatrix', 'AgentAccess', 'ServerLogs']) expect(doc.components.schemas).toHaveProperty(schema);
+    for (const schema of ['CallStats', 'ReconcileStats', 'ServerAccessMatrix', 'AgentAccess', 'AgentSummary', 'ServerLogs']) expect(doc.components.schemas).toHaveProperty(schema);
   });
 });
 

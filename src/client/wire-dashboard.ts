@@ -6,29 +6,21 @@
  */
 import type { CallDecision } from './wire.ts';
 
-/** Latency percentiles in milliseconds (nearest-rank over the records of one bucket). */
-export interface LatencyPercentiles {
-  p50: number;
-  p95: number;
-  p99: number;
-}
-
-/** One time bucket of call statistics: [start, start + bucketSeconds). */
-export interface CallStatsBucket {
-  /** RFC 3339, the bucket's first instant. */
-  start: string;
-  /** Records in the bucket. */
-  total: number;
-  /** Records per decision; every decision is present (0 when none). */
-  decisions: Record<CallDecision, number>;
-  /** Of `latencyMs`; absent when the bucket holds no record. */
-  latencyMs?: LatencyPercentiles;
-}
-
-/** A bucket series for one server, or for all of them (`server` absent). */
+/**
+ * One call series, column by column (uPlot's data layout): index `i` of every
+ * array is the bucket starting at `since + i × bucketSeconds`.
+ */
 export interface CallStatsSeries {
+  /** Absent: every server together. */
   server?: string;
-  buckets: CallStatsBucket[];
+  /** Records per bucket. */
+  total: number[];
+  /** Records per bucket by decision; every decision is present. */
+  decisions: Record<CallDecision, number[]>;
+  /** Latency percentiles of `latencyMs` per bucket, in ms (nearest rank); null where the bucket holds no record. */
+  p50: (number | null)[];
+  p95: (number | null)[];
+  p99: (number | null)[];
 }
 
 /** `GET …/stats/calls`: calls per time bucket, overall and per server. */
@@ -37,6 +29,8 @@ export interface CallStats {
   since: string;
   until: string;
   bucketSeconds: number;
+  /** RFC 3339 start of each bucket (the series' x values). */
+  starts: string[];
   /** The server asked about, when one was. */
   server?: string;
   /** Every server (or the one asked about) together. */
@@ -53,17 +47,12 @@ export interface CallStats {
   maxRecords: number;
 }
 
-/** One time bucket of reconcile failures. */
-export interface ReconcileStatsBucket {
-  start: string;
-  /** Status writes in the bucket that reported a reconcile failure (see {@link ReconcileStats}.source). */
-  errors: number;
-}
-
-/** A reconcile-failure series for one server, or for all (`server` absent). */
+/** A reconcile-failure series, column by column like {@link CallStatsSeries}. */
 export interface ReconcileStatsSeries {
+  /** Absent: every server together. */
   server?: string;
-  buckets: ReconcileStatsBucket[];
+  /** Status writes per bucket that reported a reconcile failure (see {@link ReconcileStats}.source). */
+  errors: number[];
 }
 
 /** `GET …/stats/reconcile`: reconcile failures per time bucket, overall and per server. */
@@ -71,6 +60,7 @@ export interface ReconcileStats {
   since: string;
   until: string;
   bucketSeconds: number;
+  starts: string[];
   server?: string;
   overall: ReconcileStatsSeries;
   servers: ReconcileStatsSeries[];
@@ -149,23 +139,38 @@ export interface ServerAccessMatrix {
   rows: AccessRow[];
 }
 
-/** One server as one agent sees it. */
+/** One server as one agent sees it (`GET …/agents/<agent>`). */
 export interface AgentServerAccess {
   server: string;
   team?: string;
-  /** May the agent use the server at all (connect, list, discovery)? Code `allowed` or `no-access`. */
+  /** May the agent use the server at all (connect, list, discovery)? Code `allowed`, `no-access` or `anonymous-refused`. */
   use: { allowed: boolean; code: AccessCode; reason: string };
   traffic: TrafficGate;
   /** Counts of the cells by decision. */
   counts: Record<AccessDecision, number>;
-  /** Per declared tool; only in `GET …/agents/<agent>`. */
-  cells?: AccessCell[];
+  /** One cell per declared tool. */
+  cells: AccessCell[];
 }
 
-/** `GET …/agents` (items, no cells) and `GET …/agents/<agent>` (with cells). */
+/** `GET …/agents/<agent>`: every server, each with a cell per tool. */
 export interface AgentAccess extends AgentIdentity {
   policies: string[];
   servers: AgentServerAccess[];
+}
+
+/** A server an agent may use, in the agents list: its cells counted. */
+export interface AgentServerSummary {
+  server: string;
+  team?: string;
+  counts: Record<AccessDecision, number>;
+}
+
+/** One item of `GET …/agents`: the servers the agent may use (policy-wise; the traffic gate is per server, see the server's access matrix). */
+export interface AgentSummary extends AgentIdentity {
+  policies: string[];
+  servers: AgentServerSummary[];
+  /** Servers it may not use at all. */
+  unusableServers: number;
 }
 
 /** One line of a server's own output. */

@@ -15,7 +15,7 @@ import { mayReceiveTraffic } from '../manifest/lifecycle.ts';
 import { decideToolCall, grantsFor, mayUseServer } from '../manifest/policy.ts';
 import { unroutableReason } from '../manifest/routability.ts';
 import type { AccessPolicy, MCPServer } from '../manifest/types.ts';
-import type { AccessCell, AccessDecision, AccessRow, AccessTool, AgentAccess, AgentIdentity, AgentServerAccess, ServerAccessMatrix, TokenInfo, TrafficGate } from '../client/wire.ts';
+import type { AccessCell, AccessDecision, AccessRow, AccessTool, AgentAccess, AgentIdentity, AgentServerAccess, AgentServerSummary, AgentSummary, ServerAccessMatrix, TokenInfo, TrafficGate } from '../client/wire.ts';
 
 /**
  * Every agent the registry knows of: named in an AccessPolicy subject, or the
@@ -82,22 +82,37 @@ function countCells(cells: readonly AccessCell[]): Record<AccessDecision, number
   return counts;
 }
 
-/** One agent's view of every server: may it use each, and (with `cells`) each tool's decision. */
-export function agentAccess(agent: AgentIdentity, servers: readonly MCPServer[], policies: readonly AccessPolicy[], now: Date, opts: { cells: boolean }): AgentAccess {
+/** The traffic gate of every server, decided once per request (it does not depend on the agent). */
+export function trafficGates(servers: readonly MCPServer[], now: Date): Map<string, TrafficGate> {
+  return new Map(servers.map((s) => [s.metadata.name, trafficGate(s, now)]));
+}
+
+/** One agent's view of every server: may it use each, and each declared tool's decision. */
+export function agentAccess(agent: AgentIdentity, servers: readonly MCPServer[], policies: readonly AccessPolicy[], gates: Map<string, TrafficGate>): AgentAccess {
   const grants = grantsFor(policies, { agent: agent.agent, groups: agent.groups });
   const rows: AgentServerAccess[] = servers.map((server) => {
-    const traffic = trafficGate(server, now);
+    const traffic = gates.get(server.metadata.name)!;
     const cells = cellsFor(grants, server, traffic);
     const use = mayUseServer(grants, server);
     const team = server.spec.owner?.team;
-    return {
-      server: server.metadata.name,
-      ...(team !== undefined ? { team } : {}),
-      use: { allowed: use.allowed, code: use.code, reason: use.reason },
-      traffic,
-      counts: countCells(cells),
-      ...(opts.cells ? { cells } : {}),
-    };
+    return { server: server.metadata.name, ...(team !== undefined ? { team } : {}), use: { allowed: use.allowed, code: use.code, reason: use.reason }, traffic, counts: countCells(cells), cells };
   });
   return { ...agent, policies: grants.policies, servers: rows };
+}
+
+/**
+ * One agent in the agents list: the servers it may use (policy-wise, as
+ * `mayUseServer` says for discovery) with their cells counted, and how many it
+ * may not use. The traffic gate is per server, not per agent, so it is left to
+ * the server's own view.
+ */
+export function agentSummary(agent: AgentIdentity, servers: readonly MCPServer[], policies: readonly AccessPolicy[], gates: Map<string, TrafficGate>): AgentSummary {
+  const grants = grantsFor(policies, { agent: agent.agent, groups: agent.groups });
+  const usable: AgentServerSummary[] = [];
+  for (const server of servers) {
+    if (!mayUseServer(grants, server).allowed) continue;
+    const team = server.spec.owner?.team;
+    usable.push({ server: server.metadata.name, ...(team !== undefined ? { team } : {}), counts: countCells(cellsFor(grants, server, gates.get(server.metadata.name)!)) });
+  }
+  return { ...agent, policies: grants.policies, servers: usable, unusableServers: servers.length - usable.length };
 }

@@ -1,11 +1,11 @@
 /**
  * Call statistics for charts, from call records: per time bucket, counts by
  * decision and latency percentiles (nearest rank over `latencyMs`), for every
- * server together and per server. Pure: the route reads the records
- * (`api/routes-stats.ts`) and hands them here.
+ * server together and per server, column by column (uPlot's layout). Pure: the
+ * route reads the records (`api/routes-stats.ts`) and hands them here.
  */
-import { CALL_DECISIONS, type CallDecision, type CallRecord, type CallStatsBucket, type CallStatsSeries, type LatencyPercentiles } from '../client/wire.ts';
-import { bucketOf, bucketStarts, type StatsWindow } from './api/stats-window.ts';
+import { CALL_DECISIONS, type CallDecision, type CallRecord, type CallStatsSeries } from '../client/wire.ts';
+import { bucketOf, type StatsWindow } from './api/stats-window.ts';
 
 /**
  * The value at percentile `p` (0–100] of `sorted` (ascending, non-empty), by
@@ -16,45 +16,36 @@ export function percentile(sorted: readonly number[], p: number): number {
   return sorted[Math.min(sorted.length, Math.max(1, Math.ceil((p / 100) * sorted.length))) - 1]!;
 }
 
-function percentiles(latencies: number[]): LatencyPercentiles | undefined {
-  if (latencies.length === 0) return undefined;
-  const sorted = latencies.sort((a, b) => a - b);
-  return { p50: percentile(sorted, 50), p95: percentile(sorted, 95), p99: percentile(sorted, 99) };
-}
-
 /** Accumulates the records of one series. */
 class SeriesAccumulator {
-  readonly #counts: Record<CallDecision, number>[];
+  readonly #decisions: Record<CallDecision, number[]>;
   readonly #latencies: number[][];
-  readonly window: StatsWindow;
-  constructor(window: StatsWindow) {
-    this.window = window;
-    this.#counts = Array.from({ length: window.buckets }, () => Object.fromEntries(CALL_DECISIONS.map((d) => [d, 0])) as Record<CallDecision, number>);
-    this.#latencies = Array.from({ length: window.buckets }, () => []);
+  constructor(buckets: number) {
+    this.#decisions = Object.fromEntries(CALL_DECISIONS.map((d) => [d, new Array<number>(buckets).fill(0)])) as Record<CallDecision, number[]>;
+    this.#latencies = Array.from({ length: buckets }, () => []);
   }
   add(i: number, r: CallRecord): void {
-    this.#counts[i]![r.decision] = (this.#counts[i]![r.decision] ?? 0) + 1;
+    const column = this.#decisions[r.decision];
+    if (column) column[i]!++;
     this.#latencies[i]!.push(r.latencyMs);
   }
   series(server?: string): CallStatsSeries {
-    const buckets: CallStatsBucket[] = bucketStarts(this.window).map((start, i) => {
-      const latencyMs = percentiles(this.#latencies[i]!);
-      return { start, total: this.#latencies[i]!.length, decisions: this.#counts[i]!, ...(latencyMs ? { latencyMs } : {}) };
-    });
-    return { ...(server !== undefined ? { server } : {}), buckets };
+    const sorted = this.#latencies.map((l) => l.sort((a, b) => a - b));
+    const at = (p: number): (number | null)[] => sorted.map((l) => (l.length === 0 ? null : percentile(l, p)));
+    return { ...(server !== undefined ? { server } : {}), total: sorted.map((l) => l.length), decisions: this.#decisions, p50: at(50), p95: at(95), p99: at(99) };
   }
 }
 
 /** Buckets `records` (any order; those outside the window are ignored) into one overall series and one per server, by server name. */
 export function callStatsSeries(records: Iterable<CallRecord>, window: StatsWindow): { overall: CallStatsSeries; servers: CallStatsSeries[] } {
-  const overall = new SeriesAccumulator(window);
+  const overall = new SeriesAccumulator(window.buckets);
   const perServer = new Map<string, SeriesAccumulator>();
   for (const r of records) {
     const i = bucketOf(window, Date.parse(r.time ?? ''));
     if (i === undefined) continue;
     overall.add(i, r);
     let acc = perServer.get(r.server);
-    if (!acc) perServer.set(r.server, (acc = new SeriesAccumulator(window)));
+    if (!acc) perServer.set(r.server, (acc = new SeriesAccumulator(window.buckets)));
     acc.add(i, r);
   }
   const servers = [...perServer.keys()].sort().map((name) => perServer.get(name)!.series(name));

@@ -16,7 +16,6 @@ const ref = (name: string): { $ref: string } => ({ $ref: `#/components/schemas/$
 const str = { type: 'string' };
 const time = { type: 'string', format: 'date-time' };
 const int = { type: 'integer', minimum: 0 };
-const num = { type: 'number', minimum: 0 };
 const strs = { type: 'array', items: str };
 const obj = (required: string[], properties: Record<string, unknown>): unknown => ({ type: 'object', required, properties });
 const nameParam = { name: 'name', in: 'path', required: true, schema: { type: 'string', pattern: '^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$' } };
@@ -26,7 +25,6 @@ const windowParams = [
   { name: 'until', in: 'query', schema: time, description: 'Window end, exclusive; default now' },
   { name: 'bucket', in: 'query', schema: { type: 'string', default: '60s' }, description: `Bucket size, whole seconds, at least 10s; at most ${MAX_STATS_BUCKETS} buckets per window (else 400)` },
 ];
-const decisionCounts = obj([...CALL_DECISIONS], Object.fromEntries(CALL_DECISIONS.map((d) => [d, int])));
 const gate = obj(['routable'], { routable: { type: 'boolean' }, code: { enum: ['lifecycle', 'not-ready'] }, reason: str });
 const accessDecision = { enum: ['allow', 'needs-approval', 'deny'] };
 const identity = { agent: str, groups: strs, from: { type: 'array', items: { enum: ['policy', 'agent-key'] } } };
@@ -65,8 +63,8 @@ export function dashboardPaths(): Record<string, unknown> {
     },
     [`${BASE}/agents`]: {
       get: {
-        summary: "Every known agent (AccessPolicy subjects, active agent keys) with each server's verdict counts (every role but agent and gateway)",
-        responses: { '200': { description: 'Agents', ...json(obj(['items'], { items: { type: 'array', items: ref('AgentAccess') } })) }, ...problems(401, 403) },
+        summary: 'Every known agent (AccessPolicy subjects, active agent keys): the servers it may use with verdict counts (every role but agent and gateway)',
+        responses: { '200': { description: 'Agents', ...json(obj(['items'], { items: { type: 'array', items: ref('AgentSummary') } })) }, ...problems(401, 403) },
       },
     },
     [`${BASE}/agents/{agent}`]: {
@@ -81,19 +79,24 @@ export function dashboardPaths(): Record<string, unknown> {
 
 /** The schemas those paths refer to. */
 export function dashboardSchemas(): Record<string, unknown> {
-  const callBucket = obj(['start', 'total', 'decisions'], { start: time, total: int, decisions: decisionCounts, latencyMs: obj(['p50', 'p95', 'p99'], { p50: num, p95: num, p99: num }) });
-  const reconcileBucket = obj(['start', 'errors'], { start: time, errors: int });
-  const series = (bucket: unknown): unknown => obj(['buckets'], { server: str, buckets: { type: 'array', items: bucket } });
-  const window = { since: time, until: time, bucketSeconds: int, server: str, records: int, complete: { type: 'boolean' }, maxRecords: int };
+  const column = (item: unknown): unknown => ({ type: 'array', items: item, description: 'one value per bucket, in the order of starts' });
+  const pct = column({ type: ['number', 'null'], minimum: 0 });
+  const callSeries = obj(['total', 'decisions', 'p50', 'p95', 'p99'], {
+    server: str,
+    total: column(int),
+    decisions: obj([...CALL_DECISIONS], Object.fromEntries(CALL_DECISIONS.map((d) => [d, column(int)]))),
+    p50: pct,
+    p95: pct,
+    p99: pct,
+  });
+  const reconcileSeries = obj(['errors'], { server: str, errors: column(int) });
+  const window = { since: time, until: time, bucketSeconds: int, starts: { type: 'array', items: time }, server: str, records: int, complete: { type: 'boolean' }, maxRecords: int };
+  const required = ['since', 'until', 'bucketSeconds', 'starts', 'overall', 'servers', 'records', 'complete', 'maxRecords'];
   const cell = obj(['tool', 'decision', 'code', 'reason', 'scopes'], { tool: str, decision: accessDecision, code: str, reason: str, scopes: strs });
+  const counts = obj(['allow', 'needs-approval', 'deny'], { allow: int, 'needs-approval': int, deny: int });
   return {
-    CallStats: obj(['since', 'until', 'bucketSeconds', 'overall', 'servers', 'records', 'complete', 'maxRecords'], { ...window, overall: series(callBucket), servers: { type: 'array', items: series(callBucket) } }),
-    ReconcileStats: obj(['since', 'until', 'bucketSeconds', 'overall', 'servers', 'source', 'records', 'complete', 'maxRecords'], {
-      ...window,
-      overall: series(reconcileBucket),
-      servers: { type: 'array', items: series(reconcileBucket) },
-      source: str,
-    }),
+    CallStats: obj(required, { ...window, overall: callSeries, servers: { type: 'array', items: callSeries } }),
+    ReconcileStats: obj([...required, 'source'], { ...window, overall: reconcileSeries, servers: { type: 'array', items: reconcileSeries }, source: str }),
     ServerAccessMatrix: obj(['server', 'tools', 'traffic', 'rows'], {
       server: str,
       tools: { type: 'array', items: obj(['name', 'scopes'], { name: str, scopes: strs, approval: { enum: ['required'] } }) },
@@ -105,15 +108,21 @@ export function dashboardSchemas(): Record<string, unknown> {
       policies: strs,
       servers: {
         type: 'array',
-        items: obj(['server', 'use', 'traffic', 'counts'], {
+        items: obj(['server', 'use', 'traffic', 'counts', 'cells'], {
           server: str,
           team: str,
           use: obj(['allowed', 'code', 'reason'], { allowed: { type: 'boolean' }, code: str, reason: str }),
           traffic: gate,
-          counts: obj(['allow', 'needs-approval', 'deny'], { allow: int, 'needs-approval': int, deny: int }),
+          counts,
           cells: { type: 'array', items: cell },
         }),
       },
+    }),
+    AgentSummary: obj(['agent', 'groups', 'from', 'policies', 'servers', 'unusableServers'], {
+      ...identity,
+      policies: strs,
+      servers: { type: 'array', items: obj(['server', 'counts'], { server: str, team: str, counts }) },
+      unusableServers: int,
     }),
     ServerLogs: obj(['server', 'source', 'lines'], {
       server: str,

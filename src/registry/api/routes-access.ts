@@ -2,7 +2,7 @@
  * Who may call what, decided by the gateway's own rules (`../access-matrix.ts`):
  *
  *   GET …/mcpservers/<name>/access   every known agent × every declared tool of one server
- *   GET …/agents                     every known agent, each server's verdict counts (no cells)
+ *   GET …/agents                     every known agent: the servers it may use, verdict counts (no cells)
  *   GET …/agents/<agent>             one agent, each server with a cell per tool
  *
  * Every role but agent and gateway ({@link mayReadAccess}). Agents are those
@@ -10,10 +10,10 @@
  * token ids never appear.
  */
 import { NotFoundError } from '../../client/errors.ts';
-import type { AgentAccess, TokenInfo } from '../../client/wire.ts';
+import type { AgentAccess, AgentSummary, TokenInfo } from '../../client/wire.ts';
 import type { Kind, Resource } from '../../manifest/resource.ts';
 import type { AccessPolicy, MCPServer } from '../../manifest/types.ts';
-import { agentAccess, knownAgents, serverAccessMatrix } from '../access-matrix.ts';
+import { agentAccess, agentSummary, knownAgents, serverAccessMatrix, trafficGates } from '../access-matrix.ts';
 import { enforce, mayReadAccess } from '../auth/authorize.ts';
 import type { Store } from '../store.ts';
 import { PREFIX, type ApiApp, type ApiDeps } from './context.ts';
@@ -54,7 +54,8 @@ export function accessRoutes(app: ApiApp, { store, clock }: ApiDeps): void {
     enforce(mayReadAccess(c.get('principal')));
     const now = clock();
     const [{ policies, agents }, servers] = await Promise.all([agentsOf(store, now), listEvery<MCPServer>(store, 'MCPServer')]);
-    const items: AgentAccess[] = agents.map((a) => agentAccess(a, servers, policies, now, { cells: false }));
+    const gates = trafficGates(servers, now);
+    const items: AgentSummary[] = agents.map((a) => agentSummary(a, servers, policies, gates));
     return c.json({ items });
   });
 
@@ -65,6 +66,7 @@ export function accessRoutes(app: ApiApp, { store, clock }: ApiDeps): void {
     const [{ policies, agents }, servers] = await Promise.all([agentsOf(store, now), listEvery<MCPServer>(store, 'MCPServer')]);
     const agent = agents.find((a) => a.agent === name);
     if (!agent) throw new NotFoundError(`no AccessPolicy names agent ${JSON.stringify(name)} and no active agent key stands for it; \`GET …/agents\` lists the agents the registry knows`);
-    return c.json(agentAccess(agent, servers, policies, now, { cells: true }));
+    const body: AgentAccess = agentAccess(agent, servers, policies, trafficGates(servers, now));
+    return c.json(body);
   });
 }

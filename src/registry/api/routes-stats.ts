@@ -9,7 +9,7 @@
  * first; past that the answer says `complete: false` (the oldest buckets are
  * undercounted) rather than reading without end.
  */
-import type { AuditEntry, CallRecord, CallStats, ReconcileStats, ReconcileStatsBucket, ReconcileStatsSeries } from '../../client/wire.ts';
+import type { AuditEntry, CallRecord, CallStats, ReconcileStats, ReconcileStatsSeries } from '../../client/wire.ts';
 import { enforce, mayReadAudit, mayReadCallAudit } from '../auth/authorize.ts';
 import { callStatsSeries } from '../call-stats.ts';
 import { encodeAuditCursor, encodeCallRecordCursor } from '../store-semantics.ts';
@@ -46,11 +46,12 @@ function windowPage(w: StatsWindow, cursor: string | undefined): { since: string
 }
 
 /** What both answers share: the window, the series (the asked server's always present), and how much was read. */
-function answer<S extends { server?: string; buckets: unknown[] }>(w: StatsWindow, server: string | undefined, series: { overall: S; servers: S[] }, read: { records: unknown[]; complete: boolean }) {
+function answer<S extends { server?: string }>(w: StatsWindow, server: string | undefined, series: { overall: S; servers: S[] }, read: { records: unknown[]; complete: boolean }) {
   return {
     since: new Date(w.sinceMs).toISOString(),
     until: new Date(w.untilMs).toISOString(),
     bucketSeconds: w.bucketMs / 1000,
+    starts: bucketStarts(w),
     ...(server !== undefined ? { server } : {}),
     overall: series.overall,
     servers: server !== undefined && series.servers.length === 0 ? [{ ...series.overall, server }] : series.servers,
@@ -61,8 +62,7 @@ function answer<S extends { server?: string; buckets: unknown[] }>(w: StatsWindo
 }
 
 function reconcileSeries(entries: AuditEntry[], w: StatsWindow): { overall: ReconcileStatsSeries; servers: ReconcileStatsSeries[] } {
-  const starts = bucketStarts(w);
-  const zero = (): number[] => starts.map(() => 0);
+  const zero = (): number[] => new Array<number>(w.buckets).fill(0);
   const overall = zero();
   const perServer = new Map<string, number[]>();
   for (const e of entries) {
@@ -74,8 +74,7 @@ function reconcileSeries(entries: AuditEntry[], w: StatsWindow): { overall: Reco
     if (!counts) perServer.set(e.name, (counts = zero()));
     counts[i]!++;
   }
-  const buckets = (counts: number[]): ReconcileStatsBucket[] => starts.map((start, i) => ({ start, errors: counts[i]! }));
-  return { overall: { buckets: buckets(overall) }, servers: [...perServer.keys()].sort().map((server) => ({ server, buckets: buckets(perServer.get(server)!) })) };
+  return { overall: { errors: overall }, servers: [...perServer.keys()].sort().map((server) => ({ server, errors: perServer.get(server)! })) };
 }
 
 /** Registers the statistics routes. */

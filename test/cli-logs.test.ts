@@ -54,6 +54,14 @@ describe('berth logs (local runtime)', () => {
     expect(tail.stdout).toMatch(/^out two\nlistening \d+\n$/);
     expect(tail.stderr).toBe('err one\n');
 
+    // The registry of the same `berth up` serves the same lines to the dashboard (its log source is this reader).
+    const served = await fetch(`${up.registryUrl}/apis/berth.dev/v1alpha1/mcpservers/talker/logs?tail=3`, { headers: { authorization: `Bearer ${up.token}` } });
+    expect(served.status).toBe(200);
+    const body = (await served.json()) as { source: string; lines: { stream: string; line: string }[] };
+    expect(body.source).toContain('local runtime');
+    expect(body.lines).toHaveLength(3);
+    expect(body.lines).toEqual(expect.arrayContaining([expect.objectContaining({ stream: 'stderr', line: 'err one' }), expect.objectContaining({ stream: 'stdout', line: expect.stringMatching(/^listening \d+$/) })]));
+
     // The files were written seconds ago: a 1 ms window skips both streams.
     await new Promise((r) => setTimeout(r, 50));
     const since = await runBerth(['logs', 'talker', '--since', '1ms'], { cwd: sub });

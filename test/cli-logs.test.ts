@@ -59,6 +59,16 @@ describe('berth logs (local runtime)', () => {
     expect(tailLines.some((l) => /^listening \d+$/.test(l))).toBe(true);
     expect(tailLines).not.toContain('out one');
 
+    // The registry of the same `berth up` serves the same lines to the dashboard (its log source is this reader).
+    const served = await fetch(`${up.registryUrl}/apis/berth.dev/v1alpha1/mcpservers/talker/logs?tail=3`, { headers: { authorization: `Bearer ${up.token}` } });
+    expect(served.status).toBe(200);
+    const body = (await served.json()) as { source: string; lines: { time?: string; stream: string; line: string }[] };
+    expect(body.source).toContain('local runtime');
+    expect(body.lines).toHaveLength(3);
+    // Timed per line as berth logs --timestamps shows them, so the route orders both streams by time.
+    for (const l of body.lines) expect(l.time).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+    expect(body.lines).toEqual(expect.arrayContaining([expect.objectContaining({ stream: 'stderr', line: 'err one' }), expect.objectContaining({ stream: 'stdout', line: expect.stringMatching(/^listening \d+$/) })]));
+
     // The lines were written seconds ago: a 1 ms window keeps none.
     await new Promise((r) => setTimeout(r, 50));
     const since = await runBerth(['logs', 'talker', '--since', '1ms'], { cwd: sub });

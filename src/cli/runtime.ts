@@ -35,6 +35,7 @@ import type { Registry as MetricsRegistry } from 'prom-client';
 import type { RegistryClient } from '../client/registry-client.ts';
 import type { GivenBootstrapTokens } from '../registry/auth/bootstrap.ts';
 import { startRegistryServer, type RunningRegistry } from '../registry/server.ts';
+import { localServerLogSource } from './server-log-wiring.ts';
 import type { Store } from '../registry/store.ts';
 import { CommandFailure, ExitCode, type CommandIo } from './command.ts';
 import { wireEcsRuntime } from './ecs-wiring.ts';
@@ -345,6 +346,8 @@ export async function startRuntime(spec: RuntimeSpec): Promise<Runtime> {
         ...(part.bootstrapAgent !== undefined ? { bootstrapAgent: part.bootstrapAgent } : {}),
         ...(part.resetAdminToken ? { resetAdminToken: true } : {}),
         remoteAddresses,
+        // The registry reads server output only where the local runtime writes it: in this process's state folder.
+        ...(spec.reconciler?.runtimes.kind === 'local' ? { logSource: localServerLogSource(spec.reconciler.runtimes.stateDir) } : {}),
       }).catch(
         (err: unknown) => {
           throw listenFailure(err, part.host, part.port, part.portFlag);

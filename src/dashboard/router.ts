@@ -1,6 +1,8 @@
 /**
  * Hash routes (the registry serves one index.html; the part after `#` picks the view):
- * `#/` fleet, `#/servers/<name>`, `#/approvals`, `#/audit`, `#/agents`.
+ * `#/` fleet, `#/servers/<name>`, `#/approvals`, `#/audit`, `#/agents`. A view may
+ * keep its state after a `?` (`#/audit?agent=deal-desk`, see hash-query.ts): the
+ * route is the part before it.
  */
 import { useEffect, useState } from 'preact/hooks';
 
@@ -9,7 +11,7 @@ export type Route = { view: 'fleet' } | { view: 'server'; name: string } | { vie
 
 /** The route a location hash names. */
 export function parseRoute(hash: string): Route {
-  const path = hash.replace(/^#/, '') || '/';
+  const path = hash.replace(/^#/, '').replace(/\?.*$/s, '') || '/';
   const server = /^\/servers\/([^/]+)$/.exec(path);
   if (server) return { view: 'server', name: decodeURIComponent(server[1]!) };
   switch (path) {

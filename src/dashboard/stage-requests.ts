@@ -93,7 +93,7 @@ function parseLine(line: string): { path: string; before: string; after: string 
  * value was never shown.
  */
 export function mergeChanges(entries: readonly AuditEntry[]): SpecDiff {
-  const ordered = [...entries].filter((e) => Array.isArray(e.details?.['changes'])).sort((a, b) => (a.id ?? 0) - (b.id ?? 0));
+  const ordered = [...entries].filter((e) => Array.isArray(e.details?.['changes']) && (e.details['changes'] as unknown[]).length > 0).sort((a, b) => (a.id ?? 0) - (b.id ?? 0));
   const byPath = new Map<string, FieldChange>();
   let truncated = false;
   for (const e of ordered) {

@@ -1,11 +1,22 @@
 /** One audit record in full: every field, arguments and result as recorded, the change summary. */
 import type { AuditEntry, CallRecord } from '../../client/wire.ts';
-import { changesOf, type AuditStream } from '../audit-records.ts';
+import { CALL_COLUMNS, CHANGE_COLUMNS, changesOf, type AuditStream } from '../audit-records.ts';
 import { Time } from '../components/time.tsx';
+
+/** `record`'s fields in `order` first (the CSV's column order), then any others. */
+function ordered(record: object, order: readonly string[]): Array<[string, unknown]> {
+  const entries = Object.entries(record);
+  const rank = (k: string) => (order.includes(k) ? order.indexOf(k) : order.length);
+  return entries.sort(([a], [b]) => rank(a) - rank(b));
+}
+
+const CALL_ORDER = CALL_COLUMNS.map((c) => c.header);
+const CHANGE_ORDER = CHANGE_COLUMNS.map((c) => c.header);
 
 function Value(props: { value: unknown }) {
   const v = props.value;
   if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') return <>{String(v)}</>;
+  if (Array.isArray(v) && v.every((x) => typeof x === 'string')) return <>{v.length > 0 ? v.join(', ') : '(none)'}</>;
   return <pre class="json">{JSON.stringify(v, null, 2)}</pre>;
 }
 
@@ -41,7 +52,7 @@ export function RecordDetail(props: RecordDetailProps) {
     return (
       <section class="detail" aria-labelledby="detail-title" data-testid="record-detail">
         <h2 id="detail-title">{title}</h2>
-        <Fields entries={Object.entries(rest)} />
+        <Fields entries={ordered(rest, CALL_ORDER)} />
         <h3>Arguments</h3>
         {args !== undefined ? <pre class="json" data-testid="detail-arguments">{JSON.stringify(args, null, 2)}</pre> : <p class="help">Not recorded (the server's access.auditPayloads keeps none).</p>}
         <h3>Result</h3>
@@ -59,7 +70,7 @@ export function RecordDetail(props: RecordDetailProps) {
   return (
     <section class="detail" aria-labelledby="detail-title" data-testid="record-detail">
       <h2 id="detail-title">{title}</h2>
-      <Fields entries={Object.entries(rest)} />
+      <Fields entries={ordered(rest, CHANGE_ORDER)} />
       <h3>Changes</h3>
       {changes.length > 0 ? (
         <ul class="changes">

@@ -50,7 +50,11 @@ describe.skipIf(CHROMIUM_MISSING !== undefined)('dashboard approvals and audit i
     const applied = await berth(as(tokens.publisher), ['apply', '-f', file]);
     expect(applied.code, applied.stderr).toBe(0);
   };
-  const noSideScroll = async (p: Page) => p.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+  const noSideScroll = async (p: Page) =>
+    p.evaluate(() => {
+      const root = (globalThis as unknown as { document: { documentElement: { scrollWidth: number; clientWidth: number } } }).document.documentElement;
+      return root.scrollWidth - root.clientWidth;
+    });
 
   beforeAll(async () => {
     dash = await startDashboard('approvals');

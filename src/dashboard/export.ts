@@ -1,7 +1,6 @@
 /**
- * Exporting what the page fetched: CSV (RFC 4180 quoting, safe to open in a
- * spreadsheet) and JSON, downloaded in the browser from a Blob through an
- * `<a download>` (nothing goes back to the registry).
+ * Exporting what the page fetched as CSV: RFC 4180 quoting, safe to open in a
+ * spreadsheet. PURE (download.ts saves the text in the browser).
  */
 
 /** One CSV column: its header and how to read the cell from a record. */
@@ -31,18 +30,4 @@ export function toCsv<T>(columns: readonly CsvColumn<T>[], records: readonly T[]
   const lines = [columns.map((c) => csvCell(c.header)).join(',')];
   for (const r of records) lines.push(columns.map((c) => csvCell(c.value(r))).join(','));
   return `${lines.join('\r\n')}\r\n`;
-}
-
-/** Saves `text` as a file called `filename` through the browser's download. */
-export function downloadText(filename: string, type: string, text: string): void {
-  const url = URL.createObjectURL(new Blob([text], { type }));
-  const a = document.createElement('a');
-  a.href = url;
-  a.download = filename;
-  a.hidden = true;
-  document.body.append(a);
-  a.click();
-  a.remove();
-  // The download has its own reference by now; freeing the URL later is harmless either way.
-  setTimeout(() => URL.revokeObjectURL(url), 10_000);
 }

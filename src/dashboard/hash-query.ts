@@ -1,11 +1,12 @@
 /**
  * A view's state in the location hash after `?` (`#/audit?view=calls&agent=deal-desk`),
  * so a filtered view can be linked and survives a reload. Only non-empty values
- * are written; the route part before `?` is kept as it is.
+ * are written; the route part before `?` is kept as it is. PURE: the view writes
+ * the result with `history.replaceState` (no new history entry, no `hashchange`).
  */
 
 /** The query after `?` in `hash` as key → value (empty when there is none). */
-export function readHashQuery(hash: string = location.hash): Record<string, string> {
+export function readHashQuery(hash: string): Record<string, string> {
   const i = hash.indexOf('?');
   if (i < 0) return {};
   const out: Record<string, string> = {};
@@ -20,12 +21,4 @@ export function withHashQuery(hash: string, query: Record<string, string | undef
   for (const [k, v] of Object.entries(query)) if (v !== undefined && v !== '') params.set(k, v);
   const text = params.toString();
   return text === '' ? route : `${route}?${text}`;
-}
-
-/**
- * Writes `query` into the current location's hash without a new history entry
- * (and without a `hashchange`: the view that calls this already holds the state).
- */
-export function replaceHashQuery(query: Record<string, string | undefined>): void {
-  history.replaceState(history.state, '', withHashQuery(location.hash, query));
 }

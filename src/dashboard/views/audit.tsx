@@ -14,8 +14,9 @@ import { API, ApiError, requestJson } from '../api.ts';
 import { CALL_COLUMNS, CALL_DECISION_OPTIONS, CHANGE_COLUMNS, changesOf, FILTERS, isoToLocal, localToIso, STREAM_PATH, type AuditStream } from '../audit-records.ts';
 import { ScrollFrame } from '../components/scroll-frame.tsx';
 import { Time } from '../components/time.tsx';
-import { downloadText, toCsv } from '../export.ts';
-import { readHashQuery, replaceHashQuery } from '../hash-query.ts';
+import { downloadText } from '../download.ts';
+import { toCsv } from '../export.ts';
+import { readHashQuery, withHashQuery } from '../hash-query.ts';
 import { RecordDetail } from './audit-detail.tsx';
 import type { ViewProps } from './props.ts';
 import './approvals.css';
@@ -207,7 +208,8 @@ export function AuditView(props: ViewProps) {
   }, [canReadCalls]);
 
   const update = (q: Query) => {
-    replaceHashQuery(hashOf(q));
+    // No new history entry and no hashchange: this view already holds the state.
+    history.replaceState(history.state, '', withHashQuery(location.hash, hashOf(q)));
     setQuery(q);
   };
 

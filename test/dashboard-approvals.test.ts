@@ -119,6 +119,7 @@ describe.skipIf(CHROMIUM_MISSING !== undefined)('dashboard approvals and audit i
     const card = page.locator(`[data-approval="${approvalId}"]`);
     await card.waitFor({ timeout: 5_000 });
     await card.locator('pre.args').getByText('multi-year commitment').waitFor({ timeout: 5_000 });
+    expect(await page.evaluate(() => (globalThis as unknown as { notReloaded?: boolean }).notReloaded)).toBe(true);
     expect(await card.locator('dd').allTextContents()).toEqual(expect.arrayContaining(['deal-desk', 'quote', 'applyDiscount']));
 
     // Both kinds of request are waiting now: the page as an approver sees it.
@@ -220,5 +221,18 @@ describe.skipIf(CHROMIUM_MISSING !== undefined)('dashboard approvals and audit i
     );
     expect(statuses).toEqual([403, 403]);
     expect(await axeViolations(reader)).toEqual([]);
+  });
+
+  it('a publisher sees its request read-only, is told why held calls are not shown, and reads only the change audit', async () => {
+    const publisher = await dash.signedInPage(tokens.publisher);
+    await publisher.getByRole('link', { name: 'Approvals' }).click();
+    await publisher.locator(`[data-stage-request="${SERVER}"]`).waitFor({ timeout: 5_000 });
+    await expect(publisher.getByTestId('read-only').textContent()).resolves.toContain('even for its own team');
+    await waitForText(publisher, 'Held tool calls name agents, users and arguments');
+    expect(await publisher.getByRole('button', { name: /^(Approve|Reject|Deny)\b/ }).count()).toBe(0);
+    await publisher.getByRole('link', { name: 'Audit' }).click();
+    await publisher.locator('tbody tr').first().waitFor({ timeout: 5_000 });
+    expect(await publisher.getByRole('link', { name: 'Tool calls' }).count()).toBe(0);
+    expect(await axeViolations(publisher)).toEqual([]);
   });
 });

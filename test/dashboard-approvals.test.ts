@@ -157,14 +157,14 @@ describe.skipIf(CHROMIUM_MISSING !== undefined)('dashboard approvals and audit i
     await page.getByRole('button', { name: 'Apply filters' }).click();
     await waitForText(page, '2 call records matching the filters');
     expect(new URL(page.url()).hash).toBe('#/audit?view=calls&agent=deal-desk&tool=applyDiscount');
-    const decisions = await page.locator('tbody td[data-decision]').allTextContents();
+    const decisions = await page.locator('tbody [data-decision]').allTextContents();
     expect(decisions.sort()).toEqual(['allow', 'approval-required']);
 
     // The link reproduces the view.
     await page.reload();
     await waitForText(page, '2 call records matching the filters');
 
-    const allowed = page.locator('tbody tr', { has: page.locator('td[data-decision="allow"]') });
+    const allowed = page.locator('tbody tr', { has: page.locator('[data-decision="allow"]') });
     await allowed.getByRole('button', { name: /^Show #/ }).click();
     const detail = page.getByTestId('record-detail');
     await expect(detail.locator('[data-field="approvalId"]').textContent()).resolves.toBe(approvalId);

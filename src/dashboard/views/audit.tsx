@@ -8,6 +8,7 @@
  * so a filtered view is a link. Publishers read the change audit only: call
  * records are for admins, approvers and readers (authorize.ts mayReadCallAudit).
  */
+import type { ComponentChildren } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import type { AuditEntry, CallRecord, RecordPage } from '../../client/wire.ts';
 import { API, ApiError, requestJson } from '../api.ts';
@@ -109,22 +110,55 @@ function FilterForm(props: { query: Query; onApply: (filters: Record<string, str
   );
 }
 
-function CallRows(props: { items: CallRecord[]; selected: string | undefined; onSelect: (id: string) => void }) {
+/** One table column: its header and cell. */
+interface Column<T> {
+  header: string;
+  cell: (r: T) => ComponentChildren;
+  /** Class of the cell (`num`, `wrap`). */
+  class?: string;
+}
+
+const CALL_TABLE: Column<CallRecord>[] = [
+  { header: 'Time', cell: (r) => <Time iso={r.time} /> },
+  { header: 'Agent', cell: (r) => r.agent },
+  { header: 'User', cell: (r) => r.user ?? '-' },
+  { header: 'Server', cell: (r) => r.server },
+  { header: 'Tool', cell: (r) => r.tool ?? r.method },
+  { header: 'Decision', cell: (r) => <span data-decision={r.decision}>{r.decision}</span> },
+  { header: 'Status', cell: (r) => r.status, class: 'num' },
+  { header: 'Latency', cell: (r) => `${r.latencyMs} ms`, class: 'num' },
+  { header: 'Reason', cell: (r) => r.reason, class: 'wrap' },
+];
+
+/** A change's field list, shortened, and the note or reason a decision carried. */
+function changeText(e: AuditEntry): string {
+  const changes = changesOf(e);
+  const note = typeof e.details?.['note'] === 'string' ? e.details['note'] : typeof e.details?.['reason'] === 'string' ? e.details['reason'] : undefined;
+  const shown = `${changes.slice(0, 3).join('; ')}${changes.length > 3 ? ` … (${changes.length - 3} more)` : ''}`;
+  return note === undefined ? shown : `${shown}${shown !== '' ? ' · ' : ''}note: ${note}`;
+}
+
+const CHANGE_TABLE: Column<AuditEntry>[] = [
+  { header: 'Time', cell: (e) => <Time iso={e.time} /> },
+  { header: 'Actor', cell: (e) => e.actor },
+  { header: 'Action', cell: (e) => e.action },
+  { header: 'Object', cell: (e) => (e.kind !== undefined ? `${e.kind}/${e.name ?? ''}` : (e.name ?? '-')) },
+  { header: 'Changes', cell: changeText, class: 'wrap' },
+];
+
+/** The loaded records, newest first; the first cell of a row opens its detail. */
+function RecordTable<T extends AnyRecord>(props: { caption: string; columns: Column<T>[]; items: T[]; selected: string | undefined; onSelect: (id: string) => void }) {
   return (
     <table class="audit-table">
-      <caption class="visually-hidden">Call records, newest first</caption>
+      <caption class="visually-hidden">{props.caption}</caption>
       <thead>
         <tr>
           <th scope="col">Record</th>
-          <th scope="col">Time</th>
-          <th scope="col">Agent</th>
-          <th scope="col">User</th>
-          <th scope="col">Server</th>
-          <th scope="col">Tool</th>
-          <th scope="col">Decision</th>
-          <th scope="col">Status</th>
-          <th scope="col">Latency</th>
-          <th scope="col">Reason</th>
+          {props.columns.map((c) => (
+            <th scope="col" key={c.header}>
+              {c.header}
+            </th>
+          ))}
         </tr>
       </thead>
       <tbody>
@@ -135,59 +169,13 @@ function CallRows(props: { items: CallRecord[]; selected: string | undefined; on
                 Show #{r.id}
               </button>
             </th>
-            <td><Time iso={r.time} /></td>
-            <td>{r.agent}</td>
-            <td>{r.user ?? '-'}</td>
-            <td>{r.server}</td>
-            <td>{r.tool ?? r.method}</td>
-            <td data-decision={r.decision}>{r.decision}</td>
-            <td class="num">{r.status}</td>
-            <td class="num">{r.latencyMs} ms</td>
-            <td class="wrap">{r.reason}</td>
+            {props.columns.map((c) => (
+              <td key={c.header} class={c.class}>
+                {c.cell(r)}
+              </td>
+            ))}
           </tr>
         ))}
-      </tbody>
-    </table>
-  );
-}
-
-function ChangeRows(props: { items: AuditEntry[]; selected: string | undefined; onSelect: (id: string) => void }) {
-  return (
-    <table class="audit-table">
-      <caption class="visually-hidden">Changes, newest first</caption>
-      <thead>
-        <tr>
-          <th scope="col">Record</th>
-          <th scope="col">Time</th>
-          <th scope="col">Actor</th>
-          <th scope="col">Action</th>
-          <th scope="col">Object</th>
-          <th scope="col">Changes</th>
-        </tr>
-      </thead>
-      <tbody>
-        {props.items.map((e) => {
-          const changes = changesOf(e);
-          const note = typeof e.details?.['note'] === 'string' ? e.details['note'] : typeof e.details?.['reason'] === 'string' ? e.details['reason'] : undefined;
-          return (
-            <tr key={e.id} data-record={e.id} class={String(e.id) === props.selected ? 'selected' : undefined}>
-              <th scope="row">
-                <button type="button" class="link" onClick={() => props.onSelect(String(e.id))}>
-                  Show #{e.id}
-                </button>
-              </th>
-              <td><Time iso={e.time} /></td>
-              <td>{e.actor}</td>
-              <td>{e.action}</td>
-              <td>{e.kind !== undefined ? `${e.kind}/${e.name ?? ''}` : (e.name ?? '-')}</td>
-              <td class="wrap">
-                {changes.slice(0, 3).join('; ')}
-                {changes.length > 3 ? ` … (${changes.length - 3} more)` : ''}
-                {note !== undefined ? `${changes.length > 0 ? ' · ' : ''}note: ${note}` : ''}
-              </td>
-            </tr>
-          );
-        })}
       </tbody>
     </table>
   );
@@ -290,7 +278,11 @@ export function AuditView(props: ViewProps) {
       {selected !== undefined && <RecordDetail stream={query.view} record={selected} onClose={() => select(undefined)} />}
       {query.record !== undefined && selected === undefined && !loaded.loading && <p class="notice">Record #{query.record} is not among the records loaded; clear the filters or load more.</p>}
       <ScrollFrame label={query.view === 'calls' ? 'Call records' : 'Changes'}>
-        {query.view === 'calls' ? <CallRows items={loaded.items as CallRecord[]} selected={query.record} onSelect={select} /> : <ChangeRows items={loaded.items as AuditEntry[]} selected={query.record} onSelect={select} />}
+        {query.view === 'calls' ? (
+          <RecordTable caption="Call records, newest first" columns={CALL_TABLE} items={loaded.items as CallRecord[]} selected={query.record} onSelect={select} />
+        ) : (
+          <RecordTable caption="Changes, newest first" columns={CHANGE_TABLE} items={loaded.items as AuditEntry[]} selected={query.record} onSelect={select} />
+        )}
       </ScrollFrame>
       {loaded.continue !== undefined && (
         <p>

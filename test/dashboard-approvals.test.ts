@@ -91,6 +91,9 @@ describe.skipIf(CHROMIUM_MISSING !== undefined)('dashboard approvals and audit i
     await card.getByRole('button', { name: `Approve ${SERVER} for approved-dev` }).click();
     await card.waitFor({ state: 'detached', timeout: 5_000 });
     await waitReady(dash.up, SERVER, 15_000);
+    await page.getByRole('link', { name: 'Fleet' }).click();
+    await page.locator(`tr[data-server="${SERVER}"] [data-phase="Ready"]`).waitFor({ timeout: 5_000 });
+    await page.getByRole('link', { name: 'Approvals' }).click();
     const audit = await get<RecordPage<AuditEntry>>(`/audit?action=stage.approve&name=${SERVER}`);
     expect(audit.items[0]?.details).toMatchObject({ stage: 'approved-dev', note: 'looks fine for dev', role: 'approver' });
   });

@@ -93,7 +93,11 @@ function SpecChanges(props: { request: StageRequest; server: MCPServer }) {
           {diff.fields.length > 0 ? (
             <DiffTable caption={`Changes to ${request.name} since its last approval`} rows={diff.fields} beforeLabel="At approval" />
           ) : (
-            <p>No field changes recorded since then (the approval may be bound to another stage, or have been rejected since).</p>
+            <p>
+              {last.specHash.startsWith(request.effective.spec8)
+                ? 'No changes since: this is the spec approved then; what it still lacks is said above.'
+                : 'No field changes recorded since then; the audit may list them under an older write (see the full audit).'}
+            </p>
           )}
           <p class="help">
             From the audit's recorded changes of {diff.writes} write{diff.writes === 1 ? '' : 's'} since the approval: the registry keeps the approved spec's hash, not its body. Secret-looking values show as (changed).

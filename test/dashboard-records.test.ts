@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import type { AuditEntry, CallRecord } from '../src/client/wire.ts';
 import { changeSummary } from '../src/manifest/change-summary.ts';
 import type { MCPServer } from '../src/manifest/types.ts';
-import { CALL_COLUMNS } from '../src/dashboard/audit-records.ts';
+import { CALL_COLUMNS, isoToLocal, localToIso } from '../src/dashboard/audit-records.ts';
 import { csvCell, toCsv } from '../src/dashboard/export.ts';
 import { readHashQuery, withHashQuery } from '../src/dashboard/hash-query.ts';
 import { mergeChanges, stageRequests } from '../src/dashboard/stage-requests.ts';
@@ -92,5 +92,14 @@ describe('filters in the hash', () => {
     expect(readHashQuery(hash)).toEqual({ view: 'calls', agent: 'deal desk', since: '2026-01-01T00:00:00.000Z' });
     expect(withHashQuery('#/audit', {})).toBe('#/audit');
     expect(readHashQuery('#/audit')).toEqual({});
+  });
+
+  it('turns the time fields (in the person\'s time zone) into RFC 3339 UTC and back', () => {
+    const iso = '2026-03-04T05:06:07.000Z';
+    expect(localToIso(isoToLocal(iso))).toBe(iso);
+    expect(isoToLocal(iso)).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d$/);
+    expect(localToIso('')).toBeUndefined();
+    expect(localToIso('not a time')).toBeUndefined();
+    expect(isoToLocal('nonsense')).toBe('');
   });
 });

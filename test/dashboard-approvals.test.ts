@@ -163,9 +163,16 @@ describe.skipIf(CHROMIUM_MISSING !== undefined)('dashboard approvals and audit i
     const decisions = await page.locator('tbody [data-decision]').allTextContents();
     expect(decisions.sort()).toEqual(['allow', 'approval-required']);
 
-    // The link reproduces the view.
+    // The link reproduces the view; one with a page size of 1 pages with Load more.
     await page.reload();
     await waitForText(page, '2 call records matching the filters');
+    await page.goto(`${dash.dashboardUrl}#/audit?view=calls&agent=deal-desk&tool=applyDiscount&limit=1`);
+    await waitForText(page, '1 call record matching the filters loaded; older ones follow');
+    await page.getByRole('button', { name: 'Load more' }).click();
+    await waitForText(page, '2 call records matching the filters loaded; older ones follow');
+    await page.getByRole('button', { name: 'Load more' }).click();
+    await waitForText(page, /^2 call records matching the filters$/);
+    expect(await page.getByRole('button', { name: 'Load more' }).count()).toBe(0);
 
     const allowed = page.locator('tbody tr', { has: page.locator('[data-decision="allow"]') });
     await allowed.getByRole('button', { name: /^Show #/ }).click();

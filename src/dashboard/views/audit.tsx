@@ -22,7 +22,7 @@ import { RecordDetail } from './audit-detail.tsx';
 import type { ViewProps } from './props.ts';
 import './approvals.css';
 
-/** Records per page read from the registry. */
+/** Records per page read from the registry, unless the link says `limit` (1 to 1000, as the registry allows). */
 const PAGE_SIZE = 100;
 
 type AnyRecord = CallRecord | AuditEntry;
@@ -32,6 +32,8 @@ interface Query {
   view: AuditStream;
   filters: Record<string, string>;
   record?: string;
+  /** Page size from the link. */
+  limit?: string;
 }
 
 function queryOf(hash: string, canReadCalls: boolean): Query {
@@ -39,11 +41,12 @@ function queryOf(hash: string, canReadCalls: boolean): Query {
   const view: AuditStream = q['view'] === 'changes' || !canReadCalls ? 'changes' : 'calls';
   const filters: Record<string, string> = {};
   for (const f of FILTERS[view]) if (q[f.param] !== undefined) filters[f.param] = q[f.param]!;
-  return { view, filters, ...(q['record'] !== undefined ? { record: q['record'] } : {}) };
+  const limit = q['limit'] !== undefined && /^\d{1,4}$/.test(q['limit']) && Number(q['limit']) >= 1 && Number(q['limit']) <= 1000 ? q['limit'] : undefined;
+  return { view, filters, ...(q['record'] !== undefined ? { record: q['record'] } : {}), ...(limit !== undefined ? { limit } : {}) };
 }
 
 function hashOf(q: Query): Record<string, string | undefined> {
-  return { view: q.view, ...q.filters, record: q.record };
+  return { view: q.view, ...q.filters, limit: q.limit, record: q.record };
 }
 
 /** Loaded pages of one query. */
@@ -204,7 +207,7 @@ export function AuditView(props: ViewProps) {
   const load = async (q: Query, cont: string | undefined) => {
     const gen = ++generation.current;
     setLoaded((l) => ({ ...(cont === undefined ? { items: [] } : l), loading: true }));
-    const params = new URLSearchParams({ ...q.filters, limit: String(PAGE_SIZE), ...(cont !== undefined ? { continue: cont } : {}) });
+    const params = new URLSearchParams({ ...q.filters, limit: q.limit ?? String(PAGE_SIZE), ...(cont !== undefined ? { continue: cont } : {}) });
     try {
       const page = await requestJson<RecordPage<AnyRecord>>(`${API}${STREAM_PATH[q.view]}?${params}`);
       if (gen !== generation.current) return;
@@ -215,7 +218,7 @@ export function AuditView(props: ViewProps) {
     }
   };
 
-  const filterKey = JSON.stringify([query.view, query.filters]);
+  const filterKey = JSON.stringify([query.view, query.filters, query.limit]);
   useEffect(() => {
     void load(query, undefined);
   }, [filterKey]);
@@ -257,7 +260,7 @@ export function AuditView(props: ViewProps) {
         {tab('changes', 'Changes')}
       </nav>
       {!canReadCalls && <p class="notice">Call records name agents, users and arguments: they are read with an admin, approver or reader token. You see the change audit.</p>}
-      <FilterForm key={filterKey} query={query} onApply={(filters) => update({ view: query.view, filters })} />
+      <FilterForm key={filterKey} query={query} onApply={(filters) => update({ view: query.view, filters, ...(query.limit !== undefined ? { limit: query.limit } : {}) })} />
       {loaded.error !== undefined && (
         <p class="error" role="alert">
           {loaded.error}

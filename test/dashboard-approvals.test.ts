@@ -211,6 +211,7 @@ describe.skipIf(CHROMIUM_MISSING !== undefined)('dashboard approvals and audit i
     await page.locator(`[data-stage-request="${SERVER}"]`).waitFor();
     expect(await noSideScroll(page)).toBeLessThanOrEqual(0);
     expect(await axeViolations(page)).toEqual([]);
+    await dash.screenshot(page, 'approvals-narrow');
   });
 
   it('a reader sees no decision buttons, and the API refuses the decision forced from the page (403)', async () => {

@@ -36,6 +36,7 @@ import type { RegistryClient } from '../client/registry-client.ts';
 import type { GivenBootstrapTokens } from '../registry/auth/bootstrap.ts';
 import { startRegistryServer, type RunningRegistry } from '../registry/server.ts';
 import type { Store } from '../registry/store.ts';
+import type { OidcLoginSettings } from '../registry/dashboard/oidc/login-config.ts';
 import { CommandFailure, ExitCode, type CommandIo } from './command.ts';
 import { wireEcsRuntime } from './ecs-wiring.ts';
 import { onForcedExit } from './forced-exit.ts';
@@ -69,6 +70,8 @@ export interface RegistryPart {
   maxWatchersPerToken?: number;
   /** Tokens the deployment generated for a first start (`berth registry`: BERTH_BOOTSTRAP_*_TOKEN). */
   bootstrapTokens?: GivenBootstrapTokens;
+  /** The dashboard's sign-in with an identity provider (`--oidc-client-id` …); absent: tokens only. */
+  oidcLogin?: OidcLoginSettings;
 }
 
 /** Where the reconciler's servers run. */

@@ -10,13 +10,15 @@ import { ExitCode, UsageError, type Command, type CommandIo } from '../command.t
 import { durationFlag, parseFlags, portFlag, wholeNumberFlag } from '../config.ts';
 import { DEFAULT_MAX_WATCHERS_PER_TOKEN } from '../../registry/api/watch-slots.ts';
 import { REMOTE_ADDRESS_FLAGS, REMOTE_ADDRESS_USAGE, allowRemoteFromFlags } from '../remote-address-flags.ts';
+import { OIDC_LOGIN_FLAGS, OIDC_LOGIN_USAGE, oidcLoginFromFlags } from '../oidc-login-flags.ts';
 import { DEFAULT_APPROVAL_TTL_MS } from '../../registry/api/routes-approvals.ts';
 import { createLogger, logLevel } from '../logger.ts';
 import { runRuntime } from '../runtime.ts';
 import { resolveStoreChoice, STORE_FLAGS, STORE_FLAGS_USAGE } from '../store-config.ts';
 
 const usage = `Usage: berth registry [--port 7070] [--host 127.0.0.1] [--state-dir ./.berth] [--store URL [--store-ca FILE] | --db PATH] [--approval-ttl 10m]
-                      [--max-watchers-per-token 16] [--log-level info]
+                      [--max-watchers-per-token 16] [--oidc-issuer URL --oidc-client-id ID --oidc-role-map G=R[:T]…]
+                      [--log-level info]
 
 Serves the registry API (${'/apis/berth.dev/v1alpha1/…'}, /openapi.json, /metrics) over
 one SQLite file, or over MongoDB / Amazon DocumentDB with --store mongodb://…. On
@@ -36,10 +38,12 @@ ${STORE_FLAGS_USAGE}
                     most watch streams one token may hold open on this registry (default 16;
                     one more gets 429)
 ${REMOTE_ADDRESS_USAGE}
+  --oidc-issuer URL       the identity provider people sign in to the dashboard with (with --oidc-client-id)
+${OIDC_LOGIN_USAGE}
   --log-level L     trace, debug, info, warn, error (default: BERTH_LOG_LEVEL, else info)
   -h, --help        show this help
 
-Exit codes: 0 stopped, 1 cannot listen, 2 bad usage, 3 store unreachable.`;
+Exit codes: 0 stopped, 1 cannot listen or the identity provider cannot be used, 2 bad usage, 3 store unreachable.`;
 
 const command: Command = {
   name: 'registry',
@@ -56,6 +60,7 @@ const command: Command = {
       'approval-ttl': { type: 'string' },
       'max-watchers-per-token': { type: 'string' },
       ...REMOTE_ADDRESS_FLAGS,
+      ...OIDC_LOGIN_FLAGS,
       help: { type: 'boolean', short: 'h' },
     });
     if (values.help) {
@@ -69,13 +74,15 @@ const command: Command = {
     const approvalTtlMs = durationFlag(values['approval-ttl'], '--approval-ttl', DEFAULT_APPROVAL_TTL_MS);
     const maxWatchersPerToken = wholeNumberFlag(values['max-watchers-per-token'], '--max-watchers-per-token', DEFAULT_MAX_WATCHERS_PER_TOKEN, 'watch streams');
     const stateDir = resolve(io.cwd, values['state-dir'] ?? '.berth');
+    const oidcLogin = await oidcLoginFromFlags(values, io, host);
+    if (oidcLogin === undefined && values['oidc-issuer'] !== undefined) throw new UsageError('--oidc-issuer needs --oidc-client-id and --oidc-role-map: the client registered for Berth at the identity provider, and who signs in as what');
     const bootstrapTokens = bootstrapTokensFromEnv(io.env);
     const store = await resolveStoreChoice(values, io, join(stateDir, 'registry.db'));
     await mkdir(stateDir, { recursive: true, mode: 0o700 });
 
     const { logger, flush } = createLogger({ component: 'registry', level, destination: { stream: io.stdout }, env: io.env });
     try {
-      return await runRuntime({ logger, io, registry: { store, host, port, stateDir, portFlag: '--port', approvalTtlMs, maxWatchersPerToken, ...(bootstrapTokens ? { bootstrapTokens } : {}) }, allowRemote: allowRemoteFromFlags(values) }, (rt) => {
+      return await runRuntime({ logger, io, registry: { store, host, port, stateDir, portFlag: '--port', approvalTtlMs, maxWatchersPerToken, ...(oidcLogin ? { oidcLogin } : {}), ...(bootstrapTokens ? { bootstrapTokens } : {}) }, allowRemote: allowRemoteFromFlags(values) }, (rt) => {
         const where = store.location.adapter === 'sqlite' ? `database ${store.location.path}` : `store ${store.location.display}`;
         io.stderr.write(`registry listening on ${rt.registryUrl} (${where})\n`);
       });

@@ -17,6 +17,7 @@ import { SECRET_FLAGS, secretFlagsUsage, secretResolverFromFlags } from '../secr
 import { allowCommandsFrom, pathsToHide, SANDBOX_FLAGS, sandboxLine, sandboxModeFrom, sandboxUsage } from '../sandbox-flag.ts';
 import { SandboxUnavailableError } from '../../providers/local/index.ts';
 import { REMOTE_ADDRESS_FLAGS, REMOTE_ADDRESS_USAGE, allowRemoteFromFlags } from '../remote-address-flags.ts';
+import { OIDC_LOGIN_FLAGS, OIDC_LOGIN_USAGE, oidcLoginFromFlags } from '../oidc-login-flags.ts';
 import { Registry } from 'prom-client';
 import { existsSync, mkdirSync } from 'node:fs';
 import { readFile, rm, writeFile } from 'node:fs/promises';
@@ -70,6 +71,7 @@ ${STORE_FLAGS_USAGE}
   --max-watchers-per-token N
                        most watch streams one token may hold open on the registry (default 16)
 ${GATEWAY_AUTH_USAGE}
+${OIDC_LOGIN_USAGE}
 ${GATEWAY_EDGE_USAGE}
 ${gatewayLimitUsage(defaultMaxConnections)}
 ${GATEWAY_HEADER_USAGE}
@@ -193,6 +195,7 @@ const command: Command = {
       ...SECRET_FLAGS,
       ...SANDBOX_FLAGS,
       ...REMOTE_ADDRESS_FLAGS,
+      ...OIDC_LOGIN_FLAGS,
     });
     if (values.help) {
       io.stdout.write(`${usage}\n`);
@@ -206,7 +209,10 @@ const command: Command = {
     const registryPort = portFlag(values['registry-port'], 7070, '--registry-port');
     const gatewayPort = portFlag(values['gateway-port'], 8080, '--gateway-port');
     const maxWatchersPerToken = wholeNumberFlag(values['max-watchers-per-token'], '--max-watchers-per-token', DEFAULT_MAX_WATCHERS_PER_TOKEN, 'watch streams');
-    const gatewayAuth = { ...gatewayAuthSettings(values), ...gatewayEdgeSettings(values) };
+    const oidcLogin = await oidcLoginFromFlags(values, io, host);
+    // One identity provider per process: with only the dashboard's sign-in configured (no audience), the gateway takes no tokens from it.
+    const gatewayValues = oidcLogin !== undefined && values['oidc-audience'] === undefined && values['public-url'] === undefined ? { ...values, 'oidc-issuer': undefined } : values;
+    const gatewayAuth = { ...gatewayAuthSettings(gatewayValues), ...gatewayEdgeSettings(values) };
     const gatewayLimits = gatewayLimitSettings(values, defaultMaxConnections);
     const trustedProxies = trustedProxiesFromFlags(values);
     const resolveSecret = secretResolverFromFlags(values, io, join(stateDir, 'secrets'));
@@ -245,7 +251,7 @@ const command: Command = {
       rt = await startRuntime({
         logger,
         io,
-        registry: { store, host, port: registryPort, stateDir, metrics, maxWatchersPerToken, ...(values['no-examples'] ? {} : { bootstrapAgent: EXAMPLE_AGENT }), ...(values['reset-admin-token'] ? { resetAdminToken: true } : {}) },
+        registry: { store, host, port: registryPort, stateDir, metrics, maxWatchersPerToken, ...(oidcLogin ? { oidcLogin } : {}), ...(values['no-examples'] ? {} : { bootstrapAgent: EXAMPLE_AGENT }), ...(values['reset-admin-token'] ? { resetAdminToken: true } : {}) },
         // Servers listen where Berth does, but never on every interface.
         reconciler: { runtimes: { kind: 'local', stateDir, host: host === '0.0.0.0' ? '127.0.0.1' : host, sandbox, hiddenPaths, ...(allowCommands ? { allowCommands } : {}) }, leaseName: RECONCILER_LEASE, holderId: localHolderId(), metrics },
         // Agents' open SSE streams would hold shutdown for the default 5 s grace; on one machine a short grace is kinder.

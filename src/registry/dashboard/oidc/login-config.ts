@@ -60,6 +60,9 @@ export interface OidcLoginConfig {
   clockToleranceSeconds?: number;
 }
 
+/** The settings an operator gives (`berth registry --oidc-…`); without a redirect URL the registry's own URL + {@link CALLBACK_PATH} is used. */
+export type OidcLoginSettings = Omit<OidcLoginConfig, 'redirectUrl'> & { redirectUrl?: string };
+
 /** {@link OidcLoginConfig} checked, with every default filled in. */
 export interface ResolvedOidcLoginConfig {
   issuer: string;

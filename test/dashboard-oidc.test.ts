@@ -10,7 +10,7 @@ import { randomBytes } from 'node:crypto';
 import { serve, type ServerType } from '@hono/node-server';
 import { Hono } from 'hono';
 import { getCookie } from 'hono/cookie';
-import { decodeJwt, SignJWT } from 'jose';
+import { decodeJwt, SignJWT, UnsecuredJWT } from 'jose';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseRoleMapping, type OidcLoginConfig } from '../src/registry/dashboard/oidc/login-config.ts';
@@ -170,6 +170,20 @@ describe('dashboard sign-in with an OIDC provider', () => {
     const page = await refusal(await browser.get(callback.href), 400);
     expect(page).toContain('issued for another client');
     expect((await browser.get(`${registry.url}/ui/session`)).status).toBe(401);
+  });
+
+  it('refuses ID tokens that are unsigned or signed with a shared secret (alg none, HS256 keyed with the client secret)', async () => {
+    const forgeries: Array<(claims: Record<string, unknown>) => Promise<string>> = [
+      async (claims) => new UnsecuredJWT(claims).encode(),
+      async (claims) => new SignJWT(claims).setProtectedHeader({ alg: 'HS256' }).sign(new TextEncoder().encode(idp.clientSecret)),
+    ];
+    for (const forge of forgeries) {
+      tokenResponseHook = (idToken) => forge(decodeJwt(idToken));
+      const { browser, callback } = await throughProvider('alice');
+      const page = await refusal(await browser.get(callback.href), 400);
+      expect(page).toContain('signed with an algorithm that is not accepted');
+      expect((await browser.get(`${registry.url}/ui/session`)).status).toBe(401);
+    }
   });
 
   it('refuses a callback without the sign-in state cookie (no PKCE verifier)', async () => {

@@ -72,7 +72,8 @@ function reasonFor(err: unknown): string {
   }
   if (err instanceof errors.JOSEAlgNotAllowed) return 'the ID token is signed with an algorithm that is not accepted (only public-key signatures are; never none or HS*)';
   if (err instanceof errors.JWSSignatureVerificationFailed) return 'the ID token signature does not verify with the identity provider\'s keys';
-  if (err instanceof errors.JWKSNoMatchingKey) return 'the ID token is signed with a key the identity provider does not publish';
-  if (err instanceof errors.JWKSTimeout || (err instanceof Error && err.name === 'TypeError')) return 'the identity provider\'s keys could not be fetched to check the ID token';
-  return 'the ID token is not a well-formed signed JWT';
+  if (err instanceof errors.JWKSNoMatchingKey || err instanceof errors.JWKSMultipleMatchingKeys) return 'the ID token is signed with a key the identity provider does not publish (or names no key unambiguously)';
+  if (err instanceof errors.JWSInvalid || err instanceof errors.JWTInvalid || err instanceof errors.JOSENotSupported) return 'the ID token is not a well-formed signed JWT';
+  // Anything else is the key set failing us: unreachable, slow, or not a JWKS.
+  return 'the identity provider\'s keys could not be fetched to check the ID token';
 }

@@ -17,28 +17,17 @@ import { parseRoleMapping, type OidcLoginConfig } from '../src/registry/dashboar
 import { loginStateKey, LOGIN_STATE_COOKIE } from '../src/registry/dashboard/oidc/login-state.ts';
 import { createOidcLogin, type BrowserSessionRequest } from '../src/registry/dashboard/oidc/oidc-login.ts';
 import { oidcRoutes } from '../src/registry/dashboard/oidc/routes.ts';
+import { berth } from './support/berth-process.ts';
 import { FetchBrowser } from './support/fetch-browser.ts';
 import { freePort } from './support/free-port.ts';
 import { startOidcIdp, type OidcIdp } from './support/oidc-idp.ts';
+import { tempDir } from './support/temp-dir.ts';
 
 const CALLBACK = '/ui/oidc/callback';
 const ACCOUNTS = { alice: ['platform', 'everyone'], sam: ['sales-eng'], rita: ['everyone'] };
 
-/** How the next token response reaches the registry: as the provider sent it, or changed by the test. */
-let tokenResponseHook: ((idToken: string) => Promise<string>) | undefined;
-
 let idp: OidcIdp;
 let registry: { url: string; close: () => Promise<void> };
-
-/** The registry's fetch: the real one, except that a test may rewrite the ID token of a token response. */
-const registryFetch: typeof fetch = async (input, init) => {
-  const res = await fetch(input, init);
-  const hook = tokenResponseHook;
-  if (hook === undefined || !String(input instanceof Request ? input.url : input).endsWith('/token') || res.status !== 200) return res;
-  tokenResponseHook = undefined;
-  const doc = (await res.json()) as { id_token: string };
-  return Response.json({ ...doc, id_token: await hook(doc.id_token) });
-};
 
 // TEMPORARY host until the dashboard sessions land: the sign-in routes and a minimal session store.
 async function startHost(port: number, config: Omit<OidcLoginConfig, 'redirectUrl'>): Promise<{ url: string; close: () => Promise<void> }> {
@@ -50,7 +39,6 @@ async function startHost(port: number, config: Omit<OidcLoginConfig, 'redirectUr
     {
       stateKey: loginStateKey(randomBytes(32)),
       logger: pino({ level: 'silent' }),
-      fetch: registryFetch,
       issueSession: async (request) => {
         const id = randomBytes(16).toString('hex');
         sessions.set(id, request);
@@ -162,10 +150,10 @@ describe('dashboard sign-in with an OIDC provider', () => {
   });
 
   it('refuses an ID token issued for another client, though the provider signed it', async () => {
-    tokenResponseHook = async (idToken) => {
+    idp.rewriteNextIdToken(async (idToken) => {
       const claims = decodeJwt(idToken);
       return new SignJWT({ ...claims, aud: 'some-other-client' }).setProtectedHeader({ alg: 'RS256', kid: idp.signingKey.kid }).sign(idp.signingKey.privateKey);
-    };
+    });
     const { browser, callback } = await throughProvider('alice');
     const page = await refusal(await browser.get(callback.href), 400);
     expect(page).toContain('issued for another client');
@@ -178,7 +166,7 @@ describe('dashboard sign-in with an OIDC provider', () => {
       async (claims) => new SignJWT(claims).setProtectedHeader({ alg: 'HS256' }).sign(new TextEncoder().encode(idp.clientSecret)),
     ];
     for (const forge of forgeries) {
-      tokenResponseHook = (idToken) => forge(decodeJwt(idToken));
+      idp.rewriteNextIdToken((idToken) => forge(decodeJwt(idToken)));
       const { browser, callback } = await throughProvider('alice');
       const page = await refusal(await browser.get(callback.href), 400);
       expect(page).toContain('signed with an algorithm that is not accepted');
@@ -203,5 +191,22 @@ describe('dashboard sign-in with an OIDC provider', () => {
     const page = await refusal(await browser.get(callback.href), 400);
     expect(page).toContain('was altered');
     expect((await browser.get(`${registry.url}/ui/session`)).status).toBe(401);
+  });
+});
+
+describe('berth registry --oidc-* flags', () => {
+  it('refuses a bad role mapping, and a sign-in without any, before starting', async () => {
+    const { dir, remove } = tempDir('berth-oidc-flags-');
+    try {
+      const flags = ['registry', '--port', '0', '--state-dir', dir, '--oidc-issuer', idp.issuer, '--oidc-client-id', 'berth'];
+      const bad = await berth([...flags, '--oidc-role-map', 'platform=agent'], {}, dir);
+      expect(bad.code).toBe(2);
+      expect(bad.stderr).toContain('--oidc-role-map: "platform=agent" maps to "agent", not one of admin, approver, publisher, reader');
+      const none = await berth(flags, {}, dir);
+      expect(none.code).toBe(2);
+      expect(none.stderr).toContain('no mapping: nobody could sign in');
+    } finally {
+      remove();
+    }
   });
 });

@@ -34,6 +34,11 @@ export interface OidcIdp {
   readonly publicClientId: string;
   /** The provider's signing key, for tests that sign tokens it could have signed. */
   readonly signingKey: { privateKey: CryptoKey; kid: string };
+  /**
+   * Has the next successful token response carry `rewrite(idToken)` in place of
+   * its ID token: a provider misbehaving, or an attacker on its path.
+   */
+  rewriteNextIdToken(rewrite: (idToken: string) => Promise<string>): void;
   stop(): Promise<void>;
 }
 
@@ -53,7 +58,7 @@ export async function startOidcIdp(opts: OidcIdpOptions): Promise<OidcIdp> {
     { client_id: clientId, client_secret: clientSecret, redirect_uris: opts.redirectUris, token_endpoint_auth_method: 'client_secret_basic' },
     { client_id: publicClientId, redirect_uris: opts.redirectUris, token_endpoint_auth_method: 'none' },
   ];
-  handler = new Provider(issuer, {
+  const provider = new Provider(issuer, {
       clients,
       findAccount: (_ctx, id) => {
         const groups = opts.accounts[id];
@@ -70,16 +75,40 @@ export async function startOidcIdp(opts: OidcIdpOptions): Promise<OidcIdp> {
       // Lifetimes stated (the provider nags about defaults otherwise); seconds.
       ttl: { Interaction: 600, Session: 3600, Grant: 3600, AuthorizationCode: 60, AccessToken: 600, IdToken: 600 },
     }).callback();
+  let rewrite: ((idToken: string) => Promise<string>) | undefined;
+  handler = (req, res) => {
+    if (rewrite !== undefined && req.method === 'POST' && req.url === '/token') rewriteBody(res, rewrite, () => (rewrite = undefined));
+    provider(req, res);
+  };
   return {
     issuer,
     clientId,
     clientSecret,
     publicClientId,
     signingKey: { privateKey, kid },
+    rewriteNextIdToken: (fn) => {
+      rewrite = fn;
+    },
     stop: () =>
       new Promise<void>((done) => {
         server.closeAllConnections();
         server.close(() => done());
       }),
   };
+}
+
+/** Holds back the token response `res` is about to end with, and ends it with its ID token rewritten (once it succeeded). */
+function rewriteBody(res: http.ServerResponse, rewrite: (idToken: string) => Promise<string>, done: () => void): void {
+  const end = res.end.bind(res) as (body?: unknown) => http.ServerResponse;
+  res.end = ((body?: unknown) => {
+    if (res.statusCode !== 200 || body === undefined) return end(body);
+    done();
+    const doc = JSON.parse(String(body)) as { id_token: string };
+    void rewrite(doc.id_token).then((idToken) => {
+      const text = JSON.stringify({ ...doc, id_token: idToken });
+      res.setHeader('content-length', Buffer.byteLength(text));
+      end(text);
+    });
+    return res;
+  }) as typeof res.end;
 }

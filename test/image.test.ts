@@ -85,7 +85,7 @@ function inImage(rootfs: string, env: string[], args: string[], volume?: string)
 }
 
 describe.skipIf(skipReason !== undefined)('the container image (podman build, run from its mounted filesystem)', () => {
-  it('builds from the Containerfile; berth --version names the commit; the registry answers /readyz as uid 10001 on a read-only root, writing only under /data', async () => {
+  it('builds from the Containerfile; berth --version names the commit; the registry answers /readyz and serves the dashboard as uid 10001 on a read-only root, writing only under /data', async () => {
     const times: Record<string, number> = {};
     let t = Date.now();
     const lap = (name: string): void => {
@@ -165,6 +165,11 @@ describe.skipIf(skipReason !== undefined)('the container image (podman build, ru
         const ready = await fetch(`${url}/readyz`);
         expect(ready.status).toBe(200);
         expect(await ready.json()).toMatchObject({ status: 'ready' });
+        // The dashboard builds from the image's production packages, on a read-only root.
+        const ui = await fetch(`${url}/ui/`);
+        expect(ui.status, await ui.clone().text()).toBe(200);
+        const script = /src="(\/ui\/assets\/main-[A-Z0-9]+\.js)"/.exec(await ui.text())?.[1];
+        expect((await fetch(`${url}${script}`)).status).toBe(200);
         const health = inImage(rootfs, env, ['/app/src/cli/bin.ts', 'health', '--url', `${url}/readyz`]);
         expect(await health.exited).toBe(0);
         const unhealthy = inImage(rootfs, env, ['/app/src/cli/bin.ts', 'health', '--url', `${url}/no-such-probe`]);

@@ -47,13 +47,13 @@ export function readRoomsTable(readme: string): RoomRule[] {
   return rules;
 }
 
-/** Every non-test TypeScript file under `dir`. */
+/** Every non-test TypeScript file (`.ts`, and the dashboard's `.tsx`) under `dir`. */
 function sourceFiles(dir: string): string[] {
   const out: string[] = [];
   for (const entry of readdirSync(dir, { withFileTypes: true })) {
     const path = join(dir, entry.name);
     if (entry.isDirectory()) out.push(...sourceFiles(path));
-    else if (entry.name.endsWith('.ts') && !entry.name.endsWith('.test.ts')) out.push(path);
+    else if (/\.tsx?$/.test(entry.name) && !/\.test\.tsx?$/.test(entry.name)) out.push(path);
   }
   return out;
 }
@@ -79,6 +79,13 @@ function specifiers(text: string): string[] {
   return out;
 }
 
+/** Whether every import of `spec` in `text` is `import type …` or `export type …`. */
+function typeOnlyImport(text: string, spec: string): boolean {
+  const escaped = spec.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  const all = [...text.matchAll(new RegExp(`(?:^|\\n)\\s*(import|export)\\s([^'";]*?)from\\s+'${escaped}'`, 'g'))];
+  return all.length > 0 && all.every((m) => /^type\s/.test(m[2]!.trim()));
+}
+
 /** The text without block and line comments (examples in JSDoc may mention process.env). */
 function withoutComments(text: string): string {
   return text.replace(/\/\*[\s\S]*?\*\//g, '').replace(/(^|[^:'"`])\/\/[^\n]*/g, '$1');
@@ -98,6 +105,7 @@ export function layeringViolations(rules: RoomRule[]): string[] {
     const text = readFileSync(file, 'utf8');
     for (const spec of specifiers(text)) {
       if (spec.startsWith('@aws-sdk/') && !(from.startsWith('providers') || from === 'cli')) problems.push(`${where} imports ${spec}: only the providers and the CLI talk to AWS`);
+      if (from === 'dashboard' && spec.startsWith('node:')) problems.push(`${where} imports ${spec}: the dashboard runs in a browser, which has no node: modules`);
       if (!spec.startsWith('.')) continue;
       const target = resolve(dirname(file), spec);
       // The JSON Schemas are the contract, outside src/ on purpose; the manifest room reads them.
@@ -108,6 +116,8 @@ export function layeringViolations(rules: RoomRule[]): string[] {
       }
       const to = roomOf(target);
       if (to === from || rule.anything) continue;
+      // The client's code speaks Node's HTTP; the browser may share its wire types only.
+      if (from === 'dashboard' && to === 'client' && !typeOnlyImport(text, spec)) problems.push(`${where} imports ${relative(SRC, target)} as code: src/dashboard may import only types from client (\`import type\`)`);
       const targetPath = relative(SRC, target);
       const allowed = rule.mayImport.some((t) => t === to || t === targetPath);
       if (!allowed) problems.push(`${where} imports ${targetPath}: src/${from} may import only ${rule.mayImport.join(', ') || 'nothing else in src'}`);
@@ -121,7 +131,7 @@ const rules = readRoomsTable(readFileSync(join(ROOT, 'README.md'), 'utf8'));
 
 describe('layering', () => {
   it('the README states a rule for every room, cli last, nothing importing cli', () => {
-    expect(rules.map((r) => r.room)).toEqual(['kit', 'manifest', 'client', 'registry', 'providers', 'providers/<name>', 'reconciler', 'gateway', 'cli']);
+    expect(rules.map((r) => r.room)).toEqual(['kit', 'manifest', 'client', 'registry', 'providers', 'providers/<name>', 'reconciler', 'gateway', 'dashboard', 'cli']);
     expect(rules.filter((r) => r.mayImport.includes('cli'))).toEqual([]);
   });
 

@@ -35,8 +35,11 @@ import type { Registry as MetricsRegistry } from 'prom-client';
 import type { RegistryClient } from '../client/registry-client.ts';
 import type { GivenBootstrapTokens } from '../registry/auth/bootstrap.ts';
 import { startRegistryServer, type RunningRegistry } from '../registry/server.ts';
+import type { DashboardSettings } from '../registry/dashboard/dashboard.ts';
+import { checkIdentityProvider, ProviderUnavailableError } from '../registry/dashboard/oidc/provider.ts';
+import { buildInfo } from './version.ts';
+import { localServerLogSource } from './server-log-wiring.ts';
 import type { Store } from '../registry/store.ts';
-import type { OidcLoginSettings } from '../registry/dashboard/oidc/login-config.ts';
 import { CommandFailure, ExitCode, type CommandIo } from './command.ts';
 import { wireEcsRuntime } from './ecs-wiring.ts';
 import { onForcedExit } from './forced-exit.ts';
@@ -70,8 +73,8 @@ export interface RegistryPart {
   maxWatchersPerToken?: number;
   /** Tokens the deployment generated for a first start (`berth registry`: BERTH_BOOTSTRAP_*_TOKEN). */
   bootstrapTokens?: GivenBootstrapTokens;
-  /** The dashboard's sign-in with an identity provider (`--oidc-client-id` …); absent: tokens only. */
-  oidcLogin?: OidcLoginSettings;
+  /** Serve the dashboard at /ui/ (absent: `--no-dashboard`), with its sign-in through an identity provider when `oidc` is set. */
+  dashboard?: DashboardSettings;
 }
 
 /** Where the reconciler's servers run. */
@@ -332,8 +335,17 @@ export async function startRuntime(spec: RuntimeSpec): Promise<Runtime> {
   try {
     if (spec.registry) {
       const part = spec.registry;
+      // An identity provider people cannot sign in with is a configuration error: say so before anything starts.
+      const issuer = part.dashboard?.oidc?.issuer;
+      if (issuer !== undefined) {
+        await checkIdentityProvider(issuer).catch((err: unknown) => {
+          throw err instanceof ProviderUnavailableError ? new CommandFailure(ExitCode.Failed, `${err.message}; check --oidc-issuer (it must equal the issuer the provider names in its discovery document) and that this machine reaches it`, { cause: err }) : err;
+        });
+      }
       const store = await openChosenStore(part.store, { cwd: io.cwd, logger: logger.child({ part: 'store' }) });
       stops.push(() => store.close());
+      // Shown by /openapi.json and the dashboard's /ui/config; a malformed build-info file is `berth --version`'s to report.
+      const version = (await buildInfo().catch(() => undefined))?.version;
       rt.store = store;
       const registry = await startRegistryServer({
         store,
@@ -342,12 +354,16 @@ export async function startRuntime(spec: RuntimeSpec): Promise<Runtime> {
         stateDir: part.stateDir,
         ...(part.bootstrapTokens !== undefined ? { bootstrapTokens: part.bootstrapTokens } : {}),
         logger: logger.child({ part: 'registry' }),
+        ...(version !== undefined ? { version } : {}),
         ...(part.metrics !== undefined ? { metrics: part.metrics } : {}),
         ...(part.approvalTtlMs !== undefined ? { approvalTtlMs: part.approvalTtlMs } : {}),
         ...(part.maxWatchersPerToken !== undefined ? { maxWatchersPerToken: part.maxWatchersPerToken } : {}),
         ...(part.bootstrapAgent !== undefined ? { bootstrapAgent: part.bootstrapAgent } : {}),
         ...(part.resetAdminToken ? { resetAdminToken: true } : {}),
+        ...(part.dashboard !== undefined ? { dashboard: part.dashboard } : {}),
         remoteAddresses,
+        // The registry reads server output only where the local runtime writes it: in this process's state folder.
+        ...(spec.reconciler?.runtimes.kind === 'local' ? { logSource: localServerLogSource(spec.reconciler.runtimes.stateDir) } : {}),
       }).catch(
         (err: unknown) => {
           throw listenFailure(err, part.host, part.port, part.portFlag);

@@ -80,8 +80,12 @@ export interface AuditQuery {
   kind?: string;
   name?: string;
   action?: string;
+  /** RFC 3339: records before (exclusive); with `since`, the window [since, until). */
+  until?: string;
   /** Newest first; default 100, max 1000. */
   limit?: number;
+  /** The `continue` of the previous page: the entries after it (older). Opaque. */
+  continue?: string;
 }
 
 /** An approver's decision on a lifecycle stage (`POST …/mcpservers/<name>/approvals`). */
@@ -121,6 +125,13 @@ export interface TokenInfo {
   createdAt: string;
   expiresAt?: string;
   revokedAt?: string;
+  /**
+   * A dashboard session (`true`): a short-lived token a browser holds as its
+   * `berth_session` cookie, minted by `POST /ui/session` or the OIDC sign-in.
+   */
+  session?: boolean;
+  /** The token a session was exchanged for: the session stops working when that one is revoked or expires. */
+  parentTokenId?: string;
 }
 
 /**
@@ -275,8 +286,26 @@ export interface CallRecordQuery {
   server?: string;
   tool?: string;
   decision?: CallDecision;
+  /** The human behind the agent, as recorded (`user`). */
+  user?: string;
   /** RFC 3339: records at or after. */
   since?: string;
+  /** RFC 3339: records before (exclusive); with `since`, the window [since, until). */
+  until?: string;
   /** Default 100, max 1000. */
   limit?: number;
+  /** The `continue` of the previous page: the records after it (older, by time then id). Opaque. */
+  continue?: string;
 }
+
+/**
+ * One page of `GET …/callrecords` or `GET …/audit`, newest first. `continue` is
+ * present when the page was full: pass it back for the next (older) page, which
+ * may be empty.
+ */
+export interface RecordPage<T> {
+  items: T[];
+  continue?: string;
+}
+
+export type * from './wire-dashboard.ts';

@@ -19,9 +19,11 @@ import { createAdaptorServer } from '@hono/node-server';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { createRegistryApp } from './api/app.ts';
+import type { ServerLogSource } from './server-log-source.ts';
 import { createRegistryMetrics } from './api/metrics.ts';
 import { createBootstrapAgentKey, ensureBootstrapAdmin, resetBootstrapAdmin, type AdminTokenReset, type GivenBootstrapTokens } from './auth/bootstrap.ts';
 import type { Store } from './store.ts';
+import type { DashboardOptions } from './dashboard/dashboard.ts';
 import type { Principal } from './auth/authenticate.ts';
 import { InProcessRegistryClient } from '../client/in-process-client.ts';
 import { inProcessHandler } from './in-process.ts';
@@ -65,6 +67,10 @@ export interface RegistryServerOptions {
   storeProbeIntervalMs?: number;
   /** Which addresses `spec.remote.url` may name (`--allow-remote`); default: the default rule, no allow-list. */
   remoteAddresses?: RemoteAddressPolicy;
+  /** Serve the dashboard at /ui/; see `RegistryAppDeps.dashboard`. Default: not served. */
+  dashboard?: DashboardOptions;
+  /** Where `…/mcpservers/<name>/logs` reads (`berth up`: the local runtime's files); absent: that route says there is none. */
+  logSource?: ServerLogSource;
 }
 
 /** A running registry. */
@@ -108,6 +114,8 @@ export async function startRegistryServer(opts: RegistryServerOptions): Promise<
     ...(opts.approvalTtlMs !== undefined ? { approvalTtlMs: opts.approvalTtlMs } : {}),
     ...(opts.storeProbeIntervalMs !== undefined ? { storeProbeIntervalMs: opts.storeProbeIntervalMs } : {}),
     ...(opts.remoteAddresses !== undefined ? { remoteAddresses: opts.remoteAddresses } : {}),
+    ...(opts.dashboard !== undefined ? { dashboard: opts.dashboard } : {}),
+    ...(opts.logSource !== undefined ? { logSource: opts.logSource } : {}),
   });
   const server = createAdaptorServer({ fetch: app.fetch }) as Server;
   // Slow-loris guard: a request must arrive in full within 30 s.

@@ -14,6 +14,7 @@ import { AlreadyExistsError, ConflictError, GoneError, InvalidRequestError, NotF
 import type { WatchEvent } from '../client/wire.ts';
 import type { Store } from './store.ts';
 import { runApprovalAndCallRecordContract } from './store-contract-approvals.ts';
+import { encodeAuditCursor } from './store-semantics.ts';
 import { runStageApprovalContract } from './store-contract-stage-approvals.ts';
 import { runAuditedWriteContract } from './store-contract-audit.ts';
 
@@ -495,6 +496,11 @@ export function runStoreContract(opts: StoreContractOptions): void {
         expect(ids(await store.queryAudit({ action: 'update' }))).toEqual([b.id]);
         expect(ids(await store.queryAudit({ since: '2029-12-31T00:00:00Z' }))).toEqual([c.id]);
         expect(ids(await store.queryAudit({ limit: 1 }))).toEqual([c.id]);
+        expect(ids(await store.queryAudit({ until: '2029-12-31T00:00:00Z' }))).toEqual([b.id, a.id]);
+        expect(ids(await store.queryAudit({ since: a.time!, until: '2031-01-01T00:00:00Z', limit: 2 }))).toEqual([c.id, b.id]);
+        expect(ids(await store.queryAudit({ limit: 2, continue: encodeAuditCursor(b.id!) }))).toEqual([a.id]);
+        expect(ids(await store.queryAudit({ actor: 'alice', continue: encodeAuditCursor(c.id!) }))).toEqual([a.id]);
+        await expect(store.queryAudit({ continue: 'x' })).rejects.toBeInstanceOf(InvalidRequestError);
         const [got] = await store.queryAudit({ action: 'update' });
         expect(got).toEqual(b);
         expect(got?.details).toEqual({ note: 'x' });
@@ -553,6 +559,19 @@ export function runStoreContract(opts: StoreContractOptions): void {
         expect((await store.listTokens()).find((t) => t.id === 'tok_agent')).toEqual(key);
         expect(await store.revokeToken('tok_agent', '2026-01-02T00:00:00.000Z')).toBe(true);
         expect(await store.findTokenByHash('d'.repeat(64))).toEqual({ ...key, revokedAt: '2026-01-02T00:00:00.000Z' });
+      });
+
+      it('finds a token by id, and keeps a dashboard session\'s parent through find, get and revoke', async () => {
+        const parent = { id: 'tok_parent', hash: 'f'.repeat(64), role: 'approver' as const, createdAt: '2026-01-01T00:00:00.000Z' };
+        const session = { id: 'tok_sess', hash: '1'.repeat(64), role: 'approver' as const, session: true, parentTokenId: 'tok_parent', description: 'dashboard session', createdAt: '2026-01-01T00:00:00.000Z', expiresAt: '2026-01-01T08:00:00.000Z' };
+        await store.putToken(parent);
+        await store.putToken(session);
+        expect(await store.getToken('tok_parent')).toEqual(parent);
+        expect(await store.getToken('tok_sess')).toEqual(session);
+        expect(await store.findTokenByHash('1'.repeat(64))).toEqual(session);
+        expect(await store.getToken('tok_nope')).toBeUndefined();
+        expect(await store.revokeToken('tok_sess', '2026-01-01T01:00:00.000Z')).toBe(true);
+        expect(await store.getToken('tok_sess')).toEqual({ ...session, revokedAt: '2026-01-01T01:00:00.000Z' });
       });
     });
 

@@ -11,16 +11,18 @@ import { durationFlag, parseFlags, portFlag, wholeNumberFlag } from '../config.t
 import { DEFAULT_MAX_WATCHERS_PER_TOKEN } from '../../registry/api/watch-slots.ts';
 import { REMOTE_ADDRESS_FLAGS, REMOTE_ADDRESS_USAGE, allowRemoteFromFlags } from '../remote-address-flags.ts';
 import { OIDC_LOGIN_FLAGS, OIDC_LOGIN_USAGE, oidcLoginFromFlags } from '../oidc-login-flags.ts';
+import { DASHBOARD_FLAGS, DASHBOARD_USAGE, dashboardFromFlags } from '../dashboard-flags.ts';
 import { DEFAULT_APPROVAL_TTL_MS } from '../../registry/api/routes-approvals.ts';
 import { createLogger, logLevel } from '../logger.ts';
 import { runRuntime } from '../runtime.ts';
 import { resolveStoreChoice, STORE_FLAGS, STORE_FLAGS_USAGE } from '../store-config.ts';
 
 const usage = `Usage: berth registry [--port 7070] [--host 127.0.0.1] [--state-dir ./.berth] [--store URL [--store-ca FILE] | --db PATH] [--approval-ttl 10m]
-                      [--max-watchers-per-token 16] [--oidc-issuer URL --oidc-client-id ID --oidc-role-map G=R[:T]…]
-                      [--log-level info]
+                      [--max-watchers-per-token 16] [--no-dashboard] [--ui-session-ttl 8h] [--log-level info]
+                      [--oidc-issuer URL --oidc-client-id ID --oidc-role-map G=R[:T]…]
 
-Serves the registry API (${'/apis/berth.dev/v1alpha1/…'}, /openapi.json, /metrics) over
+Serves the registry API (${'/apis/berth.dev/v1alpha1/…'}, /openapi.json, /metrics) and the
+web dashboard (/ui/) over
 one SQLite file, or over MongoDB / Amazon DocumentDB with --store mongodb://…. On
 first start it creates an admin token in <state-dir>/admin-token (readable only by
 you); \`berth\` commands on this machine use it automatically. A deployment that
@@ -38,6 +40,7 @@ ${STORE_FLAGS_USAGE}
                     most watch streams one token may hold open on this registry (default 16;
                     one more gets 429)
 ${REMOTE_ADDRESS_USAGE}
+${DASHBOARD_USAGE}
   --oidc-issuer URL       the identity provider people sign in to the dashboard with (with --oidc-client-id)
 ${OIDC_LOGIN_USAGE}
   --log-level L     trace, debug, info, warn, error (default: BERTH_LOG_LEVEL, else info)
@@ -61,6 +64,7 @@ const command: Command = {
       'max-watchers-per-token': { type: 'string' },
       ...REMOTE_ADDRESS_FLAGS,
       ...OIDC_LOGIN_FLAGS,
+      ...DASHBOARD_FLAGS,
       help: { type: 'boolean', short: 'h' },
     });
     if (values.help) {
@@ -74,17 +78,20 @@ const command: Command = {
     const approvalTtlMs = durationFlag(values['approval-ttl'], '--approval-ttl', DEFAULT_APPROVAL_TTL_MS);
     const maxWatchersPerToken = wholeNumberFlag(values['max-watchers-per-token'], '--max-watchers-per-token', DEFAULT_MAX_WATCHERS_PER_TOKEN, 'watch streams');
     const stateDir = resolve(io.cwd, values['state-dir'] ?? '.berth');
-    const oidcLogin = await oidcLoginFromFlags(values, io, host);
-    if (oidcLogin === undefined && values['oidc-issuer'] !== undefined) throw new UsageError('--oidc-issuer needs --oidc-client-id and --oidc-role-map: the client registered for Berth at the identity provider, and who signs in as what');
+    const dashboard = dashboardFromFlags(values);
+    const oidc = await oidcLoginFromFlags(values, io, host);
+    if (oidc === undefined && values['oidc-issuer'] !== undefined) throw new UsageError('--oidc-issuer needs --oidc-client-id and --oidc-role-map: the client registered for Berth at the identity provider, and who signs in as what');
+    if (oidc !== undefined && dashboard === undefined) throw new UsageError('--oidc-client-id signs people in to the dashboard, which --no-dashboard turns off: drop one of them');
     const bootstrapTokens = bootstrapTokensFromEnv(io.env);
     const store = await resolveStoreChoice(values, io, join(stateDir, 'registry.db'));
     await mkdir(stateDir, { recursive: true, mode: 0o700 });
 
     const { logger, flush } = createLogger({ component: 'registry', level, destination: { stream: io.stdout }, env: io.env });
     try {
-      return await runRuntime({ logger, io, registry: { store, host, port, stateDir, portFlag: '--port', approvalTtlMs, maxWatchersPerToken, ...(oidcLogin ? { oidcLogin } : {}), ...(bootstrapTokens ? { bootstrapTokens } : {}) }, allowRemote: allowRemoteFromFlags(values) }, (rt) => {
+      return await runRuntime({ logger, io, registry: { store, host, port, stateDir, portFlag: '--port', approvalTtlMs, maxWatchersPerToken, ...(dashboard ? { dashboard: { ...dashboard, ...(oidc ? { oidc } : {}) } } : {}), ...(bootstrapTokens ? { bootstrapTokens } : {}) }, allowRemote: allowRemoteFromFlags(values) }, (rt) => {
         const where = store.location.adapter === 'sqlite' ? `database ${store.location.path}` : `store ${store.location.display}`;
         io.stderr.write(`registry listening on ${rt.registryUrl} (${where})\n`);
+        if (dashboard) io.stderr.write(`dashboard at ${rt.registryUrl}/ui/\n`);
       });
     } finally {
       flush();

@@ -80,7 +80,7 @@ const command: Command = {
         io.stdout.write(
           formatTable(
             ['ID', 'ROLE', 'TEAM', 'AGENT', 'GROUPS', 'CREATED', 'EXPIRES', 'REVOKED', 'DESCRIPTION'],
-            tokens.map((t) => [t.id, t.role, t.team ?? '-', t.agent ?? '-', t.groups?.join(',') || '-', t.createdAt, t.expiresAt ?? 'never', t.revokedAt ?? '-', t.description ?? '']),
+            tokens.map((t) => [t.id, t.role, t.team ?? '-', t.agent ?? '-', t.groups?.join(',') || '-', t.createdAt, t.expiresAt ?? 'never', t.revokedAt ?? '-', t.session ? `dashboard session of ${t.parentTokenId ?? 'an SSO sign-in'}: ${t.description ?? ''}` : (t.description ?? '')]),
           ),
         );
       } else {

@@ -36,10 +36,10 @@ export function tokenRoutes(app: ApiApp, { store, clock }: ApiDeps): void {
     if (!isTokenId(id)) throw new RegistryError(400, { type: 'invalid-name', title: 'Invalid token id', detail: `${JSON.stringify(id)} is not a token id (tok_ followed by 12 characters)` });
     const at = clock().toISOString();
     const force = c.req.query('force') === 'true';
-    // Revoking the last admin token leaves nobody able to create another over the API: say so, and how to recover.
+    // Revoking the last admin token leaves nobody able (a dashboard session ends with its token, so it does not count) to create another over the API: say so, and how to recover.
     if (!force) {
       const now = Date.parse(at);
-      const admins = (await store.listTokens()).filter((t) => t.role === 'admin' && t.revokedAt === undefined && (t.expiresAt === undefined || Date.parse(t.expiresAt) > now));
+      const admins = (await store.listTokens()).filter((t) => t.role === 'admin' && t.session !== true && t.revokedAt === undefined && (t.expiresAt === undefined || Date.parse(t.expiresAt) > now));
       if (admins.length === 1 && admins[0]!.id === id) {
         throw new ConflictError(
           `token ${id} is the last admin token: revoking it leaves no token that can create or revoke tokens. Create another admin token first (berth token create --role admin), or revoke with --force (?force=true) and recover with \`berth up --reset-admin-token\` on the machine that holds the state folder`,

@@ -37,6 +37,13 @@ export async function checkToken(store: Store, presented: { id: string; hash: st
   if (record.expiresAt !== undefined && Date.parse(record.expiresAt) <= now.getTime()) {
     return { valid: false, problem: 'expired', reason: `token ${record.id} expired at ${record.expiresAt}` };
   }
+  if (record.parentTokenId !== undefined) {
+    // A dashboard session lives only as long as the token it was exchanged for.
+    const parent = await store.getToken(record.parentTokenId);
+    if (!parent || parent.revokedAt !== undefined || (parent.expiresAt !== undefined && Date.parse(parent.expiresAt) <= now.getTime())) {
+      return { valid: false, problem: 'revoked', reason: `session ${record.id} ended: the token it was exchanged for (${record.parentTokenId}) is ${parent ? (parent.revokedAt !== undefined ? 'revoked' : 'expired') : 'gone'}` };
+    }
+  }
   return { valid: true, record };
 }
 

@@ -105,7 +105,7 @@ export interface AdminTokenReset {
  */
 export async function resetBootstrapAdmin(opts: BootstrapOptions): Promise<AdminTokenReset> {
   const { store, logger, now } = opts;
-  const earlier = (await store.listTokens()).filter((t) => t.role === 'admin' && t.revokedAt === undefined && t.description?.startsWith('bootstrap admin'));
+  const earlier = (await store.listTokens()).filter((t) => t.role === 'admin' && t.session !== true && t.revokedAt === undefined && t.description?.startsWith('bootstrap admin'));
   const minted = mintToken({ role: 'admin', description: 'bootstrap admin (reset by berth up --reset-admin-token)', now });
   const file = await storeWithFile(opts, ADMIN_TOKEN_FILE, minted, { role: 'admin', reset: true });
   const at = now.toISOString();

@@ -3,7 +3,7 @@
  * plain HTML (no script, no style, so the dashboard's strict Content-Security-Policy
  * holds) saying what went wrong and what to do, and a link back to the sign-in page.
  */
-import { UI_SECURITY_HEADERS } from './ui-headers.ts';
+import { DASHBOARD_SECURITY_HEADERS } from '../headers.ts';
 
 /**
  * The response for a refused sign-in; `extraCookies` are set with it (the sign-in state cleared).
@@ -23,7 +23,7 @@ export function signInErrorPage(status: number, reason: string, advice: string, 
 </body>
 </html>
 `;
-  const headers = new Headers({ ...UI_SECURITY_HEADERS, 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' });
+  const headers = new Headers({ ...DASHBOARD_SECURITY_HEADERS, 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' });
   for (const c of extraCookies) headers.append('set-cookie', c);
   return new Response(body, { status, headers });
 }

@@ -5,9 +5,10 @@
  * only intact, unexpired and under the key that sealed it.
  */
 import { randomBytes } from 'node:crypto';
+import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import { OidcLoginConfigError, parseRoleMapping, resolveOidcLoginConfig, type OidcLoginConfig } from './login-config.ts';
-import { codeChallenge, loginStateKey, newLoginState, openLoginState, sealLoginState } from './login-state.ts';
+import { codeChallenge, loginStateKey, loginStateKeyFor, newLoginState, openLoginState, sealLoginState } from './login-state.ts';
 import { mapRole } from './role-mapping.ts';
 
 const base: OidcLoginConfig = { issuer: 'https://idp.example.com', clientId: 'berth', redirectUrl: 'https://berth.example.com/ui/oidc/callback', roleMap: [parseRoleMapping('platform=admin')] };
@@ -20,7 +21,7 @@ describe('--oidc-role-map rules', () => {
 
   it('refuses rules without a group, with a machine role or a malformed team, saying how to write one', () => {
     expect(() => parseRoleMapping('=admin')).toThrow(/names no group: write group=role\[:team\]/);
-    expect(() => parseRoleMapping('bots=agent')).toThrow(/not one of admin, approver, publisher, reader/);
+    expect(() => parseRoleMapping('bots=agent')).toThrow(/not one of reader, publisher, approver, admin/);
     expect(() => parseRoleMapping('x=publisher:a:b')).toThrow(/malformed team/);
   });
 });
@@ -68,7 +69,7 @@ describe('claims to a role', () => {
 });
 
 describe('the sealed sign-in state', () => {
-  const key = loginStateKey(randomBytes(32));
+  const key = loginStateKey(randomBytes(32), 'https://idp.example.com', 'berth');
   const now = Date.UTC(2026, 0, 1);
 
   it('opens to what was sealed, until it expires after 10 minutes', () => {
@@ -84,8 +85,21 @@ describe('the sealed sign-in state', () => {
     bytes[bytes.length - 20]! ^= 0x01;
     expect(openLoginState(key, bytes.toString('base64url'), now)).toEqual({ failure: 'tampered' });
     expect(openLoginState(key, sealed.slice(0, -4), now)).toEqual({ failure: 'tampered' });
-    expect(openLoginState(loginStateKey(randomBytes(32)), sealed, now)).toEqual({ failure: 'tampered' });
+    expect(openLoginState(loginStateKey(randomBytes(32), 'https://idp.example.com', 'berth'), sealed, now)).toEqual({ failure: 'tampered' });
     expect(openLoginState(key, 'not base64url!', now)).toEqual({ failure: 'malformed' });
+  });
+
+  it('opens on every replica of a registry with a client secret, and only for the same issuer and client', () => {
+    const config = { issuer: 'https://idp.example.com', clientId: 'berth', clientSecret: 'shared-client-secret' };
+    const logged: string[] = [];
+    const log = pino({}, { write: (line: string) => void logged.push(line) });
+    const sealed = sealLoginState(loginStateKeyFor(config, log), newLoginState(now));
+    expect(openLoginState(loginStateKeyFor(config, log), sealed, now)).toHaveProperty('state');
+    expect(openLoginState(loginStateKeyFor({ ...config, clientId: 'other' }, log), sealed, now)).toEqual({ failure: 'tampered' });
+    expect(logged).toEqual([]);
+    const { clientSecret: _, ...publicClient } = config;
+    expect(openLoginState(loginStateKeyFor(publicClient, log), sealLoginState(loginStateKeyFor(publicClient, log), newLoginState(now)), now)).toEqual({ failure: 'tampered' });
+    expect(logged[0]).toContain('keep each browser on one (sticky sessions)');
   });
 
   it('derives the PKCE S256 challenge of RFC 7636 appendix B', () => {

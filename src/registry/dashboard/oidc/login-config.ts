@@ -7,12 +7,7 @@
  */
 import { fetchableUrlProblem } from '../../../kit/issuer-metadata.ts';
 import type { Role } from '../../../client/wire.ts';
-
-/** The roles a person may be mapped to: the dashboard is for people, so never agent, gateway or controller. */
-export const PERSON_ROLES = ['admin', 'approver', 'publisher', 'reader'] as const;
-
-/** One of {@link PERSON_ROLES}. */
-export type PersonRole = (typeof PERSON_ROLES)[number] & Role;
+import { PEOPLE_ROLES } from '../sessions.ts';
 
 /**
  * One `group=role[:team]` rule: a person whose role claim lists `group` signs in as `role` (of `team`).
@@ -20,7 +15,8 @@ export type PersonRole = (typeof PERSON_ROLES)[number] & Role;
  */
 export interface RoleMapping {
   group: string;
-  role: PersonRole;
+  /** One of the sessions' `PEOPLE_ROLES`: never agent, gateway or controller. */
+  role: Role;
   team?: string;
 }
 
@@ -61,7 +57,7 @@ export interface OidcLoginConfig {
 }
 
 /** The settings an operator gives (`berth registry --oidc-…`); without a redirect URL the registry's own URL + {@link CALLBACK_PATH} is used. */
-export type OidcLoginSettings = Omit<OidcLoginConfig, 'redirectUrl'> & { redirectUrl?: string };
+export type OidcLoginSettings = Omit<OidcLoginConfig, 'redirectUrl'> & { redirectUrl?: OidcLoginConfig['redirectUrl'] };
 
 /** {@link OidcLoginConfig} checked, with every default filled in. */
 export interface ResolvedOidcLoginConfig {
@@ -103,9 +99,9 @@ export function parseRoleMapping(text: string): RoleMapping {
   const [role = '', team, ...rest] = text.slice(at + 1).split(':').map((p) => p.trim());
   const bad = (problem: string): OidcLoginConfigError => new OidcLoginConfigError('--oidc-role-map', `${JSON.stringify(text)} ${problem}: write group=role[:team], e.g. platform=admin or sales-eng=publisher:sales`);
   if (at <= 0 || group === '') throw bad('names no group');
-  if (!(PERSON_ROLES as readonly string[]).includes(role)) throw bad(`maps to ${JSON.stringify(role)}, not one of ${PERSON_ROLES.join(', ')} (agent, gateway and controller are not for people)`);
+  if (!(PEOPLE_ROLES as readonly string[]).includes(role)) throw bad(`maps to ${JSON.stringify(role)}, not one of ${PEOPLE_ROLES.join(', ')} (agent, gateway and controller are not for people)`);
   if (rest.length > 0 || team === '') throw bad('has a malformed team');
-  return { group, role: role as PersonRole, ...(team !== undefined ? { team } : {}) };
+  return { group, role: role as Role, ...(team !== undefined ? { team } : {}) };
 }
 
 /**

@@ -8,9 +8,12 @@
  *
  * Sealed format, version 1: base64url(version (1) ‖ iv (12, random) ‖
  * ciphertext ‖ tag (16)) of the JSON `{ s, n, v, e }` (e = expiry, Unix
- * seconds), with the cookie's name as additional authenticated data.
+ * seconds), with the cookie's name as additional authenticated data. The key
+ * ({@link loginStateKeyFor}) is the same on every replica of a registry with a
+ * confidential client.
  */
 import { createCipheriv, createDecipheriv, createHash, hkdfSync, randomBytes } from 'node:crypto';
+import type { Logger } from 'pino';
 
 /** How long a sign-in may take from leaving for the provider to coming back. */
 export const LOGIN_STATE_TTL_SECONDS = 600;
@@ -40,13 +43,26 @@ export interface LoginState {
 export type OpenFailure = 'malformed' | 'tampered' | 'expired';
 
 /**
- * The key that seals login states, derived from a secret of this registry (so
- * the same secret on every replica lets any replica finish a sign-in another began).
- * @example const key = loginStateKey(registrySecret);
+ * The key that seals login states, derived from `secret` and bound to one
+ * issuer and client (so a state sealed for another configuration never opens).
+ * @example const key = loginStateKey(secret, 'https://idp.example.com', 'berth-dashboard');
  */
-export function loginStateKey(secret: Uint8Array): Buffer {
-  if (secret.length < 32) throw new Error(`the login state secret must hold at least 32 bytes (got ${secret.length})`);
-  return Buffer.from(hkdfSync('sha256', secret, Buffer.alloc(0), 'berth dashboard oidc login state v1', 32));
+export function loginStateKey(secret: Uint8Array, issuer: string, clientId: string): Buffer {
+  return Buffer.from(hkdfSync('sha256', secret, Buffer.from(JSON.stringify([issuer, clientId])), 'berth dashboard oidc login state v1', 32));
+}
+
+/**
+ * The sealing key of a registry: derived from the client secret when there is
+ * one, which every replica of the registry holds, so a sign-in begun on one
+ * replica finishes on any other (as the dashboard's sessions and CSRF tokens
+ * do); a public client has no shared secret, so a random key of this process,
+ * said once in the log since sign-ins then need a browser to stay on one replica.
+ * @example const stateKey = loginStateKeyFor(config, logger);
+ */
+export function loginStateKeyFor(config: { issuer: string; clientId: string; clientSecret?: string }, logger: Pick<Logger, 'info'>): Buffer {
+  if (config.clientSecret !== undefined) return loginStateKey(Buffer.from(config.clientSecret, 'utf8'), config.issuer, config.clientId);
+  logger.info('dashboard sign-in: a public client (no --oidc-client-secret-file), so a sign-in in flight is sealed with a key of this process: with several registry replicas, keep each browser on one (sticky sessions), or give the client a secret');
+  return loginStateKey(randomBytes(32), config.issuer, config.clientId);
 }
 
 /**

@@ -14,34 +14,19 @@
  */
 import { timingSafeEqual } from 'node:crypto';
 import type { Logger } from 'pino';
+import type { BrowserSessionSubject, IssuedBrowserSession } from '../sessions.ts';
 import { describeError } from '../../../kit/errors.ts';
 import { verifyIdToken, IdTokenRejectedError } from './id-token.ts';
-import { resolveOidcLoginConfig, type OidcLoginConfig, type PersonRole, type ResolvedOidcLoginConfig } from './login-config.ts';
+import { resolveOidcLoginConfig, type OidcLoginConfig, type ResolvedOidcLoginConfig } from './login-config.ts';
 import { codeChallenge, LOGIN_STATE_COOKIE, LOGIN_STATE_TTL_SECONDS, newLoginState, openLoginState, sealLoginState } from './login-state.ts';
 import { providerEndpoints, type ProviderEndpoints } from './provider.ts';
 import { mapRole } from './role-mapping.ts';
 import { CodeExchangeError, exchangeCode } from './token-exchange.ts';
 
-/** What a session is issued for (the contract of `issueBrowserSession` in ../sessions.ts). */
-export interface BrowserSessionRequest {
-  role: PersonRole;
-  team?: string;
-  /** Who signed in, as people read it (`sso:alice@example.com`). */
-  label: string;
-  parentTokenId?: string;
-}
-
-/** An issued session: the cookie to set and what the page needs. */
-export interface IssuedBrowserSession {
-  setCookie: string;
-  csrfToken: string;
-  expiresAt: string;
-}
-
 /** What {@link createOidcLogin} reaches the outside through. */
 export interface OidcLoginDeps {
-  /** Issues the browser session of a person signed in (the registry's `issueBrowserSession`). */
-  issueSession(request: BrowserSessionRequest): Promise<IssuedBrowserSession>;
+  /** Issues the browser session of a person signed in: `issueBrowserSession` of ../sessions.ts over the dashboard's session deps. */
+  issueSession(subject: BrowserSessionSubject): Promise<IssuedBrowserSession>;
   /** 32 bytes sealing the sign-in state cookie (`loginStateKey` of a registry secret). */
   stateKey: Buffer;
   logger: Logger;
@@ -87,16 +72,12 @@ export interface SignInDone {
   location: string;
   /** The session cookie, and the sign-in state cookie cleared. */
   setCookies: string[];
-  role: PersonRole;
-  team?: string;
 }
 
 /** The dashboard's OIDC sign-in. */
 export interface OidcLogin {
   /** The checked configuration. */
   readonly config: ResolvedOidcLoginConfig;
-  /** Discovers the provider now; the registry awaits it at start so a wrong or unreachable issuer stops it. @throws ProviderUnavailableError */
-  ready(): Promise<void>;
   /** Starts a sign-in. @throws SignInRefusedError (502) when the provider cannot be discovered */
   begin(): Promise<SignInStart>;
   /**
@@ -111,11 +92,11 @@ export interface OidcLogin {
 
 /**
  * Builds the sign-in for `config`; checks it at once (throwing
- * `OidcLoginConfigError` naming the flag) but contacts the provider only in
- * `ready()` and on sign-ins.
+ * `OidcLoginConfigError` naming the flag) but contacts the provider only when
+ * a sign-in begins (the start-up check is provider.ts's `checkIdentityProvider`).
  * @example
- * const login = createOidcLogin(config, { issueSession: (r) => issueBrowserSession(sessionDeps, r), stateKey, logger });
- * await login.ready(); // ProviderUnavailableError: the identity provider https://idp… cannot be used: …
+ * const login = createOidcLogin(config, { issueSession: (s) => issueBrowserSession(sessionDeps, s), stateKey, logger });
+ * oidcRoutes(app, login);
  */
 export function createOidcLogin(config: OidcLoginConfig, deps: OidcLoginDeps): OidcLogin {
   const cfg = resolveOidcLoginConfig(config);
@@ -141,9 +122,6 @@ export function createOidcLogin(config: OidcLoginConfig, deps: OidcLoginDeps): O
 
   return {
     config: cfg,
-    async ready() {
-      await endpoints();
-    },
     async begin() {
       const { authorizationEndpoint } = await provider();
       const state = newLoginState(now());
@@ -163,7 +141,8 @@ export function createOidcLogin(config: OidcLoginConfig, deps: OidcLoginDeps): O
     },
     async finish(query, stateCookie) {
       const refuse = (status: 400 | 403 | 502, reason: string, advice: string, cause?: unknown): never => {
-        log.warn({ reason, ...(cause !== undefined ? { err: cause } : {}) }, 'dashboard sign-in refused');
+        // The reason only, never the cause: jose's errors carry the token's claims (nonce included), which stay out of the log.
+        log.warn({ reason }, 'dashboard sign-in refused');
         throw new SignInRefusedError(status, reason, advice, cause !== undefined ? { cause } : undefined);
       };
       const again = 'start again from the dashboard\'s sign-in page';
@@ -210,14 +189,14 @@ export function createOidcLogin(config: OidcLoginConfig, deps: OidcLoginDeps): O
       }
       const decision = mapRole(claims, cfg);
       if (!decision.allowed) return refuse(403, decision.reason, 'then sign in again');
-      const label = `sso:${labelOf(claims)}`;
-      const session = await deps.issueSession({ role: decision.role, ...(decision.team !== undefined ? { team: decision.team } : {}), label });
+      const label = labelOf(claims);
+      // The session cookie is Secure when people reach the registry over HTTPS, which is where the provider sends them back to.
+      const secure = new URL(cfg.redirectUrl()).protocol === 'https:';
+      const session = await deps.issueSession({ role: decision.role, ...(decision.team !== undefined ? { team: decision.team } : {}), label, secure });
       log.info({ label, role: decision.role, team: decision.team, group: decision.group }, 'dashboard sign-in');
       return {
         location: SIGNED_IN_LOCATION,
         setCookies: [session.setCookie, cookie('', 0)],
-        role: decision.role,
-        ...(decision.team !== undefined ? { team: decision.team } : {}),
       };
     },
     clearStateCookie: () => cookie('', 0),

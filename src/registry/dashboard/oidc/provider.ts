@@ -111,3 +111,13 @@ async function discoverEndpoints(opts: ProviderOptions): Promise<ProviderEndpoin
   });
   return { authorizationEndpoint: url('authorization_endpoint'), tokenEndpoint: url('token_endpoint'), keys };
 }
+
+/**
+ * Discovers `issuer` once, as a start-up check: resolves when its endpoints and
+ * keys URL are usable.
+ * @throws ProviderUnavailableError naming the issuer and what is wrong
+ * @example await checkIdentityProvider('https://login.example.com/realms/acme');
+ */
+export async function checkIdentityProvider(issuer: string, fetchImpl: typeof fetch = globalThis.fetch): Promise<void> {
+  await providerEndpoints({ issuer, fetch: fetchImpl, now: Date.now })();
+}

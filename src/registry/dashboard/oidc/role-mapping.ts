@@ -3,11 +3,12 @@
  * Deny by default: no mapped group, no session — and the refusal says which
  * groups would have worked, so the person knows whom to ask for what.
  */
-import type { PersonRole, RoleMapping } from './login-config.ts';
+import type { Role } from '../../../client/wire.ts';
+import type { RoleMapping } from './login-config.ts';
 
 /** What {@link mapRole} decided: a role (and team), or why there is none. */
 export type RoleDecision =
-  | { allowed: true; role: PersonRole; team?: string; group: string }
+  | { allowed: true; role: Role; team?: string; group: string }
   | { allowed: false; reason: string };
 
 /** Which claims {@link mapRole} reads. */

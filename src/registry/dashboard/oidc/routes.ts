@@ -11,13 +11,11 @@
 import type { Hono, Env } from 'hono';
 import { getCookie } from 'hono/cookie';
 import { signInErrorPage } from './error-page.ts';
+import { OIDC_LOGIN_PATH } from '../routes.ts';
 import { CALLBACK_PATH } from './login-config.ts';
 import { LOGIN_STATE_COOKIE } from './login-state.ts';
 import { SignInRefusedError, type OidcLogin } from './oidc-login.ts';
-import { UI_SECURITY_HEADERS } from './ui-headers.ts';
-
-/** Where the browser starts a sign-in (`/ui/config` names it as `oidc.loginUrl`). */
-export const OIDC_LOGIN_PATH = '/ui/oidc/login';
+import { DASHBOARD_SECURITY_HEADERS } from '../headers.ts';
 
 
 /**
@@ -46,7 +44,7 @@ export function oidcRoutes<E extends Env>(app: Hono<E>, login: OidcLogin): void 
 }
 
 function redirect(location: string, cookies: readonly string[]): Response {
-  const headers = new Headers({ ...UI_SECURITY_HEADERS, location, 'cache-control': 'no-store' });
+  const headers = new Headers({ ...DASHBOARD_SECURITY_HEADERS, location, 'cache-control': 'no-store' });
   for (const c of cookies) headers.append('set-cookie', c);
   return new Response(null, { status: 302, headers });
 }

@@ -1,87 +1,64 @@
 /**
  * Dashboard sign-in with the organisation's identity provider, end to end: a
- * real OpenID Provider (oidc-provider) with accounts in groups, the registry's
- * sign-in routes, and a fetch-and-cookies browser that follows the redirects
- * and fills in the provider's login and consent forms. Proves the session a
- * person gets follows the group mapping, and that every forged or broken
- * callback is refused with a page that says why.
+ * real OpenID Provider (oidc-provider) with accounts in groups, `berth registry`
+ * processes started with the --oidc-* flags, and a fetch-and-cookies browser
+ * that follows the redirects and fills in the provider's login and consent
+ * forms. Proves the session a person gets follows the group mapping, and that
+ * every forged or broken callback is refused with a page that says why.
  */
-import { randomBytes } from 'node:crypto';
-import { serve, type ServerType } from '@hono/node-server';
-import { Hono } from 'hono';
-import { getCookie } from 'hono/cookie';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { decodeJwt, SignJWT, UnsecuredJWT } from 'jose';
-import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseRoleMapping, type OidcLoginConfig } from '../src/registry/dashboard/oidc/login-config.ts';
-import { loginStateKey, LOGIN_STATE_COOKIE } from '../src/registry/dashboard/oidc/login-state.ts';
-import { createOidcLogin, type BrowserSessionRequest } from '../src/registry/dashboard/oidc/oidc-login.ts';
-import { oidcRoutes } from '../src/registry/dashboard/oidc/routes.ts';
-import { berth } from './support/berth-process.ts';
+import { LOGIN_STATE_COOKIE } from '../src/registry/dashboard/oidc/login-state.ts';
+import { berth, startRegistry, stop, type RegistryProcess } from './support/berth-process.ts';
 import { FetchBrowser } from './support/fetch-browser.ts';
 import { freePort } from './support/free-port.ts';
 import { startOidcIdp, type OidcIdp } from './support/oidc-idp.ts';
 import { tempDir } from './support/temp-dir.ts';
+import { waitFor } from './support/wait.ts';
 
 const CALLBACK = '/ui/oidc/callback';
 const ACCOUNTS = { alice: ['platform', 'everyone'], sam: ['sales-eng'], rita: ['everyone'] };
 
 let idp: OidcIdp;
-let registry: { url: string; close: () => Promise<void> };
-
-// TEMPORARY host until the dashboard sessions land: the sign-in routes and a minimal session store.
-async function startHost(port: number, config: Omit<OidcLoginConfig, 'redirectUrl'>): Promise<{ url: string; close: () => Promise<void> }> {
-  const sessions = new Map<string, BrowserSessionRequest>();
-  const app = new Hono();
-  const url = `http://127.0.0.1:${port}`;
-  const login = createOidcLogin(
-    { ...config, redirectUrl: `${url}${CALLBACK}` },
-    {
-      stateKey: loginStateKey(randomBytes(32)),
-      logger: pino({ level: 'silent' }),
-      issueSession: async (request) => {
-        const id = randomBytes(16).toString('hex');
-        sessions.set(id, request);
-        return { setCookie: `berth_session=${id}; HttpOnly; SameSite=Strict; Path=/`, csrfToken: 'x', expiresAt: new Date(Date.now() + 3_600_000).toISOString() };
-      },
-    },
-  );
-  await login.ready();
-  oidcRoutes(app, login);
-  app.get('/ui/session', (c) => {
-    const s = sessions.get(getCookie(c, 'berth_session') ?? '');
-    return s === undefined ? c.json({ title: 'no session' }, 401) : c.json(s);
-  });
-  const server: ServerType = await new Promise((done) => {
-    const s = serve({ fetch: app.fetch, port, hostname: '127.0.0.1' }, () => done(s));
-  });
-  return { url, close: () => new Promise((done) => server.close(() => done())) };
-}
+/** A registry signing people in as the provider's confidential client (client_secret_basic). */
+let registry: RegistryProcess;
+/** One signing them in as its public client (PKCE alone). */
+let publicRegistry: RegistryProcess;
+const temp = tempDir('berth-dashboard-oidc-');
+/** What the confidential registry logged, and every code and state the provider handed out: secrets the log must not hold. */
+let registryLog = '';
+const secretsSeen: string[] = [];
 
 beforeAll(async () => {
-  // The provider registers the callback before the registry starts, so the registry's port is chosen first.
-  const port = await freePort();
-  idp = await startOidcIdp({ redirectUris: [`http://127.0.0.1:${port}${CALLBACK}`], accounts: ACCOUNTS });
-  registry = await startHost(port, {
-    issuer: idp.issuer,
-    clientId: idp.clientId,
-    clientSecret: idp.clientSecret,
-    scopes: ['email', 'groups'],
-    roleMap: ['platform=admin', 'sales-eng=publisher:sales'].map(parseRoleMapping),
-  });
+  // The provider registers the callbacks before the registries start, so their ports are chosen first.
+  const ports = [await freePort(), await freePort()];
+  idp = await startOidcIdp({ redirectUris: ports.map((p) => `http://127.0.0.1:${p}${CALLBACK}`), accounts: ACCOUNTS });
+  const secretFile = join(temp.dir, 'client-secret');
+  writeFileSync(secretFile, `${idp.clientSecret}\n`, { mode: 0o600 });
+  const common = ['--oidc-issuer', idp.issuer, '--oidc-scopes', 'email,groups', '--oidc-role-map', 'platform=admin', '--oidc-role-map', 'sales-eng=publisher:sales'];
+  [registry, publicRegistry] = await Promise.all([
+    startRegistry(join(temp.dir, 'confidential'), ['--port', String(ports[0]), ...common, '--oidc-client-id', idp.clientId, '--oidc-client-secret-file', secretFile]),
+    startRegistry(join(temp.dir, 'public'), ['--port', String(ports[1]), ...common, '--oidc-client-id', idp.publicClientId]),
+  ]);
+  registry.child.stdout!.on('data', (d: Buffer) => (registryLog += d));
+  publicRegistry.child.stdout!.resume();
 });
 
 afterAll(async () => {
-  await registry?.close();
+  await Promise.all([registry && stop(registry), publicRegistry && stop(publicRegistry)]);
   await idp?.stop();
+  temp.remove();
 });
 
 /** Signs `account` in up to the provider's redirect back to the registry; returns the browser and the callback URL (not yet requested). */
-async function throughProvider(account: string, browser = new FetchBrowser()): Promise<{ browser: FetchBrowser; callback: URL }> {
-  const callback = await browser.follow(`${registry.url}/ui/oidc/login`, {
+async function throughProvider(account: string, browser = new FetchBrowser(), at: RegistryProcess = registry): Promise<{ browser: FetchBrowser; callback: URL }> {
+  const callback = await browser.follow(`${at.url}/ui/oidc/login`, {
     stopAt: (u) => u.pathname === CALLBACK,
     fields: { login: account, password: 'any' },
   });
+  secretsSeen.push(callback.searchParams.get('code')!, callback.searchParams.get('state')!);
   return { browser, callback };
 }
 
@@ -106,12 +83,15 @@ describe('dashboard sign-in with an OIDC provider', () => {
     const setCookie = start.headers.get('set-cookie')!;
     expect(setCookie).toMatch(new RegExp(`^${LOGIN_STATE_COOKIE}=[A-Za-z0-9_-]+; HttpOnly; SameSite=Lax; Path=${CALLBACK}; Max-Age=600$`));
 
-    for (const [account, expected] of [['sam', { role: 'publisher', team: 'sales', label: 'sso:sam@example.com' }], ['alice', { role: 'admin', label: 'sso:alice@example.com' }]] as const) {
+    for (const [account, expected] of [['sam', { role: 'publisher', team: 'sales', label: 'sam@example.com' }], ['alice', { role: 'admin', label: 'alice@example.com' }]] as const) {
       const { browser, callback } = await throughProvider(account);
       expect(callback.searchParams.get('iss')).toBe(idp.issuer);
       const done = await browser.get(callback.href);
       expect(done.status).toBe(302);
       expect(done.headers.get('location')).toBe('/ui/');
+      const cookies = done.headers.getSetCookie();
+      expect(cookies).toContainEqual(expect.stringMatching(/^berth_session=berth_\w+; HttpOnly; SameSite=Strict; Path=\/; Max-Age=\d+$/));
+      expect(cookies).toContainEqual(`${LOGIN_STATE_COOKIE}=; HttpOnly; SameSite=Lax; Path=${CALLBACK}; Max-Age=0`);
       expect(browser.cookie(`${registry.url}${CALLBACK}`, LOGIN_STATE_COOKIE)).toBeUndefined();
       const session = await browser.get(`${registry.url}/ui/session`);
       expect(session.status).toBe(200);
@@ -119,6 +99,14 @@ describe('dashboard sign-in with an OIDC provider', () => {
       expect(body).toMatchObject(expected);
       if (!('team' in expected)) expect(body['team']).toBeUndefined();
     }
+  });
+
+  it('signs people in as a public client too (PKCE alone, no secret), and /ui/config offers the sign-in', async () => {
+    const config = (await (await fetch(`${publicRegistry.url}/ui/config`)).json()) as { oidc: { enabled: boolean; loginUrl: string } };
+    expect(config.oidc).toEqual({ enabled: true, loginUrl: '/ui/oidc/login' });
+    const { browser, callback } = await throughProvider('sam', new FetchBrowser(), publicRegistry);
+    expect((await browser.get(callback.href)).status).toBe(302);
+    expect(await (await browser.get(`${publicRegistry.url}/ui/session`)).json()).toMatchObject({ role: 'publisher', team: 'sales', label: 'sam@example.com' });
   });
 
   it('refuses a person in none of the mapped groups, naming the groups that would do', async () => {
@@ -134,6 +122,13 @@ describe('dashboard sign-in with an OIDC provider', () => {
     const page = await refusal(await browser.get(callback.href), 400);
     expect(page).toContain('does not match');
     expect((await browser.get(`${registry.url}/ui/session`)).status).toBe(401);
+  });
+
+  it('refuses a callback naming another issuer (mix-up)', async () => {
+    const { browser, callback } = await throughProvider('alice');
+    callback.searchParams.set('iss', 'https://evil.example.com');
+    const page = await refusal(await browser.get(callback.href), 400);
+    expect(page).toContain(`callback comes from issuer https://evil.example.com, not ${idp.issuer}`);
   });
 
   it('refuses a code used a second time', async () => {
@@ -192,21 +187,34 @@ describe('dashboard sign-in with an OIDC provider', () => {
     expect(page).toContain('was altered');
     expect((await browser.get(`${registry.url}/ui/session`)).status).toBe(401);
   });
+  it('logs each refusal with its reason, and never a code, a state, a token or the client secret', async () => {
+    await waitFor('the refusals in the log', () => registryLog.includes('does not match'));
+    expect(registryLog).toContain('dashboard sign-in refused');
+    expect(registryLog).toContain('none of the groups mapped to a Berth role');
+    expect(secretsSeen.length).toBeGreaterThan(10);
+    for (const secret of [...secretsSeen, idp.clientSecret]) expect(registryLog).not.toContain(secret);
+    expect(registryLog).not.toMatch(/eyJ[\w-]+\.eyJ/);
+    expect(registryLog).not.toMatch(/"payload"|nonce/);
+  });
 });
 
 describe('berth registry --oidc-* flags', () => {
-  it('refuses a bad role mapping, and a sign-in without any, before starting', async () => {
-    const { dir, remove } = tempDir('berth-oidc-flags-');
-    try {
-      const flags = ['registry', '--port', '0', '--state-dir', dir, '--oidc-issuer', idp.issuer, '--oidc-client-id', 'berth'];
-      const bad = await berth([...flags, '--oidc-role-map', 'platform=agent'], {}, dir);
-      expect(bad.code).toBe(2);
-      expect(bad.stderr).toContain('--oidc-role-map: "platform=agent" maps to "agent", not one of admin, approver, publisher, reader');
-      const none = await berth(flags, {}, dir);
-      expect(none.code).toBe(2);
-      expect(none.stderr).toContain('no mapping: nobody could sign in');
-    } finally {
-      remove();
-    }
+  it('refuses a bad role mapping, a sign-in without any, and an unreachable issuer, before serving', async () => {
+    const dir = join(temp.dir, 'flags');
+    mkdirSync(dir);
+    const flags = ['registry', '--port', '0', '--state-dir', dir, '--oidc-issuer', idp.issuer, '--oidc-client-id', 'berth'];
+    const closed = `http://127.0.0.1:${await freePort()}`;
+    const [bad, none, unreachable] = await Promise.all([
+      berth([...flags, '--oidc-role-map', 'platform=agent'], {}, dir),
+      berth(flags, {}, dir),
+      berth([...flags.map((f) => (f === idp.issuer ? closed : f)), '--oidc-role-map', 'platform=admin'], {}, dir),
+    ]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('--oidc-role-map: "platform=agent" maps to "agent", not one of reader, publisher, approver, admin');
+    expect(none.code).toBe(2);
+    expect(none.stderr).toContain('no mapping: nobody could sign in');
+    expect(unreachable.code).toBe(1);
+    expect(unreachable.stderr).toContain(`the identity provider ${closed} cannot be used: fetching ${closed}/.well-known/openid-configuration`);
+    expect(unreachable.stderr).toContain('check --oidc-issuer');
   });
 });

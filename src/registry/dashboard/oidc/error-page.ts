@@ -7,7 +7,7 @@ import { DASHBOARD_SECURITY_HEADERS } from '../headers.ts';
 
 /**
  * The response for a refused sign-in; `extraCookies` are set with it (the sign-in state cleared).
- * @example return signInErrorPage(403, 'your account is in none of the groups mapped to a Berth role: …', 'then sign in again', [clear]);
+ * @example return signInErrorPage(403, 'your account is in none of the groups mapped to a Berth role: …', 'once that is done, sign in again', [clear]);
  */
 export function signInErrorPage(status: number, reason: string, advice: string, extraCookies: readonly string[] = []): Response {
   const body = `<!doctype html>

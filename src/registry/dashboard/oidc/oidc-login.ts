@@ -188,7 +188,7 @@ export function createOidcLogin(config: OidcLoginConfig, deps: OidcLoginDeps): O
         return refuse(400, err.message, `${again}; if it persists, ask the operator to check --oidc-issuer and --oidc-client-id against the identity provider`, err);
       }
       const decision = mapRole(claims, cfg);
-      if (!decision.allowed) return refuse(403, decision.reason, 'then sign in again');
+      if (!decision.allowed) return refuse(403, decision.reason, 'once that is done, sign in again');
       const label = labelOf(claims);
       // The session cookie is Secure when people reach the registry over HTTPS, which is where the provider sends them back to.
       const secure = new URL(cfg.redirectUrl()).protocol === 'https:';

@@ -140,7 +140,8 @@ export function createOidcLogin(config: OidcLoginConfig, deps: OidcLoginDeps): O
       return { location: url.href, setCookie: cookie(sealLoginState(deps.stateKey, state), LOGIN_STATE_TTL_SECONDS) };
     },
     async finish(query, stateCookie) {
-      const refuse = (status: 400 | 403 | 502, reason: string, advice: string, cause?: unknown): never => {
+      // Typed as a whole so that TypeScript narrows after each refusal.
+      const refuse: (status: 400 | 403 | 502, reason: string, advice: string, cause?: unknown) => never = (status, reason, advice, cause) => {
         // The reason only, never the cause: jose's errors carry the token's claims (nonce included), which stay out of the log.
         log.warn({ reason }, 'dashboard sign-in refused');
         throw new SignInRefusedError(status, reason, advice, cause !== undefined ? { cause } : undefined);
@@ -157,12 +158,11 @@ export function createOidcLogin(config: OidcLoginConfig, deps: OidcLoginDeps): O
       if (stateCookie === undefined || stateCookie === '') {
         refuse(400, `this browser holds no sign-in in progress (the ${LOGIN_STATE_COOKIE} cookie with its PKCE verifier is missing)`, `${again}, within ${LOGIN_STATE_TTL_SECONDS / 60} minutes and in the same browser; open the dashboard at ${new URL(cfg.redirectUrl()).origin} (the address registered at the identity provider) and allow its cookies`);
       }
-      const opened = openLoginState(deps.stateKey, stateCookie!, now());
-      if ('failure' in opened) {
-        const why = { malformed: 'is malformed', tampered: 'was altered or sealed by another registry', expired: `has expired (a sign-in must finish within ${LOGIN_STATE_TTL_SECONDS / 60} minutes)` }[opened.failure];
+      const state = openLoginState(deps.stateKey, stateCookie, now());
+      if ('failure' in state) {
+        const why = { malformed: 'is malformed', tampered: 'was altered or sealed by another registry', expired: `has expired (a sign-in must finish within ${LOGIN_STATE_TTL_SECONDS / 60} minutes)` }[state.failure];
         refuse(400, `the sign-in state cookie ${why}`, again);
       }
-      const state = opened as Exclude<typeof opened, { failure: unknown }>;
       const code = query.get('code');
       const returned = query.get('state');
       if (returned === null || !sameText(returned, state.state)) refuse(400, 'the sign-in state returned by the identity provider does not match this browser\'s sign-in (a forged or stale callback)', again);
@@ -172,7 +172,7 @@ export function createOidcLogin(config: OidcLoginConfig, deps: OidcLoginDeps): O
       let idToken: string;
       try {
         idToken = await exchangeCode(
-          { tokenEndpoint, code: code!, verifier: state.verifier, redirectUri: cfg.redirectUrl(), clientId: cfg.clientId, ...(cfg.clientSecret !== undefined ? { clientSecret: cfg.clientSecret } : {}) },
+          { tokenEndpoint, code, verifier: state.verifier, redirectUri: cfg.redirectUrl(), clientId: cfg.clientId, ...(cfg.clientSecret !== undefined ? { clientSecret: cfg.clientSecret } : {}) },
           fetchImpl,
         );
       } catch (err) {

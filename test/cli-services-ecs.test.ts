@@ -9,12 +9,11 @@ import type { AddressInfo } from 'node:net';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { stringify } from 'yaml';
 import { wireEcsRuntime } from '../src/cli/ecs-wiring.ts';
 import { EcsConfigError } from '../src/providers/ecs/index.ts';
 import { createReconciler } from '../src/reconciler/reconcile.ts';
 import { runBerth, spawnBerth, startRegistryProcess, tempDir, waitFor, REPO, type BerthProcess } from './cli-services-harness.ts';
-import { converge, ecsServer, ecsWorld, inventory, phaseOf, simulatedSleep, type EcsWorld } from './ecs-harness.ts';
+import { converge, ecsServer, ecsWorld, inventory, phaseOf, simulatedSleep, writeEcsConfigFile } from './ecs-harness.ts';
 import { testLogger } from './fixtures/reconciler/helpers.ts';
 import { createFakeAwsClients, fakeClockRetryStrategy } from './support/aws-fake/index.ts';
 import { createApproved } from './support/approvals.ts';
@@ -24,40 +23,13 @@ afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
-/** The environment config file an operator would write for the fake's world. */
-function writeConfig(dir: string, w: EcsWorld): string {
-  const c = w.config;
-  const file = join(dir, 'berth.config.yaml');
-  writeFileSync(
-    file,
-    stringify({
-      environments: {
-        dev: {
-          installationId: c.installationId,
-          region: c.region,
-          clusterArn: c.clusterArn,
-          vpcId: c.vpcId,
-          subnets: c.subnets,
-          securityGroups: c.securityGroups,
-          listeners: c.listeners.map((l) => ({ arn: l.arn, dnsName: l.dnsName, canonicalHostedZoneId: l.canonicalHostedZoneId })),
-          hostedZoneId: c.hostedZoneId,
-          domain: c.domain,
-          tags: { 'cost-center': 'platform' },
-        },
-        production: { installationId: 'unused' },
-      },
-    }),
-  );
-  return file;
-}
-
 describe('ECS wiring shared by berth plan and berth reconciler', () => {
   it('builds the provider from a config file over injected clients; a reconciler of one environment deploys it and leaves others alone', async () => {
     const w = await ecsWorld();
     cleanups.push(() => w.close());
     const { dir, remove } = tempDir('ecs-wiring');
     cleanups.push(remove);
-    writeConfig(dir, w);
+    writeEcsConfigFile(dir, w);
     const clients = createFakeAwsClients(w.fake, { retryStrategy: () => fakeClockRetryStrategy(w.clock, { maxAttempts: 6 }) });
     const wiring = await wireEcsRuntime({
       configFile: 'berth.config.yaml',

@@ -4,7 +4,9 @@
  * reconciler over a real SQLite registry. Passes are driven by hand: reconcile,
  * then move the fake clock by the requeue delay the reconciler asked for.
  */
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { stringify } from 'yaml';
 import { RegisterTaskDefinitionCommand, type ECSClient } from '@aws-sdk/client-ecs';
 import { applyDefaults } from '../src/manifest/defaults.ts';
 import type { MCPServer, MCPServerSpec, RuntimeSpec } from '../src/manifest/types.ts';
@@ -36,9 +38,12 @@ export interface EcsWorld {
   close(): Promise<void>;
 }
 
-/** Builds a world; `listeners` ALB shards (default 1); `environment`: more fields of the environment config. */
-export async function ecsWorld(opts: { fake?: AwsFakeOptions; listeners?: number; providerOptions?: Partial<EcsProviderOptions>; environment?: Record<string, unknown> } = {}): Promise<EcsWorld> {
-  const clock = new FakeClock();
+/** Builds a world; `listeners` ALB shards (default 1); `environment`: more fields of the environment config; `startMs`: the fake clock's start (default FAKE_EPOCH_MS). */
+export async function ecsWorld(
+  opts: { fake?: AwsFakeOptions; listeners?: number; providerOptions?: Partial<EcsProviderOptions>; environment?: Record<string, unknown>; startMs?: number } = {},
+): Promise<EcsWorld> {
+  // startMs: a test whose spawned CLI compares AWS times with the wall clock starts the fake at Date.now().
+  const clock = new FakeClock(opts.startMs);
   const fake = new AwsFake({ clock, ...opts.fake });
   const listeners = [];
   for (let i = 0; i < (opts.listeners ?? 1); i++) {
@@ -109,6 +114,33 @@ export async function ecsWorld(opts: { fake?: AwsFakeOptions; listeners?: number
     },
   };
   return world;
+}
+
+/** Writes `<dir>/berth.config.yaml`, the environment config an operator would write for the fake's world (environment dev), and returns its path. */
+export function writeEcsConfigFile(dir: string, w: EcsWorld): string {
+  const c = w.config;
+  const file = join(dir, 'berth.config.yaml');
+  writeFileSync(
+    file,
+    stringify({
+      environments: {
+        dev: {
+          installationId: c.installationId,
+          region: c.region,
+          clusterArn: c.clusterArn,
+          vpcId: c.vpcId,
+          subnets: c.subnets,
+          securityGroups: c.securityGroups,
+          listeners: c.listeners.map((l) => ({ arn: l.arn, dnsName: l.dnsName, canonicalHostedZoneId: l.canonicalHostedZoneId })),
+          hostedZoneId: c.hostedZoneId,
+          domain: c.domain,
+          tags: { 'cost-center': 'platform' },
+        },
+        production: { installationId: 'unused' },
+      },
+    }),
+  );
+  return file;
 }
 
 /** An MCPServer for ECS with defaults applied. */

@@ -179,6 +179,21 @@ describe('infra: the CDK app', () => {
     }
   });
 
+  it("offers berth logs --provider ecs a read policy: logs:FilterLogEvents on the servers' log group only, given to none of Berth's own roles", () => {
+    for (const env of ENVS) {
+      const [policyId, policy] = one(env, 'AWS::IAM::ManagedPolicy');
+      const statements = policy.Properties.PolicyDocument.Statement as Json[];
+      const byAction = Object.fromEntries(statements.map((st) => [asList<string>(st.Action).join(','), st]));
+      expect(Object.keys(byAction).sort()).toEqual(['ecs:DescribeServices', 'ecs:DescribeTaskDefinition', 'logs:FilterLogEvents']);
+      const [groupId] = resources(env, 'AWS::Logs::LogGroup').find(([, g]) => g.Properties.LogGroupName === `/berth/${env}/servers`)!;
+      expect(byAction['logs:FilterLogEvents']!.Resource).toEqual({ 'Fn::GetAtt': [groupId, 'Arn'] });
+      expect(JSON.stringify(byAction['ecs:DescribeServices']!.Resource)).toMatch(/service\/",\{"Ref":"ServersCluster[0-9A-F]+"\},"\/berth-\*"/);
+      expect(policy.Properties.Roles, 'attached to no role of Berth itself').toBeUndefined();
+      for (const [id, p] of resources(env, 'AWS::IAM::Policy')) expect(JSON.stringify(p.Properties.PolicyDocument), id).not.toContain('logs:FilterLogEvents');
+      expect(raw[`Berth-${env}`]!.Outputs.ServerLogsReadPolicyArn.Value).toEqual({ Ref: policyId });
+    }
+  });
+
   it('sets retention on every log group, exports DocumentDB logs, and counts reconcile errors and audit failures', () => {
     for (const env of ENVS) {
       const groups = resources(env, 'AWS::Logs::LogGroup');

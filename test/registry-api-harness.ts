@@ -12,6 +12,7 @@ import { HttpRegistryClient } from '../src/client/http-client.ts';
 import { startRegistryServer, type RunningRegistry } from '../src/registry/server.ts';
 import { openSqliteStore } from '../src/registry/sqlite-store.ts';
 import type { Store } from '../src/registry/store.ts';
+import type { ServerLogSource } from '../src/registry/server-log-source.ts';
 import type { RemoteAddressPolicy } from '../src/manifest/remote-address.ts';
 import type { DashboardOptions } from '../src/registry/dashboard/dashboard.ts';
 
@@ -47,6 +48,7 @@ export async function startHarness(
     maxWatchersPerToken?: number;
     /** Serve the dashboard (/ui/) and accept its session cookie. */
     dashboard?: DashboardOptions;
+    logSource?: ServerLogSource;
   } = {},
 ): Promise<Harness> {
   // `dir`: an existing folder to hold the database and state (e.g. a small tmpfs); removed on close.
@@ -56,7 +58,7 @@ export async function startHarness(
   const store = await openSqliteStore({ path: dbPath, logger });
   const served = opts.wrapStore ? opts.wrapStore(store) : store;
   const start = (port: number): Promise<RunningRegistry> =>
-    startRegistryServer({ store: served, host: '127.0.0.1', port, stateDir: dir, logger, heartbeatMs: opts.heartbeatMs ?? 200, drainMs: 2_000, ...(opts.maxWatchers !== undefined ? { maxWatchers: opts.maxWatchers } : {}), ...(opts.approvalTtlMs !== undefined ? { approvalTtlMs: opts.approvalTtlMs } : {}), ...(opts.remoteAddresses !== undefined ? { remoteAddresses: opts.remoteAddresses } : {}), ...(opts.storeProbeIntervalMs !== undefined ? { storeProbeIntervalMs: opts.storeProbeIntervalMs } : {}), ...(opts.maxWatchersPerToken !== undefined ? { maxWatchersPerToken: opts.maxWatchersPerToken } : {}), ...(opts.dashboard !== undefined ? { dashboard: opts.dashboard } : {}) });
+    startRegistryServer({ store: served, host: '127.0.0.1', port, stateDir: dir, logger, heartbeatMs: opts.heartbeatMs ?? 200, drainMs: 2_000, ...(opts.maxWatchers !== undefined ? { maxWatchers: opts.maxWatchers } : {}), ...(opts.approvalTtlMs !== undefined ? { approvalTtlMs: opts.approvalTtlMs } : {}), ...(opts.remoteAddresses !== undefined ? { remoteAddresses: opts.remoteAddresses } : {}), ...(opts.storeProbeIntervalMs !== undefined ? { storeProbeIntervalMs: opts.storeProbeIntervalMs } : {}), ...(opts.maxWatchersPerToken !== undefined ? { maxWatchersPerToken: opts.maxWatchersPerToken } : {}), ...(opts.dashboard !== undefined ? { dashboard: opts.dashboard } : {}), ...(opts.logSource !== undefined ? { logSource: opts.logSource } : {}) });
   let server = await start(0);
   const adminToken = (await readFile(join(dir, 'admin-token'), 'utf8')).trim();
   const h: Harness = {

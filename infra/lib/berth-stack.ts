@@ -288,6 +288,23 @@ export class BerthStack extends Stack {
     ]) {
       acknowledge(reconcilerTask.taskRole, `AwsSolutions-IAM5[${finding}]`, 'names of the resources Berth creates are not known in advance; writes on them are limited by the berth:managed-by tag (aws:RequestTag / aws:ResourceTag), header secrets by the berth/servers/<env>/ prefix');
     }
+    // People who run `berth logs --provider ecs`: a policy for their roles. Berth's own tasks never read the servers' output.
+    const serverLogsRead = new iam.ManagedPolicy(this, 'ServerLogsReadPolicy', {
+      description: `berth logs --provider ecs --environment ${s.name}: read the servers' output (attach to the roles of the people who run it)`,
+      statements: [
+        new iam.PolicyStatement({ sid: 'ServersLogGroup', actions: ['logs:FilterLogEvents'], resources: [serversLogs.logGroupArn] }),
+        new iam.PolicyStatement({ sid: 'ServersServices', actions: ['ecs:DescribeServices'], resources: [this.formatArn({ service: 'ecs', resource: 'service', resourceName: `${serversCluster.clusterName}/berth-*` })] }),
+        new iam.PolicyStatement({ sid: 'TaskDefinitions', actions: ['ecs:DescribeTaskDefinition'], resources: ['*'] }),
+      ],
+    });
+    acknowledge(serverLogsRead, 'AwsSolutions-IAM5[Resource::*]', 'ecs:DescribeTaskDefinition has no resource type in IAM');
+    acknowledge(
+      serverLogsRead,
+      `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ecs:${this.region}:<AWS::AccountId>:service/<${this.logicalIdOf(serversCluster)}>/berth-*]`,
+      "servers' service names are not known in advance; reads only, in the servers' cluster, of services named berth-*",
+    );
+    new CfnOutput(this, 'ServerLogsReadPolicyArn', { value: serverLogsRead.managedPolicyArn, description: 'attach to the roles that run berth logs --provider ecs' });
+
     // Likewise the reconciler and the gateway wait for a registry that answers.
     service('Reconciler', reconcilerTask, reconcilerSg, 2).node.addDependency(registryService);
 

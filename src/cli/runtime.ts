@@ -37,6 +37,7 @@ import type { GivenBootstrapTokens } from '../registry/auth/bootstrap.ts';
 import { startRegistryServer, type RunningRegistry } from '../registry/server.ts';
 import type { DashboardOptions } from '../registry/dashboard/dashboard.ts';
 import { buildInfo } from './version.ts';
+import { localServerLogSource } from './server-log-wiring.ts';
 import type { Store } from '../registry/store.ts';
 import { CommandFailure, ExitCode, type CommandIo } from './command.ts';
 import { wireEcsRuntime } from './ecs-wiring.ts';
@@ -353,6 +354,8 @@ export async function startRuntime(spec: RuntimeSpec): Promise<Runtime> {
         ...(part.resetAdminToken ? { resetAdminToken: true } : {}),
         ...(part.dashboard !== undefined ? { dashboard: part.dashboard } : {}),
         remoteAddresses,
+        // The registry reads server output only where the local runtime writes it: in this process's state folder.
+        ...(spec.reconciler?.runtimes.kind === 'local' ? { logSource: localServerLogSource(spec.reconciler.runtimes.stateDir) } : {}),
       }).catch(
         (err: unknown) => {
           throw listenFailure(err, part.host, part.port, part.portFlag);

@@ -255,6 +255,7 @@ export function runClientContract(opts: ClientContractOptions): void {
       const rec = (i: number): CallRecord => ({ time: new Date(Date.UTC(2026, 0, 1, 0, 0, i)).toISOString(), agent: agentName, server: 'crm', tool: 'search', method: 'tools/call', scopes: ['crm.read'], decision: 'allow', reason: `call ${i}`, latencyMs: 3, status: 200 });
       await gateway.appendCallRecords([rec(1), rec(2)]);
       expect((await reader.queryCallRecords({ agent: agentName })).map((r) => r.reason)).toEqual(['call 2', 'call 1']);
+      expect((await reader.queryCallRecords({ agent: agentName, until: rec(2).time! })).map((r) => r.reason)).toEqual(['call 1']);
       await rejectsWith(gateway.queryCallRecords(), ForbiddenError, 403);
       const bad = await rejectsWith(gateway.appendCallRecords([rec(3), { ...rec(4), decision: 'maybe' as CallRecord['decision'] }]), RegistryError, 422);
       expect(bad.errors?.map((e) => e.path)).toEqual(['records[1].decision']);

@@ -80,8 +80,12 @@ export interface AuditQuery {
   kind?: string;
   name?: string;
   action?: string;
+  /** RFC 3339: records before (exclusive); with `since`, the window [since, until). */
+  until?: string;
   /** Newest first; default 100, max 1000. */
   limit?: number;
+  /** The `continue` of the previous page: the entries after it (older). Opaque. */
+  continue?: string;
 }
 
 /** An approver's decision on a lifecycle stage (`POST …/mcpservers/<name>/approvals`). */
@@ -282,8 +286,26 @@ export interface CallRecordQuery {
   server?: string;
   tool?: string;
   decision?: CallDecision;
+  /** The human behind the agent, as recorded (`user`). */
+  user?: string;
   /** RFC 3339: records at or after. */
   since?: string;
+  /** RFC 3339: records before (exclusive); with `since`, the window [since, until). */
+  until?: string;
   /** Default 100, max 1000. */
   limit?: number;
+  /** The `continue` of the previous page: the records after it (older, by time then id). Opaque. */
+  continue?: string;
 }
+
+/**
+ * One page of `GET …/callrecords` or `GET …/audit`, newest first. `continue` is
+ * present when the page was full: pass it back for the next (older) page, which
+ * may be empty.
+ */
+export interface RecordPage<T> {
+  items: T[];
+  continue?: string;
+}
+
+export type * from './wire-dashboard.ts';

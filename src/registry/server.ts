@@ -19,6 +19,7 @@ import { createAdaptorServer } from '@hono/node-server';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { createRegistryApp } from './api/app.ts';
+import type { ServerLogSource } from './server-log-source.ts';
 import { createRegistryMetrics } from './api/metrics.ts';
 import { createBootstrapAgentKey, ensureBootstrapAdmin, resetBootstrapAdmin, type AdminTokenReset, type GivenBootstrapTokens } from './auth/bootstrap.ts';
 import type { Store } from './store.ts';
@@ -68,6 +69,8 @@ export interface RegistryServerOptions {
   remoteAddresses?: RemoteAddressPolicy;
   /** Serve the dashboard at /ui/; see `RegistryAppDeps.dashboard`. Default: not served. */
   dashboard?: DashboardOptions;
+  /** Where `…/mcpservers/<name>/logs` reads (`berth up`: the local runtime's files); absent: that route says there is none. */
+  logSource?: ServerLogSource;
 }
 
 /** A running registry. */
@@ -112,6 +115,7 @@ export async function startRegistryServer(opts: RegistryServerOptions): Promise<
     ...(opts.storeProbeIntervalMs !== undefined ? { storeProbeIntervalMs: opts.storeProbeIntervalMs } : {}),
     ...(opts.remoteAddresses !== undefined ? { remoteAddresses: opts.remoteAddresses } : {}),
     ...(opts.dashboard !== undefined ? { dashboard: opts.dashboard } : {}),
+    ...(opts.logSource !== undefined ? { logSource: opts.logSource } : {}),
   });
   const server = createAdaptorServer({ fetch: app.fetch }) as Server;
   // Slow-loris guard: a request must arrive in full within 30 s.

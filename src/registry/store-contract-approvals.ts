@@ -10,6 +10,7 @@ import { ApprovalConflictError, ApprovalGoneError, InvalidRequestError, NotFound
 import type { Approval, ApprovalCall, CallRecord } from '../client/wire.ts';
 import { newApproval } from './approval-rules.ts';
 import type { Store } from './store.ts';
+import { encodeCallRecordCursor } from './store-semantics.ts';
 
 const T0 = Date.parse('2020-03-01T12:00:00.000Z'); // before any test run, so records timed "now" are the newest
 const MINUTE = 60_000;
@@ -176,6 +177,28 @@ export function runApprovalAndCallRecordContract(store: () => Store): void {
       expect(reasons(await store().queryCallRecords({ since: new Date(T0 + 10_000).toISOString(), limit: 2 }))).toEqual(['call 99', 'call 11']);
       const both = await store().queryCallRecords({ agent: 'agent-a', decision: 'deny', tool: 'search', since: new Date(T0 + 5_000).toISOString() });
       expect(both).toEqual([saved[8]]);
+    });
+
+    it('filters by user and an [since, until) window, and pages with continue through ties in time', async () => {
+      const tie = new Date(T0 + 5_000).toISOString();
+      // Records 3..6 share one time, so the page boundary falls inside a tie and the id breaks it.
+      const batch = Array.from({ length: 10 }, (_, i) => record(i, { ...(i >= 3 && i <= 6 ? { time: tie } : {}), ...(i % 2 === 0 ? { user: 'ana@example.com' } : {}) }));
+      await store().appendCallRecords(batch);
+      const reasons = (rs: CallRecord[]): string[] => rs.map((r) => r.reason);
+      expect(reasons(await store().queryCallRecords({ user: 'ana@example.com' }))).toEqual(['call 8', 'call 6', 'call 4', 'call 2', 'call 0']);
+      expect(reasons(await store().queryCallRecords({ since: new Date(T0 + 1_000).toISOString(), until: new Date(T0 + 7_000).toISOString() }))).toEqual(['call 6', 'call 5', 'call 4', 'call 3', 'call 2', 'call 1']);
+      const pages: string[][] = [];
+      let next: string | undefined;
+      do {
+        const page = await store().queryCallRecords({ limit: 3, ...(next !== undefined ? { continue: next } : {}) });
+        pages.push(reasons(page));
+        next = page.length === 3 ? encodeCallRecordCursor(page.at(-1)!) : undefined;
+      } while (next !== undefined);
+      expect(pages.flat()).toEqual(['call 9', 'call 8', 'call 7', 'call 6', 'call 5', 'call 4', 'call 3', 'call 2', 'call 1', 'call 0']);
+      const [first] = await store().queryCallRecords({ limit: 1, decision: 'allow', until: tie });
+      expect(first?.reason).toBe('call 2');
+      expect(reasons(await store().queryCallRecords({ decision: 'allow', continue: encodeCallRecordCursor(first!) }))).toEqual(['call 1']);
+      await expect(store().queryCallRecords({ continue: 'not-a-cursor' })).rejects.toBeInstanceOf(InvalidRequestError);
     });
 
     it('keeps arguments and results as sent, keys with `$` and dots included', async () => {

@@ -14,6 +14,7 @@ import { AlreadyExistsError, ConflictError, GoneError, InvalidRequestError, NotF
 import type { WatchEvent } from '../client/wire.ts';
 import type { Store } from './store.ts';
 import { runApprovalAndCallRecordContract } from './store-contract-approvals.ts';
+import { encodeAuditCursor } from './store-semantics.ts';
 import { runStageApprovalContract } from './store-contract-stage-approvals.ts';
 import { runAuditedWriteContract } from './store-contract-audit.ts';
 
@@ -495,6 +496,11 @@ export function runStoreContract(opts: StoreContractOptions): void {
         expect(ids(await store.queryAudit({ action: 'update' }))).toEqual([b.id]);
         expect(ids(await store.queryAudit({ since: '2029-12-31T00:00:00Z' }))).toEqual([c.id]);
         expect(ids(await store.queryAudit({ limit: 1 }))).toEqual([c.id]);
+        expect(ids(await store.queryAudit({ until: '2029-12-31T00:00:00Z' }))).toEqual([b.id, a.id]);
+        expect(ids(await store.queryAudit({ since: a.time!, until: '2031-01-01T00:00:00Z', limit: 2 }))).toEqual([c.id, b.id]);
+        expect(ids(await store.queryAudit({ limit: 2, continue: encodeAuditCursor(b.id!) }))).toEqual([a.id]);
+        expect(ids(await store.queryAudit({ actor: 'alice', continue: encodeAuditCursor(c.id!) }))).toEqual([a.id]);
+        await expect(store.queryAudit({ continue: 'x' })).rejects.toBeInstanceOf(InvalidRequestError);
         const [got] = await store.queryAudit({ action: 'update' });
         expect(got).toEqual(b);
         expect(got?.details).toEqual({ note: 'x' });

@@ -169,3 +169,44 @@ export function changesLimit(limit: number | undefined): number {
 export function goneMessage(since: number, oldest: number): string {
   return `resourceVersion ${since} is too old: history before ${oldest} was compacted. List again and watch from the list's resourceVersion.`;
 }
+
+/** Where a page of call records ended: the last record's time and id (records are ordered by time, then id, newest first). */
+export interface CallRecordCursor {
+  time: string;
+  id: number;
+}
+
+/**
+ * The `continue` of a call record page ending at `last`: opaque to callers
+ * (base64url), so its shape may change without breaking them.
+ */
+export function encodeCallRecordCursor(last: { time?: string; id?: number }): string {
+  return Buffer.from(JSON.stringify([last.time, last.id])).toString('base64url');
+}
+
+/** Reads a call record `continue`. @throws InvalidRequestError when it is not one this registry issued */
+export function decodeCallRecordCursor(token: string): CallRecordCursor {
+  try {
+    const v = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as unknown;
+    if (Array.isArray(v) && typeof v[0] === 'string' && !Number.isNaN(Date.parse(v[0])) && Number.isSafeInteger(v[1])) return { time: normaliseTime(v[0], ''), id: v[1] as number };
+  } catch {
+    // fall through to the one error below
+  }
+  throw new InvalidRequestError(`continue ${JSON.stringify(token.slice(0, 80))} is not a call record page token; pass the continue of the previous page as it came`);
+}
+
+/** The `continue` of an audit page ending at entry `id` (audit entries are ordered by id, newest first). */
+export function encodeAuditCursor(id: number): string {
+  return Buffer.from(JSON.stringify([id])).toString('base64url');
+}
+
+/** Reads an audit `continue`: the id to read below. @throws InvalidRequestError when it is not one this registry issued */
+export function decodeAuditCursor(token: string): number {
+  try {
+    const v = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as unknown;
+    if (Array.isArray(v) && Number.isSafeInteger(v[0])) return v[0] as number;
+  } catch {
+    // fall through to the one error below
+  }
+  throw new InvalidRequestError(`continue ${JSON.stringify(token.slice(0, 80))} is not an audit page token; pass the continue of the previous page as it came`);
+}

@@ -130,7 +130,11 @@ export interface Store {
   waitForChange(since: number, timeoutMs: number, signal?: AbortSignal): Promise<void>;
   /** Appends one audit record; returns it with id and time. */
   appendAudit(entry: AuditEntry): Promise<AuditEntry>;
-  /** Newest first. */
+  /**
+   * Newest first (by id), every given filter matching: `since` inclusive, `until`
+   * exclusive; `continue` (see `encodeAuditCursor`) starts below that id. Limit:
+   * default 100, max 1000. @throws InvalidRequestError for a `continue` it did not issue
+   */
   queryAudit(q?: AuditQuery): Promise<AuditEntry[]>;
   /** Takes the lease when free, expired or already ours; true when we hold it afterwards. */
   acquireLease(name: string, holder: string, ttlMs: number, now?: number): Promise<boolean>;
@@ -174,7 +178,12 @@ export interface Store {
    * throw InvalidRequestError first), assigning ids (increasing) and missing times.
    */
   appendCallRecords(records: CallRecord[]): Promise<CallRecord[]>;
-  /** Newest first (by time, then id), every given filter matching. Limit: default 100, max 1000. */
+  /**
+   * Newest first (by time, then id), every given filter matching: `since`
+   * inclusive, `until` exclusive; `continue` (see `encodeCallRecordCursor`)
+   * starts after that record in this order. Limit: default 100, max 1000.
+   * @throws InvalidRequestError for a `continue` it did not issue
+   */
   queryCallRecords(q?: CallRecordQuery): Promise<CallRecord[]>;
   /** Drops change events older than the newest `keep` (watch history retention). */
   compact(keep: number): Promise<void>;

@@ -9,7 +9,7 @@
 import { ExitCode, UsageError, type Command, type CommandIo } from '../command.ts';
 import { CLIENT_FLAGS, CLIENT_FLAGS_USAGE, connectRegistry, parseFlags, reportClientError } from '../config.ts';
 import { decideToolCall, grantsFor } from '../../manifest/policy.ts';
-import { unroutableReason } from '../../gateway/route.ts';
+import { unroutableReason } from '../../manifest/routability.ts';
 
 const usage = `Usage: berth can-i --agent NAME [--group G]… call <server>/<tool>
 

@@ -2,7 +2,7 @@
  * `berth import` and `berth export` run as the real bin in a child process.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -49,10 +49,14 @@ describe('berth import / export', () => {
     const manifest = JSON.parse(imported.stdout) as { spec: { runtime: { image: string } } };
     expect(manifest.spec.runtime.image).toBe('docker.io/acmedata/warehouse-query:5.0.0-rc.2');
     const dir = mkdtempSync(`${tmpdir()}/berth-export-`);
-    writeFileSync(`${dir}/warehouse.yaml`, imported.stdout); // JSON is YAML
-    const exported = await berth(['export', `${dir}/warehouse.yaml`]);
-    expect(exported.code).toBe(0);
-    expect(JSON.parse(exported.stdout)).toEqual(JSON.parse(text));
+    try {
+      writeFileSync(`${dir}/warehouse.yaml`, imported.stdout); // JSON is YAML
+      const exported = await berth(['export', `${dir}/warehouse.yaml`]);
+      expect(exported.code).toBe(0);
+      expect(JSON.parse(exported.stdout)).toEqual(JSON.parse(text));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('exits 2 on usage errors and 1 on bad input, saying what is wrong', async () => {

@@ -31,6 +31,7 @@ import {
   type Rule,
   type TargetGroup,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
+import type { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { ListResourceRecordSetsCommand, type ResourceRecordSet, type Route53Client } from '@aws-sdk/client-route-53';
 import { SharedLoad } from './cache.ts';
 import { managedServer } from './ownership.ts';
@@ -45,6 +46,8 @@ export interface EcsClients {
   ecs: ECSClient;
   elbv2: ElasticLoadBalancingV2Client;
   route53: Route53Client;
+  /** CloudWatch Logs, read by `berth logs` only (log-reader.ts); the reconciler never needs it. */
+  logs?: CloudWatchLogsClient;
 }
 
 /** A rule as listed, before knowing whether it is ours. */

@@ -28,6 +28,8 @@ import { serviceName } from './naming.ts';
 import { managedServer, parseOwnershipRecord } from './ownership.ts';
 import { planEcs } from './plan.ts';
 import { attachRateLimiter, RateLimiter, type BucketLimit } from './rate-limit.ts';
+import type { ServerLogs } from '../server-logs.ts';
+import { ecsServerLogs } from './log-reader.ts';
 import { TagResourceCommand } from '@aws-sdk/client-ecs';
 import { formatHold, HOLD_TAG, parseHold, RetirementGuard, type HoldRecord } from './retirement-guard.ts';
 import type { EcsAction, EcsObservation } from './types.ts';
@@ -36,6 +38,7 @@ export type { EcsAction, EcsObservation } from './types.ts';
 export type { EcsClients } from './aws-view.ts';
 export { parseEcsEnvironment, EcsConfigError, type EcsEnvironmentConfig } from './config.ts';
 export type { BucketLimit } from './rate-limit.ts';
+export { ecsServerLogs, type EcsLogReaderOptions } from './log-reader.ts';
 export { createAwsSecretResolver, parseAwsSecretReference, type AwsSecretReference, type AwsSecretResolverOptions, type SecretClients } from './secret-resolver.ts';
 
 /** Options of {@link createEcsProvider}. */
@@ -55,8 +58,11 @@ export interface EcsProviderOptions {
   rateLimit?: boolean;
 }
 
-/** The ECS provider; `limiter` is exposed for benchmarks that print the limits in force. */
-export interface EcsProvider extends RuntimeProvider<EcsObservation, EcsAction> {
+/**
+ * The ECS provider; `limiter` is exposed for benchmarks that print the limits in force.
+ * It reads servers' output from CloudWatch Logs (log-reader.ts) when its clients include `logs`.
+ */
+export interface EcsProvider extends RuntimeProvider<EcsObservation, EcsAction>, ServerLogs {
   readonly limiter: RateLimiter;
 }
 
@@ -137,6 +143,7 @@ export function createEcsProvider(opts: EcsProviderOptions): EcsProvider {
   return {
     name: 'ecs',
     limiter,
+    readLogs: ecsServerLogs({ clients: opts.clients, config, now }).readLogs,
     handles(spec: MCPServerSpec): boolean {
       return spec.runtime !== undefined;
     },

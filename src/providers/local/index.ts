@@ -17,6 +17,8 @@
  */
 import type { MCPServerSpec } from '../../manifest/types.ts';
 import type { ApplyOutcome, DesiredServer, Plan, RuntimeProvider, RuntimeState } from '../provider.ts';
+import type { ServerLogs } from '../server-logs.ts';
+import { localServerLogs } from './server-logs.ts';
 import { LocalApplier } from './apply.ts';
 import { assessLocal } from './assess.ts';
 import { listManagedLocal, observeLocal } from './observe.ts';
@@ -28,11 +30,11 @@ import type { LocalAction, LocalObservation } from './types.ts';
 
 export type { LocalAction, LocalObservation, ExitInfo } from './types.ts';
 export type { LocalProviderOptions } from './options.ts';
-export { readServerLogs, followServerLogs, serverLogFiles, NoServerLogsError, type ServerLogLine } from './server-logs.ts';
+export { readServerLogs, followServerLogs, serverLogFiles, localServerLogs, NoServerLogsError, type ServerLogLine } from './server-logs.ts';
 export { SandboxUnavailableError, type SandboxMode, type SandboxStatus } from './sandbox.ts';
 
-/** The local provider, with one extra: hand the processes over without stopping them. */
-export interface LocalProvider extends RuntimeProvider<LocalObservation, LocalAction> {
+/** The local provider, with extras: hand the processes over without stopping them, and read the servers' output (server-logs.ts). */
+export interface LocalProvider extends RuntimeProvider<LocalObservation, LocalAction>, ServerLogs {
   /** The sandbox chosen at creation: every server process runs in it. */
   readonly sandbox: SandboxStatus;
   /** Pure and synchronous here. */
@@ -65,6 +67,7 @@ export function createLocalProvider(opts: LocalProviderOptions): LocalProvider {
   return {
     name: 'local',
     sandbox: settings.sandbox,
+    readLogs: localServerLogs(opts.stateDir).readLogs,
 
     handles(spec: MCPServerSpec): boolean {
       return spec.runtime !== undefined;

@@ -7,13 +7,19 @@
  * inotify (`fs.watch`) when they grow, with a slow poll behind it for file systems
  * that send no events (and for a file the process has not created yet). Polling
  * alone cost an idle `berth up` two `stat` calls per server five times a second.
+ * Each chunk read is also timed in the file's line-times index (line-times.ts),
+ * which is what `berth logs --since` / `--timestamps` read: the server's lines
+ * stay as it wrote them, and a flooding server is never held up by Berth (it
+ * writes to its file; the capture reads at most 1 MiB per step).
  */
-import { closeSync, mkdirSync, openSync, watch, type FSWatcher } from 'node:fs';
-import { open, stat, truncate } from 'node:fs/promises';
+import { closeSync, mkdirSync, openSync } from 'node:fs';
+import { open, readFile, stat, truncate } from 'node:fs/promises';
 import { join } from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
 import type { Logger } from 'pino';
+import { appendLineTime, lineTimesFile, parseLineTimes } from './line-times.ts';
 import { outputRecord } from './output-line.ts';
+import { watchFiles } from './watch-files.ts';
 
 /** Which output stream a line came from. */
 export type StreamName = 'stdout' | 'stderr';
@@ -30,7 +36,7 @@ export interface OutputCaptureOptions {
   pollMs?: number;
   /** Lines kept per stream; default 200. */
   keepLines?: number;
-  /** A file is cut back to empty past this size; default 8 MiB. */
+  /** A file is cut back to empty (with its line times) once both together pass this size; default 8 MiB. */
   maxBytes?: number;
 }
 
@@ -59,13 +65,18 @@ export function createOutputCapture(opts: OutputCaptureOptions): OutputCapture {
   const streams = (['stdout', 'stderr'] as const).map((stream) => ({
     stream,
     path: join(opts.dir, `${opts.name}.${stream}.log`),
+    times: lineTimesFile(join(opts.dir, `${opts.name}.${stream}.log`)),
     offset: 0,
+    /** The end offset of the last line-times entry: entries only go forward. */
+    timedTo: 0,
+    /** Size of the line-times index: a server writing tiny lines slowly makes it large next to its file. */
+    timesBytes: 0,
     decoder: new StringDecoder('utf8'),
     partial: '',
     lines: [] as string[],
   }));
   let timer: NodeJS.Timeout | undefined;
-  let watchers: FSWatcher[] = [];
+  let unwatch = (): void => undefined;
   let reading: Promise<void> = Promise.resolve();
   // One read queued behind the running one is enough: it sees everything written until it starts.
   let queued = false;
@@ -81,12 +92,17 @@ export function createOutputCapture(opts: OutputCaptureOptions): OutputCapture {
 
   async function readNew(s: (typeof streams)[number], log: boolean): Promise<void> {
     let size: number;
+    let mtimeMs: number;
     try {
-      size = (await stat(s.path)).size;
+      ({ size, mtimeMs } = await stat(s.path));
     } catch {
       return;
     }
-    if (size < s.offset) s.offset = 0; // cut back by someone else
+    if (size < s.offset) {
+      // Cut back by someone else: its times start over too.
+      s.offset = 0;
+      await cutBack(s);
+    }
     if (size === s.offset) return;
     const handle = await open(s.path, 'r');
     try {
@@ -100,11 +116,24 @@ export function createOutputCapture(opts: OutputCaptureOptions): OutputCapture {
     } finally {
       await handle.close();
     }
-    if (s.offset > maxBytes) {
+    // Every byte read was on disk by the last-write time the stat saw.
+    if (s.offset > s.timedTo) {
+      s.timesBytes += await appendLineTime(s.times, s.offset, mtimeMs).catch(() => 0);
+      s.timedTo = s.offset;
+    }
+    if (s.offset + s.timesBytes > maxBytes) {
       // The child appends (O_APPEND), so after the cut its next write lands at the new end.
       await truncate(s.path, 0).catch(() => undefined);
       s.offset = 0;
+      await cutBack(s);
     }
+  }
+
+  /** Empties the line times of a file that starts over. */
+  async function cutBack(s: (typeof streams)[number]): Promise<void> {
+    await truncate(s.times, 0).catch(() => undefined);
+    s.timedTo = 0;
+    s.timesBytes = 0;
   }
 
   function drain(): Promise<void> {
@@ -125,23 +154,14 @@ export function createOutputCapture(opts: OutputCaptureOptions): OutputCapture {
   }
 
   function stopWatching(): void {
-    for (const w of watchers) w.close();
-    watchers = [];
+    unwatch();
+    unwatch = () => undefined;
   }
 
   /** Watches the files that exist; the poll covers the others. */
   function startWatching(): void {
     stopWatching();
-    for (const s of streams) {
-      try {
-        const w = watch(s.path, { persistent: false }, wake);
-        // A watch that breaks (file deleted, say) leaves the poll in charge.
-        w.on('error', () => w.close());
-        watchers.push(w);
-      } catch {
-        // No such file yet, or no inotify: the poll reads it.
-      }
-    }
+    unwatch = watchFiles(streams.map((s) => s.path), wake);
   }
 
   return {
@@ -149,7 +169,10 @@ export function createOutputCapture(opts: OutputCaptureOptions): OutputCapture {
       mkdirSync(opts.dir, { recursive: true });
       const fds = streams.map((s) => {
         closeSync(openSync(s.path, 'w', 0o600));
+        closeSync(openSync(s.times, 'w', 0o600));
         s.offset = 0;
+        s.timedTo = 0;
+        s.timesBytes = 0;
         s.partial = '';
         s.decoder = new StringDecoder('utf8');
         return openSync(s.path, 'a');
@@ -165,6 +188,15 @@ export function createOutputCapture(opts: OutputCaptureOptions): OutputCapture {
         for (const s of streams) {
           // Keep the tail for crash reports without logging old lines again.
           const size = await stat(s.path).then((st) => st.size, () => 0);
+          // The times of what an earlier Berth read stay; what was written since it stopped is timed now.
+          const index = await readFile(s.times, 'utf8').catch(() => '');
+          const earlier = parseLineTimes(index);
+          const last = earlier.ends[earlier.ends.length - 1] ?? 0;
+          if (last > size) await cutBack(s); // the file was cut back meanwhile: those times are of other bytes
+          else {
+            s.timedTo = last;
+            s.timesBytes = Buffer.byteLength(index);
+          }
           s.offset = Math.max(0, size - 16 * 1024);
           await readNew(s, false).catch(() => undefined);
         }

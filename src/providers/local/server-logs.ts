@@ -1,29 +1,31 @@
 /**
- * Reads a local server's output for `berth logs`: the files the supervisor's
- * process writes under `<stateDir>/logs/` (see output-capture.ts). Read only:
- * cutting a file back stays the capture's job. The child writes the files itself,
- * so lines carry no timestamps; `sinceMs` is honest about that by using each
- * file's last-write time (a stream last written before the cut-off shows nothing,
- * otherwise all of its kept lines show).
+ * The local runtime's {@link ServerLogs}: reads the files the supervisor's
+ * process writes under `<stateDir>/logs/` (see output-capture.ts), with each
+ * line's time from the file's line-times index (line-times.ts). Read only:
+ * cutting a file back stays the capture's job. A line the capture has not timed
+ * yet (Berth is not running, or has not read it yet) takes the file's last-write
+ * time, which is when it was written at the latest.
  *
  * @example
- * const lines = await readServerLogs({ stateDir: '.berth', name: 'quote', tail: 20 });
- * await followServerLogs({ stateDir: '.berth', name: 'quote', signal, onLine: (l) => print(l) });
+ * const logs = localServerLogs('.berth');
+ * for await (const l of logs.readLogs('quote', { tail: 20, follow: true, signal })) print(l);
  */
-import { watch, type FSWatcher } from 'node:fs';
-import { open, stat } from 'node:fs/promises';
+import { open, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
+import { ServerLogsError, type LogLine, type ReadLogsOptions, type ServerLogs } from '../server-logs.ts';
+import { lineTimesFile, parseLineTimes, timeAt } from './line-times.ts';
+import { watchFiles } from './watch-files.ts';
 
-/** One line of a server's output. */
-export interface ServerLogLine {
-  stream: 'stdout' | 'stderr';
-  line: string;
-}
+/** One line of a local server's output. */
+export type ServerLogLine = LogLine;
 
 /** Thrown when a server has no log files in the state folder (never started here, or a bad name). */
-export class NoServerLogsError extends Error {
+export class NoServerLogsError extends ServerLogsError {
   override readonly name = 'NoServerLogsError';
+  constructor(message: string) {
+    super('not_found', message);
+  }
 }
 
 /** What to read. */
@@ -32,57 +34,86 @@ export interface ServerLogsQuery {
   stateDir: string;
   /** The server's name (metadata.name). */
   name: string;
-  /** Last N lines of each stream; all when absent. */
+  /** The last N lines of both streams together; all when absent. */
   tail?: number;
-  /** Skip a stream whose file was last written before this time (epoch ms). */
+  /** Only lines written at or after this time (epoch ms). */
   sinceMs?: number;
+  /** Leave out an unterminated last line (a follower prints it once it is complete). */
+  completeOnly?: boolean;
 }
 
+type Stream = 'stdout' | 'stderr';
 const STREAMS = ['stdout', 'stderr'] as const;
 // A server name is a DNS label; anything else could walk out of logs/ (`../admin-token`).
 const NAME_RE = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
+/** Most bytes read per file per step while following: a flooding server is read in pieces the consumer pulls. */
+const CHUNK = 1024 * 1024;
 
 /** The two files of a server's output. @throws NoServerLogsError for a name that is not a server name */
-export function serverLogFiles(stateDir: string, name: string): Record<'stdout' | 'stderr', string> {
+export function serverLogFiles(stateDir: string, name: string): Record<Stream, string> {
   if (!NAME_RE.test(name)) throw new NoServerLogsError(`"${name}" is not a server name (lower-case letters, digits and dashes)`);
   const dir = join(stateDir, 'logs');
   return { stdout: join(dir, `${name}.stdout.log`), stderr: join(dir, `${name}.stderr.log`) };
 }
 
+/** Splits `text` (starting at byte `start` of its file) into timed lines; the unterminated rest is left out. */
+function timedLines(stream: Stream, text: string, start: number, times: ReturnType<typeof parseLineTimes>, fallback: number): { lines: LogLine[]; consumed: number } {
+  const lines: LogLine[] = [];
+  let at = start;
+  let from = 0;
+  for (let nl = text.indexOf('\n'); nl >= 0; nl = text.indexOf('\n', from)) {
+    const raw = text.slice(from, nl);
+    at += Buffer.byteLength(raw) + 1;
+    lines.push({ time: timeAt(times, at) ?? fallback, stream, line: raw.replace(/\r$/, '') });
+    from = nl + 1;
+  }
+  return { lines, consumed: at - start };
+}
+
+/** Oldest first; a tie keeps stdout before stderr and each file's order. */
+function byTime(a: LogLine, b: LogLine): number {
+  return a.time - b.time || (a.stream === b.stream ? 0 : a.stream === 'stdout' ? -1 : 1);
+}
+
 /**
- * The lines now in a server's files, stdout's then stderr's (no timestamps to
- * interleave them by), with the end offsets for {@link followServerLogs}.
+ * The lines now in a server's files, both streams merged by time, with the
+ * offsets where complete lines end (for {@link followServerLogs}).
  * @throws NoServerLogsError when neither file exists
  */
-export async function readServerLogs(q: ServerLogsQuery): Promise<{ lines: ServerLogLine[]; offsets: Record<'stdout' | 'stderr', number> }> {
+export async function readServerLogs(q: ServerLogsQuery): Promise<{ lines: LogLine[]; offsets: Record<Stream, number> }> {
   const files = serverLogFiles(q.stateDir, q.name);
-  const lines: ServerLogLine[] = [];
+  const lines: LogLine[] = [];
   const offsets = { stdout: 0, stderr: 0 };
   let found = 0;
   for (const stream of STREAMS) {
-    let text: string;
-    let mtimeMs: number;
     const handle = await open(files[stream], 'r').catch(() => undefined);
     if (!handle) continue;
     found++;
+    let buf: Buffer;
+    let mtimeMs: number;
     try {
       const st = await handle.stat();
       mtimeMs = st.mtimeMs;
-      const buf = Buffer.alloc(st.size);
+      buf = Buffer.alloc(st.size);
       const { bytesRead } = await handle.read(buf, 0, st.size, 0);
-      offsets[stream] = bytesRead;
-      text = buf.subarray(0, bytesRead).toString('utf8');
+      buf = buf.subarray(0, bytesRead);
     } finally {
       await handle.close();
     }
-    if (q.sinceMs !== undefined && mtimeMs < q.sinceMs) continue;
-    const parts = text.split('\n');
-    if (parts[parts.length - 1] === '') parts.pop();
-    const kept = q.tail === undefined ? parts : q.tail === 0 ? [] : parts.slice(-q.tail);
-    for (const line of kept) lines.push({ stream, line: line.replace(/\r$/, '') });
+    const times = parseLineTimes(await readFile(lineTimesFile(files[stream]), 'utf8').catch(() => ''));
+    const text = buf.toString('utf8');
+    const read = timedLines(stream, text, 0, times, Math.floor(mtimeMs));
+    offsets[stream] = read.consumed;
+    // An unterminated last line is a line too when only reading.
+    const rest = text.slice(text.lastIndexOf('\n') + 1);
+    if (rest !== '' && !q.completeOnly) read.lines.push({ time: Math.floor(mtimeMs), stream, line: rest });
+    lines.push(...read.lines);
   }
   if (found === 0) throw new NoServerLogsError(`no output files for "${q.name}" in ${join(q.stateDir, 'logs')}`);
-  return { lines, offsets };
+  let kept = lines.sort(byTime);
+  if (q.sinceMs !== undefined) kept = kept.filter((l) => l.time >= q.sinceMs!);
+  if (q.tail !== undefined) kept = q.tail === 0 ? [] : kept.slice(-q.tail);
+  return { lines: kept, offsets };
 }
 
 /** Options of {@link followServerLogs}. */
@@ -90,9 +121,7 @@ export interface FollowServerLogsOptions {
   stateDir: string;
   name: string;
   /** Where to start reading each file (from {@link readServerLogs}); 0 when absent. */
-  offsets?: Record<'stdout' | 'stderr', number>;
-  /** Called for every complete new line. */
-  onLine(line: ServerLogLine): void;
+  offsets?: Record<Stream, number>;
   /** Following ends when this aborts. */
   signal: AbortSignal;
   /** Poll behind the inotify events; default 1000 ms. */
@@ -100,55 +129,73 @@ export interface FollowServerLogsOptions {
 }
 
 /**
- * Prints new lines as the server writes them until `signal` aborts: woken by
- * `fs.watch`, with a poll behind it (as output-capture.ts does). A file cut back
- * (the capture's size limit, or a restart) is read again from its start.
+ * Yields new complete lines as the server writes them until `signal` aborts:
+ * woken by `fs.watch`, with a poll behind it (as output-capture.ts does). A file
+ * cut back (the capture's size limit, or a restart) is read again from its start.
+ * A line is timed by the file's last write seen when it was read.
  */
-export async function followServerLogs(opts: FollowServerLogsOptions): Promise<void> {
+export async function* followServerLogs(opts: FollowServerLogsOptions): AsyncGenerator<LogLine> {
   const files = serverLogFiles(opts.stateDir, opts.name);
   const state = STREAMS.map((stream) => ({ stream, path: files[stream], offset: opts.offsets?.[stream] ?? 0, partial: '', decoder: new StringDecoder('utf8') }));
-  let reading: Promise<void> = Promise.resolve();
-  const readAll = (): void => {
-    reading = reading.then(async () => {
+  let woken = true;
+  let wake = (): void => undefined;
+  const poke = (): void => {
+    woken = true;
+    wake();
+  };
+  const unwatch = watchFiles(state.map((s) => s.path), poke);
+  const timer = setInterval(poke, opts.pollMs ?? 1000);
+  opts.signal.addEventListener('abort', poke);
+  try {
+    while (!opts.signal.aborted) {
+      if (!woken) await new Promise<void>((resolve) => (wake = resolve));
+      wake = () => undefined;
+      woken = false;
       for (const s of state) {
-        const size = await stat(s.path).then((st) => st.size, () => undefined);
-        if (size === undefined) continue;
-        if (size < s.offset) {
+        const st = await stat(s.path).catch(() => undefined);
+        if (st === undefined) continue;
+        if (st.size < s.offset) {
           s.offset = 0;
           s.partial = '';
         }
-        if (size === s.offset) continue;
+        if (st.size === s.offset) continue;
         const handle = await open(s.path, 'r');
+        let bytes: Buffer;
         try {
-          const buf = Buffer.alloc(Math.min(size - s.offset, 1024 * 1024));
+          const buf = Buffer.alloc(Math.min(st.size - s.offset, CHUNK));
           const { bytesRead } = await handle.read(buf, 0, buf.length, s.offset);
-          s.offset += bytesRead;
-          const parts = (s.partial + s.decoder.write(buf.subarray(0, bytesRead))).split('\n');
-          s.partial = parts.pop() ?? '';
-          for (const line of parts) opts.onLine({ stream: s.stream, line: line.replace(/\r$/, '') });
+          bytes = buf.subarray(0, bytesRead);
         } finally {
           await handle.close();
         }
+        s.offset += bytes.length;
+        // More than one step's worth: look again without waiting for an event.
+        if (s.offset < st.size) woken = true;
+        const parts = (s.partial + s.decoder.write(bytes)).split('\n');
+        s.partial = parts.pop() ?? '';
+        for (const line of parts) {
+          if (opts.signal.aborted) return;
+          yield { time: Math.floor(st.mtimeMs), stream: s.stream, line: line.replace(/\r$/, '') };
+        }
       }
-    }).catch(() => undefined);
-  };
-  const watchers: FSWatcher[] = [];
-  for (const s of state) {
-    try {
-      const w = watch(s.path, { persistent: false }, readAll);
-      w.on('error', () => w.close());
-      watchers.push(w);
-    } catch {
-      // Not there yet, or no inotify: the poll reads it.
     }
+  } finally {
+    clearInterval(timer);
+    opts.signal.removeEventListener('abort', poke);
+    unwatch();
   }
-  const timer = setInterval(readAll, opts.pollMs ?? 1000);
-  readAll();
-  await new Promise<void>((done) => {
-    if (opts.signal.aborted) done();
-    else opts.signal.addEventListener('abort', () => done(), { once: true });
-  });
-  clearInterval(timer);
-  for (const w of watchers) w.close();
-  await reading;
+}
+
+/**
+ * The local runtime's reader over the state folder `stateDir`.
+ * @example for await (const l of localServerLogs('.berth').readLogs('quote', { since: Date.now() - 600_000, signal })) print(l);
+ */
+export function localServerLogs(stateDir: string): ServerLogs {
+  return {
+    async *readLogs(server: string, o: ReadLogsOptions): AsyncGenerator<LogLine> {
+      const read = await readServerLogs({ stateDir, name: server, completeOnly: o.follow === true, ...(o.tail !== undefined ? { tail: o.tail } : {}), ...(o.since !== undefined ? { sinceMs: o.since } : {}) });
+      for (const l of read.lines) yield l;
+      if (o.follow) yield* followServerLogs({ stateDir, name: server, offsets: read.offsets, signal: o.signal });
+    },
+  };
 }

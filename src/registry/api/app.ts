@@ -13,6 +13,9 @@
  *   GET|POST /apis/berth.dev/v1alpha1/audit, GET|POST /tokens, DELETE /tokens/<id>, POST|DELETE /leases/<name>
  *   GET|POST /apis/berth.dev/v1alpha1/approvals, GET /approvals/<id>, POST /approvals/<id>/approve|deny|consume
  *   GET|POST /apis/berth.dev/v1alpha1/callrecords                (the gateway's per-call audit)
+ *   GET    /apis/berth.dev/v1alpha1/stats/calls|reconcile          chart series (routes-stats.ts)
+ *   GET    /apis/berth.dev/v1alpha1/mcpservers/<name>/access, /agents[/<agent>]   who may call what (routes-access.ts)
+ *   GET    /apis/berth.dev/v1alpha1/mcpservers/<name>/logs         recent output, when a log source is wired (routes-logs.ts)
  *   POST   /apis/berth.dev/v1alpha1/tokenreviews               is this agent key good? (gateway, admin)
  *
  * Open without a token, on purpose: /healthz and /readyz (probes), /openapi.json
@@ -41,6 +44,7 @@ import { asRegistryError, RegistryError } from '../../client/errors.ts';
 import { authenticate } from '../auth/authenticate.ts';
 import { createDashboard, type DashboardOptions } from '../dashboard/dashboard.ts';
 import { sessionCookieOf } from '../dashboard/sessions.ts';
+import type { ServerLogSource } from '../server-log-source.ts';
 import type { Store } from '../store.ts';
 import { watchStoreHealth } from '../store-health.ts';
 import { STORE_RETRY_AFTER_SECONDS } from '../store-unavailable.ts';
@@ -50,12 +54,15 @@ import { buildOpenApiDocument } from './openapi.ts';
 import { problemResponse } from './problem.ts';
 import { RouteClaims } from './route-claims.ts';
 import { approvalRoutes, DEFAULT_APPROVAL_TTL_MS } from './routes-approvals.ts';
+import { accessRoutes } from './routes-access.ts';
 import { auditRoutes } from './routes-audit.ts';
 import { callRecordRoutes } from './routes-callrecords.ts';
 import { fallbackRoutes } from './routes-fallback.ts';
 import { leaseRoutes } from './routes-leases.ts';
+import { logRoutes } from './routes-logs.ts';
 import { resourceRoutes } from './routes-resources.ts';
 import { stageApprovalRoutes } from './routes-stage-approvals.ts';
+import { statsRoutes } from './routes-stats.ts';
 import { statusRoutes } from './routes-status.ts';
 import { tokenRoutes } from './routes-tokens.ts';
 import { tokenReviewRoutes } from './routes-token-reviews.ts';
@@ -97,6 +104,8 @@ export interface RegistryAppDeps {
    * (`src/registry/dashboard/`). Absent: no /ui routes, and the cookie is ignored.
    */
   dashboard?: DashboardOptions;
+  /** Where `…/mcpservers/<name>/logs` reads a server's output (`berth up`: the local runtime); absent: 404 saying so. */
+  logSource?: ServerLogSource;
 }
 
 /** Default cap on concurrent watch streams per registry instance. */
@@ -123,6 +132,7 @@ export function createRegistryApp(opts: RegistryAppDeps): ApiApp {
     maxWatchersPerToken: opts.maxWatchersPerToken ?? DEFAULT_MAX_WATCHERS_PER_TOKEN,
     routeClaims: new RouteClaims(store, { logger: logger.child({ part: 'route-claims' }), shutdownSignal: opts.shutdownSignal }),
     remoteAddresses: new RemoteAddressRule(opts.remoteAddresses),
+    ...(opts.logSource !== undefined ? { logSource: opts.logSource } : {}),
   };
   let openapi: Record<string, unknown> | undefined;
   const app = new Hono<ApiEnv>();
@@ -192,6 +202,9 @@ export function createRegistryApp(opts: RegistryAppDeps): ApiApp {
   leaseRoutes(app, deps);
   approvalRoutes(app, deps, { ttlMs: opts.approvalTtlMs ?? DEFAULT_APPROVAL_TTL_MS });
   callRecordRoutes(app, deps);
+  statsRoutes(app, deps);
+  accessRoutes(app, deps);
+  logRoutes(app, deps);
   stageApprovalRoutes(app, deps);
   resourceRoutes(app, deps);
   statusRoutes(app, deps);

@@ -8,6 +8,7 @@ import type { Context, Hono } from 'hono';
 import type { Logger } from 'pino';
 import { RegistryError } from '../../client/errors.ts';
 import type { Principal } from '../auth/authenticate.ts';
+import type { ServerLogSource } from '../server-log-source.ts';
 import type { Store } from '../store.ts';
 import type { RegistryMetrics } from './metrics.ts';
 import type { RouteClaims } from './route-claims.ts';
@@ -47,6 +48,8 @@ export interface ApiDeps {
   routeClaims: RouteClaims;
   /** The remote-address rule `spec.remote.url` is admitted under (the operator's `--allow-remote`). */
   remoteAddresses: RemoteAddressRule;
+  /** Where `…/mcpservers/<name>/logs` reads; absent: that route answers 404 saying so. */
+  logSource?: ServerLogSource;
 }
 
 /** The write context of a request: its principal, the store, route claims. */
@@ -73,4 +76,25 @@ export function intQuery(c: Context, name: string, min: number, max: number): nu
 export function flag(c: Context, name: string): boolean {
   const v = c.req.query(name);
   return v !== undefined && v !== '0' && v !== 'false';
+}
+
+/** An RFC 3339 time query parameter, or undefined when absent. @throws 400 naming the parameter otherwise */
+export function timeQuery(c: Context, name: string): string | undefined {
+  const raw = c.req.query(name);
+  if (raw === undefined || raw === '') return undefined;
+  if (Number.isNaN(Date.parse(raw))) throw badQuery(`${name} must be an RFC 3339 time, e.g. 2026-01-31T09:00:00Z (got ${JSON.stringify(raw)})`);
+  return raw;
+}
+
+/** The paging and window parameters every record query shares: `since`, `until` (RFC 3339), `limit` (1–1000, default 100), `continue`. */
+export function recordWindowQuery(c: Context): { since?: string; until?: string; limit: number; continue?: string } {
+  const since = timeQuery(c, 'since');
+  const until = timeQuery(c, 'until');
+  const cont = c.req.query('continue');
+  return { ...(since !== undefined ? { since } : {}), ...(until !== undefined ? { until } : {}), limit: intQuery(c, 'limit', 1, 1000) ?? 100, ...(cont ? { continue: cont } : {}) };
+}
+
+/** A page of records: `continue` (from `cursorOf` the last) when it is full, so the next page may be asked for. */
+export function recordPage<T>(items: T[], limit: number, cursorOf: (last: T) => string): { items: T[]; continue?: string } {
+  return items.length === limit && items.length > 0 ? { items, continue: cursorOf(items.at(-1)!) } : { items };
 }

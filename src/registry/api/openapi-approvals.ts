@@ -61,9 +61,9 @@ export function approvalPaths(): Record<string, unknown> {
         responses: { '201': { description: '{ appended }' }, ...problems(400, 401, 403, 413, 415, 422) },
       },
       get: {
-        summary: 'Query call records, newest first (admin, approver, reader)',
-        parameters: query('agent', 'server', 'tool', 'decision', 'since', 'limit'),
-        responses: { '200': { description: 'Call records', ...json(items('CallRecord')) }, ...problems(400, 401, 403) },
+        summary: 'Query call records, newest first by time then id (admin, approver, reader); since inclusive, until exclusive; continue when the page was full',
+        parameters: query('agent', 'user', 'server', 'tool', 'decision', 'since', 'until', 'limit', 'continue'),
+        responses: { '200': { description: 'Call records', ...json({ type: 'object', properties: { items: { type: 'array', items: ref('CallRecord') }, continue: str } }) }, ...problems(400, 401, 403) },
       },
     },
   };

@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { KIND_PLURALS, KINDS } from '../../manifest/resource.ts';
 import { ROLES } from '../../client/wire.ts';
 import { approvalPaths, approvalSchemas } from './openapi-approvals.ts';
+import { dashboardPaths, dashboardSchemas } from './openapi-dashboard.ts';
 
 const schemaFiles = { MCPServer: 'mcpserver.schema.json', AccessPolicy: 'accesspolicy.schema.json' } as const;
 
@@ -126,9 +127,9 @@ export function buildOpenApiDocument(version: string): Record<string, unknown> {
       ...Object.assign({}, ...KINDS.map(kindPaths)),
       '/apis/berth.dev/v1alpha1/audit': {
         get: {
-          summary: 'Query the audit log, newest first',
-          parameters: ['since', 'actor', 'kind', 'name', 'action', 'limit'].map((n) => ({ name: n, in: 'query', schema: { type: 'string' } })),
-          responses: { '200': { description: 'Entries', content: { 'application/json': { schema: { type: 'object', properties: { items: { type: 'array', items: { $ref: '#/components/schemas/AuditEntry' } } } } } } }, ...problems(400, 401, 403) },
+          summary: 'Query the audit log, newest first (every role but agent and gateway); since inclusive, until exclusive; continue when the page was full',
+          parameters: ['since', 'until', 'actor', 'kind', 'name', 'action', 'limit', 'continue'].map((n) => ({ name: n, in: 'query', schema: { type: 'string' } })),
+          responses: { '200': { description: 'Entries', content: { 'application/json': { schema: { type: 'object', properties: { items: { type: 'array', items: { $ref: '#/components/schemas/AuditEntry' } }, continue: { type: 'string' } } } } } }, ...problems(400, 401, 403) },
         },
         post: { summary: 'Append an audit entry (controller, admin)', requestBody: yamlOrJson('#/components/schemas/AuditEntry'), responses: { '201': ok('#/components/schemas/AuditEntry', 'Appended'), ...problems(400, 401, 403) } },
       },
@@ -156,6 +157,7 @@ export function buildOpenApiDocument(version: string): Record<string, unknown> {
         delete: { summary: 'Release a lease (controller, admin)', parameters: [{ name: 'holder', in: 'query', required: true, schema: { type: 'string' } }], responses: { '200': { description: 'Released' }, ...problems(400, 401, 403) } },
       },
       ...approvalPaths(),
+      ...dashboardPaths(),
       '/apis/berth.dev/v1alpha1/mcpservers/{name}/approvals': {
         parameters: [nameParam],
         post: {
@@ -192,6 +194,7 @@ export function buildOpenApiDocument(version: string): Record<string, unknown> {
       schemas: {
         ...kindSchemas,
         ...approvalSchemas(),
+        ...dashboardSchemas(),
         Problem: {
           type: 'object',
           required: ['type', 'title', 'status', 'detail'],

@@ -1,26 +1,26 @@
 /**
  * `GET|POST /apis/berth.dev/v1alpha1/audit`: read the change audit (any role but
- * agents), append to it (admin: the reconciler's drift records).
+ * agents and gateways; `?actor&kind&name&action&since&until&limit&continue`, newest
+ * first, `continue` in the answer when the page was full), append to it (admin: the reconciler's drift records).
  */
 import { RegistryError } from '../../client/errors.ts';
-import type { AuditQuery } from '../../client/wire.ts';
+import type { AuditEntry, AuditQuery, RecordPage } from '../../client/wire.ts';
+import { encodeAuditCursor } from '../store-semantics.ts';
 import { enforce, mayControl, mayReadAudit } from '../auth/authorize.ts';
 import { readObjectBody } from './body.ts';
-import { badQuery, intQuery, PREFIX, type ApiApp, type ApiDeps } from './context.ts';
+import { PREFIX, recordPage, recordWindowQuery, type ApiApp, type ApiDeps } from './context.ts';
 
 /** Registers the audit routes. */
 export function auditRoutes(app: ApiApp, { store }: ApiDeps): void {
   app.get(`${PREFIX}/audit`, async (c) => {
     enforce(mayReadAudit(c.get('principal')));
-    const q: AuditQuery = {};
-    for (const key of ['since', 'actor', 'kind', 'name', 'action'] as const) {
+    const q: AuditQuery = recordWindowQuery(c);
+    for (const key of ['actor', 'kind', 'name', 'action'] as const) {
       const v = c.req.query(key);
       if (v) q[key] = v;
     }
-    if (q.since !== undefined && Number.isNaN(Date.parse(q.since))) throw badQuery(`since must be an RFC 3339 time (got ${JSON.stringify(q.since)})`);
-    const limit = intQuery(c, 'limit', 1, 1000);
-    if (limit !== undefined) q.limit = limit;
-    return c.json({ items: await store.queryAudit(q) });
+    const page: RecordPage<AuditEntry> = recordPage(await store.queryAudit(q), q.limit!, (last) => encodeAuditCursor(last.id!));
+    return c.json(page);
   });
   app.post(`${PREFIX}/audit`, async (c) => {
     enforce(mayControl(c.get('principal')));

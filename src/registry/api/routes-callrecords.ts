@@ -2,17 +2,19 @@
  * `…/callrecords`: the gateway's durable per-call audit.
  *
  *   POST …/callrecords {records: [...]}   append a batch, all or none (gateway, admin); ≤ 1000 records
- *   GET  …/callrecords?agent&server&tool&decision&since&limit   newest first (admin, approver, reader)
+ *   GET  …/callrecords?agent&user&server&tool&decision&since&until&limit&continue
+ *        newest first (admin, approver, reader); `continue` in the answer when the page was full
  *
  * A malformed batch gets a 422 naming every problem (`records[3].decision …`),
  * and nothing of it is written.
  */
 import { InvalidRequestError, RegistryError, type FieldError } from '../../client/errors.ts';
-import { CALL_DECISIONS, type CallDecision, type CallRecord, type CallRecordQuery } from '../../client/wire.ts';
+import { CALL_DECISIONS, type CallDecision, type CallRecord, type CallRecordQuery, type RecordPage } from '../../client/wire.ts';
+import { encodeCallRecordCursor } from '../store-semantics.ts';
 import { MAX_CALL_RECORDS_PER_BATCH } from '../call-record-rules.ts';
 import { enforce, mayActAsGateway, mayReadCallAudit } from '../auth/authorize.ts';
 import { readObjectBody } from './body.ts';
-import { badQuery, intQuery, PREFIX, type ApiApp, type ApiDeps } from './context.ts';
+import { badQuery, PREFIX, recordPage, recordWindowQuery, type ApiApp, type ApiDeps } from './context.ts';
 
 /**
  * Largest call record batch body: 8 MiB. A full batch of 1000 records with the
@@ -49,8 +51,8 @@ export function callRecordRoutes(app: ApiApp, { store }: ApiDeps): void {
 
   app.get(BASE, async (c) => {
     enforce(mayReadCallAudit(c.get('principal')));
-    const q: CallRecordQuery = {};
-    for (const key of ['agent', 'server', 'tool'] as const) {
+    const q: CallRecordQuery = recordWindowQuery(c);
+    for (const key of ['agent', 'user', 'server', 'tool'] as const) {
       const v = c.req.query(key);
       if (v) q[key] = v;
     }
@@ -59,13 +61,7 @@ export function callRecordRoutes(app: ApiApp, { store }: ApiDeps): void {
       if (!(CALL_DECISIONS as readonly string[]).includes(decision)) throw badQuery(`decision must be one of ${CALL_DECISIONS.join(', ')} (got ${JSON.stringify(decision)})`);
       q.decision = decision as CallDecision;
     }
-    const since = c.req.query('since');
-    if (since) {
-      if (Number.isNaN(Date.parse(since))) throw badQuery(`since must be an RFC 3339 time (got ${JSON.stringify(since)})`);
-      q.since = since;
-    }
-    const limit = intQuery(c, 'limit', 1, 1000);
-    if (limit !== undefined) q.limit = limit;
-    return c.json({ items: await store.queryCallRecords(q) });
+    const page: RecordPage<CallRecord> = recordPage(await store.queryCallRecords(q), q.limit!, encodeCallRecordCursor);
+    return c.json(page);
   });
 }

@@ -18,6 +18,7 @@ import { enforce, mayControl, mayPrune, mayWriteObject } from '../auth/authorize
 import { AlreadyExistsError, ConflictError, NotFoundError } from '../../client/errors.ts';
 import type { AuditOf, Store } from '../store.ts';
 import { jsonEqual } from './equality.ts';
+import { degradedReason } from '../reconcile-failure.ts';
 import { RegistryError } from '../../client/errors.ts';
 import { routeClaimOf, type RouteClaims } from './route-claims.ts';
 
@@ -215,8 +216,10 @@ export async function writeStatus(ctx: WriteContext, kind: Kind, name: string, s
     throw new ConflictError(`${kind}/${name} is at resourceVersion ${before.metadata.resourceVersion ?? '?'}, not ${opts.expectedResourceVersion}`);
   }
   if (jsonEqual(before.status ?? null, status ?? null)) return before;
+  // A reported failure is kept in the audit, so failures over time can be counted after the status moved on.
+  const degraded = degradedReason(status);
   return ctx.store.updateStatus(kind, name, status, {
     expectedResourceVersion: opts.expectedResourceVersion ?? before.metadata.resourceVersion!,
-    audit: auditOf(ctx, 'status', kind, name),
+    audit: auditOf(ctx, 'status', kind, name, degraded !== undefined ? { degraded } : {}),
   });
 }

@@ -167,3 +167,29 @@ export function mayDecideApprovals(who: Principal): Decision {
 export function mayReadApproval(who: Principal): Decision {
   return who.role === 'gateway' ? allow : mayReadCallAudit(who);
 }
+
+/**
+ * May `who` read who may call what (`…/mcpservers/<name>/access`, `…/agents`)?
+ * Every role but agent and gateway: the answer names agents of every agent key
+ * (never a token id), which an agent or gateway token could not list before.
+ */
+export function mayReadAccess(who: Principal): Decision {
+  if (who.role === 'agent' || who.role === 'gateway') return { allowed: false, reason: `${who.role} tokens may not read the access matrix; use an admin, approver, publisher or reader token` };
+  return allow;
+}
+
+/**
+ * May `who` read a server's own output (`…/mcpservers/<name>/logs`)? Admins,
+ * approvers, and publishers of the team that owns it: a server's output can hold
+ * what its env values hold, so who sees its secrets (read-redaction.ts) less the
+ * controller, which never needs it.
+ */
+export function mayReadServerLogs(who: Principal, server: Resource): Decision {
+  if (who.role === 'admin' || who.role === 'approver') return allow;
+  const team = teamOf(server);
+  if (who.role === 'publisher' && who.team !== undefined && who.team === team) return allow;
+  return {
+    allowed: false,
+    reason: `a server's logs are read by its owner team's publishers, approvers and admins; MCPServer/${server.metadata.name} belongs to team ${JSON.stringify(team ?? '(none)')} and token ${who.tokenId} is ${who.role}${who.team ? ` of team ${JSON.stringify(who.team)}` : ''}`,
+  };
+}

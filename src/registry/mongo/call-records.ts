@@ -8,7 +8,7 @@
 import type { Filter } from 'mongodb';
 import type { CallRecord } from '../../client/wire.ts';
 import { recordsToStore } from '../call-record-rules.ts';
-import { auditLimit, normaliseTime } from '../store-semantics.ts';
+import { auditLimit, decodeCallRecordCursor, normaliseTime } from '../store-semantics.ts';
 import type { Store } from '../store.ts';
 import { nextCounter, type CallRecordDoc, type MongoContext } from './schema.ts';
 
@@ -24,7 +24,7 @@ export function callRecordMethods(ctx: MongoContext): Pick<Store, 'appendCallRec
       await c.callRecords.insertMany(
         saved.map((r) => {
           const { id, ...body } = r;
-          return { _id: id!, time: r.time!, agent: r.agent, server: r.server, tool: r.tool ?? null, decision: r.decision, record: JSON.stringify(body) };
+          return { _id: id!, time: r.time!, agent: r.agent, server: r.server, tool: r.tool ?? null, decision: r.decision, user: r.user ?? null, record: JSON.stringify(body) };
         }),
         { ordered: true },
       );
@@ -33,11 +33,19 @@ export function callRecordMethods(ctx: MongoContext): Pick<Store, 'appendCallRec
 
     async queryCallRecords(q = {}) {
       const filter: Filter<CallRecordDoc> = {};
-      if (q.since !== undefined) filter.time = { $gte: normaliseTime(q.since, '') };
+      const time: { $gte?: string; $lt?: string } = {};
+      if (q.since !== undefined) time.$gte = normaliseTime(q.since, '');
+      if (q.until !== undefined) time.$lt = normaliseTime(q.until, '');
+      if (Object.keys(time).length > 0) filter.time = time;
       if (q.agent !== undefined) filter.agent = q.agent;
       if (q.server !== undefined) filter.server = q.server;
       if (q.tool !== undefined) filter.tool = q.tool;
       if (q.decision !== undefined) filter.decision = q.decision;
+      if (q.user !== undefined) filter.user = q.user;
+      if (q.continue !== undefined) {
+        const after = decodeCallRecordCursor(q.continue);
+        filter.$or = [{ time: { $lt: after.time } }, { time: after.time, _id: { $lt: after.id } }];
+      }
       const docs = await c.callRecords.find(filter).sort({ time: -1, _id: -1 }).limit(auditLimit(q.limit, 'call record')).toArray();
       return docs.map((d) => ({ id: d._id, ...(JSON.parse(d.record) as CallRecord) }));
     },

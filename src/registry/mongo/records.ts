@@ -4,7 +4,7 @@
  * (one conditional upsert), and API tokens (stored by hash).
  */
 import type { Filter } from 'mongodb';
-import { auditLimit, normaliseTime } from '../store-semantics.ts';
+import { auditLimit, decodeAuditCursor, normaliseTime } from '../store-semantics.ts';
 import { auditDoc, auditFromDoc, writePendingAudit } from './audited.ts';
 import type { Store, TokenRecord } from '../store.ts';
 import { isDuplicateKey, nextCounter, type AuditDoc, type MongoContext } from './schema.ts';
@@ -22,7 +22,11 @@ export function auditMethods(ctx: MongoContext): Pick<Store, 'appendAudit' | 'qu
 
     async queryAudit(q = {}) {
       const filter: Filter<AuditDoc> = {};
-      if (q.since !== undefined) filter.time = { $gte: normaliseTime(q.since, '') };
+      const time: { $gte?: string; $lt?: string } = {};
+      if (q.since !== undefined) time.$gte = normaliseTime(q.since, '');
+      if (q.until !== undefined) time.$lt = normaliseTime(q.until, '');
+      if (Object.keys(time).length > 0) filter.time = time;
+      if (q.continue !== undefined) filter._id = { $lt: decodeAuditCursor(q.continue) };
       if (q.actor !== undefined) filter.actor = q.actor;
       if (q.kind !== undefined) filter.kind = q.kind;
       if (q.name !== undefined) filter.name = q.name;

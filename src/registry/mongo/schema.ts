@@ -85,6 +85,8 @@ export interface CallRecordDoc {
   server: string;
   tool: string | null;
   decision: string;
+  /** The record's `user`, for the user filter; absent on documents written before it was kept beside the record. */
+  user?: string | null;
   record: string;
 }
 
@@ -151,6 +153,7 @@ export async function ensureIndexes(c: Collections): Promise<void> {
   await c.callRecords.createIndex({ server: 1, tool: 1, time: -1 }, { name: 'by_server_tool' });
   await c.callRecords.createIndex({ tool: 1, time: -1 }, { name: 'by_tool' });
   await c.callRecords.createIndex({ decision: 1, time: -1 }, { name: 'by_decision' });
+  await c.callRecords.createIndex({ user: 1, time: -1 }, { name: 'by_user' });
 }
 
 /** True for a unique-index violation (E11000). */

@@ -5,7 +5,7 @@
  */
 import type { CallRecord } from '../../client/wire.ts';
 import { recordsToStore } from '../call-record-rules.ts';
-import { auditLimit, normaliseTime } from '../store-semantics.ts';
+import { auditLimit, decodeCallRecordCursor, normaliseTime } from '../store-semantics.ts';
 import type { Store } from '../store.ts';
 import type { SqliteContext } from './connection.ts';
 
@@ -27,11 +27,26 @@ export function callRecordMethods(ctx: SqliteContext): Pick<Store, 'appendCallRe
     async queryCallRecords(q = {}) {
       const where: string[] = [];
       const params: (string | number)[] = [];
-      const filters = [['time >= ?', q.since === undefined ? undefined : normaliseTime(q.since, '')], ['agent = ?', q.agent], ['server = ?', q.server], ['tool = ?', q.tool], ['decision = ?', q.decision]] as const;
+      const time = (t: string | undefined): string | undefined => (t === undefined ? undefined : normaliseTime(t, ''));
+      const filters = [
+        ['time >= ?', time(q.since)],
+        ['time < ?', time(q.until)],
+        ['agent = ?', q.agent],
+        ['server = ?', q.server],
+        ['tool = ?', q.tool],
+        ['decision = ?', q.decision],
+        // No column of its own (a schema change for a rarely used filter); the other filters and time narrow first.
+        ["json_extract(record, '$.user') = ?", q.user],
+      ] as const;
       for (const [sql, v] of filters) {
         if (v === undefined) continue;
         where.push(sql);
         params.push(v);
+      }
+      if (q.continue !== undefined) {
+        const after = decodeCallRecordCursor(q.continue);
+        where.push('(time < ? OR (time = ? AND id < ?))');
+        params.push(after.time, after.time, after.id);
       }
       const sql = `SELECT id, record FROM call_records ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY time DESC, id DESC LIMIT ?`;
       const rows = db.prepare(sql).all(...params, auditLimit(q.limit, 'call record')) as unknown as { id: number; record: string }[];

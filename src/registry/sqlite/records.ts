@@ -2,7 +2,7 @@
  * The SQLite adapter's side records, none of them in the change log: the audit
  * log, leader leases and API tokens (stored by hash).
  */
-import { auditLimit, jsonClone, normaliseTime } from '../store-semantics.ts';
+import { auditLimit, decodeAuditCursor, jsonClone, normaliseTime } from '../store-semantics.ts';
 import type { AuditEntry, AuditQuery } from '../../client/wire.ts';
 import type { Lease, Store, TokenRecord } from '../store.ts';
 import type { SqliteContext } from './connection.ts';
@@ -40,6 +40,14 @@ export function auditMethods(ctx: SqliteContext): Pick<Store, 'appendAudit' | 'q
       if (q.since !== undefined) {
         where.push('time >= ?');
         params.push(normaliseTime(q.since, ''));
+      }
+      if (q.until !== undefined) {
+        where.push('time < ?');
+        params.push(normaliseTime(q.until, ''));
+      }
+      if (q.continue !== undefined) {
+        where.push('id < ?');
+        params.push(decodeAuditCursor(q.continue));
       }
       for (const [col, v] of [['actor', q.actor], ['kind', q.kind], ['name', q.name], ['action', q.action]] as const) {
         if (v !== undefined) {

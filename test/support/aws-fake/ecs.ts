@@ -14,6 +14,7 @@ import {
   ResourceNotFoundException,
   ServiceNotActiveException,
   ServiceNotFoundException,
+  type ContainerDefinition,
   type Deployment,
   type DeploymentConfiguration,
   type Failure,
@@ -148,6 +149,8 @@ export class EcsFake {
   readonly #tasksByService = new Map<string, Set<TaskState>>();
   readonly #images = new Map<string, ImageBehaviour>();
   #ipCounter = 10;
+  /** Called when a task starts RUNNING with its task definition's containers (the awslogs driver creates its stream then). */
+  onTaskStarted: (taskId: string, containers: ContainerDefinition[]) => void = () => undefined;
 
   constructor(world: World, elbv2: Elbv2Fake, timings: Partial<EcsTimings> = {}) {
     this.#world = world;
@@ -711,6 +714,7 @@ export class EcsFake {
           }
           task.lastStatus = 'RUNNING';
           task.startedAt = now;
+          this.onTaskStarted(task.arn.split('/').pop() ?? '', this.taskDefinitions.resolve(task.taskDefinitionArn, { includeInvisible: true })?.definition.containerDefinitions ?? []);
           this.#registerTargets(task);
           if (task.behaviour === 'crash' || (task.behaviour === 'unhealthy' && task.targets.length === 0)) task.nextAt = now + this.timings.crashAfterRunningMs;
           break;

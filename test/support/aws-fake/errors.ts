@@ -5,6 +5,7 @@
  * strategy classifies by, so provider code and the retry middleware see
  * exactly what they would see against AWS.
  */
+import { CloudWatchLogsServiceException, ServiceUnavailableException } from '@aws-sdk/client-cloudwatch-logs';
 import { ECSServiceException, ServerException } from '@aws-sdk/client-ecs';
 import { ElasticLoadBalancingV2ServiceException } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { Route53ServiceException } from '@aws-sdk/client-route-53';
@@ -12,7 +13,7 @@ import { InternalServiceError, SecretsManagerServiceException } from '@aws-sdk/c
 import { InternalServerError, SSMServiceException } from '@aws-sdk/client-ssm';
 
 /** The services the fake stands in for. */
-export type ServiceName = 'ecs' | 'elbv2' | 'route53' | 'secretsmanager' | 'ssm';
+export type ServiceName = 'ecs' | 'elbv2' | 'route53' | 'secretsmanager' | 'ssm' | 'logs';
 
 /** Any SDK exception class (they all take `{ message, $metadata, ... }`). */
 export type ExceptionClass = abstract new (...args: never[]) => Error;
@@ -45,6 +46,7 @@ const BASE: Record<ServiceName, new (opts: never) => Error> = {
   route53: Route53ServiceException as unknown as new (opts: never) => Error,
   secretsmanager: SecretsManagerServiceException as unknown as new (opts: never) => Error,
   ssm: SSMServiceException as unknown as new (opts: never) => Error,
+  logs: CloudWatchLogsServiceException as unknown as new (opts: never) => Error,
 };
 
 /**
@@ -66,6 +68,7 @@ export const THROTTLING_CODE: Record<ServiceName, string> = {
   route53: 'Throttling',
   secretsmanager: 'ThrottlingException',
   ssm: 'ThrottlingException',
+  logs: 'ThrottlingException',
 };
 
 /** "Rate exceeded", as AWS says it; marked throttling so the SDK backs off and retries. */
@@ -75,12 +78,13 @@ export function throttlingError(service: ServiceName): Error {
   return error;
 }
 
-/** A 5xx: the modelled 500 of ECS (ServerException), Secrets Manager (InternalServiceError) and SSM (InternalServerError); ServiceUnavailable (503) for ELBv2 and Route 53. */
+/** A 5xx: the modelled 500 of ECS (ServerException), Secrets Manager (InternalServiceError) and SSM (InternalServerError), CloudWatch Logs' modelled ServiceUnavailableException (500); ServiceUnavailable (503) for ELBv2 and Route 53. */
 export function serverError(service: ServiceName): Error {
   const message = 'Internal server error (injected by the AWS fake)';
   if (service === 'ecs') return new ServerException({ message, $metadata: metadata(500) });
   if (service === 'secretsmanager') return Object.assign(new InternalServiceError({ message, $metadata: metadata(500) }), { $fault: 'server' });
   if (service === 'ssm') return Object.assign(new InternalServerError({ message, $metadata: metadata(500) }), { $fault: 'server' });
+  if (service === 'logs') return new ServiceUnavailableException({ message, $metadata: metadata(500) });
   return unmodelledError(service, 'ServiceUnavailable', 'Service is unavailable (injected by the AWS fake)', 503);
 }
 

@@ -7,6 +7,7 @@
  */
 import { FakeClock, type TimeSource } from './clock.ts';
 import { IdGenerator, type World } from './common.ts';
+import { LogsFake } from './logs.ts';
 import { EcsFake, type EcsTimings } from './ecs.ts';
 import { Elbv2Fake, type Elbv2Limits } from './elbv2.ts';
 import { serverError, throttlingError, type ServiceName } from './errors.ts';
@@ -63,8 +64,9 @@ export function isReadOperation(operation: string): boolean {
 }
 
 /**
- * A simulated AWS account (us-east-1) for ECS, ELBv2 and Route 53, and the
- * Secrets Manager and SSM Parameter Store reads of secret references.
+ * A simulated AWS account (us-east-1) for ECS, ELBv2 and Route 53, the
+ * Secrets Manager and SSM Parameter Store reads of secret references, and the
+ * CloudWatch Logs the servers' tasks write to.
  * @example
  * const fake = new AwsFake();
  * const lb = fake.elbv2.createLoadBalancer({ name: 'berth' });
@@ -84,6 +86,7 @@ export class AwsFake {
   readonly route53: Route53Fake;
   readonly secretsManager: SecretsManagerFake;
   readonly ssm: SsmFake;
+  readonly logs: LogsFake;
   /** Every attempt, in order. */
   readonly calls: CallRecord[] = [];
   readonly #world: World;
@@ -106,6 +109,8 @@ export class AwsFake {
     this.route53 = new Route53Fake(this.#world, options.route53);
     this.secretsManager = new SecretsManagerFake(this.#world);
     this.ssm = new SsmFake(this.#world);
+    this.logs = new LogsFake(this.#world);
+    this.ecs.onTaskStarted = (taskId, containers) => this.logs.taskStarted(taskId, containers);
     this.elbv2.usedByService = (arn) => this.ecs.serviceUsingTargetGroup(arn);
     for (const cluster of options.clusters ?? ['default']) this.ecs.createCluster(cluster);
   }
@@ -117,7 +122,7 @@ export class AwsFake {
   handle(service: ServiceName, operation: string, input: unknown): unknown {
     if (this.faults.latencyMs > 0 && this.clock instanceof FakeClock) this.clock.advance(this.faults.latencyMs);
     this.sync();
-    const model = { ecs: this.ecs, elbv2: this.elbv2, route53: this.route53, secretsmanager: this.secretsManager, ssm: this.ssm }[service];
+    const model = { ecs: this.ecs, elbv2: this.elbv2, route53: this.route53, secretsmanager: this.secretsManager, ssm: this.ssm, logs: this.logs }[service];
     const handler = model.handlers[operation] as ((input: unknown) => unknown) | undefined;
     if (!handler) {
       throw new Error(`The AWS fake does not implement ${service}:${operation}. Add it to test/support/aws-fake/${service}.ts or avoid the call.`);

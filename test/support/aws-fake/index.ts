@@ -11,5 +11,7 @@ export { Faults, seededRandom, type FaultKind, type FaultSettings, type Targeted
 export { DEFAULT_ROUTE53_TIMINGS, Route53Fake, normaliseName, type Route53Timings } from './route53.ts';
 export { SecretsManagerFake } from './secretsmanager.ts';
 export { SsmFake } from './ssm.ts';
+export { serveAwsFake, type ServedAwsFake } from './http.ts';
+export { LogsFake } from './logs.ts';
 export { attachFake, createFakeAwsClients, fakeClockRetryStrategy, fastRetryStrategy, FAKE_MIDDLEWARE_NAME, type FakeAwsClients, type FakeClientOptions } from './sdk.ts';
 export { DEFAULT_BUCKETS, OPERATION_BUCKETS, Throttle, TokenBucket, type BucketSpec, type BucketStats, type ThrottleMode } from './throttle.ts';

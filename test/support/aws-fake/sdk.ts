@@ -5,6 +5,7 @@
  * middleware, the retry strategy (standard or adaptive), error classification —
  * is the SDK's own code behaving as it does against AWS.
  */
+import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { ECSClient } from '@aws-sdk/client-ecs';
 import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { Route53Client } from '@aws-sdk/client-route-53';
@@ -26,6 +27,7 @@ const SERVICE_BY_CLIENT: Record<string, ServiceName> = {
   Route53Client: 'route53',
   SecretsManagerClient: 'secretsmanager',
   SSMClient: 'ssm',
+  CloudWatchLogsClient: 'logs',
 };
 
 /**
@@ -38,7 +40,7 @@ const SERVICE_BY_CLIENT: Record<string, ServiceName> = {
 export function attachFake<I extends object, O extends MetadataBearer>(client: { middlewareStack: MiddlewareStack<I, O> }, fake: AwsFake): void {
   const middleware: FinalizeRequestMiddleware<I, O> = (_next, context) => async (args: FinalizeHandlerArguments<I>) => {
     const service = SERVICE_BY_CLIENT[context.clientName ?? ''];
-    if (!service) throw new Error(`attachFake: unsupported client ${String(context.clientName)}; the fake serves ECS, ELBv2, Route 53, Secrets Manager and SSM`);
+    if (!service) throw new Error(`attachFake: unsupported client ${String(context.clientName)}; the fake serves ECS, ELBv2, Route 53, Secrets Manager, SSM and CloudWatch Logs`);
     const operation = String(context.commandName ?? '').replace(/Command$/, '');
     const result = fake.handle(service, operation, args.input) as object;
     const output = { ...result, $metadata: { httpStatusCode: 200, requestId: requestId(), attempts: 1, totalRetryDelay: 0 } } as unknown as O;
@@ -72,10 +74,11 @@ export interface FakeAwsClients {
   route53: Route53Client;
   secretsManager: SecretsManagerClient;
   ssm: SSMClient;
+  logs: CloudWatchLogsClient;
 }
 
 /**
- * Real ECS, ELBv2, Route 53, Secrets Manager and SSM clients (us-east-1, dummy static credentials)
+ * Real ECS, ELBv2, Route 53, Secrets Manager, SSM and CloudWatch Logs clients (us-east-1, dummy static credentials)
  * whose requests go to `fake`.
  * @example
  * const clients = createFakeAwsClients(fake, { retryStrategy: () => fastRetryStrategy(5) });
@@ -98,12 +101,14 @@ export function createFakeAwsClients(fake: AwsFake, options: FakeClientOptions =
   const route53 = new Route53Client(config());
   const secretsManager = new SecretsManagerClient(config());
   const ssm = new SSMClient(config());
+  const logs = new CloudWatchLogsClient(config());
   attachFake(ecs, fake);
   attachFake(elbv2, fake);
   attachFake(route53, fake);
   attachFake(secretsManager, fake);
   attachFake(ssm, fake);
-  return { ecs, elbv2, route53, secretsManager, ssm };
+  attachFake(logs, fake);
+  return { ecs, elbv2, route53, secretsManager, ssm, logs };
 }
 
 /**

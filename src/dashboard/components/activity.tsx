@@ -74,7 +74,7 @@ export function Activity(props: ActivityProps) {
           <TimeChart id={`${p}-calls`} title="Calls and denials" yLabel={`calls ${w.per}`} xs={xsOf(calls.data)} series={callLines(series)} height={height} />
         )}
         {calls.data && series && !props.compact && (
-          <TimeChart id={`${p}-latency`} title="Latency percentiles" yLabel="ms" xs={xsOf(calls.data)} series={latencyLines(series)} height={height} format={(v) => `${v} ms`} />
+          <TimeChart id={`${p}-latency`} title="Latency percentiles" yLabel="ms" xs={xsOf(calls.data)} series={latencyLines(series)} height={height} points format={(v) => `${v} ms`} />
         )}
         {reconcile.data && (
           <TimeChart id={`${p}-reconcile`} title="Reconcile failures" yLabel={`failures ${w.per}`} xs={xsOf(reconcile.data)} series={reconcileLines(reconcile.data, props.server)} height={height} />

@@ -41,6 +41,8 @@ export interface TimeChartProps {
   series: ChartSeries[];
   /** Canvas height in CSS pixels (default 180). */
   height?: number;
+  /** Mark each value with a dot (for sparse series, where a lone value between gaps draws no line). */
+  points?: boolean;
   /** How the numbers are shown in the table (default: as they are). */
   format?: (v: number) => string;
 }
@@ -59,7 +61,7 @@ function plotOptions(props: TimeChartProps, width: number): uPlot.Options {
       { ...axis, label: X_LABEL, labelSize: 20 },
       { ...axis, label: props.yLabel, labelSize: 20, size: 50 },
     ],
-    series: [{}, ...props.series.map((s, i) => ({ label: s.label, stroke: SERIES_COLOURS[(s.colour ?? i) % SERIES_COLOURS.length], width: 2, points: { show: false } }))],
+    series: [{}, ...props.series.map((s, i) => ({ label: s.label, stroke: SERIES_COLOURS[(s.colour ?? i) % SERIES_COLOURS.length], width: 2, points: { show: props.points === true, size: 5 } }))],
   };
 }
 
@@ -72,7 +74,7 @@ export function TimeChart(props: TimeChartProps) {
   const box = useRef<HTMLDivElement>(null);
   const plot = useRef<uPlot | undefined>(undefined);
   const [tableShown, setTableShown] = useState(false);
-  const shape = props.series.map((s) => `${s.label}:${s.colour ?? ''}`).join('|') + `|${props.yLabel}|${props.height ?? ''}`;
+  const shape = props.series.map((s) => `${s.label}:${s.colour ?? ''}`).join('|') + `|${props.yLabel}|${props.height ?? ''}|${props.points === true}`;
 
   // (Re)create the plot when the lines change; only the data when it is the same lines.
   useEffect(() => {

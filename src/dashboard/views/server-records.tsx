@@ -15,7 +15,10 @@ function auditSummary(e: AuditEntry): string {
   if (typeof d['degraded'] === 'string') return `reported a failure: ${d['degraded']}`;
   const changes = d['changes'];
   // `changes` lists each changed field, "path: old → new" (secrets as "(changed)").
-  return Array.isArray(changes) ? changes.map(String).join('; ') : '';
+  if (!Array.isArray(changes)) return '';
+  // A create lists every field: the first few say enough, the audit view has the rest.
+  const shown = changes.slice(0, 4).map(String).join('; ');
+  return changes.length > 4 ? `${shown}; … and ${changes.length - 4} more` : shown;
 }
 
 /** The recent audit section. */

@@ -86,6 +86,16 @@ const RUNTIME_LABELS: Record<string, string> = {
   startedAt: 'Started at',
   restarts: 'Restarts',
   supervision: 'Supervision',
+  notes: 'Notes',
+  'replicas.requested': 'Replicas requested',
+  'replicas.running': 'Replicas running',
+  'replicas.note': 'Replicas note',
+  'lastExit.code': 'Last exit code',
+  'lastExit.signal': 'Last exit signal',
+  'lastExit.at': 'Last exit at',
+  'lastError.message': 'Last error',
+  'lastError.code': 'Last error code',
+  'terminalError.message': 'Stopped retrying',
 };
 
 /** `status.runtime` as label/value pairs: nested objects flattened with dots, arrays joined. */

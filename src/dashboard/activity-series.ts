@@ -3,7 +3,15 @@
  * totals: pure functions, so the chart components only draw.
  */
 import type { CallStats, CallStatsSeries, ReconcileStats } from '../client/wire.ts';
-import type { ChartSeries } from './components/chart.tsx';
+
+/** One line of a chart. */
+export interface ChartSeries {
+  label: string;
+  /** One value per x; null where there is nothing to draw (a gap). */
+  values: Array<number | null>;
+  /** Index into the chart's colours (`SERIES_COLOURS` in components/chart.tsx); default the series' own index. */
+  colour?: number;
+}
 
 /** A time window the charts offer: its length and the bucket that keeps it under the registry's 1,440 buckets. */
 export interface ActivityWindow {

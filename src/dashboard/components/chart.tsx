@@ -11,6 +11,7 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
+import type { ChartSeries } from '../activity-series.ts';
 import { shortTime } from '../time.ts';
 import './chart.css';
 
@@ -19,15 +20,6 @@ import './chart.css';
  * at least 3:1 against white, as non-text graphics need).
  */
 export const SERIES_COLOURS = ['#0a58ca', '#a40e26', '#6e4b00', '#8250df', '#116329', '#57606a'] as const;
-
-/** One line of a chart. */
-export interface ChartSeries {
-  label: string;
-  /** One value per x; null where there is nothing to draw (a gap). */
-  values: Array<number | null>;
-  /** Index into {@link SERIES_COLOURS}; default the series' own index. */
-  colour?: number;
-}
 
 /** Props of {@link TimeChart}. */
 export interface TimeChartProps {

@@ -7,11 +7,12 @@
  * the calls chart's data table; the Agents view lists the agent with its servers
  * and tools; both views pass axe at 1280×800 and 390 px, with no CSP violation.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { callThroughGateway, isReady, listServers } from './e2e-harness.ts';
+import { HttpRegistryClient } from '../src/client/http-client.ts';
+import { berth, callThroughGateway, fixtureManifest, isReady, listServers } from './e2e-harness.ts';
 import { axeViolations, CHROMIUM_MISSING, signInThroughForm, startDashboard, waitForText, type DashboardHarness } from './support/dashboard-browser.ts';
 import { waitFor } from './support/wait.ts';
 
@@ -71,6 +72,14 @@ describe.skipIf(CHROMIUM_MISSING !== undefined)('dashboard server and agents vie
     expect(await page.getByTestId('log-lines').locator('li time').first().getAttribute('datetime')).toMatch(/^\d{4}-\d\d-\d\dT/);
     await page.locator('[data-runtime="pid"]').waitFor();
     expect(csp).toEqual([]);
+    // The detector itself: an inline <style> (what a chart library must not inject) is reported.
+    await page.evaluate(() => {
+      const d = (globalThis as unknown as { document: { createElement(t: string): { textContent: string }; head: { append(n: unknown): void } } }).document;
+      const style = d.createElement('style');
+      style.textContent = 'body { color: red }';
+      d.head.append(style);
+    });
+    await waitFor('the canary reported', () => csp.length === 1, 2_000);
   });
 
   it("counts the agent's calls through the gateway, a denied one too, in the calls chart's data table", async () => {
@@ -112,15 +121,55 @@ describe.skipIf(CHROMIUM_MISSING !== undefined)('dashboard server and agents vie
     const row = page.locator('tr[data-agent="sales-copilot"]');
     await row.waitFor();
     await expect(row.textContent()).resolves.toContain('quote');
-    await page.getByLabel('Search').fill('copilot');
-    await expect(page.getByTestId('agents-summary').textContent()).resolves.toMatch(/^1 of \d+ agents shown$/);
     await row.getByRole('button', { name: 'sales-copilot' }).click();
     const detail = page.getByTestId('agent-detail');
     await detail.locator('li[data-server="quote"] li[data-tool="searchProducts"][data-decision="allow"]').waitFor();
-    await expect(detail.locator('li[data-server="quote"] li[data-tool="applyDiscount"]').getAttribute('data-decision')).resolves.toBe('deny');
+    const discount = detail.locator('li[data-server="quote"] li[data-tool="applyDiscount"]');
+    await expect(discount.getAttribute('data-decision')).resolves.toBe('deny');
+    expect(await discount.textContent()).toMatch(/discount\.approve/);
+    // The server it may not use, with the reason.
+    expect(await detail.locator('.unusable li[data-server="everything"]').textContent()).toMatch(/everything: .*sales-copilot/);
     expect(await axeViolations(page)).toEqual([]);
     await dash.screenshot(page, 'agents');
+    await page.getByLabel('Search').fill('copilot');
+    await expect(page.getByTestId('agents-summary').textContent()).resolves.toMatch(/^1 of \d+ agents shown$/);
+    await page.getByLabel('Search').fill('no-such-agent');
+    await expect(page.getByTestId('agents-summary').textContent()).resolves.toMatch(/^0 of \d+ agents shown$/);
     expect(csp).toEqual([]);
+  });
+
+  it('follows the server live: a draft says why it is not deployed, and a change to its manifest shows without a reload', async () => {
+    const file = join(dash.up.stateDir, 'dash-draft.yaml');
+    writeFileSync(file, fixtureManifest('dash-draft', { lifecycle: 'draft' }));
+    expect((await berth(dash.up, ['apply', '-f', file])).code).toBe(0);
+    const page = await dash.signedInPage();
+    await page.goto(`${dash.dashboardUrl}#/servers/dash-draft`);
+    await page.locator('li[data-condition="Approved"]', { hasText: 'LifecycleDraft' }).waitFor();
+    await page.evaluate(() => ((globalThis as unknown as { notReloaded: boolean }).notReloaded = true));
+    writeFileSync(file, fixtureManifest('dash-draft', { lifecycle: 'draft' }).replace('platform@acme.example', 'oncall@acme.example'));
+    expect((await berth(dash.up, ['apply', '-f', file])).code).toBe(0);
+    await waitForText(page, 'oncall@acme.example', 5_000);
+    expect(await page.evaluate(() => (globalThis as unknown as { notReloaded?: boolean }).notReloaded)).toBe(true);
+  });
+
+  it("shows a publisher of another team no logs or call statistics, saying why, and the API refuses them if forced", async () => {
+    const admin = new HttpRegistryClient({ baseUrl: dash.up.registryUrl, token: dash.up.token });
+    const { token } = await admin.createToken({ role: 'publisher', team: 'platform' });
+    const page = await dash.newPage();
+    await signInThroughForm(page, token);
+    await page.goto(`${dash.dashboardUrl}#/servers/quote`);
+    await waitForText(page, /output is read by its owner team's publishers \(team deal-desk\).*you are publisher of team platform/);
+    await waitForText(page, 'Call statistics are read with an admin, approver or reader token (you are publisher).');
+    expect(await page.getByTestId('log-lines').count()).toBe(0);
+    // The reconcile chart is every person's; the matrix too.
+    await page.locator('[data-chart="server-reconcile"]').waitFor();
+    await page.locator('tr[data-agent="sales-copilot"]').waitFor();
+    const forced = await page.evaluate(async () => {
+      const logs = await fetch('/apis/berth.dev/v1alpha1/mcpservers/quote/logs?tail=10');
+      const stats = await fetch(`/apis/berth.dev/v1alpha1/stats/calls?since=${new Date(Date.now() - 3_600_000).toISOString()}`);
+      return [logs.status, stats.status];
+    });
+    expect(forced).toEqual([403, 403]);
   });
 
   it('fits a 390 px window on both views (no sideways scroll, axe clean)', async () => {

@@ -109,7 +109,7 @@ export function TimeChart(props: TimeChartProps) {
       </ul>
       {/* The canvas says nothing to a screen reader; the table below carries the numbers. */}
       <div ref={box} class={tableShown ? 'chart-plot visually-hidden' : 'chart-plot'} aria-hidden="true" />
-      <div class={tableShown ? 'chart-table table-wrap' : 'visually-hidden'} id={tableId}>
+      <div class={tableShown ? 'chart-table table-wrap' : 'visually-hidden'} id={tableId} {...(tableShown ? { role: 'region', 'aria-label': `${props.title} as a table`, tabIndex: 0 } : {})}>
         <table>
           <caption>
             {props.title}: {props.yLabel} per bucket{rows.length < props.xs.length ? '; buckets with nothing are left out' : ''}

@@ -13,6 +13,7 @@ import { usePolled } from '../use-polled.ts';
 import type { ViewProps } from './props.ts';
 import { DECISION_TEXT, DECISION_TONE } from './server-access.tsx';
 import './server.css';
+import { TableFrame } from '../components/table-frame.tsx';
 
 /** How often the lists are read again (policies and keys change rarely). */
 const AGENTS_REFRESH_MS = 30_000;
@@ -38,7 +39,8 @@ function UsableServer(props: { agent: string; s: AgentServerAccess }) {
           {s.cells.map((c) => (
             <li key={c.tool} data-tool={c.tool} data-decision={c.decision} title={c.reason}>
               <code>{c.tool}</code> <span class={`phase ${DECISION_TONE[c.decision]}`}>{DECISION_TEXT[c.decision]}</span>
-              <span class="visually-hidden">: {c.reason}</span>
+              {/* An allowed call needs no explanation; a refused or held one does, on screen too. */}
+              {c.decision === 'allow' ? <span class="visually-hidden">: {c.reason}</span> : <span class="why tool-why">{c.reason}</span>}
             </li>
           ))}
         </ul>
@@ -116,7 +118,7 @@ export function AgentsView(_props: ViewProps) {
       </p>
       {list.data && agents.length === 0 && <p>No agent is known yet: apply an AccessPolicy naming one, or create an agent key with <code>berth token create --role agent</code>.</p>}
       {shown.length > 0 && (
-        <div class="table-wrap">
+        <TableFrame label="Agents">
           <table class="agents-table">
             <caption class="visually-hidden">Agents, their groups and policies, and the servers they may use; choose one for its tools</caption>
             <thead>
@@ -154,7 +156,7 @@ export function AgentsView(_props: ViewProps) {
               ))}
             </tbody>
           </table>
-        </div>
+        </TableFrame>
       )}
       {current !== undefined && shown.some((a) => a.agent === current) && <AgentDetail key={current} agent={current} />}
     </section>

@@ -8,6 +8,7 @@ import { useState } from 'preact/hooks';
 import type { AccessCell, AccessDecision, AccessRow, ServerAccessMatrix } from '../../client/wire.ts';
 import type { ToolSpec } from '../../manifest/types.ts';
 import type { Polled } from '../use-polled.ts';
+import { TableFrame } from '../components/table-frame.tsx';
 
 /** How a decision reads in a cell. */
 export const DECISION_TEXT: Record<AccessDecision, string> = { allow: 'Allow', 'needs-approval': 'Needs approval', deny: 'Deny' };
@@ -24,7 +25,7 @@ export function ToolsTable(props: { tools: ToolSpec[]; discovered: string[] }) {
       {props.tools.length === 0 ? (
         <p class="help">The manifest declares no tools.</p>
       ) : (
-        <div class="table-wrap">
+        <TableFrame label="Tools">
           <table class="tools">
             <caption class="visually-hidden">Declared tools, the scopes a caller needs, and their approval rule</caption>
             <thead>
@@ -48,7 +49,7 @@ export function ToolsTable(props: { tools: ToolSpec[]; discovered: string[] }) {
               ))}
             </tbody>
           </table>
-        </div>
+        </TableFrame>
       )}
       {undeclared.length > 0 && <p class="help">Also discovered on the server but not declared (the gateway refuses them unless the manifest's access rules say otherwise): {undeclared.join(', ')}.</p>}
     </section>
@@ -89,7 +90,7 @@ export function AccessMatrix(props: { access: Polled<ServerAccessMatrix> }) {
       )}
       {m && m.rows.length === 0 && <p class="help">No agent is known yet: no AccessPolicy names one and no agent key exists.</p>}
       {m && m.rows.length > 0 && m.tools.length > 0 && (
-        <div class="table-wrap">
+        <TableFrame label="Who may call what">
           <table class="matrix">
             <caption class="visually-hidden">Agents (rows) by tools (columns): allow, needs approval or deny, with the reason</caption>
             <thead>
@@ -117,7 +118,7 @@ export function AccessMatrix(props: { access: Polled<ServerAccessMatrix> }) {
               ))}
             </tbody>
           </table>
-        </div>
+        </TableFrame>
       )}
       <div aria-live="polite" data-testid="matrix-detail">
         {row && cell && (

@@ -6,6 +6,7 @@
 import type { AuditEntry, CallRecord, RecordPage } from '../../client/wire.ts';
 import type { Polled } from '../use-polled.ts';
 import { shortTime } from '../time.ts';
+import { TableFrame } from '../components/table-frame.tsx';
 
 const DECISION_TONE: Record<string, string> = { allow: 'ok', deny: 'bad', 'approval-required': 'busy', 'rate-limited': 'busy', error: 'bad' };
 
@@ -30,7 +31,7 @@ export function RecentAudit(props: { audit: Polled<RecordPage<AuditEntry>> }) {
       {props.audit.error && <p class="error">The audit could not be read: {props.audit.error.message}</p>}
       {props.audit.data && items.length === 0 && <p class="help">No audit records for this server.</p>}
       {items.length > 0 && (
-        <div class="table-wrap">
+        <TableFrame label="Recent changes">
           <table>
             <caption class="visually-hidden">The newest audit records of this server</caption>
             <thead>
@@ -56,7 +57,7 @@ export function RecentAudit(props: { audit: Polled<RecordPage<AuditEntry>> }) {
               ))}
             </tbody>
           </table>
-        </div>
+        </TableFrame>
       )}
     </section>
   );
@@ -72,7 +73,7 @@ export function RecentCalls(props: { calls: Polled<RecordPage<CallRecord>> | und
       {props.calls?.error && <p class="error">The call records could not be read: {props.calls.error.message}</p>}
       {props.calls?.data && items.length === 0 && <p class="help">No calls recorded for this server yet.</p>}
       {items.length > 0 && (
-        <div class="table-wrap">
+        <TableFrame label="Recent calls">
           <table>
             <caption class="visually-hidden">The newest calls the gateway decided for this server</caption>
             <thead>
@@ -104,7 +105,7 @@ export function RecentCalls(props: { calls: Polled<RecordPage<CallRecord>> | und
               ))}
             </tbody>
           </table>
-        </div>
+        </TableFrame>
       )}
     </section>
   );

@@ -184,7 +184,6 @@ describe.skipIf(CHROMIUM_MISSING !== undefined)('dashboard server and agents vie
     await page.locator('[data-chart="server-calls"]').waitFor();
     expect(await overflow()).toBeLessThanOrEqual(0);
     expect(await axeViolations(page)).toEqual([]);
-    await dash.screenshot(page, 'server-narrow');
     await page.goto(`${dash.dashboardUrl}#/agents`);
     await page.getByTestId('agent-detail').locator('li[data-server]').first().waitFor();
     expect(await overflow()).toBeLessThanOrEqual(0);

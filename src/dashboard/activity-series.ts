@@ -20,7 +20,7 @@ export interface ActivityWindow {
   seconds: number;
   /** The `bucket` query value. */
   bucket: string;
-  /** How one bucket reads in an axis label ("per minute"). */
+  /** How one bucket reads in a chart title ("per minute"). */
   per: string;
 }
 

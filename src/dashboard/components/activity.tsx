@@ -71,13 +71,13 @@ export function Activity(props: ActivityProps) {
       </p>
       <div class="charts">
         {calls.data && series && (
-          <TimeChart id={`${p}-calls`} title="Calls and denials" yLabel={`calls ${w.per}`} xs={xsOf(calls.data)} series={callLines(series)} height={height} />
+          <TimeChart id={`${p}-calls`} title={`Calls and denials, ${w.per}`} yLabel="calls" xs={xsOf(calls.data)} series={callLines(series)} height={height} integer />
         )}
         {calls.data && series && !props.compact && (
           <TimeChart id={`${p}-latency`} title="Latency percentiles" yLabel="ms" xs={xsOf(calls.data)} series={latencyLines(series)} height={height} points format={(v) => `${v} ms`} />
         )}
         {reconcile.data && (
-          <TimeChart id={`${p}-reconcile`} title="Reconcile failures" yLabel={`failures ${w.per}`} xs={xsOf(reconcile.data)} series={reconcileLines(reconcile.data, props.server)} height={height} />
+          <TimeChart id={`${p}-reconcile`} title={`Reconcile failures, ${w.per}`} yLabel="failures" xs={xsOf(reconcile.data)} series={reconcileLines(reconcile.data, props.server)} height={height} integer />
         )}
       </div>
       {reconcile.error && <p class="error">Reconcile statistics could not be read: {reconcile.error.message}</p>}

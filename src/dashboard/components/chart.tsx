@@ -26,13 +26,15 @@ export interface TimeChartProps {
   /** Unique on the page: the title's and table's ids derive from it. */
   id: string;
   title: string;
-  /** The y axis' label, with its unit ("calls per minute", "ms"). */
+  /** The y axis' label, short (it stands beside a short chart): "calls", "ms". */
   yLabel: string;
   /** The start of each bucket, as Unix seconds. */
   xs: number[];
   series: ChartSeries[];
   /** Canvas height in CSS pixels (default 180). */
   height?: number;
+  /** Counts: the y axis ticks whole numbers only. */
+  integer?: boolean;
   /** Mark each value with a dot (for sparse series, where a lone value between gaps draws no line). */
   points?: boolean;
   /** How the numbers are shown in the table (default: as they are). */
@@ -40,6 +42,8 @@ export interface TimeChartProps {
 }
 
 const X_LABEL = 'Time (local)';
+/** Tick steps for counts: no "0.5 calls". */
+const WHOLE_STEPS = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1_000, 2_000, 5_000, 10_000, 20_000, 50_000, 100_000];
 
 function plotOptions(props: TimeChartProps, width: number): uPlot.Options {
   const axis = { stroke: '#1b1f24', grid: { stroke: '#d0d7de', width: 1 }, ticks: { stroke: '#d0d7de', width: 1 }, font: '12px system-ui, sans-serif', labelFont: '600 12px system-ui, sans-serif' };
@@ -51,7 +55,7 @@ function plotOptions(props: TimeChartProps, width: number): uPlot.Options {
     scales: { x: { time: true }, y: { range: (_u, min, max) => [Math.min(0, min), Math.max(1, max)] } },
     axes: [
       { ...axis, label: X_LABEL, labelSize: 20 },
-      { ...axis, label: props.yLabel, labelSize: 20, size: 50 },
+      { ...axis, label: props.yLabel, labelSize: 20, size: 50, ...(props.integer ? { incrs: WHOLE_STEPS } : {}) },
     ],
     series: [{}, ...props.series.map((s, i) => ({ label: s.label, stroke: SERIES_COLOURS[(s.colour ?? i) % SERIES_COLOURS.length], width: 2, points: { show: props.points === true, size: 5 } }))],
   };
@@ -66,7 +70,7 @@ export function TimeChart(props: TimeChartProps) {
   const box = useRef<HTMLDivElement>(null);
   const plot = useRef<uPlot | undefined>(undefined);
   const [tableShown, setTableShown] = useState(false);
-  const shape = props.series.map((s) => `${s.label}:${s.colour ?? ''}`).join('|') + `|${props.yLabel}|${props.height ?? ''}|${props.points === true}`;
+  const shape = props.series.map((s) => `${s.label}:${s.colour ?? ''}`).join('|') + `|${props.yLabel}|${props.height ?? ''}|${props.points === true}|${props.integer === true}`;
 
   // (Re)create the plot when the lines change; only the data when it is the same lines.
   useEffect(() => {
@@ -112,7 +116,7 @@ export function TimeChart(props: TimeChartProps) {
       <div class={tableShown ? 'chart-table table-wrap' : 'visually-hidden'} id={tableId} {...(tableShown ? { role: 'region', 'aria-label': `${props.title} as a table`, tabIndex: 0 } : {})}>
         <table>
           <caption>
-            {props.title}: {props.yLabel} per bucket{rows.length < props.xs.length ? '; buckets with nothing are left out' : ''}
+            {props.title} ({props.yLabel}){rows.length < props.xs.length ? '; buckets with nothing are left out' : ''}
           </caption>
           <thead>
             <tr>

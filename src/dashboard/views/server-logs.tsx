@@ -39,7 +39,7 @@ export function ServerLogLines(props: { session: SessionInfo; server: MCPServer 
       {logs.data && (
         <>
           <p class="help">
-            The newest {lines.length} lines, from {logs.data.source}; read again every {LOGS_REFRESH_MS / 1000} s.
+            {lines.length > 0 ? `The newest ${lines.length} ${lines.length === 1 ? 'line' : 'lines'}` : 'No output yet'}, from {logs.data.source}; read again every {LOGS_REFRESH_MS / 1000} s.
           </p>
           {lines.length > 0 && (
             <ol class="logs" tabIndex={0} aria-label={`Log lines of ${name}`} data-testid="log-lines">

@@ -2,12 +2,17 @@
  * What the server view's charts and runtime section derive from the registry's
  * answers (pure functions of src/dashboard, run in Node): call totals and lines
  * from a `/stats/calls` series, the window's URL, and `status.runtime` as
- * labelled facts for both runtimes.
+ * labelled facts for both runtimes; and the page's restated role rules agree
+ * with the registry's own for every person's role.
  */
 import { describe, expect, it } from 'vitest';
 import type { CallStatsSeries } from '../src/client/wire.ts';
 import { ACTIVITY_WINDOWS, callLines, callsSentence, callTotals, latencyLines, windowUrl } from '../src/dashboard/activity-series.ts';
+import { mayReadCalls, mayReadLogs } from '../src/dashboard/roles.ts';
 import { runtimeFacts } from '../src/dashboard/runtime-facts.ts';
+import type { MCPServer } from '../src/manifest/types.ts';
+import { mayReadCallAudit, mayReadServerLogs } from '../src/registry/auth/authorize.ts';
+import { serverManifest } from './registry-api-harness.ts';
 
 const series: CallStatsSeries = {
   server: 'quote',
@@ -69,5 +74,16 @@ describe('dashboard view data', () => {
       ['Restarts', '0'],
       ['Notes', 'secret A not provided; secret B not provided'],
     ]);
+  });
+
+  it("asks for call records and logs exactly when the registry's rules would answer", () => {
+    const server = serverManifest('quote', { team: 'deal-desk' }) as MCPServer;
+    for (const role of ['admin', 'approver', 'reader', 'publisher'] as const) {
+      for (const team of [undefined, 'deal-desk', 'platform']) {
+        const who = { tokenId: 'tok_x', role, ...(team !== undefined ? { team } : {}) };
+        expect(mayReadCalls(who), `${role} ${team} calls`).toBe(mayReadCallAudit(who).allowed);
+        expect(mayReadLogs(who, server), `${role} ${team} logs`).toBe(mayReadServerLogs(who, server).allowed);
+      }
+    }
   });
 });

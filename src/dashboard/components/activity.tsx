@@ -9,6 +9,7 @@ import { useState } from 'preact/hooks';
 import type { CallStats, ReconcileStats } from '../../client/wire.ts';
 import { ACTIVITY_WINDOWS, callLines, callSeriesOf, callsSentence, callTotals, latencyLines, reconcileLines, reconcileTotal, windowUrl, xsOf, type ActivityWindow } from '../activity-series.ts';
 import { API } from '../api.ts';
+import { mayReadCalls } from '../roles.ts';
 import type { SessionInfo } from '../session.tsx';
 import { usePolled } from '../use-polled.ts';
 import { TimeChart } from './chart.tsx';
@@ -27,17 +28,14 @@ export interface ActivityProps {
   idPrefix: string;
 }
 
-/** Roles that may read call records and their statistics (the registry's mayReadCallAudit). */
-const CALL_READERS = new Set(['admin', 'approver', 'reader']);
-
 /** The activity panel. */
 export function Activity(props: ActivityProps) {
   const [windowId, setWindowId] = useState<ActivityWindow['id']>('1h');
   const w = ACTIVITY_WINDOWS.find((x) => x.id === windowId)!;
   const serverQuery = props.server !== undefined ? `server=${encodeURIComponent(props.server)}&` : '';
-  const mayReadCalls = CALL_READERS.has(props.session.role);
+  const callsAllowed = mayReadCalls(props.session);
   const urlOf = (path: string) => windowUrl(path, w);
-  const calls = usePolled<CallStats>(mayReadCalls ? `${API}/stats/calls?${serverQuery}bucket=${w.bucket}` : undefined, ACTIVITY_REFRESH_MS, { urlOf });
+  const calls = usePolled<CallStats>(callsAllowed ? `${API}/stats/calls?${serverQuery}bucket=${w.bucket}` : undefined, ACTIVITY_REFRESH_MS, { urlOf });
   const reconcile = usePolled<ReconcileStats>(`${API}/stats/reconcile?${serverQuery}bucket=${w.bucket}`, ACTIVITY_REFRESH_MS, { urlOf });
   const p = props.idPrefix;
   const height = props.compact ? 140 : 180;
@@ -60,7 +58,7 @@ export function Activity(props: ActivityProps) {
         </div>
       </div>
       <p class="summary" aria-live="polite" data-testid={`${p}-calls-summary`}>
-        {!mayReadCalls
+        {!callsAllowed
           ? `Call statistics are read with an admin, approver or reader token (you are ${props.session.role}).`
           : series
             ? `${callsSentence(callTotals(series))} in the ${windowText}.`

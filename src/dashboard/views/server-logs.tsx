@@ -7,17 +7,13 @@
 import type { ServerLogs } from '../../client/wire.ts';
 import type { MCPServer } from '../../manifest/types.ts';
 import { API } from '../api.ts';
+import { mayReadLogs } from '../roles.ts';
 import type { SessionInfo } from '../session.tsx';
 import { shortTime } from '../time.ts';
 import { usePolled } from '../use-polled.ts';
 
 /** How often the lines are read again. */
 const LOGS_REFRESH_MS = 10_000;
-
-/** May this person read the server's output? The registry's rule (mayReadServerLogs), so the page does not ask in vain. */
-export function mayReadLogs(session: SessionInfo, server: MCPServer): boolean {
-  return session.role === 'admin' || session.role === 'approver' || (session.role === 'publisher' && session.team !== undefined && session.team === server.spec.owner.team);
-}
 
 /** The logs section. */
 export function ServerLogLines(props: { session: SessionInfo; server: MCPServer }) {

@@ -11,6 +11,7 @@ import type { MCPServer } from '../../manifest/types.ts';
 import { API } from '../api.ts';
 import { Activity } from '../components/activity.tsx';
 import { LiveBadge } from '../components/live-badge.tsx';
+import { mayReadCalls } from '../roles.ts';
 import { usePolled } from '../use-polled.ts';
 import { useWatchedKind } from '../use-watched.ts';
 import type { ViewProps } from './props.ts';
@@ -24,7 +25,6 @@ import './server.css';
 /** How often the audit, call records and matrix are read again. */
 const RECORDS_REFRESH_MS = 15_000;
 const PHASE_CLASS: Record<string, string> = { Ready: 'ok', Progressing: 'busy', Pending: 'busy', Degraded: 'bad', Deleting: 'busy', Retiring: 'busy' };
-const CALL_READERS = new Set(['admin', 'approver', 'reader']);
 
 /** The server view. */
 export function ServerView(props: ViewProps & { name: string }) {
@@ -35,8 +35,8 @@ export function ServerView(props: ViewProps & { name: string }) {
   const q = encodeURIComponent(name);
   const access = usePolled<ServerAccessMatrix>(server ? `${base}/access` : undefined, RECORDS_REFRESH_MS, { refreshKey: server?.metadata.resourceVersion });
   const audit = usePolled<RecordPage<AuditEntry>>(server ? `${API}/audit?kind=MCPServer&name=${q}&limit=20` : undefined, RECORDS_REFRESH_MS, { refreshKey: server?.metadata.resourceVersion });
-  const callsPolled = usePolled<RecordPage<CallRecord>>(server && CALL_READERS.has(session.role) ? `${API}/callrecords?server=${q}&limit=20` : undefined, RECORDS_REFRESH_MS);
-  const calls = CALL_READERS.has(session.role) ? callsPolled : undefined;
+  const callsPolled = usePolled<RecordPage<CallRecord>>(server && mayReadCalls(session) ? `${API}/callrecords?server=${q}&limit=20` : undefined, RECORDS_REFRESH_MS);
+  const calls = mayReadCalls(session) ? callsPolled : undefined;
 
   const head = (
     <>

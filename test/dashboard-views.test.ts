@@ -138,7 +138,7 @@ describe.skipIf(CHROMIUM_MISSING !== undefined)('dashboard server and agents vie
     expect(csp).toEqual([]);
   });
 
-  it('follows the server live: a draft says why it is not deployed, and a change to its manifest shows without a reload', async () => {
+  it('follows the server live: a draft says why it is not deployed, a change to its manifest shows without a reload, its deletion is said', async () => {
     const file = join(dash.up.stateDir, 'dash-draft.yaml');
     writeFileSync(file, fixtureManifest('dash-draft', { lifecycle: 'draft' }));
     expect((await berth(dash.up, ['apply', '-f', file])).code).toBe(0);
@@ -150,6 +150,9 @@ describe.skipIf(CHROMIUM_MISSING !== undefined)('dashboard server and agents vie
     expect((await berth(dash.up, ['apply', '-f', file])).code).toBe(0);
     await waitForText(page, 'oncall@acme.example', 5_000);
     expect(await page.evaluate(() => (globalThis as unknown as { notReloaded?: boolean }).notReloaded)).toBe(true);
+    // Deleted while open: the page says so.
+    expect((await berth(dash.up, ['delete', 'mcpserver', 'dash-draft'])).code).toBe(0);
+    await waitForText(page, 'No server named dash-draft: it may have been deleted.', 5_000);
   });
 
   it("shows a publisher of another team no logs or call statistics, saying why, and the API refuses them if forced", async () => {

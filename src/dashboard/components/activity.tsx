@@ -5,7 +5,7 @@
  * page). A window choice (1 h / 24 h); read again every 15 s. A role that may not
  * read call records (publishers) sees the reconcile chart and a note why.
  */
-import { useState } from 'preact/hooks';
+import { useMemo, useState } from 'preact/hooks';
 import type { CallStats, ReconcileStats } from '../../client/wire.ts';
 import { ACTIVITY_WINDOWS, callLines, callSeriesOf, callsSentence, callTotals, latencyLines, reconcileLines, reconcileTotal, windowUrl, xsOf, type ActivityWindow } from '../activity-series.ts';
 import { API } from '../api.ts';
@@ -40,6 +40,9 @@ export function Activity(props: ActivityProps) {
   const p = props.idPrefix;
   const height = props.compact ? 140 : 180;
   const series = calls.data ? callSeriesOf(calls.data, props.server) : undefined;
+  // Lines are derived once per answer: the page around re-renders on every watch event, and a chart redraws when its lines change.
+  const drawn = useMemo(() => (calls.data && series ? { xs: xsOf(calls.data), calls: callLines(series), latency: latencyLines(series) } : undefined), [calls.data]);
+  const drawnReconcile = useMemo(() => (reconcile.data ? { xs: xsOf(reconcile.data), lines: reconcileLines(reconcile.data, props.server) } : undefined), [reconcile.data]);
   const windowText = w.label.toLowerCase();
 
   return (
@@ -68,15 +71,9 @@ export function Activity(props: ActivityProps) {
         {reconcile.data ? ` ${reconcileTotal(reconcile.data, props.server)} reconcile failures.` : ''}
       </p>
       <div class="charts">
-        {calls.data && series && (
-          <TimeChart id={`${p}-calls`} title={`Calls and denials, ${w.per}`} yLabel="calls" xs={xsOf(calls.data)} series={callLines(series)} height={height} integer />
-        )}
-        {calls.data && series && !props.compact && (
-          <TimeChart id={`${p}-latency`} title="Latency percentiles" yLabel="ms" xs={xsOf(calls.data)} series={latencyLines(series)} height={height} points format={(v) => `${v} ms`} />
-        )}
-        {reconcile.data && (
-          <TimeChart id={`${p}-reconcile`} title={`Reconcile failures, ${w.per}`} yLabel="failures" xs={xsOf(reconcile.data)} series={reconcileLines(reconcile.data, props.server)} height={height} integer />
-        )}
+        {drawn && <TimeChart id={`${p}-calls`} title={`Calls and denials, ${w.per}`} yLabel="calls" xs={drawn.xs} series={drawn.calls} height={height} integer />}
+        {drawn && !props.compact && <TimeChart id={`${p}-latency`} title="Latency percentiles" yLabel="ms" xs={drawn.xs} series={drawn.latency} height={height} points format={(v) => `${v} ms`} />}
+        {drawnReconcile && <TimeChart id={`${p}-reconcile`} title={`Reconcile failures, ${w.per}`} yLabel="failures" xs={drawnReconcile.xs} series={drawnReconcile.lines} height={height} integer />}
       </div>
       {reconcile.error && <p class="error">Reconcile statistics could not be read: {reconcile.error.message}</p>}
       {!props.compact && calls.data && (

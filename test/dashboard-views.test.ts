@@ -107,6 +107,12 @@ describe.skipIf(CHROMIUM_MISSING !== undefined)('dashboard server and agents vie
     await page.locator('tr[data-decision="deny"]').first().waitFor();
     expect(await axeViolations(page)).toEqual([]);
     await dash.screenshot(page, 'server');
+    // The 24-hour window: buckets of 15 minutes, the same calls in them.
+    const calls = await columnSum(page, 'server-calls', 'Calls');
+    await page.getByLabel('Window').selectOption('24h');
+    await waitForText(page, 'Calls and denials, per 15 minutes');
+    await waitFor('the 24-hour table', async () => (await columnSum(page, 'server-calls', 'Calls')) >= calls, 5_000);
+    await page.getByLabel('Window').selectOption('1h');
     // "Show as table" swaps the canvas for the numbers.
     await page.locator('[data-chart="server-calls"] button', { hasText: 'Show as table' }).click();
     expect(await page.locator('#server-calls-table').isVisible()).toBe(true);

@@ -107,6 +107,11 @@ describe.skipIf(CHROMIUM_MISSING !== undefined)('dashboard server and agents vie
     await page.locator('tr[data-decision="deny"]').first().waitFor();
     expect(await axeViolations(page)).toEqual([]);
     await dash.screenshot(page, 'server');
+    // Pointing at the newest bucket reads its values out under the chart.
+    const over = page.locator('[data-chart="server-calls"] .u-over');
+    const box = (await over.boundingBox())!;
+    await over.hover({ position: { x: box.width - 2, y: box.height / 2 } });
+    expect(await page.locator('[data-chart="server-calls"] .chart-readout').textContent()).toMatch(/^\d{4}-\d\d-\d\d \d\d:\d\d: Calls \d+, Denied \d+/);
     // The 24-hour window: buckets of 15 minutes, the same calls in them.
     const calls = await columnSum(page, 'server-calls', 'Calls');
     await page.getByLabel('Window').selectOption('24h');

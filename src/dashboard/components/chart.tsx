@@ -45,12 +45,14 @@ const X_LABEL = 'Time (local)';
 /** Tick steps for counts: no "0.5 calls". */
 const WHOLE_STEPS = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1_000, 2_000, 5_000, 10_000, 20_000, 50_000, 100_000];
 
-function plotOptions(props: TimeChartProps, width: number): uPlot.Options {
+function plotOptions(props: TimeChartProps, width: number, onCursor: (index: number | null | undefined) => void): uPlot.Options {
   const axis = { stroke: '#1b1f24', grid: { stroke: '#d0d7de', width: 1 }, ticks: { stroke: '#d0d7de', width: 1 }, font: '12px system-ui, sans-serif', labelFont: '600 12px system-ui, sans-serif' };
   return {
     width,
     height: props.height ?? 180,
     legend: { show: false },
+    // uPlot's legend is off, so the values under the cursor are read out below the chart instead.
+    hooks: { setCursor: [(u) => onCursor(u.cursor.idx)] },
     cursor: { drag: { x: false, y: false } },
     scales: { x: { time: true }, y: { range: (_u, min, max) => [Math.min(0, min), Math.max(1, max)] } },
     axes: [
@@ -70,13 +72,14 @@ export function TimeChart(props: TimeChartProps) {
   const box = useRef<HTMLDivElement>(null);
   const plot = useRef<uPlot | undefined>(undefined);
   const [tableShown, setTableShown] = useState(false);
+  const [cursorAt, setCursorAt] = useState<number | null | undefined>();
   const shape = props.series.map((s) => `${s.label}:${s.colour ?? ''}`).join('|') + `|${props.yLabel}|${props.height ?? ''}|${props.points === true}|${props.integer === true}`;
 
   // (Re)create the plot when the lines change; only the data when it is the same lines.
   useEffect(() => {
     const el = box.current;
     if (!el) return;
-    const u = new uPlot(plotOptions(props, Math.max(200, el.clientWidth)), dataOf(props), el);
+    const u = new uPlot(plotOptions(props, Math.max(200, el.clientWidth), setCursorAt), dataOf(props), el);
     plot.current = u;
     const resized = new ResizeObserver(() => u.setSize({ width: Math.max(200, el.clientWidth), height: props.height ?? 180 }));
     resized.observe(el);
@@ -113,6 +116,11 @@ export function TimeChart(props: TimeChartProps) {
       </ul>
       {/* The canvas says nothing to a screen reader; the table below carries the numbers. */}
       <div ref={box} class={tableShown ? 'chart-plot visually-hidden' : 'chart-plot'} aria-hidden="true" />
+      <p class={tableShown ? 'visually-hidden' : 'chart-readout'} aria-hidden="true">
+        {cursorAt !== null && cursorAt !== undefined && props.xs[cursorAt] !== undefined
+          ? `${shortTime(new Date(props.xs[cursorAt]! * 1000).toISOString()).slice(0, 16)}: ${props.series.map((s) => `${s.label} ${s.values[cursorAt] === null || s.values[cursorAt] === undefined ? '-' : format(s.values[cursorAt]!)}`).join(', ')}`
+          : 'Point at the chart for its values.'}
+      </p>
       <div class={tableShown ? 'chart-table table-wrap' : 'visually-hidden'} id={tableId} {...(tableShown ? { role: 'region', 'aria-label': `${props.title} as a table`, tabIndex: 0 } : {})}>
         <table>
           <caption>

@@ -122,6 +122,30 @@ describe('GitOps through the CLI', () => {
     expect(dead.stderr).toContain('cannot reach the registry at http://127.0.0.1:9');
   });
 
+  it('token list leaves out dashboard sessions that ended, says how many, and shows them with --all', async () => {
+    const signIn = async (): Promise<{ cookie: string; csrfToken: string; tokenId: string }> => {
+      const res = await fetch(`${reg.url}/ui/session`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ token: env.BERTH_TOKEN }) });
+      expect(res.status).toBe(201);
+      const body = (await res.json()) as { csrfToken: string; tokenId: string };
+      return { cookie: res.headers.get('set-cookie')!.split(';')[0]!, ...body };
+    };
+    const live = await signIn();
+    const ended = await signIn();
+    const out = await fetch(`${reg.url}/ui/session`, { method: 'DELETE', headers: { cookie: ended.cookie, 'x-berth-csrf': ended.csrfToken } });
+    expect(out.status).toBe(204);
+
+    const list = await berth(['token', 'list'], env, dir);
+    expect(list.code).toBe(0);
+    expect(list.stdout).toMatch(new RegExp(`^${live.tokenId}\\s+admin\\s.*dashboard session of tok_`, 'm'));
+    expect(list.stdout).not.toContain(ended.tokenId);
+    expect(list.stderr).toMatch(/^\d+ ended dashboard sessions? not shown \(--all shows them\)$/m);
+    const all = await berth(['token', 'list', '--all'], env, dir);
+    expect(all.stdout).toContain(ended.tokenId);
+    expect(all.stderr).toBe('');
+    const misplaced = await berth(['token', 'revoke', live.tokenId, '--all'], env, dir);
+    expect([misplaced.code, misplaced.stderr]).toEqual([2, expect.stringContaining('--all is only for `berth token list`')]);
+  });
+
   it('token create --role agent --agent … --group …, list with AGENT and GROUPS, revoke; usage errors for a missing or misplaced --agent', async () => {
     const created = await berth(['token', 'create', '--role', 'agent', '--agent', 'sales-copilot', '--group', 'sales', '--group', 'emea', '--expires', '30d'], env, dir);
     expect(created.code).toBe(0);

@@ -4,7 +4,7 @@
  * session cookie), and how long a browser session lasts.
  */
 import type { ParseArgsConfig } from 'node:util';
-import type { DashboardOptions } from '../registry/dashboard/dashboard.ts';
+import type { DashboardSettings } from '../registry/dashboard/dashboard.ts';
 import { DEFAULT_SESSION_TTL_MS } from '../registry/dashboard/sessions.ts';
 import { durationFlag } from './config.ts';
 
@@ -19,7 +19,7 @@ export const DASHBOARD_USAGE = `  --no-dashboard       do not serve the web dash
   --ui-session-ttl D   how long a dashboard sign-in lasts (default 8h; never longer than the token it came from)`;
 
 /** The dashboard the flags ask for, or undefined with --no-dashboard. @throws UsageError for a bad duration */
-export function dashboardFromFlags(values: { 'no-dashboard'?: boolean | undefined; 'ui-session-ttl'?: string | undefined }): DashboardOptions | undefined {
+export function dashboardFromFlags(values: { 'no-dashboard'?: boolean | undefined; 'ui-session-ttl'?: string | undefined }): DashboardSettings | undefined {
   const sessionTtlMs = durationFlag(values['ui-session-ttl'], '--ui-session-ttl', DEFAULT_SESSION_TTL_MS);
   return values['no-dashboard'] ? undefined : { sessionTtlMs };
 }

@@ -62,7 +62,15 @@ export function createLogger(opts: LoggerOptions): CliLogger {
   const options = logOptions(opts.component, opts.level);
   if ('file' in opts.destination) {
     const file = pino.destination({ dest: opts.destination.file, append: true, sync: false, mkdir: true });
-    return { logger: pino(options, file), flush: () => file.flushSync() };
+    const flush = (): void => {
+      try {
+        file.flushSync();
+      } catch (err) {
+        // A start that fails within milliseconds (an identity provider refusing the connection) comes before the file is open.
+        if (!/not ready/.test((err as Error).message)) throw err;
+      }
+    };
+    return { logger: pino(options, file), flush };
   }
   const { stream } = opts.destination;
   const tty = (stream as Partial<NodeJS.WriteStream>).isTTY === true;

@@ -35,7 +35,8 @@ import type { Registry as MetricsRegistry } from 'prom-client';
 import type { RegistryClient } from '../client/registry-client.ts';
 import type { GivenBootstrapTokens } from '../registry/auth/bootstrap.ts';
 import { startRegistryServer, type RunningRegistry } from '../registry/server.ts';
-import type { DashboardOptions } from '../registry/dashboard/dashboard.ts';
+import type { DashboardSettings } from '../registry/dashboard/dashboard.ts';
+import { checkIdentityProvider, ProviderUnavailableError } from '../registry/dashboard/oidc/provider.ts';
 import { buildInfo } from './version.ts';
 import { localServerLogSource } from './server-log-wiring.ts';
 import type { Store } from '../registry/store.ts';
@@ -72,8 +73,8 @@ export interface RegistryPart {
   maxWatchersPerToken?: number;
   /** Tokens the deployment generated for a first start (`berth registry`: BERTH_BOOTSTRAP_*_TOKEN). */
   bootstrapTokens?: GivenBootstrapTokens;
-  /** Serve the dashboard at /ui/ (absent: `--no-dashboard`). */
-  dashboard?: DashboardOptions;
+  /** Serve the dashboard at /ui/ (absent: `--no-dashboard`), with its sign-in through an identity provider when `oidc` is set. */
+  dashboard?: DashboardSettings;
 }
 
 /** Where the reconciler's servers run. */
@@ -334,6 +335,13 @@ export async function startRuntime(spec: RuntimeSpec): Promise<Runtime> {
   try {
     if (spec.registry) {
       const part = spec.registry;
+      // An identity provider people cannot sign in with is a configuration error: say so before anything starts.
+      const issuer = part.dashboard?.oidc?.issuer;
+      if (issuer !== undefined) {
+        await checkIdentityProvider(issuer).catch((err: unknown) => {
+          throw err instanceof ProviderUnavailableError ? new CommandFailure(ExitCode.Failed, `${err.message}; check --oidc-issuer (it must equal the issuer the provider names in its discovery document) and that this machine reaches it`, { cause: err }) : err;
+        });
+      }
       const store = await openChosenStore(part.store, { cwd: io.cwd, logger: logger.child({ part: 'store' }) });
       stops.push(() => store.close());
       // Shown by /openapi.json and the dashboard's /ui/config; a malformed build-info file is `berth --version`'s to report.

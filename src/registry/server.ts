@@ -23,7 +23,8 @@ import type { ServerLogSource } from './server-log-source.ts';
 import { createRegistryMetrics } from './api/metrics.ts';
 import { createBootstrapAgentKey, ensureBootstrapAdmin, resetBootstrapAdmin, type AdminTokenReset, type GivenBootstrapTokens } from './auth/bootstrap.ts';
 import type { Store } from './store.ts';
-import type { DashboardOptions } from './dashboard/dashboard.ts';
+import type { DashboardOptions, DashboardSettings } from './dashboard/dashboard.ts';
+import { CALLBACK_PATH } from './dashboard/oidc/login-config.ts';
 import type { Principal } from './auth/authenticate.ts';
 import { InProcessRegistryClient } from '../client/in-process-client.ts';
 import { inProcessHandler } from './in-process.ts';
@@ -67,8 +68,8 @@ export interface RegistryServerOptions {
   storeProbeIntervalMs?: number;
   /** Which addresses `spec.remote.url` may name (`--allow-remote`); default: the default rule, no allow-list. */
   remoteAddresses?: RemoteAddressPolicy;
-  /** Serve the dashboard at /ui/; see `RegistryAppDeps.dashboard`. Default: not served. */
-  dashboard?: DashboardOptions;
+  /** Serve the dashboard at /ui/; see `RegistryAppDeps.dashboard`. Default: not served. Its OIDC sign-in's redirect URL defaults to this registry's URL + /ui/oidc/callback. */
+  dashboard?: DashboardSettings;
   /** Where `…/mcpservers/<name>/logs` reads (`berth up`: the local runtime's files); absent: that route says there is none. */
   logSource?: ServerLogSource;
 }
@@ -101,6 +102,9 @@ export async function startRegistryServer(opts: RegistryServerOptions): Promise<
   // A first start just made a fresh admin token: there is nothing to reset.
   const adminTokenReset = opts.resetAdminToken && bootstrapTokenFile === undefined ? await resetBootstrapAdmin({ store, stateDir: opts.stateDir, logger, now: clock() }) : undefined;
   const shutdown = new AbortController();
+  // Known once listening (port 0); read only when a sign-in begins.
+  let url = '';
+  const dashboard = withRedirectUrl(opts.dashboard, () => `${url}${CALLBACK_PATH}`);
   const app = createRegistryApp({
     store,
     logger,
@@ -114,7 +118,7 @@ export async function startRegistryServer(opts: RegistryServerOptions): Promise<
     ...(opts.approvalTtlMs !== undefined ? { approvalTtlMs: opts.approvalTtlMs } : {}),
     ...(opts.storeProbeIntervalMs !== undefined ? { storeProbeIntervalMs: opts.storeProbeIntervalMs } : {}),
     ...(opts.remoteAddresses !== undefined ? { remoteAddresses: opts.remoteAddresses } : {}),
-    ...(opts.dashboard !== undefined ? { dashboard: opts.dashboard } : {}),
+    ...(dashboard !== undefined ? { dashboard } : {}),
     ...(opts.logSource !== undefined ? { logSource: opts.logSource } : {}),
   });
   const server = createAdaptorServer({ fetch: app.fetch }) as Server;
@@ -130,7 +134,7 @@ export async function startRegistryServer(opts: RegistryServerOptions): Promise<
   });
   const addr = server.address() as AddressInfo;
   const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
-  const url = `http://${host}:${addr.port}`;
+  url = `http://${host}:${addr.port}`;
   logger.info({ url }, 'registry listening');
 
   let closing: Promise<void> | undefined;
@@ -160,4 +164,11 @@ export async function startRegistryServer(opts: RegistryServerOptions): Promise<
     clientFor: (principal) => new InProcessRegistryClient(inProcessHandler(app, principal)),
     close,
   };
+}
+
+/** `settings` with the OIDC sign-in's redirect URL defaulted to `fallback`. */
+function withRedirectUrl(settings: DashboardSettings | undefined, fallback: () => string): DashboardOptions | undefined {
+  if (settings === undefined) return undefined;
+  const { oidc, ...rest } = settings;
+  return oidc === undefined ? rest : { ...rest, oidc: { ...oidc, redirectUrl: oidc.redirectUrl ?? fallback } };
 }

@@ -10,6 +10,7 @@ import { ExitCode, UsageError, type Command, type CommandIo } from '../command.t
 import { durationFlag, parseFlags, portFlag, wholeNumberFlag } from '../config.ts';
 import { DEFAULT_MAX_WATCHERS_PER_TOKEN } from '../../registry/api/watch-slots.ts';
 import { REMOTE_ADDRESS_FLAGS, REMOTE_ADDRESS_USAGE, allowRemoteFromFlags } from '../remote-address-flags.ts';
+import { OIDC_LOGIN_FLAGS, OIDC_LOGIN_USAGE, oidcLoginFromFlags } from '../oidc-login-flags.ts';
 import { DASHBOARD_FLAGS, DASHBOARD_USAGE, dashboardFromFlags } from '../dashboard-flags.ts';
 import { DEFAULT_APPROVAL_TTL_MS } from '../../registry/api/routes-approvals.ts';
 import { createLogger, logLevel } from '../logger.ts';
@@ -18,6 +19,7 @@ import { resolveStoreChoice, STORE_FLAGS, STORE_FLAGS_USAGE } from '../store-con
 
 const usage = `Usage: berth registry [--port 7070] [--host 127.0.0.1] [--state-dir ./.berth] [--store URL [--store-ca FILE] | --db PATH] [--approval-ttl 10m]
                       [--max-watchers-per-token 16] [--no-dashboard] [--ui-session-ttl 8h] [--log-level info]
+                      [--oidc-issuer URL --oidc-client-id ID --oidc-role-map G=R[:T]…]
 
 Serves the registry API (${'/apis/berth.dev/v1alpha1/…'}, /openapi.json, /metrics) and the
 web dashboard (/ui/) over
@@ -39,10 +41,12 @@ ${STORE_FLAGS_USAGE}
                     one more gets 429)
 ${REMOTE_ADDRESS_USAGE}
 ${DASHBOARD_USAGE}
+  --oidc-issuer URL       the identity provider people sign in to the dashboard with (with --oidc-client-id)
+${OIDC_LOGIN_USAGE}
   --log-level L     trace, debug, info, warn, error (default: BERTH_LOG_LEVEL, else info)
   -h, --help        show this help
 
-Exit codes: 0 stopped, 1 cannot listen, 2 bad usage, 3 store unreachable.`;
+Exit codes: 0 stopped, 1 cannot listen or the identity provider cannot be used, 2 bad usage, 3 store unreachable.`;
 
 const command: Command = {
   name: 'registry',
@@ -59,6 +63,7 @@ const command: Command = {
       'approval-ttl': { type: 'string' },
       'max-watchers-per-token': { type: 'string' },
       ...REMOTE_ADDRESS_FLAGS,
+      ...OIDC_LOGIN_FLAGS,
       ...DASHBOARD_FLAGS,
       help: { type: 'boolean', short: 'h' },
     });
@@ -74,13 +79,16 @@ const command: Command = {
     const maxWatchersPerToken = wholeNumberFlag(values['max-watchers-per-token'], '--max-watchers-per-token', DEFAULT_MAX_WATCHERS_PER_TOKEN, 'watch streams');
     const stateDir = resolve(io.cwd, values['state-dir'] ?? '.berth');
     const dashboard = dashboardFromFlags(values);
+    const oidc = await oidcLoginFromFlags(values, io, host);
+    if (oidc === undefined && values['oidc-issuer'] !== undefined) throw new UsageError('--oidc-issuer needs --oidc-client-id and --oidc-role-map: the client registered for Berth at the identity provider, and who signs in as what');
+    if (oidc !== undefined && dashboard === undefined) throw new UsageError('--oidc-client-id signs people in to the dashboard, which --no-dashboard turns off: drop one of them');
     const bootstrapTokens = bootstrapTokensFromEnv(io.env);
     const store = await resolveStoreChoice(values, io, join(stateDir, 'registry.db'));
     await mkdir(stateDir, { recursive: true, mode: 0o700 });
 
     const { logger, flush } = createLogger({ component: 'registry', level, destination: { stream: io.stdout }, env: io.env });
     try {
-      return await runRuntime({ logger, io, registry: { store, host, port, stateDir, portFlag: '--port', approvalTtlMs, maxWatchersPerToken, ...(dashboard ? { dashboard } : {}), ...(bootstrapTokens ? { bootstrapTokens } : {}) }, allowRemote: allowRemoteFromFlags(values) }, (rt) => {
+      return await runRuntime({ logger, io, registry: { store, host, port, stateDir, portFlag: '--port', approvalTtlMs, maxWatchersPerToken, ...(dashboard ? { dashboard: { ...dashboard, ...(oidc ? { oidc } : {}) } } : {}), ...(bootstrapTokens ? { bootstrapTokens } : {}) }, allowRemote: allowRemoteFromFlags(values) }, (rt) => {
         const where = store.location.adapter === 'sqlite' ? `database ${store.location.path}` : `store ${store.location.display}`;
         io.stderr.write(`registry listening on ${rt.registryUrl} (${where})\n`);
         if (dashboard) io.stderr.write(`dashboard at ${rt.registryUrl}/ui/\n`);

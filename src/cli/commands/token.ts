@@ -9,7 +9,7 @@ import { CLIENT_FLAGS, CLIENT_FLAGS_USAGE, connectRegistry, durationFlag, format
 const usage = `Usage:
   berth token create --role ${ROLES.join('|')} [--team T] [--expires 30d] [--description TEXT]
   berth token create --role agent --agent NAME [--group G]… [--expires 30d] [--description TEXT]
-  berth token list
+  berth token list [--all]
   berth token revoke <id> [--force]
 
 Roles: admin (everything), publisher (writes MCPServers of its --team), approver
@@ -20,6 +20,8 @@ Authorization: Bearer; --agent is the name AccessPolicies give as subjects[].age
 The token is printed once; only its hash is stored. Revoking the last admin token is
 refused (409) unless --force: afterwards only \`berth up --reset-admin-token\`, run where the
 state folder is, makes a new one.
+Each dashboard sign-in is a short-lived session token; \`list\` leaves out the ones that
+have ended (expired or signed out) unless --all.
 
 Options:
 ${CLIENT_FLAGS_USAGE}`;
@@ -38,12 +40,14 @@ const command: Command = {
       expires: { type: 'string' },
       description: { type: 'string' },
       force: { type: 'boolean' },
+      all: { type: 'boolean' },
     });
     if (values.help) {
       io.stdout.write(`${usage}\n`);
       return ExitCode.Ok;
     }
     const [sub, ...rest] = positionals;
+    if (values.all && sub !== 'list') throw new UsageError('--all is only for `berth token list`');
     if (sub === 'create') {
       if (rest.length > 0) throw new UsageError(`unexpected argument "${rest[0]}"`);
       const role = values.role as Role | undefined;
@@ -76,13 +80,17 @@ const command: Command = {
         io.stderr.write(`created token ${record.id} (${about.filter(Boolean).join(', ')}); it is shown only now:\n`);
         io.stdout.write(`${token}\n`);
       } else if (sub === 'list') {
-        const tokens = await client.listTokens();
+        const listed = await client.listTokens();
+        const now = Date.now();
+        const tokens = values.all ? listed : listed.filter((t) => !(t.session && sessionEnded(t, now)));
         io.stdout.write(
           formatTable(
             ['ID', 'ROLE', 'TEAM', 'AGENT', 'GROUPS', 'CREATED', 'EXPIRES', 'REVOKED', 'DESCRIPTION'],
             tokens.map((t) => [t.id, t.role, t.team ?? '-', t.agent ?? '-', t.groups?.join(',') || '-', t.createdAt, t.expiresAt ?? 'never', t.revokedAt ?? '-', t.session ? `dashboard session of ${t.parentTokenId ?? 'an SSO sign-in'}: ${t.description ?? ''}` : (t.description ?? '')]),
           ),
         );
+        const hidden = listed.length - tokens.length;
+        if (hidden > 0) io.stderr.write(`${hidden} ended dashboard session${hidden === 1 ? '' : 's'} not shown (--all shows them)\n`);
       } else {
         await client.revokeToken(rest[0]!, values.force ? { force: true } : {});
         io.stdout.write(`token ${rest[0]} revoked\n`);
@@ -93,5 +101,10 @@ const command: Command = {
     }
   },
 };
+
+/** Whether a session token has expired or was revoked (signed out) by `now`. */
+function sessionEnded(t: { expiresAt?: string; revokedAt?: string }, now: number): boolean {
+  return t.revokedAt !== undefined || (t.expiresAt !== undefined && Date.parse(t.expiresAt) <= now);
+}
 
 export default command;

@@ -16,7 +16,9 @@ import { GATEWAY_HEADER_FLAGS, GATEWAY_HEADER_USAGE, trustedProxiesFromFlags } f
 import { SECRET_FLAGS, secretFlagsUsage, secretResolverFromFlags } from '../secret-flags.ts';
 import { allowCommandsFrom, pathsToHide, SANDBOX_FLAGS, sandboxLine, sandboxModeFrom, sandboxUsage } from '../sandbox-flag.ts';
 import { SandboxUnavailableError } from '../../providers/local/index.ts';
+import { ProviderUnavailableError } from '../../registry/dashboard/oidc/provider.ts';
 import { REMOTE_ADDRESS_FLAGS, REMOTE_ADDRESS_USAGE, allowRemoteFromFlags } from '../remote-address-flags.ts';
+import { OIDC_LOGIN_FLAGS, OIDC_LOGIN_USAGE, oidcLoginFromFlags } from '../oidc-login-flags.ts';
 import { DASHBOARD_FLAGS, DASHBOARD_USAGE, dashboardFromFlags } from '../dashboard-flags.ts';
 import { Registry } from 'prom-client';
 import { existsSync, mkdirSync } from 'node:fs';
@@ -72,6 +74,7 @@ ${STORE_FLAGS_USAGE}
                        most watch streams one token may hold open on the registry (default 16)
 ${DASHBOARD_USAGE}
 ${GATEWAY_AUTH_USAGE}
+${OIDC_LOGIN_USAGE}
 ${GATEWAY_EDGE_USAGE}
 ${gatewayLimitUsage(defaultMaxConnections)}
 ${GATEWAY_HEADER_USAGE}
@@ -195,6 +198,7 @@ const command: Command = {
       ...SECRET_FLAGS,
       ...SANDBOX_FLAGS,
       ...REMOTE_ADDRESS_FLAGS,
+      ...OIDC_LOGIN_FLAGS,
       ...DASHBOARD_FLAGS,
     });
     if (values.help) {
@@ -209,12 +213,16 @@ const command: Command = {
     const registryPort = portFlag(values['registry-port'], 7070, '--registry-port');
     const gatewayPort = portFlag(values['gateway-port'], 8080, '--gateway-port');
     const maxWatchersPerToken = wholeNumberFlag(values['max-watchers-per-token'], '--max-watchers-per-token', DEFAULT_MAX_WATCHERS_PER_TOKEN, 'watch streams');
-    const gatewayAuth = { ...gatewayAuthSettings(values), ...gatewayEdgeSettings(values) };
+    const oidcLogin = await oidcLoginFromFlags(values, io, host);
+    // One identity provider per process: with only the dashboard's sign-in configured (no audience), the gateway takes no tokens from it.
+    const gatewayValues = oidcLogin !== undefined && values['oidc-audience'] === undefined && values['public-url'] === undefined ? { ...values, 'oidc-issuer': undefined } : values;
+    const gatewayAuth = { ...gatewayAuthSettings(gatewayValues), ...gatewayEdgeSettings(values) };
     const gatewayLimits = gatewayLimitSettings(values, defaultMaxConnections);
     const trustedProxies = trustedProxiesFromFlags(values);
     const resolveSecret = secretResolverFromFlags(values, io, join(stateDir, 'secrets'));
     const allowRemote = allowRemoteFromFlags(values);
     const dashboard = dashboardFromFlags(values);
+    if (oidcLogin !== undefined && dashboard === undefined) throw new UsageError('--oidc-client-id signs people in to the dashboard, which --no-dashboard turns off: drop one of them');
     const level = logLevel(values['log-level'], io.env);
     const examples = values['no-examples'] ? [] : (values.examples ?? DEFAULT_EXAMPLES).map((p) => resolve(io.cwd, p));
     for (const [i, dir] of examples.entries()) {
@@ -249,7 +257,7 @@ const command: Command = {
       rt = await startRuntime({
         logger,
         io,
-        registry: { store, host, port: registryPort, stateDir, metrics, maxWatchersPerToken, ...(dashboard ? { dashboard } : {}), ...(values['no-examples'] ? {} : { bootstrapAgent: EXAMPLE_AGENT }), ...(values['reset-admin-token'] ? { resetAdminToken: true } : {}) },
+        registry: { store, host, port: registryPort, stateDir, metrics, maxWatchersPerToken, ...(dashboard ? { dashboard: { ...dashboard, ...(oidcLogin ? { oidc: oidcLogin } : {}) } } : {}), ...(values['no-examples'] ? {} : { bootstrapAgent: EXAMPLE_AGENT }), ...(values['reset-admin-token'] ? { resetAdminToken: true } : {}) },
         // Servers listen where Berth does, but never on every interface.
         reconciler: { runtimes: { kind: 'local', stateDir, host: host === '0.0.0.0' ? '127.0.0.1' : host, sandbox, hiddenPaths, ...(allowCommands ? { allowCommands } : {}) }, leaseName: RECONCILER_LEASE, holderId: localHolderId(), metrics },
         // Agents' open SSE streams would hold shutdown for the default 5 s grace; on one machine a short grace is kinder.
@@ -260,7 +268,7 @@ const command: Command = {
     } catch (err) {
       flush();
       await markUnfinishedFirstStart();
-      if (err instanceof CommandFailure && (err.exitCode === ExitCode.Unreachable || err.cause instanceof SandboxUnavailableError)) throw err;
+      if (err instanceof CommandFailure && (err.exitCode === ExitCode.Unreachable || err.cause instanceof SandboxUnavailableError || err.cause instanceof ProviderUnavailableError)) throw err;
       io.stderr.write(`berth up: could not start: ${describeError(err)}\n`);
       io.stderr.write('Is another `berth up` running? Choose other ports with --registry-port / --gateway-port.\n');
       return ExitCode.Failed;
@@ -283,7 +291,7 @@ const command: Command = {
       io.stdout.write(
         [
           `  registry    ${sys.registryUrl}`,
-          ...(dashboard ? [`  dashboard   ${sys.registryUrl}/ui/   (sign in with the admin token, or any reader, publisher or approver token)`] : []),
+          ...(dashboard ? [`  dashboard   ${sys.registryUrl}/ui/   (sign in with the admin token, or any reader, publisher or approver token${oidcLogin ? `, or with SSO through ${oidcLogin.issuer}` : ''})`] : []),
           `  store       ${store.location.display}`,
           `  gateway     ${sys.gatewayUrl}   (servers at ${sys.gatewayUrl}/mcp/<name>)`,
           `  admin token ${sys.adminTokenFile}${sys.firstStart ? '   (created now; readable only by you)' : reset ? `   (reset now: new token ${reset.tokenId}; revoked ${reset.revoked.join(', ') || 'none'})` : ''}`,

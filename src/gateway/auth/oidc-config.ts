@@ -5,6 +5,7 @@
  * configurations (unsigned tokens, shared-secret algorithms) are refused outright
  * because they would let anyone mint a token.
  */
+import { ASYMMETRIC_JWS_ALGORITHMS, fetchableUrlProblem } from '../../kit/issuer-metadata.ts';
 
 /**
  * The identity provider the gateway trusts and how its claims map to agents.
@@ -49,8 +50,8 @@ export interface ResolvedOidcConfig {
 /** Algorithms accepted when the configuration names none: what common identity providers sign with. */
 export const DEFAULT_ALGORITHMS: readonly string[] = ['RS256', 'ES256', 'PS256', 'EdDSA'];
 
-/** Every algorithm a configuration may name: public-key signatures jose verifies through WebCrypto. */
-const ASYMMETRIC = new Set(['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA', 'Ed25519']);
+/** Every algorithm a configuration may name. */
+const ASYMMETRIC: ReadonlySet<string> = new Set(ASYMMETRIC_JWS_ALGORITHMS);
 
 /**
  * A configuration the verifier refuses to start with; `field` names what to fix.
@@ -114,17 +115,9 @@ function checkAlgorithm(alg: string): void {
  * be swapped by anyone on the path). Also used for the discovered `jwks_uri`.
  */
 export function checkFetchableUrl(field: string, value: string): URL {
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    throw new OidcConfigError(field, `${JSON.stringify(value)} is not an absolute URL`);
-  }
-  const loopback = url.hostname === '127.0.0.1' || url.hostname === '[::1]' || url.hostname === 'localhost';
-  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && loopback)) {
-    throw new OidcConfigError(field, `${value} must use https (plain http only on a loopback address)`);
-  }
-  return url;
+  const problem = fetchableUrlProblem(value);
+  if (problem !== undefined) throw new OidcConfigError(field, problem);
+  return new URL(value);
 }
 
 function nonEmpty(field: string, value: string): string {

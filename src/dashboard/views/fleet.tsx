@@ -9,6 +9,7 @@ import { Component } from 'preact';
 import { useMemo, useState } from 'preact/hooks';
 import type { MCPServer } from '../../manifest/types.ts';
 import { FilterSelect } from '../components/filter-select.tsx';
+import { FleetActivity } from '../components/fleet-activity.tsx';
 import { LiveBadge } from '../components/live-badge.tsx';
 import { fleetRow, type FleetRow } from '../fleet-rows.ts';
 import { serverHref } from '../router.ts';
@@ -112,6 +113,7 @@ export function FleetView(_props: ViewProps) {
         </table>
       </div>
       {loaded && rows.length === 0 && <p>No servers yet: apply one with <code>berth apply -f server.yaml</code>.</p>}
+      <FleetActivity {..._props} />
     </section>
   );
 }

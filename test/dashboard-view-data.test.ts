@@ -9,6 +9,7 @@ import { describe, expect, it } from 'vitest';
 import type { CallStatsSeries } from '../src/client/wire.ts';
 import { ACTIVITY_WINDOWS, callLines, callsSentence, callTotals, latencyLines, windowUrl } from '../src/dashboard/activity-series.ts';
 import { mayReadCalls, mayReadLogs } from '../src/dashboard/roles.ts';
+import { fleetRow } from '../src/dashboard/fleet-rows.ts';
 import { runtimeFacts } from '../src/dashboard/runtime-facts.ts';
 import type { MCPServer } from '../src/manifest/types.ts';
 import { mayReadCallAudit, mayReadServerLogs } from '../src/registry/auth/authorize.ts';
@@ -85,5 +86,17 @@ describe('dashboard view data', () => {
         expect(mayReadLogs(who, server), `${role} ${team} logs`).toBe(mayReadServerLogs(who, server).allowed);
       }
     }
+  });
+  it('counts ready replicas as they run: one local process for replicas: 2, ECS running/desired, none for a remote server', () => {
+    const ready = [{ type: 'Ready', status: 'True', reason: 'Ready', message: 'serving', lastTransitionTime: '2026-12-06T08:00:00Z' }];
+    const local = (runtime: Record<string, unknown>, conditions = ready): MCPServer => ({
+      ...serverManifest('quote'),
+      spec: { ...serverManifest('quote').spec, remote: undefined, runtime: { image: 'ghcr.io/acme/quote:1', port: 8080, transport: 'streamable-http', replicas: 2 } },
+      status: { phase: 'Ready', conditions, runtime },
+    }) as unknown as MCPServer;
+    expect(fleetRow(local({ replicas: { requested: 2, running: 1, note: 'the local runtime runs one process per server' } }), new Date()).replicas).toBe('1/2');
+    expect(fleetRow(local({ replicas: { requested: 2, running: 1 } }, []), new Date()).replicas).toBe('0/2');
+    expect(fleetRow(local({ service: { running: 3, desired: 4 } }), new Date()).replicas).toBe('3/4');
+    expect(fleetRow(serverManifest('elsewhere') as MCPServer, new Date()).replicas).toBe('-');
   });
 });

@@ -28,13 +28,18 @@ export interface FleetRow {
 const cache = new WeakMap<MCPServer, FleetRow>();
 
 function replicasOf(s: MCPServer): string {
-  const service = (s.status?.runtime as { service?: { running?: number; desired?: number } } | undefined)?.service;
+  const runtime = s.status?.runtime as { service?: { running?: number; desired?: number }; replicas?: { requested?: number; running?: number } } | undefined;
+  const service = runtime?.service;
   if (service?.desired !== undefined) return `${service.running ?? 0}/${service.desired}`;
   // A server hosted elsewhere has no replicas of Berth's.
   if (s.spec.runtime === undefined) return '-';
   const desired = s.spec.runtime.replicas ?? 1;
   const ready = s.status?.conditions?.find((c) => c.type === 'Ready')?.status === 'True';
-  return s.status?.phase === 'NotDeployed' || s.status?.phase === 'Retired' ? '0/0' : `${ready ? desired : 0}/${desired}`;
+  if (s.status?.phase === 'NotDeployed' || s.status?.phase === 'Retired') return '0/0';
+  // The local runtime runs one process however many replicas are asked for, and says so in
+  // status.runtime.replicas: show what runs, not what was asked.
+  const running = runtime?.replicas?.running;
+  return `${ready ? (running ?? desired) : 0}/${desired}`;
 }
 
 function lastChangeOf(s: MCPServer): string {

@@ -10,6 +10,8 @@ import type { MCPServer } from '../src/manifest/types.ts';
 import { CALL_COLUMNS, isoToLocal, localToIso } from '../src/dashboard/audit-records.ts';
 import { csvCell, toCsv } from '../src/dashboard/export.ts';
 import { readHashQuery, withHashQuery } from '../src/dashboard/hash-query.ts';
+import { mayDecide } from '../src/dashboard/roles.ts';
+import { mayDecideApprovals, mayDecideStage } from '../src/registry/auth/authorize.ts';
 import { mergeChanges, stageRequests } from '../src/dashboard/stage-requests.ts';
 import { approvalsFor } from './support/approvals.ts';
 
@@ -82,6 +84,18 @@ describe('servers waiting for a lifecycle approval', () => {
       ['c-fresh', 'approved-dev', undefined],
     ]);
     expect(got[0]!.reason).toMatch(/no approval of spec [0-9a-f]{8} for approved-dev/);
+  });
+});
+
+describe('who sees the decision buttons', () => {
+  it('exactly the roles the registry lets decide stages and tool calls, whatever the team', () => {
+    for (const role of ['admin', 'approver', 'reader', 'publisher'] as const) {
+      for (const team of [undefined, 'platform']) {
+        const who = { tokenId: 'tok_x', role, ...(team !== undefined ? { team } : {}) };
+        expect(mayDecide(who), `${role} ${team}`).toBe(mayDecideStage(who).allowed);
+        expect(mayDecide(who), `${role} ${team}`).toBe(mayDecideApprovals(who).allowed);
+      }
+    }
   });
 });
 

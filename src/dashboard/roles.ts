@@ -20,3 +20,12 @@ export function mayReadCalls(session: Person): boolean {
 export function mayReadLogs(session: Person, server: MCPServer): boolean {
   return session.role === 'admin' || session.role === 'approver' || (session.role === 'publisher' && session.team !== undefined && session.team === server.spec.owner.team);
 }
+
+/**
+ * Approving or refusing a lifecycle stage or a held tool call: approvers and
+ * admins (mayDecideStage, mayDecideApprovals). Never a publisher, not even for
+ * its own team's request: its `spec.lifecycle` is a request someone else grants.
+ */
+export function mayDecide(session: Person): boolean {
+  return session.role === 'admin' || session.role === 'approver';
+}

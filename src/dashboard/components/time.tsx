@@ -1,4 +1,5 @@
-/** A timestamp shown as `YYYY-MM-DD HH:MM:SS UTC`, the full RFC 3339 value in `datetime` and the tooltip. */
+/** A timestamp as the other views show it (local, to the second: time.ts), the full RFC 3339 value in `datetime` and the tooltip. */
+import { shortTime } from '../time.ts';
 
 /** Props of {@link Time}. */
 export interface TimeProps {
@@ -11,7 +12,7 @@ export function Time(props: TimeProps) {
   if (props.iso === undefined || props.iso === '') return <>-</>;
   return (
     <time dateTime={props.iso} title={props.iso}>
-      {props.iso.slice(0, 19).replace('T', ' ')} UTC
+      {shortTime(props.iso)}
     </time>
   );
 }

@@ -6,60 +6,69 @@
  * with a note (`POST …/approvals/<id>/approve|deny`). Grants the agent has not
  * used yet are listed with when they expire.
  *
- * Live by polling every {@link POLL_MS}: the registry has no watch for
- * approvals (they are not resource kinds), so a new request shows within that.
+ * Live by polling every {@link POLL_MS} (use-polled.ts; not while the tab is
+ * hidden): the registry has no watch for approvals (they are not resource
+ * kinds), so a new request shows within that.
  */
+import { useMemo, useState } from 'preact/hooks';
 import type { Approval, CallRecord, RecordPage } from '../../client/wire.ts';
 import { API, requestJson } from '../api.ts';
 import { DecisionForm } from '../components/decision-form.tsx';
-import { ScrollFrame } from '../components/scroll-frame.tsx';
+import { TableFrame } from '../components/table-frame.tsx';
 import { Time } from '../components/time.tsx';
-import { usePoll } from '../use-poll.ts';
+import { usePolled } from '../use-polled.ts';
 
 /** How often the approvals are read again. */
 export const POLL_MS = 2_000;
 
-/** Held calls with the arguments their call records kept, by approval id. */
+/** The open approvals and the arguments their call records kept, by approval id. */
 interface HeldCalls {
   approvals: Approval[];
   argumentsOf: Map<string, unknown>;
+  /** The call records have been read (arguments missing now are missing from them). */
+  recordsRead: boolean;
 }
 
-async function readHeldCalls(signal: AbortSignal): Promise<HeldCalls> {
-  const { items } = await requestJson<{ items: Approval[] }>(`${API}/approvals?limit=200`, { signal });
-  const argumentsOf = new Map<string, unknown>();
-  const open = items.filter((a) => a.status === 'pending' || a.status === 'approved');
-  if (open.length > 0) {
-    // The call records of the held calls (decision approval-required) name the approval and, where kept, the arguments.
-    const oldest = open.reduce((min, a) => (a.requestedAt < min ? a.requestedAt : min), open[0]!.requestedAt);
-    const since = new Date(Date.parse(oldest) - 60_000).toISOString();
-    const q = new URLSearchParams({ decision: 'approval-required', since, limit: '1000' });
-    const page = await requestJson<RecordPage<CallRecord>>(`${API}/callrecords?${q}`, { signal });
-    // Newest first: the oldest record of an approval (its first hold) is written last and wins; all carry the same arguments.
-    for (const r of page.items) if (r.approvalId !== undefined && r.arguments !== undefined) argumentsOf.set(r.approvalId, r.arguments);
-  }
-  return { approvals: items, argumentsOf };
+/**
+ * Where the held calls' records are: those decided `approval-required` since a
+ * minute before the oldest open approval (they name the approval and, where
+ * kept, the arguments); undefined when nothing is open.
+ */
+function heldRecordsPath(approvals: readonly Approval[]): string | undefined {
+  const open = approvals.filter((a) => a.status === 'pending' || a.status === 'approved');
+  if (open.length === 0) return undefined;
+  const oldest = open.reduce((min, a) => (a.requestedAt < min ? a.requestedAt : min), open[0]!.requestedAt);
+  const q = new URLSearchParams({ decision: 'approval-required', since: new Date(Date.parse(oldest) - 60_000).toISOString(), limit: '1000' });
+  return `${API}/callrecords?${q}`;
+}
+
+function argumentsByApproval(records: readonly CallRecord[]): Map<string, unknown> {
+  const out = new Map<string, unknown>();
+  // Every record of one approval carries the same arguments (they are what the approval is bound to).
+  for (const r of records) if (r.approvalId !== undefined && r.arguments !== undefined) out.set(r.approvalId, r.arguments);
+  return out;
 }
 
 function Arguments(props: { id: string; held: HeldCalls }) {
   const a = props.held.argumentsOf.get(props.id);
-  if (a === undefined) return <span class="help">not recorded (the server's access.auditPayloads keeps none)</span>;
+  if (a === undefined && !props.held.recordsRead) return <span class="help">reading the call record…</span>;
+  if (a === undefined) return <span class="help">not in the call records (not written yet, or the server's access.auditPayloads keeps none)</span>;
   return <pre class="args">{JSON.stringify(a, null, 2)}</pre>;
 }
 
-function HeldCard(props: { approval: Approval; held: HeldCalls; canDecide: boolean; onDecided: () => Promise<void> }) {
+function HeldCard(props: { approval: Approval; held: HeldCalls; canDecide: boolean; onDecided: () => void }) {
   const a = props.approval;
   const titleId = `call-${a.id}`;
   const decide = async (approve: boolean, note: string) => {
     await requestJson(`${API}/approvals/${a.id}/${approve ? 'approve' : 'deny'}`, { method: 'POST', body: note !== '' ? { reason: note } : {} });
-    await props.onDecided();
+    props.onDecided();
   };
   return (
     <article class="card" aria-labelledby={titleId} data-approval={a.id}>
       <h3 id={titleId}>
         <code>{a.agent}</code> calls <code>{a.server}/{a.tool}</code>
       </h3>
-      <dl class="facts">
+      <dl class="card-facts">
         <div><dt>Agent</dt><dd>{a.agent}</dd></div>
         <div><dt>User</dt><dd>{a.user ?? '-'}</dd></div>
         <div><dt>Server</dt><dd>{a.server}</dd></div>
@@ -94,7 +103,17 @@ export function HeldToolCalls(props: { canDecide: boolean; canRead: boolean; rol
 }
 
 function HeldCallList(props: { canDecide: boolean }) {
-  const { data, error, refresh } = usePoll(readHeldCalls, POLL_MS, 'approvals');
+  // A decision made here reads the list again at once (the card goes without waiting for the next round).
+  const [decisions, setDecisions] = useState(0);
+  const polled = usePolled<{ items: Approval[] }>(`${API}/approvals?limit=200`, POLL_MS, { refreshKey: decisions });
+  const items = polled.data?.items;
+  const records = usePolled<RecordPage<CallRecord>>(items !== undefined ? heldRecordsPath(items) : undefined, POLL_MS);
+  const data: HeldCalls | undefined = useMemo(
+    () => (items !== undefined ? { approvals: items, argumentsOf: argumentsByApproval(records.data?.items ?? []), recordsRead: records.settled } : undefined),
+    [items, records.data, records.settled],
+  );
+  const error = polled.error;
+  const refresh = () => setDecisions((n) => n + 1);
   const pending = data?.approvals.filter((a) => a.status === 'pending') ?? [];
   const granted = data?.approvals.filter((a) => a.status === 'approved') ?? [];
   const decided = data?.approvals.filter((a) => a.status !== 'pending' && a.status !== 'approved').slice(0, 10) ?? [];
@@ -133,7 +152,7 @@ function HeldCallList(props: { canDecide: boolean }) {
 
 function DecidedTable(props: { caption: string; items: Approval[]; timeLabel: string; time: (a: Approval) => string | undefined }) {
   return (
-    <ScrollFrame label={props.caption}>
+    <TableFrame label={props.caption}>
       <table>
         <caption class="visually-hidden">{props.caption}</caption>
         <thead>
@@ -159,6 +178,6 @@ function DecidedTable(props: { caption: string; items: Approval[]; timeLabel: st
           ))}
         </tbody>
       </table>
-    </ScrollFrame>
+    </TableFrame>
   );
 }

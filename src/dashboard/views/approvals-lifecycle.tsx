@@ -17,7 +17,7 @@ import { LiveBadge } from '../components/live-badge.tsx';
 import { serverHref } from '../router.ts';
 import { mergeChanges, stageRequests, type SpecDiff, type StageRequest } from '../stage-requests.ts';
 import { useWatchedKind } from '../use-watched.ts';
-import { ScrollFrame } from '../components/scroll-frame.tsx';
+import { TableFrame } from '../components/table-frame.tsx';
 import { Time } from '../components/time.tsx';
 
 /** Audit entries read per server for its diff; more writes than this since the approval are said to be cut. */
@@ -25,7 +25,7 @@ const DIFF_ENTRIES = 200;
 
 function DiffTable(props: { caption: string; rows: Array<{ path: string; before?: string; after: string }>; beforeLabel?: string }) {
   return (
-    <ScrollFrame label={props.caption}>
+    <TableFrame label={props.caption}>
       <table class="diff">
         <caption class="visually-hidden">{props.caption}</caption>
         <thead>
@@ -47,7 +47,7 @@ function DiffTable(props: { caption: string; rows: Array<{ path: string; before?
           ))}
         </tbody>
       </table>
-    </ScrollFrame>
+    </TableFrame>
   );
 }
 
@@ -123,7 +123,7 @@ function RequestCard(props: { request: StageRequest; server: MCPServer; canDecid
       <h3 id={titleId}>
         <a href={serverHref(r.name)}>{r.name}</a> requests <span class="stage">{r.effective.requested}</span>
       </h3>
-      <dl class="facts">
+      <dl class="card-facts">
         <div><dt>Team</dt><dd>{r.team}</dd></div>
         <div><dt>Environment</dt><dd>{r.environment}</dd></div>
         <div><dt>Risk</dt><dd>{r.risk}</dd></div>

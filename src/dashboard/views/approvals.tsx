@@ -8,20 +8,16 @@
  * read-only (publishers do not see held calls at all: `mayReadCallAudit`).
  * Every decision lands in the audit (`stage.approve|reject`, `approval.approve|deny`).
  */
+import { mayDecide, mayReadCalls } from '../roles.ts';
 import type { ViewProps } from './props.ts';
 import { HeldToolCalls } from './approvals-calls.tsx';
 import { LifecycleApprovals } from './approvals-lifecycle.tsx';
 import './approvals.css';
 
-/** Roles that may approve or reject stages and tool calls (authorize.ts: mayDecideStage, mayDecideApprovals). */
-const DECIDERS: ReadonlySet<string> = new Set(['approver', 'admin']);
-/** Roles that may read approvals of tool calls and call records (authorize.ts: mayReadCallAudit). */
-const CALL_READERS: ReadonlySet<string> = new Set(['approver', 'admin', 'reader']);
-
 /** Lifecycle approvals and held tool calls, to approve or deny with a note. */
 export function ApprovalsView(props: ViewProps) {
   const { role } = props.session;
-  const canDecide = DECIDERS.has(role);
+  const canDecide = mayDecide(props.session);
   return (
     <section aria-labelledby="view-title">
       <h1 id="view-title">Approvals</h1>
@@ -33,7 +29,7 @@ export function ApprovalsView(props: ViewProps) {
       )}
       <div class="approvals-grid">
         <LifecycleApprovals canDecide={canDecide} />
-        <HeldToolCalls canDecide={canDecide} canRead={CALL_READERS.has(role)} role={role} />
+        <HeldToolCalls canDecide={canDecide} canRead={mayReadCalls(props.session)} role={role} />
       </div>
     </section>
   );

@@ -50,7 +50,7 @@ export function RecordDetail(props: RecordDetailProps) {
     const r = record as CallRecord;
     const { arguments: args, result, ...rest } = r;
     return (
-      <section class="detail" aria-labelledby="detail-title" data-testid="record-detail">
+      <section class="record-detail" aria-labelledby="detail-title" data-testid="record-detail">
         <h2 id="detail-title">{title}</h2>
         <Fields entries={ordered(rest, CALL_ORDER)} />
         <h3>Arguments</h3>
@@ -68,7 +68,7 @@ export function RecordDetail(props: RecordDetailProps) {
   const changes = changesOf(e);
   const { changes: _c, ...otherDetails } = details ?? {};
   return (
-    <section class="detail" aria-labelledby="detail-title" data-testid="record-detail">
+    <section class="record-detail" aria-labelledby="detail-title" data-testid="record-detail">
       <h2 id="detail-title">{title}</h2>
       <Fields entries={ordered(rest, CHANGE_ORDER)} />
       <h3>Changes</h3>

@@ -13,11 +13,12 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import type { AuditEntry, CallRecord, RecordPage } from '../../client/wire.ts';
 import { API, ApiError, requestJson } from '../api.ts';
 import { CALL_COLUMNS, CALL_DECISION_OPTIONS, CHANGE_COLUMNS, changesOf, FILTERS, isoToLocal, localToIso, STREAM_PATH, type AuditStream } from '../audit-records.ts';
-import { ScrollFrame } from '../components/scroll-frame.tsx';
+import { TableFrame } from '../components/table-frame.tsx';
 import { Time } from '../components/time.tsx';
 import { downloadText } from '../download.ts';
 import { toCsv } from '../export.ts';
 import { readHashQuery, withHashQuery } from '../hash-query.ts';
+import { mayReadCalls } from '../roles.ts';
 import { RecordDetail } from './audit-detail.tsx';
 import type { ViewProps } from './props.ts';
 import './approvals.css';
@@ -186,7 +187,7 @@ function RecordTable<T extends AnyRecord>(props: { caption: string; columns: Col
 
 /** The audit explorer. */
 export function AuditView(props: ViewProps) {
-  const canReadCalls = props.session.role !== 'publisher';
+  const canReadCalls = mayReadCalls(props.session);
   const [query, setQuery] = useState<Query>(() => queryOf(location.hash, canReadCalls));
   const [loaded, setLoaded] = useState<Loaded>({ items: [], loading: true });
   const generation = useRef(0);
@@ -280,13 +281,13 @@ export function AuditView(props: ViewProps) {
       </div>
       {selected !== undefined && <RecordDetail stream={query.view} record={selected} onClose={() => select(undefined)} />}
       {query.record !== undefined && selected === undefined && !loaded.loading && <p class="notice">Record #{query.record} is not among the records loaded; clear the filters or load more.</p>}
-      <ScrollFrame label={query.view === 'calls' ? 'Call records' : 'Changes'}>
+      <TableFrame label={query.view === 'calls' ? 'Call records' : 'Changes'}>
         {query.view === 'calls' ? (
           <RecordTable caption="Call records, newest first" columns={CALL_TABLE} items={loaded.items as CallRecord[]} selected={query.record} onSelect={select} />
         ) : (
           <RecordTable caption="Changes, newest first" columns={CHANGE_TABLE} items={loaded.items as AuditEntry[]} selected={query.record} onSelect={select} />
         )}
-      </ScrollFrame>
+      </TableFrame>
       {loaded.continue !== undefined && (
         <p>
           <button type="button" class="secondary" disabled={loaded.loading} onClick={() => void load(query, loaded.continue)}>

@@ -8,7 +8,7 @@
  *   since that approval, and a rejection needs a note;
  * - an agent's `approval: required` call through the gateway (MCP SDK client) is
  *   held, shown with its recorded arguments, approved in the page, and the agent's
- *   retry succeeds;
+ *   retry succeeds; another is denied in the page with a note;
  * - the audit explorer filters to that call by agent and tool (the filters are in
  *   the link), shows its detail and exports it as CSV and JSON;
  * - a reader sees no decision buttons, and the API refuses the decision forced
@@ -149,6 +149,7 @@ describe.skipIf(CHROMIUM_MISSING !== undefined)('dashboard approvals and audit i
     await card.getByText(/was rejected by tok_/).waitFor({ timeout: 5_000 });
     const audit = await get<RecordPage<AuditEntry>>(`/audit?action=stage.reject&name=${SERVER}`);
     expect(audit.items[0]?.details).toMatchObject({ note: 'MODE two is not reviewed' });
+
   });
 
   it('the audit explorer filters to the call by agent and tool, links the filter, shows the detail and exports CSV and JSON', async () => {
@@ -212,6 +213,22 @@ describe.skipIf(CHROMIUM_MISSING !== undefined)('dashboard approvals and audit i
     expect(await noSideScroll(page)).toBeLessThanOrEqual(0);
     expect(await axeViolations(page)).toEqual([]);
     await dash.screenshot(page, 'approvals-narrow');
+  });
+
+  it('a held call denied in the page is listed as decided with the note, and audited', async () => {
+    await page.setViewportSize({ width: 1280, height: 800 });
+    const other = { ...DISCOUNT, percent: 40 };
+    const held = await agent.callTool({ name: 'applyDiscount', arguments: other }).then(() => 'not held', (err: unknown) => String(err));
+    const denyId = /apr_[0-9a-f]+/.exec(held)?.[0] ?? '';
+    expect(denyId, held).not.toBe('');
+    const heldCard = page.locator(`[data-approval="${denyId}"]`);
+    await heldCard.getByLabel(/^Note/).fill('40% needs the CFO');
+    await heldCard.getByRole('button', { name: 'Deny deal-desk calling quote/applyDiscount' }).click();
+    await page.locator(`[data-approval-row="${denyId}"]`, { hasText: '40% needs the CFO' }).waitFor({ timeout: 5_000 });
+    await heldCard.waitFor({ state: 'detached' });
+    expect(await page.locator(`[data-approval-row="${denyId}"] td`).allTextContents()).toContain('denied');
+    const denied = await get<RecordPage<AuditEntry>>(`/audit?action=approval.deny&name=${denyId}`);
+    expect(denied.items[0]?.details).toMatchObject({ agent: 'deal-desk', tool: 'applyDiscount', status: 'denied', reason: '40% needs the CFO' });
   });
 
   it('a reader sees no decision buttons, and the API refuses the decision forced from the page (403)', async () => {

@@ -11,11 +11,11 @@ import { BIN, NODE, REPO, startBerthUp, tempDir, waitFor, type BerthUp } from '.
 import { mcpServer } from './support/manifests.ts';
 
 const hasTmux = spawnSync('tmux', ['-V']).status === 0;
-// A tmux server of this file's own: two files starting the default server at once can leave
-// one session in a server whose socket the other replaced ("no server running").
-const TMUX = ['-L', `berth-get-watch-${process.pid}`];
 if (!hasTmux) process.stdout.write('[get -w] skipped: tmux is not installed (apt-get install tmux)\n');
 const state = tempDir('get-watch-tty');
+// A tmux server of this file's own, its socket in the temporary folder: two files starting the
+// default server at once can leave a session behind a socket the other replaced ("no server running").
+const TMUX = ['-S', `${state.dir}/tmux.sock`];
 const session = `berth-get-watch-${process.pid}`;
 let up: BerthUp | undefined;
 

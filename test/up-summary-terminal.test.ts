@@ -12,11 +12,11 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { BIN, NODE, REPO, fixtureManifest, killLeftovers, tempDir, waitFor } from './e2e-harness.ts';
 
 const hasTmux = spawnSync('tmux', ['-V']).status === 0;
-// A tmux server of this file's own: two files starting the default server at once can leave
-// one session in a server whose socket the other replaced ("no server running").
-const TMUX = ['-L', `berth-summary-${process.pid}`];
 if (!hasTmux) process.stdout.write('[summary] skipped: tmux is not installed (apt-get install tmux)\n');
 const scratch = tempDir('summary-tty');
+// A tmux server of this file's own, its socket in the temporary folder: two files starting the
+// default server at once can leave a session behind a socket the other replaced ("no server running").
+const TMUX = ['-S', `${scratch.dir}/tmux.sock`];
 const sessions: string[] = [];
 
 afterAll(async () => {

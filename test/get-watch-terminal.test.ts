@@ -13,6 +13,9 @@ import { mcpServer } from './support/manifests.ts';
 const hasTmux = spawnSync('tmux', ['-V']).status === 0;
 if (!hasTmux) process.stdout.write('[get -w] skipped: tmux is not installed (apt-get install tmux)\n');
 const state = tempDir('get-watch-tty');
+// A tmux server of this file's own, its socket in the temporary folder: two files starting the
+// default server at once can leave a session behind a socket the other replaced ("no server running").
+const TMUX = ['-S', `${state.dir}/tmux.sock`];
 const session = `berth-get-watch-${process.pid}`;
 let up: BerthUp | undefined;
 
@@ -23,7 +26,7 @@ function remote(name: string) {
 
 function capture(joined: boolean): string[] {
   const args = ['capture-pane', '-p', ...(joined ? ['-J'] : []), '-t', session];
-  return execFileSync('tmux', args, { encoding: 'utf8' }).replace(/\n+$/, '').split('\n');
+  return execFileSync('tmux', [...TMUX, ...args], { encoding: 'utf8' }).replace(/\n+$/, '').split('\n');
 }
 
 beforeAll(async () => {
@@ -33,7 +36,7 @@ beforeAll(async () => {
 }, 60_000);
 
 afterAll(async () => {
-  spawnSync('tmux', ['kill-session', '-t', session]);
+  spawnSync('tmux', [...TMUX, 'kill-session', '-t', session]);
   await up?.stop();
   state.remove();
 });
@@ -42,7 +45,7 @@ describe.skipIf(!hasTmux)('berth get servers -w in a terminal', () => {
   it('prints a row for a server applied while it watches, and nothing wraps at 80 columns', async () => {
     const command = [NODE, BIN, 'get', 'servers', '-w', '--server', up!.registryUrl].map((a) => `'${a}'`).join(' ');
     // The token travels in the session's environment, not on a command line `ps` shows.
-    execFileSync('tmux', ['new-session', '-d', '-s', session, '-x', '80', '-y', '30', '-e', `BERTH_TOKEN=${up!.token}`, '-c', REPO, command]);
+    execFileSync('tmux', [...TMUX, 'new-session', '-d', '-s', session, '-x', '80', '-y', '30', '-e', `BERTH_TOKEN=${up!.token}`, '-c', REPO, command]);
     await waitFor('the table with the existing server', () => capture(false).some((r) => r.startsWith('crm-existing')), 20_000, 100);
 
     const admin = new HttpRegistryClient({ baseUrl: up!.registryUrl, token: up!.token });

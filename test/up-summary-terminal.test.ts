@@ -14,10 +14,13 @@ import { BIN, NODE, REPO, fixtureManifest, killLeftovers, tempDir, waitFor } fro
 const hasTmux = spawnSync('tmux', ['-V']).status === 0;
 if (!hasTmux) process.stdout.write('[summary] skipped: tmux is not installed (apt-get install tmux)\n');
 const scratch = tempDir('summary-tty');
+// A tmux server of this file's own, its socket in the temporary folder: two files starting the
+// default server at once can leave a session behind a socket the other replaced ("no server running").
+const TMUX = ['-S', `${scratch.dir}/tmux.sock`];
 const sessions: string[] = [];
 
 afterAll(async () => {
-  for (const s of sessions) spawnSync('tmux', ['kill-session', '-t', s]);
+  for (const s of sessions) spawnSync('tmux', [...TMUX, 'kill-session', '-t', s]);
   for (const width of [80, 200]) await killLeftovers(join(scratch.dir, `state-${width}`));
   scratch.remove();
 });
@@ -40,11 +43,11 @@ async function screenAt(width: number, manifests: string): Promise<string[]> {
   const command = [NODE, BIN, 'up', '--state-dir', join(scratch.dir, `state-${width}`), '--registry-port', '0', '--gateway-port', '0', '--examples', manifests]
     .map((a) => `'${a}'`)
     .join(' ');
-  execFileSync('tmux', ['new-session', '-d', '-s', session, '-x', String(width), '-y', '40', '-c', REPO, command]);
+  execFileSync('tmux', [...TMUX, 'new-session', '-d', '-s', session, '-x', String(width), '-y', '40', '-c', REPO, command]);
   return waitFor(
     `a summary listing waiting servers at ${width} columns`,
     () => {
-      const rows = execFileSync('tmux', ['capture-pane', '-p', '-t', session], { encoding: 'utf8' }).split('\n');
+      const rows = execFileSync('tmux', [...TMUX, 'capture-pane', '-p', '-t', session], { encoding: 'utf8' }).split('\n');
       // Six waiting: too many to list at either width, so the row ends in "+N more" or "6 waiting".
       return rows.some((r) => /0\/6 servers Ready, 0 tools — .*(\+\d+ more|6 waiting)/.test(r)) ? rows : false;
     },

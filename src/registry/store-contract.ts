@@ -573,6 +573,20 @@ export function runStoreContract(opts: StoreContractOptions): void {
         expect(await store.revokeToken('tok_sess', '2026-01-01T01:00:00.000Z')).toBe(true);
         expect(await store.getToken('tok_sess')).toEqual({ ...session, revokedAt: '2026-01-01T01:00:00.000Z' });
       });
+
+      it('deletes the token records it is given, counts them, ignores unknown ids, and audits only a removal', async () => {
+        const token = (id: string, hash: string) => ({ id, hash: hash.repeat(64), role: 'reader' as const, session: true, createdAt: '2026-01-01T00:00:00.000Z' });
+        for (const [id, hash] of [['tok_del_a', '2'], ['tok_del_b', '3'], ['tok_del_c', '4']] as const) await store.putToken(token(id, hash));
+        const auditBefore = (await store.queryAudit({ action: 'session.sweep' })).length;
+        const audit = { actor: 'system:registry', action: 'session.sweep', details: { removed: 2 } };
+        expect(await store.deleteTokens(['tok_del_a', 'tok_del_c', 'tok_del_missing'], { audit })).toBe(2);
+        expect(await store.getToken('tok_del_a')).toBeUndefined();
+        expect(await store.findTokenByHash('4'.repeat(64))).toBeUndefined();
+        expect((await store.listTokens()).map((t) => t.id).filter((id) => id.startsWith('tok_del_'))).toEqual(['tok_del_b']);
+        expect(await store.deleteTokens(['tok_del_missing'], { audit })).toBe(0);
+        expect(await store.deleteTokens([])).toBe(0);
+        expect((await store.queryAudit({ action: 'session.sweep' })).length).toBe(auditBefore + 1);
+      });
     });
 
     runApprovalAndCallRecordContract(() => store);

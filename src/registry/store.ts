@@ -151,6 +151,12 @@ export interface Store {
   /** Sets revokedAt; false when no such token (then nothing, not even `opts.audit`, is written). */
   revokeToken(id: string, at: string, opts?: { audit?: AuditEntry }): Promise<boolean>;
   /**
+   * Removes these token records (ids not stored are ignored) and returns how many were
+   * removed; `opts.audit`, when given, commits with them. For records nothing can use
+   * any more (ended dashboard sessions): a revoked API token stays, so its audit makes sense.
+   */
+  deleteTokens(ids: readonly string[], opts?: { audit?: AuditEntry }): Promise<number>;
+  /**
    * Stores `approval` (a new pending one, see `approval-rules.ts`) unless one is
    * open for the same call (agent, server, tool, argumentsHash: pending, or
    * approved and unexpired at `now`): then returns that one with `created: false`.

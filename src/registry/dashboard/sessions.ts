@@ -19,6 +19,7 @@ import { checkToken, type Principal } from '../auth/authenticate.ts';
 import { mintToken } from '../auth/tokens.ts';
 import type { Store, TokenRecord } from '../store.ts';
 import { csrfTokenFor } from './csrf.ts';
+import { sweepEndedSessionsNowAndThen } from './session-sweep.ts';
 
 /** The cookie's name. */
 export const SESSION_COOKIE = 'berth_session';
@@ -92,6 +93,7 @@ export async function issueBrowserSession(deps: SessionDeps, subject: BrowserSes
     },
   });
   deps.logger?.info({ tokenId: record.id, role: record.role, parentTokenId: subject.parentTokenId }, 'dashboard session started');
+  await sweepEndedSessionsNowAndThen(deps);
   return { setCookie: sessionCookie(minted.token, ttlMs, subject.secure ?? false), csrfToken: csrfTokenFor(record), expiresAt: record.expiresAt!, tokenId: record.id };
 }
 

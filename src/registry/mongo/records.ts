@@ -71,7 +71,7 @@ export function leaseMethods(ctx: MongoContext): Pick<Store, 'acquireLease' | 'r
  * JSON (as in SQLite), so later fields such as `agent` and `groups` need no
  * migration.
  */
-export function tokenMethods(ctx: MongoContext): Pick<Store, 'putToken' | 'findTokenByHash' | 'getToken' | 'listTokens' | 'revokeToken'> {
+export function tokenMethods(ctx: MongoContext): Pick<Store, 'putToken' | 'findTokenByHash' | 'getToken' | 'listTokens' | 'revokeToken' | 'deleteTokens'> {
   const { c } = ctx;
   return {
     async putToken(t, o = {}) {
@@ -107,6 +107,16 @@ export function tokenMethods(ctx: MongoContext): Pick<Store, 'putToken' | 'findT
       }
       await pending?.confirm();
       return true;
+    },
+
+    async deleteTokens(ids, o = {}) {
+      if (ids.length === 0) return 0;
+      const present = await c.tokens.countDocuments({ _id: { $in: [...ids] } });
+      if (present === 0) return 0;
+      const pending = o.audit ? await writePendingAudit(ctx, o.audit) : undefined;
+      const { deletedCount } = await c.tokens.deleteMany({ _id: { $in: [...ids] } });
+      await pending?.confirm();
+      return deletedCount;
     },
   };
 }

@@ -98,7 +98,7 @@ export function leaseMethods(ctx: SqliteContext): Pick<Store, 'acquireLease' | '
  * an agent key's `agent` and `groups` — need no migration, and rows written
  * before them read back without them.
  */
-export function tokenMethods(ctx: SqliteContext): Pick<Store, 'putToken' | 'findTokenByHash' | 'getToken' | 'listTokens' | 'revokeToken'> {
+export function tokenMethods(ctx: SqliteContext): Pick<Store, 'putToken' | 'findTokenByHash' | 'getToken' | 'listTokens' | 'revokeToken' | 'deleteTokens'> {
   const { stmt } = ctx;
   return {
     async putToken(t, o = {}) {
@@ -138,6 +138,15 @@ export function tokenMethods(ctx: SqliteContext): Pick<Store, 'putToken' | 'find
         }
         if (o.audit) insertAudit(ctx, o.audit);
         return true;
+      });
+    },
+
+    async deleteTokens(ids, o = {}) {
+      return ctx.writeTx(() => {
+        let removed = 0;
+        for (const id of ids) removed += Number(stmt('DELETE FROM tokens WHERE id = ?').run(id).changes);
+        if (o.audit && removed > 0) insertAudit(ctx, o.audit);
+        return removed;
       });
     },
   };

@@ -22,3 +22,18 @@ export interface ServerLogSource {
 export class ServerLogsUnavailableError extends Error {
   override name = 'ServerLogsUnavailableError';
 }
+
+/**
+ * The source could not answer now: where it reads refused (a missing permission),
+ * failed, or took too long. The route answers `status` (502 refused or failed,
+ * 504 too slow) with the message as the problem's detail, so it must say what
+ * is wrong, where, and how to fix it.
+ */
+export class ServerLogsReadError extends Error {
+  override name = 'ServerLogsReadError';
+  readonly status: 502 | 504;
+  constructor(status: 502 | 504, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.status = status;
+  }
+}

@@ -1,14 +1,16 @@
 /**
  * `GET …/mcpservers/<name>/logs?tail=100`: a server's recent output, from the
- * registry's {@link ServerLogSource} (`berth up`: the local runtime's files).
+ * registry's {@link ServerLogSource} (`berth up`: the local runtime's files;
+ * `berth registry --logs-provider ecs`: CloudWatch Logs).
  * Owner team's publishers, approvers and admins ({@link mayReadServerLogs}).
  * 404 with the reason when the server does not exist, when this registry has
- * no log source (a standalone registry), or when the source holds nothing for it.
+ * no log source (a standalone registry), or when the source holds nothing for it;
+ * 502 / 504 with the source's reason when it cannot read now (refused, failed, too slow).
  */
 import { NotFoundError, RegistryError } from '../../client/errors.ts';
 import type { ServerLogEntry, ServerLogs } from '../../client/wire.ts';
 import { enforce, mayReadServerLogs } from '../auth/authorize.ts';
-import { ServerLogsUnavailableError } from '../server-log-source.ts';
+import { ServerLogsReadError, ServerLogsUnavailableError } from '../server-log-source.ts';
 import { intQuery, PREFIX, type ApiApp, type ApiDeps } from './context.ts';
 import { requireName } from './names.ts';
 
@@ -43,6 +45,9 @@ export function logRoutes(app: ApiApp, { store, logSource }: ApiDeps): void {
       return c.json(body);
     } catch (err) {
       if (err instanceof ServerLogsUnavailableError) throw noLogs(`${logSource.description} hold no output of MCPServer/${name}: ${err.message}`);
+      if (err instanceof ServerLogsReadError) {
+        throw new RegistryError(err.status, { type: 'server-logs-unreadable', title: 'Cannot read this server\'s logs now', detail: `reading MCPServer/${name}'s output from ${logSource.description} failed: ${err.message}` });
+      }
       throw err;
     }
   });

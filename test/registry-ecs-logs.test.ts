@@ -1,0 +1,130 @@
+/**
+ * `berth registry --logs-provider ecs` as it runs on ECS: a real registry
+ * process whose SDK clients reach the AWS fake's HTTP front (AWS_ENDPOINT_URL),
+ * serving `GET …/mcpservers/<name>/logs` from the CloudWatch group and stream
+ * prefix the server's task definition names. Covers the newest lines with their
+ * times, a missing group (404 naming it), AccessDenied (502 naming the IAM
+ * action), flags without --logs-provider refused, and a CloudWatch read that
+ * never answers giving up with 504 instead of holding the request.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { PutLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { HttpRegistryClient } from '../src/client/http-client.ts';
+import type { LogLine, ServerLogs } from '../src/providers/server-logs.ts';
+import { ecsServerLogSource } from '../src/cli/server-log-wiring.ts';
+import { ServerLogsReadError } from '../src/registry/server-log-source.ts';
+import { runBerth, spawnBerth, tempDir, type BerthProcess } from './cli-services-harness.ts';
+import { converge, ecsServer, ecsWorld, writeEcsConfigFile, type EcsWorld } from './ecs-harness.ts';
+import { createFakeAwsClients, serveAwsFake, type ServedAwsFake } from './support/aws-fake/index.ts';
+import { createApproved } from './support/approvals.ts';
+
+const GROUP = '/berth/dev';
+let w: EcsWorld;
+let aws: ServedAwsFake;
+let dir: string;
+let removeDir: () => void;
+let registry: BerthProcess;
+let url: string;
+let token: string;
+
+beforeAll(async () => {
+  // The reader compares event times with its own clock: the fake starts at the wall clock.
+  w = await ecsWorld({ startMs: Date.now() });
+  await createApproved(w.store, ecsServer('weather'));
+  await converge(w, 'weather');
+  aws = await serveAwsFake(w.fake);
+  ({ dir, remove: removeDir } = tempDir('registry-ecs-logs'));
+  writeEcsConfigFile(dir, w);
+  const env = {
+    AWS_ACCESS_KEY_ID: 'AKIAFAKEFAKEFAKEFAKE',
+    AWS_SECRET_ACCESS_KEY: 'fake-secret',
+    AWS_CONFIG_FILE: join(dir, 'no-aws-config'),
+    AWS_SHARED_CREDENTIALS_FILE: join(dir, 'no-aws-credentials'),
+    AWS_ENDPOINT_URL: aws.url,
+  };
+  const stateDir = join(dir, 'state');
+  registry = spawnBerth(['registry', '--port', '0', '--state-dir', stateDir, '--log-level', 'warn', '--logs-provider', 'ecs', '--environment', 'dev', '--config', 'berth.config.yaml'], { cwd: dir, env });
+  url = /(http:\/\/\S+)/.exec(await registry.waitForLine(/^registry listening on http/))![1]!;
+  token = readFileSync(join(stateDir, 'admin-token'), 'utf8').trim();
+  // The registry's own store holds the server (the route answers only for servers it knows).
+  await new HttpRegistryClient({ baseUrl: url, token }).create(ecsServer('weather'));
+});
+afterAll(async () => {
+  await registry?.stop();
+  await aws?.close();
+  await w?.close();
+  removeDir?.();
+});
+
+const logsOf = async (name: string, tail: number) => {
+  const res = await fetch(`${url}/apis/berth.dev/v1alpha1/mcpservers/${name}/logs?tail=${tail}`, { headers: { authorization: `Bearer ${token}` } });
+  return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+};
+
+describe('berth registry --logs-provider ecs (spawned, AWS_ENDPOINT_URL at the fake)', () => {
+  it('says where its logs come from; a missing group is a 404 naming it; then the newest lines with their times; AccessDenied is a 502 naming the action', async () => {
+    expect(await registry.waitForLine(/^server logs from /)).toBe('server logs from CloudWatch Logs of ECS environment dev (berth logs --provider ecs reads the same)');
+
+    const missing = await logsOf('weather', 2);
+    expect(missing.status).toBe(404);
+    expect(missing.body.detail).toMatch(/CloudWatch log group \/berth\/dev does not exist in us-east-1: task definition arn:aws:ecs:us-east-1:123456789012:task-definition\/berth-weather:1 sends "weather"'s output there/);
+
+    w.fake.logs.createLogGroup(GROUP);
+    const [task] = w.fake.ecs.tasksOf('berth-weather');
+    const stream = `weather/mcp/${task!.arn.split('/').pop()}`;
+    w.fake.logs.createLogStream(GROUP, stream);
+    const now = Date.now();
+    const events: Array<[number, string]> = [[now - 60_000, 'line 1'], [now - 50_000, 'line 2'], [now - 40_000, 'line 3']];
+    const clients = createFakeAwsClients(w.fake, { maxAttempts: 1 });
+    await clients.logs.send(new PutLogEventsCommand({ logGroupName: GROUP, logStreamName: stream, logEvents: events.map(([timestamp, message]) => ({ timestamp, message })) }));
+
+    const served = await logsOf('weather', 2);
+    expect(served).toEqual({
+      status: 200,
+      body: {
+        server: 'weather',
+        source: 'CloudWatch Logs of ECS environment dev (berth logs --provider ecs reads the same)',
+        lines: [
+          { time: new Date(now - 50_000).toISOString(), stream: 'stdout', line: 'line 2' },
+          { time: new Date(now - 40_000).toISOString(), stream: 'stdout', line: 'line 3' },
+        ],
+      },
+    });
+
+    w.fake.logs.denyRead(GROUP);
+    const denied = await logsOf('weather', 2);
+    w.fake.logs.denyRead(GROUP, false);
+    expect(denied.status).toBe(502);
+    expect(denied.body.detail).toMatch(/logs:FilterLogEvents/);
+    expect(denied.body.detail).toMatch(/arn:aws:logs:us-east-1:123456789012:log-group:\/berth\/dev:\*/);
+  });
+
+  it('refuses --environment without --logs-provider ecs, and a logs provider it does not know', async () => {
+    const alone = await runBerth(['registry', '--environment', 'dev'], { cwd: dir });
+    expect(alone).toMatchObject({ code: 2 });
+    expect(alone.stderr).toMatch(/--environment and --config choose an ECS environment: add --logs-provider ecs/);
+    const unknown = await runBerth(['registry', '--logs-provider', 'local'], { cwd: dir });
+    expect(unknown).toMatchObject({ code: 2 });
+    expect(unknown.stderr).toMatch(/--logs-provider must be ecs \(got "local"\)/);
+  });
+
+  it('gives up on a CloudWatch read that never answers: 504 reason, the read aborted', async () => {
+    let aborted = false;
+    // A reader that never yields and ignores its abort: the worst AWS can do to a request.
+    const stuck: ServerLogs = {
+      async *readLogs(_server, { signal }): AsyncGenerator<LogLine> {
+        signal.addEventListener('abort', () => { aborted = true; }, { once: true });
+        await new Promise(() => undefined);
+      },
+    };
+    const source = ecsServerLogSource({ logs: stuck, environment: 'dev', timeoutMs: 200 });
+    const started = Date.now();
+    const err = await source.recent('weather', { tail: 2 }).catch((e: unknown) => e);
+    expect(Date.now() - started).toBeLessThan(2_000);
+    expect(err).toBeInstanceOf(ServerLogsReadError);
+    expect(err).toMatchObject({ status: 504, message: expect.stringMatching(/^CloudWatch Logs did not answer within 200 ms; try again, or read it with `berth logs weather --provider ecs --environment dev`/) });
+    expect(aborted).toBe(true);
+  });
+});

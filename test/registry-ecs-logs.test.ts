@@ -15,37 +15,22 @@ import { HttpRegistryClient } from '../src/client/http-client.ts';
 import type { LogLine, ServerLogs } from '../src/providers/server-logs.ts';
 import { ecsServerLogSource } from '../src/cli/server-log-wiring.ts';
 import { ServerLogsReadError } from '../src/registry/server-log-source.ts';
-import { runBerth, spawnBerth, tempDir, type BerthProcess } from './cli-services-harness.ts';
-import { converge, ecsServer, ecsWorld, writeEcsConfigFile, type EcsWorld } from './ecs-harness.ts';
-import { createFakeAwsClients, serveAwsFake, type ServedAwsFake } from './support/aws-fake/index.ts';
-import { createApproved } from './support/approvals.ts';
+import { runBerth, spawnBerth, type BerthProcess } from './cli-services-harness.ts';
+import { ecsServer, ecsWorldForCli, taskLogStream, type CliEcsWorld, type EcsWorld } from './ecs-harness.ts';
+import { createFakeAwsClients } from './support/aws-fake/index.ts';
 
 const GROUP = '/berth/dev';
+let world: CliEcsWorld;
 let w: EcsWorld;
-let aws: ServedAwsFake;
-let dir: string;
-let removeDir: () => void;
 let registry: BerthProcess;
 let url: string;
 let token: string;
 
 beforeAll(async () => {
-  // The reader compares event times with its own clock: the fake starts at the wall clock.
-  w = await ecsWorld({ startMs: Date.now() });
-  await createApproved(w.store, ecsServer('weather'));
-  await converge(w, 'weather');
-  aws = await serveAwsFake(w.fake);
-  ({ dir, remove: removeDir } = tempDir('registry-ecs-logs'));
-  writeEcsConfigFile(dir, w);
-  const env = {
-    AWS_ACCESS_KEY_ID: 'AKIAFAKEFAKEFAKEFAKE',
-    AWS_SECRET_ACCESS_KEY: 'fake-secret',
-    AWS_CONFIG_FILE: join(dir, 'no-aws-config'),
-    AWS_SHARED_CREDENTIALS_FILE: join(dir, 'no-aws-credentials'),
-    AWS_ENDPOINT_URL: aws.url,
-  };
-  const stateDir = join(dir, 'state');
-  registry = spawnBerth(['registry', '--port', '0', '--state-dir', stateDir, '--log-level', 'warn', '--logs-provider', 'ecs', '--environment', 'dev', '--config', 'berth.config.yaml'], { cwd: dir, env });
+  world = await ecsWorldForCli('weather', 'registry-ecs-logs');
+  w = world.w;
+  const stateDir = join(world.dir, 'state');
+  registry = spawnBerth(['registry', '--port', '0', '--state-dir', stateDir, '--log-level', 'warn', '--logs-provider', 'ecs', '--environment', 'dev', '--config', 'berth.config.yaml'], { cwd: world.dir, env: world.env });
   url = /(http:\/\/\S+)/.exec(await registry.waitForLine(/^registry listening on http/))![1]!;
   token = readFileSync(join(stateDir, 'admin-token'), 'utf8').trim();
   // The registry's own store holds the server (the route answers only for servers it knows).
@@ -53,9 +38,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await registry?.stop();
-  await aws?.close();
-  await w?.close();
-  removeDir?.();
+  await world?.close();
 });
 
 const logsOf = async (name: string, tail: number) => {
@@ -72,8 +55,7 @@ describe('berth registry --logs-provider ecs (spawned, AWS_ENDPOINT_URL at the f
     expect(missing.body.detail).toMatch(/CloudWatch log group \/berth\/dev does not exist in us-east-1: task definition arn:aws:ecs:us-east-1:123456789012:task-definition\/berth-weather:1 sends "weather"'s output there/);
 
     w.fake.logs.createLogGroup(GROUP);
-    const [task] = w.fake.ecs.tasksOf('berth-weather');
-    const stream = `weather/mcp/${task!.arn.split('/').pop()}`;
+    const stream = taskLogStream(w, 'weather');
     w.fake.logs.createLogStream(GROUP, stream);
     const now = Date.now();
     const events: Array<[number, string]> = [[now - 60_000, 'line 1'], [now - 50_000, 'line 2'], [now - 40_000, 'line 3']];
@@ -102,10 +84,10 @@ describe('berth registry --logs-provider ecs (spawned, AWS_ENDPOINT_URL at the f
   });
 
   it('refuses --environment without --logs-provider ecs, and a logs provider it does not know', async () => {
-    const alone = await runBerth(['registry', '--environment', 'dev'], { cwd: dir });
+    const alone = await runBerth(['registry', '--environment', 'dev'], { cwd: world.dir });
     expect(alone).toMatchObject({ code: 2 });
     expect(alone.stderr).toMatch(/--environment and --config choose an ECS environment: add --logs-provider ecs/);
-    const unknown = await runBerth(['registry', '--logs-provider', 'local'], { cwd: dir });
+    const unknown = await runBerth(['registry', '--logs-provider', 'local'], { cwd: world.dir });
     expect(unknown).toMatchObject({ code: 2 });
     expect(unknown.stderr).toMatch(/--logs-provider must be ecs \(got "local"\)/);
   });

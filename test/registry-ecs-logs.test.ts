@@ -4,17 +4,15 @@
  * serving `GET …/mcpservers/<name>/logs` from the CloudWatch group and stream
  * prefix the server's task definition names. Covers the newest lines with their
  * times, a missing group (404 naming it), AccessDenied (502 naming the IAM
- * action), flags without --logs-provider refused, and a CloudWatch read that
- * never answers giving up with 504 instead of holding the request.
+ * action), flags without --logs-provider refused, and a CloudWatch endpoint that
+ * never answers giving a 504 after --logs-timeout instead of holding the request.
  */
 import { readFileSync } from 'node:fs';
+import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { PutLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HttpRegistryClient } from '../src/client/http-client.ts';
-import type { LogLine, ServerLogs } from '../src/providers/server-logs.ts';
-import { ecsServerLogSource } from '../src/cli/server-log-wiring.ts';
-import { ServerLogsReadError } from '../src/registry/server-log-source.ts';
 import { runBerth, spawnBerth, type BerthProcess } from './cli-services-harness.ts';
 import { ecsServer, ecsWorldForCli, taskLogStream, type CliEcsWorld, type EcsWorld } from './ecs-harness.ts';
 import { createFakeAwsClients } from './support/aws-fake/index.ts';
@@ -83,30 +81,44 @@ describe('berth registry --logs-provider ecs (spawned, AWS_ENDPOINT_URL at the f
     expect(denied.body.detail).toMatch(/arn:aws:logs:us-east-1:123456789012:log-group:\/berth\/dev:\*/);
   });
 
-  it('refuses --environment without --logs-provider ecs, and a logs provider it does not know', async () => {
+  it('refuses --environment or --logs-timeout without --logs-provider ecs, and a logs provider it does not know', async () => {
     const alone = await runBerth(['registry', '--environment', 'dev'], { cwd: world.dir });
     expect(alone).toMatchObject({ code: 2 });
     expect(alone.stderr).toMatch(/--environment and --config choose an ECS environment: add --logs-provider ecs/);
     const unknown = await runBerth(['registry', '--logs-provider', 'local'], { cwd: world.dir });
     expect(unknown).toMatchObject({ code: 2 });
     expect(unknown.stderr).toMatch(/--logs-provider must be ecs \(got "local"\)/);
+    const timeoutAlone = await runBerth(['registry', '--logs-timeout', '1s'], { cwd: world.dir });
+    expect(timeoutAlone).toMatchObject({ code: 2 });
+    expect(timeoutAlone.stderr).toMatch(/--logs-timeout bounds the reads of --logs-provider ecs/);
   });
 
-  it('gives up on a CloudWatch read that never answers: 504 reason, the read aborted', async () => {
-    let aborted = false;
-    // A reader that never yields and ignores its abort: the worst AWS can do to a request.
-    const stuck: ServerLogs = {
-      async *readLogs(_server, { signal }): AsyncGenerator<LogLine> {
-        signal.addEventListener('abort', () => { aborted = true; }, { once: true });
-        await new Promise(() => undefined);
-      },
-    };
-    const source = ecsServerLogSource({ logs: stuck, environment: 'dev', timeoutMs: 200 });
-    const started = Date.now();
-    const err = await source.recent('weather', { tail: 2 }).catch((e: unknown) => e);
-    expect(Date.now() - started).toBeLessThan(2_000);
-    expect(err).toBeInstanceOf(ServerLogsReadError);
-    expect(err).toMatchObject({ status: 504, message: expect.stringMatching(/^CloudWatch Logs did not answer within 200 ms; try again, or read it with `berth logs weather --provider ecs --environment dev`/) });
-    expect(aborted).toBe(true);
+  it('answers 504 saying so when CloudWatch does not answer within --logs-timeout, and never holds the request', async () => {
+    // A CloudWatch Logs endpoint that takes connections and never answers (ECS calls still reach the fake).
+    const held = new Set<Socket>();
+    const silent = createServer((socket) => void held.add(socket));
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const stateDir = join(world.dir, 'state-slow');
+    const slow = spawnBerth(['registry', '--port', '0', '--state-dir', stateDir, '--log-level', 'warn', '--logs-provider', 'ecs', '--environment', 'dev', '--logs-timeout', '1s'], {
+      cwd: world.dir,
+      env: { ...world.env, AWS_ENDPOINT_URL_CLOUDWATCH_LOGS: `http://127.0.0.1:${(silent.address() as AddressInfo).port}` },
+    });
+    try {
+      const slowUrl = /(http:\/\/\S+)/.exec(await slow.waitForLine(/^registry listening on http/))![1]!;
+      const slowToken = readFileSync(join(stateDir, 'admin-token'), 'utf8').trim();
+      await new HttpRegistryClient({ baseUrl: slowUrl, token: slowToken }).create(ecsServer('weather'));
+      const started = Date.now();
+      const res = await fetch(`${slowUrl}/apis/berth.dev/v1alpha1/mcpservers/weather/logs?tail=2`, { headers: { authorization: `Bearer ${slowToken}` } });
+      const took = Date.now() - started;
+      expect(res.status).toBe(504);
+      expect(((await res.json()) as { detail: string }).detail).toMatch(/CloudWatch Logs did not answer within 1 s \(--logs-timeout\); try again, or read them with `berth logs weather --provider ecs --environment dev`/);
+      expect(took).toBeGreaterThanOrEqual(900);
+      expect(took).toBeLessThan(4_000);
+      expect(held.size, 'the read reached the silent endpoint').toBeGreaterThan(0);
+    } finally {
+      await slow.stop();
+      for (const socket of held) socket.destroy();
+      silent.close();
+    }
   });
 });

@@ -11,6 +11,7 @@
 import { NoServerLogsError, readServerLogs } from '../providers/local/index.ts';
 import { ServerLogsError, type ServerLogs } from '../providers/server-logs.ts';
 import type { ServerLogEntry } from '../client/wire.ts';
+import { formatDuration } from '../kit/duration.ts';
 import { ServerLogsReadError, ServerLogsUnavailableError, type ServerLogSource } from '../registry/server-log-source.ts';
 
 /** A log source reading `<stateDir>/logs/<server>.stdout.log` and `.stderr.log`. */
@@ -59,7 +60,7 @@ export function ecsServerLogSource(opts: EcsServerLogSourceOptions): ServerLogSo
       const timer = setTimeout(() => stop.abort(), timeoutMs);
       // The reader ends quietly when its signal aborts; the race makes a timeout an answer, not a short list.
       const tooSlow = new Promise<never>((_, reject) => {
-        stop.signal.addEventListener('abort', () => reject(new ServerLogsReadError(504, `CloudWatch Logs did not answer within ${timeoutMs} ms; try again, or read it with \`berth logs ${server} --provider ecs --environment ${opts.environment}\``)), { once: true });
+        stop.signal.addEventListener('abort', () => reject(new ServerLogsReadError(504, `CloudWatch Logs did not answer within ${formatDuration(timeoutMs)} (--logs-timeout); try again, or read them with \`berth logs ${server} --provider ecs --environment ${opts.environment}\``)), { once: true });
       });
       const read = (async (): Promise<ServerLogEntry[]> => {
         const lines: ServerLogEntry[] = [];

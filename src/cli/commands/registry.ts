@@ -20,12 +20,13 @@ import { EcsConfigError } from '../../providers/ecs/index.ts';
 import type { ServerLogSource } from '../../registry/server-log-source.ts';
 import { DEFAULT_ECS_CONFIG_FILE, wireEcsRuntime } from '../ecs-wiring.ts';
 import { ECS_ENVIRONMENT_FLAGS, ecsEnvironmentFromFlags } from '../ecs-environment-flags.ts';
-import { ecsServerLogSource } from '../server-log-wiring.ts';
+import { DEFAULT_ECS_LOG_READ_TIMEOUT_MS, ecsServerLogSource } from '../server-log-wiring.ts';
+import { formatDuration } from '../../kit/duration.ts';
 
 const usage = `Usage: berth registry [--port 7070] [--host 127.0.0.1] [--state-dir ./.berth] [--store URL [--store-ca FILE] | --db PATH] [--approval-ttl 10m]
                       [--max-watchers-per-token 16] [--no-dashboard] [--ui-session-ttl 8h] [--log-level info]
                       [--oidc-issuer URL --oidc-client-id ID --oidc-role-map G=R[:T]…]
-                      [--logs-provider ecs --environment ENV [--config FILE]]
+                      [--logs-provider ecs --environment ENV [--config FILE] [--logs-timeout 5s]]
 
 Serves the registry API (${'/apis/berth.dev/v1alpha1/…'}, /openapi.json, /metrics) and the
 web dashboard (/ui/) over
@@ -56,6 +57,8 @@ ${OIDC_LOGIN_USAGE}
                     Default: none (the page says where to read them)
   --environment ENV with --logs-provider ecs: the environment (dev, staging, production)
   --config FILE     with --logs-provider ecs: the environment config (default ${DEFAULT_ECS_CONFIG_FILE})
+  --logs-timeout D  with --logs-provider ecs: longest wait for CloudWatch on one log request; then
+                    504 (default ${formatDuration(DEFAULT_ECS_LOG_READ_TIMEOUT_MS)})
   --log-level L     trace, debug, info, warn, error (default: BERTH_LOG_LEVEL, else info)
   -h, --help        show this help
 
@@ -79,6 +82,7 @@ const command: Command = {
       ...OIDC_LOGIN_FLAGS,
       ...DASHBOARD_FLAGS,
       'logs-provider': { type: 'string' },
+      'logs-timeout': { type: 'string' },
       ...ECS_ENVIRONMENT_FLAGS,
       help: { type: 'boolean', short: 'h' },
     });
@@ -100,6 +104,8 @@ const command: Command = {
     const logsProvider = values['logs-provider'];
     if (logsProvider !== undefined && logsProvider !== 'ecs') throw new UsageError(`--logs-provider must be ecs (got "${logsProvider}"); without it the registry reads no server logs`);
     const ecs = ecsEnvironmentFromFlags(values, logsProvider === 'ecs', '--logs-provider');
+    if (ecs === undefined && values['logs-timeout'] !== undefined) throw new UsageError('--logs-timeout bounds the reads of --logs-provider ecs: add it, or drop --logs-timeout');
+    const logsTimeoutMs = durationFlag(values['logs-timeout'], '--logs-timeout', DEFAULT_ECS_LOG_READ_TIMEOUT_MS);
     const bootstrapTokens = bootstrapTokensFromEnv(io.env);
     const store = await resolveStoreChoice(values, io, join(stateDir, 'registry.db'));
     await mkdir(stateDir, { recursive: true, mode: 0o700 });
@@ -112,7 +118,7 @@ const command: Command = {
         const wired = await wireEcsRuntime({ ...ecs, cwd: io.cwd, logger }).catch((err: unknown) => {
           throw err instanceof EcsConfigError ? new CommandFailure(ExitCode.Failed, `--logs-provider ecs: ${err.message}`, { cause: err }) : err;
         });
-        logSource = ecsServerLogSource({ logs: wired.ecs, environment: ecs.environment });
+        logSource = ecsServerLogSource({ logs: wired.ecs, environment: ecs.environment, timeoutMs: logsTimeoutMs });
       }
       return await runRuntime({ logger, io, registry: { store, host, port, stateDir, portFlag: '--port', approvalTtlMs, maxWatchersPerToken, ...(dashboard ? { dashboard: { ...dashboard, ...(oidc ? { oidc } : {}) } } : {}), ...(bootstrapTokens ? { bootstrapTokens } : {}), ...(logSource ? { logSource } : {}) }, allowRemote: allowRemoteFromFlags(values) }, (rt) => {
         const where = store.location.adapter === 'sqlite' ? `database ${store.location.path}` : `store ${store.location.display}`;

@@ -2,7 +2,8 @@
  * The ServerLogSource port: where the registry reads a server's recent output
  * for `GET …/mcpservers/<name>/logs`. Optional: a registry started with none (a
  * standalone `berth registry`, whose servers run elsewhere) answers 404 saying
- * so. `berth up` wires it to the local runtime's log files (src/cli).
+ * so. `berth up` wires it to the local runtime's log files, `berth registry
+ * --logs-provider ecs` to CloudWatch Logs (src/cli/server-log-wiring.ts).
  */
 import type { ServerLogEntry } from '../client/wire.ts';
 

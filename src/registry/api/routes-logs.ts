@@ -38,7 +38,7 @@ export function logRoutes(app: ApiApp, { store, logSource }: ApiDeps): void {
     if (!server) throw new NotFoundError(`MCPServer/${name} does not exist: check the name, or list what exists with \`berth get servers\``);
     enforce(mayReadServerLogs(c.get('principal'), server));
     if (!logSource) {
-      throw noLogs(`this registry reads no server logs: it runs without a runtime on this machine (a standalone registry). Read MCPServer/${name}'s output where it runs: \`berth logs ${name}\` next to its \`berth up\`, or CloudWatch for ECS`);
+      throw noLogs(`this registry reads no server logs: it runs without a runtime on this machine (a standalone registry). Read MCPServer/${name}'s output where it runs: \`berth logs ${name}\` next to its \`berth up\`, or for ECS \`berth logs ${name} --provider ecs --environment ENV\`; start this registry with \`--logs-provider ecs\` to show them here`);
     }
     try {
       const body: ServerLogs = { server: name, source: logSource.description, lines: newest(await logSource.recent(name, { tail }), tail) };

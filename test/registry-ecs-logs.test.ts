@@ -81,13 +81,16 @@ describe('berth registry --logs-provider ecs (spawned, AWS_ENDPOINT_URL at the f
     expect(denied.body.detail).toMatch(/arn:aws:logs:us-east-1:123456789012:log-group:\/berth\/dev:\*/);
   });
 
-  it('refuses --environment or --logs-timeout without --logs-provider ecs, and a logs provider it does not know', async () => {
+  it('refuses --environment or --logs-timeout without --logs-provider ecs, a logs provider it does not know, and an environment config it cannot read (exit 1)', async () => {
     const alone = await runBerth(['registry', '--environment', 'dev'], { cwd: world.dir });
     expect(alone).toMatchObject({ code: 2 });
     expect(alone.stderr).toMatch(/--environment and --config choose an ECS environment: add --logs-provider ecs/);
     const unknown = await runBerth(['registry', '--logs-provider', 'local'], { cwd: world.dir });
     expect(unknown).toMatchObject({ code: 2 });
     expect(unknown.stderr).toMatch(/--logs-provider must be ecs \(got "local"\)/);
+    const noConfig = await runBerth(['registry', '--port', '0', '--state-dir', join(world.dir, 'state-noconfig'), '--logs-provider', 'ecs', '--environment', 'dev', '--config', 'missing.yaml'], { cwd: world.dir });
+    expect(noConfig).toMatchObject({ code: 1 });
+    expect(noConfig.stderr).toMatch(/^berth registry: --logs-provider ecs: .*missing\.yaml.* cannot be read .*pass --config with the path of the environment config/m);
     const timeoutAlone = await runBerth(['registry', '--logs-timeout', '1s'], { cwd: world.dir });
     expect(timeoutAlone).toMatchObject({ code: 2 });
     expect(timeoutAlone.stderr).toMatch(/--logs-timeout bounds the reads of --logs-provider ecs/);

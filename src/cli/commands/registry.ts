@@ -21,7 +21,6 @@ import type { ServerLogSource } from '../../registry/server-log-source.ts';
 import { DEFAULT_ECS_CONFIG_FILE, wireEcsRuntime } from '../ecs-wiring.ts';
 import { ECS_ENVIRONMENT_FLAGS, ecsEnvironmentFromFlags } from '../ecs-environment-flags.ts';
 import { DEFAULT_ECS_LOG_READ_TIMEOUT_MS, ecsServerLogSource } from '../server-log-wiring.ts';
-import { formatDuration } from '../../kit/duration.ts';
 
 const usage = `Usage: berth registry [--port 7070] [--host 127.0.0.1] [--state-dir ./.berth] [--store URL [--store-ca FILE] | --db PATH] [--approval-ttl 10m]
                       [--max-watchers-per-token 16] [--no-dashboard] [--ui-session-ttl 8h] [--log-level info]
@@ -58,7 +57,7 @@ ${OIDC_LOGIN_USAGE}
   --environment ENV with --logs-provider ecs: the environment (dev, staging, production)
   --config FILE     with --logs-provider ecs: the environment config (default ${DEFAULT_ECS_CONFIG_FILE})
   --logs-timeout D  with --logs-provider ecs: longest wait for CloudWatch on one log request; then
-                    504 (default ${formatDuration(DEFAULT_ECS_LOG_READ_TIMEOUT_MS)})
+                    504 (default ${DEFAULT_ECS_LOG_READ_TIMEOUT_MS / 1000}s)
   --log-level L     trace, debug, info, warn, error (default: BERTH_LOG_LEVEL, else info)
   -h, --help        show this help
 

@@ -6,43 +6,26 @@
  * --timestamps), AWS_ENDPOINT_URL_CLOUDWATCH_LOGS, -f printing a line put after it started, Ctrl-C (130), SIGTERM
  * (143), and a closed output pipe ending it.
  */
-import { join } from 'node:path';
 import { PutLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runBerth, spawnBerth, tempDir, waitFor } from './cli-services-harness.ts';
-import { converge, ecsServer, ecsWorld, writeEcsConfigFile, type EcsWorld } from './ecs-harness.ts';
-import { createFakeAwsClients, serveAwsFake, type ServedAwsFake } from './support/aws-fake/index.ts';
-import { createApproved } from './support/approvals.ts';
+import { runBerth, spawnBerth, waitFor } from './cli-services-harness.ts';
+import { ecsWorldForCli, taskLogStream, type CliEcsWorld, type EcsWorld } from './ecs-harness.ts';
+import { createFakeAwsClients } from './support/aws-fake/index.ts';
 
 const GROUP = '/berth/dev';
+let world: CliEcsWorld;
 let w: EcsWorld;
-let aws: ServedAwsFake;
 let dir: string;
-let removeDir: () => void;
 let env: Record<string, string>;
 let clients: ReturnType<typeof createFakeAwsClients>;
 
 beforeAll(async () => {
-  // The CLI compares event times with its own clock: the fake starts at the wall clock.
-  w = await ecsWorld({ startMs: Date.now() });
-  await createApproved(w.store, ecsServer('weather'));
-  await converge(w, 'weather');
-  aws = await serveAwsFake(w.fake);
-  ({ dir, remove: removeDir } = tempDir('logs-ecs'));
-  writeEcsConfigFile(dir, w);
+  world = await ecsWorldForCli('weather', 'logs-ecs');
+  ({ w, dir, env } = world);
   clients = createFakeAwsClients(w.fake, { maxAttempts: 1 });
-  env = {
-    AWS_ACCESS_KEY_ID: 'AKIAFAKEFAKEFAKEFAKE',
-    AWS_SECRET_ACCESS_KEY: 'fake-secret',
-    AWS_CONFIG_FILE: join(dir, 'no-aws-config'),
-    AWS_SHARED_CREDENTIALS_FILE: join(dir, 'no-aws-credentials'),
-    AWS_ENDPOINT_URL: aws.url,
-  };
 });
 afterAll(async () => {
-  await aws?.close();
-  await w?.close();
-  removeDir?.();
+  await world?.close();
 });
 
 const logs = (...args: string[]) => runBerth(['logs', 'weather', '--provider', 'ecs', '--environment', 'dev', ...args], { cwd: dir, env });
@@ -59,8 +42,7 @@ describe('berth logs --provider ecs (spawned, AWS_ENDPOINT_URL at the fake)', ()
     );
 
     w.fake.logs.createLogGroup(GROUP);
-    const [task] = w.fake.ecs.tasksOf('berth-weather');
-    const stream = `weather/mcp/${task!.arn.split('/').pop()}`;
+    const stream = taskLogStream(w, 'weather');
     w.fake.logs.createLogStream(GROUP, stream);
     w.fake.logs.createLogStream(GROUP, 'quote/mcp/0123');
     const now = Date.now();
@@ -76,7 +58,7 @@ describe('berth logs --provider ecs (spawned, AWS_ENDPOINT_URL at the fake)', ()
     // The per-service endpoint variables win over AWS_ENDPOINT_URL, as for the other clients.
     const perService = await runBerth(['logs', 'weather', '--provider', 'ecs', '--environment', 'dev', '--tail', '1'], {
       cwd: dir,
-      env: { ...env, AWS_ENDPOINT_URL: 'http://127.0.0.1:9', AWS_ENDPOINT_URL_ECS: aws.url, AWS_ENDPOINT_URL_CLOUDWATCH_LOGS: aws.url },
+      env: { ...env, AWS_ENDPOINT_URL: 'http://127.0.0.1:9', AWS_ENDPOINT_URL_ECS: world.aws.url, AWS_ENDPOINT_URL_CLOUDWATCH_LOGS: world.aws.url },
     });
     expect(perService).toMatchObject({ code: 0, stdout: 'line 3\n' });
     expect((await logs('--since', '10m')).stdout).toBe('line 1\nline 2\nline 3\n');
@@ -85,8 +67,7 @@ describe('berth logs --provider ecs (spawned, AWS_ENDPOINT_URL at the fake)', ()
   });
 
   it('-f prints a line put after it started; Ctrl-C exits 130, SIGTERM 143, a closed output pipe ends it', async () => {
-    const [task] = w.fake.ecs.tasksOf('berth-weather');
-    const stream = `weather/mcp/${task!.arn.split('/').pop()}`;
+    const stream = taskLogStream(w, 'weather');
     const f = follow('--tail', '1');
     await f.waitForLine(/^line 3$/, 10_000);
     await put(stream, [[Date.now(), 'after start']]);

@@ -13,7 +13,7 @@ import { wireEcsRuntime } from '../src/cli/ecs-wiring.ts';
 import { EcsConfigError } from '../src/providers/ecs/index.ts';
 import { createReconciler } from '../src/reconciler/reconcile.ts';
 import { runBerth, spawnBerth, startRegistryProcess, tempDir, waitFor, REPO, type BerthProcess } from './cli-services-harness.ts';
-import { converge, ecsServer, ecsWorld, inventory, phaseOf, simulatedSleep, writeEcsConfigFile } from './ecs-harness.ts';
+import { awsFakeCliEnv, converge, ecsServer, ecsWorld, inventory, phaseOf, simulatedSleep, writeEcsConfigFile } from './ecs-harness.ts';
 import { testLogger } from './fixtures/reconciler/helpers.ts';
 import { createFakeAwsClients, fakeClockRetryStrategy } from './support/aws-fake/index.ts';
 import { createApproved } from './support/approvals.ts';
@@ -144,14 +144,7 @@ describe('berth reconciler --provider ecs (spawned) talks to AWS where AWS_ENDPO
       ['reconciler', '--provider', 'ecs', '--environment', 'production', '--config', join(REPO, 'infra/environments/production.yaml'), '--server', reg.url, '--token', reg.token, '--lease-ttl', '2s'],
       {
         cwd: dir,
-        env: {
-          AWS_ACCESS_KEY_ID: 'AKIAFAKEFAKEFAKEFAKE',
-          AWS_SECRET_ACCESS_KEY: 'fake-secret',
-          AWS_CONFIG_FILE: join(dir, 'no-aws-config'),
-          AWS_SHARED_CREDENTIALS_FILE: join(dir, 'no-aws-credentials'),
-          AWS_ENDPOINT_URL: general.url,
-          AWS_ENDPOINT_URL_ECS: ecsOnly.url,
-        },
+        env: { ...awsFakeCliEnv(dir, general.url), AWS_ENDPOINT_URL_ECS: ecsOnly.url },
       },
     );
     cleanups.push(async () => void (await rec.stop('SIGKILL', 2_000)));

@@ -18,8 +18,8 @@ import { openInProcessRegistry, RECONCILER_PRINCIPAL } from '../src/registry/in-
 import type { Store } from '../src/registry/store.ts';
 import { testLogger, tempDir } from './fixtures/reconciler/helpers.ts';
 import { mcpServer } from './support/manifests.ts';
-import { AwsFake, createFakeAwsClients, fakeClockRetryStrategy, FakeClock, type AwsFakeOptions } from './support/aws-fake/index.ts';
-import { approveInStore } from './support/approvals.ts';
+import { AwsFake, createFakeAwsClients, fakeClockRetryStrategy, FakeClock, serveAwsFake, type AwsFakeOptions, type ServedAwsFake } from './support/aws-fake/index.ts';
+import { approveInStore, createApproved } from './support/approvals.ts';
 
 /** The hosted zone's domain in every test. */
 export const DOMAIN = 'mcp.example.com';
@@ -266,4 +266,64 @@ export async function registerHotfixRevision(ecs: ECSClient): Promise<string> {
     }),
   );
   return td.taskDefinition!.taskDefinitionArn!;
+}
+
+/**
+ * The environment of a spawned `berth` whose AWS SDK calls reach the fake's HTTP
+ * front at `awsUrl` (AWS_ENDPOINT_URL): static fake credentials, and config and
+ * credentials files that do not exist under `dir`, so this machine's ~/.aws never
+ * takes part.
+ */
+export function awsFakeCliEnv(dir: string, awsUrl: string): Record<string, string> {
+  return {
+    AWS_ACCESS_KEY_ID: 'AKIAFAKEFAKEFAKEFAKE',
+    AWS_SECRET_ACCESS_KEY: 'fake-secret',
+    AWS_CONFIG_FILE: join(dir, 'no-aws-config'),
+    AWS_SHARED_CREDENTIALS_FILE: join(dir, 'no-aws-credentials'),
+    AWS_ENDPOINT_URL: awsUrl,
+  };
+}
+
+/** A world a spawned `berth` reaches over HTTP: see {@link ecsWorldForCli}. */
+export interface CliEcsWorld {
+  w: EcsWorld;
+  aws: ServedAwsFake;
+  /** Holds `berth.config.yaml` (environment dev): the spawned CLI's working folder. */
+  dir: string;
+  /** The spawned CLI's environment ({@link awsFakeCliEnv}). */
+  env: Record<string, string>;
+  close(): Promise<void>;
+}
+
+/**
+ * A world with server `server` deployed (its task started, so the fake made its
+ * awslogs stream once the group exists), served over HTTP for a spawned `berth`
+ * working in `dir` with `env`. The fake's clock starts at the wall clock: the CLI
+ * compares event times with its own.
+ */
+export async function ecsWorldForCli(server: string, prefix: string): Promise<CliEcsWorld> {
+  const w = await ecsWorld({ startMs: Date.now() });
+  await createApproved(w.store, ecsServer(server));
+  await converge(w, server);
+  const aws = await serveAwsFake(w.fake);
+  const { dir, remove } = tempDir(prefix);
+  writeEcsConfigFile(dir, w);
+  return {
+    w,
+    aws,
+    dir,
+    env: awsFakeCliEnv(dir, aws.url),
+    async close() {
+      await aws.close();
+      await w.close();
+      remove();
+    },
+  };
+}
+
+/** The CloudWatch stream the awslogs driver writes `server`'s first task's output to: `<server>/mcp/<task id>`. */
+export function taskLogStream(w: EcsWorld, server: string): string {
+  const [task] = w.fake.ecs.tasksOf(`berth-${server}`);
+  if (!task) throw new Error(`taskLogStream: ${server} has no task in the fake`);
+  return `${server}/mcp/${task.arn.split('/').pop()}`;
 }

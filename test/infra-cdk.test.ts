@@ -101,6 +101,7 @@ describe('infra: the CDK app', () => {
       const commands = resources(env, 'AWS::ECS::TaskDefinition').map(([, t]) => t.Properties.ContainerDefinitions[0].Command[0] as string);
       expect(commands.map((c) => /exec berth (\w+)/.exec(c)?.[1]).sort()).toEqual(['gateway', 'reconciler', 'registry']);
       expect(commands.find((c) => c.includes('berth reconciler'))).toContain(`--provider ecs --environment '${env}'`);
+      expect(commands.find((c) => c.includes('berth registry'))).toContain(`--logs-provider ecs --environment '${env}' --config /tmp/berth/environments.yaml`);
       expect(commands.find((c) => c.includes('berth gateway'))).toContain('--session-key-file /tmp/berth/session-keys');
     }
   });
@@ -179,7 +180,7 @@ describe('infra: the CDK app', () => {
     }
   });
 
-  it("offers berth logs --provider ecs a read policy: logs:FilterLogEvents on the servers' log group only, given to none of Berth's own roles", () => {
+  it("offers berth logs --provider ecs a read policy: logs:FilterLogEvents on the servers' log group only, given of Berth's own roles to the registry's alone (its dashboard)", () => {
     for (const env of ENVS) {
       const [policyId, policy] = one(env, 'AWS::IAM::ManagedPolicy');
       const statements = policy.Properties.PolicyDocument.Statement as Json[];
@@ -188,7 +189,9 @@ describe('infra: the CDK app', () => {
       const [groupId] = resources(env, 'AWS::Logs::LogGroup').find(([, g]) => g.Properties.LogGroupName === `/berth/${env}/servers`)!;
       expect(byAction['logs:FilterLogEvents']!.Resource).toEqual({ 'Fn::GetAtt': [groupId, 'Arn'] });
       expect(JSON.stringify(byAction['ecs:DescribeServices']!.Resource)).toMatch(/service\/",\{"Ref":"ServersCluster[0-9A-F]+"\},"\/berth-\*"/);
-      expect(policy.Properties.Roles, 'attached to no role of Berth itself').toBeUndefined();
+      const [, registryTask] = resources(env, 'AWS::ECS::TaskDefinition').find(([, t]) => (t.Properties.ContainerDefinitions[0].Command[0] as string).includes('exec berth registry'))!;
+      const registryRoleId = registryTask.Properties.TaskRoleArn['Fn::GetAtt'][0] as string;
+      expect(policy.Properties.Roles, "attached to the registry's task role only").toEqual([{ Ref: registryRoleId }]);
       for (const [id, p] of resources(env, 'AWS::IAM::Policy')) expect(JSON.stringify(p.Properties.PolicyDocument), id).not.toContain('logs:FilterLogEvents');
       expect(raw[`Berth-${env}`]!.Outputs.ServerLogsReadPolicyArn.Value).toEqual({ Ref: policyId });
     }
@@ -348,14 +351,15 @@ describe('infra: the container scripts', () => {
     });
   }
 
-  it('registry: composes the store URL and the bootstrap tokens, fetches the CA bundle, unsets the parts', async () => {
+  it('registry: composes the store URL and the bootstrap tokens, fetches the CA bundle, unsets the parts; reads the servers\' logs with the environment config the ECS provider accepts', async () => {
     const { script, env } = task('Registry');
     const injected = { BERTH_DEPLOY_DB_USERNAME: 'berth', BERTH_DEPLOY_DB_PASSWORD: 'Pw0rdNoPunct', BERTH_DEPLOY_ADMIN_TOKEN_ID: 'tok_bootstrapadm', BERTH_DEPLOY_ADMIN_TOKEN_SECRET: SECRET43, BERTH_DEPLOY_GATEWAY_TOKEN_ID: 'tok_bootstrapgwy', BERTH_DEPLOY_GATEWAY_TOKEN_SECRET: SECRET43.split('').reverse().join('') };
     const r = await run(script.replace(DOCDB_CA_URL, `${caUrl}/bundle.pem`), { ...env, ...injected }, join(work, 'registry.rec'));
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     const dir = join(work, 'Registry');
-    expect(r.args).toBe(`registry --host 0.0.0.0 --port 7070 --state-dir ${dir}/state --store-ca ${dir}/docdb-ca.pem`);
+    expect(r.args).toBe(`registry --host 0.0.0.0 --port 7070 --state-dir ${dir}/state --store-ca ${dir}/docdb-ca.pem --logs-provider ecs --environment dev --config ${dir}/environments.yaml`);
+    expect(await loadEcsEnvironment(join(dir, 'environments.yaml'), 'dev', work)).toMatchObject({ installationId: 'acme-dev', logGroup: '/berth/dev/servers' });
     expect(readFileSync(join(dir, 'docdb-ca.pem'), 'utf8')).toBe(CA);
     expect(statSync(join(dir, 'docdb-ca.pem')).mode & 0o777).toBe(0o600);
     expect(r.recorded.BERTH_STORE).toBe('mongodb://berth:Pw0rdNoPunct@docdb.example.internal:27117/berth?tls=true&replicaSet=rs0&readPreference=secondaryPreferred&retryWrites=false');

@@ -223,23 +223,7 @@ export class BerthStack extends Stack {
         ...(cloudMapName ? { cloudMapOptions: { name: cloudMapName } } : {}),
       });
 
-    const registryTask = berthTask('Registry', 512, 1024, registryLogs, registryCommand(REGISTRY_PORT), {
-      port: REGISTRY_PORT,
-      environment: { [VARS.dbHost]: db.clusterEndpoint.hostname, [VARS.dbPort]: String(DOCDB_PORT) },
-      secrets: {
-        [VARS.dbUser]: ecs.Secret.fromSecretsManager(dbSecret, 'username'),
-        [VARS.dbPassword]: ecs.Secret.fromSecretsManager(dbSecret, 'password'),
-        [VARS.adminTokenId]: ecs.Secret.fromSecretsManager(adminToken, 'id'),
-        [VARS.adminTokenSecret]: ecs.Secret.fromSecretsManager(adminToken, 'secret'),
-        [VARS.gatewayTokenId]: ecs.Secret.fromSecretsManager(gatewayToken, 'id'),
-        [VARS.gatewayTokenSecret]: ecs.Secret.fromSecretsManager(gatewayToken, 'secret'),
-      },
-    });
-    const registryService = service('Registry', registryTask, registrySg, 2, 'registry');
-    // The registry exits when its store does not answer, and the deployment circuit breaker
-    // would count that as a failed first deploy: start it once the instances exist.
-    registryService.node.addDependency(db);
-
+    // The servers' environment as `berth reconciler --provider ecs` and `berth registry --logs-provider ecs` read it.
     const ecsConfig = {
       environments: {
         [s.name]: {
@@ -259,6 +243,24 @@ export class BerthStack extends Stack {
         },
       },
     };
+    // The registry serves the dashboard the servers' output from CloudWatch (--logs-provider ecs): it gets ServerLogsReadPolicy below.
+    const registryTask = berthTask('Registry', 512, 1024, registryLogs, registryCommand(REGISTRY_PORT, { logsEnvironment: s.name }), {
+      port: REGISTRY_PORT,
+      environment: { [VARS.dbHost]: db.clusterEndpoint.hostname, [VARS.dbPort]: String(DOCDB_PORT), [VARS.ecsConfig]: this.toJsonString(ecsConfig) },
+      secrets: {
+        [VARS.dbUser]: ecs.Secret.fromSecretsManager(dbSecret, 'username'),
+        [VARS.dbPassword]: ecs.Secret.fromSecretsManager(dbSecret, 'password'),
+        [VARS.adminTokenId]: ecs.Secret.fromSecretsManager(adminToken, 'id'),
+        [VARS.adminTokenSecret]: ecs.Secret.fromSecretsManager(adminToken, 'secret'),
+        [VARS.gatewayTokenId]: ecs.Secret.fromSecretsManager(gatewayToken, 'id'),
+        [VARS.gatewayTokenSecret]: ecs.Secret.fromSecretsManager(gatewayToken, 'secret'),
+      },
+    });
+    const registryService = service('Registry', registryTask, registrySg, 2, 'registry');
+    // The registry exits when its store does not answer, and the deployment circuit breaker
+    // would count that as a failed first deploy: start it once the instances exist.
+    registryService.node.addDependency(db);
+
     const reconcilerTask = berthTask('Reconciler', 256, 512, reconcilerLogs, reconcilerCommand(s.name), {
       environment: { BERTH_SERVER: registryUrl, [VARS.ecsConfig]: this.toJsonString(ecsConfig) },
       secrets: { [VARS.adminTokenId]: ecs.Secret.fromSecretsManager(adminToken, 'id'), [VARS.adminTokenSecret]: ecs.Secret.fromSecretsManager(adminToken, 'secret') },
@@ -288,9 +290,11 @@ export class BerthStack extends Stack {
     ]) {
       acknowledge(reconcilerTask.taskRole, `AwsSolutions-IAM5[${finding}]`, 'names of the resources Berth creates are not known in advance; writes on them are limited by the berth:managed-by tag (aws:RequestTag / aws:ResourceTag), header secrets by the berth/servers/<env>/ prefix');
     }
-    // People who run `berth logs --provider ecs`: a policy for their roles. Berth's own tasks never read the servers' output.
+    // Reading the servers' output: the registry (its dashboard's log page, --logs-provider ecs) and the people who
+    // run `berth logs --provider ecs` (attach it to their roles). No other Berth role reads it.
     const serverLogsRead = new iam.ManagedPolicy(this, 'ServerLogsReadPolicy', {
-      description: `berth logs --provider ecs --environment ${s.name}: read the servers' output (attach to the roles of the people who run it)`,
+      description: `berth logs --provider ecs --environment ${s.name} and the registry's dashboard: read the servers' output (attach to the roles of the people who run it)`,
+      roles: [registryTask.taskRole],
       statements: [
         new iam.PolicyStatement({ sid: 'ServersLogGroup', actions: ['logs:FilterLogEvents'], resources: [serversLogs.logGroupArn] }),
         new iam.PolicyStatement({ sid: 'ServersServices', actions: ['ecs:DescribeServices'], resources: [this.formatArn({ service: 'ecs', resource: 'service', resourceName: `${serversCluster.clusterName}/berth-*` })] }),

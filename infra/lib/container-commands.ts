@@ -38,6 +38,10 @@ export const VARS = {
 
 const PRELUDE = `set -eu; umask 077; mkdir -p ${SCRATCH_DIR}`;
 
+/** The servers' environment config (JSON, which is YAML), from its variable to the file `--config` reads. */
+const ECS_CONFIG_FILE = `${SCRATCH_DIR}/environments.yaml`;
+const WRITE_ECS_CONFIG = `printf '%s\\n' "$${VARS.ecsConfig}" > ${ECS_CONFIG_FILE}`;
+
 /** Single-quotes `s` for sh. */
 function q(s: string): string {
   return `'${s.replaceAll("'", `'\\''`)}'`;
@@ -57,9 +61,13 @@ function sh(script: string): ShellCommand {
  * The registry: store URL and CA bundle for DocumentDB, the bootstrap tokens the deploy
  * generated (`BERTH_BOOTSTRAP_ADMIN_TOKEN`, `BERTH_BOOTSTRAP_GATEWAY_TOKEN`: stored on the first
  * start of an empty store, ignored once tokens exist), then `berth registry` on `port`.
+ * With `logsEnvironment`, the environment config (as the reconciler's) written to a file and
+ * `--logs-provider ecs` for that environment: the dashboard shows the servers' CloudWatch output
+ * (the task role then needs logs:FilterLogEvents on the servers' group).
  */
-export function registryCommand(port: number): ShellCommand {
+export function registryCommand(port: number, opts: { logsEnvironment?: string } = {}): ShellCommand {
   const v = VARS;
+  const logs = opts.logsEnvironment;
   return sh(
     [
       PRELUDE,
@@ -68,7 +76,8 @@ export function registryCommand(port: number): ShellCommand {
       `export BERTH_BOOTSTRAP_ADMIN_TOKEN=$(printf \'berth_%s_%s\' "$${v.adminTokenId}" "$${v.adminTokenSecret}")`,
       `export BERTH_BOOTSTRAP_GATEWAY_TOKEN=$(printf \'berth_%s_%s\' "$${v.gatewayTokenId}" "$${v.gatewayTokenSecret}")`,
       `unset ${v.dbUser} ${v.dbPassword} ${v.adminTokenId} ${v.adminTokenSecret} ${v.gatewayTokenId} ${v.gatewayTokenSecret}`,
-      `exec berth registry --host 0.0.0.0 --port ${port} --state-dir ${SCRATCH_DIR}/state --store-ca ${SCRATCH_DIR}/docdb-ca.pem`,
+      ...(logs !== undefined ? [WRITE_ECS_CONFIG] : []),
+      `exec berth registry --host 0.0.0.0 --port ${port} --state-dir ${SCRATCH_DIR}/state --store-ca ${SCRATCH_DIR}/docdb-ca.pem${logs !== undefined ? ` --logs-provider ecs --environment ${q(logs)} --config ${ECS_CONFIG_FILE}` : ''}`,
     ].join('\n'),
   );
 }
@@ -84,8 +93,8 @@ export function reconcilerCommand(environment: string): ShellCommand {
       PRELUDE,
       `export BERTH_TOKEN=$(printf \'berth_%s_%s\' "$${v.adminTokenId}" "$${v.adminTokenSecret}")`,
       `unset ${v.adminTokenId} ${v.adminTokenSecret}`,
-      `printf '%s\\n' "$${v.ecsConfig}" > ${SCRATCH_DIR}/environments.yaml`,
-      `exec berth reconciler --provider ecs --environment ${q(environment)} --config ${SCRATCH_DIR}/environments.yaml`,
+      WRITE_ECS_CONFIG,
+      `exec berth reconciler --provider ecs --environment ${q(environment)} --config ${ECS_CONFIG_FILE}`,
     ].join('\n'),
   );
 }

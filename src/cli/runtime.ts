@@ -39,6 +39,7 @@ import type { DashboardSettings } from '../registry/dashboard/dashboard.ts';
 import { checkIdentityProvider, ProviderUnavailableError } from '../registry/dashboard/oidc/provider.ts';
 import { buildInfo } from './version.ts';
 import { localServerLogSource } from './server-log-wiring.ts';
+import type { ServerLogSource } from '../registry/server-log-source.ts';
 import type { Store } from '../registry/store.ts';
 import { CommandFailure, ExitCode, type CommandIo } from './command.ts';
 import { wireEcsRuntime } from './ecs-wiring.ts';
@@ -75,6 +76,8 @@ export interface RegistryPart {
   bootstrapTokens?: GivenBootstrapTokens;
   /** Serve the dashboard at /ui/ (absent: `--no-dashboard`), with its sign-in through an identity provider when `oidc` is set. */
   dashboard?: DashboardSettings;
+  /** Where `GET …/mcpservers/<name>/logs` reads (`berth registry --logs-provider ecs`); default: the local runtime's files when this process runs it, else none. */
+  logSource?: ServerLogSource;
 }
 
 /** Where the reconciler's servers run. */
@@ -362,8 +365,8 @@ export async function startRuntime(spec: RuntimeSpec): Promise<Runtime> {
         ...(part.resetAdminToken ? { resetAdminToken: true } : {}),
         ...(part.dashboard !== undefined ? { dashboard: part.dashboard } : {}),
         remoteAddresses,
-        // The registry reads server output only where the local runtime writes it: in this process's state folder.
-        ...(spec.reconciler?.runtimes.kind === 'local' ? { logSource: localServerLogSource(spec.reconciler.runtimes.stateDir) } : {}),
+        // Without a chosen source, the registry reads server output only where the local runtime writes it: in this process's state folder.
+        ...(part.logSource !== undefined ? { logSource: part.logSource } : spec.reconciler?.runtimes.kind === 'local' ? { logSource: localServerLogSource(spec.reconciler.runtimes.stateDir) } : {}),
       }).catch(
         (err: unknown) => {
           throw listenFailure(err, part.host, part.port, part.portFlag);

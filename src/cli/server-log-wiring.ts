@@ -1,11 +1,18 @@
 /**
- * The registry's ServerLogSource over the local runtime's output files, for
- * `berth up` (registry and local runtime in one process, one state folder): the
- * same reader as `berth logs` (src/providers/local/server-logs.ts), so the
- * dashboard's lines and the command's agree. Wiring only.
+ * The registry's ServerLogSource, wired to a runtime's reader with the same
+ * reader as `berth logs`, so the dashboard's lines and the command's agree:
+ * - `berth up` (registry and local runtime in one process, one state folder):
+ *   the local runtime's output files (src/providers/local/server-logs.ts);
+ * - `berth registry --logs-provider ecs`: CloudWatch Logs through the ECS
+ *   provider's readLogs, tail only, bounded in time so a slow AWS never holds a
+ *   dashboard request.
+ * Wiring only: runtime errors become the port's errors, worded by the reader.
  */
 import { NoServerLogsError, readServerLogs } from '../providers/local/index.ts';
-import { ServerLogsUnavailableError, type ServerLogSource } from '../registry/server-log-source.ts';
+import { ServerLogsError, type ServerLogs } from '../providers/server-logs.ts';
+import type { ServerLogEntry } from '../client/wire.ts';
+import { formatDuration } from '../kit/duration.ts';
+import { ServerLogsReadError, ServerLogsUnavailableError, type ServerLogSource } from '../registry/server-log-source.ts';
 
 /** A log source reading `<stateDir>/logs/<server>.stdout.log` and `.stderr.log`. */
 export function localServerLogSource(stateDir: string): ServerLogSource {
@@ -18,6 +25,57 @@ export function localServerLogSource(stateDir: string): ServerLogSource {
       } catch (err) {
         if (err instanceof NoServerLogsError) throw new ServerLogsUnavailableError(err.message, { cause: err });
         throw err;
+      }
+    },
+  };
+}
+
+/** How long one dashboard read may wait on CloudWatch before it answers 504. */
+export const DEFAULT_ECS_LOG_READ_TIMEOUT_MS = 5000;
+
+/** Options of {@link ecsServerLogSource}. */
+export interface EcsServerLogSourceOptions {
+  /** The ECS provider (its readLogs reads CloudWatch Logs as `berth logs --provider ecs`). */
+  logs: ServerLogs;
+  /** The environment it serves, for the source's description. */
+  environment: string;
+  /** Default {@link DEFAULT_ECS_LOG_READ_TIMEOUT_MS}. */
+  timeoutMs?: number;
+}
+
+/**
+ * A log source over the ECS provider's reader. Each read is one tail (no
+ * follow) that gives up after `timeoutMs`, aborting its AWS calls. Nothing to
+ * read (no service, no awslogs driver, no log group) is
+ * {@link ServerLogsUnavailableError}; a refusal (AccessDenied) or failure is
+ * {@link ServerLogsReadError} 502; too slow is 504. Messages are the reader's
+ * (they name the group, the IAM action and its resource).
+ */
+export function ecsServerLogSource(opts: EcsServerLogSourceOptions): ServerLogSource {
+  const timeoutMs = opts.timeoutMs ?? DEFAULT_ECS_LOG_READ_TIMEOUT_MS;
+  return {
+    description: `CloudWatch Logs of ECS environment ${opts.environment} (berth logs --provider ecs reads the same)`,
+    async recent(server, { tail }) {
+      const stop = new AbortController();
+      const timer = setTimeout(() => stop.abort(), timeoutMs);
+      // The reader ends quietly when its signal aborts; the race makes a timeout an answer, not a short list.
+      const tooSlow = new Promise<never>((_, reject) => {
+        stop.signal.addEventListener('abort', () => reject(new ServerLogsReadError(504, `CloudWatch Logs did not answer within ${formatDuration(timeoutMs)} (--logs-timeout); try again, or read them with \`berth logs ${server} --provider ecs --environment ${opts.environment}\``)), { once: true });
+      });
+      const read = (async (): Promise<ServerLogEntry[]> => {
+        const lines: ServerLogEntry[] = [];
+        for await (const l of opts.logs.readLogs(server, { tail, signal: stop.signal })) lines.push({ time: new Date(l.time).toISOString(), stream: l.stream, line: l.line });
+        return lines;
+      })();
+      try {
+        return await Promise.race([read, tooSlow]);
+      } catch (err) {
+        if (!(err instanceof ServerLogsError)) throw err;
+        if (err.code === 'access_denied' || err.code === 'read_failed') throw new ServerLogsReadError(502, err.message, { cause: err });
+        throw new ServerLogsUnavailableError(err.message, { cause: err });
+      } finally {
+        clearTimeout(timer);
+        stop.abort();
       }
     },
   };

@@ -8,7 +8,6 @@
  * them) and when its output pipe closes (`berth logs -f x | head -3`).
  */
 import { resolve } from 'node:path';
-import type { Environment } from '../../manifest/types.ts';
 import { localServerLogs } from '../../providers/local/index.ts';
 import { EcsConfigError } from '../../providers/ecs/index.ts';
 import { ServerLogsError, type LogLine, type ServerLogs } from '../../providers/server-logs.ts';
@@ -16,6 +15,7 @@ import { ExitCode, UsageError, type Command, type CommandIo } from '../command.t
 import { durationFlag, parseFlags } from '../config.ts';
 import { createLogger } from '../logger.ts';
 import { DEFAULT_ECS_CONFIG_FILE, wireEcsRuntime } from '../ecs-wiring.ts';
+import { ECS_ENVIRONMENT_FLAGS, ecsEnvironmentFromFlags } from '../ecs-environment-flags.ts';
 import { findStateFolder } from '../state-folder.ts';
 
 const usage = `Usage: berth logs <server> [-f] [--since 10m|TIME] [--tail N] [--timestamps]
@@ -40,8 +40,6 @@ Options:
   --environment ENV     with --provider ecs: the environment (dev, staging, production)
   --config FILE         with --provider ecs: the environment config (default ${DEFAULT_ECS_CONFIG_FILE});
                         AWS credentials come from the default chain`;
-
-const ENVIRONMENTS: readonly Environment[] = ['dev', 'staging', 'production'];
 
 function ecsHint(name: string): string {
   return `A server run on ECS logs to CloudWatch: \`berth logs ${name} --provider ecs --environment ENV\``;
@@ -101,8 +99,7 @@ const command: Command = {
       timestamps: { type: 'boolean' },
       'state-dir': { type: 'string' },
       provider: { type: 'string' },
-      environment: { type: 'string' },
-      config: { type: 'string' },
+      ...ECS_ENVIRONMENT_FLAGS,
     });
     if (values.help) {
       io.stdout.write(`${usage}\n`);
@@ -118,20 +115,14 @@ const command: Command = {
     const since = values.since === undefined ? undefined : sinceFlag(values.since);
     const provider = values.provider ?? 'local';
     if (provider !== 'local' && provider !== 'ecs') throw new UsageError(`--provider must be local or ecs (got "${provider}")`);
-    const environment = values.environment as Environment | undefined;
-    if (provider === 'ecs') {
-      if (environment === undefined) throw new UsageError('--provider ecs needs --environment: a config file describes one AWS environment at a time');
-      if (!ENVIRONMENTS.includes(environment)) throw new UsageError(`--environment must be one of ${ENVIRONMENTS.join(', ')} (got "${environment}")`);
-      if (values['state-dir'] !== undefined) throw new UsageError('--state-dir is the local runtime\'s; with --provider ecs the server\'s task definition says where its output is');
-    } else if (values.environment !== undefined || values.config !== undefined) {
-      throw new UsageError('--environment and --config choose an ECS environment: add --provider ecs');
-    }
+    const ecs = ecsEnvironmentFromFlags(values, provider === 'ecs', '--provider');
+    if (ecs !== undefined && values['state-dir'] !== undefined) throw new UsageError('--state-dir is the local runtime\'s; with --provider ecs the server\'s task definition says where its output is');
 
     let reader: ServerLogs;
-    if (provider === 'ecs') {
+    if (ecs !== undefined) {
       const { logger } = createLogger({ component: 'logs', level: 'warn', destination: { stream: io.stderr }, env: io.env });
       try {
-        reader = (await wireEcsRuntime({ configFile: values.config ?? DEFAULT_ECS_CONFIG_FILE, environment: environment!, cwd: io.cwd, logger })).ecs;
+        reader = (await wireEcsRuntime({ ...ecs, cwd: io.cwd, logger })).ecs;
       } catch (err) {
         if (!(err instanceof EcsConfigError)) throw err;
         io.stderr.write(`berth logs: ${err.message}\n`);

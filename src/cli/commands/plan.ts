@@ -14,6 +14,7 @@ import { ExitCode, UsageError, type Command, type CommandIo } from '../command.t
 import { CLIENT_FLAGS, connectRegistry, DEFAULT_SERVER, parseFlags, reportClientError } from '../config.ts';
 import { createLogger } from '../logger.ts';
 import { DEFAULT_ECS_CONFIG_FILE, wireEcsRuntime } from '../ecs-wiring.ts';
+import { ENVIRONMENTS } from '../ecs-environment-flags.ts';
 import { allowCommandsFrom, SANDBOX_FLAGS, sandboxModeFrom, sandboxUsage } from '../sandbox-flag.ts';
 
 const usage = `Usage: berth plan [--provider local|ecs] [--environment ENV] [--config FILE] [-o text|json] [--state-dir DIR] [--detailed-exitcode]
@@ -43,8 +44,6 @@ ${sandboxUsage(24, '\n                        (both: as the reconciler runs with
 
 /** `--detailed-exitcode`'s "some server would change", as terraform plan's. */
 const CHANGES_PENDING = 2;
-
-const ENVIRONMENTS: readonly Environment[] = ['dev', 'staging', 'production'];
 
 const command: Command = {
   name: 'plan',

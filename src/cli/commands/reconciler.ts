@@ -25,6 +25,7 @@ import type { Environment } from '../../manifest/types.ts';
 import { ExitCode, UsageError, type Command, type CommandIo } from '../command.ts';
 import { CLIENT_FLAGS, DEFAULT_SERVER, durationFlag, parseFlags, portFlag } from '../config.ts';
 import { DEFAULT_ECS_CONFIG_FILE } from '../ecs-wiring.ts';
+import { ENVIRONMENTS } from '../ecs-environment-flags.ts';
 import { createLogger, logLevel } from '../logger.ts';
 import { runRuntime, type RuntimesChoice } from '../runtime.ts';
 import { SECRET_FLAGS, secretFlagsUsage, secretResolverFromFlags } from '../secret-flags.ts';
@@ -70,7 +71,6 @@ also stops every server process it runs, since nothing else would supervise them
 Exit codes: 0 stopped, 1 bad environment config or metrics port unavailable, 2 bad usage,
 3 registry unreachable or token refused.`;
 
-const ENVIRONMENTS: readonly Environment[] = ['dev', 'staging', 'production'];
 const command: Command = {
   name: 'reconciler',
   summary: 'run the reconciler on its own against a registry (local or ECS runtime)',

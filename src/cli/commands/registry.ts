@@ -6,7 +6,7 @@
 import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { bootstrapTokensFromEnv } from '../bootstrap-tokens.ts';
-import { ExitCode, UsageError, type Command, type CommandIo } from '../command.ts';
+import { CommandFailure, ExitCode, UsageError, type Command, type CommandIo } from '../command.ts';
 import { durationFlag, parseFlags, portFlag, wholeNumberFlag } from '../config.ts';
 import { DEFAULT_MAX_WATCHERS_PER_TOKEN } from '../../registry/api/watch-slots.ts';
 import { REMOTE_ADDRESS_FLAGS, REMOTE_ADDRESS_USAGE, allowRemoteFromFlags } from '../remote-address-flags.ts';
@@ -16,10 +16,16 @@ import { DEFAULT_APPROVAL_TTL_MS } from '../../registry/api/routes-approvals.ts'
 import { createLogger, logLevel } from '../logger.ts';
 import { runRuntime } from '../runtime.ts';
 import { resolveStoreChoice, STORE_FLAGS, STORE_FLAGS_USAGE } from '../store-config.ts';
+import { EcsConfigError } from '../../providers/ecs/index.ts';
+import type { ServerLogSource } from '../../registry/server-log-source.ts';
+import { DEFAULT_ECS_CONFIG_FILE, wireEcsRuntime } from '../ecs-wiring.ts';
+import { ECS_ENVIRONMENT_FLAGS, ecsEnvironmentFromFlags } from '../ecs-environment-flags.ts';
+import { DEFAULT_ECS_LOG_READ_TIMEOUT_MS, ecsServerLogSource } from '../server-log-wiring.ts';
 
 const usage = `Usage: berth registry [--port 7070] [--host 127.0.0.1] [--state-dir ./.berth] [--store URL [--store-ca FILE] | --db PATH] [--approval-ttl 10m]
                       [--max-watchers-per-token 16] [--no-dashboard] [--ui-session-ttl 8h] [--log-level info]
                       [--oidc-issuer URL --oidc-client-id ID --oidc-role-map G=R[:T]…]
+                      [--logs-provider ecs --environment ENV [--config FILE] [--logs-timeout 5s]]
 
 Serves the registry API (${'/apis/berth.dev/v1alpha1/…'}, /openapi.json, /metrics) and the
 web dashboard (/ui/) over
@@ -43,10 +49,19 @@ ${REMOTE_ADDRESS_USAGE}
 ${DASHBOARD_USAGE}
   --oidc-issuer URL       the identity provider people sign in to the dashboard with (with --oidc-client-id)
 ${OIDC_LOGIN_USAGE}
+  --logs-provider ecs
+                    where the dashboard's server logs come from: CloudWatch Logs, read as
+                    \`berth logs --provider ecs\` does (the identity needs logs:FilterLogEvents
+                    on the servers' log group, ecs:DescribeServices, ecs:DescribeTaskDefinition).
+                    Default: none (the page says where to read them)
+  --environment ENV with --logs-provider ecs: the environment (dev, staging, production)
+  --config FILE     with --logs-provider ecs: the environment config (default ${DEFAULT_ECS_CONFIG_FILE})
+  --logs-timeout D  with --logs-provider ecs: longest wait for CloudWatch on one log request; then
+                    504 (default ${DEFAULT_ECS_LOG_READ_TIMEOUT_MS / 1000}s)
   --log-level L     trace, debug, info, warn, error (default: BERTH_LOG_LEVEL, else info)
   -h, --help        show this help
 
-Exit codes: 0 stopped, 1 cannot listen or the identity provider cannot be used, 2 bad usage, 3 store unreachable.`;
+Exit codes: 0 stopped, 1 cannot listen, the identity provider cannot be used or the --config file is wrong, 2 bad usage, 3 store unreachable.`;
 
 const command: Command = {
   name: 'registry',
@@ -65,6 +80,9 @@ const command: Command = {
       ...REMOTE_ADDRESS_FLAGS,
       ...OIDC_LOGIN_FLAGS,
       ...DASHBOARD_FLAGS,
+      'logs-provider': { type: 'string' },
+      'logs-timeout': { type: 'string' },
+      ...ECS_ENVIRONMENT_FLAGS,
       help: { type: 'boolean', short: 'h' },
     });
     if (values.help) {
@@ -82,16 +100,30 @@ const command: Command = {
     const oidc = await oidcLoginFromFlags(values, io, host);
     if (oidc === undefined && values['oidc-issuer'] !== undefined) throw new UsageError('--oidc-issuer needs --oidc-client-id and --oidc-role-map: the client registered for Berth at the identity provider, and who signs in as what');
     if (oidc !== undefined && dashboard === undefined) throw new UsageError('--oidc-client-id signs people in to the dashboard, which --no-dashboard turns off: drop one of them');
+    const logsProvider = values['logs-provider'];
+    if (logsProvider !== undefined && logsProvider !== 'ecs') throw new UsageError(`--logs-provider must be ecs (got "${logsProvider}"); without it the registry reads no server logs`);
+    const ecs = ecsEnvironmentFromFlags(values, logsProvider === 'ecs', '--logs-provider');
+    if (ecs === undefined && values['logs-timeout'] !== undefined) throw new UsageError('--logs-timeout bounds the reads of --logs-provider ecs: add it, or drop --logs-timeout');
+    const logsTimeoutMs = durationFlag(values['logs-timeout'], '--logs-timeout', DEFAULT_ECS_LOG_READ_TIMEOUT_MS);
     const bootstrapTokens = bootstrapTokensFromEnv(io.env);
     const store = await resolveStoreChoice(values, io, join(stateDir, 'registry.db'));
     await mkdir(stateDir, { recursive: true, mode: 0o700 });
 
     const { logger, flush } = createLogger({ component: 'registry', level, destination: { stream: io.stdout }, env: io.env });
     try {
-      return await runRuntime({ logger, io, registry: { store, host, port, stateDir, portFlag: '--port', approvalTtlMs, maxWatchersPerToken, ...(dashboard ? { dashboard: { ...dashboard, ...(oidc ? { oidc } : {}) } } : {}), ...(bootstrapTokens ? { bootstrapTokens } : {}) }, allowRemote: allowRemoteFromFlags(values) }, (rt) => {
+      let logSource: ServerLogSource | undefined;
+      if (ecs !== undefined) {
+        // Reads only the config file: a registry without AWS credentials still starts, and its log page says why it cannot read.
+        const wired = await wireEcsRuntime({ ...ecs, cwd: io.cwd, logger }).catch((err: unknown) => {
+          throw err instanceof EcsConfigError ? new CommandFailure(ExitCode.Failed, `--logs-provider ecs: ${err.message}`, { cause: err }) : err;
+        });
+        logSource = ecsServerLogSource({ logs: wired.ecs, environment: ecs.environment, timeoutMs: logsTimeoutMs });
+      }
+      return await runRuntime({ logger, io, registry: { store, host, port, stateDir, portFlag: '--port', approvalTtlMs, maxWatchersPerToken, ...(dashboard ? { dashboard: { ...dashboard, ...(oidc ? { oidc } : {}) } } : {}), ...(bootstrapTokens ? { bootstrapTokens } : {}), ...(logSource ? { logSource } : {}) }, allowRemote: allowRemoteFromFlags(values) }, (rt) => {
         const where = store.location.adapter === 'sqlite' ? `database ${store.location.path}` : `store ${store.location.display}`;
         io.stderr.write(`registry listening on ${rt.registryUrl} (${where})\n`);
         if (dashboard) io.stderr.write(`dashboard at ${rt.registryUrl}/ui/\n`);
+        if (logSource) io.stderr.write(`server logs from ${logSource.description}\n`);
       });
     } finally {
       flush();

@@ -52,9 +52,14 @@ describe.skipIf(!hasTmux)('berth get servers -w in a terminal', () => {
     await admin.apply(remote('billing-v2'));
     const long = 'a-server-named-longer-than-the-window-allows-for-its-column';
     await admin.apply(remote(long));
-    const rows = await waitFor('rows for both servers applied while watching', () => {
+    // Rows keep arriving as the reconciler writes status, so read the screen plainly, joined,
+    // and plainly again, and use a reading in which nothing arrived between the plain ones.
+    const { rows, joined } = await waitFor('rows for both servers applied while watching, and a screen that held still', () => {
       const now = capture(false);
-      return now.some((r) => r.startsWith('billing-v2')) && now.some((r) => r.startsWith('a-server-named-')) ? now : false;
+      const joinedNow = capture(true);
+      const again = capture(false);
+      const both = now.some((r) => r.startsWith('billing-v2')) && now.some((r) => r.startsWith('a-server-named-'));
+      return both && JSON.stringify(now) === JSON.stringify(again) ? { rows: now, joined: joinedNow } : false;
     }, 20_000, 100);
 
     for (const r of rows) process.stdout.write(`[get -w 80 cols] ${r.trimEnd()}\n`);
@@ -71,6 +76,6 @@ describe.skipIf(!hasTmux)('berth get servers -w in a terminal', () => {
     expect(rows.join('\n')).not.toContain(long);
     // Nothing wrapped: every row fits, and joining wrapped lines changes nothing.
     for (const r of rows) expect(r.trimEnd().length).toBeLessThanOrEqual(80);
-    expect(capture(true)).toEqual(rows);
+    expect(joined).toEqual(rows);
   }, 60_000);
 });

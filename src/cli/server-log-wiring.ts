@@ -8,26 +8,66 @@
  *   dashboard request.
  * Wiring only: runtime errors become the port's errors, worded by the reader.
  */
-import { NoServerLogsError, readServerLogs } from '../providers/local/index.ts';
+import { localServerLogs } from '../providers/local/index.ts';
 import { ServerLogsError, type ServerLogs } from '../providers/server-logs.ts';
 import type { ServerLogEntry } from '../client/wire.ts';
 import { formatDuration } from '../kit/duration.ts';
 import { ServerLogsReadError, ServerLogsUnavailableError, type ServerLogSource } from '../registry/server-log-source.ts';
 
-/** A log source reading `<stateDir>/logs/<server>.stdout.log` and `.stderr.log`. */
-export function localServerLogSource(stateDir: string): ServerLogSource {
+/** Options of {@link serverLogSource}. */
+interface ReaderSourceOptions {
+  /** The runtime's reader, the one `berth logs` uses. */
+  logs: ServerLogs;
+  description: string;
+  /** Give up after `ms`, answering 504 with `message(server)`; no limit when absent. */
+  timeout?: { ms: number; message: (server: string) => string };
+}
+
+/**
+ * A log source over a runtime's reader: one tail (no follow), each line in RFC 3339
+ * as on the wire. Nothing to read (no output, no service, no awslogs driver, no log
+ * group) is {@link ServerLogsUnavailableError}; a refusal (AccessDenied) or failure is
+ * {@link ServerLogsReadError} 502; past the timeout, 504. Messages are the reader's
+ * (they name the file, the group, the IAM action and its resource).
+ */
+function serverLogSource(opts: ReaderSourceOptions): ServerLogSource {
   return {
-    description: 'the local runtime\'s output files (berth logs reads the same)',
+    description: opts.description,
     async recent(server, { tail }) {
+      const stop = new AbortController();
+      const read = (async (): Promise<ServerLogEntry[]> => {
+        const lines: ServerLogEntry[] = [];
+        for await (const l of opts.logs.readLogs(server, { tail, signal: stop.signal })) lines.push({ time: new Date(l.time).toISOString(), stream: l.stream, line: l.line });
+        return lines;
+      })();
+      let timer: NodeJS.Timeout | undefined;
+      // The reader ends quietly when its signal aborts; the race makes a timeout an answer, not a short list.
+      const { timeout } = opts;
+      const tooSlow = timeout
+        ? new Promise<never>((_, reject) => {
+            timer = setTimeout(() => {
+              stop.abort();
+              reject(new ServerLogsReadError(504, timeout.message(server)));
+            }, timeout.ms);
+          })
+        : undefined;
       try {
-        // Each line with the time it was written (the line-times index), in RFC 3339 as on the wire.
-        return (await readServerLogs({ stateDir, name: server, tail })).lines.map((l) => ({ time: new Date(l.time).toISOString(), stream: l.stream, line: l.line }));
+        return await (tooSlow ? Promise.race([read, tooSlow]) : read);
       } catch (err) {
-        if (err instanceof NoServerLogsError) throw new ServerLogsUnavailableError(err.message, { cause: err });
-        throw err;
+        if (!(err instanceof ServerLogsError)) throw err;
+        if (err.code === 'access_denied' || err.code === 'read_failed') throw new ServerLogsReadError(502, err.message, { cause: err });
+        throw new ServerLogsUnavailableError(err.message, { cause: err });
+      } finally {
+        clearTimeout(timer);
+        stop.abort();
       }
     },
   };
+}
+
+/** A log source reading `<stateDir>/logs/<server>.stdout.log` and `.stderr.log`, each line with the time the line-times index gives it. */
+export function localServerLogSource(stateDir: string): ServerLogSource {
+  return serverLogSource({ logs: localServerLogs(stateDir), description: 'the local runtime\'s output files (berth logs reads the same)' });
 }
 
 /** How long one dashboard read may wait on CloudWatch before it answers 504. */
@@ -43,40 +83,15 @@ export interface EcsServerLogSourceOptions {
   timeoutMs?: number;
 }
 
-/**
- * A log source over the ECS provider's reader. Each read is one tail (no
- * follow) that gives up after `timeoutMs`, aborting its AWS calls. Nothing to
- * read (no service, no awslogs driver, no log group) is
- * {@link ServerLogsUnavailableError}; a refusal (AccessDenied) or failure is
- * {@link ServerLogsReadError} 502; too slow is 504. Messages are the reader's
- * (they name the group, the IAM action and its resource).
- */
+/** A log source over the ECS provider's reader; each read gives up after `timeoutMs`, aborting its AWS calls. */
 export function ecsServerLogSource(opts: EcsServerLogSourceOptions): ServerLogSource {
-  const timeoutMs = opts.timeoutMs ?? DEFAULT_ECS_LOG_READ_TIMEOUT_MS;
-  return {
+  const ms = opts.timeoutMs ?? DEFAULT_ECS_LOG_READ_TIMEOUT_MS;
+  return serverLogSource({
+    logs: opts.logs,
     description: `CloudWatch Logs of ECS environment ${opts.environment} (berth logs --provider ecs reads the same)`,
-    async recent(server, { tail }) {
-      const stop = new AbortController();
-      const timer = setTimeout(() => stop.abort(), timeoutMs);
-      // The reader ends quietly when its signal aborts; the race makes a timeout an answer, not a short list.
-      const tooSlow = new Promise<never>((_, reject) => {
-        stop.signal.addEventListener('abort', () => reject(new ServerLogsReadError(504, `CloudWatch Logs did not answer within ${formatDuration(timeoutMs)} (--logs-timeout); try again, or read them with \`berth logs ${server} --provider ecs --environment ${opts.environment}\``)), { once: true });
-      });
-      const read = (async (): Promise<ServerLogEntry[]> => {
-        const lines: ServerLogEntry[] = [];
-        for await (const l of opts.logs.readLogs(server, { tail, signal: stop.signal })) lines.push({ time: new Date(l.time).toISOString(), stream: l.stream, line: l.line });
-        return lines;
-      })();
-      try {
-        return await Promise.race([read, tooSlow]);
-      } catch (err) {
-        if (!(err instanceof ServerLogsError)) throw err;
-        if (err.code === 'access_denied' || err.code === 'read_failed') throw new ServerLogsReadError(502, err.message, { cause: err });
-        throw new ServerLogsUnavailableError(err.message, { cause: err });
-      } finally {
-        clearTimeout(timer);
-        stop.abort();
-      }
+    timeout: {
+      ms,
+      message: (server) => `CloudWatch Logs did not answer within ${formatDuration(ms)} (--logs-timeout); try again, or read them with \`berth logs ${server} --provider ecs --environment ${opts.environment}\``,
     },
-  };
+  });
 }

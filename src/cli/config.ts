@@ -21,6 +21,7 @@ import { join, resolve } from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { DURATION_EXAMPLES, parseDuration } from '../kit/duration.ts';
 import { KINDS, type Kind } from '../manifest/resource.ts';
+import type { Environment } from '../manifest/types.ts';
 import { configProblems } from '../manifest/config-check.ts';
 import { ForbiddenError, RegistryError, RegistryUnreachableError, UnauthorizedError } from '../client/errors.ts';
 import { DEFAULT_REQUEST_TIMEOUT_MS, HttpRegistryClient } from '../client/http-client.ts';
@@ -73,6 +74,19 @@ export function durationFlag(text: string | undefined, flag: string, fallback: n
   const ms = parseDuration(text);
   if (ms === undefined) throw new UsageError(`${flag} must be ${DURATION_EXAMPLES} (got "${text}")`);
   return ms;
+}
+
+/** The environments a manifest (`spec.environment`) and an ECS config file may name. */
+export const ENVIRONMENTS: readonly Environment[] = ['dev', 'staging', 'production'];
+
+/**
+ * An `--environment` flag's value, or undefined when the flag was not given.
+ * @throws UsageError naming the accepted environments and the value when it is not one
+ */
+export function environmentFlag(text: string | undefined): Environment | undefined {
+  if (text === undefined) return undefined;
+  if (!(ENVIRONMENTS as readonly string[]).includes(text)) throw new UsageError(`--environment must be one of ${ENVIRONMENTS.join(', ')} (got "${text}")`);
+  return text as Environment;
 }
 
 /**

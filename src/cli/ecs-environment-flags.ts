@@ -6,10 +6,8 @@
  */
 import type { Environment } from '../manifest/types.ts';
 import { UsageError } from './command.ts';
+import { environmentFlag } from './config.ts';
 import { DEFAULT_ECS_CONFIG_FILE } from './ecs-wiring.ts';
-
-/** The environments a config file may describe. */
-export const ENVIRONMENTS: readonly Environment[] = ['dev', 'staging', 'production'];
 
 /** parseFlags options for {@link ecsEnvironmentFromFlags}. */
 export const ECS_ENVIRONMENT_FLAGS = {
@@ -34,8 +32,7 @@ export function ecsEnvironmentFromFlags(values: { environment?: string | undefin
     if (values.environment !== undefined || values.config !== undefined) throw new UsageError(`--environment and --config choose an ECS environment: add ${providerFlag} ecs`);
     return undefined;
   }
-  const environment = values.environment as Environment | undefined;
+  const environment = environmentFlag(values.environment);
   if (environment === undefined) throw new UsageError(`${providerFlag} ecs needs --environment: a config file describes one AWS environment at a time`);
-  if (!ENVIRONMENTS.includes(environment)) throw new UsageError(`--environment must be one of ${ENVIRONMENTS.join(', ')} (got "${environment}")`);
   return { environment, configFile: values.config ?? DEFAULT_ECS_CONFIG_FILE };
 }

@@ -8,10 +8,9 @@ import { resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import { Document } from 'yaml';
 import { ExitCode, UsageError, type Command } from '../command.ts';
+import { environmentFlag } from '../config.ts';
 import { importServerJson, ServerJsonError, type ImportOptions } from '../../manifest/server-json.ts';
-import type { Environment } from '../../manifest/types.ts';
 
-const ENVIRONMENTS: readonly Environment[] = ['dev', 'staging', 'production'];
 
 const usage = `Usage: berth import <server.json | -> [--team <team>] [--environment dev|staging|production] [-o yaml|json]
 
@@ -44,9 +43,7 @@ function parseArgs(args: string[]): ImportArgs {
     };
     if (flag === '--team') options.team = value();
     else if (flag === '--environment') {
-      const env = value();
-      if (!ENVIRONMENTS.includes(env as Environment)) throw new UsageError(`--environment must be one of ${ENVIRONMENTS.join(', ')} (got "${env}")`);
-      options.environment = env as Environment;
+      options.environment = environmentFlag(value());
     } else if (flag === '-o' || flag === '--output') {
       const out = value();
       if (out !== 'yaml' && out !== 'json') throw new UsageError(`${flag} must be yaml or json (got "${out}")`);

@@ -4,17 +4,15 @@
  * nothing and starts nothing.
  */
 import { resolve } from 'node:path';
-import type { Environment } from '../../manifest/types.ts';
 import { createLocalProvider } from '../../providers/local/index.ts';
 import type { RuntimeProvider } from '../../providers/provider.ts';
 import { createRemoteProvider } from '../../providers/remote/index.ts';
 import { planAll } from '../../reconciler/plan-all.ts';
 import { describeError } from '../../kit/errors.ts';
 import { ExitCode, UsageError, type Command, type CommandIo } from '../command.ts';
-import { CLIENT_FLAGS, connectRegistry, DEFAULT_SERVER, parseFlags, reportClientError } from '../config.ts';
+import { CLIENT_FLAGS, connectRegistry, DEFAULT_SERVER, environmentFlag, parseFlags, reportClientError } from '../config.ts';
 import { createLogger } from '../logger.ts';
 import { DEFAULT_ECS_CONFIG_FILE, wireEcsRuntime } from '../ecs-wiring.ts';
-import { ENVIRONMENTS } from '../ecs-environment-flags.ts';
 import { allowCommandsFrom, SANDBOX_FLAGS, sandboxModeFrom, sandboxUsage } from '../sandbox-flag.ts';
 
 const usage = `Usage: berth plan [--provider local|ecs] [--environment ENV] [--config FILE] [-o text|json] [--state-dir DIR] [--detailed-exitcode]
@@ -68,10 +66,7 @@ const command: Command = {
     if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"; berth plan takes only options`);
     const output = values.output ?? 'text';
     if (output !== 'text' && output !== 'json') throw new UsageError(`-o must be text or json (got "${output}")`);
-    const environment = values.environment as Environment | undefined;
-    if (environment !== undefined && !ENVIRONMENTS.includes(environment)) {
-      throw new UsageError(`--environment must be one of ${ENVIRONMENTS.join(', ')} (got "${environment}")`);
-    }
+    const environment = environmentFlag(values.environment);
     const providerSet = values.provider ?? 'local';
     if (providerSet !== 'local' && providerSet !== 'ecs') throw new UsageError(`--provider must be local or ecs (got "${providerSet}")`);
     if (providerSet === 'ecs' && environment === undefined) throw new UsageError('--provider ecs needs --environment: a config file describes one AWS environment at a time');

@@ -22,7 +22,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AuditEntry, CallRecord, RecordPage } from '../src/client/wire.ts';
 import { effectiveStageOf } from '../src/manifest/approval.ts';
 import { berth, connectThroughGateway, firstText, fixtureManifest, getServer, isReady, waitReady } from './e2e-harness.ts';
-import { axeViolations, CHROMIUM_MISSING, startDashboard, waitForText, type DashboardHarness } from './support/dashboard-browser.ts';
+import { axeViolations, CHROMIUM_MISSING, sidewaysOverflow, startDashboard, waitForText, type DashboardHarness } from './support/dashboard-browser.ts';
 import { waitFor } from './support/wait.ts';
 
 if (CHROMIUM_MISSING) console.warn(CHROMIUM_MISSING);
@@ -50,11 +50,6 @@ describe.skipIf(CHROMIUM_MISSING !== undefined)('dashboard approvals and audit i
     const applied = await berth(as(tokens.publisher), ['apply', '-f', file]);
     expect(applied.code, applied.stderr).toBe(0);
   };
-  const noSideScroll = async (p: Page) =>
-    p.evaluate(() => {
-      const root = (globalThis as unknown as { document: { documentElement: { scrollWidth: number; clientWidth: number } } }).document.documentElement;
-      return root.scrollWidth - root.clientWidth;
-    });
 
   beforeAll(async () => {
     dash = await startDashboard('approvals');
@@ -207,10 +202,10 @@ describe.skipIf(CHROMIUM_MISSING !== undefined)('dashboard approvals and audit i
     expect(await axeViolations(page)).toEqual([]);
 
     await page.setViewportSize({ width: 390, height: 844 });
-    expect(await noSideScroll(page)).toBeLessThanOrEqual(0);
+    expect(await sidewaysOverflow(page)).toBeLessThanOrEqual(0);
     await page.getByRole('link', { name: 'Approvals' }).click();
     await page.locator(`[data-stage-request="${SERVER}"]`).waitFor();
-    expect(await noSideScroll(page)).toBeLessThanOrEqual(0);
+    expect(await sidewaysOverflow(page)).toBeLessThanOrEqual(0);
     expect(await axeViolations(page)).toEqual([]);
     await dash.screenshot(page, 'approvals-narrow');
   });

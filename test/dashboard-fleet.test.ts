@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { berth, fixtureManifest, isReady, listServers } from './e2e-harness.ts';
-import { axeViolations, CHROMIUM_MISSING, signInThroughForm, startDashboard, waitForText, type DashboardHarness } from './support/dashboard-browser.ts';
+import { axeViolations, CHROMIUM_MISSING, sidewaysOverflow, signInThroughForm, startDashboard, waitForText, type DashboardHarness } from './support/dashboard-browser.ts';
 import { waitFor } from './support/wait.ts';
 
 if (CHROMIUM_MISSING) console.warn(CHROMIUM_MISSING);
@@ -81,11 +81,7 @@ describe.skipIf(CHROMIUM_MISSING !== undefined)('dashboard fleet in Chromium', (
     const narrow = await dash.newPage({ width: 390, height: 844 });
     await signInThroughForm(narrow, dash.up.token);
     await narrow.locator('tbody tr').first().waitFor();
-    const overflow = await narrow.evaluate(() => {
-      const root = (globalThis as unknown as { document: { documentElement: { scrollWidth: number; clientWidth: number } } }).document.documentElement;
-      return root.scrollWidth - root.clientWidth;
-    });
-    expect(overflow).toBeLessThanOrEqual(0);
+    expect(await sidewaysOverflow(narrow)).toBeLessThanOrEqual(0);
     expect(await axeViolations(narrow)).toEqual([]);
     await dash.screenshot(narrow, 'fleet-narrow');
   });

@@ -13,7 +13,7 @@ import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HttpRegistryClient } from '../src/client/http-client.ts';
 import { berth, callThroughGateway, fixtureManifest, isReady, listServers } from './e2e-harness.ts';
-import { axeViolations, CHROMIUM_MISSING, signInThroughForm, startDashboard, waitForText, type DashboardHarness } from './support/dashboard-browser.ts';
+import { axeViolations, CHROMIUM_MISSING, sidewaysOverflow, signInThroughForm, startDashboard, waitForText, type DashboardHarness } from './support/dashboard-browser.ts';
 import { waitFor } from './support/wait.ts';
 
 if (CHROMIUM_MISSING) console.warn(CHROMIUM_MISSING);
@@ -189,18 +189,14 @@ describe.skipIf(CHROMIUM_MISSING !== undefined)('dashboard server and agents vie
   it('fits a 390 px window on both views (no sideways scroll, axe clean)', async () => {
     const page = await dash.newPage({ width: 390, height: 844 });
     await signInThroughForm(page, dash.up.token);
-    const overflow = () => page.evaluate(() => {
-      const root = (globalThis as unknown as { document: { documentElement: { scrollWidth: number; clientWidth: number } } }).document.documentElement;
-      return root.scrollWidth - root.clientWidth;
-    });
     await page.goto(`${dash.dashboardUrl}#/servers/quote`);
     await page.locator('tr[data-agent="sales-copilot"]').waitFor();
     await page.locator('[data-chart="server-calls"]').waitFor();
-    expect(await overflow()).toBeLessThanOrEqual(0);
+    expect(await sidewaysOverflow(page)).toBeLessThanOrEqual(0);
     expect(await axeViolations(page)).toEqual([]);
     await page.goto(`${dash.dashboardUrl}#/agents`);
     await page.getByTestId('agent-detail').locator('li[data-server]').first().waitFor();
-    expect(await overflow()).toBeLessThanOrEqual(0);
+    expect(await sidewaysOverflow(page)).toBeLessThanOrEqual(0);
     expect(await axeViolations(page)).toEqual([]);
   });
 });

@@ -115,6 +115,14 @@ export async function waitForText(page: Page, text: string | RegExp, timeoutMs =
   await page.getByText(text).first().waitFor({ state: 'visible', timeout: timeoutMs });
 }
 
+/** How many pixels the page scrolls sideways (0 or less: it fits its window). */
+export function sidewaysOverflow(page: Page): Promise<number> {
+  return page.evaluate(() => {
+    const root = (globalThis as unknown as { document: { documentElement: { scrollWidth: number; clientWidth: number } } }).document.documentElement;
+    return root.scrollWidth - root.clientWidth;
+  });
+}
+
 /** One serious or critical accessibility finding, as axe-core reports it. */
 export interface AxeFinding {
   id: string;
